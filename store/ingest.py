@@ -1,0 +1,231 @@
+"""Storing releases: keep each as received, recompile the notices they touch, record what changed.
+
+`store_releases` is idempotent: the same page stored twice changes nothing the second time, so a
+crawl that is retried, resumed or overlaps the previous one never duplicates a notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.models import NoticeChange, NoticeRow, ReleaseRow, utcnow
+from store.normalise import compile_notice, format_for, is_update
+from store.normalise.ocds import Release, parse_time
+from store.notice import TRACKED_FIELDS, Lot, Notice
+
+
+@dataclass
+class IngestCounts:
+    releases: int = 0
+    new: int = 0
+    changed: int = 0
+
+    def add(self, other: IngestCounts) -> None:
+        self.releases += other.releases
+        self.new += other.new
+        self.changed += other.changed
+
+
+def store_releases(
+    session: Session,
+    source: str,
+    releases: Iterable[Release],
+    *,
+    crawl_run_id: int | None = None,
+    now: datetime | None = None,
+) -> IngestCounts:
+    """Upsert releases on their id and bring every notice they belong to up to date."""
+    now = now or utcnow()
+    fmt = format_for(source)
+    batch = {
+        str(release["id"]): release for release in releases if release.get("id")
+    }  # a page may repeat one
+    counts = IngestCounts(releases=len(batch))
+    if not batch:
+        return counts
+    rows = {
+        release_id: _release_row(source, release, fmt.notice_id(release), now)
+        for release_id, release in batch.items()
+    }
+    changed_ids = _upsert_releases(session, source, rows, now)
+    if not changed_ids:
+        return counts
+    notices = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
+    new, changed = save_notices(session, notices, now=now, crawl_run_id=crawl_run_id)
+    counts.new, counts.changed = new, changed
+    return counts
+
+
+def save_notices(
+    session: Session, notices: Sequence[Notice], *, now: datetime, crawl_run_id: int | None = None
+) -> tuple[int, int]:
+    """Insert new notices, update changed ones (keeping each tracked change); returns (new, changed)."""
+    keys = [notice.id for notice in notices]
+    existing = {row.key: row for row in session.scalars(select(NoticeRow).where(NoticeRow.key.in_(keys)))}
+    inserts, updates, changes = [], [], []
+    for notice in notices:
+        values = notice_values(notice)
+        row = existing.get(notice.id)
+        if row is None:
+            inserts.append({**values, "first_seen": now, "last_seen": now, "changed_at": now})
+        elif row.content_hash != values["content_hash"]:
+            updates.append({**values, "id": row.id, "last_seen": now, "changed_at": now})
+            changes += _tracked_changes(row, notice, now, crawl_run_id)
+    if inserts:
+        session.execute(_insert(session, NoticeRow).on_conflict_do_nothing(index_elements=["key"]), inserts)
+    if updates:
+        session.execute(update(NoticeRow), updates)
+    if changes:
+        session.add_all(changes)
+    return len(inserts), len(updates)
+
+
+def notice_values(notice: Notice) -> dict[str, Any]:
+    """The notice as a notices-table row."""
+    values = {f.name: getattr(notice, f.name) for f in fields(notice)}
+    values.update(
+        key=notice.id,
+        cpv=list(notice.cpv),
+        regions=list(notice.regions),
+        lots=[lot.__dict__ for lot in notice.lots],
+        content_hash=notice.content_hash(),
+    )
+    return values
+
+
+def notice_from_row(row: NoticeRow) -> Notice:
+    values = {f.name: getattr(row, f.name) for f in fields(Notice)}
+    values.update(cpv=tuple(row.cpv), regions=tuple(row.regions), lots=tuple(Lot(**lot) for lot in row.lots))
+    return Notice(**values)
+
+
+def _release_row(source: str, release: Release, notice_id: str, now: datetime) -> dict[str, Any]:
+    raw = json.dumps(release, ensure_ascii=False, separators=(",", ":"))
+    return {
+        "source": source,
+        "release_id": str(release["id"]),
+        "notice_id": notice_id,
+        "ocid": str(release.get("ocid") or ""),
+        "date": parse_time(release.get("date")),
+        "tags": ",".join(str(tag) for tag in release.get("tag") or ()),
+        "raw": raw,
+        "raw_hash": hashlib.sha256(raw.encode()).hexdigest(),
+        "first_seen": now,
+        "last_seen": now,
+    }
+
+
+def _upsert_releases(
+    session: Session, source: str, rows: dict[str, dict[str, Any]], now: datetime
+) -> list[str]:
+    """Store new and changed releases; returns their ids (unchanged ones only get last_seen)."""
+    known = dict(
+        session.execute(
+            select(ReleaseRow.release_id, ReleaseRow.raw_hash).where(
+                ReleaseRow.source == source, ReleaseRow.release_id.in_(list(rows))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    changed = [rid for rid, row in rows.items() if known.get(rid) != row["raw_hash"]]
+    if changed:
+        stmt = _insert(session, ReleaseRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "release_id"],
+            set_={
+                name: stmt.excluded[name]
+                for name in ("notice_id", "ocid", "date", "tags", "raw", "raw_hash", "last_seen")
+            },
+        )
+        session.execute(stmt, [rows[rid] for rid in changed])
+    unchanged = [rid for rid in rows if rid in known and rid not in changed]
+    if unchanged:
+        session.execute(
+            update(ReleaseRow)
+            .where(ReleaseRow.source == source, ReleaseRow.release_id.in_(unchanged))
+            .values(last_seen=now)
+        )
+    return changed
+
+
+def _recompile(
+    session: Session, source: str, changed: dict[str, Release], rows: dict[str, dict[str, Any]]
+) -> list[Notice]:
+    """Compile every notice a changed release belongs to, or that a changed update applies to."""
+    fmt = format_for(source)
+    releases_by_id: dict[str, Release] = dict(changed)
+    notice_of = {rid: rows[rid]["notice_id"] for rid in changed}
+    ocid_of = {rid: rows[rid]["ocid"] for rid in changed}
+    touched = set(notice_of.values())
+    ocids = {ocid for ocid in ocid_of.values() if ocid}
+    siblings = session.execute(
+        select(
+            ReleaseRow.release_id, ReleaseRow.notice_id, ReleaseRow.ocid, ReleaseRow.tags, ReleaseRow.raw
+        ).where(
+            ReleaseRow.source == source,
+            ReleaseRow.release_id.not_in(list(changed)),
+            or_(ReleaseRow.notice_id.in_(touched), ReleaseRow.ocid.in_(ocids)),
+        )
+    ).all()
+    updated_ocids = {ocid_of[rid] for rid, release in changed.items() if is_update(release)}
+    for release_id, notice_id, ocid, tags, raw in siblings:
+        needed = notice_id in touched or ocid in updated_ocids or is_update({"tag": tags.split(",")})
+        if needed:
+            releases_by_id[release_id] = json.loads(raw)
+            notice_of[release_id], ocid_of[release_id] = notice_id, ocid
+            if ocid in updated_ocids:
+                touched.add(notice_id)
+    own: dict[str, list[Release]] = defaultdict(list)
+    updates_by_ocid: dict[str, list[Release]] = defaultdict(list)
+    for release_id, release in releases_by_id.items():
+        own[notice_of[release_id]].append(release)
+        if is_update(release):
+            updates_by_ocid[ocid_of[release_id]].append(release)
+    ocid_of_notice = {notice_of[rid]: ocid_of[rid] for rid in releases_by_id}
+    notices = []
+    for notice_id in sorted(touched):
+        updates = [u for u in updates_by_ocid[ocid_of_notice[notice_id]] if fmt.notice_id(u) != notice_id]
+        notices.append(compile_notice(own[notice_id], updates, fmt))
+    return notices
+
+
+def _tracked_changes(
+    row: NoticeRow, notice: Notice, now: datetime, crawl_run_id: int | None
+) -> list[NoticeChange]:
+    changes = []
+    for name in TRACKED_FIELDS:
+        old, new = getattr(row, name), getattr(notice, name)
+        if old != new:
+            changes.append(
+                NoticeChange(
+                    notice_id=row.id,
+                    field=name,
+                    old_value=_show(old),
+                    new_value=_show(new),
+                    seen_at=now,
+                    crawl_run_id=crawl_run_id,
+                )
+            )
+    return changes
+
+
+def _show(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _insert(session: Session, model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)

@@ -1,0 +1,177 @@
+"""The schema: releases as received, notices compiled from them, their changes, crawl runs, watermarks.
+
+Every datetime is stored in UTC. SQLite has no time-zone type, so UtcDateTime writes naive UTC there
+and hands back aware datetimes everywhere, which keeps comparisons identical on both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints let Alembic's batch mode rebuild SQLite tables safely.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime, stored as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored: give it a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ReleaseRow(Base):
+    """One OCDS release exactly as a source served it (re-serialised JSON), upserted on its id."""
+
+    __tablename__ = "releases"
+    __table_args__ = (
+        UniqueConstraint("source", "release_id"),
+        Index("ix_releases_source_notice", "source", "notice_id"),
+        Index("ix_releases_source_ocid", "source", "ocid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    release_id: Mapped[str] = mapped_column(String(200))
+    notice_id: Mapped[str] = mapped_column(String(200))
+    ocid: Mapped[str] = mapped_column(String(200))
+    date: Mapped[datetime | None]
+    tags: Mapped[str] = mapped_column(String(200))
+    raw: Mapped[str] = mapped_column(Text)
+    raw_hash: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class NoticeRow(Base):
+    """One source notice in tenderwatch's normalised shape, compiled from its releases."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_notices_source_ocid", "source", "ocid"),
+        Index("ix_notices_published_at", "published_at"),
+        Index("ix_notices_deadline", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(250))
+    source: Mapped[str] = mapped_column(String(40))
+    source_id: Mapped[str] = mapped_column(String(200))
+    ocid: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(Text)
+    notice_type: Mapped[str | None] = mapped_column(String(10))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    is_opportunity: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str | None] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    buyer_name: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+    deadline: Mapped[datetime | None]
+    value_amount: Mapped[float | None] = mapped_column(Float)
+    value_currency: Mapped[str | None] = mapped_column(String(3))
+    cpv: Mapped[list[Any]]
+    regions: Mapped[list[Any]]
+    category: Mapped[str | None] = mapped_column(String(20))
+    suitable_for_sme: Mapped[bool | None] = mapped_column(Boolean)
+    lots: Mapped[list[Any]]
+    framework: Mapped[bool] = mapped_column(Boolean, default=False)
+    procedure: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(20), default="crawl")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    changed_at: Mapped[datetime]
+
+
+class NoticeChange(Base):
+    """A key field of a notice that changed, with both values and when tenderwatch saw it."""
+
+    __tablename__ = "notice_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    seen_at: Mapped[datetime]
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+
+
+class CrawlRun(Base):
+    """One crawl of one source: its window, what it fetched and how it ended."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_source_started", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    window_from: Mapped[datetime]
+    window_to: Mapped[datetime]
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    releases: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    message: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class SourceState(Base):
+    """Per-source watermark: everything updated before it has been fetched completely."""
+
+    __tablename__ = "source_state"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    watermark: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]

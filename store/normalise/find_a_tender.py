@@ -1,0 +1,25 @@
+"""Find a Tender: each release is one notice, and its id (nnnnnn-yyyy) is the notice id."""
+
+from store.normalise.ocds import Release, SourceFormat, buyer_parties, delivery_regions
+
+PUBLIC_SITE = "https://www.find-tender.service.gov.uk"
+
+
+def notice_id(release: Release) -> str:
+    return str(release["id"])
+
+
+def notice_url(notice_id: str) -> str:
+    # Built from the id, never taken from the data: links in digests must point at the real service.
+    return f"{PUBLIC_SITE}/Notice/{notice_id}"
+
+
+def regions(release: Release) -> list[str]:
+    """NUTS/ITL codes of the places of delivery, else of the buyer's address."""
+    codes = [code.upper() for code in delivery_regions(release) if code.upper().startswith("UK")]
+    if not codes:
+        codes = [str(party.get("address", {}).get("region", "")).upper() for party in buyer_parties(release)]
+    return list(dict.fromkeys(code for code in codes if code.startswith("UK")))
+
+
+FORMAT = SourceFormat(name="find_a_tender", notice_id=notice_id, notice_url=notice_url, regions=regions)

@@ -1,0 +1,268 @@
+"""OCDS release → Notice: the mapping shared by every OCDS source.
+
+A source module supplies only what differs (how a notice id and page URL are derived, how regions
+are written); everything else follows the OCDS paths listed in docs/normalisation.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from store.notice import CATEGORIES, LONDON, Lot, Notice
+
+Release = dict[str, Any]
+
+# Legacy (PCR 2015) releases and Contracts Finder releases carry no UK notice type. Their closest
+# Procurement Act equivalent, by release tag, in order of precedence (see the README's table).
+TAG_EQUIVALENTS = (
+    ("tenderCancellation", "UK12"),
+    ("tenderUpdate", "UK4"),
+    ("tenderAmendment", "UK4"),
+    ("tender", "UK4"),
+    ("planningUpdate", "UK2"),
+    ("planning", "UK2"),
+    ("contractTermination", "UK11"),
+    ("contractAmendment", "UK10"),
+    ("implementation", "UK9"),
+    ("contract", "UK7"),
+    ("contractUpdate", "UK7"),
+    ("award", "UK6"),
+    ("awardUpdate", "UK6"),
+)
+STAGE_OF_TYPE = {
+    **dict.fromkeys(("UK1", "UK2", "UK3"), "planning"),
+    **dict.fromkeys(("UK4", "UK12", "UK13"), "tender"),
+    **dict.fromkeys(("UK5", "UK6", "UK14", "UK15", "UK16"), "award"),
+    **dict.fromkeys(("UK7", "UK8", "UK9", "UK10", "UK11", "UK17"), "contract"),
+}
+OPPORTUNITY_TYPES = {"UK4", "UK13"}
+CANCELLATION_TAGS = {"tenderCancellation"}
+# Buyers publish 0 or 1 when they do not want to state a value.
+PLACEHOLDER_VALUE = 1.0
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    """What one OCDS source does its own way."""
+
+    name: str
+    notice_id: Callable[[Release], str]
+    notice_url: Callable[[str], str]
+    regions: Callable[[Release], list[str]]
+
+
+def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime | None = None) -> Notice:
+    """Normalise one (possibly compiled) release into a Notice."""
+    tender = _dict(release.get("tender"))
+    notice_id = fmt.notice_id(release)
+    notice_type = notice_type_of(release)
+    status = "cancelled" if CANCELLATION_TAGS & set(release.get("tag") or ()) else _text(tender.get("status"))
+    amount, currency = value_of(release, STAGE_OF_TYPE.get(notice_type or ""))
+    lots = tuple(_lot(lot) for lot in _dicts(tender.get("lots")))
+    return Notice(
+        source=fmt.name,
+        source_id=notice_id,
+        ocid=_text(release.get("ocid")),
+        url=fmt.notice_url(notice_id),
+        notice_type=notice_type,
+        stage=STAGE_OF_TYPE.get(notice_type or ""),
+        is_opportunity=notice_type in OPPORTUNITY_TYPES and status == "active",
+        status=status,
+        title=_text(tender.get("title")) or _text(release.get("title")) or f"(untitled notice {notice_id})",
+        description=_text(tender.get("description")),
+        buyer_name=buyer_name(release),
+        published_at=first_published or published_at(release),
+        updated_at=parse_time(release.get("date")),
+        deadline=deadline_of(tender),
+        value_amount=amount,
+        value_currency=currency,
+        cpv=tuple(cpv_codes(tender)),
+        regions=tuple(fmt.regions(release)),
+        category=tender.get("mainProcurementCategory")
+        if tender.get("mainProcurementCategory") in CATEGORIES
+        else None,
+        suitable_for_sme=sme_suitability(tender, lots),
+        lots=lots,
+        framework=is_framework(tender),
+        procedure=_text(tender.get("procurementMethodDetails")),
+    )
+
+
+def notice_type_of(release: Release) -> str | None:
+    """UK1..UK17 from the notice's own document, else the documented equivalent of its tag."""
+    documents = [doc for doc in _notice_documents(release) if doc.get("noticeType")]
+    own = [doc for doc in documents if doc.get("id") == release.get("id")]
+    for doc in own or documents:
+        return str(doc["noticeType"])
+    tags = set(release.get("tag") or ())
+    return next((code for tag, code in TAG_EQUIVALENTS if tag in tags), None)
+
+
+def _notice_documents(release: Release) -> Iterator[dict[str, Any]]:
+    for section in ("planning", "tender"):
+        yield from _dicts(_dict(release.get(section)).get("documents"))
+    for section in ("awards", "contracts"):
+        for entry in _dicts(release.get(section)):
+            yield from _dicts(entry.get("documents"))
+
+
+def published_at(release: Release) -> datetime | None:
+    own = [doc for doc in _notice_documents(release) if doc.get("id") == release.get("id")]
+    for doc in own:
+        if doc.get("datePublished"):
+            return parse_time(doc["datePublished"])
+    return parse_time(_dict(release.get("tender")).get("datePublished")) or parse_time(release.get("date"))
+
+
+def deadline_of(tender: dict[str, Any]) -> datetime | None:
+    """The first date a supplier must act by: the expression-of-interest or the tender deadline."""
+    candidates = [
+        parse_time(_dict(tender.get("tenderPeriod")).get("endDate")),
+        parse_time(tender.get("expressionOfInterestDeadline")),
+    ]
+    present = [moment for moment in candidates if moment]
+    return min(present) if present else None
+
+
+def value_of(release: Release, stage: str | None) -> tuple[float | None, str | None]:
+    """Net value where given, else gross; awarded or contracted value once a notice is past tender."""
+    tender = _dict(release.get("tender"))
+    candidates: list[Iterable[dict[str, Any]]] = []
+    if stage == "contract":
+        candidates.append(_dict(c.get("value")) for c in _dicts(release.get("contracts")))
+    if stage in ("award", "contract"):
+        candidates.append(_dict(a.get("value")) for a in _dicts(release.get("awards")))
+    candidates += [
+        [_dict(tender.get("value"))],
+        [_dict(tender.get("minValue"))],
+        (_dict(lot.get("value")) for lot in _dicts(tender.get("lots"))),
+    ]
+    for values in candidates:
+        total, currency = _sum_values(values)
+        if total is not None:
+            return total, currency
+    return None, None
+
+
+def _sum_values(values: Iterable[dict[str, Any]]) -> tuple[float | None, str | None]:
+    total, currency = None, None
+    for value in values:
+        amount = _amount(value)
+        if amount is None:
+            continue
+        currency = currency or _text(value.get("currency"))
+        if value.get("currency") not in (None, currency):
+            continue  # a lot in another currency cannot be added up
+        total = (total or 0.0) + amount
+    return total, currency
+
+
+def _amount(value: dict[str, Any]) -> float | None:
+    for key in ("amount", "amountGross"):
+        amount = value.get(key)
+        if (
+            isinstance(amount, int | float)
+            and not isinstance(amount, bool)
+            and math.isfinite(amount)
+            and amount > PLACEHOLDER_VALUE
+        ):
+            return float(amount)
+    return None
+
+
+def cpv_codes(tender: dict[str, Any]) -> list[str]:
+    """8-digit CPV codes from the tender and its items, in order, without duplicates."""
+    classifications = [_dict(tender.get("classification")), *_dicts(tender.get("additionalClassifications"))]
+    for item in _dicts(tender.get("items")):
+        classifications += [_dict(item.get("classification")), *_dicts(item.get("additionalClassifications"))]
+    codes: dict[str, None] = {}
+    for classification in classifications:
+        if str(classification.get("scheme", "")).upper() != "CPV":
+            continue
+        digits = re.sub(r"\D", "", str(classification.get("id", "")))[:8]
+        if len(digits) == 8:
+            codes[digits] = None
+    return list(codes)
+
+
+def delivery_regions(release: Release) -> Iterator[str]:
+    for item in _dicts(_dict(release.get("tender")).get("items")):
+        for address in _dicts(item.get("deliveryAddresses")):
+            if address.get("region"):
+                yield str(address["region"]).strip()
+
+
+def buyer_parties(release: Release) -> Iterator[dict[str, Any]]:
+    return (party for party in _dicts(release.get("parties")) if "buyer" in (party.get("roles") or ()))
+
+
+def buyer_name(release: Release) -> str | None:
+    name = _text(_dict(release.get("buyer")).get("name"))
+    return name or next((_text(party.get("name")) for party in buyer_parties(release)), None)
+
+
+def sme_suitability(tender: dict[str, Any], lots: tuple[Lot, ...]) -> bool | None:
+    stated = _dict(tender.get("suitability")).get("sme")
+    if isinstance(stated, bool):
+        return stated
+    if any(lot.suitable_for_sme for lot in lots):
+        return True
+    # The UK extension writes lots[].suitability only when true, so silence on an Act notice means no.
+    if lots and _dict(tender.get("legalBasis")).get("scheme") == "UKPGA":
+        return False
+    return None
+
+
+def is_framework(tender: dict[str, Any]) -> bool:
+    techniques = _dict(tender.get("techniques"))
+    details = str(tender.get("procurementMethodDetails") or "").lower()
+    return bool(
+        techniques.get("hasFrameworkAgreement")
+        or techniques.get("hasDynamicPurchasingSystem")
+        or "dynamic market" in details
+    )
+
+
+def _lot(lot: dict[str, Any]) -> Lot:
+    value = _dict(lot.get("value"))
+    sme = _dict(lot.get("suitability")).get("sme")
+    return Lot(
+        id=str(lot.get("id", "")),
+        title=_text(lot.get("title")),
+        description=_text(lot.get("description")),
+        status=_text(lot.get("status")),
+        value_amount=_amount(value),
+        value_currency=_text(value.get("currency")) if _amount(value) is not None else None,
+        suitable_for_sme=sme if isinstance(sme, bool) else None,
+    )
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An OCDS date; one without an offset is UK local time, as both services mean it."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []

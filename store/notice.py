@@ -1,0 +1,204 @@
+"""The normalised notice: one shape for every source, as `tenderwatch export` writes it.
+
+`Notice.to_json()` and `Notice.from_json()` are each other's inverse, so an export imports back
+unchanged. Times are written in UK local time with their offset (what a bid manager reads) and
+compared as instants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+STAGES = ("planning", "tender", "award", "contract")
+CATEGORIES = ("services", "goods", "works")
+CPV_PATTERN = re.compile(r"^\d{8}$")
+# Fields whose change a bid manager must hear about; each change is kept with when it was seen.
+TRACKED_FIELDS = ("title", "deadline", "value_amount", "status")
+
+
+class NoticeFormatError(ValueError):
+    """A JSON object is not a valid notice; `field` names the offending key."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(f"field '{field_name}': {message}")
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class Lot:
+    id: str
+    title: str | None = None
+    description: str | None = None
+    status: str | None = None
+    value_amount: float | None = None
+    value_currency: str | None = None
+    suitable_for_sme: bool | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    source: str
+    source_id: str
+    title: str
+    ocid: str | None = None
+    url: str | None = None
+    notice_type: str | None = None
+    stage: str | None = None
+    is_opportunity: bool = False
+    status: str | None = None
+    description: str | None = None
+    buyer_name: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    deadline: datetime | None = None
+    value_amount: float | None = None
+    value_currency: str | None = None
+    cpv: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    category: str | None = None
+    suitable_for_sme: bool | None = None
+    lots: tuple[Lot, ...] = ()
+    framework: bool = False
+    procedure: str | None = None
+    origin: str = field(default="crawl", compare=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}:{self.source_id}"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id}
+        for f in fields(self):
+            if f.name == "origin":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.astimezone(LONDON).isoformat()
+            elif f.name == "lots":
+                value = [asdict(lot) for lot in value]
+            elif isinstance(value, tuple):
+                value = list(value)
+            data[f.name] = value
+        return data
+
+    def content_hash(self) -> str:
+        text = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @classmethod
+    def from_json(cls, data: Any) -> Notice:
+        """Validate one exported object; raises NoticeFormatError naming the first bad field."""
+        if not isinstance(data, dict):
+            raise NoticeFormatError("(object)", "each line must be a JSON object")
+        known = {f.name for f in fields(cls)} | {"id"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise NoticeFormatError(unknown[0], "unknown field (see the export format in the README)")
+        values = {
+            name: _parse_field(name, data.get(name)) for name in known - {"id", "origin"} if name in data
+        }
+        for required in ("source", "source_id", "title"):
+            if not values.get(required):
+                raise NoticeFormatError(required, "is required and must not be empty")
+        notice = cls(**values, origin="import")
+        if "id" in data and data["id"] != notice.id:
+            raise NoticeFormatError("id", f"must be '<source>:<source_id>', i.e. '{notice.id}'")
+        return notice
+
+
+def _parse_field(name: str, value: Any) -> Any:
+    if value is None:
+        return () if name in ("cpv", "regions", "lots") else (False if name in _BOOLEANS else None)
+    parser = _PARSERS.get(name, _text)
+    try:
+        return parser(value)
+    except (TypeError, ValueError) as exc:
+        raise NoticeFormatError(name, str(exc)) from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _timestamp(value: Any) -> datetime:
+    moment = datetime.fromisoformat(_text(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"'{value}' has no UTC offset; write it like 2026-09-01T12:00:00+01:00")
+    return moment
+
+
+def _choice(options: tuple[str, ...]) -> Any:
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}, not {value!r}")
+        return value
+
+    return parse
+
+
+def _cpv_list(value: Any) -> tuple[str, ...]:
+    codes = tuple(_text(code) for code in _list(value))
+    for code in codes:
+        if not CPV_PATTERN.match(code):
+            raise ValueError(f"CPV code {code!r} must be 8 digits without the check digit, e.g. '79411000'")
+    return codes
+
+
+def _text_list(value: Any) -> tuple[str, ...]:
+    return tuple(_text(item) for item in _list(value))
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _lots(value: Any) -> tuple[Lot, ...]:
+    lots = []
+    for index, item in enumerate(_list(value)):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise ValueError(f"lot {index + 1} must be an object with a text 'id'")
+        unknown = sorted(set(item) - {f.name for f in fields(Lot)})
+        if unknown:
+            raise ValueError(f"lot {index + 1} has unknown field '{unknown[0]}'")
+        lots.append(Lot(**item))
+    return tuple(lots)
+
+
+_BOOLEANS = {"is_opportunity", "framework"}
+_PARSERS = {
+    "is_opportunity": _boolean,
+    "framework": _boolean,
+    "suitable_for_sme": _boolean,
+    "published_at": _timestamp,
+    "updated_at": _timestamp,
+    "deadline": _timestamp,
+    "value_amount": _number,
+    "stage": _choice(STAGES),
+    "category": _choice(CATEGORIES),
+    "cpv": _cpv_list,
+    "regions": _text_list,
+    "lots": _lots,
+}

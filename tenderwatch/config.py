@@ -1,0 +1,204 @@
+"""The one place that reads configuration: a TOML file, then TENDERWATCH_* environment variables.
+
+Precedence, lowest first: built-in defaults, the config file, the environment, command-line flags
+(applied by the CLI on the returned object). Every value is validated here, so a mistake is reported
+once, at start-up, with the file and key that caused it.
+
+The file is found at ``--config``, else ``$TENDERWATCH_CONFIG``, else ``./tenderwatch.toml``, else
+``~/.config/tenderwatch/tenderwatch.toml``; without one the built-in defaults run everything.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tenderwatch.errors import ConfigError
+
+ENV_PREFIX = "TENDERWATCH_"
+
+# Live services and delays that keep under their published limits: Find a Tender allows about
+# 12 requests per rolling 120 s (11 s apart stays under it); Contracts Finder blocks for 5 minutes
+# when pushed, and observers stayed safe at 10 s.
+SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "find_a_tender": {"url": "https://www.find-tender.service.gov.uk", "delay": 11.0},
+    "contracts_finder": {"url": "https://www.contractsfinder.service.gov.uk", "delay": 10.0},
+}
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    url: str
+    delay: float
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    overlap_minutes: int = 15
+    initial_lookback_hours: int = 48
+    timeout_seconds: int = 60
+    max_rate_limit_wait: int = 600
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    db_url: str
+    crawl: CrawlConfig
+    sources: dict[str, SourceConfig]
+    path: Path | None = None
+    log_level: str = "INFO"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def source(self, name: str) -> SourceConfig:
+        try:
+            return self.sources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sources))
+            raise ConfigError(f"unknown source '{name}': known sources are {known}") from None
+
+    def enabled_sources(self) -> list[str]:
+        return [name for name, source in self.sources.items() if source.enabled]
+
+    def with_db_url(self, url: str) -> Config:
+        return replace(self, db_url=url)
+
+
+def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read the config file (if any) and the environment into a validated Config."""
+    env = os.environ if environ is None else environ
+    config_path = _find_config_file(path, env)
+    data = _read_toml(config_path) if config_path else {}
+    where = str(config_path) if config_path else "defaults"
+    _reject_unknown(
+        data,
+        {"data_dir", "log_level", "store", "crawl", "sources", "scoring", "digest", "channels", "schedule"},
+        where,
+        "",
+    )
+
+    data_dir = Path(
+        env.get(f"{ENV_PREFIX}DATA_DIR")
+        or data.get("data_dir")
+        or Path.home() / ".local" / "share" / "tenderwatch"
+    ).expanduser()
+    store = _table(data, "store", where)
+    _reject_unknown(store, {"url"}, where, "[store] ")
+    db_url = env.get(f"{ENV_PREFIX}DB_URL") or store.get("url") or f"sqlite:///{data_dir / 'tenderwatch.db'}"
+    log_level = str(env.get(f"{ENV_PREFIX}LOG_LEVEL") or data.get("log_level") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"{where}: log_level must be DEBUG, INFO, WARNING or ERROR, not '{log_level}'")
+    return Config(
+        data_dir=data_dir,
+        db_url=str(db_url),
+        crawl=_crawl_config(_table(data, "crawl", where), where),
+        sources=_sources(_table(data, "sources", where), env, where),
+        path=config_path,
+        log_level=log_level,
+        extra={key: data[key] for key in ("scoring", "digest", "channels", "schedule") if key in data},
+    )
+
+
+def _find_config_file(path: str | Path | None, env: Mapping[str, str]) -> Path | None:
+    explicit = path or env.get(f"{ENV_PREFIX}CONFIG")
+    if explicit:
+        explicit = Path(explicit).expanduser()
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist: check --config or TENDERWATCH_CONFIG")
+        return explicit
+    for candidate in (Path("tenderwatch.toml"), Path.home() / ".config" / "tenderwatch" / "tenderwatch.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix that line and run again") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+
+
+def _table(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [{key}] must be a table")
+    return value
+
+
+def _reject_unknown(table: Mapping[str, Any], allowed: set[str], where: str, section: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: {section}unknown key '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _number(value: Any, label: str, *, minimum: float = 0) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{label} must be a number, not '{value}'") from None
+    if number < minimum:
+        raise ConfigError(f"{label} must be at least {minimum:g}, not {number:g}")
+    return number
+
+
+def _boolean(value: Any, label: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{label} must be true or false, not '{value}'")
+
+
+def _url(value: Any, label: str) -> str:
+    text = str(value).strip().rstrip("/")
+    if not text.startswith(("http://", "https://")):
+        raise ConfigError(f"{label} must be an http(s) URL, not '{value}'")
+    return text
+
+
+def _crawl_config(table: dict[str, Any], where: str) -> CrawlConfig:
+    defaults = CrawlConfig()
+    _reject_unknown(table, set(defaults.__dataclass_fields__), where, "[crawl] ")
+    values = {
+        key: int(_number(table.get(key, getattr(defaults, key)), f"{where}: [crawl] {key}"))
+        for key in defaults.__dataclass_fields__
+    }
+    return CrawlConfig(**values)
+
+
+def _sources(table: dict[str, Any], env: Mapping[str, str], where: str) -> dict[str, SourceConfig]:
+    _reject_unknown(table, set(SOURCE_DEFAULTS), where, "[sources] ")
+    sources = {}
+    for name, defaults in SOURCE_DEFAULTS.items():
+        section = table.get(name, {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"{where}: [sources.{name}] must be a table")
+        _reject_unknown(section, {"url", "delay", "enabled"}, where, f"[sources.{name}] ")
+
+        def setting(key: str, default: Any, name: str = name, section: dict = section) -> tuple[Any, str]:
+            env_name = f"{ENV_PREFIX}{name.upper()}_{key.upper()}"
+            if env.get(env_name, "") != "":
+                return env[env_name], f"environment variable {env_name}"
+            return section.get(key, default), f"{where}: [sources.{name}] {key}"
+
+        sources[name] = SourceConfig(
+            name=name,
+            url=_url(*setting("url", defaults["url"])),
+            delay=_number(*setting("delay", defaults["delay"])),
+            enabled=_boolean(*setting("enabled", True)),
+        )
+    return sources
