@@ -1,0 +1,158 @@
+"""Running crawls: plan each source's window from its watermark, run the spiders, report outcomes.
+
+One process runs the requested sources side by side (each service still gets one request at a time).
+Scrapy's reactor cannot be restarted, so a long-lived caller (the daemon) runs this in a child
+process per crawl.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from spiders import SPIDERS
+from spiders.windows import Window
+from store import crawls
+from store.db import Database
+from store.models import CrawlRun, utcnow
+from tenderwatch import __version__
+from tenderwatch.config import Config
+from tenderwatch.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    source: str
+    window: Window
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    source: str
+    outcome: str
+    pages: int = 0
+    releases: int = 0
+    new: int = 0
+    changed: int = 0
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == crawls.OK
+
+
+def plan_crawls(
+    config: Config,
+    database: Database,
+    sources: list[str],
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> list[CrawlPlan]:
+    """The window each source should fetch: the given one (a backfill), else from its watermark."""
+    now = now or utcnow()
+    for source in sources:
+        config.source(source)  # unknown names fail before anything is fetched
+    if end is not None and end > now:
+        end = now
+    if start is not None and start >= (end or now):
+        raise ConfigError(
+            f"--from ({start:%Y-%m-%d %H:%M}) must be before --to/now ({(end or now):%Y-%m-%d %H:%M})"
+        )
+    plans = []
+    with database.reading() as session:
+        for source in sources:
+            default_start, default_end = crawls.crawl_range(
+                session,
+                source,
+                now=now,
+                overlap=timedelta(minutes=config.crawl.overlap_minutes),
+                initial_lookback=timedelta(hours=config.crawl.initial_lookback_hours),
+            )
+            plans.append(CrawlPlan(source, Window(start or default_start, end or default_end)))
+    return plans
+
+
+def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) -> dict[str, Any]:
+    settings = {
+        "BOT_NAME": "tenderwatch",
+        "USER_AGENT": f"tenderwatch/{__version__} (open-source tender monitor for bid teams)",
+        # Documented public APIs, not site pages: robots.txt does not govern them.
+        "ROBOTSTXT_OBEY": False,
+        "COOKIES_ENABLED": False,  # Find a Tender sets a session cookie nothing needs
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # a crawler must not open a listening port
+        # One slot per source (spiders put their name in request.meta["download_slot"]): one request
+        # at a time, the source's delay between them, and no jitter, which would push some gaps under
+        # the service's rate limit.
+        "DOWNLOAD_SLOTS": {
+            name: {"concurrency": 1, "delay": source.delay, "jitter": 0}
+            for name, source in config.sources.items()
+        },
+        "DOWNLOAD_TIMEOUT": config.crawl.timeout_seconds,
+        "DNS_TIMEOUT": 10,
+        "RETRY_TIMES": 3,
+        # 429/503 (and Contracts Finder's 403) are rate limits, handled by RetryAfterMiddleware.
+        "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
+        # Not retried: an unknown host or a refused connection will not heal in seconds, and a crawl
+        # without network must fail fast. The next scheduled crawl resumes from the watermark.
+        "RETRY_EXCEPTIONS": [
+            "scrapy.exceptions.DownloadTimeoutError",
+            "scrapy.exceptions.ResponseDataLossError",
+            "twisted.internet.error.ConnectionDone",
+            "twisted.internet.error.ConnectionLost",
+            "scrapy.exceptions.DownloadFailedError",
+        ],
+        "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",
+        "RETRY_AFTER_MAX": config.crawl.max_rate_limit_wait,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "spiders.middlewares.RetryAfterMiddleware": 550,
+        },
+        "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},
+        "TENDERWATCH_DB_URL": config.db_url,
+        "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI configures logging once, concisely
+        "LOG_LEVEL": "DEBUG" if verbose else "WARNING",
+    }
+    settings.update(overrides)
+    return settings
+
+
+def spider_arguments(config: Config, plan: CrawlPlan) -> dict[str, Any]:
+    source = config.source(plan.source)
+    return {"base_url": source.url, "window_from": plan.window.start, "window_to": plan.window.end}
+
+
+def run_crawls(
+    config: Config, plans: list[CrawlPlan], *, verbose: bool = False, settings: dict[str, Any] | None = None
+) -> list[CrawlResult]:
+    """Run the planned crawls to completion in this process (once per process: Scrapy's rule)."""
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    process = AsyncCrawlerProcess(settings or scrapy_settings(config, verbose=verbose))
+    crawlers = []
+    for plan in plans:
+        crawler = process.create_crawler(SPIDERS[plan.source])
+        process.crawl(crawler, **spider_arguments(config, plan))
+        crawlers.append((plan.source, crawler))
+    process.start()
+    return [
+        result_of(source, crawler.stats.get_value("tenderwatch/run_id"), config)
+        for source, crawler in crawlers
+    ]
+
+
+def result_of(source: str, run_id: int | None, config: Config) -> CrawlResult:
+    if run_id is None:
+        return CrawlResult(source, crawls.FAILED, message="the crawl could not start; run with --verbose")
+    database = Database(config.db_url)
+    try:
+        with database.reading() as session:
+            run = session.get(CrawlRun, run_id)
+            return CrawlResult(
+                source, run.outcome, run.pages, run.releases, run.new, run.changed, run.message
+            )
+    finally:
+        database.close()

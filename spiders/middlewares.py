@@ -1,0 +1,76 @@
+"""The HTTP failure policy, in one place: rate limits wait as long as the service asks.
+
+Scrapy's stock retry re-sends a 429 at once, which only prolongs a rate-limit block. Here a status a
+spider lists in `rate_limit_waits` (429 and 503; 403 on Contracts Finder) waits for Retry-After, or the
+spider's default for that status, then retries the same URL. Anything else non-2xx is not retried
+by this middleware and reaches the spider's errback as a clear error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Replaces RetryMiddleware: honours Retry-After on the statuses a spider marks as rate limits."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        middleware = super().from_crawler(crawler)
+        middleware.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 600)
+        middleware.max_waits = crawler.settings.getint("RATE_LIMIT_RETRY_TIMES", 5)
+        return middleware
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        spider = self.crawler.spider
+        default_wait = getattr(spider, "rate_limit_waits", {}).get(response.status)
+        if default_wait is None or request.meta.get("dont_retry"):
+            return super().process_response(request, response)
+        asked = retry_after_seconds(response.headers.get(b"Retry-After"), default_wait)
+        wait = min(asked, self.max_wait)
+        retry = get_retry_request(
+            request,
+            spider=spider,
+            reason=f"rate limited (HTTP {response.status})",
+            max_retry_times=self.max_waits,
+            stats_base_key="retry_after",
+        )
+        if retry is None:
+            return response  # gave up: the spider's errback reports it
+        stats = self.crawler.stats
+        stats.inc_value("retry_after/count")
+        stats.inc_value("retry_after/asked_seconds", asked)
+        logger.info(
+            "%s: rate limited (HTTP %s); waiting %.0f s as asked, then retrying",
+            spider.name,
+            response.status,
+            wait,
+        )
+        await asyncio.sleep(wait)
+        return retry
+
+
+def retry_after_seconds(header: bytes | None, default: float) -> float:
+    """Retry-After as seconds: a number, or an HTTP date; `default` when absent or unreadable."""
+    if not header:
+        return float(default)
+    text = header.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return float(default)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())

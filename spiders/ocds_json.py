@@ -1,0 +1,40 @@
+"""Lenient decoding of OCDS packages: the UK services serve JSON that strict parsers reject."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+# `1e9999` means "unlimited" (e.g. maximumLotsBidPerSupplier); it overflows to infinity, which JSON
+# cannot store. kingfisher-collect stores such numbers as 9999999, and so do we.
+UNLIMITED = 9999999
+LEADING_ZEROS = re.compile(rb"(?<=[:\[,]) 0+(?=\d)")
+
+
+class InvalidPackage(ValueError):
+    """The body is not a readable OCDS release package (truncated, HTML error page, ...)."""
+
+
+def decode_package(body: bytes) -> dict[str, Any]:
+    text = body.decode("utf-8", errors="replace")
+    try:
+        package = json.loads(text, parse_float=_finite_float)
+    except json.JSONDecodeError:
+        # Numbers written with leading zeros (` 000,`) occur; repair them only when parsing failed,
+        # so text inside strings is never touched on a good page.
+        try:
+            package = json.loads(
+                LEADING_ZEROS.sub(b" ", body).decode("utf-8", errors="replace"), parse_float=_finite_float
+            )
+        except json.JSONDecodeError as exc:
+            raise InvalidPackage(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(package, dict) or not isinstance(package.get("releases"), list):
+        raise InvalidPackage("not an OCDS release package (no 'releases' list)")
+    return package
+
+
+def _finite_float(text: str) -> float | int:
+    value = float(text)
+    return value if math.isfinite(value) else UNLIMITED

@@ -1,0 +1,89 @@
+"""The bridge from spiders to the store: each page is stored in one transaction, with its bookkeeping.
+
+A page's releases, the run's counters and (for a window's last page) the watermark are committed
+together, so a crawl killed at any moment leaves the store consistent and the next crawl resumes
+from the last complete window.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from scrapy.crawler import Crawler
+
+from spiders.items import CrawlFailure, ReleasePage
+from store import crawls
+from store.db import Database, open_database
+from store.ingest import IngestCounts, store_releases
+
+logger = logging.getLogger("tenderwatch.crawl")
+
+
+class StorePipeline:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.db_url = crawler.settings.get("TENDERWATCH_DB_URL")
+        self.database: Database | None = None
+        self.run_id: int | None = None
+        self.totals = IngestCounts()
+        self.failure: str | None = None
+        self.complete = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.database = open_database(self.db_url, migrate=False)
+        with self.database.writing() as session:
+            self.run_id = crawls.start_run(
+                session, spider.name, spider.window_from, spider.window_to, pid=os.getpid()
+            )
+        self.crawler.stats.set_value("tenderwatch/run_id", self.run_id)
+
+    def process_item(self, item: ReleasePage | CrawlFailure) -> ReleasePage | CrawlFailure:
+        if isinstance(item, CrawlFailure):
+            self._record_failure(item)
+        else:
+            self._store_page(item)
+        return item
+
+    def _store_page(self, page: ReleasePage) -> None:
+        with self.database.writing() as session:
+            counts = store_releases(session, page.source, page.releases, crawl_run_id=self.run_id)
+            crawls.record_page(session, self.run_id, counts)
+            if page.window_done:
+                crawls.complete_window(session, page.source, page.window_done.start, page.window_done.end)
+        self.totals.add(counts)
+        self.complete = self.complete or page.crawl_done
+        stats = self.crawler.stats
+        stats.inc_value("tenderwatch/pages")
+        logger.info(
+            "%s: page %d, %d releases so far (%d new, %d changed)%s",
+            page.source,
+            stats.get_value("tenderwatch/pages"),
+            self.totals.releases,
+            self.totals.new,
+            self.totals.changed,
+            f"; window {page.window_done} complete" if page.window_done else "",
+        )
+
+    def _record_failure(self, failure: CrawlFailure) -> None:
+        self.failure = self.failure or failure.message
+        with self.database.writing() as session:
+            crawls.record_failure(session, self.run_id, failure.message)
+        logger.debug("%s: %s", failure.source, failure.message)  # the crawl summary reports it
+
+    def close_spider(self) -> None:
+        if self.failure:
+            outcome, message = crawls.FAILED, self.failure
+        elif self.complete:
+            outcome, message = crawls.OK, None
+        else:
+            outcome, message = crawls.INTERRUPTED, "stopped before the last window"
+        with self.database.writing() as session:
+            crawls.finish_run(session, self.run_id, outcome, message)
+        self.crawler.stats.set_value("tenderwatch/outcome", outcome)
+        self.database.close()

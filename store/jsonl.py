@@ -1,0 +1,49 @@
+"""The JSON Lines interchange format: `tenderwatch export` writes it, `tenderwatch import` reads it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from store.notice import Notice, NoticeFormatError
+from tenderwatch.errors import InputError
+
+
+def write_jsonl(notices: Iterable[Notice], out: TextIO) -> int:
+    count = 0
+    for notice in notices:
+        out.write(json.dumps(notice.to_json(), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def read_jsonl(path: Path) -> list[Notice]:
+    """Every notice in the file, or an InputError naming the first bad line and field."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return list(_parse_lines(path, lines))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; save it as UTF-8 JSON Lines") from None
+
+
+def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[Notice]:
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            notice = Notice.from_json(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+        except NoticeFormatError as exc:
+            raise InputError(f"{path}:{number}: {exc}") from None
+        if notice.id in seen:
+            raise InputError(
+                f"{path}:{number}: notice '{notice.id}' already appears on line {seen[notice.id]}"
+            )
+        seen[notice.id] = number
+        yield notice

@@ -1,0 +1,90 @@
+"""Reading notices back: lists with filters, one notice with its history, everything for export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from store.ingest import notice_from_row
+from store.models import NoticeChange, NoticeRow, ReleaseRow
+from store.notice import Notice
+
+
+@dataclass(frozen=True)
+class NoticeFilter:
+    source: str | None = None
+    notice_types: tuple[str, ...] = ()
+    opportunities_only: bool = False
+    open_at: datetime | None = None  # only notices whose deadline is after this moment (or unknown)
+    published_since: datetime | None = None
+    text: str | None = None
+
+
+def find_notices(session: Session, where: NoticeFilter, limit: int | None = 50) -> list[Notice]:
+    query = select(NoticeRow).order_by(NoticeRow.published_at.desc(), NoticeRow.id.desc())
+    if where.source:
+        query = query.where(NoticeRow.source == where.source)
+    if where.notice_types:
+        query = query.where(NoticeRow.notice_type.in_(where.notice_types))
+    if where.opportunities_only:
+        query = query.where(NoticeRow.is_opportunity.is_(True))
+    if where.open_at:
+        query = query.where(or_(NoticeRow.deadline.is_(None), NoticeRow.deadline > where.open_at))
+    if where.published_since:
+        query = query.where(NoticeRow.published_at >= where.published_since)
+    if where.text:
+        pattern = f"%{where.text.lower()}%"
+        query = query.where(
+            or_(func.lower(NoticeRow.title).like(pattern), func.lower(NoticeRow.buyer_name).like(pattern))
+        )
+    if limit:
+        query = query.limit(limit)
+    return [notice_from_row(row) for row in session.scalars(query)]
+
+
+def get_notice(session: Session, notice_id: str) -> Notice | None:
+    row = session.scalars(select(NoticeRow).where(NoticeRow.key == notice_id)).first()
+    return notice_from_row(row) if row else None
+
+
+def notice_history(session: Session, notice_id: str) -> list[NoticeChange]:
+    return list(
+        session.scalars(
+            select(NoticeChange)
+            .join(NoticeRow, NoticeRow.id == NoticeChange.notice_id)
+            .where(NoticeRow.key == notice_id)
+            .order_by(NoticeChange.seen_at, NoticeChange.id)
+        )
+    )
+
+
+def release_count(session: Session, notice: Notice) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ReleaseRow)
+            .where(ReleaseRow.source == notice.source, ReleaseRow.notice_id == notice.source_id)
+        )
+        or 0
+    )
+
+
+def iter_notices(session: Session, where: NoticeFilter, batch: int = 1000) -> Iterator[Notice]:
+    """Every matching notice, oldest first, streamed in batches so memory stays flat."""
+    last_id = 0
+    while True:
+        query = select(NoticeRow).where(NoticeRow.id > last_id).order_by(NoticeRow.id).limit(batch)
+        if where.source:
+            query = query.where(NoticeRow.source == where.source)
+        if where.published_since:
+            query = query.where(NoticeRow.published_at >= where.published_since)
+        rows = list(session.scalars(query))
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield from (notice_from_row(row) for row in rows)
+        session.expunge_all()

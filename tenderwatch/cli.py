@@ -1,0 +1,415 @@
+"""The `tenderwatch` command: thin wrappers that turn arguments into calls of the packages.
+
+Exit codes: 0 success; 1 a source or channel failed (the rest still ran); 2 bad usage, config or input.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from store.db import Database, open_database
+from store.models import utcnow
+from tenderwatch import __version__
+from tenderwatch import config as configuration
+from tenderwatch.errors import ConfigError, TenderwatchError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+logger = logging.getLogger("tenderwatch")
+
+
+class State:
+    """What every command needs: the configuration, and the store opened on first use."""
+
+    def __init__(self, config_path: str | None, verbose: bool):
+        self.verbose = verbose
+        self.config = configuration.load(config_path)
+        self._database: Database | None = None
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = open_database(self.config.db_url)
+        return self._database
+
+
+def command(group: click.Group, name: str | None = None) -> Callable[[Callable[..., Any]], click.Command]:
+    """A subcommand that receives State and turns tenderwatch errors into one line and an exit code."""
+
+    def decorate(function: Callable[..., Any]) -> click.Command:
+        @wraps(function)
+        @click.pass_obj
+        def run(state: State, *args: Any, **kwargs: Any) -> Any:
+            return function(state, *args, **kwargs)
+
+        return group.command(name)(run)
+
+    return decorate
+
+
+class Tenderwatch(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TenderwatchError as exc:
+            click.echo(f"tenderwatch: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=Tenderwatch, context_settings=CONTEXT, invoke_without_command=True)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Config file (default: ./tenderwatch.toml, "
+    "then ~/.config/tenderwatch/tenderwatch.toml; TENDERWATCH_CONFIG also works).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show detailed logs, including Scrapy's.")
+@click.version_option(__version__, prog_name="tenderwatch")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """Find UK public-sector tender opportunities worth a bid/no-bid decision.
+
+    Without a command, runs the main job: crawl every enabled source into the store.
+
+    \b
+    Examples:
+      tenderwatch                       # the main job, on the configured defaults
+      tenderwatch crawl find_a_tender --from 2026-08-01 --to 2026-08-02
+      tenderwatch notices --opportunities
+    """
+    configure_logging(verbose)
+    try:
+        ctx.obj = State(config_path, verbose)
+    except ConfigError as exc:
+        click.echo(f"tenderwatch: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run)
+
+
+def configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(message)s" if verbose else "%(message)s", "%H:%M:%S")
+    )
+    if not verbose:
+        # Scrapy and Twisted talk a lot at INFO; without --verbose only their problems are shown.
+        handler.addFilter(
+            lambda record: (
+                record.levelno >= logging.WARNING
+                or not record.name.startswith(("scrapy", "twisted", "py.warnings"))
+            )
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("tenderwatch").setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("alembic", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# ---------------------------------------------------------------------------------------------- crawl
+
+
+def parse_time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    from spiders.windows import parse_moment
+
+    if value is None:
+        return None
+    try:
+        return parse_moment(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{value}' is not a date; write ISO 8601 such as 2026-08-11 or "
+            "2026-08-11T06:00 (UK time unless an offset is given)"
+        ) from None
+
+
+@command(cli, "crawl")
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option(
+    "--from",
+    "start",
+    callback=parse_time_option,
+    metavar="ISO",
+    help="Backfill from this time (UK time unless an offset is given) instead of the watermark.",
+)
+@click.option(
+    "--to", "end", callback=parse_time_option, metavar="ISO", help="Backfill up to this time (default now)."
+)
+def crawl(state: State, sources: tuple[str, ...], start: datetime | None, end: datetime | None) -> None:
+    """Fetch new and changed notices from SOURCE (default: every enabled source).
+
+    Each source resumes from its watermark (the end of the last complete window) with a small
+    overlap; --from/--to backfill a period, fetched in slices of at most 6 hours on Find a Tender.
+    Exits 1 if any source failed (the others still complete).
+    """
+    results = crawl_sources(state, list(sources) or state.config.enabled_sources(), start, end)
+    sys.exit(0 if all(result.ok for result in results) else 1)
+
+
+def crawl_sources(
+    state: State, sources: list[str], start: datetime | None, end: datetime | None
+) -> list[Any]:
+    from spiders.crawl import plan_crawls, run_crawls
+
+    if not sources:
+        raise ConfigError("no source is enabled: enable one in [sources.NAME] of the config file")
+    plans = plan_crawls(state.config, state.database, sources, start=start, end=end)
+    for plan in plans:
+        logger.info("%s: fetching %s (UK time)", plan.source, plan.window)
+    results = run_crawls(state.config, plans, verbose=state.verbose)
+    for result in results:
+        if result.ok:
+            click.echo(
+                f"{result.source}: ok, {result.pages} pages, {result.releases} releases, "
+                f"{result.new} new and {result.changed} changed notices"
+            )
+        else:
+            click.echo(f"{result.source}: {result.outcome.upper()}: {result.message}", err=True)
+    return results
+
+
+@command(cli, "run")
+def run(state: State) -> None:
+    """The main job, for cron: crawl every enabled source. Exits 1 if any source failed."""
+    results = crawl_sources(state, state.config.enabled_sources(), None, None)
+    sys.exit(0 if all(result.ok for result in results) else 1)
+
+
+# ---------------------------------------------------------------------------------------------- sources
+
+
+@command(cli, "sources")
+def sources(state: State) -> None:
+    """List each source: base URL, last successful crawl, watermark and last outcome."""
+    from store import crawls
+
+    rows = []
+    with state.database.reading() as session:
+        for name, source in state.config.sources.items():
+            status = crawls.source_state(session, name)
+            last = crawls.latest_runs(session, name)
+            rows.append(
+                [
+                    name,
+                    "yes" if source.enabled else "no",
+                    source.url,
+                    _when(status.last_success_at if status else None),
+                    _when(status.watermark if status else None),
+                    f"{last[0].outcome}" + (f": {last[0].message}" if last and last[0].message else "")
+                    if last
+                    else "never crawled",
+                ]
+            )
+    echo_table(["source", "enabled", "base URL", "last success", "watermark", "last crawl"], rows)
+
+
+# ---------------------------------------------------------------------------------------------- notices
+
+
+def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    units = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+    if value[:-1].isdigit() and value[-1:] in units:
+        return utcnow() - int(value[:-1]) * units[value[-1]]
+    return parse_time_option(ctx, param, value)
+
+
+@command(cli, "notices")
+@click.option("--source", help="Only this source.")
+@click.option(
+    "--type", "notice_types", multiple=True, metavar="UKn", help="Only these notice types (repeatable)."
+)
+@click.option("--opportunities", is_flag=True, help="Only open opportunities (UK4, UK13 and equivalents).")
+@click.option("--open", "still_open", is_flag=True, help="Only notices whose deadline has not passed.")
+@click.option(
+    "--since", callback=parse_since, metavar="AGE|ISO", help="Published since, e.g. 7d, 24h or 2026-08-01."
+)
+@click.option("--search", metavar="TEXT", help="Title or buyer contains TEXT.")
+@click.option("--limit", default=30, show_default=True, help="How many to show (0 for all).")
+def notices(
+    state: State,
+    source: str | None,
+    notice_types: tuple[str, ...],
+    opportunities: bool,
+    still_open: bool,
+    since: datetime | None,
+    search: str | None,
+    limit: int,
+) -> None:
+    """Recent notices, newest first, as a table."""
+    from store.queries import NoticeFilter, find_notices
+
+    where = NoticeFilter(
+        source=source,
+        notice_types=tuple(t.upper() for t in notice_types),
+        opportunities_only=opportunities,
+        open_at=utcnow() if still_open else None,
+        published_since=since,
+        text=search,
+    )
+    with state.database.reading() as session:
+        found = find_notices(session, where, limit=limit or None)
+    echo_table(
+        ["id", "type", "published", "deadline", "value", "buyer", "title"],
+        [
+            [
+                n.id,
+                n.notice_type or "",
+                _when(n.published_at, date_only=True),
+                _when(n.deadline),
+                _money(n.value_amount, n.value_currency),
+                _cut(n.buyer_name, 28),
+                _cut(n.title, 50),
+            ]
+            for n in found
+        ],
+    )
+    if not found:
+        click.echo("No notices match. Run `tenderwatch crawl` first, or widen the filters.", err=True)
+
+
+@command(cli, "show")
+@click.argument("notice_id")
+def show(state: State, notice_id: str) -> None:
+    """One notice in full, with every change seen to it. NOTICE_ID is like find_a_tender:076396-2026."""
+    from store.queries import get_notice, notice_history, release_count
+
+    with state.database.reading() as session:
+        notice = get_notice(session, notice_id)
+        if notice is None:
+            raise ConfigError(
+                f"no notice '{notice_id}': ids look like find_a_tender:076396-2026 "
+                "(see `tenderwatch notices`)"
+            )
+        history, releases = notice_history(session, notice_id), release_count(session, notice)
+    fields = [
+        ("title", notice.title),
+        ("buyer", notice.buyer_name),
+        ("link", notice.url),
+        ("type", f"{notice.notice_type} ({notice.stage})"),
+        ("opportunity", "yes" if notice.is_opportunity else "no"),
+        ("status", notice.status),
+        ("published", _when(notice.published_at)),
+        ("deadline", _when(notice.deadline)),
+        ("value", _money(notice.value_amount, notice.value_currency)),
+        ("category", notice.category),
+        ("procedure", notice.procedure),
+        ("framework", "yes" if notice.framework else "no"),
+        ("SME suitable", {True: "yes", False: "no", None: "not stated"}[notice.suitable_for_sme]),
+        ("CPV", ", ".join(notice.cpv)),
+        ("regions", ", ".join(notice.regions)),
+        ("lots", str(len(notice.lots))),
+        ("releases", str(releases)),
+        ("ocid", notice.ocid),
+    ]
+    for label, value in fields:
+        click.echo(f"{label:>13}: {value or ''}")
+    click.echo(f"\n{notice.description or '(no description)'}")
+    if history:
+        click.echo("\nChanges seen:")
+        for change in history:
+            click.echo(f"  {_when(change.seen_at)}  {change.field}: {change.old_value} -> {change.new_value}")
+
+
+# ---------------------------------------------------------------------------------------------- exchange
+
+
+@command(cli, "export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout)."
+)
+@click.option("--source", help="Only this source.")
+@click.option("--since", callback=parse_since, metavar="AGE|ISO", help="Published since, e.g. 30d.")
+def export(state: State, fmt: str, output: Path | None, source: str | None, since: datetime | None) -> None:
+    """Write every notice in the normalised schema, one JSON object per line."""
+    from store.jsonl import write_jsonl
+    from store.queries import NoticeFilter, iter_notices
+
+    with state.database.reading() as session:
+        notices_ = iter_notices(session, NoticeFilter(source=source, published_since=since))
+        if output:
+            with output.open("w", encoding="utf-8") as out:
+                count = write_jsonl(notices_, out)
+            click.echo(f"wrote {count} notices to {output}", err=True)
+        else:
+            write_jsonl(notices_, sys.stdout)
+
+
+@command(cli, "import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_(state: State, file: Path) -> None:
+    """Add or update notices from a JSON Lines FILE in the export format.
+
+    For notices from elsewhere, e.g. a framework call-off invitation that arrived by email. The whole
+    file is checked first: one bad line stops the import and nothing is written.
+    """
+    from store.ingest import save_notices
+    from store.jsonl import read_jsonl
+
+    notices_ = read_jsonl(file)
+    with state.database.writing() as session:
+        new, changed = save_notices(session, notices_, now=utcnow())
+    click.echo(
+        f"imported {len(notices_)} notices from {file}: {new} new, {changed} changed, "
+        f"{len(notices_) - new - changed} unchanged"
+    )
+
+
+@cli.group(context_settings=CONTEXT)
+def db() -> None:
+    """Database maintenance."""
+
+
+@command(db, "upgrade")
+def db_upgrade(state: State) -> None:
+    """Create the database, or bring its schema up to date (safe to run any time)."""
+    database = Database(state.config.db_url)
+    database.upgrade()
+    click.echo(f"database schema is current ({database.current_revision()})")
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max([len(h), *(len(str(row[i])) for row in rows)]) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in rows:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _when(moment: datetime | None, *, date_only: bool = False) -> str:
+    from store.notice import LONDON
+
+    if moment is None:
+        return "-"
+    local = moment.astimezone(LONDON)
+    return f"{local:%Y-%m-%d}" if date_only else f"{local:%Y-%m-%d %H:%M}"
+
+
+def _money(amount: float | None, currency: str | None) -> str:
+    if amount is None:
+        return "-"
+    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency or "", f"{currency or ''} ")
+    return f"{symbol}{amount:,.0f}"
+
+
+def _cut(text: str | None, width: int) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def main() -> None:
+    cli(prog_name="tenderwatch")
