@@ -43,9 +43,9 @@ class Window:
     def __str__(self) -> str:
         start, end = self.start.astimezone(LONDON), self.end.astimezone(LONDON)
         return (
-            f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+            f"{start:%Y-%m-%d %H:%M} to {end:%H:%M}"
             if start.date() == end.date()
-            else f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M}"
+            else f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
         )
 
 
