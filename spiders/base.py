@@ -42,6 +42,7 @@ class OcdsWindowSpider(scrapy.Spider):
     to_param: ClassVar[str]
     max_window: ClassVar[timedelta]
     rate_limit_waits: ClassVar[dict[int, float]]  # HTTP status -> seconds to wait without Retry-After
+    extra_params: ClassVar[dict[str, str]] = {}  # fixed query parameters, if a source needs any
     page_size: ClassVar[int] = 100
     min_window: ClassVar[timedelta] = timedelta(minutes=1)
 
@@ -59,7 +60,9 @@ class OcdsWindowSpider(scrapy.Spider):
 
     def window_request(self, window: Window) -> scrapy.Request:
         start, end = window.query()
-        query = urlencode({self.from_param: start, self.to_param: end, "limit": self.page_size})
+        query = urlencode(
+            {self.from_param: start, self.to_param: end, **self.extra_params, "limit": self.page_size}
+        )
         return self.page_request(f"{self.base_url}{self.api_path}?{query}", window)
 
     def page_request(self, url: str, window: Window) -> scrapy.Request:

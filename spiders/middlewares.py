@@ -43,13 +43,13 @@ class RetryAfterMiddleware(RetryMiddleware):
             spider=spider,
             reason=f"rate limited (HTTP {response.status})",
             max_retry_times=self.max_waits,
-            stats_base_key="retry_after",
+            stats_base_key="rate_limit_retry",
         )
         if retry is None:
             return response  # gave up: the spider's errback reports it
         stats = self.crawler.stats
-        stats.inc_value("retry_after/count")
-        stats.inc_value("retry_after/asked_seconds", asked)
+        stats.inc_value("rate_limit/waits")
+        stats.inc_value("rate_limit/asked_seconds", asked)
         logger.info(
             "%s: rate limited (HTTP %s); waiting %.0f s as asked, then retrying",
             spider.name,

@@ -134,9 +134,7 @@ def _upsert_releases(
             select(ReleaseRow.release_id, ReleaseRow.raw_hash).where(
                 ReleaseRow.source == source, ReleaseRow.release_id.in_(list(rows))
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     changed = [rid for rid, row in rows.items() if known.get(rid) != row["raw_hash"]]
     if changed:

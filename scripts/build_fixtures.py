@@ -1,0 +1,126 @@
+"""Build tests/fixtures from the real recorded responses in ../shared/fixtures, with personal data redacted.
+
+    python scripts/build_fixtures.py [--shared ../shared/fixtures]
+
+Recorded pages become vcrpy cassettes (request URL -> recorded status, headers and body) for the
+pages that were recorded as one walk, and gzip JSON files for the rest. Redaction works on the raw
+text, so every quirk of the original bytes (1e9999, key order, a duplicate inside a page) survives:
+contact names, e-mails and phone numbers in `contactPoint`, and any e-mail address or UK phone
+number in free text, are replaced by obvious placeholders. Re-run it after changing the redaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+from pathlib import Path
+
+from spiders.vcr import make_vcr
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "tests" / "fixtures"
+CONTACT_POINT = re.compile(r'"contactPoint"\s*:\s*\{[^{}]*\}')
+CONTACT_FIELDS = {
+    "name": "Redacted Contact",
+    "email": "redacted@example.com",
+    "telephone": "00000 000000",
+    "faxNumber": "00000 000000",
+}
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# A UK phone number, but not a Find a Tender notice id such as 076396-2026.
+UK_PHONE = re.compile(
+    r"(?<![\d.])(?!\d{6}-\d{4}\b)(?:\+44\s?\(?0?\)?\s?|0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)"
+)
+FREE_TEXT = re.compile(r'("description"\s*:\s*)"((?:[^"\\]|\\.)*)"')
+
+
+def redact(text: str) -> str:
+    def contact(match: re.Match[str]) -> str:
+        block = match.group(0)
+        for field, placeholder in CONTACT_FIELDS.items():
+            block = re.sub(rf'("{field}"\s*:\s*)"(?:[^"\\]|\\.)*"', rf'\1"{placeholder}"', block)
+        return block
+
+    text = CONTACT_POINT.sub(contact, text)
+    text = EMAIL.sub("redacted@example.com", text)
+    return FREE_TEXT.sub(lambda m: f'{m.group(1)}"{UK_PHONE.sub("00000 000000", m.group(2))}"', text)
+
+
+def recorded(path: Path) -> tuple[int, dict[str, list[str]], str]:
+    """(status, headers, redacted body) of one recorded response and its .headers file."""
+    headers_file = path.with_suffix(".headers")
+    lines = (
+        headers_file.read_text().splitlines()
+        if headers_file.exists()
+        else ["HTTP/2 200", "content-type: application/json"]
+    )
+    status = int(lines[0].split()[1])
+    headers: dict[str, list[str]] = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            if name.strip().lower() not in {"set-cookie", "cookie"}:
+                headers.setdefault(name.strip().lower(), []).append(value.strip())
+    return status, headers, redact(path.read_text(encoding="utf-8"))
+
+
+def walk_cassette(name: str, pages: list[Path]) -> None:
+    """A cassette of pages recorded as one walk: each page's URL is the previous page's links.next."""
+    interactions = []
+    url = json.loads(pages[0].read_text())["uri"]
+    for page in pages:
+        status, headers, body = recorded(page)
+        interactions.append((url, status, headers, body))
+        url = (json.loads(body).get("links") or {}).get("next")
+    write_cassette(name, interactions)
+
+
+def write_cassette(name: str, interactions: list[tuple[str, int, dict[str, list[str]], str]]) -> None:
+    from vcr.request import Request
+
+    path = OUT / "cassettes" / f"{name}.yaml.gz"
+    path.unlink(missing_ok=True)
+    with make_vcr("all").use_cassette(str(path)) as cassette:
+        for url, status, headers, body in interactions:
+            cassette.append(
+                Request("GET", url, b"", {}),
+                {"status": {"code": status, "message": ""}, "headers": headers, "body": {"string": body}},
+            )
+    print(f"{path.relative_to(ROOT)}: {len(interactions)} responses, {path.stat().st_size // 1024} KiB")
+
+
+def plain(source: Path, target: str) -> None:
+    path = OUT / "recorded" / f"{target}.json.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(redact(source.read_text(encoding="utf-8")).encode(), mtime=0))
+    print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "fixtures")
+    shared = parser.parse_args().shared
+    fts = shared / "find_a_tender" / "foretender_2026-08"
+    for day in ("2026-08-10", "2026-08-11"):
+        walk_cassette(f"find_a_tender_{day}", sorted((fts / "backfill" / day).glob("page-*.json")))
+    rate_limited = fts / "probe" / "20-window-noZ-429.txt"
+    answered = fts / "probe" / "22-window-noZ.json"
+    url = json.loads(answered.read_text())["uri"]
+    write_cassette("find_a_tender_rate_limited", [(url, *recorded(rate_limited)), (url, *recorded(answered))])
+    cf = shared / "contracts_finder"
+    walk_cassette("contracts_finder_2025-01-20", [next((cf / "cfserver1_extracted").glob("*.json"))])
+    walk_cassette("contracts_finder_tenders_2026-09-19", [next((cf / "more").glob("silvafox*.json"))])
+    for page in ("page-001", "page-050", "page-111"):
+        plain(fts / "whole-stream" / f"{page}.json", f"find_a_tender_whole_stream_{page}")
+    plain(fts / "conversions" / "uk3-069311.json", "find_a_tender_uk3_to_uk4_069311")
+    for notice in ("032703-2026", "037689-2026"):
+        plain(shared / "find_a_tender" / f"efeakp_{notice}_ocds.json", f"find_a_tender_notice_{notice}")
+    plain(next((cf / "more").glob("apa999*.json")), "contracts_finder_limit1_2022-10-18")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Access to the real recorded responses under tests/fixtures (built by scripts/build_fixtures.py)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CASSETTES = FIXTURES / "cassettes"
+FTS_DAYS = ("find_a_tender_2026-08-10", "find_a_tender_2026-08-11")
+
+
+def cassette(name: str) -> Path:
+    return CASSETTES / f"{name}.yaml.gz"
+
+
+@cache
+def cassette_interactions(name: str) -> list[dict[str, Any]]:
+    text = gzip.decompress(cassette(name).read_bytes())
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["interactions"]
+
+
+@cache
+def recorded_package(name: str) -> dict[str, Any]:
+    return json.loads(gzip.decompress((FIXTURES / "recorded" / f"{name}.json.gz").read_bytes()))
+
+
+def cassette_releases(name: str) -> list[dict[str, Any]]:
+    """Every release served in the cassette's successful JSON responses, in order, duplicates kept."""
+    releases = []
+    for interaction in cassette_interactions(name):
+        if interaction["response"]["status"]["code"] == 200:
+            releases += json.loads(interaction["response"]["body"]["string"])["releases"]
+    return releases
+
+
+def fts_releases() -> list[dict[str, Any]]:
+    """The two complete recorded days of Find a Tender (955 releases)."""
+    return [release for day in FTS_DAYS for release in cassette_releases(day)]
+
+
+def release_by_id(release_id: str) -> dict[str, Any]:
+    sources = [
+        *(
+            cassette_releases(name)
+            for name in (*FTS_DAYS, "contracts_finder_2025-01-20", "contracts_finder_tenders_2026-09-19")
+        ),
+        *(
+            recorded_package(name)["releases"]
+            for name in (
+                "find_a_tender_whole_stream_page-050",
+                "find_a_tender_uk3_to_uk4_069311",
+                "find_a_tender_notice_032703-2026",
+                "find_a_tender_notice_037689-2026",
+            )
+        ),
+    ]
+    for releases in sources:
+        for release in releases:
+            if release["id"] == release_id:
+                return release
+    raise KeyError(release_id)
