@@ -117,7 +117,7 @@ def _vcr_request(request: Request) -> VcrRequest:
 
 
 def _scrapy_response(request: Request, played: dict[str, Any]) -> Response:
-    headers = Headers({key: values for key, values in played["headers"].items()})
+    headers = Headers(played["headers"])
     body = played["body"]["string"]
     body = body.encode() if isinstance(body, str) else body
     response_class = responsetypes.from_args(headers=headers, url=request.url, body=body)
