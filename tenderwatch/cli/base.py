@@ -1,0 +1,172 @@
+"""The `tenderwatch` group and what every command shares: state, error handling, logging, output.
+
+Exit codes: 0 success; 1 a source or channel failed (the rest still ran); 2 bad usage, config or input.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any
+
+import click
+
+from store.db import Database, open_database
+from store.models import utcnow
+from tenderwatch import __version__
+from tenderwatch import config as configuration
+from tenderwatch.errors import ConfigError, TenderwatchError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+logger = logging.getLogger("tenderwatch")
+
+
+class State:
+    """What every command needs: the configuration, and the store opened on first use."""
+
+    def __init__(self, config_path: str | None, verbose: bool):
+        self.verbose = verbose
+        self.config = configuration.load(config_path)
+        self._database: Database | None = None
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = open_database(self.config.db_url)
+        return self._database
+
+
+def command(group: click.Group, name: str | None = None) -> Callable[[Callable[..., Any]], click.Command]:
+    """A subcommand that receives State and turns tenderwatch errors into one line and an exit code."""
+
+    def decorate(function: Callable[..., Any]) -> click.Command:
+        @wraps(function)
+        @click.pass_obj
+        def run(state: State, *args: Any, **kwargs: Any) -> Any:
+            return function(state, *args, **kwargs)
+
+        return group.command(name)(run)
+
+    return decorate
+
+
+class Tenderwatch(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TenderwatchError as exc:
+            click.echo(f"tenderwatch: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=Tenderwatch, context_settings=CONTEXT, invoke_without_command=True)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Config file (default: ./tenderwatch.toml, "
+    "then ~/.config/tenderwatch/tenderwatch.toml; TENDERWATCH_CONFIG also works).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show detailed logs, including Scrapy's.")
+@click.version_option(__version__, prog_name="tenderwatch")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """Find UK public-sector tender opportunities worth a bid/no-bid decision.
+
+    Without a command, runs the main job: crawl every enabled source into the store.
+
+    \b
+    Examples:
+      tenderwatch                       # the main job, on the configured defaults
+      tenderwatch crawl find_a_tender --from 2026-08-01 --to 2026-08-02
+      tenderwatch notices --opportunities
+    """
+    configure_logging(verbose)
+    try:
+        ctx.obj = State(config_path, verbose)
+    except ConfigError as exc:
+        click.echo(f"tenderwatch: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(cli.get_command(ctx, "run"))
+
+
+def configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(message)s" if verbose else "%(message)s", "%H:%M:%S")
+    )
+    if not verbose:
+        # Scrapy and Twisted talk a lot at INFO; without --verbose only their problems are shown.
+        handler.addFilter(
+            lambda record: (
+                record.levelno >= logging.WARNING
+                or not record.name.startswith(("scrapy", "twisted", "py.warnings"))
+            )
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("tenderwatch").setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("alembic", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# ---------------------------------------------------------------------------------------------- options
+
+
+def parse_time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    from spiders.windows import parse_moment
+
+    if value is None:
+        return None
+    try:
+        return parse_moment(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{value}' is not a date; write ISO 8601 such as 2026-08-11 or "
+            "2026-08-11T06:00 (UK time unless an offset is given)"
+        ) from None
+
+
+def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    units = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+    if value[:-1].isdigit() and value[-1:] in units:
+        return utcnow() - int(value[:-1]) * units[value[-1]]
+    return parse_time_option(ctx, param, value)
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max([len(h), *(len(str(row[i])) for row in rows)]) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in rows:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def local_time(moment: datetime | None, *, date_only: bool = False) -> str:
+    from store.notice import LONDON
+
+    if moment is None:
+        return "-"
+    local = moment.astimezone(LONDON)
+    return f"{local:%Y-%m-%d}" if date_only else f"{local:%Y-%m-%d %H:%M}"
+
+
+def money(amount: float | None, currency: str | None) -> str:
+    if amount is None:
+        return "-"
+    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency or "", f"{currency or ''} ")
+    return f"{symbol}{amount:,.0f}"
+
+
+def shorten(text: str | None, width: int) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
