@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from spiders import SPIDERS
-from spiders.windows import Window
+from spiders.windows import LONDON, Window
 from store import crawls
 from store.db import Database
 from store.models import CrawlRun, utcnow
@@ -58,8 +58,9 @@ def plan_crawls(
     if end is not None and end > now:
         end = now
     if start is not None and start >= (end or now):
+        first, last = start.astimezone(LONDON), (end or now).astimezone(LONDON)
         raise ConfigError(
-            f"--from ({start:%Y-%m-%d %H:%M}) must be before --to/now ({(end or now):%Y-%m-%d %H:%M})"
+            f"--from ({first:%Y-%m-%d %H:%M}) must be before --to/now ({last:%Y-%m-%d %H:%M}), UK time"
         )
     plans = []
     with database.reading() as session:

@@ -1,0 +1,233 @@
+"""The command line: exit codes, one-line errors, and the round trip of export and import.
+
+Crawls run `tenderwatch` as a real subprocess (Scrapy's reactor runs once per process) against the
+local replay server; the other commands run in-process through click's CliRunner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from store.db import open_database
+from store.models import CrawlRun, NoticeChange, NoticeRow, ReleaseRow
+from tenderwatch.cli import cli
+from tests.support.replay_server import FIND_A_TENDER
+
+TENDERWATCH = [sys.executable, "-m", "tenderwatch"]
+
+
+def tenderwatch(*args: str, env_extra: dict[str, str] | None = None, timeout: float = 120):
+    return subprocess.run(
+        [*TENDERWATCH, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env_extra or {})},
+    )
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def count(db_url: str, model) -> int:
+    database = open_database(db_url)
+    try:
+        with database.reading() as session:
+            return session.scalar(select(func.count()).select_from(model))
+    finally:
+        database.close()
+
+
+def test_help_describes_every_command(env):
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in ("crawl", "sources", "notices", "show", "export", "import", "run"):
+        assert name in result.output
+        sub = CliRunner().invoke(cli, [name, "--help"])
+        assert sub.exit_code == 0 and len(sub.output.splitlines()) > 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "nosuch"], "unknown source 'nosuch': known sources are contracts_finder, find_a_tender"),
+        (["crawl", "--from", "2026-13-01"], "'2026-13-01' is not a date"),
+        (["crawl", "--from", "2026-08-12", "--to", "2026-08-11"], "--from (2026-08-12 00:00) must be before"),
+        (["show", "find_a_tender:000000-2020"], "no notice 'find_a_tender:000000-2020'"),
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_code_2(env, args, message):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_malformed_config_file_names_the_file_and_line(env, tmp_path):
+    (tmp_path / "tenderwatch.toml").write_text('[sources.find_a_tender]\ndelay = "fast"\n[crawl\n')
+    result = CliRunner().invoke(cli, ["sources"])
+    assert result.exit_code == 2
+    assert "tenderwatch.toml: not valid TOML" in result.output and "line 3" in result.output
+
+
+def test_a_bad_config_value_names_the_key(env, tmp_path, monkeypatch):
+    monkeypatch.delenv("TENDERWATCH_FIND_A_TENDER_DELAY")  # the environment would win over the file
+    (tmp_path / "tenderwatch.toml").write_text('[sources.find_a_tender]\ndelay = "fast"\n')
+    result = CliRunner().invoke(cli, ["sources"])
+    assert result.exit_code == 2
+    assert "tenderwatch.toml: [sources.find_a_tender] delay must be a number, not 'fast'" in result.output
+
+
+def test_a_bad_environment_value_names_the_variable(env, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_CONTRACTS_FINDER_URL", "ftp://example.org")
+    result = CliRunner().invoke(cli, ["sources"])
+    assert result.exit_code == 2
+    assert "environment variable TENDERWATCH_CONTRACTS_FINDER_URL must be an http(s) URL" in result.output
+
+
+def test_unreachable_sources_fail_fast_with_one_line_each(env):
+    started = time.monotonic()
+    result = tenderwatch(
+        env_extra={
+            "TENDERWATCH_FIND_A_TENDER_URL": f"http://127.0.0.1:{closed_port()}",
+            "TENDERWATCH_CONTRACTS_FINDER_URL": "http://tenderwatch-test.invalid",
+        }
+    )
+    assert time.monotonic() - started < 20
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if "FAILED" in line]
+    assert len(lines) == 2, result.stderr
+    assert (
+        "find_a_tender: FAILED: cannot reach http://127.0.0.1" in lines[0]
+        and "connection refused" in lines[0]
+    )
+    assert (
+        "contracts_finder: FAILED: cannot reach http://tenderwatch-test.invalid (DNS lookup failed)"
+        in lines[1]
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_crawl_then_list_show_and_export(env, replay_server):
+    result = tenderwatch(
+        "crawl",
+        "find_a_tender",
+        "--from",
+        "2026-08-11T06:00",
+        "--to",
+        "2026-08-11T12:00",
+        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "find_a_tender: ok, 3 pages, 203 releases, 203 new and 0 changed notices" in result.stdout
+    runner = CliRunner()
+    sources = runner.invoke(cli, ["sources"])
+    assert "2026-08-11 12:00" in sources.output  # the watermark, in UK time
+    listed = runner.invoke(cli, ["notices", "--type", "UK4", "--limit", "0"])
+    assert listed.exit_code == 0
+    notice_id = listed.output.splitlines()[1].split()[0]
+    shown = runner.invoke(cli, ["show", notice_id])
+    assert shown.exit_code == 0 and "type: UK4 (tender)" in shown.output
+    exported = runner.invoke(cli, ["export"])
+    lines = [json.loads(line) for line in exported.output.splitlines()]
+    assert len(lines) == count(env["TENDERWATCH_DB_URL"], NoticeRow)
+    assert {"id", "source", "deadline", "cpv", "lots", "is_opportunity"} <= set(lines[0])
+
+
+def test_export_then_import_into_an_empty_store_round_trips(env, replay_server, tmp_path, monkeypatch):
+    tenderwatch(
+        "crawl",
+        "find_a_tender",
+        "--from",
+        "2026-08-11T12:00",
+        "--to",
+        "2026-08-11T18:00",
+        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
+    )
+    runner = CliRunner()
+    first = tmp_path / "first.jsonl"
+    assert runner.invoke(cli, ["export", "-o", str(first)]).exit_code == 0
+    monkeypatch.setenv("TENDERWATCH_DB_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    imported = runner.invoke(cli, ["import", str(first)])
+    assert imported.exit_code == 0, imported.output
+    again = runner.invoke(cli, ["import", str(first)])
+    assert "0 new, 0 changed" in again.output
+    second = tmp_path / "second.jsonl"
+    runner.invoke(cli, ["export", "-o", str(second)])
+    assert second.read_text() == first.read_text()
+
+
+def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
+    good = {
+        "id": "email:cf-123",
+        "source": "email",
+        "source_id": "cf-123",
+        "title": "Call-off: service review",
+    }
+    bad = {**good, "id": "email:cf-124", "source_id": "cf-124", "deadline": "next Tuesday"}
+    path = tmp_path / "calloffs.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    result = CliRunner().invoke(cli, ["import", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:2: field 'deadline': Invalid isoformat string: 'next Tuesday'" in result.output
+    assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
+
+
+def test_a_crawl_killed_part_way_resumes_and_stores_everything_exactly_once(env, replay_server):
+    replay_server.response_delay = 0.3
+    base = {"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url}
+    args = ["crawl", "find_a_tender", "--from", "2026-08-11T00:00", "--to", "2026-08-12T00:00"]
+    process = subprocess.Popen(
+        [*TENDERWATCH, *args],
+        env={**os.environ, **base},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    db_url = env["TENDERWATCH_DB_URL"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _pages_stored(db_url) < 3:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = count(db_url, ReleaseRow)
+    assert 0 < partial < 496
+    replay_server.response_delay = 0
+    result = tenderwatch(*args, env_extra=base)
+    assert result.returncode == 0, result.stderr
+    database = open_database(db_url)
+    with database.reading() as session:
+        ids = list(session.scalars(select(ReleaseRow.release_id)))
+        outcomes = list(session.scalars(select(CrawlRun.outcome).order_by(CrawlRun.id)))
+        changes = session.scalar(select(func.count()).select_from(NoticeChange))
+    assert len(ids) == len(set(ids)) == 496
+    assert count(db_url, NoticeRow) == 496
+    assert outcomes == ["interrupted", "ok"]
+    assert changes == 0  # re-fetching what was already stored changed nothing
+
+
+def _pages_stored(db_url: str) -> int:
+    if not Path(db_url.removeprefix("sqlite:///")).exists():
+        return 0
+    try:
+        database = open_database(db_url, migrate=False)
+    except Exception:  # noqa: BLE001 - the crawl may still be creating the schema
+        return 0
+    try:
+        with database.reading() as session:
+            return session.scalar(select(func.coalesce(func.max(CrawlRun.pages), 0))) or 0
+    finally:
+        database.close()

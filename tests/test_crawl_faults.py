@@ -1,0 +1,250 @@
+"""End to end against a local server with the APIs' window, limit and cursor semantics, and its faults.
+
+Every test checks the one promise that matters: each release the service holds ends up stored
+exactly once, whatever went wrong on the way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+import pytest_twisted
+from sqlalchemy import func, select
+
+from spiders.contracts_finder import ContractsFinder
+from spiders.find_a_tender import FindATender
+from spiders.windows import LONDON
+from store import crawls
+from store.models import CrawlRun, NoticeRow, ReleaseRow, SourceState
+from tests.support.crawling import crawl
+from tests.support.replay_server import CONTRACTS_FINDER, FIND_A_TENDER, Fault
+
+DAY_START, DAY_END = "2026-08-11T00:00:00", "2026-08-12T00:00:00"
+
+
+def uk(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+def releases_in(server, api, start: str, end: str) -> set[str]:
+    return {r["id"] for r in server.releases[api] if uk(start) <= datetime.fromisoformat(r["date"]) < uk(end)}
+
+
+def stored(database, source: str) -> Counter:
+    with database.reading() as session:
+        return Counter(session.scalars(select(ReleaseRow.release_id).where(ReleaseRow.source == source)))
+
+
+def run_of(database, crawler) -> CrawlRun:
+    with database.reading() as session:
+        return session.get(CrawlRun, crawler.stats.get_value("tenderwatch/run_id"))
+
+
+def crawl_fts(config, server, start=DAY_START, end=DAY_END, spider=FindATender, **settings):
+    return crawl(config, spider, base_url=server.url, start=uk(start), end=uk(end), **settings)
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_day_is_fetched_in_six_hour_windows_of_uk_time_and_stored_once(config, database, replay_server):
+    crawler = yield crawl_fts(config, replay_server)
+    expected = releases_in(replay_server, FIND_A_TENDER, DAY_START, DAY_END)
+    assert len(expected) == 496
+    assert stored(database, "find_a_tender") == Counter(expected)
+    first_pages = [s.query for s in replay_server.requests_to(FIND_A_TENDER) if "cursor" not in s.query]
+    assert [(q["updatedFrom"], q["updatedTo"]) for q in first_pages] == [
+        ("2026-08-11T00:00:00", "2026-08-11T06:00:00"),
+        ("2026-08-11T06:00:00", "2026-08-11T12:00:00"),
+        ("2026-08-11T12:00:00", "2026-08-11T18:00:00"),
+        ("2026-08-11T18:00:00", "2026-08-12T00:00:00"),
+    ]
+    assert all("stages" not in s.query for s in replay_server.log)
+    run = run_of(database, crawler)
+    assert (run.outcome, run.releases, run.new) == ("ok", 496, 496)
+    with database.reading() as session:
+        assert session.get(SourceState, "find_a_tender").watermark == uk(DAY_END)
+
+
+@pytest_twisted.inlineCallbacks
+def test_one_request_at_a_time_with_the_configured_delay(env, monkeypatch, database, replay_server):
+    from tenderwatch import config as configuration
+
+    monkeypatch.setenv("TENDERWATCH_FIND_A_TENDER_DELAY", "0.2")
+    yield crawl_fts(configuration.load(), replay_server, "2026-08-11T06:00:00", "2026-08-11T18:00:00")
+    served = replay_server.requests_to(FIND_A_TENDER)
+    assert len(served) >= 4
+    pairs = list(zip(served, served[1:], strict=False))
+    assert all(later.started >= earlier.finished for earlier, later in pairs)  # never two at once
+    assert min(later.started - earlier.started for earlier, later in pairs) >= 0.2  # spaced as configured
+
+
+@pytest_twisted.inlineCallbacks
+def test_429_with_retry_after_waits_that_long_then_retries_the_same_url(config, database, replay_server):
+    replay_server.add_fault(
+        FIND_A_TENDER,
+        Fault(
+            on_request=2,
+            status=429,
+            headers={"Retry-After": "1", "Content-Type": "text/plain"},
+            body=b"Rate limit of 12 exceeded. Please retry after 1 seconds.",
+        ),
+    )
+    crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    served = replay_server.requests_to(FIND_A_TENDER)
+    assert served[1].status == 429
+    assert served[2].query == served[1].query  # the same URL again
+    assert served[2].started - served[1].finished >= 1.0
+    assert crawler.stats.get_value("rate_limit/waits") == 1
+    assert stored(database, "find_a_tender") == Counter(
+        releases_in(replay_server, FIND_A_TENDER, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    )
+
+
+@pytest_twisted.inlineCallbacks
+def test_503_is_retried_after_its_wait(config, database, replay_server):
+    replay_server.add_fault(
+        FIND_A_TENDER,
+        Fault(on_request=1, status=503, headers={"Retry-After": "0"}, body=b"Service Unavailaible", times=2),
+    )
+    crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    assert [s.status for s in replay_server.requests_to(FIND_A_TENDER)][:3] == [503, 503, 200]
+    assert run_of(database, crawler).outcome == "ok"
+    assert stored(database, "find_a_tender") == Counter(
+        releases_in(replay_server, FIND_A_TENDER, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    )
+
+
+@pytest_twisted.inlineCallbacks
+def test_endless_rate_limiting_fails_the_crawl_with_advice_instead_of_looping(
+    config, database, replay_server
+):
+    replay_server.add_fault(
+        FIND_A_TENDER, Fault(on_request=1, status=429, headers={"Retry-After": "0"}, times=100)
+    )
+    crawler = yield crawl_fts(
+        config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00", RATE_LIMIT_RETRY_TIMES=2
+    )
+    run = run_of(database, crawler)
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 3
+    assert run.outcome == "failed"
+    assert "still rate limited (HTTP 429)" in run.message
+
+
+@pytest_twisted.inlineCallbacks
+def test_contracts_finder_403_is_a_rate_limit(config, database, replay_server):
+    replay_server.add_fault(
+        CONTRACTS_FINDER,
+        Fault(
+            on_request=1,
+            status=403,
+            headers={"Retry-After": "0", "Content-Type": "text/html"},
+            body=b"<title>Forbidden - Contracts Finder</title>",
+        ),
+    )
+    crawler = yield crawl(
+        config,
+        ContractsFinder,
+        base_url=replay_server.url,
+        start=uk("2025-01-23T00:00:00"),
+        end=uk("2025-01-23T12:00:00"),
+    )
+    assert [s.status for s in replay_server.requests_to(CONTRACTS_FINDER)][:2] == [403, 200]
+    assert run_of(database, crawler).outcome == "ok"
+    assert stored(database, "contracts_finder") == Counter(
+        releases_in(replay_server, CONTRACTS_FINDER, "2025-01-23T00:00:00", "2025-01-23T12:00:00")
+    )
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_truncated_body_is_fetched_again(config, database, replay_server):
+    replay_server.add_fault(FIND_A_TENDER, Fault(on_request=2, truncate=True))
+    crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    served = replay_server.requests_to(FIND_A_TENDER)
+    assert served[1].query == served[2].query
+    assert run_of(database, crawler).outcome == "ok"
+    assert stored(database, "find_a_tender") == Counter(
+        releases_in(replay_server, FIND_A_TENDER, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    )
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_release_served_twice_in_one_page_is_stored_once(config, database, replay_server):
+    releases = replay_server.releases[FIND_A_TENDER]
+    twin = next(r for r in releases if r["date"].startswith("2026-08-11T07"))
+    releases.insert(releases.index(twin), twin)  # as the live service did with 071452-2026
+    crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    assert stored(database, "find_a_tender")[twin["id"]] == 1
+    with database.reading() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(NoticeRow).where(NoticeRow.source_id == twin["id"])
+            )
+            == 1
+        )
+    assert run_of(database, crawler).outcome == "ok"
+
+
+class ContractsFinderSmallPages(ContractsFinder):
+    page_size = 10  # so that the recorded page of 100 fills many pages
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_full_page_without_a_next_link_splits_the_window_until_nothing_is_dropped(
+    config, database, replay_server
+):
+    replay_server.drop_next_link_when_full = True  # Contracts Finder's hole
+    start, end = "2025-01-20T23:00:00", "2025-01-23T23:00:00"
+    crawler = yield crawl(
+        config, ContractsFinderSmallPages, base_url=replay_server.url, start=uk(start), end=uk(end)
+    )
+    expected = releases_in(replay_server, CONTRACTS_FINDER, start, end)
+    assert len(expected) == 100
+    assert set(stored(database, "contracts_finder")) == expected
+    assert max(stored(database, "contracts_finder").values()) == 1
+    assert all("cursor" not in s.query for s in replay_server.requests_to(CONTRACTS_FINDER))
+    assert run_of(database, crawler).outcome == "ok"
+
+
+class FindATenderOversizedPages(FindATender):
+    page_size = 101  # the service allows at most 100
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_400_for_a_bad_parameter_is_a_clear_error_not_a_retry_loop(config, database, replay_server):
+    crawler = yield crawl_fts(
+        config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00", spider=FindATenderOversizedPages
+    )
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 1
+    run = run_of(database, crawler)
+    assert run.outcome == crawls.FAILED
+    assert (
+        run.message
+        == "the service rejected the request (HTTP 400): 'limit' must not exceed the maximum value"
+    )
+    with database.reading() as session:
+        assert session.get(SourceState, "find_a_tender") is None
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_window_that_fails_stops_the_crawl_and_the_watermark_stays_at_the_last_complete_one(
+    config, database, replay_server
+):
+    # The third window's first page answers 500 every time: windows one and two complete, three does not.
+    pages_in_first_two_windows = _pages(replay_server, "2026-08-11T00:00:00", "2026-08-11T06:00:00") + _pages(
+        replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00"
+    )
+    replay_server.add_fault(
+        FIND_A_TENDER, Fault(on_request=pages_in_first_two_windows + 1, status=500, times=10)
+    )
+    crawler = yield crawl_fts(config, replay_server)
+    assert run_of(database, crawler).outcome == "failed"
+    with database.reading() as session:
+        assert session.get(SourceState, "find_a_tender").watermark == uk("2026-08-11T12:00:00")
+    assert set(stored(database, "find_a_tender")) == releases_in(
+        replay_server, FIND_A_TENDER, "2026-08-11T00:00:00", "2026-08-11T12:00:00"
+    )
+
+
+def _pages(server, start: str, end: str) -> int:
+    count = len(releases_in(server, FIND_A_TENDER, start, end))
+    return max(1, -(-count // 100))
