@@ -6,6 +6,7 @@ exactly once, whatever went wrong on the way.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import datetime
 
@@ -73,7 +74,7 @@ def test_one_request_at_a_time_with_the_configured_delay(env, monkeypatch, datab
     yield crawl_fts(configuration.load(), replay_server, "2026-08-11T06:00:00", "2026-08-11T18:00:00")
     served = replay_server.requests_to(FIND_A_TENDER)
     assert len(served) >= 4
-    pairs = list(zip(served, served[1:], strict=False))
+    pairs = list(itertools.pairwise(served))
     assert all(later.started >= earlier.finished for earlier, later in pairs)  # never two at once
     assert min(later.started - earlier.started for earlier, later in pairs) >= 0.2  # spaced as configured
 
