@@ -10,7 +10,8 @@ from typing import Any
 # `1e9999` means "unlimited" (e.g. maximumLotsBidPerSupplier); it overflows to infinity, which JSON
 # cannot store. kingfisher-collect stores such numbers as 9999999, and so do we.
 UNLIMITED = 9999999
-LEADING_ZEROS = re.compile(rb"(?<=[:\[,]) 0+(?=\d)")
+# A JSON string (left alone) or the leading zeros of a number such as ` 007`.
+STRING_OR_LEADING_ZEROS = re.compile(rb'"(?:[^"\\]|\\.)*"|(?<=[:\[,])(\s*)0+(?=\d)')
 
 
 class InvalidPackage(ValueError):
@@ -22,17 +23,20 @@ def decode_package(body: bytes) -> dict[str, Any]:
     try:
         package = json.loads(text, parse_float=_finite_float)
     except json.JSONDecodeError:
-        # Numbers written with leading zeros (` 000,`) occur; repair them only when parsing failed,
-        # so text inside strings is never touched on a good page.
+        # Numbers written with leading zeros (` 000,`) occur; repair them (never inside strings) only
+        # when parsing failed.
         try:
-            package = json.loads(
-                LEADING_ZEROS.sub(b" ", body).decode("utf-8", errors="replace"), parse_float=_finite_float
-            )
+            repaired = _strip_leading_zeros(body).decode("utf-8", errors="replace")
+            package = json.loads(repaired, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             raise InvalidPackage(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
     if not isinstance(package, dict) or not isinstance(package.get("releases"), list):
         raise InvalidPackage("not an OCDS release package (no 'releases' list)")
     return package
+
+
+def _strip_leading_zeros(body: bytes) -> bytes:
+    return STRING_OR_LEADING_ZEROS.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(0), body)
 
 
 def _finite_float(text: str) -> float | int:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from store.models import NoticeChange, NoticeRow, ReleaseRow, utcnow
 from store.normalise import compile_notice, format_for, is_update
 from store.normalise.ocds import Release, parse_time
-from store.notice import TRACKED_FIELDS, Lot, Notice
+from store.notice import LONDON, TRACKED_FIELDS, Lot, Notice
 
 
 @dataclass
@@ -221,7 +221,7 @@ def _tracked_changes(
 def _show(value: Any) -> str | None:
     if value is None:
         return None
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    return value.astimezone(LONDON).isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _insert(session: Session, model: Any) -> Any:

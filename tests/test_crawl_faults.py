@@ -76,7 +76,8 @@ def test_one_request_at_a_time_with_the_configured_delay(env, monkeypatch, datab
     assert len(served) >= 4
     pairs = list(itertools.pairwise(served))
     assert all(later.started >= earlier.finished for earlier, later in pairs)  # never two at once
-    assert min(later.started - earlier.started for earlier, later in pairs) >= 0.2  # spaced as configured
+    # Spaced as configured (measured at the server, so allow for a little scheduling noise).
+    assert min(later.started - earlier.started for earlier, later in pairs) >= 0.18
 
 
 @pytest_twisted.inlineCallbacks

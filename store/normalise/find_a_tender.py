@@ -15,11 +15,13 @@ def notice_url(notice_id: str) -> str:
 
 
 def regions(release: Release) -> list[str]:
-    """NUTS/ITL codes of the places of delivery, else of the buyer's address."""
-    codes = [code.upper() for code in delivery_regions(release) if code.upper().startswith("UK")]
+    """NUTS/ITL codes of the places of delivery (a country code when abroad), else of the buyer."""
+    codes = [code.upper() for code in delivery_regions(release)]
     if not codes:
-        codes = [str(party.get("address", {}).get("region", "")).upper() for party in buyer_parties(release)]
-    return list(dict.fromkeys(code for code in codes if code.startswith("UK")))
+        codes = [
+            str(party.get("address", {}).get("region") or "").upper() for party in buyer_parties(release)
+        ]
+    return list(dict.fromkeys(code for code in codes if code))
 
 
 FORMAT = SourceFormat(name="find_a_tender", notice_id=notice_id, notice_url=notice_url, regions=regions)

@@ -29,10 +29,10 @@ TAG_EQUIVALENTS = (
     ("contractTermination", "UK11"),
     ("contractAmendment", "UK10"),
     ("implementation", "UK9"),
-    ("contract", "UK7"),
-    ("contractUpdate", "UK7"),
     ("award", "UK6"),
     ("awardUpdate", "UK6"),
+    ("contract", "UK7"),
+    ("contractUpdate", "UK7"),
 )
 STAGE_OF_TYPE = {
     **dict.fromkeys(("UK1", "UK2", "UK3"), "planning"),
@@ -86,7 +86,7 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
         category=tender.get("mainProcurementCategory")
         if tender.get("mainProcurementCategory") in CATEGORIES
         else None,
-        suitable_for_sme=sme_suitability(tender, lots),
+        suitable_for_sme=sme_suitability(tender, lots, notice_type),
         lots=lots,
         framework=is_framework(tender),
         procedure=_text(tender.get("procurementMethodDetails")),
@@ -95,11 +95,17 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
 
 def notice_type_of(release: Release) -> str | None:
     """UK1..UK17 from the notice's own document, else the documented equivalent of its tag."""
-    documents = [doc for doc in _notice_documents(release) if doc.get("noticeType")]
-    own = [doc for doc in documents if doc.get("id") == release.get("id")]
-    for doc in own or documents:
+    documents = list(_notice_documents(release))
+    typed = [doc for doc in documents if doc.get("noticeType")]
+    own = [doc for doc in typed if doc.get("id") == release.get("id")]
+    for doc in own or typed:
         return str(doc["noticeType"])
     tags = set(release.get("tag") or ())
+    if tags & {"planning", "planningUpdate"}:
+        # Contracts Finder tells a future opportunity (planned procurement) from early engagement
+        # only by the notice document's type.
+        kinds = {doc.get("documentType") for doc in documents}
+        return "UK3" if "plannedProcurementNotice" in kinds else "UK2"
     return next((code for tag, code in TAG_EQUIVALENTS if tag in tags), None)
 
 
@@ -133,10 +139,12 @@ def value_of(release: Release, stage: str | None) -> tuple[float | None, str | N
     """Net value where given, else gross; awarded or contracted value once a notice is past tender."""
     tender = _dict(release.get("tender"))
     candidates: list[Iterable[dict[str, Any]]] = []
+    contracts = [_dict(c.get("value")) for c in _dicts(release.get("contracts"))]
+    awards = [_dict(a.get("value")) for a in _dicts(release.get("awards"))]
     if stage == "contract":
-        candidates.append(_dict(c.get("value")) for c in _dicts(release.get("contracts")))
-    if stage in ("award", "contract"):
-        candidates.append(_dict(a.get("value")) for a in _dicts(release.get("awards")))
+        candidates += [contracts, awards]
+    elif stage == "award":
+        candidates += [awards, contracts]
     candidates += [
         [_dict(tender.get("value"))],
         [_dict(tender.get("minValue"))],
@@ -206,14 +214,14 @@ def buyer_name(release: Release) -> str | None:
     return name or next((_text(party.get("name")) for party in buyer_parties(release)), None)
 
 
-def sme_suitability(tender: dict[str, Any], lots: tuple[Lot, ...]) -> bool | None:
+def sme_suitability(tender: dict[str, Any], lots: tuple[Lot, ...], notice_type: str | None) -> bool | None:
     stated = _dict(tender.get("suitability")).get("sme")
     if isinstance(stated, bool):
         return stated
     if any(lot.suitable_for_sme for lot in lots):
         return True
-    # The UK extension writes lots[].suitability only when true, so silence on an Act notice means no.
-    if lots and _dict(tender.get("legalBasis")).get("scheme") == "UKPGA":
+    # On an Act tender notice lots[].suitability is written only when true, so silence means no.
+    if lots and notice_type in OPPORTUNITY_TYPES and _dict(tender.get("legalBasis")).get("scheme") == "UKPGA":
         return False
     return None
 

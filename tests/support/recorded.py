@@ -45,23 +45,23 @@ def fts_releases() -> list[dict[str, Any]]:
 
 
 def release_by_id(release_id: str) -> dict[str, Any]:
-    sources = [
-        *(
-            cassette_releases(name)
-            for name in (*FTS_DAYS, "contracts_finder_2025-01-20", "contracts_finder_tenders_2026-09-19")
-        ),
-        *(
-            recorded_package(name)["releases"]
-            for name in (
-                "find_a_tender_whole_stream_page-050",
-                "find_a_tender_uk3_to_uk4_069311",
-                "find_a_tender_notice_032703-2026",
-                "find_a_tender_notice_037689-2026",
-            )
-        ),
-    ]
-    for releases in sources:
+    return _all_releases()[release_id]
+
+
+@cache
+def _all_releases() -> dict[str, dict[str, Any]]:
+    names = (*FTS_DAYS, "contracts_finder_2025-01-20", "contracts_finder_tenders_2026-09-19")
+    packages = (
+        "find_a_tender_whole_stream_page-050",
+        "find_a_tender_uk3_to_uk4_069311",
+        "find_a_tender_notice_032703-2026",
+        "find_a_tender_notice_037689-2026",
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for releases in [
+        *(cassette_releases(name) for name in names),
+        *(recorded_package(name)["releases"] for name in packages),
+    ]:
         for release in releases:
-            if release["id"] == release_id:
-                return release
-    raise KeyError(release_id)
+            found.setdefault(release["id"], release)
+    return found

@@ -1,0 +1,97 @@
+"""Configuration precedence and validation, and the migrations matching the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from store.db import head_revision, open_database
+from store.models import Base
+from tenderwatch import config as configuration
+from tenderwatch.errors import ConfigError, StoreError
+
+
+def test_defaults_are_the_live_services_with_polite_delays(env, monkeypatch):
+    for name in (
+        "TENDERWATCH_FIND_A_TENDER_DELAY",
+        "TENDERWATCH_CONTRACTS_FINDER_DELAY",
+        "TENDERWATCH_DB_URL",
+    ):
+        monkeypatch.delenv(name)
+    loaded = configuration.load()
+    assert loaded.source("find_a_tender").url == "https://www.find-tender.service.gov.uk"
+    assert loaded.source("find_a_tender").delay >= 10.5  # 12 requests per rolling 120 s
+    assert loaded.source("contracts_finder").url == "https://www.contractsfinder.service.gov.uk"
+    assert loaded.db_url == f"sqlite:///{Path(env['TENDERWATCH_DATA_DIR']) / 'tenderwatch.db'}"
+
+
+def test_environment_overrides_the_file(env, tmp_path, monkeypatch):
+    path = tmp_path / "tw.toml"
+    path.write_text(
+        '[sources.find_a_tender]\nurl = "http://file.example"\ndelay = 20\n'
+        "[sources.contracts_finder]\nenabled = false\n"
+    )
+    monkeypatch.delenv("TENDERWATCH_FIND_A_TENDER_DELAY")
+    monkeypatch.setenv("TENDERWATCH_FIND_A_TENDER_URL", "http://127.0.0.1:9/")
+    loaded = configuration.load(path)
+    assert loaded.source("find_a_tender").url == "http://127.0.0.1:9"
+    assert loaded.source("find_a_tender").delay == 20
+    assert loaded.enabled_sources() == ["find_a_tender"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sources.nosuch]\n", "[sources] unknown key 'nosuch'"),
+        ("[crawl]\noverlap_minutes = -5\n", "[crawl] overlap_minutes must be at least 0"),
+        (
+            "[sources.find_a_tender]\nenabled = 'maybe'\n",
+            "[sources.find_a_tender] enabled must be true or false",
+        ),
+        ("colour = 'blue'\n", "unknown key 'colour'"),
+    ],
+)
+def test_config_mistakes_name_the_file_and_key(env, tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        configuration.load(path)
+    assert str(path) in str(error.value)
+    assert message in str(error.value)
+
+
+def test_a_missing_config_file_is_an_error_not_a_silent_default(env, tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        configuration.load(tmp_path / "missing.toml")
+
+
+def test_migrations_build_exactly_the_models(database):
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert context.get_current_revision() == head_revision()
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_an_unreadable_database_url_is_a_clear_error(env):
+    with pytest.raises(StoreError, match="is not a database URL"):
+        open_database("not a url")
+
+
+def test_sqlite_runs_in_wal_mode_and_writers_take_the_lock_up_front(database):
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    statements = []
+    from sqlalchemy import event, text
+
+    event.listen(
+        database.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *args: statements.append(statement),
+    )
+    with database.writing() as session:
+        session.execute(text("SELECT 1"))
+    assert statements[0] == "BEGIN IMMEDIATE"

@@ -1,0 +1,125 @@
+"""Storing releases: idempotent upserts, compiled notices, procurement updates, and change history."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from store.ingest import store_releases
+from store.models import NoticeChange, NoticeRow, ReleaseRow
+from store.queries import get_notice, notice_history
+from tests.support.recorded import cassette_releases, fts_releases, release_by_id
+
+NOW = datetime(2026, 8, 12, 9, 0, tzinfo=UTC)
+LATER = datetime(2026, 8, 13, 9, 0, tzinfo=UTC)
+
+
+def store(database, source, releases, now=NOW):
+    with database.writing() as session:
+        return store_releases(session, source, releases, now=now)
+
+
+def count(database, model) -> int:
+    with database.reading() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_storing_the_same_releases_twice_changes_nothing(database):
+    releases = fts_releases()
+    first = store(database, "find_a_tender", releases)
+    second = store(database, "find_a_tender", releases, now=LATER)
+    assert (first.releases, first.new) == (955, 955)
+    assert (second.new, second.changed) == (0, 0)
+    assert count(database, ReleaseRow) == count(database, NoticeRow) == 955
+    assert count(database, NoticeChange) == 0
+    with database.reading() as session:
+        assert session.scalar(select(func.max(ReleaseRow.last_seen))) == LATER
+
+
+def test_a_release_repeated_in_one_batch_is_stored_once(database):
+    release = release_by_id("076396-2026")
+    counts = store(database, "find_a_tender", [release, copy.deepcopy(release)])
+    assert (counts.releases, counts.new) == (1, 1)
+    assert count(database, ReleaseRow) == 1
+
+
+def test_a_tender_update_changes_the_notice_already_seen_and_records_each_change(database):
+    original, update = release_by_id("075935-2026"), release_by_id("075943-2026")
+    assert original["ocid"] == update["ocid"]
+    moved = copy.deepcopy(update)
+    moved["tender"]["tenderPeriod"]["endDate"] = "2026-09-21T11:00:00+01:00"
+    store(database, "find_a_tender", [original])
+    counts = store(database, "find_a_tender", [moved], now=LATER)
+    assert (counts.new, counts.changed) == (1, 1)  # the update notice itself, and the original changed
+    with database.reading() as session:
+        notice = get_notice(session, "find_a_tender:075935-2026")
+        assert notice.deadline == datetime(2026, 9, 21, 10, 0, tzinfo=UTC)
+        changes = [
+            (c.field, c.old_value, c.new_value, c.seen_at)
+            for c in notice_history(session, "find_a_tender:075935-2026")
+        ]
+    assert ("deadline", "2026-09-14T11:00:00+01:00", "2026-09-21T11:00:00+01:00", LATER) in changes
+
+
+def test_a_cancellation_marks_earlier_notices_of_its_procurement_cancelled(database):
+    tender = release_by_id("076396-2026")
+    cancellation = copy.deepcopy(release_by_id("075954-2026"))
+    cancellation.update(ocid=tender["ocid"], date="2026-08-12T10:00:00+01:00", id="079999-2026")
+    store(database, "find_a_tender", [tender])
+    store(database, "find_a_tender", [cancellation], now=LATER)
+    with database.reading() as session:
+        notice = get_notice(session, "find_a_tender:076396-2026")
+        history = notice_history(session, "find_a_tender:076396-2026")
+    assert (notice.status, notice.is_opportunity) == ("cancelled", False)
+    assert [(c.field, c.old_value, c.new_value) for c in history] == [("status", "active", "cancelled")]
+
+
+def test_a_cancellation_stored_before_its_tender_still_applies(database):
+    tender = release_by_id("076396-2026")
+    cancellation = copy.deepcopy(release_by_id("075954-2026"))
+    cancellation.update(ocid=tender["ocid"], date="2026-08-12T10:00:00+01:00", id="079999-2026")
+    store(database, "find_a_tender", [cancellation, tender])
+    with database.reading() as session:
+        assert get_notice(session, "find_a_tender:076396-2026").status == "cancelled"
+
+
+def test_contracts_finder_releases_of_one_notice_compile_with_later_ones_winning(database):
+    tender = next(r for r in cassette_releases("contracts_finder_2025-01-20") if r["tag"] == ["tender"])
+    award = copy.deepcopy(tender)
+    guid = tender["id"].rsplit("-", 1)[0]
+    award.update(
+        id=f"{guid}-999999",
+        tag=["award"],
+        date="2025-03-01T12:00:00Z",
+        awards=[{"id": "1", "status": "active", "value": {"amount": 123456, "currency": "GBP"}}],
+    )
+    award["tender"]["status"] = "complete"
+    store(database, "contracts_finder", [tender])
+    counts = store(database, "contracts_finder", [award], now=LATER)
+    assert (counts.releases, counts.new, counts.changed) == (1, 0, 1)
+    with database.reading() as session:
+        notice = get_notice(session, f"contracts_finder:{guid}")
+        fields = {c.field for c in notice_history(session, f"contracts_finder:{guid}")}
+    assert (notice.notice_type, notice.stage, notice.status, notice.value_amount) == (
+        "UK6",
+        "award",
+        "complete",
+        123456.0,
+    )
+    assert notice.title == tender["tender"]["title"]
+    assert fields == {"status", "value_amount"}
+    assert count(database, NoticeRow) == 1
+
+
+def test_a_changed_release_with_the_same_id_replaces_the_stored_one(database):
+    release = release_by_id("076396-2026")
+    edited = copy.deepcopy(release)
+    edited["tender"]["title"] = "Violence Reduction Partnership Research and Evaluation (re-issued)"
+    store(database, "find_a_tender", [release])
+    counts = store(database, "find_a_tender", [edited], now=LATER)
+    assert counts.changed == 1
+    with database.reading() as session:
+        assert get_notice(session, "find_a_tender:076396-2026").title.endswith("(re-issued)")
+        assert count(database, ReleaseRow) == 1
