@@ -46,7 +46,7 @@ def test_halves_split_at_the_middle_second():
 def test_user_dates_without_offset_are_uk_time():
     assert parse_moment("2026-08-11") == utc("2026-08-10T23:00:00")
     assert parse_moment("2026-08-11T06:00+00:00") == utc("2026-08-11T06:00:00")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Invalid isoformat"):
         parse_moment("11/08/2026")
 
 
