@@ -1,0 +1,186 @@
+"""Capability gates (rule a notice out) and profile-wide adjustments (add or remove points).
+
+Gates are about what the firm can bid for at all: notice type, kind of contract, region, value, buyer.
+A gated notice gets band "none" with the gates as its reasons. Adjustments (value band, SME, buyer
+preference, kind mismatch) nudge the score of a notice some service line matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from scoring.profile import Gates, Profile
+from scoring.result import Reason
+from store.notice import Notice
+
+NOTICE_TYPE_NAMES = {
+    "UK1": "pipeline",
+    "UK2": "preliminary market engagement",
+    "UK3": "planned procurement",
+    "UK4": "tender",
+    "UK5": "transparency (direct award)",
+    "UK6": "contract award",
+    "UK7": "contract details",
+    "UK8": "contract payments",
+    "UK9": "contract performance",
+    "UK10": "contract change",
+    "UK11": "contract termination",
+    "UK12": "procurement termination",
+    "UK13": "dynamic market intention",
+    "UK14": "dynamic market establishment",
+    "UK15": "dynamic market modification",
+    "UK16": "dynamic market cessation",
+    "UK17": "payments compliance",
+}
+# CPV 2008 divisions of goods (supplies); 45 is works; the rest (50-98) are services.
+GOODS_DIVISIONS = frozenset(
+    {"03", "09", "14", "15", "16", "18", "19", "22", "24", "30", "31", "32"}
+    | {"33", "34", "35", "37", "38", "39", "41", "42", "43", "44", "48"}
+)
+
+
+def buyer_pattern(pattern: str) -> re.Pattern[str]:
+    """Whole words of `pattern`, case-insensitively, with any spacing or punctuation between them."""
+    words = re.findall(r"[a-z0-9]+", pattern.lower())
+    return re.compile(r"(?<![a-z0-9])" + r"[^a-z0-9]+".join(words) + r"(?![a-z0-9])")
+
+
+def cpv_kind(code: str) -> str:
+    division = code[:2]
+    return "works" if division == "45" else "goods" if division in GOODS_DIVISIONS else "services"
+
+
+def gate_reasons(notice: Notice, profile: Profile, excluded_buyers: list[re.Pattern[str]]) -> list[Reason]:
+    """Every gate the notice fails (empty when it may be scored)."""
+    gates = profile.gates
+    reasons = [
+        reason
+        for reason in (
+            _notice_type(notice, gates),
+            _kind(notice, gates.kinds)[0],
+            _region(notice, gates.regions),
+            _value_limit(notice, gates.max_value),
+        )
+        if reason is not None
+    ]
+    if notice.buyer_name and excluded_buyers:
+        buyer = notice.buyer_name.lower()
+        for pattern, regex in zip(gates.exclude_buyers, excluded_buyers, strict=True):
+            if regex.search(buyer):
+                reasons.append(
+                    Reason(0, "gate: buyer", f"buyer '{notice.buyer_name}' is excluded ('{pattern}')")
+                )
+                break
+    return reasons
+
+
+def _notice_type(notice: Notice, gates: Gates) -> Reason | None:
+    if notice.notice_type:
+        if notice.notice_type in gates.notice_types:
+            return None
+        name = NOTICE_TYPE_NAMES.get(notice.notice_type, "other")
+        return Reason(0, "gate: notice type", f"{notice.notice_type} {name} notice")
+    if notice.stage is None or notice.stage in gates.untyped_stages:
+        return None
+    return Reason(0, "gate: notice type", f"{notice.stage} notice")
+
+
+def _kind(notice: Notice, allowed: tuple[str, ...]) -> tuple[Reason | None, str | None]:
+    """(gate reason, mismatch detail): gated when category and CPV codes agree on a kind not allowed."""
+    kinds = {cpv_kind(code) for code in notice.cpv}
+    permitted = kinds & set(allowed)
+    category = notice.category
+    if category is not None and category not in allowed:
+        if not permitted:
+            codes = f" (CPV {_divisions(notice, kinds)})" if kinds else ""
+            return Reason(0, "gate: kind", f"{category} contract{codes}"), None
+        return (
+            None,
+            f"says {category} but CPV {_divisions(notice, permitted)} is {' and '.join(sorted(permitted))}",
+        )
+    if kinds and not permitted:
+        detail = f"{' and '.join(sorted(kinds))}: CPV {_divisions(notice, kinds)}"
+        if category is None:
+            return Reason(0, "gate: kind", detail), None
+        return None, f"says {category} but its CPV codes are {detail}"
+    return None, None
+
+
+def _divisions(notice: Notice, kinds: set[str]) -> str:
+    shown = dict.fromkeys(code[:2] for code in notice.cpv if cpv_kind(code) in kinds)
+    return ", ".join(f"{division}*" for division in shown)
+
+
+def _region(notice: Notice, prefixes: tuple[str, ...]) -> Reason | None:
+    if not prefixes or not notice.regions:
+        return None
+    for region in notice.regions:
+        if any(region.startswith(prefix) or prefix.startswith(region) for prefix in prefixes):
+            return None
+    return Reason(
+        0, "gate: region", f"delivered in {', '.join(notice.regions)}, outside {', '.join(prefixes)}"
+    )
+
+
+def judged_value(notice: Notice) -> float | None:
+    """The value that says whether the firm could deliver it: the smallest lot's when lots have values."""
+    lot_values = [lot.value_amount for lot in notice.lots if lot.value_amount]
+    return min(lot_values) if lot_values else notice.value_amount
+
+
+def _value_limit(notice: Notice, limit: float | None) -> Reason | None:
+    if limit is None or notice.framework:
+        return None
+    value = judged_value(notice)
+    if value is None or value <= limit:
+        return None
+    return Reason(0, "gate: value", f"value {money(value)} above the {money(limit)} limit")
+
+
+def adjustments(notice: Notice, profile: Profile, buyers: list[re.Pattern[str]]) -> Iterator[Reason]:
+    """Profile-wide points for a notice a service line matched (keyword adjustments are in engine)."""
+    rules = profile.adjustments
+    yield from _value_band(notice, profile)
+    if notice.suitable_for_sme is True and rules.sme_suitable:
+        yield Reason(rules.sme_suitable, "SME suitability", "suitable for SMEs")
+    elif notice.suitable_for_sme is False and rules.sme_not_suitable:
+        yield Reason(rules.sme_not_suitable, "SME suitability", "not marked suitable for SMEs")
+    if notice.buyer_name and buyers:
+        buyer = notice.buyer_name.lower()
+        for (pattern, points), regex in zip(rules.buyers, buyers, strict=True):
+            if regex.search(buyer):
+                yield Reason(points, f"buyer {pattern}", f"buyer '{notice.buyer_name}'")
+                break
+    mismatch = _kind(notice, profile.gates.kinds)[1]
+    if mismatch and rules.kind_mismatch:
+        yield Reason(rules.kind_mismatch, "kind mismatch", f"the notice {mismatch}")
+
+
+def _value_band(notice: Notice, profile: Profile) -> Iterator[Reason]:
+    band = profile.adjustments.value
+    if band.low is None or band.high is None:
+        return
+    value = judged_value(notice)
+    if notice.framework:
+        if notice.value_amount:
+            shown = money(notice.value_amount)
+            yield Reason(0, "value band", f"framework: judged by its lots and scope, not its {shown} value")
+        return
+    if value is None:
+        return
+    span = f"{money(band.low)}-{money(band.high)}"
+    if value < band.low and band.below:
+        yield Reason(band.below, "value band", f"value {money(value)} below {span}")
+    elif value > band.high and band.above:
+        yield Reason(band.above, "value band", f"value {money(value)} above {span}")
+    elif band.low <= value <= band.high and band.in_range:
+        yield Reason(band.in_range, "value band", f"value {money(value)} within {span}")
+
+
+def money(amount: float) -> str:
+    if amount >= 1_000_000:
+        return f"£{amount / 1_000_000:,.3g}m" if amount < 1e9 else f"£{amount / 1e9:,.3g}bn"
+    if amount >= 10_000:
+        return f"£{amount / 1000:,.0f}k"
+    return f"£{amount:,.0f}"

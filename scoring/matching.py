@@ -1,0 +1,152 @@
+"""Finding a profile's terms in notice text: stem families, exact phrases and case-sensitive acronyms.
+
+A term is written by the bid lead in one of three ways:
+
+* plain words (``service review``) match their English Snowball stem family, word for word and in
+  order: "service reviews" and "services reviewed" match, "reviewing services" does not;
+* a quoted phrase (``"market engagement"``) matches exactly those words (case and punctuation aside);
+* an ALL-CAPS term (``SEND``, ``PCC``) matches case-sensitively as whole words, so SEND is not "send".
+
+Words are runs of ASCII letters and digits; a possessive 's is dropped ("children's" -> "children"),
+other apostrophes are deleted ("don't" -> "dont") and anything else separates words. For speed (a
+notice is scored in tens of microseconds) a text is split with a byte translation table, each distinct
+word is stemmed once per matcher, and all terms are found in a single pass of an Aho-Corasick automaton
+(pyahocorasick) over the space-joined stems.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import repeat
+
+import ahocorasick
+import Stemmer
+
+STEM, EXACT, ACRONYM = "stem", "exact", "acronym"
+_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_KEEP = bytes(code if code in _ALNUM else 32 for code in range(256))
+_LOWER = _KEEP.lower()
+_POSSESSIVE = re.compile(r"'s\b")
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*(?:[\s-]+[A-Z][A-Z0-9]*)*")
+_STEMMER = Stemmer.Stemmer("english")
+# Word -> stem, shared by every matcher: stems never change, and notices reuse a small vocabulary.
+_STEMS: dict[str, str] = {}
+_CACHE_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True)
+class Term:
+    """A keyword as the bid lead wrote it, and the word sequence it matches."""
+
+    text: str
+    kind: str
+    words: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f'"{self.text}"' if self.kind == EXACT else self.text
+
+
+def parse_term(text: str, *, quoted: bool = False) -> Term:
+    """The term for `text`; `quoted` when the YAML scalar was in quotes. Raises ValueError if empty."""
+    raw = text.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        raw, quoted = raw[1:-1].strip(), True
+    words = split_words(raw)
+    if not words:
+        raise ValueError("has no letters or digits to match")
+    if quoted:
+        return Term(raw, EXACT, tuple(words))
+    if _ACRONYM.fullmatch(raw):
+        return Term(raw, ACRONYM, tuple(split_words(raw, lower=False)))
+    return Term(raw, STEM, tuple(stems_of(words)))
+
+
+def split_words(text: str, *, lower: bool = True) -> list[str]:
+    """The text's words, lowercased or as written (ASCII letters and digits; others separate)."""
+    return _ascii(text).translate(_LOWER if lower else _KEEP, b"'").decode("ascii").split()
+
+
+def _ascii(text: str) -> bytes:
+    """The text as ASCII bytes without possessive 's (other apostrophes are left for `translate`)."""
+    if "'" in text or "\u2019" in text or "\u2018" in text:
+        text = _POSSESSIVE.sub("", text.replace("\u2019", "'").replace("\u2018", "'"))
+    return text.encode("ascii", "replace")
+
+
+def stems_of(words: list[str]) -> list[str]:
+    missing = list(set(words).difference(_STEMS))
+    if missing:
+        if len(_STEMS) > _CACHE_LIMIT:
+            _STEMS.clear()
+        _STEMS.update(zip(missing, _STEMMER.stemWords(missing), strict=True))
+    return list(map(_STEMS.__getitem__, words))
+
+
+class Matcher:
+    """Finds any of a fixed list of terms in a text; `find` returns {term index: words as found}.
+
+    Every term is looked for by its stems, in one automaton: an exact phrase or an acronym occurs only
+    where its stems do, and is then checked word for word (acronyms against the text as written).
+    Words whose stems no term uses are replaced by "-" before the scan, which keeps the text short.
+    """
+
+    def __init__(self, terms: Iterable[Term]):
+        self.terms = tuple(terms)
+        keys: dict[str, list[int]] = defaultdict(list)
+        for term_id, term in enumerate(self.terms):
+            stems = term.words if term.kind == STEM else stems_of([word.lower() for word in term.words])
+            keys[" ".join(stems)].append(term_id)
+        self._vocabulary = {stem for key in keys for stem in key.split()}
+        self._word_stem: dict[str, str] = {}  # words seen whose stem some term uses
+        self._seen: set[str] = set()
+        self._automaton = ahocorasick.Automaton()
+        for key, term_ids in keys.items():
+            self._automaton.add_word(f" {key} ", (tuple(term_ids), key.count(" ") + 1, len(key) + 2))
+        if keys:
+            self._automaton.make_automaton()
+
+    def find(self, text: str | None) -> dict[int, str]:
+        hits: dict[int, str] = {}
+        if not text or not self.terms:
+            return hits
+        written = _ascii(text).translate(_KEEP, b"'")
+        words = written.lower().decode("ascii").split()
+        new = set(words).difference(self._seen)
+        if new:
+            self._learn(new)
+        haystack = f" {' '.join(map(self._word_stem.get, words, repeat('-')))} "
+        as_written: list[str] | None = None
+        for end, (term_ids, length, size) in self._automaton.iter(haystack):
+            start = haystack.count(" ", 0, end - size + 1)
+            for term_id in term_ids:
+                if term_id in hits:
+                    continue
+                term = self.terms[term_id]
+                if term.kind == STEM or (
+                    term.kind == EXACT and tuple(words[start : start + length]) == term.words
+                ):
+                    hits[term_id] = " ".join(words[start : start + length])
+                elif term.kind == ACRONYM and not text.isupper():
+                    # In text written all in capitals, case says nothing: "PLEASE SEND" is not SEND.
+                    as_written = as_written or written.decode("ascii").split()
+                    if _is_acronym(as_written[start : start + length], term.words):
+                        hits[term_id] = " ".join(as_written[start : start + length])
+        return hits
+
+    def _learn(self, new: set[str]) -> None:
+        if len(self._seen) > _CACHE_LIMIT:
+            self._seen.clear()
+            self._word_stem.clear()
+        words = list(new)
+        for word, stem in zip(words, stems_of(words), strict=True):
+            if stem in self._vocabulary:
+                self._word_stem[word] = stem
+        self._seen |= new
+
+
+def _is_acronym(written: list[str], acronym: tuple[str, ...]) -> bool:
+    """The words as written are the acronym's, allowing a plural or possessive s (PCCs, PCC's)."""
+    return all(word in (part, f"{part}s") for word, part in zip(written, acronym, strict=True))

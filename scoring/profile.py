@@ -1,0 +1,304 @@
+"""A scoring profile: the bid lead's YAML rules file, validated into frozen dataclasses.
+
+Every mistake is reported as ``FILE:LINE: field.path: what is wrong; what to do`` (ProfileError, an
+InputError, so the CLI exits 2). The layout is documented in the shipped example profile
+(scoring/profiles/example.yaml) and in docs/scoring.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from scoring.matching import Term, parse_term
+from scoring.yamlnodes import Field, compose
+
+# Bump when the engine's arithmetic changes, so every stored score is recomputed.
+ENGINE_VERSION = 1
+KINDS = ("services", "goods", "works")
+STAGES = ("planning", "tender", "award", "contract")
+NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))
+POINTS = (-100.0, 100.0)
+_CPV = re.compile(r"^(\d{2,8})\*?(?:-\d)?$")
+_REGION = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")
+
+
+@dataclass(frozen=True)
+class Keyword:
+    term: Term
+    points: float
+
+
+@dataclass(frozen=True)
+class CpvRule:
+    prefix: str  # digits without trailing zeros: "79419" matches 79419000 and below
+    points: float
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    name: str
+    keywords: tuple[Keyword, ...]
+    cpv: tuple[CpvRule, ...] = ()
+    exclude_terms: tuple[Term, ...] = ()
+    exclude_cpv: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scale:
+    title_weight: float = 2.0
+    description_weight: float = 1.0
+    cpv_cap: float = 20.0
+    strong: float = 50.0
+    possible: float = 25.0
+
+
+@dataclass(frozen=True)
+class Gates:
+    kinds: tuple[str, ...] = KINDS
+    notice_types: tuple[str, ...] = NOTICE_TYPES
+    untyped_stages: tuple[str, ...] = STAGES
+    regions: tuple[str, ...] = ()
+    max_value: float | None = None
+    exclude_buyers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ValueBand:
+    low: float | None = None
+    high: float | None = None
+    in_range: float = 0.0
+    below: float = 0.0
+    above: float = 0.0
+
+
+@dataclass(frozen=True)
+class Adjustments:
+    value: ValueBand = ValueBand()
+    sme_suitable: float = 0.0
+    sme_not_suitable: float = 0.0
+    kind_mismatch: float = 0.0
+    buyers: tuple[tuple[str, float], ...] = ()
+    keywords: tuple[Keyword, ...] = ()
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    path: Path | None
+    service_lines: tuple[ServiceLine, ...]
+    scale: Scale = Scale()
+    gates: Gates = Gates()
+    adjustments: Adjustments = Adjustments()
+    min_response_days: int = 7
+    description: str = ""
+    hash: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.hash:
+            object.__setattr__(self, "hash", rules_hash(self))
+
+
+def rules_hash(profile: Profile) -> str:
+    """sha256 of what decides scores (not the name, description or timing), in a canonical form."""
+    rules = {
+        "engine": ENGINE_VERSION,
+        "scale": asdict(profile.scale),
+        "gates": asdict(profile.gates),
+        "adjustments": asdict(profile.adjustments),
+        "service_lines": [asdict(line) for line in profile.service_lines],
+    }
+    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
+
+
+def load_profile(path: str | Path, name: str | None = None) -> Profile:
+    """Read and validate a rules file; raises ProfileError naming file, line and field."""
+    path = Path(path)
+    root = compose(path)
+    top = root.mapping(
+        ("name", "description", "min_response_days", "scoring", "gates", "adjustments", "service_lines"),
+        required=("service_lines",),
+    )
+    scale = _scale(top["scoring"]) if "scoring" in top else Scale()
+    lines = tuple(_service_line(item) for item in top["service_lines"].sequence())
+    if not lines:
+        raise top["service_lines"].error("needs at least one service line")
+    _check_unique_names(top["service_lines"], lines)
+    return Profile(
+        name=name or (top["name"].text() if "name" in top else path.stem),
+        path=path,
+        service_lines=lines,
+        scale=scale,
+        gates=_gates(top["gates"]) if "gates" in top else Gates(),
+        adjustments=_adjustments(top["adjustments"]) if "adjustments" in top else Adjustments(),
+        min_response_days=int(top["min_response_days"].number(0, 365, "7"))
+        if "min_response_days" in top
+        else 7,
+        description=top["description"].text().strip() if "description" in top else "",
+    )
+
+
+def _scale(node: Field) -> Scale:
+    fields = node.mapping(("title_weight", "description_weight", "cpv_cap", "bands"))
+    defaults = Scale()
+    bands = fields["bands"].mapping(("strong", "possible")) if "bands" in fields else {}
+    strong = bands["strong"].number(1, 100, "50") if "strong" in bands else defaults.strong
+    possible = bands["possible"].number(1, 100, "25") if "possible" in bands else defaults.possible
+    if possible >= strong:
+        raise (bands.get("possible") or node).error(
+            f"possible ({possible:g}) must be below strong ({strong:g})"
+        )
+    cap = fields["cpv_cap"].number(0, 100, "20") if "cpv_cap" in fields else defaults.cpv_cap
+    if cap >= strong:
+        raise (fields.get("cpv_cap") or node).error(
+            f"must be below bands.strong ({strong:g}) so CPV codes alone never make a strong match"
+        )
+    return Scale(
+        title_weight=fields["title_weight"].number(0, 10, "2") if "title_weight" in fields else 2.0,
+        description_weight=fields["description_weight"].number(0, 10, "1")
+        if "description_weight" in fields
+        else 1.0,
+        cpv_cap=cap,
+        strong=strong,
+        possible=possible,
+    )
+
+
+def _service_line(node: Field) -> ServiceLine:
+    fields = node.mapping(("name", "keywords", "cpv", "exclude"), required=("name",))
+    name = fields["name"].text().strip()
+    if not name:
+        raise fields["name"].error("must not be empty; give the service line a short name")
+    keywords = _keywords(fields["keywords"]) if "keywords" in fields else ()
+    cpv = _cpv_rules(fields["cpv"]) if "cpv" in fields else ()
+    if not keywords and not cpv:
+        raise node.error(f"service line '{name}' needs keywords (or cpv codes) to match anything")
+    terms: tuple[Term, ...] = ()
+    codes: tuple[str, ...] = ()
+    if "exclude" in fields:
+        exclude = fields["exclude"].mapping(("keywords", "cpv"))
+        if "keywords" in exclude:
+            terms = tuple(_term(item) for item in exclude["keywords"].sequence(allow_single=True))
+        if "cpv" in exclude:
+            codes = tuple(_cpv_code(item) for item in exclude["cpv"].sequence(allow_single=True))
+    return ServiceLine(name, keywords, cpv, terms, codes)
+
+
+def _check_unique_names(node: Field, lines: tuple[ServiceLine, ...]) -> None:
+    seen: set[str] = set()
+    for item, line in zip(node.sequence(), lines, strict=True):
+        if line.name in seen:
+            raise item.error(f"two service lines are called '{line.name}'; give each a different name")
+        seen.add(line.name)
+
+
+def _keywords(node: Field) -> tuple[Keyword, ...]:
+    keywords = []
+    for key, value in node.pairs():
+        keywords.append(Keyword(_term(key), value.number(*POINTS, f"{key.text()}: 10")))
+    return tuple(keywords)
+
+
+def _term(node: Field) -> Term:
+    try:
+        return parse_term(node.text(), quoted=node.is_quoted())
+    except ValueError as exc:
+        raise node.error(f"'{node.text()}' {exc}; write a word or phrase") from None
+
+
+def _cpv_rules(node: Field) -> tuple[CpvRule, ...]:
+    return tuple(CpvRule(_cpv_code(key), value.number(0, 100, "'79419': 10")) for key, value in node.pairs())
+
+
+def _cpv_code(node: Field) -> str:
+    """A CPV code or prefix ("79419000", "794*", "45") as the digits that matter."""
+    value = node.scalar()
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    match = _CPV.match(text)
+    if not match:
+        raise node.error(
+            f"{node.shown()} is not a CPV code or prefix; "
+            "write 2 to 8 digits in quotes, e.g. '79419000' or '45'"
+        )
+    return match.group(1).rstrip("0").ljust(2, "0")
+
+
+def _gates(node: Field) -> Gates:
+    fields = node.mapping(
+        ("kinds", "notice_types", "untyped_stages", "regions", "max_value", "exclude_buyers")
+    )
+    defaults = Gates()
+    return Gates(
+        kinds=_choices(fields["kinds"], KINDS) if "kinds" in fields else defaults.kinds,
+        notice_types=_choices(fields["notice_types"], NOTICE_TYPES)
+        if "notice_types" in fields
+        else defaults.notice_types,
+        untyped_stages=_choices(fields["untyped_stages"], STAGES)
+        if "untyped_stages" in fields
+        else defaults.untyped_stages,
+        regions=tuple(_region(item) for item in fields["regions"].sequence()) if "regions" in fields else (),
+        max_value=fields["max_value"].number(0, 1e13, "20000000") if "max_value" in fields else None,
+        exclude_buyers=tuple(_buyer(item) for item in fields["exclude_buyers"].sequence())
+        if "exclude_buyers" in fields
+        else (),
+    )
+
+
+def _choices(node: Field, options: tuple[str, ...]) -> tuple[str, ...]:
+    chosen = []
+    for item in node.sequence(allow_single=True):
+        value = item.text().strip()
+        if value not in options:
+            raise item.error(f"'{value}' is not one of {', '.join(options)}")
+        chosen.append(value)
+    return tuple(chosen)
+
+
+def _region(node: Field) -> str:
+    code = node.text().strip().upper()
+    if not _REGION.match(code):
+        raise node.error(f"'{code}' is not a NUTS/ITL code prefix; write e.g. UK, UKM or UKG31")
+    return code
+
+
+def _buyer(node: Field) -> str:
+    pattern = " ".join(node.text().lower().split())
+    if not re.search(r"[a-z0-9]", pattern):
+        raise node.error("must contain words, e.g. 'police and crime commissioner'")
+    return pattern
+
+
+def _adjustments(node: Field) -> Adjustments:
+    fields = node.mapping(("value", "sme", "kind_mismatch", "buyers", "keywords"))
+    sme = fields["sme"].mapping(("suitable", "not_suitable")) if "sme" in fields else {}
+    return Adjustments(
+        value=_value_band(fields["value"]) if "value" in fields else ValueBand(),
+        sme_suitable=sme["suitable"].number(*POINTS, "2") if "suitable" in sme else 0.0,
+        sme_not_suitable=sme["not_suitable"].number(*POINTS, "-2") if "not_suitable" in sme else 0.0,
+        kind_mismatch=fields["kind_mismatch"].number(*POINTS, "-5") if "kind_mismatch" in fields else 0.0,
+        buyers=tuple(
+            (_buyer(key), value.number(*POINTS, f"{key.text()}: 5"))
+            for key, value in fields["buyers"].pairs()
+        )
+        if "buyers" in fields
+        else (),
+        keywords=_keywords(fields["keywords"]) if "keywords" in fields else (),
+    )
+
+
+def _value_band(node: Field) -> ValueBand:
+    fields = node.mapping(("range", "in_range", "below", "above"), required=("range",))
+    bounds = fields["range"].sequence()
+    if len(bounds) != 2:
+        raise fields["range"].error("must be two amounts, lowest first, e.g. [10000, 1500000]")
+    low, high = (bound.number(0, 1e13, "[10000, 1500000]") for bound in bounds)
+    if low > high:
+        raise fields["range"].error(f"the lower amount ({low:g}) must come first")
+
+    def points(key: str) -> float:
+        return fields[key].number(*POINTS, "5") if key in fields else 0.0
+
+    return ValueBand(low, high, points("in_range"), points("below"), points("above"))

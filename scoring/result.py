@@ -1,0 +1,70 @@
+"""What scoring says about one notice: a score, a band, the best service line and every reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+BANDS = ("strong", "possible", "none")
+# The fields `tenderwatch export --profile P` adds to each exported notice.
+EXPORT_FIELDS = ("score", "band", "service_line", "reasons")
+_SUMMARY_REASONS = 3
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One rule that added or removed points (or, with 0 points, gated the notice or vetoed a line)."""
+
+    points: float
+    rule: str
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"points": self.points, "rule": self.rule, "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reason:
+        return cls(float(data["points"]), str(data["rule"]), str(data["detail"]))
+
+
+@dataclass(frozen=True)
+class Score:
+    """A notice's fit to one profile: 0-100, its band, its best service line and why."""
+
+    score: int
+    band: str
+    service_line: str | None
+    reasons: tuple[Reason, ...]
+
+    @property
+    def gated(self) -> bool:
+        """Whether a capability gate ruled the notice out (then its reasons are the gates)."""
+        return any(reason.rule.startswith("gate") for reason in self.reasons)
+
+    @property
+    def summary(self) -> str:
+        """One line of why it matched, for a digest: "Evaluation: 'evaluation' in title, CPV 79419000"."""
+        if self.gated:
+            return "not a fit: " + "; ".join(reason.detail for reason in self.reasons)
+        if self.service_line is None:
+            return "no service line matched"
+        positive = sorted(
+            (reason for reason in self.reasons if reason.points > 0 and _is_evidence(reason)),
+            key=lambda reason: -reason.points,
+        )
+        shown = ", ".join(reason.detail for reason in positive[:_SUMMARY_REASONS])
+        return f"{self.service_line}: {shown}" if shown else self.service_line
+
+    def export_fields(self) -> dict[str, Any]:
+        """The four fields added to an exported notice (see EXPORT_FIELDS)."""
+        return {
+            "score": self.score,
+            "band": self.band,
+            "service_line": self.service_line,
+            "reasons": [reason.to_json() for reason in self.reasons],
+        }
+
+
+def _is_evidence(reason: Reason) -> bool:
+    """Keyword and CPV matches say why a notice matched; value and SME bonuses do not."""
+    return reason.rule.startswith(("keyword", "CPV", "adjustment keyword"))

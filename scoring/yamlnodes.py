@@ -1,0 +1,158 @@
+"""Reading a YAML file node by node, so every error names the file, the line and the field.
+
+PyYAML's composed node tree keeps the position of every key and value; `Field` wraps one node with
+its dotted path (``service_lines[2].keywords.evaluation``) and turns it into checked Python values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+
+from tenderwatch.errors import InputError
+
+_QUOTED_STYLES = ("'", '"')
+_TYPE_NAMES = {
+    "tag:yaml.org,2002:str": "text",
+    "tag:yaml.org,2002:int": "a whole number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true/false",
+    "tag:yaml.org,2002:null": "empty",
+    "tag:yaml.org,2002:map": "a mapping (key: value lines)",
+    "tag:yaml.org,2002:seq": "a list",
+}
+
+
+class ProfileError(InputError):
+    """A rules file is invalid; `file`, `line` and `field` say where (raised by scoring.profile)."""
+
+    def __init__(self, file: str, line: int | None, field: str, message: str):
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+        self.file, self.line, self.field = file, line, field
+
+
+def compose(path: Path) -> Field:
+    """The file's root node, or ProfileError for a file that is unreadable or not YAML."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(file, None, "", "no such rules file; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(file, None, "", f"cannot read the rules file ({exc})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "syntax error"
+        raise ProfileError(
+            file, line, "", f"not valid YAML ({problem}); check the indentation and quotes on this line"
+        ) from None
+    if node is None:
+        raise ProfileError(file, 1, "", "the file is empty; start from the shipped example profile")
+    return Field(file, node, "")
+
+
+@dataclass(frozen=True)
+class Field:
+    file: str
+    node: yaml.Node
+    path: str
+
+    @property
+    def line(self) -> int:
+        return self.node.start_mark.line + 1
+
+    def error(self, message: str) -> ProfileError:
+        return ProfileError(self.file, self.line, self.path or "(top level)", message)
+
+    def child(self, node: yaml.Node, name: str) -> Field:
+        if name.startswith("["):
+            return Field(self.file, node, f"{self.path}{name}")
+        return Field(self.file, node, f"{self.path}.{name}" if self.path else name)
+
+    def is_null(self) -> bool:
+        return self.node.tag == "tag:yaml.org,2002:null"
+
+    def is_quoted(self) -> bool:
+        return isinstance(self.node, yaml.ScalarNode) and self.node.style in _QUOTED_STYLES
+
+    def mapping(self, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Field]:
+        """The keys of a mapping with fixed keys; unknown keys get a did-you-mean."""
+        fields: dict[str, Field] = {}
+        for key, value in self.pairs():
+            name = key.text()
+            if name not in allowed:
+                close = difflib.get_close_matches(name, allowed, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+                raise key.error(f"unknown key '{name}'; {hint}")
+            fields[name] = value
+        missing = [name for name in required if name not in fields]
+        if missing:
+            raise self.error(f"'{missing[0]}' is required; add it (see the example profile)")
+        return fields
+
+    def pairs(self) -> Iterator[tuple[Field, Field]]:
+        """Key and value fields of a mapping, in file order; a key given twice is an error."""
+        if not isinstance(self.node, yaml.MappingNode):
+            raise self.error(f"must be a mapping (key: value lines), not {self.kind()}")
+        seen: set[str] = set()
+        for key_node, value_node in self.node.value:
+            key = Field(self.file, key_node, self.path)
+            name = key.text()
+            if name in seen:
+                raise key.error(f"'{name}' is given twice; keep one")
+            seen.add(name)
+            yield key.child(key_node, name), self.child(value_node, name)
+
+    def sequence(self, *, allow_single: bool = False) -> list[Field]:
+        if allow_single and isinstance(self.node, yaml.ScalarNode) and not self.is_null():
+            return [self]
+        if not isinstance(self.node, yaml.SequenceNode):
+            raise self.error(f"must be a list (lines starting with '- '), not {self.kind()}")
+        return [self.child(node, f"[{index + 1}]") for index, node in enumerate(self.node.value)]
+
+    def scalar(self) -> Any:
+        if not isinstance(self.node, yaml.ScalarNode):
+            raise self.error(f"must be a single value, not {self.kind()}")
+        try:
+            return SafeConstructor().construct_object(self.node)
+        except (ConstructorError, ValueError) as exc:
+            raise self.error(f"cannot read this value ({exc})") from None
+
+    def text(self) -> str:
+        value = self.scalar()
+        if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+            raise self.error(f"must be text, not {self.kind()}; put it in quotes if you meant the word")
+        return str(value)
+
+    def number(self, low: float, high: float, example: str) -> float:
+        value = self.scalar()
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise self.error(f"must be a number from {low:g} to {high:g}, not {self.shown()}; e.g. {example}")
+        if not low <= value <= high:
+            raise self.error(f"must be from {low:g} to {high:g}, not {value:g}; e.g. {example}")
+        return float(value)
+
+    def boolean(self) -> bool:
+        value = self.scalar()
+        if not isinstance(value, bool):
+            raise self.error(f"must be true or false, not {self.shown()}")
+        return value
+
+    def kind(self) -> str:
+        return _TYPE_NAMES.get(self.node.tag, "a tagged value")
+
+    def shown(self) -> str:
+        if isinstance(self.node, yaml.ScalarNode):
+            return f"'{self.node.value}'"
+        return self.kind()
