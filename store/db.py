@@ -12,17 +12,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenderwatch.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration. Checked against Alembic by a test; lets a current database open without
+# loading Alembic at all (a third of a second on every cron run).
+SCHEMA_REVISION = "0001"
 
 
 class Database:
@@ -51,6 +50,10 @@ class Database:
 
     def upgrade(self) -> None:
         """Apply pending migrations; safe to run on every start (a no-op when current)."""
+        if self.current_revision() == SCHEMA_REVISION:
+            return
+        from alembic import command
+
         with self.engine.begin() as connection:
             config = _alembic_config(self.url)
             config.attributes["connection"] = connection
@@ -58,7 +61,10 @@ class Database:
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            try:
+                return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except (OperationalError, ProgrammingError):
+                return None  # a new, empty database
 
     def close(self) -> None:
         self.engine.dispose()
@@ -70,7 +76,7 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
         database = Database(url)
         if migrate:
             database.upgrade()
-        elif database.current_revision() != head_revision():
+        elif database.current_revision() != SCHEMA_REVISION:
             raise StoreError(
                 f"the database at {_safe(url)} is not at the current schema: "
                 "run `tenderwatch db upgrade` first"
@@ -86,6 +92,9 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
 
 
 def head_revision() -> str | None:
+    """The newest migration according to Alembic's scripts."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config("")).get_current_head()
 
 
@@ -121,7 +130,9 @@ def _begin_sqlite(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def _alembic_config(url: str) -> AlembicConfig:
+def _alembic_config(url: str) -> Any:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

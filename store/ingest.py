@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -167,17 +167,18 @@ def _recompile(
     ocid_of = {rid: rows[rid]["ocid"] for rid in changed}
     touched = set(notice_of.values())
     ocids = {ocid for ocid in ocid_of.values() if ocid}
+    columns = (ReleaseRow.release_id, ReleaseRow.notice_id, ReleaseRow.ocid, ReleaseRow.tags, ReleaseRow.raw)
+    # Two indexed lookups: SQLite would scan every release of the source for an OR of the two.
     siblings = session.execute(
-        select(
-            ReleaseRow.release_id, ReleaseRow.notice_id, ReleaseRow.ocid, ReleaseRow.tags, ReleaseRow.raw
-        ).where(
-            ReleaseRow.source == source,
-            ReleaseRow.release_id.not_in(list(changed)),
-            or_(ReleaseRow.notice_id.in_(touched), ReleaseRow.ocid.in_(ocids)),
+        union(
+            select(*columns).where(ReleaseRow.source == source, ReleaseRow.notice_id.in_(touched)),
+            select(*columns).where(ReleaseRow.source == source, ReleaseRow.ocid.in_(ocids)),
         )
     ).all()
     updated_ocids = {ocid_of[rid] for rid, release in changed.items() if is_update(release)}
     for release_id, notice_id, ocid, tags, raw in siblings:
+        if release_id in changed:
+            continue
         needed = notice_id in touched or ocid in updated_ocids or is_update({"tag": tags.split(",")})
         if needed:
             releases_by_id[release_id] = json.loads(raw)

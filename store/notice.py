@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -82,7 +82,7 @@ class Notice:
             if isinstance(value, datetime):
                 value = value.astimezone(LONDON).isoformat()
             elif f.name == "lots":
-                value = [asdict(lot) for lot in value]
+                value = [dict(lot.__dict__) for lot in value]
             elif isinstance(value, tuple):
                 value = list(value)
             data[f.name] = value

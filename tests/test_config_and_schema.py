@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from store.db import head_revision, open_database
+from store.db import SCHEMA_REVISION, head_revision, open_database
 from store.models import Base
 from tenderwatch import config as configuration
 from tenderwatch.errors import ConfigError, StoreError
@@ -66,6 +66,10 @@ def test_config_mistakes_name_the_file_and_key(env, tmp_path, text, message):
 def test_a_missing_config_file_is_an_error_not_a_silent_default(env, tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         configuration.load(tmp_path / "missing.toml")
+
+
+def test_the_schema_revision_constant_is_alembics_head():
+    assert head_revision() == SCHEMA_REVISION
 
 
 def test_migrations_build_exactly_the_models(database):

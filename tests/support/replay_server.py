@@ -10,6 +10,7 @@ Finder's full page without a next link.
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import re
 import threading
@@ -22,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
+UNLIMITED_NUMBER = re.compile(rb"(?<=[:\[,] )Infinity")
 WINDOW_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z?$")
 
 
@@ -73,6 +75,7 @@ class Fault:
 class ReplayServer:
     def __init__(self, releases: dict[Api, list[dict[str, Any]]], *, response_delay: float = 0.0):
         self.releases = {api: sorted(items, key=_newest_first) for api, items in releases.items()}
+        self._index: dict[Api, tuple[tuple[int, int], list[float], list[bytes]]] = {}
         self.response_delay = response_delay
         self.faults: dict[Api, list[Fault]] = {api: [] for api in (FIND_A_TENDER, CONTRACTS_FINDER)}
         self.drop_next_link_when_full = False  # Contracts Finder's hole
@@ -141,13 +144,11 @@ class ReplayServer:
         else:
             start, end, offset = query[api.from_param], query[api.to_param], 0
         limit = int(query.get("limit", 100))
-        matching = [r for r in self.releases[api] if _local(start) <= _release_time(r) < _local(end)]
-        chosen = matching[offset : offset + limit]
+        matching = self._in_window(api, _local(start), _local(end))
         package: dict[str, Any] = {
             "uri": f"{self.url}{api.path}?{urlencode(query)}",
             "version": "1.1",
             "publishedDate": "",
-            "releases": chosen,
         }
         more = offset + limit < len(matching)
         if more and not (self.drop_next_link_when_full and api is CONTRACTS_FINDER):
@@ -159,7 +160,25 @@ class ReplayServer:
                 "cursor": base64.b64encode(cursor.encode()).decode(),
             }
             package["links"] = {"next": f"{self.url}{api.path}?{urlencode(next_query)}"}
-        return 200, {"Content-Type": "application/json"}, json.dumps(package).encode()
+        releases = b",".join(matching[offset : offset + limit])
+        body = json.dumps(package).encode()[:-1] + b', "releases": [' + releases + b"]}"
+        return 200, {"Content-Type": "application/json"}, body
+
+    def _in_window(self, api: Api, low: datetime, high: datetime) -> list[bytes]:
+        """The JSON of each release updated in [low, high), newest first (indexed once per list)."""
+        releases = self.releases[api]
+        key = (id(releases), len(releases))
+        if self._index.get(api, (None,))[0] != key:
+            # "Unlimited" is written as the service writes it: 1e9999, not JSON's non-standard Infinity.
+            encoded = [
+                (-_release_time(r).timestamp(), UNLIMITED_NUMBER.sub(b"1e9999", json.dumps(r).encode()))
+                for r in releases
+            ]
+            self._index[api] = (key, [moment for moment, _ in encoded], [body for _, body in encoded])
+        _, moments, bodies = self._index[api]
+        first = bisect.bisect_right(moments, -high.timestamp())
+        last = bisect.bisect_right(moments, -low.timestamp())
+        return bodies[first:last]
 
     @staticmethod
     def bad_request(api: Api, query: dict[str, str]) -> str | None:
