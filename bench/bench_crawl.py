@@ -121,9 +121,10 @@ def baseline(url_base: str, start: datetime, end: datetime, db_path: Path) -> in
     releases = []
     for window in slices(start, end, timedelta(hours=6)):
         low, high = window.query()
-        url = f"{url_base}{FIND_A_TENDER.path}?{urlencode({'updatedFrom': low, 'updatedTo': high, 'limit': 100})}"
+        query = urlencode({"updatedFrom": low, "updatedTo": high, "limit": 100})
+        url = f"{url_base}{FIND_A_TENDER.path}?{query}"
         while url:
-            with urllib.request.urlopen(url) as response:  # noqa: S310 - a local server
+            with urllib.request.urlopen(url) as response:
                 package = json.loads(response.read())
             releases += package["releases"]
             url = (package.get("links") or {}).get("next")
