@@ -97,9 +97,25 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     vetoed = [vetoes[index] for index in sorted(vetoes) if totals.get(index, 0) > 0]
     if not open_lines:
         return Score(0, "none", None, tuple(vetoed))
-    best = max(open_lines, key=lambda index: (totals[index], -index))
-    reasons = [*lines[best], *adjusting, *adjustments(notice, profile, prepared.buyers), *vetoed]
+    ranked = sorted(open_lines, key=lambda index: (-totals[index], index))
+    best = ranked[0]
+    reasons = [*lines[best], *_second_line(profile, ranked, totals, lines)]
+    reasons += [*adjusting, *adjustments(notice, profile, prepared.buyers), *vetoed]
     return _finish(profile, profile.service_lines[best].name, reasons)
+
+
+def _second_line(
+    profile: Profile, ranked: list[int], totals: dict[int, float], lines: dict[int, list[Reason]]
+) -> list[Reason]:
+    """A share of the runner-up line's points: a notice that fits two service lines fits better."""
+    share = profile.scale.second_line_share
+    if share <= 0 or len(ranked) < 2:
+        return []
+    runner_up = ranked[1]
+    name = profile.service_lines[runner_up].name
+    evidence = max(lines[runner_up], key=lambda reason: reason.points)
+    detail = f"also {name}: {evidence.detail}"
+    return [Reason(share * totals[runner_up], f"second line {name}", detail)]
 
 
 def description_text(notice: Notice) -> str:

@@ -8,10 +8,10 @@ A term is written by the bid lead in one of three ways:
 * an ALL-CAPS term (``SEND``, ``PCC``) matches case-sensitively as whole words, so SEND is not "send".
 
 Words are runs of ASCII letters and digits; a possessive 's is dropped ("children's" -> "children"),
-other apostrophes are deleted ("don't" -> "dont") and anything else separates words. For speed (a
-notice is scored in tens of microseconds) a text is split with a byte translation table, each distinct
-word is stemmed once per matcher, and all terms are found in a single pass of an Aho-Corasick automaton
-(pyahocorasick) over the space-joined stems.
+other apostrophes are deleted ("don't" -> "dont"), "&" reads as "and", anything else separates words.
+For speed (a notice is scored in tens of microseconds) a text is split with a byte translation table,
+each distinct word is stemmed once per matcher, and all terms are found in a single pass of an
+Aho-Corasick automaton (pyahocorasick) over the space-joined stems.
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ def split_words(text: str, *, lower: bool = True) -> list[str]:
 
 
 def _ascii(text: str) -> bytes:
-    """The text as ASCII bytes without possessive 's (other apostrophes are left for `translate`)."""
+    """The text as ASCII bytes, "&" as "and", without possessive 's (other apostrophes: `translate`)."""
+    if "&" in text:
+        text = text.replace("&", " and ")
     if "'" in text or "\u2019" in text or "\u2018" in text:
         text = _POSSESSIVE.sub("", text.replace("\u2019", "'").replace("\u2018", "'"))
     return text.encode("ascii", "replace")

@@ -52,6 +52,7 @@ class Scale:
     title_weight: float = 2.0
     description_weight: float = 1.0
     cpv_cap: float = 20.0
+    second_line_share: float = 0.0  # how much of the runner-up service line's points also count
     strong: float = 50.0
     possible: float = 25.0
 
@@ -142,7 +143,7 @@ def load_profile(path: str | Path, name: str | None = None) -> Profile:
 
 
 def _scale(node: Field) -> Scale:
-    fields = node.mapping(("title_weight", "description_weight", "cpv_cap", "bands"))
+    fields = node.mapping(("title_weight", "description_weight", "cpv_cap", "second_line_share", "bands"))
     defaults = Scale()
     bands = fields["bands"].mapping(("strong", "possible")) if "bands" in fields else {}
     strong = bands["strong"].number(1, 100, "50") if "strong" in bands else defaults.strong
@@ -162,6 +163,9 @@ def _scale(node: Field) -> Scale:
         if "description_weight" in fields
         else 1.0,
         cpv_cap=cap,
+        second_line_share=fields["second_line_share"].number(0, 1, "0.5")
+        if "second_line_share" in fields
+        else 0.0,
         strong=strong,
         possible=possible,
     )
@@ -196,10 +200,17 @@ def _check_unique_names(node: Field, lines: tuple[ServiceLine, ...]) -> None:
 
 
 def _keywords(node: Field) -> tuple[Keyword, ...]:
-    keywords = []
+    keywords: dict[tuple[str, tuple[str, ...]], Keyword] = {}
     for key, value in node.pairs():
-        keywords.append(Keyword(_term(key), value.number(*POINTS, f"{key.text()}: 10")))
-    return tuple(keywords)
+        term = _term(key)
+        same = keywords.get((term.kind, term.words))
+        if same is not None:
+            raise key.error(
+                f"'{term.text}' matches the same words as '{same.term.text}' "
+                f"(both stem to '{' '.join(term.words)}'); keep one"
+            )
+        keywords[term.kind, term.words] = Keyword(term, value.number(*POINTS, f"{key.text()}: 10"))
+    return tuple(keywords.values())
 
 
 def _term(node: Field) -> Term:
