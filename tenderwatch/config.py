@@ -11,6 +11,7 @@ The file is found at ``--config``, else ``$TENDERWATCH_CONFIG``, else ``./tender
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,30 @@ class CrawlConfig:
     max_rate_limit_wait: int = 600
 
 
+# The shipped example scoring profile (package data of the scoring package).
+EXAMPLE_PROFILE = Path(__file__).resolve().parent.parent / "scoring" / "profiles" / "example.yaml"
+_PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Scoring profiles by name (each a YAML rules file) and the one used when none is named."""
+
+    profiles: dict[str, Path] = field(default_factory=lambda: {"example": EXAMPLE_PROFILE})
+    default_profile: str = "example"
+
+    def profile_path(self, name: str | None = None) -> Path:
+        name = name or self.default_profile
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(sorted(self.profiles))
+            raise ConfigError(
+                f"unknown profile '{name}': configured profiles are {known} "
+                "(add one under [scoring.profiles] in the config file)"
+            ) from None
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
@@ -55,6 +80,7 @@ class Config:
     path: Path | None = None
     log_level: str = "INFO"
     extra: dict[str, Any] = field(default_factory=dict)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
 
     def source(self, name: str) -> SourceConfig:
         try:
@@ -101,7 +127,8 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         sources=_sources(_table(data, "sources", where), env, where),
         path=config_path,
         log_level=log_level,
-        extra={key: data[key] for key in ("scoring", "digest", "channels", "schedule") if key in data},
+        extra={key: data[key] for key in ("digest", "channels", "schedule") if key in data},
+        scoring=_scoring(_table(data, "scoring", where), env, where, config_path),
     )
 
 
@@ -202,3 +229,35 @@ def _sources(table: dict[str, Any], env: Mapping[str, str], where: str) -> dict[
             enabled=_boolean(*setting("enabled", True)),
         )
     return sources
+
+
+def _scoring(
+    table: dict[str, Any], env: Mapping[str, str], where: str, config_path: Path | None
+) -> ScoringConfig:
+    """[scoring]: default_profile (or TENDERWATCH_PROFILE) and [scoring.profiles] name = "rules.yaml"."""
+    _reject_unknown(table, {"default_profile", "profiles"}, where, "[scoring] ")
+    named = table.get("profiles", {})
+    if not isinstance(named, dict):
+        raise ConfigError(f'{where}: [scoring.profiles] must be a table of name = "path/to/rules.yaml"')
+    profiles = dict(ScoringConfig().profiles)
+    base = config_path.parent if config_path else Path.cwd()
+    for name, value in named.items():
+        label = f"{where}: [scoring.profiles] {name}"
+        if not _PROFILE_NAME.match(name):
+            raise ConfigError(
+                f"{label}: a profile name is lowercase letters, digits, - and _, e.g. 'example'"
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f'{label} must be the path of a rules file, e.g. "rules/{name}.yaml"')
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            raise ConfigError(f"{label}: rules file {path} does not exist")
+        profiles[name] = path
+    if env.get(f"{ENV_PREFIX}PROFILE", "") != "":
+        default, label = env[f"{ENV_PREFIX}PROFILE"], f"environment variable {ENV_PREFIX}PROFILE"
+    else:
+        default, label = table.get("default_profile", "example"), f"{where}: [scoring] default_profile"
+    if default not in profiles:
+        raise ConfigError(f"{label}: unknown profile '{default}'; configured: {', '.join(sorted(profiles))}")
+    return ScoringConfig(profiles=profiles, default_profile=str(default))
