@@ -9,7 +9,7 @@ The public API:
 """
 
 from scoring.engine import score_notice
-from scoring.profile import Profile, ServiceLine, load_profile
+from scoring.profile import Profile, ServiceLine, configured_profile, load_profile
 from scoring.result import BANDS, EXPORT_FIELDS, Reason, Score
 from scoring.yamlnodes import ProfileError
 
@@ -21,6 +21,7 @@ __all__ = [
     "Reason",
     "Score",
     "ServiceLine",
+    "configured_profile",
     "load_profile",
     "score_notice",
 ]

@@ -12,9 +12,13 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scoring.matching import Term, parse_term
 from scoring.yamlnodes import Field, compose
+
+if TYPE_CHECKING:
+    from tenderwatch.config import ScoringConfig
 
 # Bump when the engine's arithmetic changes, so every stored score is recomputed.
 ENGINE_VERSION = 1
@@ -140,6 +144,12 @@ def load_profile(path: str | Path, name: str | None = None) -> Profile:
         else 7,
         description=top["description"].text().strip() if "description" in top else "",
     )
+
+
+def configured_profile(config: ScoringConfig, name: str | None = None) -> Profile:
+    """The profile called `name` in the configuration (default: its default profile), loaded."""
+    name = name or config.default_profile
+    return load_profile(config.profile_path(name), name=name)
 
 
 def _scale(node: Field) -> Scale:

@@ -175,3 +175,72 @@ class SourceState(Base):
     source: Mapped[str] = mapped_column(String(40), primary_key=True)
     watermark: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
+
+
+class ScoreRow(Base):
+    """A notice's score under one profile, with the hashes of the rules and the notice it came from."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "profile"),
+        Index("ix_scores_profile_band", "profile", "band"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    profile: Mapped[str] = mapped_column(String(40))
+    rules_hash: Mapped[str] = mapped_column(String(64))
+    notice_hash: Mapped[str] = mapped_column(String(64))
+    score: Mapped[int] = mapped_column(Integer)
+    band: Mapped[str] = mapped_column(String(10))
+    service_line: Mapped[str | None] = mapped_column(String(200))
+    reasons: Mapped[list[Any]]
+    computed_at: Mapped[datetime]
+
+
+class FeedbackRow(Base):
+    """The team's judgement of a notice (by its "source:source_id" key); the latest row per key wins."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_notice_key", "notice_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_key: Mapped[str] = mapped_column(String(250))
+    label: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class DigestRow(Base):
+    """One digest built for one channel: when, as of when, how it went, and what it held."""
+
+    __tablename__ = "digests"
+    __table_args__ = (Index("ix_digests_channel_created", "channel", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(120))
+    profile: Mapped[str] = mapped_column(String(40))
+    as_of: Mapped[datetime]
+    created_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(20))  # sent, failed, skipped (nothing new), written (file)
+    counts: Mapped[dict[str, Any]]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryRow(Base):
+    """A notice announced on a channel, recorded only after the channel accepted the digest.
+
+    `kind` is what it was announced as (new, too_soon, closing_soon, change, early_warning); `ref`
+    tells apart several announcements of one kind (the change's id), so each is made once.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("channel", "notice_id", "kind", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(120))
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str] = mapped_column(String(40), default="")
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
+    delivered_at: Mapped[datetime]

@@ -1,0 +1,127 @@
+"""Trying rules on history: band counts, what a candidate profile would change, and how both agree
+with the team's feedback (precision and recall of the bands).
+
+Everything here is pure: the caller supplies (notice, live score, candidate score) triples, so the same
+code serves the CLI (notices from the store) and the tests (notices in memory).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from scoring.result import BANDS, Score
+from store.notice import Notice
+
+_RANK = {band: rank for rank, band in enumerate(reversed(BANDS))}  # none 0, possible 1, strong 2
+
+
+@dataclass(frozen=True)
+class Change:
+    """A notice whose band the candidate rules would change."""
+
+    key: str
+    title: str
+    before: Score
+    after: Score
+
+    @property
+    def direction(self) -> str:
+        return "up" if _RANK[self.after.band] > _RANK[self.before.band] else "down"
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How a profile's bands agree with feedback: of the labelled notices in a band set, how many are
+    relevant (precision); of the relevant ones, how many are in it (recall). None when undefined."""
+
+    labelled: int
+    relevant: int
+    shortlisted: int  # labelled notices in strong or possible
+    shortlisted_relevant: int
+    strong: int
+    strong_relevant: int
+
+    @property
+    def precision(self) -> float | None:
+        return _ratio(self.shortlisted_relevant, self.shortlisted)
+
+    @property
+    def recall(self) -> float | None:
+        return _ratio(self.shortlisted_relevant, self.relevant)
+
+    @property
+    def strong_precision(self) -> float | None:
+        return _ratio(self.strong_relevant, self.strong)
+
+    @property
+    def strong_recall(self) -> float | None:
+        return _ratio(self.strong_relevant, self.relevant)
+
+
+@dataclass
+class BacktestResult:
+    notices: int = 0
+    live: Counter[str] = field(default_factory=Counter)
+    candidate: Counter[str] | None = None
+    changes: list[Change] = field(default_factory=list)
+    live_agreement: Agreement | None = None
+    candidate_agreement: Agreement | None = None
+
+    @property
+    def added(self) -> list[Change]:
+        """Notices the candidate puts in a better band (e.g. none -> possible, possible -> strong)."""
+        return [change for change in self.changes if change.direction == "up"]
+
+    @property
+    def dropped(self) -> list[Change]:
+        return [change for change in self.changes if change.direction == "down"]
+
+
+def backtest(
+    scored: Iterable[tuple[Notice, Score, Score | None]], feedback: Mapping[str, str] | None = None
+) -> BacktestResult:
+    """Compare live and (optional) candidate scores of the same notices; feedback maps id -> label."""
+    result = BacktestResult()
+    live_bands: dict[str, str] = {}
+    candidate_bands: dict[str, str] = {}
+    for notice, live, candidate in scored:
+        result.notices += 1
+        result.live[live.band] += 1
+        if feedback is not None and notice.id in feedback:
+            live_bands[notice.id] = live.band
+        if candidate is None:
+            continue
+        result.candidate = result.candidate if result.candidate is not None else Counter()
+        result.candidate[candidate.band] += 1
+        if feedback is not None and notice.id in feedback:
+            candidate_bands[notice.id] = candidate.band
+        if candidate.band != live.band:
+            result.changes.append(Change(notice.id, notice.title, live, candidate))
+    result.changes.sort(key=lambda change: (-_RANK[change.after.band], -change.after.score, change.key))
+    if feedback:
+        result.live_agreement = agreement(live_bands, feedback)
+        if result.candidate is not None:
+            result.candidate_agreement = agreement(candidate_bands, feedback)
+    return result
+
+
+def agreement(bands: Mapping[str, str], feedback: Mapping[str, str]) -> Agreement:
+    """Precision and recall counts of `bands` (notice id -> band) against labels for the same ids."""
+    labelled = [key for key in bands if key in feedback]
+    relevant = {key for key in labelled if feedback[key] == "relevant"}
+    shortlisted = {key for key in labelled if bands[key] in ("strong", "possible")}
+    strong = {key for key in labelled if bands[key] == "strong"}
+    return Agreement(
+        labelled=len(labelled),
+        relevant=len(relevant),
+        shortlisted=len(shortlisted),
+        shortlisted_relevant=len(shortlisted & relevant),
+        strong=len(strong),
+        strong_relevant=len(strong & relevant),
+    )
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None

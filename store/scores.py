@@ -1,0 +1,195 @@
+"""Stored scores and feedback: rescoring what changed, reading scores back, backtests over history.
+
+A stored score carries the hash of the rules and of the notice it was computed from, so `rescore` only
+recomputes rows whose rules or notice changed, and `scores_for` never returns a stale score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from scoring.backtest import BacktestResult, backtest
+from scoring.engine import score_notice
+from scoring.feedback import Judgement
+from scoring.profile import Profile
+from scoring.result import Reason, Score
+from store.models import FeedbackRow, NoticeRow, ScoreRow, utcnow
+from store.notice import Lot, Notice
+
+# The notice fields scoring reads (and the backtest shows): loading only these keeps backtests fast.
+SCORED_FIELDS = (
+    "source",
+    "source_id",
+    "title",
+    "description",
+    "buyer_name",
+    "notice_type",
+    "stage",
+    "category",
+    "cpv",
+    "regions",
+    "value_amount",
+    "value_currency",
+    "suitable_for_sme",
+    "lots",
+    "framework",
+)
+_NOTICE_COLUMNS = [getattr(NoticeRow, name) for name in SCORED_FIELDS]
+_STORED = [ScoreRow.rules_hash, ScoreRow.notice_hash, ScoreRow.score, ScoreRow.band]
+_BATCH = 2000
+_KEYS_PER_QUERY = 500
+
+
+def rescore(session: Session, profile: Profile, *, now: datetime | None = None) -> int:
+    """Score every notice whose score under `profile` is missing or stale; returns how many were scored.
+
+    Call it after each crawl and whenever the rules file may have changed (it is cheap when nothing did).
+    """
+    now = now or utcnow()
+    stale = _with_stored(profile).where(
+        or_(
+            ScoreRow.id.is_(None),
+            ScoreRow.rules_hash != profile.hash,
+            ScoreRow.notice_hash != NoticeRow.content_hash,
+        )
+    )
+    count = 0
+    for rows in _batches(session, stale):
+        inserts, updates = [], []
+        for row in rows:
+            score = score_notice(_notice(row), profile)
+            values = _score_values(row.id, profile, row.content_hash, score, now)
+            if row.score_id is None:
+                inserts.append(values)
+            else:
+                updates.append({**values, "id": row.score_id})
+        if inserts:
+            session.execute(insert(ScoreRow), inserts)
+        if updates:
+            session.execute(update(ScoreRow), updates)
+        count += len(rows)
+    return count
+
+
+def scores_for(session: Session, profile: Profile, keys: Iterable[str]) -> dict[str, Score]:
+    """The score of each stored notice among `keys` ("source:source_id"), computed now if stale."""
+    keys = list(dict.fromkeys(keys))
+    found: dict[str, Score] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        query = _with_stored(profile).add_columns(NoticeRow.key, ScoreRow.service_line, ScoreRow.reasons)
+        for row in session.execute(query.where(NoticeRow.key.in_(chunk))):
+            fresh = row.rules_hash == profile.hash and row.notice_hash == row.content_hash
+            found[row.key] = _stored_score(row) if fresh else score_notice(_notice(row), profile)
+    return found
+
+
+def run_backtest(
+    session: Session, live: Profile, candidate: Profile | None = None, since: datetime | None = None
+) -> BacktestResult:
+    """Bands of the stored notices (published since `since`) under the live rules, and the candidate's."""
+    query = _with_stored(live)
+    if since is not None:
+        query = query.where(NoticeRow.published_at >= since)
+
+    def scored() -> Iterator[tuple[Notice, Score, Score | None]]:
+        for rows in _batches(session, query):
+            for row in rows:
+                notice = _notice(row)
+                fresh = row.rules_hash == live.hash and row.notice_hash == row.content_hash
+                # Only the band and score of a fresh stored score are needed: skip its reasons.
+                before = Score(row.score, row.band, None, ()) if fresh else score_notice(notice, live)
+                yield notice, before, score_notice(notice, candidate) if candidate else None
+
+    return backtest(scored(), latest_feedback(session))
+
+
+def add_feedback(
+    session: Session, key: str, label: str, note: str | None = None, *, now: datetime | None = None
+) -> None:
+    session.add(FeedbackRow(notice_key=key, label=label, note=note, created_at=now or utcnow()))
+
+
+def import_feedback(session: Session, judgements: Sequence[Judgement], *, now: datetime | None = None) -> int:
+    """Store judgements read from a file (later rows win over earlier ones for the same notice)."""
+    now = now or utcnow()
+    rows = [
+        {"notice_key": item.notice_key, "label": item.label, "note": item.note, "created_at": now}
+        for item in judgements
+    ]
+    if rows:
+        session.execute(insert(FeedbackRow), rows)
+    return len(rows)
+
+
+def latest_feedback(session: Session) -> dict[str, str]:
+    """Notice id -> its latest label."""
+    query = select(FeedbackRow.notice_key, FeedbackRow.label).order_by(FeedbackRow.id)
+    return dict(session.execute(query).tuples().all())
+
+
+def list_feedback(session: Session, limit: int | None = None) -> list[FeedbackRow]:
+    """The latest judgement of each notice, newest first."""
+    latest: dict[str, FeedbackRow] = {}
+    for row in session.scalars(select(FeedbackRow).order_by(FeedbackRow.id)):
+        latest[row.notice_key] = row
+    newest = sorted(latest.values(), key=lambda row: row.id, reverse=True)
+    return newest[:limit] if limit else newest
+
+
+def _with_stored(profile: Profile) -> Select[Any]:
+    """Notices with their stored score under `profile` (None columns where there is none), by id."""
+    return (
+        select(NoticeRow.id, NoticeRow.content_hash, *_NOTICE_COLUMNS, *_STORED)
+        .add_columns(ScoreRow.id.label("score_id"))
+        .outerjoin(ScoreRow, and_(ScoreRow.notice_id == NoticeRow.id, ScoreRow.profile == profile.name))
+        .order_by(NoticeRow.id)
+    )
+
+
+def _batches(session: Session, query: Select[Any]) -> Iterator[list[Any]]:
+    """The query's rows in batches, paged on the notice id so memory stays flat."""
+    last = 0
+    while True:
+        rows = session.execute(query.where(NoticeRow.id > last).limit(_BATCH)).all()
+        if not rows:
+            return
+        last = rows[-1].id
+        yield rows
+
+
+def _notice(row: Any) -> Notice:
+    values = {name: getattr(row, name) for name in SCORED_FIELDS}
+    values.update(
+        cpv=tuple(row.cpv),
+        regions=tuple(row.regions),
+        lots=tuple(Lot(**lot) for lot in row.lots),
+        framework=bool(row.framework),
+    )
+    return Notice(**values)
+
+
+def _stored_score(row: Any) -> Score:
+    reasons = tuple(Reason.from_json(reason) for reason in row.reasons or ())
+    return Score(row.score, row.band, row.service_line, reasons)
+
+
+def _score_values(
+    notice_id: int, profile: Profile, notice_hash: str, score: Score, now: datetime
+) -> dict[str, Any]:
+    return {
+        "notice_id": notice_id,
+        "profile": profile.name,
+        "rules_hash": profile.hash,
+        "notice_hash": notice_hash,
+        "score": score.score,
+        "band": score.band,
+        "service_line": score.service_line,
+        "reasons": [reason.to_json() for reason in score.reasons],
+        "computed_at": now,
+    }
