@@ -129,13 +129,18 @@ def judged_value(notice: Notice) -> float | None:
     return min(lot_values) if lot_values else notice.value_amount
 
 
+def _value_text(notice: Notice, value: float) -> str:
+    lot = any(lot.value_amount for lot in notice.lots)
+    return f"value {money(value)}" + (" (smallest lot)" if lot else "")
+
+
 def _value_limit(notice: Notice, limit: float | None) -> Reason | None:
     if limit is None or notice.framework:
         return None
     value = judged_value(notice)
     if value is None or value <= limit:
         return None
-    return Reason(0, "gate: value", f"value {money(value)} above the {money(limit)} limit")
+    return Reason(0, "gate: value", f"{_value_text(notice, value)} above the {money(limit)} limit")
 
 
 def adjustments(notice: Notice, profile: Profile, buyers: list[re.Pattern[str]]) -> Iterator[Reason]:
@@ -169,13 +174,13 @@ def _value_band(notice: Notice, profile: Profile) -> Iterator[Reason]:
         return
     if value is None:
         return
-    span = f"{money(band.low)}-{money(band.high)}"
+    span, shown = f"{money(band.low)}-{money(band.high)}", _value_text(notice, value)
     if value < band.low and band.below:
-        yield Reason(band.below, "value band", f"value {money(value)} below {span}")
+        yield Reason(band.below, "value band", f"{shown} below {span}")
     elif value > band.high and band.above:
-        yield Reason(band.above, "value band", f"value {money(value)} above {span}")
+        yield Reason(band.above, "value band", f"{shown} above {span}")
     elif band.low <= value <= band.high and band.in_range:
-        yield Reason(band.in_range, "value band", f"value {money(value)} within {span}")
+        yield Reason(band.in_range, "value band", f"{shown} within {span}")
 
 
 def money(amount: float) -> str:

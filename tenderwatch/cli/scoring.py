@@ -1,0 +1,345 @@
+"""Commands for the bid lead's rules: rules check/list, explain, backtest, and feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from store.models import utcnow
+from tenderwatch.cli.base import (
+    CONTEXT,
+    State,
+    cli,
+    command,
+    echo_table,
+    local_time,
+    money,
+    parse_since,
+    shorten,
+)
+from tenderwatch.errors import ConfigError
+
+PROFILE_OPTION = click.option(
+    "--profile",
+    metavar="NAME",
+    help="A profile named in [scoring.profiles] (default: the configured default).",
+)
+
+# ---------------------------------------------------------------------------------------------- rules
+
+
+@cli.group("rules", context_settings=CONTEXT)
+def rules() -> None:
+    """Check and list the scoring rules files (one YAML file per profile).
+
+    \b
+    Examples:
+      tenderwatch rules check                      # the default profile's file
+      tenderwatch rules check my-rules.yaml        # any file, before it goes live
+      tenderwatch rules list
+    """
+
+
+@command(rules, "check")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@PROFILE_OPTION
+def rules_check(state: State, file: Path | None, profile: str | None) -> None:
+    """Validate a rules file and print a summary of its profile.
+
+    FILE defaults to the rules of --profile (or of the default profile). A mistake is reported as
+    FILE:LINE: field: what is wrong, with exit code 2.
+
+    \b
+    Example:
+      tenderwatch rules check scoring/profiles/example.yaml
+    """
+    from scoring.profile import configured_profile, load_profile
+
+    loaded = load_profile(file) if file else configured_profile(state.config.scoring, profile)
+    for line in describe_profile(loaded):
+        click.echo(line)
+
+
+@command(rules, "list")
+def rules_list(state: State) -> None:
+    """List the configured profiles and their rules files; the default is marked with *.
+
+    \b
+    Example:
+      tenderwatch rules list
+    """
+    scoring = state.config.scoring
+    rows = [
+        [("* " if name == scoring.default_profile else "  ") + name, str(path)]
+        for name, path in sorted(scoring.profiles.items())
+    ]
+    echo_table(["profile", "rules file"], rows)
+
+
+def describe_profile(profile: Any) -> list[str]:
+    """A few lines a bid lead can check the profile against: thresholds, gates, lines."""
+    from scoring.gates import money as short
+
+    scale, gates, adjust = profile.scale, profile.gates, profile.adjustments
+    limit = f"; value at most {short(gates.max_value)} (frameworks by scope)" if gates.max_value else ""
+    lines = [
+        f"{profile.path}: valid. Profile '{profile.name}', rules hash {profile.hash[:12]}",
+        f"bands: strong from {scale.strong:g}, possible from {scale.possible:g} (scores 0-100); "
+        f"title x{scale.title_weight:g}, description x{scale.description_weight:g}; "
+        f"CPV codes add at most {scale.cpv_cap:g}; runner-up line counts x{scale.second_line_share:g}",
+        f"gates: kinds {', '.join(gates.kinds)}; notice types {', '.join(gates.notice_types)}; "
+        f"regions {', '.join(gates.regions) or 'any'}{limit}; {len(gates.exclude_buyers)} excluded buyers",
+    ]
+    band = adjust.value
+    if band.low is not None and band.high is not None:
+        lines.append(
+            f"value band {short(band.low)}-{short(band.high)}: "
+            f"{band.in_range:+g} within, {band.below:+g} below, {band.above:+g} above"
+        )
+    positive = sum(1 for keyword in adjust.keywords if keyword.points > 0)
+    lines.append(
+        f"adjustments: {positive} positive and {len(adjust.keywords) - positive} negative keywords, "
+        f"{len(adjust.buyers)} buyer patterns, SME {adjust.sme_suitable:+g}/{adjust.sme_not_suitable:+g}"
+    )
+    lines.append(f"timing (used by the digest): at least {profile.min_response_days} days to respond")
+    lines.append(f"service lines ({len(profile.service_lines)}):")
+    for line in profile.service_lines:
+        excluded = len(line.exclude_terms) + len(line.exclude_cpv)
+        lines.append(
+            f"  {line.name}: {len(line.keywords)} keywords, {len(line.cpv)} CPV rules, exclusions: {excluded}"
+        )
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------- explain
+
+
+@command(cli, "explain")
+@click.argument("notice_id")
+@PROFILE_OPTION
+def explain(state: State, notice_id: str, profile: str | None) -> None:
+    """A notice, its score under a profile, and every reason: each rule that added or removed points.
+
+    NOTICE_ID is like find_a_tender:076396-2026 (see `tenderwatch notices`). The score uses the
+    rules file as it is now, whatever is stored.
+
+    \b
+    Example:
+      tenderwatch explain find_a_tender:076396-2026 --profile example
+    """
+    from scoring import configured_profile, score_notice
+    from scoring.timing import response_window
+    from store.queries import get_notice
+
+    rules = configured_profile(state.config.scoring, profile)
+    with state.database.reading() as session:
+        notice = get_notice(session, notice_id)
+    if notice is None:
+        raise ConfigError(
+            f"no notice '{notice_id}': ids look like find_a_tender:076396-2026 (see `tenderwatch notices`)"
+        )
+    score = score_notice(notice, rules)
+    timing = response_window(notice, rules.min_response_days, utcnow())
+    click.echo(f"{notice.id}  {notice.title}")
+    click.echo(
+        f"buyer: {notice.buyer_name or '-'}; {notice.notice_type or notice.stage or '-'}; "
+        f"value {money(notice.value_amount, notice.value_currency)}; deadline {local_time(notice.deadline)}"
+        + (f" ({timing.reason})" if timing.reason else "")
+    )
+    click.echo(
+        f"profile {rules.name}: score {score.score}, band {score.band}, "
+        f"service line {score.service_line or '-'}"
+    )
+    click.echo(f"why: {score.summary}")
+    if score.reasons:
+        echo_table(
+            ["points", "rule", "detail"], [[f"{r.points:+g}", r.rule, r.detail] for r in score.reasons]
+        )
+
+
+# ---------------------------------------------------------------------------------------------- backtest
+
+
+@command(cli, "backtest")
+@PROFILE_OPTION
+@click.option(
+    "--since", callback=parse_since, metavar="AGE|ISO", help="Only notices published since, e.g. 90d."
+)
+@click.option(
+    "--rules",
+    "candidate_file",
+    type=click.Path(path_type=Path),
+    metavar="CANDIDATE.yaml",
+    help="A changed rules file: show which notices it would move into or out of strong/possible.",
+)
+@click.option(
+    "--limit", default=25, show_default=True, help="How many moved notices to list each way (0: all)."
+)
+def backtest(
+    state: State, profile: str | None, since: datetime | None, candidate_file: Path | None, limit: int
+) -> None:
+    """How the stored notices fall into bands, and what a candidate rules file would change.
+
+    With feedback recorded (`tenderwatch feedback`), also the precision and recall of the bands:
+    of the judged notices in strong or possible, how many the team found relevant, and of the
+    relevant ones, how many reached strong or possible.
+
+    \b
+    Examples:
+      tenderwatch backtest --since 90d
+      tenderwatch backtest --since 90d --rules my-candidate.yaml
+    """
+    from scoring import configured_profile, load_profile
+    from store.scores import run_backtest
+
+    live = configured_profile(state.config.scoring, profile)
+    candidate = load_profile(candidate_file, name=live.name) if candidate_file else None
+    with state.database.reading() as session:
+        result = run_backtest(session, live, candidate, since)
+    _print_backtest(result, limit or None)
+
+
+def _print_backtest(result: Any, limit: int | None) -> None:
+    from scoring.result import BANDS
+
+    click.echo(f"{result.notices:,} notices")
+    headers = ["band", "live"]
+    rows = [[band, f"{result.live[band]:,}"] for band in BANDS]
+    if result.candidate is not None:
+        headers += ["candidate", "change"]
+        for row, band in zip(rows, BANDS, strict=True):
+            row += [f"{result.candidate[band]:,}", f"{result.candidate[band] - result.live[band]:+,}"]
+    echo_table(headers, rows)
+    if result.candidate is not None:
+        for heading, changes in (("Moved up by the candidate", result.added), ("Moved down", result.dropped)):
+            click.echo(f"\n{heading} ({len(changes)}):")
+            for change in changes[:limit]:
+                click.echo(
+                    f"  {change.before.band} -> {change.after.band}  {change.before.score:>3} -> "
+                    f"{change.after.score:<3} {change.key}  {shorten(change.title, 70)}"
+                )
+            if limit and len(changes) > limit:
+                click.echo(f"  ... and {len(changes) - limit} more (--limit 0 shows all)")
+    _print_agreement(result)
+
+
+def _print_agreement(result: Any) -> None:
+    agreements = [("live", result.live_agreement), ("candidate", result.candidate_agreement)]
+    agreements = [(name, found) for name, found in agreements if found is not None]
+    if not agreements:
+        click.echo("\nNo feedback on these notices yet: record some with `tenderwatch feedback`.")
+        return
+    first = agreements[0][1]
+    click.echo(f"\nAgainst feedback ({first.labelled} judged notices, {first.relevant} relevant):")
+    echo_table(
+        ["rules", "strong+possible precision", "recall", "strong precision", "recall"],
+        [
+            [
+                name,
+                *map(_percent, (found.precision, found.recall, found.strong_precision, found.strong_recall)),
+            ]
+            for name, found in agreements
+        ],
+    )
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+# ---------------------------------------------------------------------------------------------- feedback
+
+
+class FeedbackGroup(click.Group):
+    """`feedback NOTICE_ID LABEL` is short for `feedback add NOTICE_ID LABEL`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["add", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group("feedback", cls=FeedbackGroup, context_settings=CONTEXT)
+def feedback() -> None:
+    """Record the team's judgement of notices; `backtest` measures the bands against it.
+
+    The latest judgement of a notice wins. `feedback NOTICE_ID LABEL` is short for `feedback add`.
+
+    \b
+    Examples:
+      tenderwatch feedback find_a_tender:076396-2026 relevant --note "evaluation for a VRU"
+      tenderwatch feedback import decisions.csv        # columns id,label (and optionally note)
+      tenderwatch feedback list
+    """
+
+
+@command(feedback, "add")
+@click.argument("notice_id")
+@click.argument("label", type=click.Choice(["relevant", "not-relevant"]))
+@click.option("--note", metavar="TEXT", help="Why, in a few words (kept with the judgement).")
+def feedback_add(state: State, notice_id: str, label: str, note: str | None) -> None:
+    """Record that a notice is relevant or not-relevant to the firm.
+
+    \b
+    Example:
+      tenderwatch feedback add find_a_tender:076396-2026 relevant --note "VRU evaluation"
+    """
+    from scoring.feedback import check_key
+    from store.queries import get_notice
+    from store.scores import add_feedback
+
+    try:
+        key = check_key(notice_id)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NOTICE_ID") from None
+    with state.database.writing() as session:
+        known = get_notice(session, key) is not None
+        add_feedback(session, key, label, note)
+    click.echo(f"{key}: {label}")
+    if not known:
+        click.echo(f"note: {key} is not in the store yet; the judgement counts once it is crawled.", err=True)
+
+
+@command(feedback, "import")
+@click.argument("file", type=click.Path(path_type=Path))
+def feedback_import(state: State, file: Path) -> None:
+    """Import judgements from a CSV file with columns id,label (and optionally note).
+
+    Labels are relevant or not-relevant. The whole file is checked first: one bad row imports
+    nothing and names its line and field (exit code 2).
+
+    \b
+    Example:
+      tenderwatch feedback import decisions.csv
+    """
+    from scoring.feedback import read_csv
+    from store.scores import import_feedback
+
+    judgements = read_csv(file)
+    with state.database.writing() as session:
+        count = import_feedback(session, judgements)
+    click.echo(f"{file}: imported {count} judgements")
+
+
+@command(feedback, "list")
+@click.option("--limit", default=30, show_default=True, help="How many to show (0 for all).")
+def feedback_list(state: State, limit: int) -> None:
+    """The latest judgement of each notice, newest first.
+
+    \b
+    Example:
+      tenderwatch feedback list --limit 0
+    """
+    from store.scores import list_feedback
+
+    with state.database.reading() as session:
+        rows = list_feedback(session, limit or None)
+    echo_table(
+        ["notice", "label", "recorded", "note"],
+        [[row.notice_key, row.label, local_time(row.created_at), shorten(row.note, 50)] for row in rows],
+    )
+    if not rows:
+        click.echo("No feedback yet: `tenderwatch feedback NOTICE_ID relevant|not-relevant`.", err=True)
