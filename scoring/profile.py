@@ -27,7 +27,7 @@ STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))
 POINTS = (-100.0, 100.0)
 _CPV = re.compile(r"^(\d{2,8})\*?(?:-\d)?$")
-_REGION = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")
+_REGION = re.compile(r"^[A-Z]{2}(?:[A-Z0-9](?:[0-9][A-Z0-9]?)?)?$")  # UK, UKM, UKM8, UKM82
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ def import_feedback(session: Session, judgements: Sequence[Judgement], *, now: d
 def latest_feedback(session: Session) -> dict[str, str]:
     """Notice id -> its latest label."""
     query = select(FeedbackRow.notice_key, FeedbackRow.label).order_by(FeedbackRow.id)
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def list_feedback(session: Session, limit: int | None = None) -> list[FeedbackRow]:

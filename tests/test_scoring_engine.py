@@ -1,0 +1,295 @@
+"""Each rule kind and each gate of the engine, on small inline notices and an inline profile."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from scoring import Score, load_profile, score_notice
+from store.notice import Lot
+from tests.scoring.helpers import notice, write
+
+RULES = """
+scoring:
+  title_weight: 2
+  description_weight: 1
+  cpv_cap: 15
+  bands: {strong: 50, possible: 25}
+gates:
+  kinds: [services]
+  notice_types: [UK1, UK2, UK3, UK4, UK13]
+  untyped_stages: [planning, tender]
+  regions: [UKM, UKI]
+  max_value: 5000000
+  exclude_buyers: [defence equipment]
+adjustments:
+  value: {range: [10000, 1000000], in_range: 5, below: -5, above: -10}
+  sme: {suitable: 2, not_suitable: -2}
+  kind_mismatch: -6
+  buyers:
+    police and crime commissioner: 5
+    council: 3
+  keywords:
+    consultancy: 4
+    "supply and delivery": -20
+service_lines:
+  - name: Evaluation
+    keywords:
+      evaluation: 10
+      "theory of change": 8
+      VRU: 6
+      pilot: -3
+    cpv:
+      '7941': 5
+      '79419': 12
+      '79415': 0
+      '73': 6
+    exclude:
+      keywords: ['"clinical evaluation"']
+      cpv: ['85']
+  - name: Engagement
+    keywords:
+      community engagement: 20
+      co-production: 10
+"""
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory):
+    return load_profile(write(tmp_path_factory.mktemp("rules"), RULES))
+
+
+def points(score: Score, rule: str) -> float:
+    return sum(reason.points for reason in score.reasons if reason.rule == rule)
+
+
+def test_title_matches_count_double_and_each_keyword_once_per_field(rules):
+    in_title = score_notice(notice("Evaluation of the programme"), rules)
+    in_body = score_notice(
+        notice("A programme", description="An evaluation. Evaluations. Evaluating."), rules
+    )
+    in_both = score_notice(notice("Evaluation", description="the evaluation"), rules)
+    assert points(in_title, "keyword evaluation") == 20
+    assert points(in_body, "keyword evaluation") == 10
+    assert points(in_both, "keyword evaluation") == 30
+    assert [r.detail for r in in_both.reasons if r.rule == "keyword evaluation"] == [
+        "'evaluation' in title and description"
+    ]
+
+
+def test_lot_titles_and_descriptions_count_as_description(rules):
+    lots = [Lot(id="1", title="Lot 1: theory of change", description="An evaluation")]
+    score = score_notice(notice("Support", lots=lots), rules)
+    assert points(score, 'keyword "theory of change"') == 8
+    assert points(score, "keyword evaluation") == 10
+    assert score.service_line == "Evaluation"
+
+
+def test_acronyms_and_negative_keywords(rules):
+    score = score_notice(notice("VRU evaluation pilot"), rules)
+    assert points(score, "keyword VRU") == 12
+    assert points(score, "keyword pilot") == -6
+    assert score_notice(notice("Evaluation", description="we will vru it"), rules).reasons[0].rule == (
+        "keyword evaluation"
+    )
+    assert points(score_notice(notice("Evaluation", description="we will vru it"), rules), "keyword VRU") == 0
+
+
+def test_an_exclusion_phrase_vetoes_its_line_and_says_so(rules):
+    score = score_notice(notice("Clinical evaluation of a device"), rules)
+    assert score.band == "none" and score.score == 0 and score.service_line is None
+    assert [(r.points, r.rule) for r in score.reasons] == [(0, 'exclusion "clinical evaluation"')]
+    assert "Evaluation ruled out: 'clinical evaluation' in title" in score.reasons[0].detail
+
+
+def test_an_exclusion_cpv_vetoes_only_its_line(rules):
+    score = score_notice(notice("Evaluation and community engagement", cpv=["85312000"]), rules)
+    assert score.service_line == "Engagement"
+    assert any(r.rule == "exclusion CPV 85" for r in score.reasons)
+
+
+def test_the_most_specific_cpv_rule_applies_and_zero_switches_a_parent_off(rules):
+    assert points(score_notice(notice("Evaluation", cpv=["79419000"]), rules), "CPV 79419") == 12
+    assert points(score_notice(notice("Evaluation", cpv=["79419000"]), rules), "CPV 7941") == 0
+    assert points(score_notice(notice("Evaluation", cpv=["79411000"]), rules), "CPV 7941") == 5
+    design = score_notice(notice("Evaluation", cpv=["79415200"]), rules)
+    assert not [r for r in design.reasons if r.rule.startswith("CPV")]
+
+
+def test_cpv_points_are_capped_and_never_make_a_strong_match_alone(rules):
+    capped = score_notice(notice("Evaluation", cpv=["79419000", "73000000"]), rules)
+    assert points(capped, "CPV 79419") + points(capped, "CPV 73") + points(capped, "CPV cap") == 15
+
+
+def test_without_a_keyword_a_notice_stays_below_strong(tmp_path):
+    generous = load_profile(
+        write(
+            tmp_path,
+            """
+            scoring: {cpv_cap: 45, bands: {strong: 46, possible: 20}}
+            adjustments:
+              value: {range: [10000, 1000000], in_range: 5}
+            service_lines:
+              - name: Evaluation
+                keywords: {evaluation: 10}
+                cpv: {'79419': 45}
+            """,
+        )
+    )
+    alone = score_notice(notice("Untitled", cpv=["79419000"], value_amount=50000.0), generous)
+    assert (alone.score, alone.band) == (45, "possible")
+    assert [(r.points, r.rule) for r in alone.reasons if r.points < 0] == [(-5, "no keyword")]
+    with_keyword = score_notice(notice("Evaluation", cpv=["79419000"], value_amount=50000.0), generous)
+    assert (with_keyword.score, with_keyword.band) == (70, "strong")
+
+
+@pytest.mark.parametrize(
+    ("values", "detail"),
+    [
+        ({"notice_type": "UK7"}, "UK7 contract details notice"),
+        ({"notice_type": None, "stage": "award"}, "award notice"),
+        ({"category": "works", "cpv": ["45000000"]}, "works contract (CPV 45*)"),
+        ({"category": "goods"}, "goods contract"),
+        ({"category": None, "cpv": ["33100000", "39000000"]}, "goods: CPV 33*, 39*"),
+        ({"regions": ["UKD", "UKC1"]}, "delivered in UKD, UKC1, outside UKM, UKI"),
+        ({"value_amount": 6000000.0}, "value £6m above the £5m limit"),
+        ({"value_amount": 90e6, "lots": [Lot(id="1", value_amount=7e6)]}, "value £7m (smallest lot) above"),
+        ({"buyer_name": "Defence Equipment & Support"}, "buyer 'Defence Equipment & Support' is excluded"),
+    ],
+)
+def test_each_gate_rules_a_notice_out_with_its_reason(rules, values, detail):
+    score = score_notice(notice("Evaluation of community engagement", **values), rules)
+    assert (score.score, score.band, score.service_line) == (0, "none", None)
+    assert score.gated
+    assert detail in score.summary
+    assert all(reason.rule.startswith("gate") for reason in score.reasons)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"notice_type": "UK1", "stage": "planning"},  # pipeline notices are scored too
+        {"notice_type": None, "stage": "tender"},
+        {"category": None, "cpv": []},
+        {"category": "goods", "cpv": ["79419000"]},  # kinds disagree: not gated, adjusted
+        {"regions": ["UK"]},  # UK-wide includes the profile's regions
+        {"regions": ["UKM82", "UKD"]},
+        {"regions": []},
+        {"value_amount": 90e6, "framework": True},  # frameworks are judged by scope
+        {"value_amount": 90e6, "lots": [Lot(id="1", value_amount=200000)]},
+    ],
+)
+def test_notices_that_pass_every_gate(rules, values):
+    score = score_notice(notice("Evaluation of community engagement", **values), rules)
+    assert not score.gated and score.service_line == "Engagement" and score.band != "none"
+
+
+def test_a_kind_mismatch_costs_points(rules):
+    score = score_notice(notice("Evaluation", category="goods", cpv=["79419000"]), rules)
+    assert [(r.points, r.detail) for r in score.reasons if r.rule == "kind mismatch"] == [
+        (-6, "the notice says goods but CPV 79* is services")
+    ]
+    works_codes = score_notice(notice("Evaluation", cpv=["45000000"]), rules)
+    assert points(works_codes, "kind mismatch") == -6
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"value_amount": 50000.0}, (5, "value £50k within £10k-£1m")),
+        ({"value_amount": 5000.0}, (-5, "value £5,000 below £10k-£1m")),
+        ({"value_amount": 3e6}, (-10, "value £3m above £10k-£1m")),
+        ({"value_amount": 3e6, "lots": [Lot(id="1", value_amount=40000)]}, (5, "value £40k (smallest lot)")),
+        ({"value_amount": 3e6, "framework": True}, (0, "framework: judged by its lots and scope")),
+    ],
+)
+def test_the_value_band(rules, values, expected):
+    score = score_notice(notice("Evaluation", **values), rules)
+    [(found_points, detail)] = [(r.points, r.detail) for r in score.reasons if r.rule == "value band"]
+    assert found_points == expected[0] and detail.startswith(expected[1])
+
+
+def test_sme_and_buyer_adjustments_apply_to_matched_notices_only(rules):
+    score = score_notice(
+        notice(
+            "Evaluation",
+            suitable_for_sme=True,
+            buyer_name="Police and Crime Commissioner for Sometown Council",
+        ),
+        rules,
+    )
+    assert points(score, "SME suitability") == 2
+    assert points(score, "buyer police and crime commissioner") == 5  # the first pattern that matches
+    assert points(score, "buyer council") == 0
+    assert points(score_notice(notice("Evaluation", suitable_for_sme=False), rules), "SME suitability") == -2
+    unmatched = score_notice(notice("Grass cutting", suitable_for_sme=True, buyer_name="A Council"), rules)
+    assert unmatched == Score(0, "none", None, ())
+
+
+def test_keyword_adjustments_add_to_the_matched_line(rules):
+    score = score_notice(notice("Evaluation consultancy", description="supply and delivery of kits"), rules)
+    assert points(score, "adjustment keyword consultancy") == 8
+    assert points(score, 'adjustment keyword "supply and delivery"') == -20
+    assert score.score == 8  # 20 + 8 - 20
+    floored = score_notice(
+        notice("Evaluation", description="supply and delivery; supply and delivery"), rules
+    )
+    assert floored.score == 0 and floored.service_line == "Evaluation"  # 10 - 20 is floored at 0
+    assert score_notice(notice("Consultancy"), rules).service_line is None
+
+
+def test_the_best_line_wins_and_the_score_is_clamped_to_100(rules):
+    big = score_notice(
+        notice(
+            "Community engagement and co-production consultancy",
+            description="community engagement, co-production and consultancy",
+            value_amount=50000.0,
+        ),
+        rules,
+    )
+    assert big.service_line == "Engagement" and big.score == 100 and big.band == "strong"
+    assert sum(reason.points for reason in big.reasons) == 100  # the cap is a reason too
+
+
+def test_a_share_of_the_runner_up_line_counts_when_the_profile_says_so(rules):
+    shared = replace(rules, scale=replace(rules.scale, second_line_share=0.5), hash="")
+    text = notice("Community engagement evaluation")
+    assert points(score_notice(text, rules), "second line Evaluation") == 0
+    score = score_notice(text, shared)
+    assert points(score, "second line Evaluation") == 10
+    assert "also Evaluation: 'evaluation' in title" in [r.detail for r in score.reasons][1]
+
+
+@pytest.mark.parametrize(
+    ("title", "band"), [("Evaluation", "none"), ("Evaluation evaluation co-production", "possible")]
+)
+def test_bands_follow_the_thresholds(rules, title, band):
+    score = score_notice(
+        notice(title, description="community engagement" if band == "possible" else None), rules
+    )
+    assert score.band == band
+    assert (score.band == "strong") == (score.score >= 50)
+
+
+def test_the_summary_says_why_in_one_line(rules):
+    score = score_notice(notice("VRU evaluation", cpv=["79419000"], value_amount=50000.0), rules)
+    assert score.summary == "Evaluation: 'evaluation' in title, 'VRU' in title, CPV 79419000"
+    assert score_notice(notice("Grass cutting"), rules).summary == "no service line matched"
+    assert score_notice(notice("Evaluation", notice_type="UK6"), rules).summary == (
+        "not a fit: UK6 contract award notice"
+    )
+
+
+def test_fit_is_not_timing(rules):
+    """Deadlines, publication dates and status never change a score."""
+    base = notice("Evaluation of community engagement", value_amount=50000.0)
+    variants = [
+        replace(base, deadline=datetime(2020, 1, 1, tzinfo=UTC)),
+        replace(
+            base, deadline=datetime(2099, 1, 1, tzinfo=UTC), published_at=datetime(2099, 1, 1, tzinfo=UTC)
+        ),
+        replace(base, status="cancelled", is_opportunity=False),
+    ]
+    assert {score_notice(variant, rules) for variant in variants} == {score_notice(base, rules)}

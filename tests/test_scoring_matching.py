@@ -1,0 +1,118 @@
+"""Term matching: stem families, exact phrases, case-sensitive acronyms, and how text is split."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring.matching import ACRONYM, EXACT, STEM, Matcher, parse_term
+
+
+def found(terms: list[str], text: str) -> dict[str, str]:
+    """{term as written: words as found} for the terms found in text."""
+    parsed = [parse_term(term) for term in terms]
+    return {parsed[index].text: shown for index, shown in Matcher(parsed).find(text).items()}
+
+
+def test_the_way_a_term_is_written_decides_its_kind():
+    assert parse_term("service review").kind == STEM
+    assert parse_term('"market engagement"').kind == EXACT
+    assert parse_term("market engagement", quoted=True).kind == EXACT
+    assert parse_term("SEND").kind == ACRONYM
+    assert parse_term("Care Act").kind == STEM  # capitals but not all capitals: plain words
+    with pytest.raises(ValueError, match="no letters or digits"):
+        parse_term(" -- ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Evaluation of the pilot", "independent evaluations", "evaluating outcomes", "to evaluate impact"],
+)
+def test_plain_words_match_their_stem_family(text):
+    assert "evaluation" in found(["evaluation"], text)
+
+
+def test_plain_multiword_terms_need_their_words_together_and_in_order():
+    assert found(["service review"], "a review of services reviewed... services reviewed") == {
+        "service review": "services reviewed"
+    }
+    assert found(["service review"], "reviewing services") == {}
+    assert found(["service review"], "service and review") == {}
+
+
+def test_quoted_phrases_match_exactly_those_words():
+    assert found(['"market engagement"'], "Preliminary Market Engagement notice") == {
+        "market engagement": "market engagement"
+    }
+    assert found(['"market engagement"'], "engagement with the market") == {}
+    assert found(['"market engagement"'], "marketing engagement") == {}
+    assert found(['"servicing"'], "cleaning services") == {}
+    assert found(["servicing"], "cleaning services") == {"servicing": "services"}  # the stem family
+
+
+def test_acronyms_match_case_sensitively_as_whole_words():
+    assert found(["SEND"], "SEND transport and SEND reform") == {"SEND": "SEND"}
+    assert found(["SEND"], "please send us a quote") == {}
+    assert found(["SEND"], "SENDCo training") == {}
+    assert found(["PCC"], "the PCC's plan; two PCCs") == {"PCC": "PCC"}
+    assert found(["VRU"], "the Violence Reduction Unit") == {}
+
+
+def test_acronyms_are_ignored_in_text_written_all_in_capitals():
+    assert found(["SEND"], "PLEASE SEND YOUR QUOTE") == {}
+    assert found(["SEND", "quote"], "PLEASE SEND YOUR QUOTE") == {"quote": "quote"}
+
+
+def test_multiword_acronyms_allow_spaces_or_hyphens():
+    assert found(["SEND REFORM"], "the SEND-REFORM programme") == {"SEND REFORM": "SEND REFORM"}
+    assert found(["SEND REFORM"], "SEND reform") == {}
+
+
+def test_possessives_apostrophes_ampersands_and_hyphens():
+    assert found(["children's services"], "Childrens Services") == {
+        "children's services": "childrens services"
+    }
+    assert found(["children's services"], "children\u2019s services") == {
+        "children's services": "children services"
+    }
+    assert found(["training and learning"], "Housing Training & Learning Framework") == {
+        "training and learning": "training and learning"
+    }
+    assert found(["co-production"], "co-production and co production") == {"co-production": "co production"}
+    assert found(["place based"], "place-based working") == {"place based": "place based"}
+
+
+def test_non_ascii_text_is_safe():
+    assert found(["café"], "Café culture \u2013 £5k \u2022 naïve") == {"café": "caf"}
+    assert found(["evaluation"], "Évaluation 🙂 evaluation") == {"evaluation": "evaluation"}
+
+
+def test_every_term_is_reported_once_with_its_first_form_found():
+    terms = ["evaluation", "evaluating"]
+    assert found(terms, "evaluations, then evaluation") == {
+        "evaluation": "evaluations",
+        "evaluating": "evaluations",  # the same stem family
+    }
+
+
+def test_overlapping_terms_are_all_found():
+    assert found(
+        ["review", "service review", "independent service review"], "an independent service review"
+    ) == {
+        "review": "review",
+        "service review": "service review",
+        "independent service review": "independent service review",
+    }
+
+
+def test_empty_texts_and_empty_matchers():
+    assert Matcher([]).find("anything at all") == {}
+    assert Matcher([parse_term("review")]).find(None) == {}
+    assert Matcher([parse_term("review")]).find("") == {}
+    assert Matcher([parse_term("review")]).find("!!! ---") == {}
+
+
+def test_a_matcher_learns_new_words_without_changing_answers():
+    matcher = Matcher([parse_term("evaluation")])
+    first = [matcher.find(text) for text in ("evaluate", "nothing here", "evaluators")]
+    again = [matcher.find(text) for text in ("evaluate", "nothing here", "evaluators")]
+    assert first == again == [{0: "evaluate"}, {}, {0: "evaluators"}]

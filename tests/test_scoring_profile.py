@@ -1,0 +1,278 @@
+"""Loading rules files: the example profile, what each setting becomes, errors naming file, line, field."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring import ProfileError, load_profile
+from scoring.matching import ACRONYM, EXACT, STEM
+from tests.scoring.helpers import EXAMPLE, write
+
+MINIMAL = """
+service_lines:
+  - name: Evaluation
+    keywords:
+      evaluation: 10
+"""
+
+
+def test_the_example_profile_loads_with_the_firms_nine_service_lines():
+    profile = load_profile(EXAMPLE)
+    assert profile.name == "example"
+    assert len(profile.service_lines) == 9
+    assert profile.min_response_days == 7
+    assert profile.gates.kinds == ("services",)
+    assert profile.scale.cpv_cap < profile.scale.strong
+    assert len(profile.hash) == 64
+
+
+def test_a_minimal_file_gets_the_defaults(tmp_path):
+    profile = load_profile(write(tmp_path, MINIMAL))
+    assert profile.name == "rules"  # the file name when the file does not say
+    assert profile.scale.strong == 50 and profile.scale.possible == 25
+    assert profile.gates.notice_types[0] == "UK1" and len(profile.gates.notice_types) == 17
+    assert profile.min_response_days == 7
+    keyword = profile.service_lines[0].keywords[0]
+    assert (keyword.term.kind, keyword.term.words, keyword.points) == (STEM, ("evalu",), 10)
+
+
+def test_keyword_styles_and_cpv_codes_are_read_as_written(tmp_path):
+    profile = load_profile(
+        write(
+            tmp_path,
+            """
+            service_lines:
+              - name: Safety
+                keywords:
+                  "market engagement": -5
+                  'home care': -5
+                  VRU: 8
+                  community safety: 5
+                cpv:
+                  '79419000': 15
+                  '794*': 5
+                  80: 4
+                  '03': 1
+                exclude:
+                  keywords: [supported living, '"day care"']
+                  cpv: '45'
+            """,
+        )
+    )
+    line = profile.service_lines[0]
+    assert [keyword.term.kind for keyword in line.keywords] == [EXACT, EXACT, ACRONYM, STEM]
+    assert [(rule.prefix, rule.points) for rule in line.cpv] == [
+        ("79419", 15),
+        ("794", 5),
+        ("80", 4),
+        ("03", 1),
+    ]
+    assert [term.kind for term in line.exclude_terms] == [STEM, EXACT]
+    assert line.exclude_cpv == ("45",)
+
+
+def test_the_hash_changes_with_the_rules_only(tmp_path):
+    base = load_profile(write(tmp_path, MINIMAL))
+    renamed = load_profile(write(tmp_path, "name: other\n# a comment\n" + MINIMAL, "b.yaml"))
+    reweighted = load_profile(write(tmp_path, MINIMAL.replace("10", "12"), "c.yaml"))
+    timing = load_profile(write(tmp_path, "min_response_days: 3\n" + MINIMAL, "d.yaml"))
+    assert base.hash == renamed.hash == timing.hash
+    assert reweighted.hash != base.hash
+
+
+def error(tmp_path, text: str) -> ProfileError:
+    path = write(tmp_path, text)
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    return caught.value
+
+
+BAD_FILES = [
+    (  # an unknown key, with a suggestion
+        """
+        service_lines:
+          - name: Evaluation
+            keyword:
+              evaluation: 10
+        """,
+        3,
+        "service_lines[1].keyword",
+        "unknown key 'keyword'; did you mean 'keywords'?",
+    ),
+    (  # a weight that is not a number
+        """
+        service_lines:
+          - name: Evaluation
+            keywords:
+              evaluation: 10
+          - name: Training
+            keywords:
+              training programme: high
+        """,
+        7,
+        "service_lines[2].keywords.training programme",
+        "must be a number from -100 to 100, not 'high'",
+    ),
+    (  # a weight out of range
+        """
+        service_lines:
+          - name: Evaluation
+            keywords:
+              evaluation: 250
+        """,
+        4,
+        "service_lines[1].keywords.evaluation",
+        "must be from -100 to 100, not 250",
+    ),
+    (  # a CPV code YAML reads as a number, losing its leading zero
+        """
+        service_lines:
+          - name: Goods
+            cpv:
+              03: 5
+        """,
+        4,
+        "service_lines[1].cpv.3",
+        "'03' is not a CPV code or prefix; write 2 to 8 digits in quotes",
+    ),
+    (  # two keywords of the same stem family
+        """
+        service_lines:
+          - name: Safety
+            keywords:
+              perpetrator programme: 12
+              perpetrator programmes: 12
+        """,
+        5,
+        "service_lines[1].keywords.perpetrator programmes",
+        "matches the same words as 'perpetrator programme'",
+    ),
+    (  # thresholds the wrong way round
+        """
+        scoring:
+          bands:
+            strong: 40
+            possible: 45
+        service_lines:
+          - name: Evaluation
+            keywords: {evaluation: 10}
+        """,
+        4,
+        "scoring.bands.possible",
+        "possible (45) must be below strong (40)",
+    ),
+    (  # CPV codes alone must never make a strong match
+        """
+        scoring:
+          cpv_cap: 60
+        service_lines:
+          - name: Evaluation
+            keywords: {evaluation: 10}
+        """,
+        2,
+        "scoring.cpv_cap",
+        "must be below bands.strong (50) so CPV codes alone never make a strong match",
+    ),
+    (
+        """
+        gates:
+          notice_types: [UK4, UK99]
+        service_lines:
+          - name: Evaluation
+            keywords: {evaluation: 10}
+        """,
+        2,
+        "gates.notice_types[2]",
+        "'UK99' is not one of UK1, UK2",
+    ),
+    (
+        """
+        adjustments:
+          value:
+            range: [1500000, 10000]
+        service_lines:
+          - name: Evaluation
+            keywords: {evaluation: 10}
+        """,
+        3,
+        "adjustments.value.range",
+        "the lower amount (1.5e+06) must come first",
+    ),
+    (
+        """
+        service_lines:
+          - name: Evaluation
+            keywords: {evaluation: 10}
+          - name: Evaluation
+            keywords: {research: 10}
+        """,
+        4,
+        "service_lines[2]",
+        "two service lines are called 'Evaluation'",
+    ),
+    (
+        """
+        service_lines:
+          - name: Evaluation
+        """,
+        2,
+        "service_lines[1]",
+        "needs keywords (or cpv codes) to match anything",
+    ),
+    (
+        """
+        gates:
+          kinds: services
+          regions: [north]
+        service_lines:
+          - name: Evaluation
+            keywords: {evaluation: 10}
+        """,
+        3,
+        "gates.regions[1]",
+        "'NORTH' is not a NUTS/ITL code prefix",
+    ),
+    (
+        """
+        name: example
+        """,
+        1,
+        "(top level)",
+        "'service_lines' is required",
+    ),
+    (
+        """
+        service_lines:
+          - name: Evaluation
+            keywords:
+              evaluation: 10
+              review: [5]
+        """,
+        5,
+        "service_lines[1].keywords.review",
+        "must be a single value, not a list",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "field", "message"), BAD_FILES)
+def test_a_bad_rules_file_is_reported_with_file_line_and_field(tmp_path, text, line, field, message):
+    found = error(tmp_path, text)
+    path = tmp_path / "rules.yaml"
+    assert (found.file, found.line, found.field) == (str(path), line, field)
+    assert str(found).startswith(f"{path}:{line}: {field}: ")
+    assert message in str(found)
+    assert found.exit_code == 2
+
+
+def test_yaml_syntax_errors_name_the_line(tmp_path):
+    found = error(tmp_path, "service_lines:\n  - name: Evaluation\n    keywords: {evaluation: 10\n")
+    assert found.line == 4 and "not valid YAML" in str(found) and "indentation and quotes" in str(found)
+
+
+def test_empty_and_missing_files(tmp_path):
+    assert "the file is empty" in str(error(tmp_path, "\n"))
+    with pytest.raises(ProfileError, match="no such rules file"):
+        load_profile(tmp_path / "missing.yaml")
+    with pytest.raises(ProfileError, match=r"\(top level\): must be a mapping"):
+        load_profile(write(tmp_path, "- just\n- a list\n", "list.yaml"))
