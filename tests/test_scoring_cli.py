@@ -1,0 +1,200 @@
+"""The bid lead's commands, through click: rules check/list, explain, backtest, feedback; exit codes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from store.ingest import save_notices
+from tenderwatch.cli import cli
+from tests.scoring.helpers import EXAMPLE, real, write
+
+VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation
+WORKS = "find_a_tender:075943-2026"  # Building 260 Refurbishment (works)
+NOW = datetime(2026, 8, 12, 6, tzinfo=UTC)
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def stored(database):
+    with database.writing() as session:
+        save_notices(session, [real(VRP), real(WORKS), real("find_a_tender:075962-2026")], now=NOW)
+    return database
+
+
+def test_rules_check_summarises_the_default_profile(env):
+    result = run("rules", "check")
+    assert result.exit_code == 0, result.output
+    assert f"{EXAMPLE}: valid. Profile 'example'" in result.output
+    assert "bands: strong from 50, possible from 25" in result.output
+    assert "service lines (9):" in result.output
+    assert "  Evaluation, research and economic analysis: " in result.output
+
+
+def test_rules_check_reports_a_bad_file_with_line_and_field_and_exits_2(env, tmp_path):
+    bad = write(tmp_path, "service_lines:\n  - name: E\n    keywords:\n      evaluation: lots\n", "bad.yaml")
+    result = CliRunner().invoke(cli, ["rules", "check", str(bad)])
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"tenderwatch: {bad}:4: service_lines[1].keywords.evaluation: must be a number"
+    )
+    assert "Traceback" not in result.output
+
+
+def test_rules_check_of_an_unknown_profile_exits_2(env):
+    result = CliRunner().invoke(cli, ["rules", "check", "--profile", "nope"])
+    assert result.exit_code == 2 and "unknown profile 'nope'" in result.output
+
+
+def test_rules_list_marks_the_default(env, tmp_path, monkeypatch):
+    rules = write(tmp_path, EXAMPLE.read_text(), "mine.yaml")
+    config = write(
+        tmp_path,
+        f'[scoring]\ndefault_profile = "mine"\n[scoring.profiles]\nmine = "{rules.name}"\n',
+        "t.toml",
+    )
+    monkeypatch.setenv("TENDERWATCH_CONFIG", str(config))
+    result = run("rules", "list")
+    assert result.exit_code == 0
+    assert "  example  " in result.output and f"* mine     {rules}" in result.output
+
+
+def test_explain_shows_the_notice_its_score_and_every_reason(stored):
+    result = run("explain", VRP)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"{VRP}  Violence Reduction Partnership Research and Evaluation"
+    assert (
+        "profile example: score 100, band strong, service line Evaluation, research and economic analysis"
+        in lines
+    )
+    assert any(
+        line.startswith("why: Evaluation, research and economic analysis: 'research and evaluation'")
+        for line in lines
+    )
+    assert any(line.startswith("+60") and "keyword research and evaluation" in line for line in lines)
+    assert "(closed on 2026-08-28)" in lines[1]
+
+
+def test_explain_a_gated_notice_says_why(stored):
+    result = run("explain", WORKS)
+    assert "score 0, band none, service line -" in result.output
+    assert "why: not a fit: works contract (CPV 45*)" in result.output
+
+
+def test_explain_an_unknown_notice_exits_2(stored):
+    result = CliRunner().invoke(cli, ["explain", "find_a_tender:nope"])
+    assert result.exit_code == 2 and "no notice 'find_a_tender:nope'" in result.output
+
+
+def test_backtest_counts_bands_and_lists_what_a_candidate_moves(stored, tmp_path):
+    candidate = write(tmp_path, EXAMPLE.read_text().replace("strong: 50", "strong: 90"), "candidate.yaml")
+    run("feedback", VRP, "relevant")
+    result = run("backtest", "--rules", str(candidate))
+    assert result.exit_code == 0, result.output
+    assert "3 notices" in result.output
+    assert (
+        "strong    2     1          -1\npossible  0     1          +1\nnone      1     1          +0"
+        in result.output
+    )
+    assert "Moved up by the candidate (0):" in result.output
+    assert (
+        "Moved down (1):\n  strong -> possible   71 -> 71  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT"
+        in (result.output)
+    )
+    assert "Against feedback (1 judged notices, 1 relevant):" in result.output
+    assert "live       100%                       100%    100%              100%" in result.output
+
+
+def test_backtest_without_feedback_says_how_to_record_it(stored):
+    result = run("backtest", "--since", "1d")
+    assert result.exit_code == 0
+    assert "0 notices" in result.output  # published more than a day ago
+    assert "No feedback on these notices yet" in result.output
+
+
+def test_a_bad_candidate_file_exits_2(stored, tmp_path):
+    candidate = write(tmp_path, "service_lines: []\n", "candidate.yaml")
+    result = CliRunner().invoke(cli, ["backtest", "--rules", str(candidate)])
+    assert (
+        result.exit_code == 2
+        and "candidate.yaml:1: service_lines: needs at least one service line" in result.output
+    )
+
+
+def test_feedback_add_the_shorthand_and_list(stored):
+    assert run("feedback", "add", VRP, "not-relevant").exit_code == 0
+    result = run("feedback", VRP, "relevant", "--note", "VRU evaluation")
+    assert result.exit_code == 0 and result.output == f"{VRP}: relevant\n"
+    unknown = run("feedback", "contracts_finder:abc", "not-relevant")
+    assert unknown.exit_code == 0 and "is not in the store yet" in unknown.output
+    listed = run("feedback", "list").output.splitlines()
+    assert listed[1].split()[:2] == ["contracts_finder:abc", "not-relevant"]
+    assert listed[2].split()[:2] == [VRP, "relevant"] and listed[2].endswith("VRU evaluation")
+    assert len(listed) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["feedback", VRP, "maybe"], "'maybe' is not one of 'relevant', 'not-relevant'"),
+        (
+            ["feedback", "076396-2026", "relevant"],
+            "is not a notice id; ids look like find_a_tender:076396-2026",
+        ),
+    ],
+)
+def test_feedback_rejects_bad_arguments_with_exit_2(stored, args, message):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_feedback_import_checks_the_whole_file_first(stored, tmp_path):
+    good = write(tmp_path, f"id,label,note\n{VRP},relevant,VRU\n{WORKS},not-relevant,\n", "good.csv")
+    result = run("feedback", "import", str(good))
+    assert result.exit_code == 0 and result.output == f"{good}: imported 2 judgements\n"
+    bad = write(tmp_path, f"id,label\n{VRP},relevant\n{WORKS},maybe\n", "bad.csv")
+    result = CliRunner().invoke(cli, ["feedback", "import", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:3: field 'label': 'maybe' must be relevant or not-relevant" in result.output
+    assert len(run("feedback", "list").output.splitlines()) == 3  # nothing of bad.csv was imported
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("notice,label\nx:1,relevant\n", ":1: the first line must name the columns"),
+        ("id,label,colour\nx:1,relevant,red\n", ":1: unknown column 'colour'"),
+        ("id,label\n,relevant\n", ":2: field 'id' is empty"),
+        ("id,label\nnot an id,relevant\n", ":2: field 'id': 'not an id' is not a notice id"),
+    ],
+)
+def test_feedback_import_errors_name_line_and_field(stored, tmp_path, text, message):
+    path = write(tmp_path, text, "labels.csv")
+    result = CliRunner().invoke(cli, ["feedback", "import", str(path)])
+    assert result.exit_code == 2 and f"{path}{message}" in result.output
+
+
+def test_the_profile_can_come_from_the_environment(stored, tmp_path, monkeypatch):
+    rules = write(tmp_path, EXAMPLE.read_text().replace("strong: 50", "strong: 100"), "strict.yaml")
+    config = write(tmp_path, f'[scoring.profiles]\nstrict = "{rules}"\n', "t.toml")
+    monkeypatch.setenv("TENDERWATCH_CONFIG", str(config))
+    monkeypatch.setenv("TENDERWATCH_PROFILE", "strict")
+    assert "profile strict: score 71, band possible" in run("explain", "find_a_tender:075962-2026").output
+    assert (
+        "profile example: score 71, band strong"
+        in run("explain", "find_a_tender:075962-2026", "--profile", "example").output
+    )
+
+
+def test_every_scoring_command_has_help_with_an_example(env):
+    for args in (["rules"], ["rules", "check"], ["rules", "list"], ["explain"], ["backtest"], ["feedback"]):
+        result = run(*args, "--help")
+        assert result.exit_code == 0 and "Example" in result.output, args
+    for sub in ("add", "import", "list"):
+        assert "Example" in run("feedback", sub, "--help").output
