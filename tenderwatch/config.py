@@ -72,6 +72,37 @@ class ScoringConfig:
 
 
 @dataclass(frozen=True)
+class DigestConfig:
+    """What a digest shows and when it is worth sending."""
+
+    closing_soon_days: int = 7  # remind of notices already sent that close within this many days
+    lookback_days: int = 30  # a match published longer ago than this and never sent is no longer "new"
+    too_soon: str = "brief"  # new matches closing before the profile's minimum: "brief" or "omit"
+    empty: str = "skip"  # a digest with nothing new: "skip" it or "send" a one-line "nothing new"
+    teams_items_per_post: int = 12  # a longer Teams digest is split into several posts
+    templates_dir: Path | None = None  # a firm's own copies of notify/templates/*.j2
+    output_dir: Path | None = (
+        None  # where HTML digests are written without a channel (default data_dir/digests)
+    )
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One place digests go: an apprise URL (secrets may come from ${VARIABLES}) and the profile it serves."""
+
+    name: str
+    url: str
+    profile: str | None = None  # default: the scoring default profile
+
+    @property
+    def kind(self) -> str:
+        scheme = self.url.split("://", 1)[0].lower()
+        return {"mailto": "email", "mailtos": "email", "workflow": "teams", "workflows": "teams"}.get(
+            scheme, "other"
+        )
+
+
+@dataclass(frozen=True)
 class Config:
     data_dir: Path
     db_url: str
@@ -81,6 +112,8 @@ class Config:
     log_level: str = "INFO"
     extra: dict[str, Any] = field(default_factory=dict)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    channels: tuple[ChannelConfig, ...] = ()
 
     def source(self, name: str) -> SourceConfig:
         try:
@@ -94,6 +127,17 @@ class Config:
 
     def with_db_url(self, url: str) -> Config:
         return replace(self, db_url=url)
+
+    def channel(self, name: str) -> ChannelConfig:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        known = ", ".join(channel.name for channel in self.channels) or "none configured"
+        raise ConfigError(f"unknown channel '{name}': channels are {known} ([[channels]] in the config file)")
+
+    @property
+    def digest_dir(self) -> Path:
+        return self.digest.output_dir or self.data_dir / "digests"
 
 
 def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -127,8 +171,10 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         sources=_sources(_table(data, "sources", where), env, where),
         path=config_path,
         log_level=log_level,
-        extra={key: data[key] for key in ("digest", "channels", "schedule") if key in data},
-        scoring=_scoring(_table(data, "scoring", where), env, where, config_path),
+        extra={key: data[key] for key in ("schedule",) if key in data},
+        scoring=(scoring := _scoring(_table(data, "scoring", where), env, where, config_path)),
+        digest=_digest(_table(data, "digest", where), where, config_path),
+        channels=_channels(data.get("channels", []), env, where, scoring),
     )
 
 
@@ -261,3 +307,61 @@ def _scoring(
     if default not in profiles:
         raise ConfigError(f"{label}: unknown profile '{default}'; configured: {', '.join(sorted(profiles))}")
     return ScoringConfig(profiles=profiles, default_profile=str(default))
+
+
+def _digest(table: dict[str, Any], where: str, config_path: Path | None) -> DigestConfig:
+    defaults = DigestConfig()
+    _reject_unknown(table, set(defaults.__dataclass_fields__), where, "[digest] ")
+    values: dict[str, Any] = {}
+    for key in ("closing_soon_days", "lookback_days", "teams_items_per_post"):
+        values[key] = int(
+            _number(table.get(key, getattr(defaults, key)), f"{where}: [digest] {key}", minimum=1)
+        )
+    for key, options in (("too_soon", ("brief", "omit")), ("empty", ("skip", "send"))):
+        values[key] = str(table.get(key, getattr(defaults, key)))
+        if values[key] not in options:
+            raise ConfigError(f"{where}: [digest] {key} must be {' or '.join(options)}, not '{values[key]}'")
+    base = config_path.parent if config_path else Path.cwd()
+    for key in ("templates_dir", "output_dir"):
+        if table.get(key):
+            values[key] = (base / Path(str(table[key])).expanduser()).resolve()
+    if values.get("templates_dir") and not values["templates_dir"].is_dir():
+        raise ConfigError(f"{where}: [digest] templates_dir {values['templates_dir']} is not a directory")
+    return DigestConfig(**values)
+
+
+def _channels(
+    entries: Any, env: Mapping[str, str], where: str, scoring: ScoringConfig
+) -> tuple[ChannelConfig, ...]:
+    if not isinstance(entries, list):
+        raise ConfigError(f"{where}: channels must be written as [[channels]] tables")
+    channels = []
+    for number, entry in enumerate(entries, start=1):
+        label = f"{where}: [[channels]] #{number}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{label} must be a table")
+        _reject_unknown(entry, {"name", "url", "profile"}, where, f"[[channels]] #{number} ")
+        name, url = str(entry.get("name", "")).strip(), str(entry.get("url", "")).strip()
+        if not name or not url:
+            raise ConfigError(
+                f"{label} needs a name and an apprise url (e.g. mailtos://... or workflows://...)"
+            )
+        if any(channel.name == name for channel in channels):
+            raise ConfigError(f"{label}: another channel is already named '{name}'")
+        profile = entry.get("profile")
+        if profile is not None:
+            scoring.profile_path(str(profile))  # an unknown profile fails here, naming the known ones
+        channels.append(ChannelConfig(name=name, url=_expand(url, env, f"{label} url"), profile=profile))
+    return tuple(channels)
+
+
+def _expand(text: str, env: Mapping[str, str], label: str) -> str:
+    """Replace ${NAME} with the environment variable NAME, so secrets stay out of the file."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise ConfigError(f"{label} uses ${{{name}}}, but that environment variable is not set")
+        return env[name]
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value, text)

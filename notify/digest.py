@@ -1,0 +1,261 @@
+"""What a digest shows, for one channel at one moment: chosen from scores, deliveries and timing.
+
+Fit comes from scoring (the band); timing is decided here, with the reason shown. A new match that
+closes sooner than the profile's minimum response time is listed briefly as "closing too soon?" or,
+by setting, left out and counted. Nothing already announced on the channel is announced again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from notify.formatting import money, when
+from scoring.result import Reason, Score
+from scoring.timing import response_window
+from store import deliveries
+from store.deliveries import Announcement, Scored
+from store.models import NoticeChange
+from store.notice import Notice
+from tenderwatch.config import DigestConfig
+
+SECTIONS = ("strong", "possible", "too_soon", "closing_soon", "changed", "early_warning")
+SECTION_TITLES = {
+    "strong": "Strong matches",
+    "possible": "Possible matches",
+    "too_soon": "Closing too soon?",
+    "closing_soon": "Closing soon",
+    "changed": "Changed since we told you",
+    "early_warning": "Early warning: pipeline and pre-market engagement",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    notice: Notice
+    band: str
+    why: str  # one line: why it matched, what changed, or the timing reason
+    days_left: int | None
+    announcements: tuple[Announcement, ...]
+    timing: str | None = None  # e.g. "closes in 2 days; minimum 7"
+
+
+@dataclass(frozen=True)
+class Digest:
+    channel: str
+    profile: str
+    as_of: datetime
+    sections: dict[str, list[Item]]
+    health: list[dict[str, Any]]
+    omitted: list[Item] = field(default_factory=list)  # too soon to answer, left out (too_soon = "omit")
+    min_response_days: int = 7
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {section: len(self.sections[section]) for section in SECTIONS}
+
+    @property
+    def failing_sources(self) -> list[str]:
+        return [entry["source"] for entry in self.health if entry["failures"]]
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.counts.values()) and not self.failing_sources and not self.omitted
+
+    @property
+    def subject(self) -> str:
+        labels = (
+            ("strong", "strong"),
+            ("possible", "possible"),
+            ("closing_soon", "closing soon"),
+            ("changed", "changed"),
+            ("early_warning", "early warning"),
+            ("too_soon", "closing too soon"),
+        )
+        parts = [f"{self.counts[key]} {label}" for key, label in labels if self.counts[key]]
+        if self.failing_sources:
+            parts.append(
+                f"{len(self.failing_sources)} source{'s' if len(self.failing_sources) > 1 else ''} failing"
+            )
+        return "tenderwatch: " + (", ".join(parts) if parts else "nothing new")
+
+    def announcements(self, items: list[Item] | None = None) -> list[Announcement]:
+        if items is None:
+            items = [item for section in SECTIONS for item in self.sections[section]] + self.omitted
+        return [announcement for item in items for announcement in item.announcements]
+
+
+def build_digest(
+    session: Session,
+    *,
+    channel: str,
+    profile: str,
+    min_response_days: int,
+    settings: DigestConfig,
+    sources: list[str],
+    as_of: datetime,
+) -> Digest:
+    """Choose everything the channel has not been told yet, as it stood at `as_of`."""
+    sections: dict[str, list[Item]] = {section: [] for section in SECTIONS}
+    _new_matches(session, channel, profile, min_response_days, settings, as_of, sections)
+    omitted = sections.pop("too_soon") if settings.too_soon == "omit" else []
+    sections.setdefault("too_soon", [])
+    sections["early_warning"] = _early_warnings(session, channel, profile, settings, as_of)
+    sections["closing_soon"] = _closing_soon(session, channel, profile, settings, as_of)
+    sections["changed"] = _changed(session, channel, profile, as_of)
+    last = deliveries.last_sent(session, channel)
+    health = deliveries.source_health(session, sources, last.created_at if last else None)
+    return Digest(
+        channel,
+        profile,
+        as_of,
+        {section: sections[section] for section in SECTIONS},
+        health,
+        omitted,
+        min_response_days,
+    )
+
+
+def _new_matches(
+    session: Session,
+    channel: str,
+    profile: str,
+    min_days: int,
+    settings: DigestConfig,
+    as_of: datetime,
+    sections: dict[str, list[Item]],
+) -> None:
+    candidates = [
+        scored
+        for scored in _unannounced(session, channel, profile, ("tender",), settings, as_of)
+        if scored.notice.is_opportunity and (scored.notice.deadline is None or scored.notice.deadline > as_of)
+    ]
+    for scored in candidates:
+        timing = response_window(scored.notice, min_days, as_of)
+        if timing.in_time:
+            sections[scored.band].append(_item(scored, "new", timing.days_left))
+        else:
+            sections["too_soon"].append(_item(scored, "too_soon", timing.days_left, timing=timing.reason))
+
+
+def _early_warnings(
+    session: Session, channel: str, profile: str, settings: DigestConfig, as_of: datetime
+) -> list[Item]:
+    return [
+        _item(scored, "early_warning", response_window(scored.notice, 0, as_of).days_left)
+        for scored in _unannounced(session, channel, profile, ("planning",), settings, as_of)
+        if scored.notice.status not in ("cancelled", "withdrawn")
+    ]
+
+
+def _unannounced(
+    session: Session,
+    channel: str,
+    profile: str,
+    stages: tuple[str, ...],
+    settings: DigestConfig,
+    as_of: datetime,
+) -> list[Scored]:
+    """Matches never announced here, one per procurement (its latest notice), none of a procurement
+    already announced as an opportunity (a Find a Tender change notice is shown as a change instead)."""
+    matches = deliveries.matching_notices(
+        session,
+        profile,
+        bands=("strong", "possible"),
+        stages=stages,
+        published_since=as_of - timedelta(days=settings.lookback_days),
+        as_of=as_of,
+    )
+    told = deliveries.delivered(session, channel, [m.row_id for m in matches])
+    # A tender is news even if its pipeline notice was sent; a pipeline notice is not, if anything of
+    # its procurement was.
+    kinds = deliveries.OPPORTUNITY_KINDS if stages == ("tender",) else deliveries.ANNOUNCED_KINDS
+    announced = deliveries.procurements_announced(
+        session, channel, [(m.notice.source, m.notice.ocid or "") for m in matches], kinds
+    )
+    latest: dict[tuple[str, str], Scored] = {}
+    for match in matches:
+        key = (match.notice.source, match.notice.ocid or match.notice.source_id)
+        if match.row_id in told or key in announced:
+            continue
+        kept = latest.get(key)
+        if kept is None or (match.notice.updated_at or as_of) > (kept.notice.updated_at or as_of):
+            latest[key] = match
+    return [
+        match
+        for match in matches
+        if latest.get((match.notice.source, match.notice.ocid or match.notice.source_id)) is match
+    ]
+
+
+def _closing_soon(
+    session: Session, channel: str, profile: str, settings: DigestConfig, as_of: datetime
+) -> list[Item]:
+    ids = deliveries.open_announced(
+        session, channel, closing_after=as_of, closing_by=as_of + timedelta(days=settings.closing_soon_days)
+    )
+    reminded = deliveries.delivered(session, channel, ids, kinds=("closing_soon",))
+    found = deliveries.scored(session, profile, [i for i in ids if i not in reminded])
+    items = []
+    for scored in found.values():
+        timing = response_window(scored.notice, 0, as_of)
+        items.append(_item(scored, "closing_soon", timing.days_left, timing=timing.reason))
+    return sorted(items, key=lambda item: item.notice.deadline)
+
+
+def _changed(session: Session, channel: str, profile: str, as_of: datetime) -> list[Item]:
+    changes = deliveries.unannounced_changes(session, channel, as_of)
+    found = deliveries.scored(session, profile, changes)
+    items = []
+    for notice_id, notice_changes in changes.items():
+        scored = found[notice_id]
+        announcements = tuple(Announcement(notice_id, "change", str(change.id)) for change in notice_changes)
+        items.append(
+            Item(
+                scored.notice,
+                scored.band,
+                "; ".join(describe_change(c) for c in notice_changes),
+                response_window(scored.notice, 0, as_of).days_left,
+                announcements,
+            )
+        )
+    return items
+
+
+def _item(scored: Scored, kind: str, days: int | None, *, timing: str | None = None) -> Item:
+    return Item(
+        scored.notice, scored.band, why_it_matched(scored), days, (Announcement(scored.row_id, kind),), timing
+    )
+
+
+def why_it_matched(scored: Scored) -> str:
+    score = Score(
+        scored.score,
+        scored.band,
+        scored.service_line,
+        tuple(Reason.from_json(reason) for reason in scored.reasons),
+    )
+    return score.summary
+
+
+def describe_change(change: NoticeChange) -> str:
+    if change.field == "status" and change.new_value == "cancelled":
+        return "cancelled"
+    label = {"deadline": "deadline", "value_amount": "value", "status": "status", "title": "title"}[
+        change.field
+    ]
+    before, after = _show(change.field, change.old_value), _show(change.field, change.new_value)
+    return f"{label} changed from {before} to {after}"
+
+
+def _show(field_name: str, value: str | None) -> str:
+    if value is None:
+        return "not stated"
+    if field_name == "deadline":
+        return when(datetime.fromisoformat(value))
+    if field_name == "value_amount":
+        return money(float(value))
+    return f"'{value}'" if field_name == "title" else value

@@ -1,0 +1,121 @@
+"""Rendering a digest from the templates in notify/templates (a firm may restyle its own copies).
+
+Notice text is untrusted: the HTML template autoescapes it, Teams text is Markdown-escaped (and
+JSON-escaped by apprise), and links are only ever http(s) to the source's own public host.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
+from notify.formatting import money, when
+from store.normalise import contracts_finder, find_a_tender
+from store.notice import Notice
+
+TEMPLATES = Path(__file__).parent / "templates"
+SOURCE_NAMES = {"find_a_tender": "Find a Tender", "contracts_finder": "Contracts Finder"}
+SOURCE_HOSTS = {
+    "find_a_tender": urlsplit(find_a_tender.PUBLIC_SITE).hostname,
+    "contracts_finder": urlsplit(contracts_finder.PUBLIC_SITE).hostname,
+}
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|~!])")
+# Well inside Teams' ~28 KB message limit once apprise wraps the text in an Adaptive Card.
+TEAMS_MAX_BODY = 18_000
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for a channel, and the digest items whose delivery it carries."""
+
+    title: str
+    body: str
+    items: tuple[Item, ...]
+
+
+def environment(templates_dir: Path | None = None) -> Environment:
+    search = [str(templates_dir)] if templates_dir else []
+    env = Environment(
+        loader=FileSystemLoader([*search, str(TEMPLATES)]),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        money=money,
+        when=when,
+        md=markdown_escape,
+        link=safe_link,
+        shown_link=shown_link,
+        source_name=lambda source: SOURCE_NAMES.get(source, source),
+    )
+    env.globals.update(section_titles=SECTION_TITLES)
+    return env
+
+
+def render_html(digest: Digest, env: Environment) -> str:
+    return env.get_template("digest.html.j2").render(**_context(digest))
+
+
+def render_text(digest: Digest, env: Environment) -> str:
+    return env.get_template("digest.txt.j2").render(**_context(digest))
+
+
+def teams_messages(digest: Digest, env: Environment, items_per_post: int) -> list[Message]:
+    """The digest as Teams posts of whole items: split, never truncated mid-item."""
+    template = env.get_template("teams.md.j2")
+    chunks = _chunks(digest, items_per_post)
+    messages = []
+    for number, chunk in enumerate(chunks, start=1):
+        part = f" (part {number} of {len(chunks)})" if len(chunks) > 1 else ""
+        body = template.render(digest=digest, sections=chunk, first=number == 1, last=number == len(chunks))
+        items = tuple(item for section in chunk.values() for item in section)
+        if len(body) > TEAMS_MAX_BODY and len(items) > 1:
+            return teams_messages(digest, env, max(1, items_per_post // 2))
+        messages.append(Message(digest.subject + part, body, items))
+    return messages
+
+
+def _chunks(digest: Digest, items_per_post: int) -> list[dict[str, list[Item]]]:
+    chunks: list[dict[str, list[Item]]] = [{}]
+    count = 0
+    for section in SECTIONS:
+        for item in digest.sections[section]:
+            if count == items_per_post:
+                chunks.append({})
+                count = 0
+            chunks[-1].setdefault(section, []).append(item)
+            count += 1
+    return chunks
+
+
+def _context(digest: Digest) -> dict:
+    return {"digest": digest, "sections": {s: digest.sections[s] for s in SECTIONS if digest.sections[s]}}
+
+
+def safe_link(notice: Notice) -> str | None:
+    """The notice's page if it is http(s) on its source's own host; otherwise no link at all."""
+    if not notice.url:
+        return None
+    parts = urlsplit(notice.url)
+    expected = SOURCE_HOSTS.get(notice.source)
+    if parts.scheme not in ("http", "https") or expected is None or parts.hostname != expected:
+        return None
+    return notice.url
+
+
+def shown_link(notice: Notice) -> str:
+    """The link as a reader sees it (host and path), so plain text and wary readers know where it goes."""
+    link = safe_link(notice)
+    return f"{urlsplit(link).hostname}{urlsplit(link).path}" if link else ""
+
+
+def markdown_escape(text: object) -> str:
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text or "").split()))

@@ -1,0 +1,183 @@
+"""Sending digests: for each channel, choose, render, send, and record what the channel accepted.
+
+Deliveries are written only after apprise reports success for that channel (message by message on
+Teams), in the same transaction as the digest's record, so a channel that is down simply gets the
+undelivered items in its next digest and nothing is ever announced twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from notify.digest import Digest, build_digest
+from notify.render import Message, environment, render_html, teams_messages
+from notify.send import channel_key, check_url, scrub, send
+from scoring.profile import Profile, configured_profile
+from store import deliveries
+from store.db import Database
+from store.models import utcnow
+from store.scores import rescore
+from tenderwatch.config import ChannelConfig, Config
+from tenderwatch.errors import ConfigError
+
+logger = logging.getLogger("tenderwatch.digest")
+FILE_CHANNEL = "file"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one digest goes: a configured channel, a --to URL, or (with neither) a dated HTML file."""
+
+    key: str  # the name deliveries are logged under
+    label: str  # what users see; never the URL, which may hold secrets
+    url: str | None
+    kind: str  # email, teams, other, file
+    profile: str
+
+
+@dataclass
+class DigestResult:
+    target: Target
+    outcome: str  # sent, failed, skipped, written, dry-run
+    digest: Digest
+    reason: str | None = None
+    path: Path | None = None
+    html: str = field(default="", repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "failed"
+
+
+def targets(
+    config: Config, *, channel: str | None = None, profile: str | None = None, to: str | None = None
+) -> list[Target]:
+    default = profile or config.scoring.default_profile
+    if to:
+        problem = check_url(to)
+        if problem:
+            raise ConfigError(f"--to: {problem}")
+        kind = ChannelConfig("--to", to).kind
+        return [Target(channel_key(to), f"--to {to.split('://', 1)[0]}://…", to, kind, default)]
+    chosen = [config.channel(channel)] if channel else list(config.channels)
+    chosen = [
+        c for c in chosen if profile is None or (c.profile or config.scoring.default_profile) == profile
+    ]
+    if not chosen:
+        if channel or config.channels:
+            raise ConfigError(f"no configured channel serves profile '{profile}'")
+        return [Target(FILE_CHANNEL, f"file in {config.digest_dir}", None, "file", default)]
+    return [
+        Target(c.name, c.name, c.url, c.kind, c.profile or config.scoring.default_profile) for c in chosen
+    ]
+
+
+def send_digests(
+    config: Config,
+    database: Database,
+    chosen: list[Target],
+    *,
+    as_of: datetime | None = None,
+    dry_run: bool = False,
+) -> list[DigestResult]:
+    as_of = as_of or utcnow()
+    env = environment(config.digest.templates_dir)
+    profiles: dict[str, Profile] = {}
+    results = []
+    for target in chosen:
+        if target.profile not in profiles:
+            profiles[target.profile] = configured_profile(config.scoring, target.profile)
+            with database.writing() as session:
+                rescore(session, profiles[target.profile])
+        results.append(_send_one(config, database, target, profiles[target.profile], env, as_of, dry_run))
+    return results
+
+
+def _send_one(
+    config: Config, database: Database, target: Target, profile: Profile, env, as_of: datetime, dry_run: bool
+) -> DigestResult:
+    with database.reading() as session:
+        digest = build_digest(
+            session,
+            channel=target.key,
+            profile=profile.name,
+            min_response_days=profile.min_response_days,
+            settings=config.digest,
+            sources=config.enabled_sources(),
+            as_of=as_of,
+        )
+    html = render_html(digest, env)
+    result = DigestResult(target, "dry-run", digest, html=html)
+    if dry_run:
+        return result
+    if digest.is_empty and config.digest.empty == "skip":
+        result.outcome = "skipped"
+        _record(database, target, digest, "skipped")
+        return result
+    if target.kind == "file":
+        result.path = _write_file(config, digest, html)
+        result.outcome = "written"
+        _record(database, target, digest, "written", delivered=digest.announcements())
+        return result
+    messages = _messages(target, digest, html, env, config.digest.teams_items_per_post)
+    delivered, failure = [], None
+    for message in messages:
+        outcome = send(target.url, message, html=target.kind == "email")
+        if not outcome.ok:
+            failure = outcome.reason
+            break
+        delivered += digest.announcements(list(message.items))
+    if failure is None:
+        delivered += digest.announcements(digest.omitted)  # counted in the digest, so told about
+    result.outcome, result.reason = ("failed", failure) if failure else ("sent", None)
+    _record(database, target, digest, result.outcome, error=failure, delivered=delivered)
+    logger.info(
+        "%s: digest %s (%s)%s",
+        target.label,
+        result.outcome,
+        digest.subject,
+        f": {failure}" if failure else "",
+    )
+    return result
+
+
+def _messages(target: Target, digest: Digest, html: str, env, items_per_post: int) -> list[Message]:
+    if target.kind == "email":
+        return [Message(digest.subject, html, tuple(i for items in digest.sections.values() for i in items))]
+    return teams_messages(digest, env, items_per_post)
+
+
+def _write_file(config: Config, digest: Digest, html: str) -> Path:
+    folder = config.digest_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    local = digest.as_of.astimezone()
+    path = folder / f"digest-{local:%Y-%m-%d}.html"
+    if path.exists():
+        path = folder / f"digest-{local:%Y-%m-%d-%H%M%S}.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _record(
+    database: Database,
+    target: Target,
+    digest: Digest,
+    outcome: str,
+    *,
+    error: str | None = None,
+    delivered: list | None = None,
+) -> None:
+    with database.writing() as session:
+        deliveries.record_digest(
+            session,
+            channel=target.key,
+            profile=digest.profile,
+            as_of=digest.as_of,
+            outcome=outcome,
+            counts=digest.counts,
+            error=scrub(error, target.url) if error and target.url else error,
+            announcements=delivered or (),
+        )

@@ -1,0 +1,71 @@
+"""Sending through apprise, one channel at a time, with its verdict and a reason that is safe to log.
+
+apprise reports failures through its result and its log rather than exceptions; both are read here.
+A channel URL carries secrets (passwords, webhook signatures), so any text that could echo it is
+scrubbed before it is shown or stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+import apprise
+
+from notify.render import Message
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    reason: str | None = None
+
+
+def channel_key(url: str) -> str:
+    """How a --to URL is named in the delivery log: a digest of it, never the URL (it holds secrets)."""
+    return "to:" + hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def check_url(url: str) -> str | None:
+    """Why apprise cannot use this URL, or None if it can."""
+    if not apprise.Apprise().add(url):
+        scheme = url.split("://", 1)[0] if "://" in url else "?"
+        return (
+            f"not a usable apprise URL ('{scheme}://...'): use mailto://, mailtos:// or workflows:// "
+            "(msteams:// connectors are retired)"
+        )
+    return None
+
+
+def send(url: str, message: Message, *, html: bool) -> Outcome:
+    problem = check_url(url)
+    if problem:
+        return Outcome(False, problem)
+    notifier = apprise.Apprise()
+    notifier.add(url)
+    body_format = apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.MARKDOWN
+    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
+        result = notifier.notify(title=message.title, body=message.body, body_format=body_format)
+        captured = log.getvalue()
+    if result:
+        return Outcome(True)
+    reason = _last_line(captured) or f"the service did not accept it ({result.status.name})"
+    return Outcome(False, scrub(reason, url))
+
+
+def scrub(text: str, url: str) -> str:
+    """Remove every secret-looking part of `url` (password, user, path tokens, query values) from text."""
+    parts = urlsplit(url)
+    secrets = {url, parts.password or "", parts.username or "", parts.netloc}
+    secrets.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
+    secrets.update(value for _, value in parse_qsl(parts.query) if len(value) >= 6)
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return re.sub(r"(sig|signature|password|token)=[^&\s]+", r"\1=***", text)
+
+
+def _last_line(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    return lines[-1] if lines else ""

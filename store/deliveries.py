@@ -1,0 +1,272 @@
+"""The delivery log: which notices each channel has been told about, and the digests that told them.
+
+A notice is recorded as delivered to a channel only once that channel accepted the digest; a unique
+(channel, notice, kind, ref) row makes every announcement happen at most once, even if two digests
+race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from store.ingest import notice_from_row
+from store.models import (
+    CrawlRun,
+    DeliveryRow,
+    DigestRow,
+    NoticeChange,
+    NoticeRow,
+    ScoreRow,
+    SourceState,
+    utcnow,
+)
+from store.notice import Notice
+
+OPPORTUNITY_KINDS = ("new", "too_soon")  # announcements of a notice as something to bid for
+ANNOUNCED_KINDS = (*OPPORTUNITY_KINDS, "closing_soon", "early_warning")
+
+
+@dataclass(frozen=True)
+class Scored:
+    notice: Notice
+    row_id: int
+    score: int
+    band: str
+    service_line: str | None
+    reasons: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One thing to record as delivered: a notice (by row id), what it was announced as, and a ref."""
+
+    notice_row_id: int
+    kind: str
+    ref: str = ""
+
+
+def matching_notices(
+    session: Session,
+    profile: str,
+    *,
+    bands: Sequence[str],
+    stages: Sequence[str],
+    published_since: datetime,
+    as_of: datetime,
+) -> list[Scored]:
+    """Notices in the given bands and stages, published in [published_since, as_of], best first."""
+    rows = session.execute(
+        select(NoticeRow, ScoreRow)
+        .join(ScoreRow, and_(ScoreRow.notice_id == NoticeRow.id, ScoreRow.profile == profile))
+        .where(
+            ScoreRow.band.in_(bands),
+            NoticeRow.stage.in_(stages),
+            NoticeRow.published_at >= published_since,
+            NoticeRow.published_at <= as_of,
+        )
+        .order_by(ScoreRow.score.desc(), NoticeRow.deadline, NoticeRow.id)
+    ).all()
+    return [
+        Scored(
+            notice_from_row(notice),
+            notice.id,
+            score.score,
+            score.band,
+            score.service_line,
+            list(score.reasons),
+        )
+        for notice, score in rows
+    ]
+
+
+def scored(session: Session, profile: str, notice_row_ids: Iterable[int]) -> dict[int, Scored]:
+    ids = list(notice_row_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(NoticeRow, ScoreRow)
+        .outerjoin(ScoreRow, and_(ScoreRow.notice_id == NoticeRow.id, ScoreRow.profile == profile))
+        .where(NoticeRow.id.in_(ids))
+    ).all()
+    return {
+        notice.id: Scored(
+            notice_from_row(notice),
+            notice.id,
+            score.score if score else 0,
+            score.band if score else "none",
+            score.service_line if score else None,
+            list(score.reasons) if score else [],
+        )
+        for notice, score in rows
+    }
+
+
+def delivered(
+    session: Session, channel: str, notice_row_ids: Iterable[int], kinds: Sequence[str] = ANNOUNCED_KINDS
+) -> dict[int, set[str]]:
+    """For each of these notices, the kinds it has already been announced as on this channel."""
+    ids = list(notice_row_ids)
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        for notice_id, kind in session.execute(
+            select(DeliveryRow.notice_id, DeliveryRow.kind).where(
+                DeliveryRow.channel == channel,
+                DeliveryRow.kind.in_(kinds),
+                DeliveryRow.notice_id.in_(ids[start : start + 500]),
+            )
+        ):
+            found.setdefault(notice_id, set()).add(kind)
+    return found
+
+
+def procurements_announced(
+    session: Session,
+    channel: str,
+    procurements: Iterable[tuple[str, str]],
+    kinds: Sequence[str] = OPPORTUNITY_KINDS,
+) -> set[tuple[str, str]]:
+    """Which (source, ocid) procurements already had a notice announced here as one of `kinds`."""
+    wanted = {(source, ocid) for source, ocid in procurements if ocid}
+    if not wanted:
+        return set()
+    rows = session.execute(
+        select(NoticeRow.source, NoticeRow.ocid)
+        .join(DeliveryRow, DeliveryRow.notice_id == NoticeRow.id)
+        .where(
+            DeliveryRow.channel == channel,
+            DeliveryRow.kind.in_(kinds),
+            NoticeRow.ocid.in_([ocid for _, ocid in wanted]),
+        )
+    ).all()
+    return {(source, ocid) for source, ocid in rows} & wanted
+
+
+def open_announced(
+    session: Session, channel: str, *, closing_after: datetime, closing_by: datetime
+) -> list[int]:
+    """Notices announced here as opportunities whose deadline falls in (closing_after, closing_by]."""
+    return list(
+        session.scalars(
+            select(NoticeRow.id)
+            .join(DeliveryRow, DeliveryRow.notice_id == NoticeRow.id)
+            .where(
+                DeliveryRow.channel == channel,
+                DeliveryRow.kind.in_(OPPORTUNITY_KINDS),
+                NoticeRow.is_opportunity.is_(True),
+                NoticeRow.deadline > closing_after,
+                NoticeRow.deadline <= closing_by,
+            )
+            .distinct()
+        )
+    )
+
+
+def unannounced_changes(session: Session, channel: str, as_of: datetime) -> dict[int, list[NoticeChange]]:
+    """Changes, seen by `as_of`, to notices this channel was told about, made after it was told."""
+    first_told = (
+        select(DeliveryRow.notice_id, func.min(DeliveryRow.delivered_at).label("told_at"))
+        .where(DeliveryRow.channel == channel, DeliveryRow.kind.in_(ANNOUNCED_KINDS))
+        .group_by(DeliveryRow.notice_id)
+        .subquery()
+    )
+    told = set(
+        session.scalars(
+            select(DeliveryRow.ref).where(DeliveryRow.channel == channel, DeliveryRow.kind == "change")
+        )
+    )
+    changes = session.scalars(
+        select(NoticeChange)
+        .join(first_told, first_told.c.notice_id == NoticeChange.notice_id)
+        .where(NoticeChange.seen_at > first_told.c.told_at, NoticeChange.seen_at <= as_of)
+        .order_by(NoticeChange.notice_id, NoticeChange.seen_at, NoticeChange.id)
+    )
+    grouped: dict[int, list[NoticeChange]] = {}
+    for change in changes:
+        if str(change.id) not in told:
+            grouped.setdefault(change.notice_id, []).append(change)
+    return grouped
+
+
+def last_sent(session: Session, channel: str) -> DigestRow | None:
+    return session.scalars(
+        select(DigestRow)
+        .where(DigestRow.channel == channel, DigestRow.outcome.in_(("sent", "written")))
+        .order_by(DigestRow.created_at.desc(), DigestRow.id.desc())
+        .limit(1)
+    ).first()
+
+
+def source_health(session: Session, sources: Sequence[str], since: datetime | None) -> list[dict[str, Any]]:
+    """Per source: its last successful crawl, and the crawls that failed since `since`."""
+    health = []
+    for source in sources:
+        state = session.get(SourceState, source)
+        query = select(CrawlRun).where(
+            CrawlRun.source == source, CrawlRun.outcome.in_(("failed", "interrupted"))
+        )
+        if since is not None:
+            query = query.where(CrawlRun.started_at > since)
+        failed = session.scalars(query.order_by(CrawlRun.started_at)).all()
+        health.append(
+            {
+                "source": source,
+                "last_success": state.last_success_at if state else None,
+                "failures": [(run.started_at, run.message or run.outcome) for run in failed],
+            }
+        )
+    return health
+
+
+def record_digest(
+    session: Session,
+    *,
+    channel: str,
+    profile: str,
+    as_of: datetime,
+    outcome: str,
+    counts: dict[str, int],
+    error: str | None = None,
+    announcements: Sequence[Announcement] = (),
+) -> int:
+    """Record a digest and, when it reached the channel, what it announced (each at most once)."""
+    now = utcnow()
+    digest = DigestRow(
+        channel=channel,
+        profile=profile,
+        as_of=as_of,
+        created_at=now,
+        outcome=outcome,
+        counts=counts,
+        error=error,
+    )
+    session.add(digest)
+    session.flush()
+    if announcements:
+        existing = {
+            (row.notice_id, row.kind, row.ref)
+            for row in session.scalars(
+                select(DeliveryRow).where(
+                    DeliveryRow.channel == channel,
+                    DeliveryRow.notice_id.in_({a.notice_row_id for a in announcements}),
+                )
+            )
+        }
+        fresh = {(a.notice_row_id, a.kind, a.ref) for a in announcements} - existing
+        session.add_all(
+            DeliveryRow(
+                channel=channel,
+                notice_id=notice_id,
+                kind=kind,
+                ref=ref,
+                digest_id=digest.id,
+                delivered_at=now,
+            )
+            for notice_id, kind, ref in fresh
+        )
+    return digest.id

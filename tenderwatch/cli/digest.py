@@ -1,0 +1,123 @@
+"""Commands that tell people: digest, notify test."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from tenderwatch.cli.base import CONTEXT, State, cli, command, parse_time_option
+from tenderwatch.errors import ConfigError
+
+
+@command(cli, "digest")
+@click.option(
+    "--profile", help="Only channels serving this profile (with --to or no channel: the profile to use)."
+)
+@click.option("--channel", help="Only this configured channel.")
+@click.option(
+    "--to",
+    "to",
+    metavar="APPRISE_URL",
+    help="Send to this URL instead of the configured channels "
+    "(e.g. mailtos://user:pass@smtp.example.org?to=bids@example.org); deliveries are logged against it.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_time_option,
+    metavar="TIME",
+    help="Build the digest as it would have been at TIME (UK time unless an offset is given).",
+)
+@click.option("--dry-run", is_flag=True, help="Render only: send nothing and record no deliveries.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write the HTML digest here."
+)
+def digest(
+    state: State,
+    profile: str | None,
+    channel: str | None,
+    to: str | None,
+    as_of: datetime | None,
+    dry_run: bool,
+    output: Path | None,
+) -> None:
+    """Send the digest of new matching opportunities to every configured channel.
+
+    In order: strong matches, possible matches, closing soon, changed, early warning (pipeline), and
+    the health of every source. Each notice is announced once per channel; a channel that is down
+    gets the undelivered items next time. With no channel configured the digest is written to a dated
+    HTML file in the data directory. Exits 1 if any channel failed.
+
+    \b
+    Examples:
+      tenderwatch digest --dry-run --output preview.html
+      tenderwatch digest --to 'mailto://localhost:25?to=bids@example.org&from=tenders@example.org'
+      tenderwatch digest --as-of 2026-08-12T07:30 --dry-run --output august.html
+    """
+    from notify.run import send_digests, targets
+
+    if to and channel:
+        raise ConfigError("use either --to or --channel, not both")
+    results = send_digests(
+        state.config,
+        state.database,
+        targets(state.config, channel=channel, profile=profile, to=to),
+        as_of=as_of,
+        dry_run=dry_run,
+    )
+    for result in results:
+        if output:
+            output.write_text(result.html, encoding="utf-8")
+        click.echo(_describe(result))
+    failed = [result.target.label for result in results if not result.ok]
+    if failed:
+        click.echo(
+            f"tenderwatch: digest failed for {', '.join(failed)}; those items will be sent next time",
+            err=True,
+        )
+    sys.exit(1 if failed else 0)
+
+
+def _describe(result) -> str:
+    subject = result.digest.subject
+    if result.outcome == "written":
+        return f"{result.target.label}: {subject}\nwrote {result.path}"
+    if result.outcome == "skipped":
+        return f'{result.target.label}: nothing new, not sent (digest.empty = "skip")'
+    if result.outcome == "failed":
+        return f'{result.target.label}: FAILED to send "{subject}": {result.reason}'
+    return f"{result.target.label}: {result.outcome}: {subject}"
+
+
+@cli.group("notify", context_settings=CONTEXT)
+def notify_group() -> None:
+    """Check the notification channels."""
+
+
+@command(notify_group, "test")
+@click.option("--channel", help="Only this channel (default: every configured channel).")
+@click.option("--to", "to", metavar="APPRISE_URL", help="Test this URL instead of the configured channels.")
+def notify_test(state: State, channel: str | None, to: str | None) -> None:
+    """Send a short test message to each channel and report which accepted it. Exits 1 if any failed."""
+    from notify.render import Message
+    from notify.run import targets
+    from notify.send import send
+
+    chosen = [t for t in targets(state.config, channel=channel, to=to) if t.url]
+    if not chosen:
+        raise ConfigError("no channel is configured: add [[channels]] to the config file or use --to")
+    failed = []
+    for target in chosen:
+        message = Message(
+            "tenderwatch: test message",
+            "This is a test from tenderwatch. If you can read it, digests will reach this channel.",
+            (),
+        )
+        outcome = send(target.url, message, html=False)
+        click.echo(f"{target.label}: {'ok' if outcome.ok else 'FAILED: ' + (outcome.reason or '')}")
+        if not outcome.ok:
+            failed.append(target.label)
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,293 @@
+"""Digests through real channels: a local SMTP server and a local HTTPS Teams webhook.
+
+The store holds two real recorded days of Find a Tender and a Contracts Finder page; digests are
+built as of 07:30 the next morning with the shipped example profile.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from notify.run import send_digests, targets
+from store.ingest import save_notices, store_releases
+from store.models import DeliveryRow, DigestRow, utcnow
+from store.notice import LONDON, Notice
+from tenderwatch import config as configuration
+from tenderwatch.cli import cli
+from tests.support.receivers import SmtpReceiver, WebhookReceiver, free_port
+from tests.support.recorded import cassette_releases, fts_releases, release_by_id
+
+AS_OF = datetime(2026, 8, 12, 7, 30, tzinfo=LONDON)
+VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation: a strong match
+
+
+@pytest.fixture
+def stored(database):
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases())
+        store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"))
+    return database
+
+
+@pytest.fixture
+def smtp():
+    receiver = SmtpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def teams():
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def configure(tmp_path, channels=(), **digest) -> configuration.Config:
+    lines = [f'[digest]\n{key} = {json.dumps(value)}' for key, value in digest.items()]
+    lines += [f'[[channels]]\nname = "{name}"\nurl = "{url}"' for name, url in channels]
+    (tmp_path / "tenderwatch.toml").write_text("\n".join(lines) + "\n")
+    return configuration.load()
+
+
+def deliveries(database) -> int:
+    with database.reading() as session:
+        return session.scalar(select(func.count()).select_from(DeliveryRow))
+
+
+def send(config, database, *, as_of=AS_OF, **choice):
+    return send_digests(config, database, targets(config, **choice), as_of=as_of)
+
+
+class Links(HTMLParser):
+    def __init__(self, html: str):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs.append(dict(attrs)["href"])
+
+
+def test_the_email_arrives_with_both_parts_the_counts_every_notice_and_sections_in_order(env, tmp_path, stored,
+                                                                                        smtp):
+    config = configure(tmp_path, [("bids", smtp.url())])
+    [result] = send(config, stored)
+    assert result.outcome == "sent"
+    digest = result.digest
+    assert digest.counts["strong"] >= 3 and digest.counts["possible"] >= 1 and digest.counts["early_warning"] >= 1
+    [message] = smtp.messages
+    assert message["Subject"] == digest.subject
+    assert message["Subject"].startswith(f"tenderwatch: {digest.counts['strong']} strong, "
+                                         f"{digest.counts['possible']} possible")
+    assert [part.get_content_type() for part in message.walk()][1:] == ["text/plain", "text/html"]
+    text, html = (part.get_content() for part in list(message.walk())[1:])
+    items = [item for section in digest.sections.values() for item in section]
+    hrefs = Links(html).hrefs
+    for item in items:
+        assert item.notice.url in hrefs
+        assert item.notice.url.split("//", 1)[1] in text  # plain-text readers see every link too
+    assert VRP in {item.notice.id for item in digest.sections["strong"]}
+    headings = ["Strong matches", "Possible matches", "Early warning"]
+    positions = [html.index(heading) for heading in headings]
+    assert positions == sorted(positions)
+    assert html.index("Early warning") < html.index(">Sources<")
+
+
+def test_running_the_digest_twice_sends_once(env, tmp_path, stored, smtp):
+    config = configure(tmp_path, [("bids", smtp.url())])
+    first = send(config, stored)[0]
+    delivered = deliveries(stored)
+    second = send(config, stored)[0]
+    assert (first.outcome, second.outcome) == ("sent", "skipped")
+    assert len(smtp.messages) == 1
+    assert delivered == len(first.digest.announcements()) > 0
+    assert deliveries(stored) == delivered
+
+
+def test_a_channel_that_is_down_gets_its_items_next_time_once(env, tmp_path, stored):
+    port = free_port()
+    config = configure(tmp_path, [("bids", f"mailto://127.0.0.1:{port}?from=tw@example.org&to=bids@example.org")])
+    [down] = send(config, stored)
+    assert down.outcome == "failed" and "Connection" in down.reason
+    assert deliveries(stored) == 0
+    receiver = SmtpReceiver()
+    receiver.port = port
+    receiver._controller.port = port
+    receiver.start()
+    try:
+        [up] = send(config, stored, as_of=AS_OF + timedelta(hours=1))
+        [again] = send(config, stored, as_of=AS_OF + timedelta(hours=2))
+    finally:
+        receiver.stop()
+    assert up.outcome == "sent" and again.outcome == "skipped"
+    assert len(receiver.messages) == 1
+    assert {i.notice.id for i in up.digest.sections["strong"]} == {i.notice.id for i in down.digest.sections["strong"]}
+    with stored.reading() as session:
+        outcomes = list(session.scalars(select(DigestRow.outcome).order_by(DigestRow.id)))
+    assert outcomes == ["failed", "sent", "skipped"]
+
+
+def test_one_channel_failing_does_not_stop_another(env, tmp_path, stored, teams):
+    down = f"mailto://127.0.0.1:{free_port()}?from=tw@example.org&to=bids@example.org"
+    config = configure(tmp_path, [("email", down), ("teams", teams.url())])
+    email_result, teams_result = send(config, stored)
+    assert (email_result.outcome, teams_result.outcome) == ("failed", "sent")
+    assert teams.posts
+    with stored.reading() as session:
+        channels = set(session.scalars(select(DeliveryRow.channel)))
+    assert channels == {"teams"}
+
+
+def test_teams_posts_are_valid_adaptive_cards_split_by_whole_items(env, tmp_path, stored, teams):
+    clones = []
+    for number in range(60):  # a large digest: 60 more strong matches
+        clone = copy.deepcopy(release_by_id("076396-2026"))
+        clone["id"] = f"09{number:04d}-2026"
+        clone["ocid"] = f"ocds-h6vhtk-ff{number:04x}"
+        clone["tender"]["title"] = f"Violence Reduction Research and Evaluation, lot {number}"
+        clones.append(clone)
+    with stored.writing() as session:
+        store_releases(session, "find_a_tender", clones)
+    config = configure(tmp_path, [("teams", teams.url())], teams_items_per_post=12)
+    [result] = send(config, stored)
+    items = [item for section in result.digest.sections.values() for item in section]
+    assert len(items) > 60 and result.outcome == "sent"
+    assert len(teams.posts) == -(-len(items) // 12)
+    texts = []
+    for number, post in enumerate(teams.posts, start=1):
+        assert len(json.dumps(post)) < 28_000  # Teams' message size limit
+        assert post["type"] == "message"
+        [attachment] = post["attachments"]
+        assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+        card = attachment["content"]
+        assert card["type"] == "AdaptiveCard" and card["version"]
+        title, body = (block["text"] for block in card["body"] if block["type"] == "TextBlock")
+        assert title.endswith(f"(part {number} of {len(teams.posts)})")
+        texts.append(body)
+    for item in items:  # every item once, whole, in exactly one post
+        assert sum(item.notice.url in text for text in texts) == 1
+    assert "**Sources:**" in texts[-1] and "**Sources:**" not in texts[0]
+    assert deliveries(stored) == len(result.digest.announcements())
+
+
+def test_notice_text_is_escaped_and_links_stay_on_the_source_host(env, tmp_path, stored, smtp, teams):
+    hostile = Notice(source="find_a_tender", source_id="099999-2026", ocid="ocds-h6vhtk-fffff1",
+                     title='<script>alert("x")</script> Independent review and evaluation of <b>services</b>',
+                     url="https://evil.example.org/Notice/099999-2026", notice_type="UK4", stage="tender",
+                     is_opportunity=True, status="active", buyer_name="Council <img src=x onerror=alert(1)>",
+                     description="An independent evaluation [click](javascript:alert(1)) of service review",
+                     published_at=AS_OF - timedelta(days=1), deadline=AS_OF + timedelta(days=20),
+                     category="services", cpv=("79419000",), regions=("UKG",))
+    with stored.writing() as session:
+        save_notices(session, [hostile], now=utcnow())
+    config = configure(tmp_path, [("bids", smtp.url()), ("teams", teams.url())])
+    email_result, _ = send(config, stored)
+    assert hostile.id in {i.notice.id for s in email_result.digest.sections.values() for i in s}
+    html = list(smtp.messages[0].walk())[2].get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+    assert "evil.example.org" not in html  # the notice is listed, but its off-site link is not
+    card_text = json.dumps(teams.posts)
+    assert "evil.example.org" not in card_text and "javascript:" not in card_text.replace("\\\\", "")
+    body = teams.posts[0]["attachments"][0]["content"]["body"][-1]["text"]
+    assert r"\<script\>alert" in body and "<script>" not in body
+
+
+def test_closing_soon_and_changes_follow_notices_already_sent(env, tmp_path, stored, smtp):
+    config = configure(tmp_path, [("bids", smtp.url())], closing_soon_days=7)
+    send(config, stored)
+    moved = copy.deepcopy(release_by_id("076396-2026"))
+    moved.update(id="079000-2026", tag=["tenderUpdate"], date="2026-08-13T09:00:00+01:00")
+    moved["tender"]["tenderPeriod"]["endDate"] = "2026-09-04T17:00:00+01:00"
+    with stored.writing() as session:
+        store_releases(session, "find_a_tender", [moved])
+    [changed] = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
+    [item] = [i for i in changed.digest.sections["changed"] if i.notice.id == VRP]
+    assert "deadline changed from Fri 28 Aug 2026 17:00 to Fri 4 Sep 2026 17:00" in item.why
+    assert "079000-2026" not in {i.notice.source_id for s in changed.digest.sections.values() for i in s}
+    [soon] = send(config, stored, as_of=datetime(2026, 8, 30, 7, 30, tzinfo=LONDON))
+    assert VRP in {i.notice.id for i in soon.digest.sections["closing_soon"]}
+    assert next(i for i in soon.digest.sections["closing_soon"] if i.notice.id == VRP).timing == "closes in 5 days"
+    [quiet] = send(config, stored, as_of=datetime(2026, 8, 31, 7, 30, tzinfo=LONDON))
+    assert VRP not in {i.notice.id for i in quiet.digest.sections["closing_soon"]}
+    assert "Changed since we told you" in list(smtp.messages[1].walk())[2].get_content()
+
+
+@pytest.mark.parametrize("mode", ["brief", "omit"])
+def test_a_new_match_closing_too_soon_is_listed_briefly_or_counted_never_silently(env, tmp_path, stored, mode):
+    config = configure(tmp_path, too_soon=mode)
+    late = datetime(2026, 8, 24, 7, 30, tzinfo=LONDON)  # VRP closes on the 28th: 4 days left, 7 needed
+    [result] = send(config, stored, as_of=late)
+    strong = {i.notice.id for i in result.digest.sections["strong"]}
+    assert VRP not in strong
+    html = result.path.read_text()
+    if mode == "brief":
+        [item] = [i for i in result.digest.sections["too_soon"] if i.notice.id == VRP]
+        assert item.timing == "closes in 4 days; minimum 7"
+        assert "Closing too soon?" in html and "closes in 4 days; minimum 7" in html
+    else:
+        assert not result.digest.sections["too_soon"]
+        assert VRP in {i.notice.id for i in result.digest.omitted}
+        assert f"{len(result.digest.omitted)} new match" in html and 'too_soon = "omit"' in html
+
+
+def test_an_empty_digest_is_skipped_or_sent_as_one_line_by_setting(env, tmp_path, stored, smtp):
+    for empty, expected in (("skip", "skipped"), ("send", "sent")):
+        config = configure(tmp_path, [("bids", smtp.url())], empty=empty)
+        [result] = send(config, stored, as_of=datetime(2025, 1, 1, 7, 30, tzinfo=LONDON))  # before any notice
+        assert result.digest.is_empty is False or result.outcome == expected
+    assert [m["Subject"] for m in smtp.messages] == ["tenderwatch: nothing new"]
+
+
+def test_without_a_channel_the_digest_is_written_to_a_dated_html_file(env, tmp_path, stored):
+    config = configure(tmp_path)
+    [result] = send(config, stored)
+    assert result.outcome == "written"
+    assert result.path.parent == config.digest_dir and result.path.name.startswith("digest-")
+    assert "Violence Reduction Partnership Research and Evaluation" in result.path.read_text()
+    assert send(config, stored)[0].outcome == "skipped"  # the file counts as a channel: nothing twice
+
+
+def test_the_digest_command_sends_to_a_url_and_exits_non_zero_naming_a_failed_channel(env, tmp_path, stored,
+                                                                                       smtp):
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["digest", "--to", smtp.url(), "--as-of", "2026-08-12T07:30"])
+    assert ok.exit_code == 0, ok.output
+    assert "sent: tenderwatch:" in ok.output and len(smtp.messages) == 1
+    again = runner.invoke(cli, ["digest", "--to", smtp.url(), "--as-of", "2026-08-12T08:30"])
+    assert "nothing new" in again.output and len(smtp.messages) == 1
+    secret = f"mailto://bob:hunter2secret@127.0.0.1:{free_port()}?from=tw@example.org&to=bids@example.org"
+    failed = runner.invoke(cli, ["digest", "--to", secret, "--as-of", "2026-08-12T07:30"])
+    assert failed.exit_code == 1
+    assert "FAILED" in failed.output and "digest failed for --to mailto://" in failed.output
+    assert "hunter2secret" not in failed.output
+    with stored.reading() as session:
+        errors = " ".join(e or "" for e in session.scalars(select(DigestRow.error)))
+    assert "hunter2secret" not in errors
+
+
+def test_dry_run_renders_without_sending_or_recording(env, tmp_path, stored, smtp):
+    runner = CliRunner()
+    preview = tmp_path / "preview.html"
+    result = runner.invoke(cli, ["digest", "--to", smtp.url(), "--dry-run", "--output", str(preview),
+                                 "--as-of", "2026-08-12T07:30"])
+    assert result.exit_code == 0, result.output
+    assert "Violence Reduction Partnership" in preview.read_text()
+    assert smtp.messages == [] and deliveries(stored) == 0
+
+
+def test_notify_test_reports_each_channel(env, tmp_path, smtp):
+    configure(tmp_path, [("bids", smtp.url()), ("dead", f"mailto://127.0.0.1:{free_port()}?to=x@example.org")])
+    result = CliRunner().invoke(cli, ["notify", "test"])
+    assert result.exit_code == 1
+    assert "bids: ok" in result.output and "dead: FAILED" in result.output
+    assert smtp.messages[0]["Subject"] == "tenderwatch: test message"
