@@ -1,4 +1,10 @@
-"""Shared fixtures: an isolated configuration and store per test, and a local replay server."""
+"""Shared fixtures: an isolated configuration and store per test, and a local replay server.
+
+Every test that uses `env` (and so `config` and `database`) runs twice: against a fresh SQLite file
+and against a fresh database on a throwaway PostgreSQL server (tests/support/postgres.py). Where no
+PostgreSQL can be started, the PostgreSQL runs are skipped with a message saying how to enable them.
+A test that only makes sense on one backend says so with @pytest.mark.sqlite_only(reason=...).
+"""
 
 from __future__ import annotations
 
@@ -10,27 +16,66 @@ import pytest
 from store.db import Database, open_database
 from tenderwatch import config as configuration
 from tenderwatch.config import Config
+from tests.support import postgres
 from tests.support.recorded import cassette_releases
 from tests.support.replay_server import CONTRACTS_FINDER, FIND_A_TENDER, ReplayServer
 
+BACKENDS = ("sqlite", "postgresql")
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """A clean TENDERWATCH_* environment pointing at a fresh SQLite file; no user config is read."""
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only(reason): the test checks something only SQLite has")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        callspec = getattr(item, "callspec", None)
+        if marker and callspec and callspec.params.get("env") == "postgresql":
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.Server]:
+    """One PostgreSQL server for the whole session (skips the PostgreSQL runs when there is none)."""
+    try:
+        server = postgres.start()
+    except postgres.Unavailable as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A clean TENDERWATCH_* environment pointing at a fresh store; no user config is read.
+
+    The store is a SQLite file, or (the `postgresql` run) a fresh database at the current schema.
+    """
     for name in list(__import__("os").environ):
         if name.startswith("TENDERWATCH_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
+    server, name = None, None
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        name = server.migrated_database()
+        db_url = server.sqlalchemy_url(name)
+    else:
+        db_url = f"sqlite:///{tmp_path / 'data' / 'tenderwatch.db'}"
     values = {
         "TENDERWATCH_DATA_DIR": str(tmp_path / "data"),
-        "TENDERWATCH_DB_URL": f"sqlite:///{tmp_path / 'data' / 'tenderwatch.db'}",
+        "TENDERWATCH_DB_URL": db_url,
         "TENDERWATCH_FIND_A_TENDER_DELAY": "0",
         "TENDERWATCH_CONTRACTS_FINDER_DELAY": "0",
     }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
+    for variable, value in values.items():
+        monkeypatch.setenv(variable, value)
+    yield values
+    if server:
+        server.drop_database(name)
 
 
 @pytest.fixture

@@ -84,6 +84,7 @@ def test_an_unreadable_database_url_is_a_clear_error(env):
         open_database("not a url")
 
 
+@pytest.mark.sqlite_only(reason="WAL, busy_timeout and BEGIN IMMEDIATE are how SQLite shares a file")
 def test_sqlite_runs_in_wal_mode_and_writers_take_the_lock_up_front(database):
     with database.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
