@@ -234,7 +234,11 @@ def record_digest(
     error: str | None = None,
     announcements: Sequence[Announcement] = (),
 ) -> int:
-    """Record a digest and, when it reached the channel, what it announced (each at most once)."""
+    """Record a digest and, when it reached the channel, what it announced (each at most once).
+
+    Deliveries are dated `as_of`, the moment the digest speaks for (now, unless built --as-of), so
+    later digests compare changes and deadlines against what the channel was told then.
+    """
     now = utcnow()
     digest = DigestRow(
         channel=channel,
@@ -265,7 +269,7 @@ def record_digest(
                 kind=kind,
                 ref=ref,
                 digest_id=digest.id,
-                delivered_at=now,
+                delivered_at=as_of,
             )
             for notice_id, kind, ref in fresh
         )
