@@ -23,7 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--width", type=int, default=720)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "digest.png")
@@ -32,11 +34,26 @@ def main() -> None:
         html = build_html(Path(folder))
         page = Path(folder) / "digest.html"
         page.write_text(html, encoding="utf-8")
-        subprocess.run([args.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                        "--disable-sync", f"--user-data-dir={folder}/profile",
-                        f"--window-size={args.width},{page_height(html)}", f"--screenshot={args.output}",
-                        page.as_uri()], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                args.chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                f"--user-data-dir={folder}/profile",
+                f"--window-size={args.width},{page_height(html)}",
+                f"--screenshot={args.output}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     print(f"wrote {args.output}")
 
 
@@ -59,13 +76,20 @@ def build_html(folder: Path) -> str:
     moved.update(id="079001-2026", tag=["tenderUpdate"], date="2026-08-11T12:00:00+01:00")
     moved["tender"]["tenderPeriod"]["endDate"] = "2026-08-28T12:00:00+01:00"
     with database.writing() as session:  # as crawled at lunchtime on the 11th
-        store_releases(session, "find_a_tender", [*cassette_releases("find_a_tender_2026-08-11"), moved],
-                       now=datetime(2026, 8, 11, 12, 5, tzinfo=LONDON))
+        store_releases(
+            session,
+            "find_a_tender",
+            [*cassette_releases("find_a_tender_2026-08-11"), moved],
+            now=datetime(2026, 8, 11, 12, 5, tzinfo=LONDON),
+        )
     with database.writing() as session:  # both sources crawled at 06:00 that morning
         for source in ("find_a_tender", "contracts_finder"):
-            session.add(SourceState(source=source, last_success_at=datetime(2026, 8, 12, 6, 0, tzinfo=LONDON)))
-    [result] = send_digests(config, database, targets(config), as_of=datetime(2026, 8, 12, 7, 30, tzinfo=LONDON),
-                            dry_run=True)
+            session.add(
+                SourceState(source=source, last_success_at=datetime(2026, 8, 12, 6, 0, tzinfo=LONDON))
+            )
+    [result] = send_digests(
+        config, database, targets(config), as_of=datetime(2026, 8, 12, 7, 30, tzinfo=LONDON), dry_run=True
+    )
     return result.html
 
 
