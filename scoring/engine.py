@@ -16,7 +16,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from scoring.gates import adjustments, buyer_pattern, gate_reasons
+from scoring.gates import Buyers, adjustments, gate_reasons
 from scoring.matching import Matcher, Term
 from scoring.profile import Profile
 from scoring.result import Reason, Score
@@ -35,6 +35,12 @@ class _Use:
     points: float
     term: Term
 
+    @property
+    def rule(self) -> str:
+        return {KEYWORD: "keyword", EXCLUDE: "exclusion", ADJUST: "adjustment keyword"}[
+            self.role
+        ] + f" {self.term}"
+
 
 class Compiled:
     """A profile prepared for fast scoring: one matcher for all its terms, compiled buyer patterns."""
@@ -49,9 +55,9 @@ class Compiled:
         for keyword in profile.adjustments.keywords:
             terms[keyword.term].append(_Use(ADJUST, -1, keyword.points, keyword.term))
         self.matcher = Matcher(terms)
-        self.uses = list(terms.values())
-        self.excluded_buyers = [buyer_pattern(pattern) for pattern in profile.gates.exclude_buyers]
-        self.buyers = [buyer_pattern(pattern) for pattern, _ in profile.adjustments.buyers]
+        # Per term: (use, its rule's name), named once here rather than for every notice.
+        self.uses = [[(use, use.rule) for use in uses] for uses in terms.values()]
+        self.buyers = Buyers(profile)
         self._lines = profile.service_lines
         self._codes: dict[str, tuple[list[tuple[int, str, float]], list[tuple[int, str]]]] = {}
 
@@ -85,7 +91,7 @@ def compiled(profile: Profile) -> Compiled:
 def score_notice(notice: Notice, profile: Profile) -> Score:
     """The notice's fit to the profile; never raises for a valid Notice."""
     prepared = compiled(profile)
-    gates = gate_reasons(notice, profile, prepared.excluded_buyers)
+    gates = gate_reasons(notice, profile, prepared.buyers)
     if gates:
         return Score(0, "none", None, tuple(gates))
     title = prepared.matcher.find(notice.title)
@@ -140,20 +146,13 @@ def _line_reasons(
         in_title, in_body = term_id in title, term_id in body
         found = title.get(term_id) or body[term_id]
         where = "title and description" if in_title and in_body else "title" if in_title else "description"
-        for use in prepared.uses[term_id]:
+        weight = scale.title_weight * in_title + scale.description_weight * in_body
+        for use, rule in prepared.uses[term_id]:
             if use.role == EXCLUDE:
                 name = profile.service_lines[use.line].name
-                vetoes.setdefault(
-                    use.line, Reason(0, f"exclusion {use.term}", f"{name} ruled out: '{found}' in {where}")
-                )
-                continue
-            points = use.points * (scale.title_weight * in_title + scale.description_weight * in_body)
-            if points:
-                reason = Reason(
-                    points,
-                    f"{'keyword' if use.role == KEYWORD else 'adjustment keyword'} {use.term}",
-                    f"'{found}' in {where}",
-                )
+                vetoes.setdefault(use.line, Reason(0, rule, f"{name} ruled out: '{found}' in {where}"))
+            elif use.points and weight:
+                reason = Reason(use.points * weight, rule, f"'{found}' in {where}")
                 (lines[use.line] if use.role == KEYWORD else adjusting).append(reason)
     return lines, vetoes, adjusting
 

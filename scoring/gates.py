@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from scoring.profile import Gates, Profile
 from scoring.result import Reason
@@ -46,12 +47,41 @@ def buyer_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])" + r"[^a-z0-9]+".join(words) + r"(?![a-z0-9])")
 
 
+class Buyers:
+    """A profile's buyer patterns: which excludes a buyer, which (first) preference applies.
+
+    Buyers publish many notices, so each name is looked up once and remembered.
+    """
+
+    def __init__(self, profile: Profile):
+        self._excluded = [(pattern, buyer_pattern(pattern)) for pattern in profile.gates.exclude_buyers]
+        self._preferred = [(rule, buyer_pattern(rule[0])) for rule in profile.adjustments.buyers]
+        self._verdicts: dict[str, tuple[str | None, tuple[str, float] | None]] = {}
+
+    def verdict(self, name: str) -> tuple[str | None, tuple[str, float] | None]:
+        """(the pattern excluding this buyer, the (pattern, points) preferring it), each maybe None."""
+        found = self._verdicts.get(name)
+        if found is None:
+            if len(self._verdicts) > 100_000:
+                self._verdicts.clear()
+            lower = name.lower()
+            excluded = next((pattern for pattern, regex in self._excluded if regex.search(lower)), None)
+            preferred = next((rule for rule, regex in self._preferred if regex.search(lower)), None)
+            found = self._verdicts[name] = (excluded, preferred)
+        return found
+
+
 def cpv_kind(code: str) -> str:
     division = code[:2]
     return "works" if division == "45" else "goods" if division in GOODS_DIVISIONS else "services"
 
 
-def gate_reasons(notice: Notice, profile: Profile, excluded_buyers: list[re.Pattern[str]]) -> list[Reason]:
+@lru_cache(maxsize=8192)
+def cpv_kinds(codes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(map(cpv_kind, codes))
+
+
+def gate_reasons(notice: Notice, profile: Profile, buyers: Buyers) -> list[Reason]:
     """Every gate the notice fails (empty when it may be scored)."""
     gates = profile.gates
     reasons = [
@@ -64,14 +94,9 @@ def gate_reasons(notice: Notice, profile: Profile, excluded_buyers: list[re.Patt
         )
         if reason is not None
     ]
-    if notice.buyer_name and excluded_buyers:
-        buyer = notice.buyer_name.lower()
-        for pattern, regex in zip(gates.exclude_buyers, excluded_buyers, strict=True):
-            if regex.search(buyer):
-                reasons.append(
-                    Reason(0, "gate: buyer", f"buyer '{notice.buyer_name}' is excluded ('{pattern}')")
-                )
-                break
+    excluded = buyers.verdict(notice.buyer_name)[0] if notice.buyer_name else None
+    if excluded:
+        reasons.append(Reason(0, "gate: buyer", f"buyer '{notice.buyer_name}' is excluded ('{excluded}')"))
     return reasons
 
 
@@ -88,7 +113,7 @@ def _notice_type(notice: Notice, gates: Gates) -> Reason | None:
 
 def _kind(notice: Notice, allowed: tuple[str, ...]) -> tuple[Reason | None, str | None]:
     """(gate reason, mismatch detail): gated when category and CPV codes agree on a kind not allowed."""
-    kinds = {cpv_kind(code) for code in notice.cpv}
+    kinds = cpv_kinds(notice.cpv)
     permitted = kinds & set(allowed)
     category = notice.category
     if category is not None and category not in allowed:
@@ -107,7 +132,7 @@ def _kind(notice: Notice, allowed: tuple[str, ...]) -> tuple[Reason | None, str 
     return None, None
 
 
-def _divisions(notice: Notice, kinds: set[str]) -> str:
+def _divisions(notice: Notice, kinds: frozenset[str]) -> str:
     shown = dict.fromkeys(code[:2] for code in notice.cpv if cpv_kind(code) in kinds)
     return ", ".join(f"{division}*" for division in shown)
 
@@ -143,7 +168,7 @@ def _value_limit(notice: Notice, limit: float | None) -> Reason | None:
     return Reason(0, "gate: value", f"{_value_text(notice, value)} above the {money(limit)} limit")
 
 
-def adjustments(notice: Notice, profile: Profile, buyers: list[re.Pattern[str]]) -> Iterator[Reason]:
+def adjustments(notice: Notice, profile: Profile, buyers: Buyers) -> Iterator[Reason]:
     """Profile-wide points for a notice a service line matched (keyword adjustments are in engine)."""
     rules = profile.adjustments
     yield from _value_band(notice, profile)
@@ -151,12 +176,9 @@ def adjustments(notice: Notice, profile: Profile, buyers: list[re.Pattern[str]])
         yield Reason(rules.sme_suitable, "SME suitability", "suitable for SMEs")
     elif notice.suitable_for_sme is False and rules.sme_not_suitable:
         yield Reason(rules.sme_not_suitable, "SME suitability", "not marked suitable for SMEs")
-    if notice.buyer_name and buyers:
-        buyer = notice.buyer_name.lower()
-        for (pattern, points), regex in zip(rules.buyers, buyers, strict=True):
-            if regex.search(buyer):
-                yield Reason(points, f"buyer {pattern}", f"buyer '{notice.buyer_name}'")
-                break
+    preferred = buyers.verdict(notice.buyer_name)[1] if notice.buyer_name else None
+    if preferred:
+        yield Reason(preferred[1], f"buyer {preferred[0]}", f"buyer '{notice.buyer_name}'")
     mismatch = _kind(notice, profile.gates.kinds)[1]
     if mismatch and rules.kind_mismatch:
         yield Reason(rules.kind_mismatch, "kind mismatch", f"the notice {mismatch}")

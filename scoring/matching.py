@@ -20,7 +20,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import repeat
 
 import ahocorasick
 import Stemmer
@@ -92,7 +91,8 @@ class Matcher:
 
     Every term is looked for by its stems, in one automaton: an exact phrase or an acronym occurs only
     where its stems do, and is then checked word for word (acronyms against the text as written).
-    Words whose stems no term uses are replaced by "-" before the scan, which keeps the text short.
+    Words whose stems no term uses are replaced by "-" before the scan, which keeps the text short;
+    each word is stemmed and classified once per matcher, then looked up.
     """
 
     def __init__(self, terms: Iterable[Term]):
@@ -102,8 +102,8 @@ class Matcher:
             stems = term.words if term.kind == STEM else stems_of([word.lower() for word in term.words])
             keys[" ".join(stems)].append(term_id)
         self._vocabulary = {stem for key in keys for stem in key.split()}
-        self._word_stem: dict[str, str] = {}  # words seen whose stem some term uses
-        self._seen: set[str] = set()
+        # Every word seen -> its stem if some term uses that stem, else "-" (no term can match there).
+        self._word_key: dict[str, str] = {}
         self._automaton = ahocorasick.Automaton()
         for key, term_ids in keys.items():
             self._automaton.add_word(f" {key} ", (tuple(term_ids), key.count(" ") + 1, len(key) + 2))
@@ -114,14 +114,18 @@ class Matcher:
         hits: dict[int, str] = {}
         if not text or not self.terms:
             return hits
-        written = _ascii(text).translate(_KEEP, b"'")
-        words = written.lower().decode("ascii").split()
-        new = set(words).difference(self._seen)
-        if new:
-            self._learn(new)
-        haystack = f" {' '.join(map(self._word_stem.get, words, repeat('-')))} "
+        raw = _ascii(text)
+        words = raw.translate(_LOWER, b"'").decode("ascii").split()
+        try:
+            keys = list(map(self._word_key.__getitem__, words))
+        except KeyError:  # words never seen by this matcher: stem them once
+            self._learn(set(words).difference(self._word_key))
+            keys = list(map(self._word_key.__getitem__, words))
+        haystack = f" {' '.join(keys)} "
         as_written: list[str] | None = None
         for end, (term_ids, length, size) in self._automaton.iter(haystack):
+            if term_ids[0] in hits and len(term_ids) == 1:
+                continue  # a word family seen before: each term counts once per text
             start = haystack.count(" ", 0, end - size + 1)
             for term_id in term_ids:
                 if term_id in hits:
@@ -133,20 +137,17 @@ class Matcher:
                     hits[term_id] = " ".join(words[start : start + length])
                 elif term.kind == ACRONYM and not text.isupper():
                     # In text written all in capitals, case says nothing: "PLEASE SEND" is not SEND.
-                    as_written = as_written or written.decode("ascii").split()
+                    as_written = as_written or raw.translate(_KEEP, b"'").decode("ascii").split()
                     if _is_acronym(as_written[start : start + length], term.words):
                         hits[term_id] = " ".join(as_written[start : start + length])
         return hits
 
     def _learn(self, new: set[str]) -> None:
-        if len(self._seen) > _CACHE_LIMIT:
-            self._seen.clear()
-            self._word_stem.clear()
+        if len(self._word_key) > _CACHE_LIMIT:
+            self._word_key.clear()
         words = list(new)
         for word, stem in zip(words, stems_of(words), strict=True):
-            if stem in self._vocabulary:
-                self._word_stem[word] = stem
-        self._seen |= new
+            self._word_key[word] = stem if stem in self._vocabulary else "-"
 
 
 def _is_acronym(written: list[str], acronym: tuple[str, ...]) -> bool:
