@@ -202,6 +202,16 @@ def last_sent(session: Session, channel: str) -> DigestRow | None:
     ).first()
 
 
+def last_attempt(session: Session, channel: str) -> DigestRow | None:
+    """The latest digest recorded for this channel, whatever its outcome."""
+    return session.scalars(
+        select(DigestRow)
+        .where(DigestRow.channel == channel)
+        .order_by(DigestRow.created_at.desc(), DigestRow.id.desc())
+        .limit(1)
+    ).first()
+
+
 def source_health(session: Session, sources: Sequence[str], since: datetime | None) -> list[dict[str, Any]]:
     """Per source: its last successful crawl, and the crawls that failed since `since`."""
     health = []

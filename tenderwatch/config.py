@@ -15,6 +15,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ class SourceConfig:
     url: str
     delay: float
     enabled: bool = True
+    crawl_every_minutes: float | None = None  # default: [schedule] crawl_every_minutes
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,21 @@ class ChannelConfig:
         )
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """When the daemon (and `tenderwatch run`) crawls and sends; times are UK local time."""
+
+    crawl_every_minutes: float = 60  # per source
+    digest_at: tuple[time, ...] = (time(7, 30),)
+    digest_days: tuple[str, ...] = WEEKDAYS[:5]
+    retry_failed_digest_minutes: float = 15  # a digest that failed is tried again after this long
+    crawl_timeout_minutes: float = 120  # a crawl still running after this long is stopped
+    tick_seconds: float = 30  # how often the daemon looks at what is due
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
@@ -110,10 +127,10 @@ class Config:
     sources: dict[str, SourceConfig]
     path: Path | None = None
     log_level: str = "INFO"
-    extra: dict[str, Any] = field(default_factory=dict)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     channels: tuple[ChannelConfig, ...] = ()
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     def source(self, name: str) -> SourceConfig:
         try:
@@ -121,6 +138,9 @@ class Config:
         except KeyError:
             known = ", ".join(sorted(self.sources))
             raise ConfigError(f"unknown source '{name}': known sources are {known}") from None
+
+    def crawl_interval_minutes(self, source: str) -> float:
+        return self.source(source).crawl_every_minutes or self.schedule.crawl_every_minutes
 
     def enabled_sources(self) -> list[str]:
         return [name for name, source in self.sources.items() if source.enabled]
@@ -171,7 +191,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         sources=_sources(_table(data, "sources", where), env, where),
         path=config_path,
         log_level=log_level,
-        extra={key: data[key] for key in ("schedule",) if key in data},
+        schedule=_schedule(_table(data, "schedule", where), where),
         scoring=(scoring := _scoring(_table(data, "scoring", where), env, where, config_path)),
         digest=_digest(_table(data, "digest", where), where, config_path),
         channels=_channels(data.get("channels", []), env, where, scoring),
@@ -260,7 +280,9 @@ def _sources(table: dict[str, Any], env: Mapping[str, str], where: str) -> dict[
         section = table.get(name, {})
         if not isinstance(section, dict):
             raise ConfigError(f"{where}: [sources.{name}] must be a table")
-        _reject_unknown(section, {"url", "delay", "enabled"}, where, f"[sources.{name}] ")
+        _reject_unknown(
+            section, {"url", "delay", "enabled", "crawl_every_minutes"}, where, f"[sources.{name}] "
+        )
 
         def setting(key: str, default: Any, name: str = name, section: dict = section) -> tuple[Any, str]:
             env_name = f"{ENV_PREFIX}{name.upper()}_{key.upper()}"
@@ -273,6 +295,13 @@ def _sources(table: dict[str, Any], env: Mapping[str, str], where: str) -> dict[
             url=_url(*setting("url", defaults["url"])),
             delay=_number(*setting("delay", defaults["delay"])),
             enabled=_boolean(*setting("enabled", True)),
+            crawl_every_minutes=_number(
+                section["crawl_every_minutes"],
+                f"{where}: [sources.{name}] crawl_every_minutes",
+                minimum=0.001,
+            )
+            if "crawl_every_minutes" in section
+            else None,
         )
     return sources
 
@@ -365,3 +394,35 @@ def _expand(text: str, env: Mapping[str, str], label: str) -> str:
         return env[name]
 
     return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value, text)
+
+
+def _schedule(table: dict[str, Any], where: str) -> ScheduleConfig:
+    defaults = ScheduleConfig()
+    _reject_unknown(table, set(defaults.__dataclass_fields__), where, "[schedule] ")
+    numbers = {
+        key: _number(table.get(key, getattr(defaults, key)), f"{where}: [schedule] {key}", minimum=0.001)
+        for key in (
+            "crawl_every_minutes",
+            "retry_failed_digest_minutes",
+            "crawl_timeout_minutes",
+            "tick_seconds",
+        )
+    }
+    times = table.get("digest_at", [t.strftime("%H:%M") for t in defaults.digest_at])
+    days = table.get("digest_days", list(defaults.digest_days))
+    if not isinstance(times, list) or not times:
+        raise ConfigError(f'{where}: [schedule] digest_at must be a list of times, e.g. ["07:30"]')
+    if not isinstance(days, list) or not days or any(str(day).lower()[:3] not in WEEKDAYS for day in days):
+        raise ConfigError(f'{where}: [schedule] digest_days must list days such as ["mon", "tue", "wed"]')
+    return ScheduleConfig(
+        digest_at=tuple(sorted(_clock(t, where) for t in times)),
+        digest_days=tuple(str(day).lower()[:3] for day in days),
+        **numbers,
+    )
+
+
+def _clock(value: Any, where: str) -> time:
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: [schedule] digest_at: '{value}' is not a time like 07:30") from None

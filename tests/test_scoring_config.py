@@ -32,7 +32,6 @@ def test_profiles_are_named_paths_relative_to_the_config_file(tmp_path):
     assert loaded.scoring.default_profile == "firm"
     assert configured_profile(loaded.scoring).name == "firm"
     assert configured_profile(loaded.scoring, "example").name == "example"
-    assert "scoring" not in loaded.extra
 
 
 def test_the_environment_chooses_the_default_profile(tmp_path):

@@ -71,7 +71,7 @@ def digest(
     for result in results:
         if output:
             output.write_text(result.html, encoding="utf-8")
-        click.echo(_describe(result))
+        click.echo(describe(result))
     failed = [result.target.label for result in results if not result.ok]
     if failed:
         click.echo(
@@ -81,7 +81,7 @@ def digest(
     sys.exit(1 if failed else 0)
 
 
-def _describe(result) -> str:
+def describe(result) -> str:
     subject = result.digest.subject
     if result.outcome == "written":
         return f"{result.target.label}: {subject}\nwrote {result.path}"

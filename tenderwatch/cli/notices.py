@@ -18,7 +18,6 @@ from tenderwatch.cli.base import (
     command,
     echo_table,
     local_time,
-    logger,
     money,
     parse_since,
     parse_time_option,
@@ -55,16 +54,16 @@ def crawl(state: State, sources: tuple[str, ...], start: datetime | None, end: d
 def crawl_sources(
     state: State, sources: list[str], start: datetime | None, end: datetime | None
 ) -> list[Any]:
-    from spiders.crawl import plan_crawls, run_crawls
+    from spiders.crawl import SKIPPED, plan_crawls, run_crawls
 
     if not sources:
         raise ConfigError("no source is enabled: enable one in [sources.NAME] of the config file")
     plans = plan_crawls(state.config, state.database, sources, start=start, end=end)
-    for plan in plans:
-        logger.info("%s: fetching %s (UK time)", plan.source, plan.window)
     results = run_crawls(state.config, plans, verbose=state.verbose)
     for result in results:
-        if result.ok:
+        if result.outcome == SKIPPED:
+            click.echo(f"{result.source}: {result.message}")
+        elif result.ok:
             click.echo(
                 f"{result.source}: ok, {result.pages} pages, {result.releases} releases, "
                 f"{result.new} new and {result.changed} changed notices"
@@ -72,13 +71,6 @@ def crawl_sources(
         else:
             click.echo(f"{result.source}: {result.outcome.upper()}: {result.message}", err=True)
     return results
-
-
-@command(cli, "run")
-def run(state: State) -> None:
-    """The main job, for cron: crawl every enabled source. Exits 1 if any source failed."""
-    results = crawl_sources(state, state.config.enabled_sources(), None, None)
-    sys.exit(0 if all(result.ok for result in results) else 1)
 
 
 # ---------------------------------------------------------------------------------------------- sources

@@ -1,0 +1,174 @@
+"""When things run: the daemon loop, and the one-shot pass that cron calls (`tenderwatch run`).
+
+Both decide the same way from what the store records. A source is due for a crawl when its last crawl
+started at least its interval ago; the crawl itself covers everything since the watermark, so after
+any downtime one crawl catches up. A channel is due for a digest when the latest scheduled slot
+(UK time) has passed and it has had no digest since, so a missed day sends one digest, not one per
+missed slot. Crawls run in child processes (Scrapy's reactor cannot restart in one process) and take
+a per-source lock; digests take a per-channel lock, so the daemon and cron never do the same work
+twice at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from notify.run import Target, send_digests, targets
+from store import crawls, deliveries
+from store.db import Database
+from store.models import utcnow
+from store.notice import LONDON
+from tenderwatch.config import WEEKDAYS, Config, ScheduleConfig
+
+logger = logging.getLogger("tenderwatch.scheduler")
+STOP_GRACE_SECONDS = 60  # a crawl told to stop gets this long to finish its page and close cleanly
+
+
+def latest_slot(schedule: ScheduleConfig, now: datetime) -> datetime | None:
+    """The most recent scheduled digest time at or before `now`, within the past week."""
+    local = now.astimezone(LONDON)
+    for days_back in range(8):
+        day = local.date() - timedelta(days=days_back)
+        if WEEKDAYS[day.weekday()] not in schedule.digest_days:
+            continue
+        for at in reversed(schedule.digest_at):
+            slot = datetime.combine(day, at, tzinfo=LONDON)
+            if slot <= local:
+                return slot
+    return None
+
+
+def next_slot(schedule: ScheduleConfig, now: datetime) -> datetime | None:
+    local = now.astimezone(LONDON)
+    for days_ahead in range(8):
+        day = local.date() + timedelta(days=days_ahead)
+        if WEEKDAYS[day.weekday()] in schedule.digest_days:
+            for at in schedule.digest_at:
+                slot = datetime.combine(day, at, tzinfo=LONDON)
+                if slot > local:
+                    return slot
+    return None
+
+
+def next_crawl(config: Config, database: Database, source: str) -> datetime | None:
+    """When `source` is next due: its last crawl's start plus its interval (None: now, never crawled)."""
+    with database.reading() as session:
+        last = crawls.latest_runs(session, source)
+    if not last:
+        return None
+    return last[0].started_at + timedelta(minutes=config.crawl_interval_minutes(source))
+
+
+def due_crawls(config: Config, database: Database, now: datetime) -> list[str]:
+    due = []
+    for source in config.enabled_sources():
+        following = next_crawl(config, database, source)
+        if following is None or following <= now:
+            due.append(source)
+    return due
+
+
+def due_digests(config: Config, database: Database, now: datetime) -> list[Target]:
+    slot = latest_slot(config.schedule, now)
+    if slot is None:
+        return []
+    retry = timedelta(minutes=config.schedule.retry_failed_digest_minutes)
+    due = []
+    with database.reading() as session:
+        for target in targets(config):
+            last = deliveries.last_attempt(session, target.key)
+            never_since_slot = last is None or last.created_at < slot
+            if never_since_slot or (last.outcome == "failed" and now - last.created_at >= retry):
+                due.append(target)
+    return due
+
+
+class Daemon:
+    """Crawls each source on its interval in a child process and sends digests when they are due."""
+
+    def __init__(self, config: Config, database: Database, crawl_command: list[str]):
+        self.config = config
+        self.database = database
+        self.crawl_command = crawl_command  # e.g. [python, -m, tenderwatch, --config, FILE, crawl]
+        self.running: dict[str, tuple[subprocess.Popen[bytes], datetime]] = {}
+        self.stopping = threading.Event()
+
+    def run(self) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._stop)
+        logger.info(
+            "daemon started: crawling %s; digests at %s UK time on %s",
+            ", ".join(self.config.enabled_sources()) or "no source",
+            ", ".join(t.strftime("%H:%M") for t in self.config.schedule.digest_at),
+            ", ".join(self.config.schedule.digest_days),
+        )
+        while not self.stopping.is_set():
+            self.tick(utcnow())
+            self.stopping.wait(self.config.schedule.tick_seconds)
+        self._stop_children()
+        logger.info("daemon stopped")
+        return 0
+
+    def tick(self, now: datetime) -> None:
+        self._reap(now)
+        for source in due_crawls(self.config, self.database, now):
+            if source not in self.running:
+                self._start_crawl(source, now)
+        if not self.running:  # a digest waits for crawls in progress, so it shows what they found
+            due = due_digests(self.config, self.database, now)
+            for result in send_digests(self.config, self.database, due, as_of=now):
+                logger.info(
+                    "%s: digest %s%s",
+                    result.target.label,
+                    result.outcome,
+                    f" ({result.reason})" if result.reason else "",
+                )
+
+    def _start_crawl(self, source: str, now: datetime) -> None:
+        logger.info("%s: starting a crawl", source)
+        self.running[source] = (subprocess.Popen([*self.crawl_command, source]), now)
+
+    def _reap(self, now: datetime) -> None:
+        timeout = timedelta(minutes=self.config.schedule.crawl_timeout_minutes)
+        for source, (process, started) in list(self.running.items()):
+            if process.poll() is not None:
+                logger.info("%s: crawl finished (exit %s)", source, process.returncode)
+                del self.running[source]
+            elif now - started > timeout:
+                logger.warning("%s: crawl still running after %s; stopping it", source, timeout)
+                process.terminate()
+
+    def _stop(self, signum: int, _frame: Any) -> None:
+        logger.info(
+            "received %s: stopping after the crawls in progress reach a clean point",
+            signal.Signals(signum).name,
+        )
+        self.stopping.set()
+
+    def _stop_children(self) -> None:
+        for process, _ in self.running.values():
+            if process.poll() is None:
+                process.terminate()  # Scrapy closes the spider; the page in progress is committed or not
+        for source, (process, _) in self.running.items():
+            try:
+                process.wait(STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                logger.warning("%s: crawl did not stop in %s s; killing it", source, STOP_GRACE_SECONDS)
+                process.kill()
+                process.wait()
+        self.running.clear()
+
+
+def crawl_command(config_path: str | None, verbose: bool) -> list[str]:
+    command = [sys.executable, "-m", "tenderwatch"]
+    if config_path:
+        command += ["--config", config_path]
+    if verbose:
+        command.append("--verbose")
+    return [*command, "crawl"]

@@ -1,0 +1,129 @@
+"""Commands that decide when: run (one pass, for cron), daemon, status."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+
+import click
+
+from tenderwatch.cli.base import State, cli, command, echo_table, local_time
+from tenderwatch.cli.digest import describe
+from tenderwatch.cli.notices import crawl_sources
+
+
+@command(cli, "run")
+@click.option("--no-crawl", is_flag=True, help="Only send the digests that are due.")
+def run(state: State, no_crawl: bool) -> None:
+    """The main job, one pass for cron: crawl every enabled source, then send every digest that is due.
+
+    A digest is due when its scheduled time ([schedule] digest_at, default weekdays 07:30 UK time)
+    has passed since it was last sent; with no channel configured it is written to a dated HTML file.
+    Exits 1 if any source or channel failed (the rest still run), 2 for bad usage or configuration.
+
+    \b
+    Example crontab line (every hour; the 07:30 digest goes out with the first run after 07:30):
+      5 * * * *  /opt/tenderwatch/.venv/bin/tenderwatch run
+    """
+    from notify.run import send_digests
+    from scheduler import due_digests
+    from store.models import utcnow
+
+    crawled = [] if no_crawl else crawl_sources(state, state.config.enabled_sources(), None, None)
+    now = utcnow()
+    digests = send_digests(
+        state.config, state.database, due_digests(state.config, state.database, now), as_of=now
+    )
+    for result in digests:
+        click.echo(describe(result))
+    if not digests:
+        click.echo("no digest is due")
+    sys.exit(0 if all(r.ok for r in crawled) and all(r.ok for r in digests) else 1)
+
+
+@command(cli, "daemon")
+def daemon(state: State) -> None:
+    """Run until stopped: crawl each source on its interval, send digests at their scheduled times.
+
+    Crawls run in child processes, one per source at a time; digests wait for crawls in progress.
+    After downtime it catches up with one crawl per source and at most one digest per channel.
+    SIGTERM or Ctrl-C stops it at a clean point: a crawl in progress finishes its page and the next
+    start resumes from the watermark. See the README for a systemd unit.
+    """
+    from scheduler import Daemon, crawl_command
+
+    config_path = str(state.config.path) if state.config.path else None
+    sys.exit(Daemon(state.config, state.database, crawl_command(config_path, state.verbose)).run())
+
+
+@command(cli, "status")
+def status(state: State) -> None:
+    """What ran, what is next, and anything failing, in plain words."""
+    from notify.run import targets
+    from scheduler import due_digests, next_crawl, next_slot
+    from store import crawls, deliveries
+    from store.models import utcnow
+
+    now = utcnow()
+    problems = []
+    rows = []
+    with state.database.reading() as session:
+        for name in state.config.sources:
+            source = state.config.source(name)
+            last = crawls.latest_runs(session, name)
+            run_ = last[0] if last else None
+            following = next_crawl(state.config, state.database, name) if source.enabled else None
+            rows.append(
+                [
+                    name,
+                    "on" if source.enabled else "off",
+                    _run_text(run_),
+                    "disabled" if not source.enabled else _due(following, now),
+                ]
+            )
+            if run_ and run_.outcome != crawls.OK:
+                problems.append(
+                    f"{name}: the last crawl {run_.outcome} ({local_time(run_.started_at)}): "
+                    f"{run_.message or 'no detail'}"
+                )
+    click.echo("Sources")
+    echo_table(["source", "enabled", "last crawl", "next due"], rows)
+    schedule = state.config.schedule
+    click.echo(
+        f"\nDigests ({', '.join(schedule.digest_days)} at "
+        f"{', '.join(t.strftime('%H:%M') for t in schedule.digest_at)} UK time)"
+    )
+    rows = []
+    due = {target.key for target in due_digests(state.config, state.database, now)}
+    with state.database.reading() as session:
+        for target in targets(state.config):
+            last = deliveries.last_attempt(session, target.key)
+            following = now if target.key in due else next_slot(schedule, now)
+            rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
+            if last and last.outcome == "failed":
+                problems.append(
+                    f"{target.label}: the last digest failed ({local_time(last.created_at)}): "
+                    f"{last.error}; it will be tried again"
+                )
+    echo_table(["channel", "profile", "last digest", "next due"], rows)
+    click.echo("\n" + ("Problems:\n" + "\n".join(f"  - {p}" for p in problems) if problems else "All well."))
+
+
+def _run_text(run_) -> str:
+    if run_ is None:
+        return "never"
+    counts = f"{run_.pages} pages, {run_.new} new, {run_.changed} changed"
+    return f"{local_time(run_.started_at)} {run_.outcome} ({counts})"
+
+
+def _digest_text(digest) -> str:
+    if digest is None:
+        return "never"
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in digest.counts.items() if n) or "nothing new"
+    return f"{local_time(digest.created_at)} {digest.outcome} ({counts})"
+
+
+def _due(moment: datetime | None, now: datetime) -> str:
+    if moment is None or moment <= now + timedelta(seconds=1):
+        return "now"
+    return local_time(moment)
