@@ -2,23 +2,29 @@
 
 One process runs the requested sources side by side (each service still gets one request at a time).
 Scrapy's reactor cannot be restarted, so a long-lived caller (the daemon) runs this in a child
-process per crawl.
+process per crawl. A source is crawled only while this process holds its lock `crawl:<source>`
+(store.locks), so cron, the daemon and workers on other machines never crawl one source at once.
 """
 
 from __future__ import annotations
 
+import logging
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from spiders import SPIDERS
 from spiders.windows import LONDON, Window
-from store import crawls
+from store import crawls, locks
 from store.db import Database
 from store.models import CrawlRun, utcnow
 from tenderwatch import __version__
 from tenderwatch.config import Config
 from tenderwatch.errors import ConfigError
+
+logger = logging.getLogger("tenderwatch.crawl")
+SKIPPED = "skipped"  # another process holds the source's crawl lock: not a failure
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,8 @@ class CrawlResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome == crawls.OK
+        """Crawled to the end, or skipped because another process is crawling the source."""
+        return self.outcome in (crawls.OK, SKIPPED)
 
 
 def plan_crawls(
@@ -130,20 +137,56 @@ def spider_arguments(config: Config, plan: CrawlPlan) -> dict[str, Any]:
 def run_crawls(
     config: Config, plans: list[CrawlPlan], *, verbose: bool = False, settings: dict[str, Any] | None = None
 ) -> list[CrawlResult]:
-    """Run the planned crawls to completion in this process (once per process: Scrapy's rule)."""
+    """Run the planned crawls to completion in this process (once per process: Scrapy's rule).
+
+    Each source is crawled while holding its lock `crawl:<source>`; a source whose lock another
+    process holds is not crawled, and its result is SKIPPED with a message naming that process.
+    Results come in the order of `plans`.
+    """
     from scrapy.crawler import AsyncCrawlerProcess
 
-    process = AsyncCrawlerProcess(settings or scrapy_settings(config, verbose=verbose))
-    crawlers = []
-    for plan in plans:
-        crawler = process.create_crawler(SPIDERS[plan.source])
-        process.crawl(crawler, **spider_arguments(config, plan))
-        crawlers.append((plan.source, crawler))
-    process.start()
-    return [
-        result_of(source, crawler.stats.get_value("tenderwatch/run_id"), config)
+    database = Database(config.db_url)
+    try:
+        with ExitStack() as held:
+            skipped, runnable = {}, []
+            for plan in plans:
+                lock = _take_crawl_lock(database, plan.source)
+                if isinstance(lock, CrawlResult):
+                    skipped[plan.source] = lock
+                else:
+                    held.callback(lock.release)
+                    runnable.append(plan)
+            crawlers = []
+            if runnable:
+                process = AsyncCrawlerProcess(settings or scrapy_settings(config, verbose=verbose))
+                for plan in runnable:
+                    logger.info("%s: fetching %s (UK time)", plan.source, plan.window)
+                    crawler = process.create_crawler(SPIDERS[plan.source])
+                    process.crawl(crawler, **spider_arguments(config, plan))
+                    crawlers.append((plan.source, crawler))
+                process.start()
+    finally:
+        database.close()
+    ran = {
+        source: result_of(source, crawler.stats.get_value("tenderwatch/run_id"), config)
         for source, crawler in crawlers
-    ]
+    }
+    return [skipped.get(plan.source) or ran[plan.source] for plan in plans]
+
+
+def _take_crawl_lock(database: Database, source: str) -> locks.Lock | CrawlResult:
+    """The source's crawl lock, or the SKIPPED result saying who holds it."""
+    name = f"crawl:{source}"
+    lock = locks.try_lock(database, name)
+    if lock is not None:
+        return lock
+    holder = locks.holder(database, name)
+    if holder is None:  # it let go a moment ago
+        lock = locks.try_lock(database, name)
+        if lock is not None:
+            return lock
+    who = f" ({holder.describe()})" if holder else ""
+    return CrawlResult(source, SKIPPED, message=f"skipped, another crawl of it is running{who}")
 
 
 def result_of(source: str, run_id: int | None, config: Config) -> CrawlResult:
