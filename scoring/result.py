@@ -43,11 +43,22 @@ class Score:
 
     @property
     def summary(self) -> str:
-        """One line of why it matched, for a digest: "Evaluation: 'evaluation' in title, CPV 79419000"."""
+        """One line of why it matched, for a digest: "Evaluation: 'evaluation' in title, CPV 79419000".
+
+        For a notice in no band it says why not: the gates, or what pulled the score down.
+        """
         if self.gated:
             return "not a fit: " + "; ".join(reason.detail for reason in self.reasons)
         if self.service_line is None:
             return "no service line matched"
+        if self.band == "none":
+            against = sorted((reason for reason in self.reasons if reason.points < 0), key=lambda r: r.points)
+            if against:
+                shown = ", ".join(
+                    f"{reason.detail} ({reason.points:+g})" for reason in against[:_SUMMARY_REASONS]
+                )
+                return f"not a match ({self.score}): {shown}"
+            return f"too weak a match ({self.score}) for {self.service_line}"
         positive = sorted(
             (reason for reason in self.reasons if reason.points > 0 and _is_evidence(reason)),
             key=lambda reason: -reason.points,
