@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
@@ -21,11 +21,25 @@ class NoticeFilter:
     opportunities_only: bool = False
     open_at: datetime | None = None  # only notices whose deadline is after this moment (or unknown)
     published_since: datetime | None = None
-    text: str | None = None
+    text: str | None = None  # a full-text search (store.search): the best matches come first
 
 
 def find_notices(session: Session, where: NoticeFilter, limit: int | None = 50) -> list[Notice]:
-    query = select(NoticeRow).order_by(NoticeRow.published_at.desc(), NoticeRow.id.desc())
+    """Matching notices, newest first (best match first when searching for text)."""
+    if where.text:
+        from store.search import search
+
+        return search(session, where.text, where=where, limit=limit)
+    # Notices without a publication date last, as SQLite sorts NULLs and PostgreSQL does not by default.
+    query = filtered(where).order_by(NoticeRow.published_at.desc().nulls_last(), NoticeRow.id.desc())
+    if limit:
+        query = query.limit(limit)
+    return [notice_from_row(row) for row in session.scalars(query)]
+
+
+def filtered(where: NoticeFilter) -> Select:
+    """Notices meeting every condition of `where` except its text (see store.search), unordered."""
+    query = select(NoticeRow)
     if where.source:
         query = query.where(NoticeRow.source == where.source)
     if where.notice_types:
@@ -36,14 +50,7 @@ def find_notices(session: Session, where: NoticeFilter, limit: int | None = 50) 
         query = query.where(or_(NoticeRow.deadline.is_(None), NoticeRow.deadline > where.open_at))
     if where.published_since:
         query = query.where(NoticeRow.published_at >= where.published_since)
-    if where.text:
-        pattern = f"%{where.text.lower()}%"
-        query = query.where(
-            or_(func.lower(NoticeRow.title).like(pattern), func.lower(NoticeRow.buyer_name).like(pattern))
-        )
-    if limit:
-        query = query.limit(limit)
-    return [notice_from_row(row) for row in session.scalars(query)]
+    return query
 
 
 def get_notice(session: Session, notice_id: str) -> Notice | None:

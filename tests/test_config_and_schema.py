@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from store.db import SCHEMA_REVISION, head_revision, open_database
+from store.migrations import include_object
 from store.models import Base
 from tenderwatch import config as configuration
 from tenderwatch.errors import ConfigError, StoreError
@@ -74,7 +75,7 @@ def test_the_schema_revision_constant_is_alembics_head():
 
 def test_migrations_build_exactly_the_models(database):
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection)
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
         assert context.get_current_revision() == head_revision()
         assert compare_metadata(context, Base.metadata) == []
 

@@ -3,14 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from store.migrations import include_object
 from store.models import Base
 
 config = context.config
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    # Full-text tables and columns are written by hand in migrations; autogenerate must not drop them.
-    return not (name or "").startswith("notices_fts") and name != "search"
 
 
 def run_migrations() -> None:

@@ -114,7 +114,11 @@ def sources(state: State) -> None:
 @click.option(
     "--since", callback=parse_since, metavar="AGE|ISO", help="Published since, e.g. 7d, 24h or 2026-08-01."
 )
-@click.option("--search", metavar="TEXT", help="Title or buyer contains TEXT.")
+@click.option(
+    "--search",
+    metavar="TEXT",
+    help='Words in the title, description or buyer, best matches first; "a phrase", OR, -word.',
+)
 @click.option("--limit", default=30, show_default=True, help="How many to show (0 for all).")
 def notices(
     state: State,
@@ -126,9 +130,19 @@ def notices(
     search: str | None,
     limit: int,
 ) -> None:
-    """Recent notices, newest first, as a table."""
-    from store.queries import NoticeFilter, find_notices
+    """Recent notices, newest first, as a table (with --search, the best matches first).
 
+    --search looks for every word in the title, description or buyer name, in any form ("develop"
+    finds "developing"): "quoted words" must appear together, OR accepts either side, -word excludes.
+    """
+    from store.queries import NoticeFilter, find_notices
+    from store.search import parse
+
+    if search is not None:
+        try:
+            parse(search)
+        except ValueError as exc:
+            raise ConfigError(f"--search: {exc}") from None
     where = NoticeFilter(
         source=source,
         notice_types=tuple(t.upper() for t in notice_types),

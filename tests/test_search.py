@@ -1,0 +1,166 @@
+"""Full-text search of notices, on SQLite (FTS5) and PostgreSQL (tsvector), over two real recorded days."""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, text
+
+from store.db import SCHEMA_REVISION, _alembic_config
+from store.ingest import store_releases
+from store.models import NoticeRow
+from store.queries import NoticeFilter, find_notices
+from store.search import parse, search
+from tenderwatch.cli import cli
+from tests.support.recorded import cassette_releases, fts_releases, release_by_id
+
+NOW = datetime(2026, 8, 12, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def stored(database):
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases(), now=NOW)
+        store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"), now=NOW)
+    return database
+
+
+def found(database, query: str, **where) -> list:
+    with database.reading() as session:
+        return search(session, query, where=NoticeFilter(**where) if where else None, limit=None)
+
+
+def words(notice) -> str:
+    return " ".join(filter(None, [notice.title, notice.description, notice.buyer_name])).lower()
+
+
+def test_every_word_is_found_in_any_form_and_title_matches_come_first(stored):
+    results = found(stored, "develop services")
+    assert len(results) > 20
+    assert results[0].title == "Development and Support Services"
+    assert all("develop" in words(n) and "servic" in words(n) for n in results)
+
+
+def test_a_quoted_phrase_must_appear_as_written(stored):
+    loose, phrase = found(stored, "mental health"), found(stored, '"mental health"')
+    assert 0 < len(phrase) < len(loose)
+    assert {n.id for n in phrase} < {n.id for n in loose}
+    assert all(re.search(r"mental\W+health", words(n)) for n in phrase)
+
+
+def test_or_accepts_either_and_a_minus_excludes(stored):
+    either = {n.id for n in found(stored, "ambulance OR fire")}
+    assert either == {n.id for n in found(stored, "ambulance")} | {n.id for n in found(stored, "fire")}
+    schools = found(stored, "school -catering")
+    assert schools and not any(re.search(r"\bcater(s|ed|ing)?\b", words(n)) for n in schools)
+    assert len(schools) < len(found(stored, "school"))
+
+
+def test_a_hyphenated_word_is_a_phrase_of_its_parts(stored):
+    hyphenated = {n.id for n in found(stored, "cyber-security")}
+    assert {n.id for n in found(stored, '"cyber security"')} <= hyphenated
+    assert any("cyber security" in words(n) for n in found(stored, "cyber-security"))
+
+
+def test_the_buyer_is_searched_too(stored):
+    results = found(stored, "hydrographic")
+    assert results and any("hydrographic" in (n.buyer_name or "").lower() for n in results)
+
+
+@pytest.mark.parametrize(
+    "query", ["C++", "NEAR(", '"unterminated', "AND", "NOT x", "title:x", "a*", "(x", "^x"]
+)
+def test_whatever_is_typed_is_never_a_syntax_error(stored, query):
+    found(stored, query)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "nothing to search for"),
+        ("!!! ---", "nothing to search for"),
+        ("OR", "nothing to search for"),
+        ("-catering", "'-catering' only excludes"),
+        ("school OR -catering", "'-catering' only excludes"),
+    ],
+)
+def test_a_query_with_nothing_to_look_for_is_explained(query, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse(query)
+
+
+def test_search_combines_with_the_other_filters(stored):
+    results = found(stored, "services", source="find_a_tender", opportunities_only=True)
+    assert results and all(n.source == "find_a_tender" and n.is_opportunity for n in results)
+    with stored.reading() as session:
+        via_filter = find_notices(
+            session, NoticeFilter(source="find_a_tender", opportunities_only=True, text="services"), limit=5
+        )
+    assert [n.id for n in via_filter] == [n.id for n in results[:5]]
+
+
+def test_the_index_follows_every_change_to_a_notice(database):
+    release = release_by_id("076396-2026")
+    store = lambda r: _store(database, [r])  # noqa: E731
+    store(release)
+    assert [n.id for n in found(database, "violence reduction")] == ["find_a_tender:076396-2026"]
+    assert found(database, "quokka") == []
+    renamed = copy.deepcopy(release)
+    renamed["id"] = release["id"]
+    renamed["tender"]["title"] = "Quokka habitat survey"
+    store(renamed)
+    assert [n.id for n in found(database, "quokka")] == ["find_a_tender:076396-2026"]
+    assert [n.id for n in found(database, "habitat")] == ["find_a_tender:076396-2026"]
+    again = copy.deepcopy(renamed)
+    again["tender"]["title"] = "Wombat habitat survey"
+    store(again)
+    assert found(database, "quokka") == []
+    assert [n.id for n in found(database, "wombat")] == ["find_a_tender:076396-2026"]
+    with database.writing() as session:
+        session.execute(delete(NoticeRow).where(NoticeRow.key == "find_a_tender:076396-2026"))
+    assert found(database, "wombat") == []
+    _check_index(database)
+
+
+def test_notices_stored_before_the_search_migration_are_found_after_it(database):
+    _migrate(database, "downgrade", "0003")
+    _store(database, [release_by_id("076396-2026")])
+    _migrate(database, "upgrade", "head")
+    assert database.current_revision() == SCHEMA_REVISION
+    assert [n.id for n in found(database, "violence reduction")] == ["find_a_tender:076396-2026"]
+    _check_index(database)
+
+
+def test_notices_search_on_the_command_line(stored):
+    result = CliRunner().invoke(cli, ["notices", "--search", "development services", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 4 and "Development and Support Services" in lines[1]
+    bad = CliRunner().invoke(cli, ["notices", "--search", "-catering"])
+    assert bad.exit_code == 2
+    assert "--search: '-catering' only excludes: add a word to look for" in bad.output
+
+
+def _store(database, releases) -> None:
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", releases)
+
+
+def _migrate(database, direction: str, revision: str) -> None:
+    from alembic import command
+
+    with database.engine.begin() as connection:
+        config = _alembic_config(database.url)
+        config.attributes["connection"] = connection
+        getattr(command, direction)(config, revision)
+
+
+def _check_index(database) -> None:
+    """SQLite: FTS5's own check that the index matches the notices table exactly."""
+    if database.dialect == "sqlite":
+        with database.writing() as session:
+            session.execute(text("INSERT INTO notices_fts(notices_fts, rank) VALUES ('integrity-check', 1)"))
