@@ -49,12 +49,21 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
-        """Apply pending migrations; safe to run on every start (a no-op when current)."""
+        """Apply pending migrations; safe to run on every start (a no-op when current).
+
+        Safe when several processes start at once: one migrates while the others wait, then find
+        nothing left to do (Alembic reads the version inside the transaction). SQLite's BEGIN IMMEDIATE
+        already serialises them; on PostgreSQL a transaction-level advisory lock does.
+        """
         if self.current_revision() == SCHEMA_REVISION:
             return
         from alembic import command
 
         with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                from store.locks import key
+
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key("schema-upgrade")})
             config = _alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
