@@ -57,6 +57,7 @@ def rules_check(state: State, file: Path | None, profile: str | None) -> None:
       tenderwatch rules check scoring/profiles/example.yaml
     """
     from scoring.profile import configured_profile, load_profile
+    from scoring.report import describe_profile
 
     loaded = load_profile(file) if file else configured_profile(state.config.scoring, profile)
     for line in describe_profile(loaded):
@@ -77,41 +78,6 @@ def rules_list(state: State) -> None:
         for name, path in sorted(scoring.profiles.items())
     ]
     echo_table(["profile", "rules file"], rows)
-
-
-def describe_profile(profile: Any) -> list[str]:
-    """A few lines a bid lead can check the profile against: thresholds, gates, lines."""
-    from scoring.gates import money as short
-
-    scale, gates, adjust = profile.scale, profile.gates, profile.adjustments
-    limit = f"; value at most {short(gates.max_value)} (frameworks by scope)" if gates.max_value else ""
-    lines = [
-        f"{profile.path}: valid. Profile '{profile.name}', rules hash {profile.hash[:12]}",
-        f"bands: strong from {scale.strong:g}, possible from {scale.possible:g} (scores 0-100); "
-        f"title x{scale.title_weight:g}, description x{scale.description_weight:g}; "
-        f"CPV codes add at most {scale.cpv_cap:g}; runner-up line counts x{scale.second_line_share:g}",
-        f"gates: kinds {', '.join(gates.kinds)}; notice types {', '.join(gates.notice_types)}; "
-        f"regions {', '.join(gates.regions) or 'any'}{limit}; {len(gates.exclude_buyers)} excluded buyers",
-    ]
-    band = adjust.value
-    if band.low is not None and band.high is not None:
-        lines.append(
-            f"value band {short(band.low)}-{short(band.high)}: "
-            f"{band.in_range:+g} within, {band.below:+g} below, {band.above:+g} above"
-        )
-    positive = sum(1 for keyword in adjust.keywords if keyword.points > 0)
-    lines.append(
-        f"adjustments: {positive} positive and {len(adjust.keywords) - positive} negative keywords, "
-        f"{len(adjust.buyers)} buyer patterns, SME {adjust.sme_suitable:+g}/{adjust.sme_not_suitable:+g}"
-    )
-    lines.append(f"timing (used by the digest): at least {profile.min_response_days} days to respond")
-    lines.append(f"service lines ({len(profile.service_lines)}):")
-    for line in profile.service_lines:
-        excluded = len(line.exclude_terms) + len(line.exclude_cpv)
-        lines.append(
-            f"  {line.name}: {len(line.keywords)} keywords, {len(line.cpv)} CPV rules, exclusions: {excluded}"
-        )
-    return lines
 
 
 # ---------------------------------------------------------------------------------------------- explain
@@ -203,51 +169,19 @@ def backtest(
 
 
 def _print_backtest(result: Any, limit: int | None) -> None:
-    from scoring.result import BANDS
+    from scoring.report import agreement_table, band_table, moved
 
     click.echo(f"{result.notices:,} notices")
-    headers = ["band", "live"]
-    rows = [[band, f"{result.live[band]:,}"] for band in BANDS]
-    if result.candidate is not None:
-        headers += ["candidate", "change"]
-        for row, band in zip(rows, BANDS, strict=True):
-            row += [f"{result.candidate[band]:,}", f"{result.candidate[band] - result.live[band]:+,}"]
-    echo_table(headers, rows)
-    if result.candidate is not None:
-        for heading, changes in (("Moved up by the candidate", result.added), ("Moved down", result.dropped)):
-            click.echo(f"\n{heading} ({len(changes)}):")
-            for change in changes[:limit]:
-                click.echo(
-                    f"  {change.before.band} -> {change.after.band}  {change.before.score:>3} -> "
-                    f"{change.after.score:<3} {change.key}  {shorten(change.title, 70)}"
-                )
-            if limit and len(changes) > limit:
-                click.echo(f"  ... and {len(changes) - limit} more (--limit 0 shows all)")
-    _print_agreement(result)
-
-
-def _print_agreement(result: Any) -> None:
-    agreements = [("live", result.live_agreement), ("candidate", result.candidate_agreement)]
-    agreements = [(name, found) for name, found in agreements if found is not None]
-    if not agreements:
+    echo_table(*band_table(result))
+    for line in moved(result, limit):
+        click.echo(line)
+    agreements = agreement_table(result)
+    if agreements is None:
         click.echo("\nNo feedback on these notices yet: record some with `tenderwatch feedback`.")
         return
-    first = agreements[0][1]
-    click.echo(f"\nAgainst feedback ({first.labelled} judged notices, {first.relevant} relevant):")
-    echo_table(
-        ["rules", "strong+possible precision", "recall", "strong precision", "recall"],
-        [
-            [
-                name,
-                *map(_percent, (found.precision, found.recall, found.strong_precision, found.strong_recall)),
-            ]
-            for name, found in agreements
-        ],
-    )
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
+    heading, headers, rows = agreements
+    click.echo(f"\n{heading}")
+    echo_table(headers, rows)
 
 
 # ---------------------------------------------------------------------------------------------- feedback
