@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from notify.run import Target, send_digests, targets
-from store import crawls, deliveries
+from store import crawls, deliveries, locks
 from store.db import Database
 from store.models import utcnow
 from store.notice import LONDON
@@ -57,19 +57,21 @@ def next_slot(schedule: ScheduleConfig, now: datetime) -> datetime | None:
 
 
 def next_crawl(config: Config, database: Database, source: str) -> datetime | None:
-    """When `source` is next due: its last crawl's start plus its interval (None: now, never crawled)."""
+    """When `source` is next due: its last crawl's start plus its interval; None means now (never
+    crawled, or the last crawl was stopped or died part-way and should resume at once)."""
     with database.reading() as session:
         last = crawls.latest_runs(session, source)
-    if not last:
+    if not last or last[0].outcome in (crawls.RUNNING, crawls.INTERRUPTED):
         return None
     return last[0].started_at + timedelta(minutes=config.crawl_interval_minutes(source))
 
 
 def due_crawls(config: Config, database: Database, now: datetime) -> list[str]:
+    """Enabled sources whose next crawl is due and that no process (cron, another worker) is crawling."""
     due = []
     for source in config.enabled_sources():
         following = next_crawl(config, database, source)
-        if following is None or following <= now:
+        if (following is None or following <= now) and locks.holder(database, f"crawl:{source}") is None:
             due.append(source)
     return due
 

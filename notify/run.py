@@ -8,15 +8,16 @@ undelivered items in its next digest and nothing is ever announced twice.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from notify.digest import Digest, build_digest
+from notify.digest import SECTIONS, Digest, build_digest
 from notify.render import Message, environment, render_html, teams_messages
 from notify.send import channel_key, check_url, scrub, send
 from scoring.profile import Profile, configured_profile
-from store import deliveries
+from store import deliveries, locks
 from store.db import Database
 from store.models import utcnow
 from store.scores import rescore
@@ -41,7 +42,7 @@ class Target:
 @dataclass
 class DigestResult:
     target: Target
-    outcome: str  # sent, failed, skipped, written, dry-run
+    outcome: str  # sent, failed, skipped (nothing new), written (file), busy (another sender), dry-run
     digest: Digest
     reason: str | None = None
     path: Path | None = None
@@ -98,6 +99,44 @@ def send_digests(
 
 def _send_one(
     config: Config, database: Database, target: Target, profile: Profile, env, as_of: datetime, dry_run: bool
+) -> DigestResult:
+    if dry_run:
+        return _build_and_send(config, database, target, profile, env, as_of, dry_run=True)
+    # One sender per channel at a time (daemon, cron, other machines): what is chosen, sent and
+    # recorded must not interleave with another sender's.
+    with locks.hold(database, lock_name(target)) as lock:
+        if lock is None:
+            holder = locks.holder(database, lock_name(target))
+            busy = DigestResult(target, "busy", _empty(target, profile, config, as_of))
+            busy.reason = f"another process is sending it ({holder.describe() if holder else 'unknown'})"
+            return busy
+        return _build_and_send(config, database, target, profile, env, as_of, dry_run=False)
+
+
+def lock_name(target: Target) -> str:
+    return "digest:" + re.sub(r"[^A-Za-z0-9_.-]", "_", target.key)
+
+
+def _empty(target: Target, profile: Profile, config: Config, as_of: datetime) -> Digest:
+    return Digest(
+        target.key,
+        profile.name,
+        as_of,
+        {section: [] for section in SECTIONS},
+        [],
+        min_response_days=profile.min_response_days,
+    )
+
+
+def _build_and_send(
+    config: Config,
+    database: Database,
+    target: Target,
+    profile: Profile,
+    env,
+    as_of: datetime,
+    *,
+    dry_run: bool,
 ) -> DigestResult:
     with database.reading() as session:
         digest = build_digest(

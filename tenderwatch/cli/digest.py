@@ -87,6 +87,8 @@ def describe(result) -> str:
         return f"{result.target.label}: {subject}\nwrote {result.path}"
     if result.outcome == "skipped":
         return f'{result.target.label}: nothing new, not sent (digest.empty = "skip")'
+    if result.outcome == "busy":
+        return f"{result.target.label}: not sent now: {result.reason}"
     if result.outcome == "failed":
         return f'{result.target.label}: FAILED to send "{subject}": {result.reason}'
     return f"{result.target.label}: {result.outcome}: {subject}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,3 +67,18 @@ def _all_releases() -> dict[str, dict[str, Any]]:
         for release in releases:
             found.setdefault(release["id"], release)
     return found
+
+
+ISO_MOMENT = re.compile(r'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?"')
+
+
+def shifted(releases: list[dict[str, Any]], delta: timedelta) -> list[dict[str, Any]]:
+    """The releases with every date-time in them moved by `delta`: recorded days made recent."""
+
+    def move(match: re.Match[str]) -> str:
+        moment = datetime.fromisoformat(match.group(1) + (match.group(3) or "").replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return f'"{(moment + delta).isoformat()}"'
+
+    return [json.loads(ISO_MOMENT.sub(move, json.dumps(release))) for release in releases]

@@ -1,0 +1,301 @@
+"""The daemon and cron together: schedules, locks, catching up, and stopping cleanly.
+
+Daemons run as real `tenderwatch daemon` processes with short intervals against the local replay
+server (serving the recorded days moved to the last 48 hours) and a local SMTP server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from scheduler import due_crawls, due_digests, latest_slot, next_slot
+from store import locks
+from store.deliveries import record_digest
+from store.models import CrawlRun, DigestRow, ReleaseRow, SourceState, utcnow
+from store.notice import LONDON
+from tenderwatch import config as configuration
+from tests.support.receivers import SmtpReceiver
+from tests.support.recorded import fts_releases, shifted
+from tests.support.replay_server import FIND_A_TENDER, ReplayServer
+
+TENDERWATCH = [sys.executable, "-m", "tenderwatch"]
+
+
+def uk(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+def schedule(**values) -> configuration.ScheduleConfig:
+    return configuration._schedule(values, "test")
+
+
+def test_the_latest_slot_is_the_last_scheduled_weekday_time():
+    weekdays = schedule()
+    assert latest_slot(weekdays, uk("2026-11-30T07:29:00")) == uk(
+        "2026-11-27T07:30:00"
+    )  # Monday before 07:30
+    assert latest_slot(weekdays, uk("2026-11-30T07:30:00")) == uk("2026-11-30T07:30:00")
+    assert latest_slot(weekdays, uk("2026-11-29T12:00:00")) == uk("2026-11-27T07:30:00")  # Sunday
+    assert next_slot(weekdays, uk("2026-11-28T12:00:00")) == uk("2026-11-30T07:30:00")
+    twice = schedule(digest_at=["16:00", "07:30"], digest_days=["sat"])
+    assert latest_slot(twice, uk("2026-11-28T17:00:00")) == uk("2026-11-28T16:00:00")
+    assert latest_slot(twice, uk("2026-10-24T12:00:00")).utcoffset() == timedelta(hours=1)  # BST
+    assert latest_slot(twice, uk("2026-10-31T12:00:00")).utcoffset() == timedelta(0)  # GMT
+
+
+def test_after_a_day_of_downtime_one_digest_is_due_not_one_per_missed_slot(config, database):
+    thursday, saturday = uk("2026-11-26T07:31:00"), uk("2026-11-28T09:00:00")
+    with database.writing() as session:
+        record_digest(
+            session, channel="file", profile="example", as_of=thursday, outcome="written", counts={}
+        )
+        session.execute(DigestRow.__table__.update().values(created_at=thursday))
+    assert [t.key for t in due_digests(config, database, saturday)] == ["file"]
+    with database.writing() as session:
+        record_digest(
+            session, channel="file", profile="example", as_of=saturday, outcome="written", counts={}
+        )
+    assert due_digests(config, database, utcnow()) == []
+
+
+def test_a_failed_digest_is_due_again_after_the_retry_interval(config, database):
+    with database.writing() as session:
+        record_digest(
+            session,
+            channel="file",
+            profile="example",
+            as_of=utcnow(),
+            outcome="failed",
+            counts={},
+            error="connection refused",
+        )
+    now = utcnow()
+    assert due_digests(config, database, now) == []
+    retry = timedelta(minutes=config.schedule.retry_failed_digest_minutes)
+    assert [t.key for t in due_digests(config, database, now + retry)] == ["file"]
+
+
+def test_each_source_is_due_on_its_own_interval(env, tmp_path, database):
+    (tmp_path / "tenderwatch.toml").write_text(
+        "[schedule]\ncrawl_every_minutes = 60\n[sources.contracts_finder]\ncrawl_every_minutes = 240\n"
+    )
+    config = configuration.load()
+    started = utcnow() - timedelta(minutes=90)
+    with database.writing() as session:
+        for source in ("find_a_tender", "contracts_finder"):
+            session.add(
+                CrawlRun(
+                    source=source,
+                    started_at=started,
+                    window_from=started,
+                    window_to=started,
+                    outcome="ok",
+                    pages=0,
+                    releases=0,
+                    new=0,
+                    changed=0,
+                    errors=0,
+                )
+            )
+    assert due_crawls(config, database, utcnow()) == ["find_a_tender"]
+
+
+# ------------------------------------------------------------------------------------ real daemons
+
+
+@pytest.fixture
+def recent_server():
+    """Find a Tender's two recorded days, moved so that they end an hour ago."""
+    releases = fts_releases()
+    newest = max(datetime.fromisoformat(r["date"]) for r in releases)
+    moved = shifted(releases, (utcnow() - timedelta(hours=1)) - newest)
+    with ReplayServer({FIND_A_TENDER: moved}) as server:
+        yield server
+
+
+@pytest.fixture
+def smtp():
+    receiver = SmtpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def daemon_config(tmp_path, smtp, *, digest_at: str, crawl_every: float = 0.05, empty: str = "send") -> None:
+    (tmp_path / "tenderwatch.toml").write_text(
+        "[crawl]\ninitial_lookback_hours = 72\n"
+        f'[schedule]\ntick_seconds = 0.2\ncrawl_every_minutes = {crawl_every}\ndigest_at = ["{digest_at}"]\n'
+        'digest_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+        f'[digest]\nempty = "{empty}"\n'
+        f'[sources.contracts_finder]\nenabled = false\n[[channels]]\nname = "bids"\nurl = "{smtp.url()}"\n'
+    )
+
+
+def start_daemon(server, tmp_path) -> subprocess.Popen:
+    env = {**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": server.url}
+    return subprocess.Popen(
+        [*TENDERWATCH, "daemon"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=90)
+    assert process.returncode == 0, output
+    return output
+
+
+def scalar(database, query):
+    with database.reading() as session:
+        return session.scalar(query)
+
+
+def crawls_done(database, outcome="ok") -> int:
+    return scalar(database, select(func.count()).select_from(CrawlRun).where(CrawlRun.outcome == outcome))
+
+
+def now_minute() -> str:
+    return utcnow().astimezone(LONDON).strftime("%H:%M")
+
+
+def test_the_daemon_crawls_and_sends_on_schedule(env, tmp_path, database, recent_server, smtp):
+    daemon_config(tmp_path, smtp, digest_at=now_minute())
+    process = start_daemon(recent_server, tmp_path)
+    try:
+        wait_for(lambda: crawls_done(database) >= 2)  # crawled, and again after its 3-second interval
+        wait_for(lambda: len(smtp.messages) == 1)
+        time.sleep(1.5)  # several more ticks: the digest for this slot is not sent again
+    finally:
+        output = stop(process)
+    assert len(smtp.messages) == 1
+    subject = smtp.messages[0]["Subject"]
+    assert "strong" in subject and "possible" in subject, subject
+    assert scalar(database, select(func.count()).select_from(ReleaseRow)) == 955
+    assert "daemon stopped" in output
+
+
+def test_cron_run_while_the_daemon_crawls_a_source_does_not_crawl_it_twice(
+    env, tmp_path, database, recent_server, smtp
+):
+    daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60)
+    recent_server.response_delay = 0.3
+    process = start_daemon(recent_server, tmp_path)
+    try:
+        wait_for(lambda: (scalar(database, select(func.max(CrawlRun.pages))) or 0) >= 1)
+        cron = subprocess.run(
+            [*TENDERWATCH, "run"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": recent_server.url},
+            check=False,
+        )
+        assert cron.returncode == 0, cron.stderr
+        assert "find_a_tender: skipped, another crawl of it is running" in cron.stdout + cron.stderr
+        wait_for(lambda: crawls_done(database) == 1, timeout=120)
+    finally:
+        stop(process)
+    first_pages = Counter(
+        (s.query["updatedFrom"], s.query["updatedTo"])
+        for s in recent_server.requests_to(FIND_A_TENDER)
+        if "cursor" not in s.query
+    )
+    assert set(first_pages.values()) == {1}  # every window fetched once
+    assert scalar(database, select(func.count()).select_from(ReleaseRow)) == 955
+
+
+def test_sigterm_during_a_crawl_then_restart_loses_and_duplicates_nothing(
+    env, tmp_path, database, recent_server, smtp
+):
+    daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60)
+    recent_server.response_delay = 0.3
+    process = start_daemon(recent_server, tmp_path)
+    wait_for(lambda: (scalar(database, select(func.max(CrawlRun.pages))) or 0) >= 3)
+    stop(process)
+    assert scalar(database, select(CrawlRun.outcome)) == "interrupted"
+    partial = scalar(database, select(func.count()).select_from(ReleaseRow))
+    assert 0 < partial < 955
+    recent_server.response_delay = 0
+    process = start_daemon(recent_server, tmp_path)
+    try:
+        wait_for(lambda: crawls_done(database) == 1, timeout=120)
+    finally:
+        stop(process)
+    with database.reading() as session:
+        ids = list(session.scalars(select(ReleaseRow.release_id)))
+        watermark = session.get(SourceState, "find_a_tender").watermark
+    assert len(ids) == len(set(ids)) == 955
+    assert watermark > utcnow() - timedelta(minutes=5)
+
+
+def test_after_a_day_of_downtime_the_daemon_sends_exactly_one_digest(
+    env, tmp_path, database, recent_server, smtp
+):
+    yesterday = utcnow() - timedelta(days=1)
+    with database.writing() as session:
+        record_digest(session, channel="bids", profile="example", as_of=yesterday, outcome="sent", counts={})
+        session.execute(DigestRow.__table__.update().values(created_at=yesterday))
+    # Today's slot was two hours ago, well clear of now: exactly one slot was missed.
+    two_hours_ago = (utcnow() - timedelta(hours=2)).astimezone(LONDON).strftime("%H:%M")
+    daemon_config(tmp_path, smtp, digest_at=two_hours_ago, crawl_every=60)
+    process = start_daemon(recent_server, tmp_path)
+    try:
+        wait_for(lambda: len(smtp.messages) >= 1, timeout=120)
+        time.sleep(2)
+    finally:
+        stop(process)
+    assert len(smtp.messages) == 1
+
+
+def test_a_lock_left_by_a_process_that_died_is_recovered(env, tmp_path, database, recent_server, smtp):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from tenderwatch import config; from store.db import open_database; "
+                "from store import locks; db = open_database(config.load().db_url); "
+                "lock = locks.try_lock(db, 'crawl:find_a_tender'); print('held', flush=True); time.sleep(600)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    assert locks.holder(database, "crawl:find_a_tender") is not None
+    holder.kill()
+    holder.wait()
+    daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60)
+    run = subprocess.run(
+        [*TENDERWATCH, "crawl", "find_a_tender"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": recent_server.url},
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "find_a_tender: ok" in run.stdout
