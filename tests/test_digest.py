@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from notify.run import send_digests, targets
+from store import locks
 from store.ingest import save_notices, store_releases
 from store.models import DeliveryRow, DigestRow, utcnow
 from store.notice import LONDON, Notice
@@ -291,3 +292,14 @@ def test_notify_test_reports_each_channel(env, tmp_path, smtp):
     assert result.exit_code == 1
     assert "bids: ok" in result.output and "dead: FAILED" in result.output
     assert smtp.messages[0]["Subject"] == "tenderwatch: test message"
+
+
+def test_a_digest_another_process_is_sending_is_not_sent_twice(env, tmp_path, stored, smtp):
+    config = configure(tmp_path, [("bids", smtp.url())])
+    with locks.hold(stored, "digest:bids") as lock:
+        assert lock is not None
+        [busy] = send(config, stored)
+    assert (busy.outcome, busy.ok) == ("busy", True)
+    assert "another process is sending it (pid" in busy.reason
+    assert smtp.messages == [] and deliveries(stored) == 0
+    assert send(config, stored)[0].outcome == "sent"
