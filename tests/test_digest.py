@@ -52,7 +52,7 @@ def teams():
 
 
 def configure(tmp_path, channels=(), **digest) -> configuration.Config:
-    lines = [f'[digest]\n{key} = {json.dumps(value)}' for key, value in digest.items()]
+    lines = [f"[digest]\n{key} = {json.dumps(value)}" for key, value in digest.items()]
     lines += [f'[[channels]]\nname = "{name}"\nurl = "{url}"' for name, url in channels]
     (tmp_path / "tenderwatch.toml").write_text("\n".join(lines) + "\n")
     return configuration.load()
@@ -78,17 +78,23 @@ class Links(HTMLParser):
             self.hrefs.append(dict(attrs)["href"])
 
 
-def test_the_email_arrives_with_both_parts_the_counts_every_notice_and_sections_in_order(env, tmp_path, stored,
-                                                                                        smtp):
+def test_the_email_arrives_with_both_parts_the_counts_every_notice_and_sections_in_order(
+    env, tmp_path, stored, smtp
+):
     config = configure(tmp_path, [("bids", smtp.url())])
     [result] = send(config, stored)
     assert result.outcome == "sent"
     digest = result.digest
-    assert digest.counts["strong"] >= 3 and digest.counts["possible"] >= 1 and digest.counts["early_warning"] >= 1
+    assert (
+        digest.counts["strong"] >= 3
+        and digest.counts["possible"] >= 1
+        and digest.counts["early_warning"] >= 1
+    )
     [message] = smtp.messages
     assert message["Subject"] == digest.subject
-    assert message["Subject"].startswith(f"tenderwatch: {digest.counts['strong']} strong, "
-                                         f"{digest.counts['possible']} possible")
+    assert message["Subject"].startswith(
+        f"tenderwatch: {digest.counts['strong']} strong, {digest.counts['possible']} possible"
+    )
     assert [part.get_content_type() for part in message.walk()][1:] == ["text/plain", "text/html"]
     text, html = (part.get_content() for part in list(message.walk())[1:])
     items = [item for section in digest.sections.values() for item in section]
@@ -116,7 +122,9 @@ def test_running_the_digest_twice_sends_once(env, tmp_path, stored, smtp):
 
 def test_a_channel_that_is_down_gets_its_items_next_time_once(env, tmp_path, stored):
     port = free_port()
-    config = configure(tmp_path, [("bids", f"mailto://127.0.0.1:{port}?from=tw@example.org&to=bids@example.org")])
+    config = configure(
+        tmp_path, [("bids", f"mailto://127.0.0.1:{port}?from=tw@example.org&to=bids@example.org")]
+    )
     [down] = send(config, stored)
     assert down.outcome == "failed" and "Connection" in down.reason
     assert deliveries(stored) == 0
@@ -131,7 +139,9 @@ def test_a_channel_that_is_down_gets_its_items_next_time_once(env, tmp_path, sto
         receiver.stop()
     assert up.outcome == "sent" and again.outcome == "skipped"
     assert len(receiver.messages) == 1
-    assert {i.notice.id for i in up.digest.sections["strong"]} == {i.notice.id for i in down.digest.sections["strong"]}
+    assert {i.notice.id for i in up.digest.sections["strong"]} == {
+        i.notice.id for i in down.digest.sections["strong"]
+    }
     with stored.reading() as session:
         outcomes = list(session.scalars(select(DigestRow.outcome).order_by(DigestRow.id)))
     assert outcomes == ["failed", "sent", "skipped"]
@@ -181,13 +191,24 @@ def test_teams_posts_are_valid_adaptive_cards_split_by_whole_items(env, tmp_path
 
 
 def test_notice_text_is_escaped_and_links_stay_on_the_source_host(env, tmp_path, stored, smtp, teams):
-    hostile = Notice(source="find_a_tender", source_id="099999-2026", ocid="ocds-h6vhtk-fffff1",
-                     title='<script>alert("x")</script> Independent review and evaluation of <b>services</b>',
-                     url="https://evil.example.org/Notice/099999-2026", notice_type="UK4", stage="tender",
-                     is_opportunity=True, status="active", buyer_name="Council <img src=x onerror=alert(1)>",
-                     description="An independent evaluation [click](javascript:alert(1)) of service review",
-                     published_at=AS_OF - timedelta(days=1), deadline=AS_OF + timedelta(days=20),
-                     category="services", cpv=("79419000",), regions=("UKG",))
+    hostile = Notice(
+        source="find_a_tender",
+        source_id="099999-2026",
+        ocid="ocds-h6vhtk-fffff1",
+        title='<script>alert("x")</script> Independent review and evaluation of <b>services</b>',
+        url="https://evil.example.org/Notice/099999-2026",
+        notice_type="UK4",
+        stage="tender",
+        is_opportunity=True,
+        status="active",
+        buyer_name="Council <img src=x onerror=alert(1)>",
+        description="An independent evaluation [click](javascript:alert(1)) of service review",
+        published_at=AS_OF - timedelta(days=1),
+        deadline=AS_OF + timedelta(days=20),
+        category="services",
+        cpv=("79419000",),
+        regions=("UKG",),
+    )
     with stored.writing() as session:
         save_notices(session, [hostile], now=utcnow())
     config = configure(tmp_path, [("bids", smtp.url()), ("teams", teams.url())])
@@ -217,14 +238,19 @@ def test_closing_soon_and_changes_follow_notices_already_sent(env, tmp_path, sto
     assert "079000-2026" not in {i.notice.source_id for s in changed.digest.sections.values() for i in s}
     [soon] = send(config, stored, as_of=datetime(2026, 8, 30, 7, 30, tzinfo=LONDON))
     assert VRP in {i.notice.id for i in soon.digest.sections["closing_soon"]}
-    assert next(i for i in soon.digest.sections["closing_soon"] if i.notice.id == VRP).timing == "closes in 5 days"
+    assert (
+        next(i for i in soon.digest.sections["closing_soon"] if i.notice.id == VRP).timing
+        == "closes in 5 days"
+    )
     [quiet] = send(config, stored, as_of=datetime(2026, 8, 31, 7, 30, tzinfo=LONDON))
     assert VRP not in {i.notice.id for i in quiet.digest.sections["closing_soon"]}
     assert "Changed since we told you" in list(smtp.messages[1].walk())[2].get_content()
 
 
 @pytest.mark.parametrize("mode", ["brief", "omit"])
-def test_a_new_match_closing_too_soon_is_listed_briefly_or_counted_never_silently(env, tmp_path, stored, mode):
+def test_a_new_match_closing_too_soon_is_listed_briefly_or_counted_never_silently(
+    env, tmp_path, stored, mode
+):
     config = configure(tmp_path, too_soon=mode)
     late = datetime(2026, 8, 24, 7, 30, tzinfo=LONDON)  # VRP closes on the 28th: 4 days left, 7 needed
     [result] = send(config, stored, as_of=late)
@@ -258,8 +284,9 @@ def test_without_a_channel_the_digest_is_written_to_a_dated_html_file(env, tmp_p
     assert send(config, stored)[0].outcome == "skipped"  # the file counts as a channel: nothing twice
 
 
-def test_the_digest_command_sends_to_a_url_and_exits_non_zero_naming_a_failed_channel(env, tmp_path, stored,
-                                                                                       smtp):
+def test_the_digest_command_sends_to_a_url_and_exits_non_zero_naming_a_failed_channel(
+    env, tmp_path, stored, smtp
+):
     runner = CliRunner()
     ok = runner.invoke(cli, ["digest", "--to", smtp.url(), "--as-of", "2026-08-12T07:30"])
     assert ok.exit_code == 0, ok.output
@@ -279,15 +306,19 @@ def test_the_digest_command_sends_to_a_url_and_exits_non_zero_naming_a_failed_ch
 def test_dry_run_renders_without_sending_or_recording(env, tmp_path, stored, smtp):
     runner = CliRunner()
     preview = tmp_path / "preview.html"
-    result = runner.invoke(cli, ["digest", "--to", smtp.url(), "--dry-run", "--output", str(preview),
-                                 "--as-of", "2026-08-12T07:30"])
+    result = runner.invoke(
+        cli,
+        ["digest", "--to", smtp.url(), "--dry-run", "--output", str(preview), "--as-of", "2026-08-12T07:30"],
+    )
     assert result.exit_code == 0, result.output
     assert "Violence Reduction Partnership" in preview.read_text()
     assert smtp.messages == [] and deliveries(stored) == 0
 
 
 def test_notify_test_reports_each_channel(env, tmp_path, smtp):
-    configure(tmp_path, [("bids", smtp.url()), ("dead", f"mailto://127.0.0.1:{free_port()}?to=x@example.org")])
+    configure(
+        tmp_path, [("bids", smtp.url()), ("dead", f"mailto://127.0.0.1:{free_port()}?to=x@example.org")]
+    )
     result = CliRunner().invoke(cli, ["notify", "test"])
     assert result.exit_code == 1
     assert "bids: ok" in result.output and "dead: FAILED" in result.output
