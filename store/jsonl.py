@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from store.notice import Notice, NoticeFormatError
 from tenderwatch.errors import InputError
 
 
-def write_jsonl(notices: Iterable[Notice], out: TextIO) -> int:
+def write_jsonl(records: Iterable[Notice | dict[str, Any]], out: TextIO) -> int:
+    """Write notices (or export records already made from them), one JSON object per line."""
     count = 0
-    for notice in notices:
-        out.write(json.dumps(notice.to_json(), ensure_ascii=False) + "\n")
+    for record in records:
+        data = record.to_json() if isinstance(record, Notice) else record
+        out.write(json.dumps(data, ensure_ascii=False) + "\n")
         count += 1
     return count
 

@@ -19,6 +19,8 @@ LONDON = ZoneInfo("Europe/London")
 STAGES = ("planning", "tender", "award", "contract")
 CATEGORIES = ("services", "goods", "works")
 CPV_PATTERN = re.compile(r"^\d{8}$")
+# Computed by scoring when exporting with a profile (`export --profile`); an import ignores them.
+COMPUTED_FIELDS = frozenset({"score", "band", "service_line", "reasons"})
 # Fields whose change a bid manager must hear about; each change is kept with when it was seen.
 TRACKED_FIELDS = ("title", "deadline", "value_amount", "status")
 
@@ -98,7 +100,7 @@ class Notice:
         if not isinstance(data, dict):
             raise NoticeFormatError("(object)", "each line must be a JSON object")
         known = {f.name for f in fields(cls)} | {"id"}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - known - COMPUTED_FIELDS)
         if unknown:
             raise NoticeFormatError(unknown[0], "unknown field (see the export format in the README)")
         values = {

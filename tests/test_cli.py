@@ -231,3 +231,27 @@ def _pages_stored(db_url: str) -> int:
             return session.scalar(select(func.coalesce(func.max(CrawlRun.pages), 0))) or 0
     finally:
         database.close()
+
+
+def test_export_with_a_profile_adds_scores_that_import_ignores(env, tmp_path, monkeypatch):
+    from store.ingest import store_releases
+    from tests.support.recorded import release_by_id
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("076396-2026"), release_by_id("075943-2026")])
+    database.close()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["export", "--profile", "example"])
+    assert result.exit_code == 0, result.output
+    records = {record["id"]: record for record in map(json.loads, result.output.splitlines())}
+    research, building = records["find_a_tender:076396-2026"], records["find_a_tender:075943-2026"]
+    assert research["band"] == "strong" and research["service_line"] and research["score"] >= 60
+    assert building["band"] == "none" and "works" in json.dumps(building["reasons"])
+    assert {"rule", "points", "detail"} <= set(research["reasons"][0])
+    exported = tmp_path / "scored.jsonl"
+    exported.write_text(result.output)
+    monkeypatch.setenv("TENDERWATCH_DB_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    imported = runner.invoke(cli, ["import", str(exported)])
+    assert imported.exit_code == 0, imported.output
+    assert "2 new" in imported.output

@@ -227,19 +227,56 @@ def show(state: State, notice_id: str) -> None:
 )
 @click.option("--source", help="Only this source.")
 @click.option("--since", callback=parse_since, metavar="AGE|ISO", help="Published since, e.g. 30d.")
-def export(state: State, fmt: str, output: Path | None, source: str | None, since: datetime | None) -> None:
-    """Write every notice in the normalised schema, one JSON object per line."""
+@click.option("--profile", help="Add score, band, service_line and reasons under this scoring profile.")
+def export(
+    state: State,
+    fmt: str,
+    output: Path | None,
+    source: str | None,
+    since: datetime | None,
+    profile: str | None,
+) -> None:
+    """Write every notice in the normalised schema, one JSON object per line.
+
+    With --profile, each line also carries the notice's score, band (strong, possible or none), best
+    service line and reasons under that profile; `tenderwatch import` ignores those four fields.
+    """
     from store.jsonl import write_jsonl
     from store.queries import NoticeFilter, iter_notices
 
+    rules = _scored_profile(state, profile) if profile else None
     with state.database.reading() as session:
         notices_ = iter_notices(session, NoticeFilter(source=source, published_since=since))
+        if rules:
+            notices_ = _with_scores(session, rules, notices_)
         if output:
             with output.open("w", encoding="utf-8") as out:
                 count = write_jsonl(notices_, out)
             click.echo(f"wrote {count} notices to {output}", err=True)
         else:
             write_jsonl(notices_, sys.stdout)
+
+
+def _scored_profile(state: State, name: str) -> Any:
+    from scoring.profile import configured_profile
+    from store.scores import rescore
+
+    rules = configured_profile(state.config.scoring, name)
+    with state.database.writing() as session:
+        rescore(session, rules)
+    return rules
+
+
+def _with_scores(session: Any, rules: Any, notices_: Any, batch: int = 500) -> Any:
+    """Each notice as an export record with its score fields, looked up a batch at a time."""
+    from itertools import islice
+
+    from store.scores import scores_for
+
+    while chunk := list(islice(notices_, batch)):
+        scores = scores_for(session, rules, [notice.id for notice in chunk])
+        for notice in chunk:
+            yield {**notice.to_json(), **scores[notice.id].export_fields()}
 
 
 @command(cli, "import")
