@@ -100,11 +100,11 @@ class Profile:
     adjustments: Adjustments = Adjustments()
     min_response_days: int = 7
     description: str = ""
-    hash: str = field(default="", compare=False)
+    # Always computed from the rules, so a changed copy (dataclasses.replace) never keeps a stale hash.
+    hash: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.hash:
-            object.__setattr__(self, "hash", rules_hash(self))
+        object.__setattr__(self, "hash", rules_hash(self))
 
 
 def rules_hash(profile: Profile) -> str:

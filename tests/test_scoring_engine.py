@@ -254,7 +254,8 @@ def test_the_best_line_wins_and_the_score_is_clamped_to_100(rules):
 
 
 def test_a_share_of_the_runner_up_line_counts_when_the_profile_says_so(rules):
-    shared = replace(rules, scale=replace(rules.scale, second_line_share=0.5), hash="")
+    shared = replace(rules, scale=replace(rules.scale, second_line_share=0.5))
+    assert shared.hash != rules.hash
     text = notice("Community engagement evaluation")
     assert points(score_notice(text, rules), "second line Evaluation") == 0
     score = score_notice(text, shared)
