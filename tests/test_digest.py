@@ -10,11 +10,13 @@ import copy
 import json
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+import notify.render as notify_templates
 from notify.run import send_digests, targets
 from store import locks
 from store.ingest import save_notices, store_releases
@@ -334,3 +336,17 @@ def test_a_digest_another_process_is_sending_is_not_sent_twice(env, tmp_path, st
     assert "another process is sending it (pid" in busy.reason
     assert smtp.messages == [] and deliveries(stored) == 0
     assert send(config, stored)[0].outcome == "sent"
+
+
+def test_a_firm_restyles_the_digest_with_its_own_template_copies(env, tmp_path, stored):
+    styles = tmp_path / "house-style"
+    styles.mkdir()
+    original = (Path(notify_templates.__file__).parent / "templates" / "digest.html.j2").read_text()
+    (styles / "digest.html.j2").write_text(
+        original.replace("#1d4f91", "#6a1b9a").replace("<body", "<body data-house-style='acme'")
+    )
+    config = configure(tmp_path, templates_dir=str(styles))
+    [result] = send(config, stored)
+    html = result.path.read_text()
+    assert "data-house-style='acme'" in html and "#6a1b9a" in html and "#1d4f91" not in html
+    assert "Violence Reduction Partnership Research and Evaluation" in html
