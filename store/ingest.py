@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, union, update
+from sqlalchemy import case, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -128,7 +128,12 @@ def _release_row(source: str, release: Release, notice_id: str, now: datetime) -
 def _upsert_releases(
     session: Session, source: str, rows: dict[str, dict[str, Any]], now: datetime
 ) -> list[str]:
-    """Store new and changed releases; returns their ids (unchanged ones only get last_seen)."""
+    """Store new and changed releases and touch last_seen on the rest; returns the new and changed ids.
+
+    One statement over every row, in release id order: processes storing overlapping pages at once
+    (PostgreSQL workers) then lock the rows in the same order and cannot deadlock, as they did when
+    changed and unchanged rows were written by two statements in different orders.
+    """
     known = dict(
         session.execute(
             select(ReleaseRow.release_id, ReleaseRow.raw_hash).where(
@@ -137,23 +142,17 @@ def _upsert_releases(
         ).all()
     )
     changed = [rid for rid, row in rows.items() if known.get(rid) != row["raw_hash"]]
-    if changed:
-        stmt = _insert(session, ReleaseRow)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["source", "release_id"],
-            set_={
-                name: stmt.excluded[name]
-                for name in ("notice_id", "ocid", "date", "tags", "raw", "raw_hash", "last_seen")
-            },
-        )
-        session.execute(stmt, [rows[rid] for rid in changed])
-    unchanged = [rid for rid in rows if rid in known and rid not in changed]
-    if unchanged:
-        session.execute(
-            update(ReleaseRow)
-            .where(ReleaseRow.source == source, ReleaseRow.release_id.in_(unchanged))
-            .values(last_seen=now)
-        )
+    stmt = _insert(session, ReleaseRow)
+    fresh = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source", "release_id"],
+        set_={
+            **{name: fresh[name] for name in ("notice_id", "ocid", "date", "tags", "raw_hash", "last_seen")},
+            # An unchanged release keeps its stored text (PostgreSQL then keeps its TOAST data as is).
+            "raw": case((ReleaseRow.raw_hash == fresh.raw_hash, ReleaseRow.raw), else_=fresh.raw),
+        },
+    )
+    session.execute(stmt, [rows[rid] for rid in sorted(rows)])
     return changed
 
 
