@@ -4,7 +4,7 @@ Exit codes: 0 success; 1 a source or channel failed (the rest still ran); 2 bad 
 Each module registers its commands on the group defined in base.
 """
 
-from tenderwatch.cli import digest, notices, schedule, scoring  # noqa: F401 - registers the commands
+from tenderwatch.cli import db, digest, notices, schedule, scoring  # noqa: F401 - registers the commands
 from tenderwatch.cli.base import cli
 
 

@@ -1,4 +1,4 @@
-"""Commands for getting notices in and out: crawl, run, sources, notices, show, export, import, db."""
+"""Commands for getting notices in and out: crawl, sources, notices, show, export, import."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from typing import Any
 
 import click
 
-from store.db import Database
 from store.models import utcnow
 from tenderwatch.cli.base import (
-    CONTEXT,
     State,
     cli,
     command,
@@ -297,16 +295,3 @@ def import_(state: State, file: Path) -> None:
         f"imported {len(notices_)} notices from {file}: {new} new, {changed} changed, "
         f"{len(notices_) - new - changed} unchanged"
     )
-
-
-@cli.group(context_settings=CONTEXT)
-def db() -> None:
-    """Database maintenance."""
-
-
-@command(db, "upgrade")
-def db_upgrade(state: State) -> None:
-    """Create the database, or bring its schema up to date (safe to run any time)."""
-    database = Database(state.config.db_url)
-    database.upgrade()
-    click.echo(f"database schema is current ({database.current_revision()})")
