@@ -19,3 +19,33 @@ def db_upgrade(state: State) -> None:
     database = Database(state.config.db_url)
     database.upgrade()
     click.echo(f"database schema is current ({database.current_revision()})")
+
+
+@command(db, "copy")
+@click.argument("from_url", metavar="FROM_URL")
+@click.argument("to_url", metavar="TO_URL")
+@click.option("--batch", default=500, show_default=True, help="Rows read and written at a time.")
+def db_copy(state: State, from_url: str, to_url: str, batch: int) -> None:
+    """Copy a whole store into a new, empty database, keeping all history.
+
+    For moving a single user's SQLite file to the team's PostgreSQL server (or back, for a copy to
+    keep). Every table is copied with its ids; both schemas are brought up to date first; the target
+    must hold no data. Counts are checked at the end. Example:
+
+    \b
+      tenderwatch db copy sqlite:///$HOME/.local/share/tenderwatch/tenderwatch.db \\
+          postgresql+psycopg://tenderwatch@dbserver/tenderwatch
+    """
+    from store.copy import copy_store
+
+    def progress(table: str, copied: int, total: int) -> None:
+        if copied == total:
+            click.echo(f"{table}: {total} rows")
+        elif copied and copied % (batch * 20) == 0:
+            click.echo(f"{table}: {copied} of {total} rows ...")
+
+    report = copy_store(from_url, to_url, batch=batch, progress=progress)
+    click.echo(
+        f"copied {report.total} rows in {len(report.rows)} tables from {report.source} to "
+        f"{report.target}; every table's count matches the source"
+    )
