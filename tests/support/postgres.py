@@ -33,6 +33,10 @@ HOW_TO_RUN = (
 )
 
 
+# Read when the tests are collected: the `env` fixture clears every TENDERWATCH_* variable before a test.
+CONFIGURED_URL = os.environ.get(URL_VARIABLE)  # noqa: TID251 - a test setting, not tenderwatch configuration
+
+
 class Unavailable(Exception):
     """No PostgreSQL server can be used; the message says how to get one."""
 
@@ -111,7 +115,7 @@ class Server:
 
 def start() -> Server:
     """The server named by TENDERWATCH_TEST_POSTGRES_URL, else a throwaway one; raises Unavailable."""
-    existing = os.environ.get(URL_VARIABLE)  # noqa: TID251 - a test setting, not tenderwatch configuration
+    existing = CONFIGURED_URL
     if existing:
         url = make_url(existing).set(drivername="postgresql").render_as_string(hide_password=False)
         try:
