@@ -161,3 +161,30 @@ def test_sqlite_locks_are_files_next_to_the_database(database):
         path = Path(database.url.removeprefix("sqlite:///") + ".locks") / "crawl:find_a_tender.lock"
         assert path.exists() and str(os.getpid()) in path.read_text()
     assert path.read_text() == ""  # released: the file stays (deleting it would race), emptied
+
+
+def test_a_crawl_skips_a_source_whose_lock_another_process_holds(env, database, replay_server):
+    from sqlalchemy import func, select
+
+    from store.models import CrawlRun
+    from store.notice import LONDON
+
+    with locks.hold(database, "crawl:find_a_tender") as held:
+        result = subprocess.run(
+            [sys.executable, "-m", "tenderwatch", "crawl", "find_a_tender", "--from", "2026-08-11T06:00"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    since = held.holder.since.astimezone(LONDON)
+    assert result.returncode == 0, result.stderr  # skipping is not a failure
+    assert result.stdout.strip() == (
+        f"find_a_tender: skipped, another crawl of it is running "
+        f"(pid {os.getpid()} on {socket.gethostname()} since {since:%H:%M})"
+    )
+    assert replay_server.log == []
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(CrawlRun)) == 0
