@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,7 @@ def save_notices(
     session: Session, notices: Sequence[Notice], *, now: datetime, crawl_run_id: int | None = None
 ) -> tuple[int, int]:
     """Insert new notices, update changed ones (keeping each tracked change); returns (new, changed)."""
+    notices = [_storable(notice) for notice in notices]
     keys = [notice.id for notice in notices]
     existing = {row.key: row for row in session.scalars(select(NoticeRow).where(NoticeRow.key.in_(keys)))}
     inserts, updates, changes = [], [], []
@@ -88,6 +89,20 @@ def save_notices(
     if changes:
         session.add_all(changes)
     return len(inserts), len(updates)
+
+
+def _storable(notice: Notice) -> Notice:
+    """The notice without NUL characters in its text, which PostgreSQL cannot store (SQLite can).
+
+    Removed before anything is compared or hashed, so both stores keep the same text and the next
+    crawl sees no change.
+    """
+    dirty = {
+        f.name: value.replace("\x00", "")
+        for f in fields(notice)
+        if isinstance(value := getattr(notice, f.name), str) and "\x00" in value
+    }
+    return replace(notice, **dirty) if dirty else notice
 
 
 def notice_values(notice: Notice) -> dict[str, Any]:

@@ -1,0 +1,67 @@
+"""Where SQLite and PostgreSQL differ by nature, the store must not: each case here differed once.
+
+Run on both backends like every store test.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from store.ingest import save_notices, store_releases
+from store.models import NoticeChange, NoticeRow
+from store.notice import Notice
+from store.queries import NoticeFilter, find_notices, get_notice
+from tests.support.recorded import release_by_id
+
+NOW = datetime(2026, 8, 12, 9, 0, tzinfo=UTC)
+
+
+def test_nul_characters_in_notice_text_are_dropped_on_both_stores(database):
+    # PostgreSQL text cannot hold NUL; SQLite's can. A source that sends one must not fail a page.
+    release = copy.deepcopy(release_by_id("076396-2026"))
+    release["tender"]["title"] = "Violence Reduction\u0000 Partnership"
+    release["tender"]["description"] = "Research\x00 and evaluation"
+    with database.writing() as session:
+        counts = store_releases(session, "find_a_tender", [release], now=NOW)
+    assert counts.new == 1
+    with database.writing() as session:
+        again = store_releases(
+            session, "find_a_tender", [copy.deepcopy(release)], now=NOW + timedelta(days=1)
+        )
+    assert (again.new, again.changed) == (0, 0)
+    with database.reading() as session:
+        notice = get_notice(session, "find_a_tender:076396-2026")
+        assert (notice.title, notice.description) == (
+            "Violence Reduction Partnership",
+            "Research and evaluation",
+        )
+        assert session.scalars(select(NoticeChange)).all() == []
+
+
+def test_notices_without_a_publication_date_are_listed_last_on_both_stores(database):
+    dated = [
+        Notice(
+            source="email", source_id=f"n{day}", title=f"dated {day}", published_at=NOW - timedelta(days=day)
+        )
+        for day in (1, 2)
+    ]
+    undated = Notice(source="email", source_id="undated", title="no date")
+    with database.writing() as session:
+        save_notices(session, [undated, *dated], now=NOW)
+    with database.reading() as session:
+        listed = [n.title for n in find_notices(session, NoticeFilter())]
+    assert listed == ["dated 1", "dated 2", "no date"]
+
+
+def test_times_come_back_as_the_same_moment_in_utc(database):
+    moment = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=1)))  # the night the clocks change
+    notice = Notice(source="email", source_id="t", title="times", published_at=moment, deadline=moment)
+    with database.writing() as session:
+        save_notices(session, [notice], now=NOW)
+    with database.reading() as session:
+        row = session.scalars(select(NoticeRow)).one()
+    assert row.published_at == moment and row.published_at.tzinfo == UTC
+    assert row.first_seen == NOW
