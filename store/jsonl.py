@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -47,5 +48,27 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[Notice]:
             raise InputError(
                 f"{path}:{number}: notice '{notice.id}' already appears on line {seen[notice.id]}"
             )
+        for name, limit in _LENGTHS.items():
+            value = getattr(notice, name)
+            if isinstance(value, str) and len(value) > limit:
+                # PostgreSQL enforces the column's length (SQLite would store it): say so for both.
+                raise InputError(
+                    f"{path}:{number}: field '{name}': at most {limit} characters, not {len(value)}"
+                )
         seen[notice.id] = number
         yield notice
+
+
+def _limits() -> dict[str, int]:
+    """The longest text each length-limited notice field may hold (the notices table's columns)."""
+    from store.models import NoticeRow
+
+    columns = NoticeRow.__table__.columns
+    return {
+        name: columns[name].type.length
+        for name in (f.name for f in fields(Notice))
+        if name in columns and getattr(columns[name].type, "length", None)
+    }
+
+
+_LENGTHS = _limits()

@@ -65,3 +65,24 @@ def test_times_come_back_as_the_same_moment_in_utc(database):
         row = session.scalars(select(NoticeRow)).one()
     assert row.published_at == moment and row.published_at.tzinfo == UTC
     assert row.first_seen == NOW
+
+
+def test_an_import_with_text_too_long_for_its_column_is_refused_on_both_stores(env, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from tenderwatch.cli import cli
+
+    line = {
+        "id": "email:cf-1",
+        "source": "email",
+        "source_id": "cf-1",
+        "title": "Call-off",
+        "value_currency": "EURO",
+    }
+    path = tmp_path / "calloffs.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    result = CliRunner().invoke(cli, ["import", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1: field 'value_currency': at most 3 characters, not 4" in result.output
