@@ -116,7 +116,13 @@ def make_engine(url: str) -> Engine:
             "postgresql+psycopg://USER@HOST/DB in TENDERWATCH_DB_URL"
         ) from None
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ImportError as exc:
+            raise StoreError(
+                f"{parsed.drivername} needs a driver that is not installed ({exc.name}): for PostgreSQL, "
+                "pip install 'tenderwatch[postgres]' and use postgresql+psycopg://USER@HOST/DB"
+            ) from None
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30})

@@ -6,14 +6,21 @@ Run on both backends like every store test.
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from store.ingest import save_notices, store_releases
 from store.models import NoticeChange, NoticeRow
 from store.notice import Notice
 from store.queries import NoticeFilter, find_notices, get_notice
+from tenderwatch.cli import cli
 from tests.support.recorded import release_by_id
 
 NOW = datetime(2026, 8, 12, 9, 0, tzinfo=UTC)
@@ -68,12 +75,6 @@ def test_times_come_back_as_the_same_moment_in_utc(database):
 
 
 def test_an_import_with_text_too_long_for_its_column_is_refused_on_both_stores(env, tmp_path):
-    import json
-
-    from click.testing import CliRunner
-
-    from tenderwatch.cli import cli
-
     line = {
         "id": "email:cf-1",
         "source": "email",
@@ -86,3 +87,25 @@ def test_an_import_with_text_too_long_for_its_column_is_refused_on_both_stores(e
     result = CliRunner().invoke(cli, ["import", str(path)])
     assert result.exit_code == 2, result.output
     assert f"{path}:1: field 'value_currency': at most 3 characters, not 4" in result.output
+
+
+def test_a_postgresql_url_without_the_driver_installed_says_how_to_install_it(tmp_path):
+    code = "import sys; sys.modules['psycopg'] = None\nfrom tenderwatch.cli import main\nmain()"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "sources"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("TENDERWATCH_")},
+            "HOME": str(tmp_path),
+            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+            "TENDERWATCH_DB_URL": "postgresql+psycopg://tenderwatch@127.0.0.1:1/tenderwatch",
+        },
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "tenderwatch: postgresql+psycopg needs a driver that is not installed (psycopg): for PostgreSQL, "
+        "pip install 'tenderwatch[postgres]' and use postgresql+psycopg://USER@HOST/DB"
+    )
