@@ -12,8 +12,9 @@ How each store does it:
 - **PostgreSQL**: a session-level advisory lock (`pg_try_advisory_lock`) on a connection of its own,
   kept open while the lock is held. The key is a stable 64-bit hash of the name (BLAKE2b), so every
   worker on every machine computes the same one. The holder is written into that connection's
-  `application_name`, readable by any session through `pg_stat_activity`.
-- **SQLite**: `fcntl.flock` on `<database file>.locks/<name>.lock`, which holds the holder as JSON.
+  `application_name` (`tenderwatch-lock PID SINCE HOST`), readable through `pg_stat_activity`.
+- **SQLite**: `fcntl.flock` on `<database file>.locks/<name>.lock`, which holds the holder as JSON
+  (read without locking, so looking at a lock never gets in the way of taking it).
 
 Both are released by the operating system or the server when the holding process dies, however it
 dies (a kill -9 included): a lock left behind is free for the next process at once. (On PostgreSQL, if
