@@ -7,10 +7,12 @@ from the last complete window.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
 from scrapy.crawler import Crawler
+from sqlalchemy.exc import SQLAlchemyError
 
 from spiders.items import CrawlFailure, ReleasePage
 from store import crawls
@@ -29,6 +31,7 @@ class StorePipeline:
         self.totals = IngestCounts()
         self.failure: str | None = None
         self.complete = False
+        self._closing: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -46,9 +49,22 @@ class StorePipeline:
     def process_item(self, item: ReleasePage | CrawlFailure) -> ReleasePage | CrawlFailure:
         if isinstance(item, CrawlFailure):
             self._record_failure(item)
-        else:
-            self._store_page(item)
+        elif (
+            self.failure is None
+        ):  # after a failure nothing more is stored, so no later page moves the watermark
+            try:
+                self._store_page(item)
+            except SQLAlchemyError as exc:
+                # The page's transaction rolled back; stop here so it is fetched again next time.
+                self._record_failure(
+                    CrawlFailure(item.source, item.url, f"could not store a page: {_reason(exc)}")
+                )
+                self._stop_crawl()
         return item
+
+    def _stop_crawl(self) -> None:
+        # Kept referenced so the event loop cannot drop the task before the spider has closed.
+        self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="store_failed"))
 
     def _store_page(self, page: ReleasePage) -> None:
         with self.database.writing() as session:
@@ -87,3 +103,8 @@ class StorePipeline:
             crawls.finish_run(session, self.run_id, outcome, message)
         self.crawler.stats.set_value("tenderwatch/outcome", outcome)
         self.database.close()
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The database's own message, without the statement's parameters (they hold notice data)."""
+    return f"{type(exc).__name__}: {getattr(exc, 'orig', None) or exc.__class__.__doc__ or ''}".strip()

@@ -17,6 +17,7 @@ from spiders.contracts_finder import ContractsFinder
 from spiders.find_a_tender import FindATender
 from spiders.windows import LONDON
 from store import crawls
+from store.ingest import store_releases
 from store.models import CrawlRun, NoticeRow, ReleaseRow, SourceState
 from tests.support.crawling import crawl
 from tests.support.replay_server import CONTRACTS_FINDER, FIND_A_TENDER, Fault
@@ -250,3 +251,32 @@ def test_a_window_that_fails_stops_the_crawl_and_the_watermark_stays_at_the_last
 def _pages(server, start: str, end: str) -> int:
     count = len(releases_in(server, FIND_A_TENDER, start, end))
     return max(1, -(-count // 100))
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_page_the_store_cannot_take_stops_the_crawl_and_the_watermark(
+    config, database, replay_server, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    import spiders.pipelines
+
+    calls = []
+
+    def failing_second_page(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError(
+                "INSERT ...", {"raw": "personal data"}, Exception("server closed the connection")
+            )
+        return store_releases(*args, **kwargs)
+
+    monkeypatch.setattr(spiders.pipelines, "store_releases", failing_second_page)
+    crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T18:00:00")
+    run = run_of(database, crawler)
+    assert run.outcome == "failed"
+    assert run.message == "could not store a page: OperationalError: server closed the connection"
+    assert "personal data" not in run.message
+    with database.reading() as session:
+        assert session.get(SourceState, "find_a_tender") is None  # the first window never completed
+    assert len(stored(database, "find_a_tender")) == 100  # page 1 only; page 2 rolled back, nothing after
