@@ -76,6 +76,27 @@ def due_crawls(config: Config, database: Database, now: datetime) -> list[str]:
     return due
 
 
+def crawling_elsewhere(config: Config, database: Database) -> list[str]:
+    """Enabled sources that some process (this machine or another) is crawling right now."""
+    names = {f"crawl:{source}": source for source in config.enabled_sources()}
+    return [names[name] for name in locks.held_locks(database, names)]
+
+
+def wait_for_crawls(config: Config, database: Database, sources: list[str]) -> list[str]:
+    """Wait until other processes finish crawling `sources` (at most the crawl timeout); a digest sent
+    before they finish would miss what they find. Returns the sources still being crawled."""
+    deadline = utcnow() + timedelta(minutes=config.schedule.crawl_timeout_minutes)
+    busy = [source for source in sources if source in crawling_elsewhere(config, database)]
+    for source in busy:
+        remaining = (deadline - utcnow()).total_seconds()
+        lock = (
+            locks.acquire(database, f"crawl:{source}", timeout=max(remaining, 0.1)) if remaining > 0 else None
+        )
+        if lock is not None:
+            lock.release()
+    return crawling_elsewhere(config, database)
+
+
 def due_digests(config: Config, database: Database, now: datetime) -> list[Target]:
     slot = latest_slot(config.schedule, now)
     if slot is None:
@@ -122,7 +143,8 @@ class Daemon:
         for source in due_crawls(self.config, self.database, now):
             if source not in self.running:
                 self._start_crawl(source, now)
-        if not self.running:  # a digest waits for crawls in progress, so it shows what they found
+        # A digest waits for crawls in progress (here or in another process), so it shows what they find.
+        if not self.running and not crawling_elsewhere(self.config, self.database):
             due = due_digests(self.config, self.database, now)
             for result in send_digests(self.config, self.database, due, as_of=now):
                 logger.info(

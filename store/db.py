@@ -117,7 +117,7 @@ def make_engine(url: str) -> Engine:
         ) from None
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_engine(url, pool_pre_ping=True)
+            return create_engine(url, pool_pre_ping=True, hide_parameters=True)
         except ImportError as exc:
             raise StoreError(
                 f"{parsed.drivername} needs a driver that is not installed ({exc.name}): for PostgreSQL, "
@@ -125,7 +125,8 @@ def make_engine(url: str) -> Engine:
             ) from None
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # hide_parameters: a failed statement's values (raw releases with contact details) never reach a log.
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
     return engine

@@ -83,7 +83,7 @@ def save_notices(
             updates.append({**values, "id": row.id, "last_seen": now, "changed_at": now})
             changes += _tracked_changes(row, notice, now, crawl_run_id)
     if inserts:
-        session.execute(_insert(session, NoticeRow).on_conflict_do_nothing(index_elements=["key"]), inserts)
+        session.execute(upsert(session, NoticeRow).on_conflict_do_nothing(index_elements=["key"]), inserts)
     if updates:
         session.execute(update(NoticeRow), updates)
     if changes:
@@ -157,7 +157,7 @@ def _upsert_releases(
         ).all()
     )
     changed = [rid for rid, row in rows.items() if known.get(rid) != row["raw_hash"]]
-    stmt = _insert(session, ReleaseRow)
+    stmt = upsert(session, ReleaseRow)
     fresh = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=["source", "release_id"],
@@ -239,6 +239,7 @@ def _show(value: Any) -> str | None:
     return value.astimezone(LONDON).isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _insert(session: Session, model: Any) -> Any:
+def upsert(session: Session, model: Any) -> Any:
+    """An INSERT for this session's database that can take ON CONFLICT clauses."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)

@@ -19,6 +19,7 @@ from scoring.engine import score_notice
 from scoring.feedback import Judgement
 from scoring.profile import Profile
 from scoring.result import Reason, Score
+from store.ingest import upsert
 from store.models import FeedbackRow, NoticeRow, ScoreRow, utcnow
 from store.notice import Lot, Notice
 
@@ -77,7 +78,24 @@ def rescore(session: Session, profile: Profile, *, now: datetime | None = None) 
             else:
                 updates.append({**values, "id": row.score_id})
         if inserts:
-            session.execute(insert(ScoreRow), inserts)
+            # Another worker may be scoring the same new notices at this moment: the later write wins.
+            stmt = upsert(session, ScoreRow)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["notice_id", "profile"],
+                set_={
+                    name: stmt.excluded[name]
+                    for name in (
+                        "rules_hash",
+                        "notice_hash",
+                        "score",
+                        "band",
+                        "service_line",
+                        "reasons",
+                        "computed_at",
+                    )
+                },
+            )
+            session.execute(stmt, inserts)
         if updates:
             session.execute(update(ScoreRow), updates)
         count += len(rows)

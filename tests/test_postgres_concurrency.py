@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 from store import locks
 from store.db import Database, open_database
 from store.ingest import store_releases
-from store.models import CrawlRun, NoticeChange, NoticeRow, ReleaseRow
+from store.models import CrawlRun, DeliveryRow, DigestRow, NoticeChange, NoticeRow, ReleaseRow, utcnow
 from store.notice import LONDON
-from tests.support.recorded import cassette_releases
+from tests.support.receivers import SmtpReceiver
+from tests.support.recorded import cassette_releases, shifted
 from tests.support.replay_server import CONTRACTS_FINDER, FIND_A_TENDER, ReplayServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,8 +213,64 @@ def test_four_workers_with_locks_crawl_each_source_once_and_the_others_skip_it(e
 
 
 # ---------------------------------------------------------------------------------------------- digesting
-# The digest half (four workers digesting at once: each notice delivered once per channel, no deadlock)
-# goes here, with the digest's lock `digest:<channel>`; start_workers/finish/wait_until serve it too.
+
+
+def test_four_workers_crawling_and_digesting_at_once_announce_each_notice_once(env, tmp_path):
+    """Four `tenderwatch run` passes at once (cron on several machines): one email, each notice once."""
+    day = the_day()
+    newest = max(datetime.fromisoformat(r["date"]) for r in day[FIND_A_TENDER])
+    recent = {api: shifted(releases, utcnow() - timedelta(hours=1) - newest) for api, releases in day.items()}
+    smtp = SmtpReceiver().start()
+    (tmp_path / "tenderwatch.toml").write_text(
+        "[crawl]\ninitial_lookback_hours = 72\n"
+        '[schedule]\ndigest_at = ["00:00"]\ndigest_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+        f'[[channels]]\nname = "bids"\nurl = "{smtp.url()}"\n'
+    )
+    try:
+        with GatedReplayServer(recent, response_delay=0.02) as server:
+            env_urls = {
+                "TENDERWATCH_FIND_A_TENDER_URL": server.url,
+                "TENDERWATCH_CONTRACTS_FINDER_URL": server.url,
+            }
+            workers = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "tenderwatch", "run"],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env={**os.environ, **env_urls},
+                    cwd=tmp_path,
+                )
+                for _ in range(WORKERS)
+            ]
+            wait_until(lambda: len(server.log) >= len(SOURCES), what="the crawls to start")
+            server.gate.set()
+            results = finish(workers)
+    finally:
+        smtp.stop()
+    for code, out, err in results:
+        assert code == 0, out + err
+        assert "Traceback" not in err and "deadlock" not in err.lower(), err
+    assert len(smtp.messages) == 1  # one digest, however many workers found it due
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    try:
+        with database.reading() as session:
+            delivered = session.execute(
+                select(DeliveryRow.notice_id, DeliveryRow.kind, DeliveryRow.ref)
+            ).all()
+            outcomes = Counter(session.scalars(select(DigestRow.outcome)))
+            runs = session.execute(select(CrawlRun.source, CrawlRun.outcome)).all()
+    finally:
+        database.close()
+    assert delivered and len(delivered) == len(set(delivered))  # each notice announced once
+    assert outcomes["sent"] == 1 and set(outcomes) <= {"sent", "skipped"}
+    assert sorted(runs) == sorted((source, "ok") for source in SOURCES)  # each source crawled once
+    html = next(
+        part for part in smtp.messages[0].walk() if part.get_content_type() == "text/html"
+    ).get_content()
+    assert html.count("www.find-tender.service.gov.uk/Notice/") >= len(
+        {n for n, kind, _ in delivered if kind == "new"}
+    )
 
 
 # ---------------------------------------------------------------------------------------------- schema

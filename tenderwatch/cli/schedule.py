@@ -26,10 +26,20 @@ def run(state: State, no_crawl: bool) -> None:
       5 * * * *  /opt/tenderwatch/.venv/bin/tenderwatch run
     """
     from notify.run import send_digests
-    from scheduler import due_digests
+    from scheduler import due_digests, wait_for_crawls
+    from spiders.crawl import SKIPPED
     from store.models import utcnow
 
     crawled = [] if no_crawl else crawl_sources(state, state.config.enabled_sources(), None, None)
+    elsewhere = [result.source for result in crawled if result.outcome == SKIPPED]
+    if elsewhere:
+        click.echo(f"waiting for the crawl of {', '.join(elsewhere)} in another process to finish")
+        still = wait_for_crawls(state.config, state.database, elsewhere)
+        if still:
+            click.echo(
+                f"tenderwatch: {', '.join(still)} still being crawled elsewhere; digests not sent", err=True
+            )
+            sys.exit(1)
     now = utcnow()
     digests = send_digests(
         state.config, state.database, due_digests(state.config, state.database, now), as_of=now
