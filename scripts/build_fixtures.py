@@ -33,7 +33,12 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 UK_PHONE = re.compile(
     r"(?<![\d.])(?!\d{6}-\d{4}\b)(?:\+44\s?\(?0?\)?\s?|0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)"
 )
-FREE_TEXT = re.compile(r'("description"\s*:\s*)"((?:[^"\\]|\\.)*)"')
+# A person named with a title ("Mrs Laura Evans", "Mr Michael George Armitage"), as buyers write them
+# into free text and Companies House control statements.
+TITLED_NAME = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Cllr|Councillor)\.?[ \t]+[A-Z][A-Za-z'\-]+(?:[ \t]+[A-Z][A-Za-z'\-]+){0,3}"
+)
+JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 def redact(text: str) -> str:
@@ -44,8 +49,17 @@ def redact(text: str) -> str:
         return block
 
     text = CONTACT_POINT.sub(contact, text)
-    text = EMAIL.sub("redacted@example.com", text)
-    return FREE_TEXT.sub(lambda m: f'{m.group(1)}"{UK_PHONE.sub("00000 000000", m.group(2))}"', text)
+    return JSON_STRING.sub(_redact_string, text)
+
+
+def _redact_string(match: re.Match[str]) -> str:
+    """One JSON string: decoded, scrubbed of e-mails, phone numbers and titled names, and re-encoded
+    only if something was removed (so untouched text keeps its recorded bytes)."""
+    value = json.loads(match.group(0))
+    scrubbed = EMAIL.sub("redacted@example.com", value)
+    scrubbed = UK_PHONE.sub("00000 000000", scrubbed)
+    scrubbed = TITLED_NAME.sub("Redacted Person", scrubbed)
+    return match.group(0) if scrubbed == value else json.dumps(scrubbed, ensure_ascii=False)
 
 
 def recorded(path: Path) -> tuple[int, dict[str, list[str]], str]:

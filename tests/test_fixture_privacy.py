@@ -1,0 +1,73 @@
+"""Committed fixtures hold no contact details: they were redacted by scripts/build_fixtures.py."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from build_fixtures import EMAIL, TITLED_NAME, UK_PHONE  # noqa: E402
+
+FIXTURES = sorted((ROOT / "tests" / "fixtures").rglob("*.gz"))
+PLACEHOLDERS = {"redacted@example.com", "00000 000000", "Redacted Contact", "Redacted Person"}
+
+
+def strings(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def bodies(path: Path):
+    import yaml
+
+    text = gzip.decompress(path.read_bytes()).decode()
+    if path.name.endswith(".yaml.gz"):
+        for interaction in yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))[
+            "interactions"
+        ]:
+            yield interaction["response"]["body"]["string"]
+    else:
+        yield text
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda path: path.name)
+def test_no_contact_details_remain(path):
+    found = set()
+    for body in bodies(path):
+        try:
+            values = list(strings(json.loads(body)))
+        except ValueError:
+            values = [body]  # a plain-text body (the recorded 429)
+        for value in values:
+            for pattern in (EMAIL, UK_PHONE, TITLED_NAME):
+                found |= {hit.group(0) for hit in pattern.finditer(value)} - PLACEHOLDERS
+    assert not found, f"{path.name} still holds {sorted(found)[:5]}"
+
+
+def test_contact_points_are_placeholders():
+    text = gzip.decompress(
+        (ROOT / "tests/fixtures/cassettes/find_a_tender_2026-08-11.yaml.gz").read_bytes()
+    ).decode()
+    package = json.loads(next(bodies(ROOT / "tests/fixtures/cassettes/find_a_tender_2026-08-11.yaml.gz")))
+    contacts = [
+        party["contactPoint"]
+        for release in package["releases"]
+        for party in release.get("parties", [])
+        if party.get("contactPoint")
+    ]
+    assert len(contacts) > 100
+    for contact in contacts:
+        assert contact.get("name", "Redacted Contact") == "Redacted Contact"
+        assert contact.get("email", "redacted@example.com") == "redacted@example.com"
+        assert contact.get("telephone", "00000 000000") == "00000 000000"
