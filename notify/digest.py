@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from notify.formatting import money, when
 from scoring.result import Reason, Score
 from scoring.timing import response_window
 from store import deliveries
@@ -21,6 +20,7 @@ from store.deliveries import Announcement, Scored
 from store.models import NoticeChange
 from store.notice import Notice
 from tenderwatch.config import DigestConfig
+from tenderwatch.formatting import money, when
 
 SECTIONS = ("strong", "possible", "too_soon", "closing_soon", "changed", "early_warning")
 SECTION_TITLES = {

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
-from notify.formatting import money, when
 from store.normalise import contracts_finder, find_a_tender
 from store.notice import Notice
+from tenderwatch.formatting import money, when
 
 TEMPLATES = Path(__file__).parent / "templates"
 SOURCE_NAMES = {"find_a_tender": "Find a Tender", "contracts_finder": "Contracts Finder"}

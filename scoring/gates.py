@@ -14,6 +14,7 @@ from functools import lru_cache
 from scoring.profile import Gates, Profile
 from scoring.result import Reason
 from store.notice import Notice
+from tenderwatch.formatting import money
 
 NOTICE_TYPE_NAMES = {
     "UK1": "pipeline",
@@ -203,11 +204,3 @@ def _value_band(notice: Notice, profile: Profile) -> Iterator[Reason]:
         yield Reason(band.above, "value band", f"{shown} above {span}")
     elif band.low <= value <= band.high and band.in_range:
         yield Reason(band.in_range, "value band", f"{shown} within {span}")
-
-
-def money(amount: float) -> str:
-    if amount >= 1_000_000:
-        return f"£{amount / 1_000_000:,.3g}m" if amount < 1e9 else f"£{amount / 1e9:,.3g}bn"
-    if amount >= 10_000:
-        return f"£{amount / 1000:,.0f}k"
-    return f"£{amount:,.0f}"

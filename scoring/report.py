@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from scoring.backtest import BacktestResult
-from scoring.gates import money
 from scoring.profile import Profile
 from scoring.result import BANDS
+from tenderwatch.formatting import money
 
 Table = tuple[list[str], list[list[str]]]
 

@@ -35,9 +35,8 @@ UK_PHONE = re.compile(
 )
 # A person named with a title ("Mrs Laura Evans", "Mr Michael George Armitage"), as buyers write them
 # into free text and Companies House control statements.
-TITLED_NAME = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Cllr|Councillor)\.?[ \t]+[A-Z][A-Za-z'\-]+(?:[ \t]+[A-Z][A-Za-z'\-]+){0,3}"
-)
+TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Cllr|Councillor)"
+TITLED_NAME = re.compile(rf"\b{TITLES}\.?[ \t]+[A-Z][A-Za-z'\-]+(?:[ \t]+[A-Z][A-Za-z'\-]+){{0,3}}")
 JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 

@@ -56,9 +56,6 @@ def test_no_contact_details_remain(path):
 
 
 def test_contact_points_are_placeholders():
-    text = gzip.decompress(
-        (ROOT / "tests/fixtures/cassettes/find_a_tender_2026-08-11.yaml.gz").read_bytes()
-    ).decode()
     package = json.loads(next(bodies(ROOT / "tests/fixtures/cassettes/find_a_tender_2026-08-11.yaml.gz")))
     contacts = [
         party["contactPoint"]

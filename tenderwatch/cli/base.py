@@ -160,13 +160,6 @@ def local_time(moment: datetime | None, *, date_only: bool = False) -> str:
     return f"{local:%Y-%m-%d}" if date_only else f"{local:%Y-%m-%d %H:%M}"
 
 
-def money(amount: float | None, currency: str | None) -> str:
-    if amount is None:
-        return "-"
-    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency or "", f"{currency or ''} ")
-    return f"{symbol}{amount:,.0f}"
-
-
 def shorten(text: str | None, width: int) -> str:
     text = (text or "").replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"

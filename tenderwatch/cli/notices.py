@@ -16,12 +16,12 @@ from tenderwatch.cli.base import (
     command,
     echo_table,
     local_time,
-    money,
     parse_since,
     parse_time_option,
     shorten,
 )
 from tenderwatch.errors import ConfigError
+from tenderwatch.formatting import money
 
 # ---------------------------------------------------------------------------------------------- crawl
 

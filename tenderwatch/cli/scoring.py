@@ -16,11 +16,11 @@ from tenderwatch.cli.base import (
     command,
     echo_table,
     local_time,
-    money,
     parse_since,
     shorten,
 )
 from tenderwatch.errors import ConfigError
+from tenderwatch.formatting import money
 
 PROFILE_OPTION = click.option(
     "--profile",

@@ -1,4 +1,4 @@
-"""How amounts and times read in digests (shared by the templates and the change descriptions)."""
+"""How amounts and times read wherever tenderwatch shows them: CLI tables, reasons, digests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from store.notice import LONDON
 
 
 def money(amount: float | None, currency: str | None = "GBP") -> str:
+    """£250,000; £1.2m from a million up; "value not stated" when there is none."""
     if amount is None:
         return "value not stated"
     symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency or "GBP", f"{currency} ")
