@@ -103,7 +103,12 @@ def build_digest(
     _new_matches(session, channel, profile, min_response_days, settings, as_of, sections)
     omitted = sections.pop("too_soon") if settings.too_soon == "omit" else []
     sections.setdefault("too_soon", [])
-    sections["early_warning"] = _early_warnings(session, channel, profile, settings, as_of)
+    chosen = {_procurement(item.notice) for items in sections.values() for item in items}
+    sections["early_warning"] = [
+        item
+        for item in _early_warnings(session, channel, profile, settings, as_of)
+        if _procurement(item.notice) not in chosen  # its tender is in this digest already
+    ]
     sections["closing_soon"] = _closing_soon(session, channel, profile, settings, as_of)
     sections["changed"] = _changed(session, channel, profile, as_of)
     last = deliveries.last_sent(session, channel)
@@ -174,21 +179,21 @@ def _unannounced(
     # its procurement was.
     kinds = deliveries.OPPORTUNITY_KINDS if stages == ("tender",) else deliveries.ANNOUNCED_KINDS
     announced = deliveries.procurements_announced(
-        session, channel, [(m.notice.source, m.notice.ocid or "") for m in matches], kinds
+        session, channel, [_procurement(m.notice) for m in matches], kinds
     )
     latest: dict[tuple[str, str], Scored] = {}
     for match in matches:
-        key = (match.notice.source, match.notice.ocid or match.notice.source_id)
+        key = _procurement(match.notice)
         if match.row_id in told or key in announced:
             continue
         kept = latest.get(key)
         if kept is None or (match.notice.updated_at or as_of) > (kept.notice.updated_at or as_of):
             latest[key] = match
-    return [
-        match
-        for match in matches
-        if latest.get((match.notice.source, match.notice.ocid or match.notice.source_id)) is match
-    ]
+    return [match for match in matches if latest.get(_procurement(match.notice)) is match]
+
+
+def _procurement(notice: Notice) -> tuple[str, str]:
+    return notice.source, notice.ocid or notice.source_id
 
 
 def _closing_soon(

@@ -9,21 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
-from store.normalise import contracts_finder, find_a_tender
+from store.normalise import FORMATS
 from store.notice import Notice
 from tenderwatch.formatting import money, when
 
 TEMPLATES = Path(__file__).parent / "templates"
 SOURCE_NAMES = {"find_a_tender": "Find a Tender", "contracts_finder": "Contracts Finder"}
-SOURCE_HOSTS = {
-    "find_a_tender": urlsplit(find_a_tender.PUBLIC_SITE).hostname,
-    "contracts_finder": urlsplit(contracts_finder.PUBLIC_SITE).hostname,
-}
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|~!])")
 # Well inside Teams' ~28 KB message limit once apprise wraps the text in an Adaptive Card.
 TEAMS_MAX_BODY = 18_000
@@ -101,14 +97,12 @@ def _context(digest: Digest) -> dict:
 
 
 def safe_link(notice: Notice) -> str | None:
-    """The notice's page if it is http(s) on its source's own host; otherwise no link at all."""
-    if not notice.url:
-        return None
-    parts = urlsplit(notice.url)
-    expected = SOURCE_HOSTS.get(notice.source)
-    if parts.scheme not in ("http", "https") or expected is None or parts.hostname != expected:
-        return None
-    return notice.url
+    """The notice's page on its source's own site, built from its id; None for other sources.
+
+    The stored `url` is never used for a link: an imported notice could point anywhere.
+    """
+    fmt = FORMATS.get(notice.source)
+    return fmt.notice_url(quote(notice.source_id, safe="-")) if fmt else None
 
 
 def shown_link(notice: Notice) -> str:

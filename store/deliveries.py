@@ -150,14 +150,18 @@ def procurements_announced(
 def open_announced(
     session: Session, channel: str, *, closing_after: datetime, closing_by: datetime
 ) -> list[int]:
-    """Notices announced here as opportunities whose deadline falls in (closing_after, closing_by]."""
+    """Notices announced here as new matches whose deadline falls in (closing_after, closing_by].
+
+    Not those listed as closing too soon to answer, or left out for it: no reminder of what the
+    channel was told it had no time for.
+    """
     return list(
         session.scalars(
             select(NoticeRow.id)
             .join(DeliveryRow, DeliveryRow.notice_id == NoticeRow.id)
             .where(
                 DeliveryRow.channel == channel,
-                DeliveryRow.kind.in_(OPPORTUNITY_KINDS),
+                DeliveryRow.kind == "new",
                 NoticeRow.is_opportunity.is_(True),
                 NoticeRow.deadline > closing_after,
                 NoticeRow.deadline <= closing_by,

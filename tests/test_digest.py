@@ -54,7 +54,7 @@ def teams():
 
 
 def configure(tmp_path, channels=(), **digest) -> configuration.Config:
-    lines = [f"[digest]\n{key} = {json.dumps(value)}" for key, value in digest.items()]
+    lines = ["[digest]", *(f"{key} = {json.dumps(value)}" for key, value in digest.items())]
     lines += [f'[[channels]]\nname = "{name}"\nurl = "{url}"' for name, url in channels]
     (tmp_path / "tenderwatch.toml").write_text("\n".join(lines) + "\n")
     return configuration.load()
@@ -350,3 +350,65 @@ def test_a_firm_restyles_the_digest_with_its_own_template_copies(env, tmp_path, 
     html = result.path.read_text()
     assert "data-house-style='acme'" in html and "#6a1b9a" in html and "#1d4f91" not in html
     assert "Violence Reduction Partnership Research and Evaluation" in html
+
+
+def test_a_match_left_out_as_too_soon_is_not_brought_back_as_closing_soon(env, tmp_path, stored):
+    config = configure(tmp_path, too_soon="omit", closing_soon_days=7)
+    [first] = send(config, stored, as_of=datetime(2026, 8, 24, 7, 30, tzinfo=LONDON))
+    assert VRP in {i.notice.id for i in first.digest.omitted}
+    [next_day] = send(config, stored, as_of=datetime(2026, 8, 25, 7, 30, tzinfo=LONDON))
+    assert VRP not in {i.notice.id for s in next_day.digest.sections.values() for i in s}
+
+
+def test_a_procurement_appears_once_even_with_its_pipeline_notice_unsent(env, tmp_path, stored):
+    planned = copy.deepcopy(release_by_id("069280-2026"))  # a real UK3, moved onto the VRP procurement
+    planned.update(
+        id="070000-2026", ocid=release_by_id("076396-2026")["ocid"], date="2026-08-01T10:00:00+01:00"
+    )
+    planned["tender"]["title"] = "Violence Reduction Partnership research and evaluation: planned procurement"
+    planned["planning"]["documents"][0]["id"] = "070000-2026"
+    with stored.writing() as session:
+        store_releases(session, "find_a_tender", [planned])
+    config = configure(tmp_path)
+    [result] = send(config, stored)
+    listed = [i.notice.id for s in result.digest.sections.values() for i in s]
+    assert VRP in listed
+    assert "find_a_tender:070000-2026" not in listed
+
+
+def test_links_are_built_from_the_notice_id_never_taken_from_its_url(env, tmp_path, stored, teams):
+    tricks = [
+        ("099991-2026", r"https://evil.example\@www.find-tender.service.gov.uk/Notice/099991-2026"),
+        (
+            "099992-2026",
+            "https://www.find-tender.service.gov.uk/Notice/1) [Sign in to view](https://evil.example/login",
+        ),
+    ]
+    notices = [
+        Notice(
+            source="find_a_tender",
+            source_id=source_id,
+            ocid=f"ocds-h6vhtk-f{n}",
+            url=url,
+            title=f"Independent evaluation and review of services {n}",
+            notice_type="UK4",
+            stage="tender",
+            is_opportunity=True,
+            status="active",
+            buyer_name="A council",
+            published_at=AS_OF - timedelta(days=1),
+            deadline=AS_OF + timedelta(days=20),
+            category="services",
+            cpv=("79419000",),
+            regions=("UKG",),
+        )
+        for n, (source_id, url) in enumerate(tricks)
+    ]
+    with stored.writing() as session:
+        save_notices(session, notices, now=utcnow())
+    config = configure(tmp_path, [("teams", teams.url())])
+    [result] = send(config, stored)
+    assert {n.id for n in notices} <= {i.notice.id for s in result.digest.sections.values() for i in s}
+    text = json.dumps(teams.posts)
+    assert "evil.example" not in text
+    assert "https://www.find-tender.service.gov.uk/Notice/099991-2026" in text
