@@ -46,8 +46,17 @@ class OcdsWindowSpider(scrapy.Spider):
     page_size: ClassVar[int] = 100
     min_window: ClassVar[timedelta] = timedelta(minutes=1)
 
-    def __init__(self, base_url: str, window_from: datetime, window_to: datetime, **kwargs: Any):
+    def __init__(
+        self,
+        base_url: str,
+        window_from: datetime,
+        window_to: datetime,
+        *,
+        backfill: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
+        self.backfill = backfill  # a period given by hand: told to the pipeline, which keeps the watermark
         self.base_url = base_url.rstrip("/")
         self.window_from, self.window_to = window_from, window_to
         self.windows = deque(slices(window_from, window_to, self.max_window))

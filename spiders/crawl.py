@@ -31,6 +31,7 @@ SKIPPED = "skipped"  # another process holds the source's crawl lock: not a fail
 class CrawlPlan:
     source: str
     window: Window
+    backfill: bool = False  # a period given with --from/--to; it never starts a watermark of its own
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,16 @@ def plan_crawls(
                 overlap=timedelta(minutes=config.crawl.overlap_minutes),
                 initial_lookback=timedelta(hours=config.crawl.initial_lookback_hours),
             )
-            plans.append(CrawlPlan(source, Window(start or default_start, end or default_end)))
+            first, last = start or default_start, end or default_end
+            if first >= last:
+                raise ConfigError(
+                    f"--to ({last.astimezone(LONDON):%Y-%m-%d %H:%M}) is before {source}'s watermark "
+                    f"({default_start.astimezone(LONDON):%Y-%m-%d %H:%M}), where its crawl would start: "
+                    "give --from as well to fetch that period again"
+                )
+            plans.append(
+                CrawlPlan(source, Window(first, last), backfill=start is not None or end is not None)
+            )
     return plans
 
 
@@ -131,7 +141,12 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
 
 def spider_arguments(config: Config, plan: CrawlPlan) -> dict[str, Any]:
     source = config.source(plan.source)
-    return {"base_url": source.url, "window_from": plan.window.start, "window_to": plan.window.end}
+    return {
+        "base_url": source.url,
+        "backfill": plan.backfill,
+        "window_from": plan.window.start,
+        "window_to": plan.window.end,
+    }
 
 
 def run_crawls(

@@ -71,7 +71,13 @@ class StorePipeline:
             counts = store_releases(session, page.source, page.releases, crawl_run_id=self.run_id)
             crawls.record_page(session, self.run_id, counts)
             if page.window_done:
-                crawls.complete_window(session, page.source, page.window_done.start, page.window_done.end)
+                crawls.complete_window(
+                    session,
+                    page.source,
+                    page.window_done.start,
+                    page.window_done.end,
+                    may_start=not self.crawler.spider.backfill,
+                )
         self.totals.add(counts)
         self.complete = self.complete or page.crawl_done
         stats = self.crawler.stats

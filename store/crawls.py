@@ -75,13 +75,22 @@ def record_failure(session: Session, run_id: int, message: str) -> None:
     )
 
 
-def complete_window(session: Session, source: str, start: datetime, end: datetime) -> None:
-    """Advance the watermark to `end` if the window joins up with what is already complete."""
+def complete_window(
+    session: Session, source: str, start: datetime, end: datetime, *, may_start: bool = True
+) -> None:
+    """Advance the watermark to `end` if the window joins up with what is already complete.
+
+    Without a watermark yet, an incremental crawl's first window starts one (`may_start`); a
+    backfill does not, or the next crawl would skip from the backfill's end to now in one go.
+    """
     state = session.get(SourceState, source)
-    if state is None:
-        session.add(SourceState(source=source, watermark=end))
-    elif state.watermark is None or start <= state.watermark:
-        state.watermark = max(state.watermark or end, end)
+    if state is None or state.watermark is None:
+        if may_start:
+            state = state or SourceState(source=source)
+            state.watermark = end
+            session.add(state)
+    elif start <= state.watermark:
+        state.watermark = max(state.watermark, end)
 
 
 def finish_run(session: Session, run_id: int, outcome: str, message: str | None = None) -> None:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 
 from store.db import open_database
 from store.models import CrawlRun, NoticeChange, NoticeRow, ReleaseRow
+from store.notice import LONDON
 from tenderwatch.cli import cli
 
 TENDERWATCH = [sys.executable, "-m", "tenderwatch"]
@@ -136,7 +138,8 @@ def test_crawl_then_list_show_and_export(env, replay_server):
     assert "find_a_tender: ok, 3 pages, 203 releases, 203 new and 0 changed notices" in result.stdout
     runner = CliRunner()
     sources = runner.invoke(cli, ["sources"])
-    assert "2026-08-11 12:00" in sources.output  # the watermark, in UK time
+    assert "find_a_tender     yes" in sources.output
+    assert "2026-08-11 12:00" not in sources.output  # a backfill does not start the watermark
     listed = runner.invoke(cli, ["notices", "--type", "UK4", "--limit", "0"])
     assert listed.exit_code == 0
     notice_id = listed.output.splitlines()[1].split()[0]
@@ -255,3 +258,29 @@ def test_export_with_a_profile_adds_scores_that_import_ignores(env, tmp_path, mo
     imported = runner.invoke(cli, ["import", str(exported)])
     assert imported.exit_code == 0, imported.output
     assert "2 new" in imported.output
+
+
+def test_a_backfill_extends_a_watermark_it_joins_and_cannot_end_before_it(env, replay_server):
+    from store.crawls import complete_window
+    from store.models import SourceState
+    from tests.support.replay_server import FIND_A_TENDER  # noqa: F401 - the server's Find a Tender
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    start = datetime(2026, 8, 11, 6, 0, tzinfo=LONDON)
+    with database.writing() as session:
+        complete_window(session, "find_a_tender", start - timedelta(hours=6), start)
+    database.close()
+    urls = {"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url}
+    joined = tenderwatch(
+        "crawl", "find_a_tender", "--from", "2026-08-11T05:00", "--to", "2026-08-11T12:00", env_extra=urls
+    )
+    assert joined.returncode == 0, joined.stderr
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.reading() as session:
+        assert session.get(SourceState, "find_a_tender").watermark == datetime(
+            2026, 8, 11, 12, 0, tzinfo=LONDON
+        )
+    database.close()
+    result = CliRunner().invoke(cli, ["crawl", "find_a_tender", "--to", "2026-08-10T00:00"])
+    assert result.exit_code == 2
+    assert "--to (2026-08-10 00:00) is before find_a_tender's watermark (2026-08-11 11:45)" in result.output
