@@ -25,6 +25,7 @@ from store.db import Database
 from store.models import utcnow
 from store.notice import LONDON
 from tenderwatch.config import WEEKDAYS, Config, ScheduleConfig
+from tenderwatch.errors import TenderwatchError
 
 logger = logging.getLogger("tenderwatch.scheduler")
 STOP_GRACE_SECONDS = 60  # a crawl told to stop gets this long to finish its page and close cleanly
@@ -132,7 +133,13 @@ class Daemon:
             ", ".join(self.config.schedule.digest_days),
         )
         while not self.stopping.is_set():
-            self.tick(utcnow())
+            try:
+                self.tick(utcnow())
+            except TenderwatchError as exc:
+                # A rules typo, a database that is down: say so and keep crawling and retrying.
+                logger.error("%s; will try again", exc)
+            except Exception:
+                logger.exception("unexpected error; will try again")
             self.stopping.wait(self.config.schedule.tick_seconds)
         self._stop_children()
         logger.info("daemon stopped")

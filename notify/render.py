@@ -60,10 +60,6 @@ def render_html(digest: Digest, env: Environment) -> str:
     return env.get_template("digest.html.j2").render(**_context(digest))
 
 
-def render_text(digest: Digest, env: Environment) -> str:
-    return env.get_template("digest.txt.j2").render(**_context(digest))
-
-
 def teams_messages(digest: Digest, env: Environment, items_per_post: int) -> list[Message]:
     """The digest as Teams posts of whole items: split, never truncated mid-item."""
     template = env.get_template("teams.md.j2")

@@ -20,6 +20,7 @@ from scoring.profile import Profile, configured_profile
 from store import deliveries, locks
 from store.db import Database
 from store.models import utcnow
+from store.notice import LONDON
 from store.scores import rescore
 from tenderwatch.config import ChannelConfig, Config
 from tenderwatch.errors import ConfigError
@@ -64,6 +65,10 @@ def targets(
         kind = ChannelConfig("--to", to).kind
         return [Target(channel_key(to), f"--to {to.split('://', 1)[0]}://…", to, kind, default)]
     chosen = [config.channel(channel)] if channel else list(config.channels)
+    for configured in chosen:
+        problem = check_url(configured.url)
+        if problem:
+            raise ConfigError(f"channel '{configured.name}': {problem}")
     chosen = [
         c for c in chosen if profile is None or (c.profile or config.scoring.default_profile) == profile
     ]
@@ -192,7 +197,7 @@ def _messages(target: Target, digest: Digest, html: str, env, items_per_post: in
 def _write_file(config: Config, digest: Digest, html: str) -> Path:
     folder = config.digest_dir
     folder.mkdir(parents=True, exist_ok=True)
-    local = digest.as_of.astimezone()
+    local = digest.as_of.astimezone(LONDON)  # the bid manager's date, whatever the server's zone
     path = folder / f"digest-{local:%Y-%m-%d}.html"
     if path.exists():
         path = folder / f"digest-{local:%Y-%m-%d-%H%M%S}.html"

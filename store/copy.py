@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Integer, Table, func, insert, inspect, make_url, select, text
+from sqlalchemy import Connection, Integer, Table, func, insert, inspect, select, text
 
-from store.db import Database, _safe, open_database
+from store.db import Database, _safe, open_database, parse_url
 from store.models import Base
 from tenderwatch.errors import StoreError
 
@@ -43,7 +43,7 @@ def copy_store(
     source_url: str, target_url: str, *, batch: int = 500, progress: Progress | None = None
 ) -> CopyReport:
     """Copy everything in the store at `source_url` into the empty database at `target_url`."""
-    if make_url(source_url) == make_url(target_url):
+    if parse_url(source_url) == parse_url(target_url):
         raise StoreError("the source and the target are the same database: give two different URLs")
     _check_source_exists(source_url)
     source = open_database(source_url)
@@ -97,7 +97,7 @@ def _copy(source: Database, target: Database, batch: int, progress: Progress) ->
 
 
 def _check_source_exists(url: str) -> None:
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database).expanduser()
         if not path.is_file():

@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tenderwatch.errors import StoreError
+from tenderwatch.errors import ConfigError, StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+UNPARSEABLE = "(unparseable URL)"  # never echo a URL we cannot parse: it may hold a password
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
 SCHEMA_REVISION = "0004"
@@ -92,11 +93,6 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
             )
     except OperationalError as exc:
         raise StoreError(f"cannot open the database at {_safe(url)}: {exc.orig}") from None
-    except ArgumentError:
-        raise StoreError(
-            f"'{_safe(url)}' is not a database URL: use sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST/DB in TENDERWATCH_DB_URL"
-        ) from None
     return database
 
 
@@ -107,14 +103,27 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_alembic_config("")).get_current_head()
 
 
-def make_engine(url: str) -> Engine:
+def parse_url(url: str) -> URL:
+    """The database URL, or a configuration error saying what one looks like."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(
-            f"'{url}' is not a database URL: use sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST/DB in TENDERWATCH_DB_URL"
+        parsed.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        shown = _safe(url)
+        shown = (
+            f"'{shown}' is not a database URL" if shown != UNPARSEABLE else "the database URL is malformed"
+        )
+        raise ConfigError(
+            f"{shown}: use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB (TENDERWATCH_DB_URL or [store] url)"
         ) from None
+    except ImportError:
+        return parsed  # a known database whose driver is missing: make_engine says so
+    return parsed
+
+
+def make_engine(url: str) -> Engine:
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite":
         try:
             return create_engine(url, pool_pre_ping=True, hide_parameters=True)
@@ -160,4 +169,4 @@ def _safe(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return "(unparseable URL)"
+        return UNPARSEABLE

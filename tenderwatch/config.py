@@ -10,6 +10,7 @@ The file is found at ``--config``, else ``$TENDERWATCH_CONFIG``, else ``./tender
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -173,11 +174,12 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         "",
     )
 
-    data_dir = Path(
-        env.get(f"{ENV_PREFIX}DATA_DIR")
-        or data.get("data_dir")
-        or Path.home() / ".local" / "share" / "tenderwatch"
-    ).expanduser()
+    data_dir_setting = env.get(f"{ENV_PREFIX}DATA_DIR") or data.get("data_dir")
+    if data_dir_setting is not None and not isinstance(data_dir_setting, str):
+        raise ConfigError(
+            f'{where}: data_dir must be a folder path in quotes, e.g. data_dir = "/srv/tenderwatch"'
+        )
+    data_dir = Path(data_dir_setting or Path.home() / ".local" / "share" / "tenderwatch").expanduser()
     store = _table(data, "store", where)
     _reject_unknown(store, {"url"}, where, "[store] ")
     db_url = env.get(f"{ENV_PREFIX}DB_URL") or store.get("url") or f"sqlite:///{data_dir / 'tenderwatch.db'}"
@@ -240,6 +242,8 @@ def _number(value: Any, label: str, *, minimum: float = 0) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{label} must be a number, not '{value}'") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{label} must be a finite number, not '{value}'")
     if number < minimum:
         raise ConfigError(f"{label} must be at least {minimum:g}, not {number:g}")
     return number

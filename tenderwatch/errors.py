@@ -25,11 +25,3 @@ class InputError(TenderwatchError):
 
 class StoreError(TenderwatchError):
     """The database cannot be opened or is at a schema version this code does not know (raised by store)."""
-
-
-class SourceError(TenderwatchError):
-    """A source could not be reached or rejected a request (raised by the crawl runner)."""
-
-
-class DeliveryError(TenderwatchError):
-    """A notification channel did not accept a digest (raised by notify)."""

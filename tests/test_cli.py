@@ -284,3 +284,23 @@ def test_a_backfill_extends_a_watermark_it_joins_and_cannot_end_before_it(env, r
     result = CliRunner().invoke(cli, ["crawl", "find_a_tender", "--to", "2026-08-10T00:00"])
     assert result.exit_code == 2
     assert "--to (2026-08-10 00:00) is before find_a_tender's watermark (2026-08-11 11:45)" in result.output
+
+
+def test_export_to_a_folder_that_does_not_exist_is_one_line(env, tmp_path):
+    result = CliRunner().invoke(cli, ["export", "-o", str(tmp_path / "missing" / "notices.jsonl")])
+    assert result.exit_code == 2
+    assert "cannot write" in result.output and "No such file or directory" in result.output
+
+
+def test_the_log_level_setting_quietens_progress(env, monkeypatch, replay_server):
+    quiet = tenderwatch(
+        "crawl",
+        "find_a_tender",
+        "--from",
+        "2026-08-11T06:00",
+        "--to",
+        "2026-08-11T12:00",
+        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url, "TENDERWATCH_LOG_LEVEL": "WARNING"},
+    )
+    assert quiet.returncode == 0
+    assert "page 1" not in quiet.stderr and "find_a_tender: ok" in quiet.stdout

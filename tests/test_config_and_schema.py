@@ -12,7 +12,7 @@ from store.db import SCHEMA_REVISION, head_revision, open_database
 from store.migrations import include_object
 from store.models import Base
 from tenderwatch import config as configuration
-from tenderwatch.errors import ConfigError, StoreError
+from tenderwatch.errors import ConfigError
 
 
 def test_defaults_are_the_live_services_with_polite_delays(env, monkeypatch):
@@ -81,7 +81,7 @@ def test_migrations_build_exactly_the_models(database):
 
 
 def test_an_unreadable_database_url_is_a_clear_error(env):
-    with pytest.raises(StoreError, match="is not a database URL"):
+    with pytest.raises(ConfigError, match="the database URL is malformed: use sqlite:///PATH"):
         open_database("not a url")
 
 
@@ -101,3 +101,32 @@ def test_sqlite_runs_in_wal_mode_and_writers_take_the_lock_up_front(database):
     with database.writing() as session:
         session.execute(text("SELECT 1"))
     assert statements[0] == "BEGIN IMMEDIATE"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[crawl]\ntimeout_seconds = nan\n", "[crawl] timeout_seconds must be a finite number, not 'nan'"),
+        (
+            "[digest]\nclosing_soon_days = inf\n",
+            "[digest] closing_soon_days must be a finite number, not 'inf'",
+        ),
+        ("[sources.find_a_tender]\ndelay = nan\n", "[sources.find_a_tender] delay must be a finite number"),
+        ("data_dir = 3\n", "data_dir must be a folder path in quotes"),
+        ('[[channels]]\nname = "x"\nurl = "mailtox://a@b"\n[scoring]\n', None),
+    ],
+)
+def test_impossible_values_are_config_errors_not_tracebacks(env, tmp_path, monkeypatch, text, message):
+    monkeypatch.delenv("TENDERWATCH_FIND_A_TENDER_DELAY")
+    monkeypatch.delenv("TENDERWATCH_DATA_DIR")
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    if message is None:  # a channel apprise cannot use is refused when channels are chosen
+        from notify.run import targets
+
+        with pytest.raises(ConfigError, match="channel 'x': not a usable apprise URL"):
+            targets(configuration.load(path))
+        return
+    with pytest.raises(ConfigError) as error:
+        configuration.load(path)
+    assert message in str(error.value)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -299,3 +300,22 @@ def test_a_lock_left_by_a_process_that_died_is_recovered(env, tmp_path, database
     )
     assert run.returncode == 0, run.stderr
     assert "find_a_tender: ok" in run.stdout
+
+
+def test_an_error_in_one_tick_does_not_stop_the_daemon(config, database, monkeypatch):
+    import scheduler
+    from tenderwatch.errors import ConfigError
+
+    ticks = []
+
+    def tick(now):
+        ticks.append(now)
+        if len(ticks) == 1:
+            raise ConfigError("rules.yaml:3: service_lines[1].keywords: not a list")
+        daemon.stopping.set()
+
+    fast = replace(config, schedule=replace(config.schedule, tick_seconds=0.01))
+    daemon = scheduler.Daemon(fast, database, ["true"])
+    monkeypatch.setattr(daemon, "tick", tick)
+    assert daemon.run() == 0
+    assert len(ticks) == 2

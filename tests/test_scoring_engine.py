@@ -201,7 +201,10 @@ def test_a_kind_mismatch_costs_points(rules):
         ({"value_amount": 50000.0}, (5, "value £50,000 within £10,000-£1m")),
         ({"value_amount": 5000.0}, (-5, "value £5,000 below £10,000-£1m")),
         ({"value_amount": 3e6}, (-10, "value £3m above £10,000-£1m")),
-        ({"value_amount": 3e6, "lots": [Lot(id="1", value_amount=40000)]}, (5, "value £40,000 (smallest lot)")),
+        (
+            {"value_amount": 3e6, "lots": [Lot(id="1", value_amount=40000)]},
+            (5, "value £40,000 (smallest lot)"),
+        ),
         ({"value_amount": 3e6, "framework": True}, (0, "framework: judged by its lots and scope")),
     ],
 )

@@ -76,7 +76,8 @@ class Tenderwatch(click.Group):
 def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """Find UK public-sector tender opportunities worth a bid/no-bid decision.
 
-    Without a command, runs the main job: crawl every enabled source into the store.
+    Without a command, runs the main job (`tenderwatch run`): crawl every enabled source, then send
+    the digests that are due (with no channel configured, write the digest to a dated HTML file).
 
     \b
     Examples:
@@ -90,11 +91,12 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     except ConfigError as exc:
         click.echo(f"tenderwatch: {exc}", err=True)
         ctx.exit(exc.exit_code)
+    configure_logging(verbose, ctx.obj.config.log_level)
     if ctx.invoked_subcommand is None:
         ctx.invoke(cli.get_command(ctx, "run"))
 
 
-def configure_logging(verbose: bool) -> None:
+def configure_logging(verbose: bool, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(message)s" if verbose else "%(message)s", "%H:%M:%S")
@@ -110,7 +112,7 @@ def configure_logging(verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    logging.getLogger("tenderwatch").setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("tenderwatch").setLevel(logging.DEBUG if verbose else level)
     for noisy in ("alembic", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

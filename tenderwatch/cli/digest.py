@@ -58,9 +58,14 @@ def digest(
       tenderwatch digest --as-of 2026-08-12T07:30 --dry-run --output august.html
     """
     from notify.run import send_digests, targets
+    from scheduler import crawling_elsewhere, wait_for_crawls
 
     if to and channel:
         raise ConfigError("use either --to or --channel, not both")
+    busy = [] if dry_run or as_of else crawling_elsewhere(state.config, state.database)
+    if busy:  # a digest sent now would miss what those crawls are finding
+        click.echo(f"waiting for the crawl of {', '.join(busy)} to finish", err=True)
+        wait_for_crawls(state.config, state.database, busy)
     results = send_digests(
         state.config,
         state.database,

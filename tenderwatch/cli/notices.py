@@ -20,7 +20,7 @@ from tenderwatch.cli.base import (
     parse_time_option,
     shorten,
 )
-from tenderwatch.errors import ConfigError
+from tenderwatch.errors import ConfigError, InputError
 from tenderwatch.formatting import money
 
 # ---------------------------------------------------------------------------------------------- crawl
@@ -248,8 +248,11 @@ def export(
         if rules:
             notices_ = _with_scores(session, rules, notices_)
         if output:
-            with output.open("w", encoding="utf-8") as out:
-                count = write_jsonl(notices_, out)
+            try:
+                with output.open("w", encoding="utf-8") as out:
+                    count = write_jsonl(notices_, out)
+            except OSError as exc:
+                raise InputError(f"cannot write {output}: {exc.strerror}") from None
             click.echo(f"wrote {count} notices to {output}", err=True)
         else:
             write_jsonl(notices_, sys.stdout)
