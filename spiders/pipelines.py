@@ -12,7 +12,6 @@ import logging
 import os
 
 from scrapy.crawler import Crawler
-from sqlalchemy.exc import SQLAlchemyError
 
 from spiders.items import CrawlFailure, ReleasePage
 from store import crawls
@@ -54,7 +53,7 @@ class StorePipeline:
         ):  # after a failure nothing more is stored, so no later page moves the watermark
             try:
                 self._store_page(item)
-            except SQLAlchemyError as exc:
+            except Exception as exc:
                 # The page's transaction rolled back; stop here so it is fetched again next time.
                 self._record_failure(
                     CrawlFailure(item.source, item.url, f"could not store a page: {_reason(exc)}")
@@ -111,6 +110,6 @@ class StorePipeline:
         self.database.close()
 
 
-def _reason(exc: SQLAlchemyError) -> str:
+def _reason(exc: Exception) -> str:
     """The database's own message, without the statement's parameters (they hold notice data)."""
     return f"{type(exc).__name__}: {getattr(exc, 'orig', None) or exc.__class__.__doc__ or ''}".strip()

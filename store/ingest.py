@@ -47,9 +47,9 @@ def store_releases(
     """Upsert releases on their id and bring every notice they belong to up to date."""
     now = now or utcnow()
     fmt = format_for(source)
-    batch = {
-        str(release["id"]): release for release in releases if release.get("id")
-    }  # a page may repeat one
+    # A page may repeat a release (the last copy wins); a release that is not an object or has no id
+    # cannot be kept or compiled, so it is skipped.
+    batch = {str(r["id"]): r for r in releases if isinstance(r, dict) and r.get("id")}
     counts = IngestCounts(releases=len(batch))
     if not batch:
         return counts

@@ -123,3 +123,16 @@ def test_a_changed_release_with_the_same_id_replaces_the_stored_one(database):
     with database.reading() as session:
         assert get_notice(session, "find_a_tender:076396-2026").title.endswith("(re-issued)")
         assert count(database, ReleaseRow) == 1
+
+
+def test_releases_with_nulls_where_objects_belong_are_stored(database):
+    odd = copy.deepcopy(release_by_id("076396-2026"))
+    for party in odd["parties"]:
+        party["address"] = None
+    odd["tender"]["items"] = [None, {"deliveryAddresses": None}]
+    cf = copy.deepcopy(
+        next(r for r in cassette_releases("contracts_finder_2025-01-20") if r["tag"] == ["tender"])
+    )
+    cf["tender"]["items"] = [{"deliveryAddresses": [None, "UK"]}]
+    assert store(database, "find_a_tender", [odd, "not a release", {"no": "id"}]).new == 1
+    assert store(database, "contracts_finder", [cf]).new == 1

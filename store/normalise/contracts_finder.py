@@ -2,7 +2,7 @@
 
 import re
 
-from store.normalise.ocds import Release, SourceFormat, delivery_regions
+from store.normalise.ocds import Release, SourceFormat, as_dict, as_dicts, delivery_regions
 
 PUBLIC_SITE = "https://www.contractsfinder.service.gov.uk"
 ENGLAND = ("UKC", "UKD", "UKE", "UKF", "UKG", "UKH", "UKI", "UKJ", "UKK")
@@ -45,8 +45,8 @@ def regions(release: Release) -> list[str]:
 def _delivers_in_uk(release: Release) -> bool:
     return any(
         address.get("countryName") == "United Kingdom"
-        for item in release.get("tender", {}).get("items", []) or []
-        for address in item.get("deliveryAddresses", []) or []
+        for item in as_dicts(as_dict(release.get("tender")).get("items"))
+        for address in as_dicts(item.get("deliveryAddresses"))
     )
 
 

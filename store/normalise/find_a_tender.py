@@ -1,6 +1,6 @@
 """Find a Tender: each release is one notice, and its id (nnnnnn-yyyy) is the notice id."""
 
-from store.normalise.ocds import Release, SourceFormat, buyer_parties, delivery_regions
+from store.normalise.ocds import Release, SourceFormat, as_dict, buyer_parties, delivery_regions
 
 PUBLIC_SITE = "https://www.find-tender.service.gov.uk"
 
@@ -19,7 +19,7 @@ def regions(release: Release) -> list[str]:
     codes = [code.upper() for code in delivery_regions(release)]
     if not codes:
         codes = [
-            str(party.get("address", {}).get("region") or "").upper() for party in buyer_parties(release)
+            str(as_dict(party.get("address")).get("region") or "").upper() for party in buyer_parties(release)
         ]
     return list(dict.fromkeys(code for code in codes if code))
 

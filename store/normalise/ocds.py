@@ -58,12 +58,12 @@ class SourceFormat:
 
 def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime | None = None) -> Notice:
     """Normalise one (possibly compiled) release into a Notice."""
-    tender = _dict(release.get("tender"))
+    tender = as_dict(release.get("tender"))
     notice_id = fmt.notice_id(release)
     notice_type = notice_type_of(release)
     status = "cancelled" if CANCELLATION_TAGS & set(release.get("tag") or ()) else _text(tender.get("status"))
     amount, currency = value_of(release, STAGE_OF_TYPE.get(notice_type or ""))
-    lots = tuple(_lot(lot) for lot in _dicts(tender.get("lots")))
+    lots = tuple(_lot(lot) for lot in as_dicts(tender.get("lots")))
     return Notice(
         source=fmt.name,
         source_id=notice_id,
@@ -111,10 +111,10 @@ def notice_type_of(release: Release) -> str | None:
 
 def _notice_documents(release: Release) -> Iterator[dict[str, Any]]:
     for section in ("planning", "tender"):
-        yield from _dicts(_dict(release.get(section)).get("documents"))
+        yield from as_dicts(as_dict(release.get(section)).get("documents"))
     for section in ("awards", "contracts"):
-        for entry in _dicts(release.get(section)):
-            yield from _dicts(entry.get("documents"))
+        for entry in as_dicts(release.get(section)):
+            yield from as_dicts(entry.get("documents"))
 
 
 def published_at(release: Release) -> datetime | None:
@@ -122,13 +122,13 @@ def published_at(release: Release) -> datetime | None:
     for doc in own:
         if doc.get("datePublished"):
             return parse_time(doc["datePublished"])
-    return parse_time(_dict(release.get("tender")).get("datePublished")) or parse_time(release.get("date"))
+    return parse_time(as_dict(release.get("tender")).get("datePublished")) or parse_time(release.get("date"))
 
 
 def deadline_of(tender: dict[str, Any]) -> datetime | None:
     """The first date a supplier must act by: the expression-of-interest or the tender deadline."""
     candidates = [
-        parse_time(_dict(tender.get("tenderPeriod")).get("endDate")),
+        parse_time(as_dict(tender.get("tenderPeriod")).get("endDate")),
         parse_time(tender.get("expressionOfInterestDeadline")),
     ]
     present = [moment for moment in candidates if moment]
@@ -137,18 +137,18 @@ def deadline_of(tender: dict[str, Any]) -> datetime | None:
 
 def value_of(release: Release, stage: str | None) -> tuple[float | None, str | None]:
     """Net value where given, else gross; awarded or contracted value once a notice is past tender."""
-    tender = _dict(release.get("tender"))
+    tender = as_dict(release.get("tender"))
     candidates: list[Iterable[dict[str, Any]]] = []
-    contracts = [_dict(c.get("value")) for c in _dicts(release.get("contracts"))]
-    awards = [_dict(a.get("value")) for a in _dicts(release.get("awards"))]
+    contracts = [as_dict(c.get("value")) for c in as_dicts(release.get("contracts"))]
+    awards = [as_dict(a.get("value")) for a in as_dicts(release.get("awards"))]
     if stage == "contract":
         candidates += [contracts, awards]
     elif stage == "award":
         candidates += [awards, contracts]
     candidates += [
-        [_dict(tender.get("value"))],
-        [_dict(tender.get("minValue"))],
-        (_dict(lot.get("value")) for lot in _dicts(tender.get("lots"))),
+        [as_dict(tender.get("value"))],
+        [as_dict(tender.get("minValue"))],
+        (as_dict(lot.get("value")) for lot in as_dicts(tender.get("lots"))),
     ]
     for values in candidates:
         total, currency = _sum_values(values)
@@ -185,9 +185,15 @@ def _amount(value: dict[str, Any]) -> float | None:
 
 def cpv_codes(tender: dict[str, Any]) -> list[str]:
     """8-digit CPV codes from the tender and its items, in order, without duplicates."""
-    classifications = [_dict(tender.get("classification")), *_dicts(tender.get("additionalClassifications"))]
-    for item in _dicts(tender.get("items")):
-        classifications += [_dict(item.get("classification")), *_dicts(item.get("additionalClassifications"))]
+    classifications = [
+        as_dict(tender.get("classification")),
+        *as_dicts(tender.get("additionalClassifications")),
+    ]
+    for item in as_dicts(tender.get("items")):
+        classifications += [
+            as_dict(item.get("classification")),
+            *as_dicts(item.get("additionalClassifications")),
+        ]
     codes: dict[str, None] = {}
     for classification in classifications:
         if str(classification.get("scheme", "")).upper() != "CPV":
@@ -199,35 +205,39 @@ def cpv_codes(tender: dict[str, Any]) -> list[str]:
 
 
 def delivery_regions(release: Release) -> Iterator[str]:
-    for item in _dicts(_dict(release.get("tender")).get("items")):
-        for address in _dicts(item.get("deliveryAddresses")):
+    for item in as_dicts(as_dict(release.get("tender")).get("items")):
+        for address in as_dicts(item.get("deliveryAddresses")):
             if address.get("region"):
                 yield str(address["region"]).strip()
 
 
 def buyer_parties(release: Release) -> Iterator[dict[str, Any]]:
-    return (party for party in _dicts(release.get("parties")) if "buyer" in (party.get("roles") or ()))
+    return (party for party in as_dicts(release.get("parties")) if "buyer" in (party.get("roles") or ()))
 
 
 def buyer_name(release: Release) -> str | None:
-    name = _text(_dict(release.get("buyer")).get("name"))
+    name = _text(as_dict(release.get("buyer")).get("name"))
     return name or next((_text(party.get("name")) for party in buyer_parties(release)), None)
 
 
 def sme_suitability(tender: dict[str, Any], lots: tuple[Lot, ...], notice_type: str | None) -> bool | None:
-    stated = _dict(tender.get("suitability")).get("sme")
+    stated = as_dict(tender.get("suitability")).get("sme")
     if isinstance(stated, bool):
         return stated
     if any(lot.suitable_for_sme for lot in lots):
         return True
     # On an Act tender notice lots[].suitability is written only when true, so silence means no.
-    if lots and notice_type in OPPORTUNITY_TYPES and _dict(tender.get("legalBasis")).get("scheme") == "UKPGA":
+    if (
+        lots
+        and notice_type in OPPORTUNITY_TYPES
+        and as_dict(tender.get("legalBasis")).get("scheme") == "UKPGA"
+    ):
         return False
     return None
 
 
 def is_framework(tender: dict[str, Any]) -> bool:
-    techniques = _dict(tender.get("techniques"))
+    techniques = as_dict(tender.get("techniques"))
     details = str(tender.get("procurementMethodDetails") or "").lower()
     return bool(
         techniques.get("hasFrameworkAgreement")
@@ -237,8 +247,8 @@ def is_framework(tender: dict[str, Any]) -> bool:
 
 
 def _lot(lot: dict[str, Any]) -> Lot:
-    value = _dict(lot.get("value"))
-    sme = _dict(lot.get("suitability")).get("sme")
+    value = as_dict(lot.get("value"))
+    sme = as_dict(lot.get("suitability")).get("sme")
     return Lot(
         id=str(lot.get("id", "")),
         title=_text(lot.get("title")),
@@ -268,9 +278,11 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
+    """The value if it is an object, else an empty one: real releases have nulls where objects belong."""
     return value if isinstance(value, dict) else {}
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
+def as_dicts(value: Any) -> list[dict[str, Any]]:
+    """The objects in a list, skipping anything else; no list gives none."""
     return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
