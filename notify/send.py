@@ -30,13 +30,17 @@ def channel_key(url: str) -> str:
 
 def check_url(url: str) -> str | None:
     """Why apprise cannot use this URL, or None if it can."""
-    if not apprise.Apprise().add(url):
-        scheme = url.split("://", 1)[0] if "://" in url else "?"
-        return (
-            f"not a usable apprise URL ('{scheme}://...'): use mailto://, mailtos:// or workflows:// "
-            "(msteams:// connectors are retired)"
-        )
-    return None
+    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
+        usable = apprise.Apprise().add(url)
+        said = log.getvalue()
+    if usable:
+        return None
+    scheme = url.split("://", 1)[0] if "://" in url else "?"
+    reason = scrub(_first_line(said), url)
+    return (
+        f"apprise cannot use this '{scheme}://' URL{f' ({reason})' if reason else ''}: use mailto://, "
+        "mailtos:// or workflows:// (msteams:// connectors are retired); see the README"
+    )
 
 
 def send(url: str, message: Message, *, html: bool) -> Outcome:
@@ -64,6 +68,11 @@ def scrub(text: str, url: str) -> str:
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, "***")
     return re.sub(r"(sig|signature|password|token)=[^&\s]+", r"\1=***", text)
+
+
+def _first_line(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    return lines[0] if lines else ""
 
 
 def _last_line(log: str) -> str:

@@ -319,7 +319,11 @@ def test_dry_run_renders_without_sending_or_recording(env, tmp_path, stored, smt
 
 def test_notify_test_reports_each_channel(env, tmp_path, smtp):
     configure(
-        tmp_path, [("bids", smtp.url()), ("dead", f"mailto://127.0.0.1:{free_port()}?to=x@example.org")]
+        tmp_path,
+        [
+            ("bids", smtp.url()),
+            ("dead", f"mailto://127.0.0.1:{free_port()}?from=tw@example.org&to=x@example.org"),
+        ],
     )
     result = CliRunner().invoke(cli, ["notify", "test"])
     assert result.exit_code == 1

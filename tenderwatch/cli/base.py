@@ -103,10 +103,14 @@ def configure_logging(verbose: bool, level: str = "INFO") -> None:
     )
     if not verbose:
         # Scrapy and Twisted talk a lot at INFO; without --verbose only their problems are shown.
+        # apprise's own warnings are dropped: tenderwatch reports each channel's outcome itself.
         handler.addFilter(
             lambda record: (
-                record.levelno >= logging.WARNING
-                or not record.name.startswith(("scrapy", "twisted", "py.warnings"))
+                not record.name.startswith("apprise")
+                and (
+                    record.levelno >= logging.WARNING
+                    or not record.name.startswith(("scrapy", "twisted", "py.warnings"))
+                )
             )
         )
     root = logging.getLogger()
