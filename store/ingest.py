@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from store.models import NoticeChange, NoticeRow, ReleaseRow, utcnow
 from store.normalise import compile_notice, format_for, is_update
 from store.normalise.ocds import Release, parse_time
-from store.notice import LONDON, TRACKED_FIELDS, Lot, Notice
+from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Lot, Notice
 
 
 @dataclass
@@ -83,7 +83,9 @@ def save_notices(
             updates.append({**values, "id": row.id, "last_seen": now, "changed_at": now})
             changes += _tracked_changes(row, notice, now, crawl_run_id)
     if inserts:
-        session.execute(upsert(session, NoticeRow).on_conflict_do_nothing(index_elements=["key"]), inserts)
+        session.connection().execute(
+            upsert(session, NoticeRow).on_conflict_do_nothing(index_elements=["key"]), inserts
+        )
     if updates:
         session.execute(update(NoticeRow), updates)
     if changes:
@@ -98,16 +100,16 @@ def _storable(notice: Notice) -> Notice:
     crawl sees no change.
     """
     dirty = {
-        f.name: value.replace("\x00", "")
-        for f in fields(notice)
-        if isinstance(value := getattr(notice, f.name), str) and "\x00" in value
+        name: value.replace("\x00", "")
+        for name in FIELD_NAMES
+        if isinstance(value := getattr(notice, name), str) and "\x00" in value
     }
     return replace(notice, **dirty) if dirty else notice
 
 
 def notice_values(notice: Notice) -> dict[str, Any]:
     """The notice as a notices-table row."""
-    values = {f.name: getattr(notice, f.name) for f in fields(notice)}
+    values = {name: getattr(notice, name) for name in FIELD_NAMES}
     values.update(
         key=notice.id,
         cpv=list(notice.cpv),
@@ -119,7 +121,7 @@ def notice_values(notice: Notice) -> dict[str, Any]:
 
 
 def notice_from_row(row: NoticeRow) -> Notice:
-    values = {f.name: getattr(row, f.name) for f in fields(Notice)}
+    values = {name: getattr(row, name) for name in FIELD_NAMES}
     values.update(cpv=tuple(row.cpv), regions=tuple(row.regions), lots=tuple(Lot(**lot) for lot in row.lots))
     return Notice(**values)
 
@@ -167,7 +169,8 @@ def _upsert_releases(
             "raw": case((ReleaseRow.raw_hash == fresh.raw_hash, ReleaseRow.raw), else_=fresh.raw),
         },
     )
-    session.execute(stmt, [rows[rid] for rid in sorted(rows)])
+    # Core, not the ORM's bulk path: these are plain rows, and this is the hot path of every crawl.
+    session.connection().execute(stmt, [rows[rid] for rid in sorted(rows)])
     return changed
 
 

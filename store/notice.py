@@ -8,10 +8,9 @@ compared as instants.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,8 +90,17 @@ class Notice:
         return data
 
     def content_hash(self) -> str:
-        text = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        """A fingerprint of what the notice says: equal for equal notices, however they were made
+        (times compare as instants). On the ingest hot path, so a plain tuple rather than JSON."""
+        parts = []
+        for name in HASHED_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                value = value.astimezone(UTC).isoformat()
+            elif name == "lots":
+                value = tuple(tuple(lot.__dict__.values()) for lot in value)
+            parts.append(value)
+        return hashlib.sha256(repr(tuple(parts)).encode()).hexdigest()
 
     @classmethod
     def from_json(cls, data: Any) -> Notice:
@@ -113,6 +121,10 @@ class Notice:
         if "id" in data and data["id"] != notice.id:
             raise NoticeFormatError("id", f"must be '<source>:<source_id>', i.e. '{notice.id}'")
         return notice
+
+
+FIELD_NAMES = tuple(f.name for f in fields(Notice))
+HASHED_FIELDS = tuple(name for name in FIELD_NAMES if name != "origin")
 
 
 def _parse_field(name: str, value: Any) -> Any:
