@@ -7,6 +7,8 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 # `1e9999` means "unlimited" (e.g. maximumLotsBidPerSupplier); it overflows to infinity, which JSON
 # cannot store. kingfisher-collect stores such numbers as 9999999, and so do we.
 UNLIMITED = 9999999
@@ -19,20 +21,28 @@ class InvalidPackage(ValueError):
 
 
 def decode_package(body: bytes) -> dict[str, Any]:
+    try:
+        package = orjson.loads(body)  # fast path: a well-formed page
+    except orjson.JSONDecodeError:
+        package = _decode_leniently(body)
+    if not isinstance(package, dict) or not isinstance(package.get("releases"), list):
+        raise InvalidPackage("not an OCDS release package (no 'releases' list)")
+    return package
+
+
+def _decode_leniently(body: bytes) -> Any:
+    """What the fast parser refuses: 1e9999 (made finite), invalid UTF-8, numbers with leading zeros."""
     text = body.decode("utf-8", errors="replace")
     try:
-        package = json.loads(text, parse_float=_finite_float)
+        return json.loads(text, parse_float=_finite_float)
     except json.JSONDecodeError:
         # Numbers written with leading zeros (` 000,`) occur; repair them (never inside strings) only
         # when parsing failed.
         try:
             repaired = _strip_leading_zeros(body).decode("utf-8", errors="replace")
-            package = json.loads(repaired, parse_float=_finite_float)
+            return json.loads(repaired, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             raise InvalidPackage(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(package, dict) or not isinstance(package.get("releases"), list):
-        raise InvalidPackage("not an OCDS release package (no 'releases' list)")
-    return package
 
 
 def _strip_leading_zeros(body: bytes) -> bytes:

@@ -7,13 +7,13 @@ crawl that is retried, resumed or overlaps the previous one never duplicates a n
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import case, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -127,7 +127,7 @@ def notice_from_row(row: NoticeRow) -> Notice:
 
 
 def _release_row(source: str, release: Release, notice_id: str, now: datetime) -> dict[str, Any]:
-    raw = json.dumps(release, ensure_ascii=False, separators=(",", ":"))
+    raw = orjson.dumps(release).decode()  # compact UTF-8 JSON, keys in the order received
     return {
         "source": source,
         "release_id": str(release["id"]),
@@ -198,7 +198,7 @@ def _recompile(
             continue
         needed = notice_id in touched or ocid in updated_ocids or is_update({"tag": tags.split(",")})
         if needed:
-            releases_by_id[release_id] = json.loads(raw)
+            releases_by_id[release_id] = orjson.loads(raw)
             notice_of[release_id], ocid_of[release_id] = notice_id, ocid
             if ocid in updated_ocids:
                 touched.add(notice_id)
