@@ -1,8 +1,9 @@
-"""The bridge from spiders to the store: each page is stored in one transaction, with its bookkeeping.
+"""The bridge from spiders to the store: pages are stored a few at a time, each batch in one transaction.
 
-A page's releases, the run's counters and (for a window's last page) the watermark are committed
+A batch's releases, the run's counters and (when it ends a window) the watermark are committed
 together, so a crawl killed at any moment leaves the store consistent and the next crawl resumes
-from the last complete window.
+from the last complete window. A batch ends with its window, or after PAGES_PER_TRANSACTION pages:
+fewer commits, and at most that many pages to fetch again after a kill.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from store.db import Database, open_database
 from store.ingest import IngestCounts, store_releases
 
 logger = logging.getLogger("tenderwatch.crawl")
+PAGES_PER_TRANSACTION = 4
 
 
 class StorePipeline:
@@ -31,6 +33,7 @@ class StorePipeline:
         self.failure: str | None = None
         self.complete = False
         self._closing: asyncio.Future[None] | None = None
+        self.pending: list[ReleasePage] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -47,48 +50,57 @@ class StorePipeline:
 
     def process_item(self, item: ReleasePage | CrawlFailure) -> ReleasePage | CrawlFailure:
         if isinstance(item, CrawlFailure):
+            self._flush()  # the pages before the failure are good
             self._record_failure(item)
-        elif (
-            self.failure is None
-        ):  # after a failure nothing more is stored, so no later page moves the watermark
-            try:
-                self._store_page(item)
-            except Exception as exc:
-                # The page's transaction rolled back; stop here so it is fetched again next time.
-                self._record_failure(
-                    CrawlFailure(item.source, item.url, f"could not store a page: {_reason(exc)}")
-                )
-                self._stop_crawl()
+        elif self.failure is None:  # after a failure nothing is stored: no later page moves the watermark
+            self.pending.append(item)
+            if item.window_done or len(self.pending) >= PAGES_PER_TRANSACTION:
+                self._flush()
         return item
+
+    def _flush(self) -> None:
+        pages, self.pending = self.pending, []
+        if not pages or self.failure:
+            return
+        try:
+            self._store(pages)
+        except Exception as exc:
+            # The batch's transaction rolled back; stop here so its pages are fetched again next time.
+            self._record_failure(
+                CrawlFailure(pages[0].source, pages[0].url, f"could not store a page: {_reason(exc)}")
+            )
+            self._stop_crawl()
 
     def _stop_crawl(self) -> None:
         # Kept referenced so the event loop cannot drop the task before the spider has closed.
         self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="store_failed"))
 
-    def _store_page(self, page: ReleasePage) -> None:
+    def _store(self, pages: list[ReleasePage]) -> None:
+        last = pages[-1]  # only a batch's last page can end a window
         with self.database.writing() as session:
-            counts = store_releases(session, page.source, page.releases, crawl_run_id=self.run_id)
-            crawls.record_page(session, self.run_id, counts)
-            if page.window_done:
+            releases = [release for page in pages for release in page.releases]
+            counts = store_releases(session, last.source, releases, crawl_run_id=self.run_id)
+            crawls.record_page(session, self.run_id, counts, pages=len(pages))
+            if last.window_done:
                 crawls.complete_window(
                     session,
-                    page.source,
-                    page.window_done.start,
-                    page.window_done.end,
+                    last.source,
+                    last.window_done.start,
+                    last.window_done.end,
                     may_start=not self.crawler.spider.backfill,
                 )
         self.totals.add(counts)
-        self.complete = self.complete or page.crawl_done
+        self.complete = self.complete or last.crawl_done
         stats = self.crawler.stats
-        stats.inc_value("tenderwatch/pages")
+        stats.inc_value("tenderwatch/pages", len(pages))
         logger.info(
             "%s: page %d, %d releases so far (%d new, %d changed)%s",
-            page.source,
+            last.source,
             stats.get_value("tenderwatch/pages"),
             self.totals.releases,
             self.totals.new,
             self.totals.changed,
-            f"; window {page.window_done} complete" if page.window_done else "",
+            f"; window {last.window_done} complete" if last.window_done else "",
         )
 
     def _record_failure(self, failure: CrawlFailure) -> None:
@@ -98,6 +110,7 @@ class StorePipeline:
         logger.debug("%s: %s", failure.source, failure.message)  # the crawl summary reports it
 
     def close_spider(self) -> None:
+        self._flush()  # an interrupted crawl keeps the pages it fetched
         if self.failure:
             outcome, message = crawls.FAILED, self.failure
         elif self.complete:

@@ -56,12 +56,12 @@ def start_run(
     return run.id
 
 
-def record_page(session: Session, run_id: int, counts: IngestCounts) -> None:
+def record_page(session: Session, run_id: int, counts: IngestCounts, *, pages: int = 1) -> None:
     session.execute(
         update(CrawlRun)
         .where(CrawlRun.id == run_id)
         .values(
-            pages=CrawlRun.pages + 1,
+            pages=CrawlRun.pages + pages,
             releases=CrawlRun.releases + counts.releases,
             new=CrawlRun.new + counts.new,
             changed=CrawlRun.changed + counts.changed,
