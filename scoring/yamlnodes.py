@@ -143,12 +143,6 @@ class Field:
             raise self.error(f"must be from {low:g} to {high:g}, not {value:g}; e.g. {example}")
         return float(value)
 
-    def boolean(self) -> bool:
-        value = self.scalar()
-        if not isinstance(value, bool):
-            raise self.error(f"must be true or false, not {self.shown()}")
-        return value
-
     def kind(self) -> str:
         return _TYPE_NAMES.get(self.node.tag, "a tagged value")
 

@@ -15,7 +15,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -145,9 +145,6 @@ class Config:
 
     def enabled_sources(self) -> list[str]:
         return [name for name, source in self.sources.items() if source.enabled]
-
-    def with_db_url(self, url: str) -> Config:
-        return replace(self, db_url=url)
 
     def channel(self, name: str) -> ChannelConfig:
         for channel in self.channels:
