@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from scoring.result import Reason, Score
 from scoring.timing import response_window
 from store import deliveries
 from store.deliveries import Announcement, Scored
 from store.models import NoticeChange
 from store.notice import Notice
+from store.scores import stored_score
 from tenderwatch.config import DigestConfig
 from tenderwatch.formatting import money, when
 
@@ -237,21 +237,13 @@ def _item(scored: Scored, kind: str, days: int | None, *, timing: str | None = N
 
 
 def why_it_matched(scored: Scored) -> str:
-    score = Score(
-        scored.score,
-        scored.band,
-        scored.service_line,
-        tuple(Reason.from_json(reason) for reason in scored.reasons),
-    )
-    return score.summary
+    return stored_score(scored).summary
 
 
 def describe_change(change: NoticeChange) -> str:
     if change.field == "status" and change.new_value == "cancelled":
         return "cancelled"
-    label = {"deadline": "deadline", "value_amount": "value", "status": "status", "title": "title"}[
-        change.field
-    ]
+    label = change.field.removesuffix("_amount")  # title, deadline, value, status
     before, after = _show(change.field, change.old_value), _show(change.field, change.new_value)
     return f"{label} changed from {before} to {after}"
 

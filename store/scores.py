@@ -111,7 +111,7 @@ def scores_for(session: Session, profile: Profile, keys: Iterable[str]) -> dict[
         query = _with_stored(profile).add_columns(NoticeRow.key, ScoreRow.service_line, ScoreRow.reasons)
         for row in session.execute(query.where(NoticeRow.key.in_(chunk))):
             fresh = row.rules_hash == profile.hash and row.notice_hash == row.content_hash
-            found[row.key] = _stored_score(row) if fresh else score_notice(_notice(row), profile)
+            found[row.key] = stored_score(row) if fresh else score_notice(_notice(row), profile)
     return found
 
 
@@ -208,7 +208,8 @@ def _json_list(value: Any) -> list[Any]:
     return value or []
 
 
-def _stored_score(row: Any) -> Score:
+def stored_score(row: Any) -> Score:
+    """The Score a stored row (or anything with its score, band, service_line and reasons) says."""
     reasons = tuple(Reason.from_json(reason) for reason in row.reasons or ())
     return Score(row.score, row.band, row.service_line, reasons)
 
