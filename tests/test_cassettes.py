@@ -81,6 +81,10 @@ def test_a_recorded_day_of_find_a_tender_is_stored_whole(config, database):
         assert (run.outcome, run.pages, run.releases, run.new, run.errors) == ("ok", 5, 496, 496, 0)
         assert session.scalar(select(func.count()).select_from(NoticeRow)) == 496
         assert session.get(SourceState, "find_a_tender").watermark == uk("2026-08-12T00:00:00")
+    # Scrapy's remote-control server (it runs Python sent to a local port) and telnet console stay out.
+    extensions = {type(extension).__name__ for extension in crawler.extensions.middlewares}
+    assert "CoreStats" in extensions
+    assert not extensions & {"RemoteControl", "TelnetConsole", "FeedExporter"}
 
 
 @pytest_twisted.inlineCallbacks

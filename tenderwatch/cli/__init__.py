@@ -4,9 +4,17 @@ Exit codes: 0 success; 1 a source or channel failed (the rest still ran); 2 bad 
 Each module registers its commands on the group defined in base.
 """
 
+import atexit
+import gc
+
 from tenderwatch.cli import db, digest, notices, schedule, scoring  # noqa: F401 - registers the commands
 from tenderwatch.cli.base import cli
 
 
 def main() -> None:
+    # What is loaded by now lives until exit, so the collector need not walk it again. At exit,
+    # CPython's last collections walk the whole heap (Scrapy, Twisted, SQLAlchemy): about 0.25 s
+    # of every crawl. Freezing first skips that; the operating system frees the memory anyway.
+    gc.freeze()
+    atexit.register(gc.freeze)
     cli(prog_name="tenderwatch")
