@@ -1,9 +1,10 @@
 """The bridge from spiders to the store: pages are stored a few at a time, each batch in one transaction.
 
-A batch's releases, the run's counters and (when it ends a window) the watermark are committed
-together, so a crawl killed at any moment leaves the store consistent and the next crawl resumes
-from the last complete window. A batch ends with its window, or after PAGES_PER_TRANSACTION pages:
-fewer commits, and at most that many pages to fetch again after a kill.
+A batch's releases, the run's counters and the watermark (moved past every window the batch
+completes) are committed together, so a crawl killed at any moment leaves the store consistent and
+the next crawl resumes from the last complete window. A batch is PAGES_PER_TRANSACTION pages, or
+what is left when the crawl ends or fails: fewer commits, and at most that many pages to fetch again
+after a kill.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class StorePipeline:
             self._record_failure(item)
         elif self.failure is None:  # after a failure nothing is stored: no later page moves the watermark
             self.pending.append(item)
-            if item.window_done or len(self.pending) >= PAGES_PER_TRANSACTION:
+            if item.crawl_done or len(self.pending) >= PAGES_PER_TRANSACTION:
                 self._flush()
         return item
 
@@ -76,18 +77,14 @@ class StorePipeline:
         self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="store_failed"))
 
     def _store(self, pages: list[ReleasePage]) -> None:
-        last = pages[-1]  # only a batch's last page can end a window
+        last = pages[-1]
         with self.database.writing() as session:
             releases = [release for page in pages for release in page.releases]
             counts = store_releases(session, last.source, releases, crawl_run_id=self.run_id)
             crawls.record_page(session, self.run_id, counts, pages=len(pages))
-            if last.window_done:
+            for window in (page.window_done for page in pages if page.window_done):
                 crawls.complete_window(
-                    session,
-                    last.source,
-                    last.window_done.start,
-                    last.window_done.end,
-                    may_start=not self.crawler.spider.backfill,
+                    session, last.source, window.start, window.end, may_start=not self.crawler.spider.backfill
                 )
         self.totals.add(counts)
         self.complete = self.complete or last.crawl_done
@@ -100,7 +97,7 @@ class StorePipeline:
             self.totals.releases,
             self.totals.new,
             self.totals.changed,
-            f"; window {last.window_done} complete" if last.window_done else "",
+            "".join(f"; window {page.window_done} complete" for page in pages if page.window_done),
         )
 
     def _record_failure(self, failure: CrawlFailure) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from spiders.contracts_finder import ContractsFinder
 from spiders.find_a_tender import FindATender
+from spiders.pipelines import PAGES_PER_TRANSACTION
 from spiders.windows import LONDON
 from store import crawls
 from store.ingest import store_releases
@@ -277,10 +278,20 @@ def test_a_page_the_store_cannot_take_stops_the_crawl_and_the_watermark(
     assert run.outcome == "failed"
     assert run.message == "could not store a page: OperationalError: server closed the connection"
     assert "personal data" not in run.message
-    # The first window's pages were stored together; the second window's batch rolled back, so the
-    # watermark stays at the end of the first window and the second is fetched again next time.
+    # The first batch (the first window and the start of the second) was stored; the next batch
+    # rolled back, so the watermark stays at the end of the first window and the second window is
+    # fetched again next time.
     with database.reading() as session:
         assert session.get(SourceState, "find_a_tender").watermark == uk("2026-08-11T12:00:00")
-    assert set(stored(database, "find_a_tender")) == releases_in(
-        replay_server, FIND_A_TENDER, "2026-08-11T06:00:00", "2026-08-11T12:00:00"
+    first = releases_in(replay_server, FIND_A_TENDER, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    second = releases_in(replay_server, FIND_A_TENDER, "2026-08-11T12:00:00", "2026-08-11T18:00:00")
+    first_pages = _pages(replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    assert (
+        first_pages
+        < PAGES_PER_TRANSACTION
+        < first_pages + _pages(replay_server, "2026-08-11T12:00:00", "2026-08-11T18:00:00")
     )
+    kept = set(stored(database, "find_a_tender"))
+    assert first <= kept
+    assert kept - first <= second
+    assert len(kept - first) == 100 * (PAGES_PER_TRANSACTION - first_pages)
