@@ -184,7 +184,7 @@ def _recompile(
     ocid_of = {rid: rows[rid]["ocid"] for rid in changed}
     touched = set(notice_of.values())
     ocids = {ocid for ocid in ocid_of.values() if ocid}
-    columns = (ReleaseRow.release_id, ReleaseRow.notice_id, ReleaseRow.ocid, ReleaseRow.tags, ReleaseRow.raw)
+    columns = (ReleaseRow.release_id, ReleaseRow.notice_id, ReleaseRow.ocid, ReleaseRow.tags)
     # Two indexed lookups: SQLite would scan every release of the source for an OR of the two.
     siblings = session.execute(
         union(
@@ -193,15 +193,22 @@ def _recompile(
         )
     ).all()
     updated_ocids = {ocid_of[rid] for rid, release in changed.items() if is_update(release)}
-    for release_id, notice_id, ocid, tags, raw in siblings:
+    for release_id, notice_id, ocid, tags in siblings:
         if release_id in changed:
             continue
-        needed = notice_id in touched or ocid in updated_ocids or is_update({"tag": tags.split(",")})
-        if needed:
-            releases_by_id[release_id] = orjson.loads(raw)
+        if notice_id in touched or ocid in updated_ocids or is_update({"tag": tags.split(",")}):
             notice_of[release_id], ocid_of[release_id] = notice_id, ocid
             if ocid in updated_ocids:
                 touched.add(notice_id)
+    # Only now the stored text, and only of the siblings needed: most pages bring new notices only.
+    wanted = [rid for rid in notice_of if rid not in changed]
+    if wanted:
+        stored = session.execute(
+            select(ReleaseRow.release_id, ReleaseRow.raw).where(
+                ReleaseRow.source == source, ReleaseRow.release_id.in_(wanted)
+            )
+        )
+        releases_by_id.update((release_id, orjson.loads(raw)) for release_id, raw in stored)
     own: dict[str, list[Release]] = defaultdict(list)
     updates_by_ocid: dict[str, list[Release]] = defaultdict(list)
     for release_id, release in releases_by_id.items():
