@@ -153,7 +153,6 @@ def baseline(urls: list[str], db_path: Path) -> tuple[float, int]:
 
 
 def measure(copies: int, repeat: int) -> dict[str, float]:
-    sys.path.insert(0, str(ROOT))
     from tests.support.replay_server import FIND_A_TENDER, ReplayServer
 
     releases = releases_for(copies)
@@ -190,6 +189,7 @@ def main() -> None:
     if args.baseline_child:
         print(json.dumps(baseline(json.load(sys.stdin), Path(args.baseline_child))))
         return
+    sys.path.insert(0, str(ROOT))  # the measuring side uses tenderwatch's test server and recordings
     # Byte-compiled, as an installed package is: an editable install under PYTHONDONTWRITEBYTECODE
     # would otherwise compile tenderwatch's own modules afresh in every crawl process.
     for package in PACKAGES:

@@ -78,11 +78,12 @@ class StorePipeline:
 
     def _store(self, pages: list[ReleasePage]) -> None:
         last = pages[-1]
+        completed = [page.window_done for page in pages if page.window_done]
         with self.database.writing() as session:
             releases = [release for page in pages for release in page.releases]
             counts = store_releases(session, last.source, releases, crawl_run_id=self.run_id)
             crawls.record_page(session, self.run_id, counts, pages=len(pages))
-            for window in (page.window_done for page in pages if page.window_done):
+            for window in completed:
                 crawls.complete_window(
                     session, last.source, window.start, window.end, may_start=not self.crawler.spider.backfill
                 )
@@ -97,7 +98,7 @@ class StorePipeline:
             self.totals.releases,
             self.totals.new,
             self.totals.changed,
-            "".join(f"; window {page.window_done} complete" for page in pages if page.window_done),
+            "".join(f"; window {window} complete" for window in completed),
         )
 
     def _record_failure(self, failure: CrawlFailure) -> None:
