@@ -5,8 +5,8 @@ is copied in foreign-key order, in batches, with its ids, from one consistent sn
 inside one transaction on the target: an interrupted copy leaves the target empty, ready to try again.
 Both databases are brought to the current schema first; the target must hold no data. Afterwards
 PostgreSQL's id sequences continue after the copied ids, and the row counts of every table are
-checked against the source. Full-text search needs nothing copied: SQLite's index is filled by its
-triggers, PostgreSQL's search column is generated.
+checked against the source. Full-text search needs nothing copied: SQLite's index is filled from
+the copied notices, PostgreSQL's search column is generated.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Integer, Table, func, insert, inspect, select, text
 
 from store.db import Database, _safe, open_database, parse_url
+from store.ingest import index_new_notices
 from store.models import Base
 from tenderwatch.errors import StoreError
 
@@ -82,6 +83,7 @@ def _copy(source: Database, target: Database, batch: int, progress: Progress) ->
                 copied += len(part)
                 progress(table.name, copied, expected[table.name])
             report.rows[table.name] = copied
+        index_new_notices(writing)
         if target.dialect == "postgresql":
             _continue_sequences(writing, tables)
     with target.engine.connect() as checking:

@@ -10,7 +10,8 @@ reads it once, for both stores, so what a user types can never be a syntax error
   stop words) with a tsquery built from phraseto_tsquery per term, and ranks by `ts_rank`, title
   weighted above buyer above description.
 - **SQLite** matches an FTS5 expression over `notices_fts` (Porter stemming; every term a quoted
-  string) and ranks by `bm25` with the same weighting.
+  string) and ranks by `bm25` with the same weighting. New notices are indexed in bulk before each
+  write commits (store.ingest.index_new_notices, migration 0005).
 
 Ties, and equally good matches, come newest first.
 """

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, text
 
 from store.db import SCHEMA_REVISION, _alembic_config
-from store.ingest import store_releases
+from store.ingest import index_new_notices, store_releases
 from store.models import NoticeRow
 from store.queries import NoticeFilter, find_notices
 from store.search import parse, search
@@ -19,6 +19,7 @@ from tenderwatch.cli import cli
 from tests.support.recorded import cassette_releases, fts_releases, release_by_id
 
 NOW = datetime(2026, 8, 12, 9, 0, tzinfo=UTC)
+BULK_INDEX = "its index takes new notices in bulk (migration 0005); PostgreSQL's search column is generated"
 
 
 @pytest.fixture
@@ -128,12 +129,37 @@ def test_the_index_follows_every_change_to_a_notice(database):
 
 
 def test_notices_stored_before_the_search_migration_are_found_after_it(database):
-    _migrate(database, "downgrade", "0003")
     _store(database, [release_by_id("076396-2026")])
+    _migrate(database, "downgrade", "0003")  # the notice stays; the index goes
     _migrate(database, "upgrade", "head")
     assert database.current_revision() == SCHEMA_REVISION
     assert [n.id for n in found(database, "violence reduction")] == ["find_a_tender:076396-2026"]
     _check_index(database)
+
+
+@pytest.mark.sqlite_only(reason=BULK_INDEX)
+def test_a_write_leaves_no_notice_waiting_to_be_indexed(stored):
+    with stored.reading() as session:
+        waiting = session.execute(text("SELECT count(*) FROM notices_fts_pending")).scalar_one()
+        indexed = session.execute(text("SELECT count(*) FROM notices_fts")).scalar_one()
+        notices = session.execute(text("SELECT count(*) FROM notices")).scalar_one()
+    assert (waiting, indexed) == (0, notices)
+    _check_index(stored)
+
+
+@pytest.mark.sqlite_only(reason=BULK_INDEX)
+def test_the_bulk_index_migration_keeps_every_notice_findable_both_ways(database):
+    _store(database, [release_by_id("076396-2026")])
+    with database.writing() as session:  # inserted by hand, so only noted for indexing
+        _insert_twin(session, "Wombat habitat survey")
+    _migrate(database, "downgrade", "0004")  # indexes what was noted, then indexes at once again
+    _check_index(database)
+    assert [n.id for n in found(database, "wombat")] == ["find_a_tender:twin-1"]
+    with database.writing() as session:  # 0004's triggers index at once again
+        session.execute(text("UPDATE notices SET title = 'Quokka habitat survey' WHERE id = 1"))
+    _migrate(database, "upgrade", "head")
+    _check_index(database)
+    assert [n.id for n in found(database, "quokka")] == ["find_a_tender:076396-2026"]
 
 
 def test_notices_search_on_the_command_line(stored):
@@ -144,6 +170,30 @@ def test_notices_search_on_the_command_line(stored):
     bad = CliRunner().invoke(cli, ["notices", "--search", "-catering"])
     assert bad.exit_code == 2
     assert "--search: '-catering' only excludes: add a word to look for" in bad.output
+
+
+@pytest.mark.sqlite_only(reason=BULK_INDEX)
+def test_a_notice_changed_or_deleted_before_it_is_indexed_leaves_the_index_exact(database):
+    _store(database, [release_by_id("076396-2026")])
+    with database.writing() as session:
+        renamed, dropped = _insert_twin(session, "Quokka survey"), _insert_twin(session, "Numbat survey")
+        session.execute(text("UPDATE notices SET title = 'Wombat survey' WHERE id = :id"), {"id": renamed})
+        session.execute(text("DELETE FROM notices WHERE id = :id"), {"id": dropped})
+        index_new_notices(session.connection())
+    _check_index(database)
+    assert [n.id for n in found(database, "wombat")] == ["find_a_tender:twin-1"]
+    assert found(database, "quokka") == found(database, "numbat") == []
+
+
+def _insert_twin(session, title: str) -> int:
+    """A copy of the first notice under a new id and key, inserted with plain SQL (not indexed yet)."""
+    row = dict(session.execute(text("SELECT * FROM notices ORDER BY id LIMIT 1")).mappings().one())
+    number = session.execute(text("SELECT max(id) FROM notices")).scalar_one()
+    row.update(id=number + 1, key=f"find_a_tender:twin-{number}", source_id=f"twin-{number}", title=title)
+    columns = ", ".join(f'"{name}"' for name in row)
+    values = ", ".join(f":{name}" for name in row)
+    session.execute(text(f"INSERT INTO notices ({columns}) VALUES ({values})"), row)
+    return row["id"]
 
 
 def _store(database, releases) -> None:
