@@ -152,7 +152,7 @@ def test_the_bulk_index_migration_keeps_every_notice_findable_both_ways(database
     _store(database, [release_by_id("076396-2026")])
     with database.writing() as session:  # inserted by hand, so only noted for indexing
         _insert_twin(session, "Wombat habitat survey")
-    _migrate(database, "downgrade", "0004")  # indexes what was noted, then indexes at once again
+    _migrate(database, "downgrade", "0004")  # indexes what was noted first
     _check_index(database)
     assert [n.id for n in found(database, "wombat")] == ["find_a_tender:twin-1"]
     with database.writing() as session:  # 0004's triggers index at once again

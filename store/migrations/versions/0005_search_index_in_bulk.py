@@ -8,9 +8,9 @@ Written by hand, like 0004. Indexing each new notice from its insert trigger was
 crawl's storing time; indexing a whole batch in one statement costs a third of that. So:
 
 - inserting a notice only notes its id in `notices_fts_pending`;
-- whoever inserts notices then calls `store.ingest.index_new_notices` in the same transaction, which
-  indexes the noted notices in one statement and empties the table (outside a transaction it is
-  always empty, so search never misses a notice);
+- whatever inserts notices (store.ingest.save_notices, store.copy) then calls
+  `store.ingest.index_new_notices` in the same transaction, which indexes the noted notices in one
+  statement and empties the table: once a write commits nothing waits, so search misses nothing;
 - updating or deleting a notice that is already indexed changes the index at once, as before; one
   still waiting to be indexed needs nothing removed.
 
