@@ -7,6 +7,8 @@ a read transaction tries to become a write (measured: 0 "database is locked" err
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,8 @@ JSON_CODEC = {
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
 SCHEMA_REVISION = "0005"
+# Seconds a SQLite writer waits for another to finish before giving up (a cron crawl and the daemon).
+BUSY_TIMEOUT = 30
 
 
 class Database:
@@ -141,7 +145,7 @@ def make_engine(url: str) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement's values (raw releases with contact details) never reach a log.
-    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **JSON_CODEC)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT}, hide_parameters=True, **JSON_CODEC)
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
     return engine
@@ -151,9 +155,27 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions begin (see _begin_sqlite).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+    _switch_to_wal(cursor)
+    for pragma in ("synchronous=NORMAL", f"busy_timeout={BUSY_TIMEOUT * 1000}", "foreign_keys=ON"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the file in WAL mode (it stays so), waiting for other processes as long as a busy lock would.
+
+    Processes opening a new store at once race to switch it; SQLite tells a loser "database is
+    locked" at once, without waiting for the busy timeout (its deadlock rule), so try again.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _begin_sqlite(connection: Any) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -101,6 +104,49 @@ def test_sqlite_runs_in_wal_mode_and_writers_take_the_lock_up_front(database):
     with database.writing() as session:
         session.execute(text("SELECT 1"))
     assert statements[0] == "BEGIN IMMEDIATE"
+
+
+# Each worker waits for round N's go file, connects to round N's new database file (switching it to
+# WAL), and leaves a mark; a worker that fails prints why and stops.
+WAL_RACER = """
+import os, sys, time
+from store.db import make_engine
+
+folder, rounds = sys.argv[1], int(sys.argv[2])
+for number in range(rounds):
+    while not os.path.exists(f"{folder}/go-{number}"):
+        time.sleep(0.001)
+    make_engine(f"sqlite:///{folder}/new-{number}.db").connect().close()
+    open(f"{folder}/done-{number}-{os.getpid()}", "w").close()
+"""
+
+
+@pytest.mark.sqlite_only(reason="switching a new file to WAL is SQLite's")
+def test_processes_opening_a_new_sqlite_store_at_once_all_get_in(tmp_path):
+    """SQLite answers a process that loses the race to switch a new file to WAL with "database is
+    locked" at once, whatever the busy timeout; opening must wait and try again instead."""
+    racers, rounds = 8, 60
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WAL_RACER, str(tmp_path), str(rounds)],
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        for _ in range(racers)
+    ]
+    try:
+        for number in range(rounds):
+            (tmp_path / f"go-{number}").touch()
+            deadline = time.monotonic() + 60
+            while len(list(tmp_path.glob(f"done-{number}-*"))) < racers:
+                failed = [worker for worker in workers if worker.poll() not in (None, 0)]
+                assert not failed and time.monotonic() < deadline, [w.stderr.read()[-600:] for w in failed]
+                time.sleep(0.005)
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
 
 
 @pytest.mark.parametrize(
