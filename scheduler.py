@@ -84,18 +84,18 @@ def crawling_elsewhere(config: Config, database: Database) -> list[str]:
 
 
 def wait_for_crawls(config: Config, database: Database, sources: list[str]) -> list[str]:
-    """Wait until other processes finish crawling `sources` (at most the crawl timeout); a digest sent
-    before they finish would miss what they find. Returns the sources still being crawled."""
+    """Wait until no other process is crawling any of `sources` (at most the crawl timeout); a digest
+    sent before then would miss what they find. A crawl of one of them that starts meanwhile (cron
+    on another machine) is waited for too. Returns those of `sources` still being crawled."""
     deadline = utcnow() + timedelta(minutes=config.schedule.crawl_timeout_minutes)
-    busy = [source for source in sources if source in crawling_elsewhere(config, database)]
-    for source in busy:
+    while busy := [source for source in crawling_elsewhere(config, database) if source in sources]:
         remaining = (deadline - utcnow()).total_seconds()
-        lock = (
-            locks.acquire(database, f"crawl:{source}", timeout=max(remaining, 0.1)) if remaining > 0 else None
-        )
+        if remaining <= 0:
+            return busy
+        lock = locks.acquire(database, f"crawl:{busy[0]}", timeout=remaining)
         if lock is not None:
             lock.release()
-    return crawling_elsewhere(config, database)
+    return []
 
 
 def due_digests(config: Config, database: Database, now: datetime) -> list[Target]:

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import replace
@@ -319,3 +320,40 @@ def test_an_error_in_one_tick_does_not_stop_the_daemon(config, database, monkeyp
     monkeypatch.setattr(daemon, "tick", tick)
     assert daemon.run() == 0
     assert len(ticks) == 2
+
+
+def test_a_digest_waits_for_a_crawl_that_starts_while_it_waits(config, database):
+    """Cron on several machines: while a digest waits for one source's crawl, another machine starts
+    crawling the other source. The digest waits for that crawl too, then finds nothing running."""
+    from scheduler import wait_for_crawls
+
+    first = locks.try_lock(database, "crawl:find_a_tender")
+    second_ended: list[float] = []
+
+    def other_machines() -> None:
+        time.sleep(0.3)
+        second = locks.try_lock(database, "crawl:contracts_finder")  # starts while the first runs
+        first.release()
+        time.sleep(0.6)
+        second_ended.append(time.monotonic())
+        second.release()
+
+    elsewhere = threading.Thread(target=other_machines)
+    elsewhere.start()
+    still = wait_for_crawls(config, database, ["find_a_tender", "contracts_finder"])
+    waited_until = time.monotonic()
+    elsewhere.join()
+    assert still == []
+    assert waited_until >= second_ended[0]
+
+
+def test_a_digest_waits_only_for_the_sources_it_was_told_of(config, database):
+    from scheduler import wait_for_crawls
+
+    other = locks.try_lock(database, "crawl:contracts_finder")
+    try:
+        started = time.monotonic()
+        assert wait_for_crawls(config, database, ["find_a_tender"]) == []
+        assert time.monotonic() - started < 5
+    finally:
+        other.release()
