@@ -3,11 +3,12 @@
     .venv/bin/python bench/bench_ingest.py [--copies 16] [--repeat 3]
 
 The releases bench_crawl.py serves (the 955 recorded ones, and shifted copies with new ids) are
-stored into a new SQLite file as a crawl stores them: 100 per page, four pages per transaction,
-through store.ingest.store_releases (keep the raw release, compile and save its notice, record what
-changed, index it for search). No HTTP and no Scrapy, so the figure is steadier than the crawl
-benchmark's and shows where storing spends its time: in SQLite executing statements (by table) and
-committing, and the rest in Python (normalising, fingerprints, SQLAlchemy's parameter handling).
+stored into a new SQLite file as a crawl stores them: 100 per page, the pipeline's
+PAGES_PER_TRANSACTION pages per transaction, through store.ingest.store_releases (keep the raw
+release, compile and save its notice, record what changed, index it for search). No HTTP and no
+crawl, so the figure is steadier than the crawl benchmark's and shows where storing spends its
+time: in SQLite executing statements (by table) and committing, and the rest in Python
+(normalising, fingerprints, SQLAlchemy's parameter handling).
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE, PAGES_PER_TRANSACTION = 100, 4
+PAGE = 100
 
 
 def store_all(releases: list[dict[str, Any]]) -> tuple[float, Counter[str]]:
     """(seconds, seconds by what SQLite was doing) to store `releases` into a new store."""
     from sqlalchemy import event
 
+    from spiders.pipelines import PAGES_PER_TRANSACTION
     from store.db import open_database
     from store.ingest import store_releases
 
     spent: Counter[str] = Counter()
-    database = open_database(f"sqlite:///{tempfile.mkdtemp()}/bench.db")
+    folder = tempfile.TemporaryDirectory()
+    database = open_database(f"sqlite:///{folder.name}/bench.db")
 
     @event.listens_for(database.engine, "before_cursor_execute")
     def started(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
@@ -52,6 +55,7 @@ def store_all(releases: list[dict[str, Any]]) -> tuple[float, Counter[str]]:
         spent["COMMIT"] += time.perf_counter() - committing
     elapsed = time.perf_counter() - started_at
     database.close()
+    folder.cleanup()
     return elapsed, spent
 
 

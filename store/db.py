@@ -155,8 +155,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions begin (see _begin_sqlite).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    _switch_to_wal(cursor)
-    for pragma in ("synchronous=NORMAL", f"busy_timeout={BUSY_TIMEOUT * 1000}", "foreign_keys=ON"):
+    _switch_to_wal(cursor)  # the busy timeout is already set: sqlite3's `timeout` (make_engine)
+    for pragma in ("synchronous=NORMAL", "foreign_keys=ON"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
