@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from store.ingest import IngestCounts
+from store.ingest import IngestCounts, upsert
 from store.models import CrawlRun, SourceState, utcnow
 
 RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
@@ -86,9 +86,7 @@ def complete_window(
     state = session.get(SourceState, source)
     if state is None or state.watermark is None:
         if may_start:
-            state = state or SourceState(source=source)
-            state.watermark = end
-            session.add(state)
+            (state or _new_state(session, source)).watermark = end
     elif start <= state.watermark:
         state.watermark = max(state.watermark, end)
 
@@ -99,9 +97,15 @@ def finish_run(session: Session, run_id: int, outcome: str, message: str | None 
     if message:
         run.message = message
     if outcome == OK:
-        state = session.get(SourceState, run.source) or SourceState(source=run.source)
+        state = session.get(SourceState, run.source) or _new_state(session, run.source)
         state.last_success_at = run.finished_at
-        session.add(state)
+
+
+def _new_state(session: Session, source: str) -> SourceState:
+    """The source's state row, inserted unless another process has just inserted it (PostgreSQL
+    workers finishing crawls of one source together): theirs is then used, not a duplicate key."""
+    session.execute(upsert(session, SourceState).values(source=source).on_conflict_do_nothing())
+    return session.get(SourceState, source, populate_existing=True)
 
 
 def latest_runs(session: Session, source: str, limit: int = 1) -> list[CrawlRun]:

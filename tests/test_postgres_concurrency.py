@@ -18,12 +18,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from store import locks
+from store import crawls, locks
 from store.db import Database, open_database
 from store.ingest import store_releases
-from store.models import CrawlRun, DeliveryRow, DigestRow, NoticeChange, NoticeRow, ReleaseRow, utcnow
+from store.models import (
+    CrawlRun,
+    DeliveryRow,
+    DigestRow,
+    NoticeChange,
+    NoticeRow,
+    ReleaseRow,
+    SourceState,
+    utcnow,
+)
 from store.notice import LONDON
 from tests.support.receivers import SmtpReceiver
 from tests.support.recorded import cassette_releases, shifted
@@ -306,3 +315,36 @@ def test_four_workers_starting_on_a_new_database_at_once_all_find_it_ready(env, 
     go.touch()
     results = finish(workers)
     assert [code for code, _, _ in results] == [0] * WORKERS, [err for _, _, err in results]
+
+
+def test_workers_finishing_a_sources_first_crawl_together_share_its_state_row(env):
+    """Without the crawl locks, another worker can insert the source's state row between this one
+    looking for it and writing it: this one then updates that row, not fails on a duplicate key."""
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    start = datetime(2026, 8, 11, tzinfo=LONDON)
+    with database.writing() as session:
+        run_id = crawls.start_run(session, "find_a_tender", start, start + timedelta(days=1))
+    other = database.engine.connect()
+    other.begin()
+    other.execute(insert(SourceState).values(source="find_a_tender", watermark=start))
+    outcome: list[object] = []
+
+    def finish() -> None:
+        try:
+            with database.writing() as session:
+                crawls.finish_run(session, run_id, crawls.OK)
+            outcome.append("finished")
+        except Exception as exc:  # reported by the assertion below
+            outcome.append(exc)
+
+    finishing = threading.Thread(target=finish)
+    finishing.start()
+    time.sleep(0.5)  # it has looked for the row and is waiting for the other worker's transaction
+    other.commit()
+    other.close()
+    finishing.join(timeout=60)
+    assert outcome == ["finished"]
+    with database.reading() as session:
+        state = session.get(SourceState, "find_a_tender")
+        assert state.watermark == start and state.last_success_at is not None
+    database.close()
