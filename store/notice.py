@@ -8,6 +8,7 @@ compared as instants.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -115,7 +116,7 @@ class Notice:
             name: _parse_field(name, data.get(name)) for name in known - {"id", "origin"} if name in data
         }
         for required in ("source", "source_id", "title"):
-            if not values.get(required):
+            if not (values.get(required) or "").strip():
                 raise NoticeFormatError(required, "is required and must not be empty")
         notice = cls(**values, origin="import")
         if "id" in data and data["id"] != notice.id:
@@ -133,7 +134,7 @@ def _parse_field(name: str, value: Any) -> Any:
     parser = _PARSERS.get(name, _text)
     try:
         return parser(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise NoticeFormatError(name, str(exc)) from None
 
 
@@ -152,6 +153,8 @@ def _boolean(value: Any) -> bool:
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected a number, got {value!r}")
+    if not math.isfinite(value):  # JSON has no infinity: it would export as invalid JSON
+        raise ValueError(f"expected a finite number, got {value!r}")
     return float(value)
 
 
@@ -159,6 +162,10 @@ def _timestamp(value: Any) -> datetime:
     moment = datetime.fromisoformat(_text(value))
     if moment.tzinfo is None:
         raise ValueError(f"'{value}' has no UTC offset; write it like 2026-09-01T12:00:00+01:00")
+    try:
+        moment.astimezone(UTC).astimezone(LONDON)  # what storing and showing it do
+    except OverflowError:
+        raise ValueError(f"'{value}' is out of range") from None
     return moment
 
 
@@ -197,8 +204,18 @@ def _lots(value: Any) -> tuple[Lot, ...]:
         unknown = sorted(set(item) - {f.name for f in fields(Lot)})
         if unknown:
             raise ValueError(f"lot {index + 1} has unknown field '{unknown[0]}'")
-        lots.append(Lot(**item))
+        lots.append(Lot(**{name: _lot_field(index, name, item[name]) for name in item}))
     return tuple(lots)
+
+
+def _lot_field(index: int, name: str, value: Any) -> Any:
+    """A lot's field checked as the notice's field of the same name is (scoring compares them)."""
+    if value is None and name != "id":
+        return None
+    try:
+        return _PARSERS.get(name, _text)(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"lot {index + 1} field '{name}': {exc}") from None
 
 
 _BOOLEANS = {"is_opportunity", "framework"}

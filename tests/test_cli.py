@@ -190,6 +190,50 @@ def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
     assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        # Each of these was once stored, and then broke the digest or export of every later run.
+        (
+            {"lots": [{"id": "1", "value_amount": "lots"}]},
+            "field 'lots': lot 1 field 'value_amount': expected a number",
+        ),
+        (
+            {"lots": [{"id": "1", "suitable_for_sme": "maybe"}]},
+            "field 'lots': lot 1 field 'suitable_for_sme'",
+        ),
+        ({"lots": [{"id": "1", "title": 7}]}, "field 'lots': lot 1 field 'title': expected text"),
+        ({"value_amount": float("inf")}, "field 'value_amount': expected a finite number"),
+        (
+            {"published_at": "0001-01-01T00:00:00+01:00"},
+            "field 'published_at': '0001-01-01T00:00:00+01:00' is out of range",
+        ),
+        ({"title": "   "}, "field 'title': is required and must not be empty"),
+    ],
+)
+def test_import_refuses_values_the_store_could_not_use(env, tmp_path, fields, message):
+    notice = {"source": "email", "source_id": "x", "title": "Call-off", **fields}
+    path = tmp_path / "calloffs.jsonl"
+    path.write_text(json.dumps(notice) + "\n")  # json writes infinity as Infinity, as Python reads it
+    result = CliRunner().invoke(cli, ["import", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1: {message}" in result.output
+    assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
+
+
+def test_an_imported_lot_keeps_its_checked_values(env, tmp_path):
+    lot = {"id": "1", "title": "Discovery", "value_amount": 250000, "suitable_for_sme": True, "status": None}
+    path = tmp_path / "calloffs.jsonl"
+    path.write_text(
+        json.dumps({"source": "email", "source_id": "x", "title": "Call-off", "lots": [lot]}) + "\n"
+    )
+    assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
+    exported = tmp_path / "out.jsonl"
+    CliRunner().invoke(cli, ["export", "-o", str(exported)])
+    (stored_lot,) = json.loads(exported.read_text())["lots"]
+    assert stored_lot["value_amount"] == 250000.0 and stored_lot["suitable_for_sme"] is True
+
+
 def test_a_crawl_killed_part_way_resumes_and_stores_everything_exactly_once(env, replay_server):
     replay_server.response_delay = 0.3
     base = {"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url}
