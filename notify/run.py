@@ -66,6 +66,8 @@ def targets(
         return [Target(channel_key(to), f"--to {to.split('://', 1)[0]}://…", to, kind, default)]
     chosen = [config.channel(channel)] if channel else list(config.channels)
     for configured in chosen:
+        if configured.problem:
+            raise ConfigError(configured.problem)
         problem = check_url(configured.url)
         if problem:
             raise ConfigError(f"channel '{configured.name}': {problem}")

@@ -23,6 +23,7 @@ from typing import Any
 from tenderwatch.errors import ConfigError
 
 ENV_PREFIX = "TENDERWATCH_"
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # ${NAME} in a channel URL
 
 # Live services and delays that keep under their published limits: Find a Tender allows about
 # 12 requests per rolling 120 s (11 s apart stays under it); Contracts Finder blocks for 5 minutes
@@ -96,6 +97,9 @@ class ChannelConfig:
     name: str
     url: str
     profile: str | None = None  # default: the scoring default profile
+    # Why the channel cannot send, e.g. its secret's variable is unset: reported by the commands that
+    # send, so a crawl or `--help` still works on a machine without the secret.
+    problem: str | None = None
 
     @property
     def kind(self) -> str:
@@ -379,22 +383,20 @@ def _channels(
         if any(channel.name == name for channel in channels):
             raise ConfigError(f"{label}: another channel is already named '{name}'")
         profile = entry.get("profile")
-        if profile is not None:
-            scoring.profile_path(str(profile))  # an unknown profile fails here, naming the known ones
-        channels.append(ChannelConfig(name=name, url=_expand(url, env, f"{label} url"), profile=profile))
+        if profile is not None and str(profile) not in scoring.profiles:
+            known = ", ".join(sorted(scoring.profiles))
+            raise ConfigError(f"{label}: unknown profile '{profile}'; configured profiles are {known}")
+        unset = [name for name in VARIABLE.findall(url) if name not in env]
+        problem = None
+        if unset:
+            problem = f"{label} url uses ${{{unset[0]}}}, but that environment variable is not set"
+        channels.append(ChannelConfig(name=name, url=_expand(url, env), profile=profile, problem=problem))
     return tuple(channels)
 
 
-def _expand(text: str, env: Mapping[str, str], label: str) -> str:
+def _expand(text: str, env: Mapping[str, str]) -> str:
     """Replace ${NAME} with the environment variable NAME, so secrets stay out of the file."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in env:
-            raise ConfigError(f"{label} uses ${{{name}}}, but that environment variable is not set")
-        return env[name]
-
-    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value, text)
+    return VARIABLE.sub(lambda match: env.get(match.group(1), match.group(0)), text)
 
 
 def _schedule(table: dict[str, Any], where: str) -> ScheduleConfig:

@@ -18,7 +18,7 @@ from store.db import Database, open_database
 from store.models import utcnow
 from tenderwatch import __version__
 from tenderwatch import config as configuration
-from tenderwatch.errors import ConfigError, TenderwatchError
+from tenderwatch.errors import TenderwatchError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 logger = logging.getLogger("tenderwatch")
@@ -28,9 +28,18 @@ class State:
     """What every command needs: the configuration, and the store opened on first use."""
 
     def __init__(self, config_path: str | None, verbose: bool):
+        self.config_path = config_path
         self.verbose = verbose
-        self.config = configuration.load(config_path)
+        self._config: configuration.Config | None = None
         self._database: Database | None = None
+
+    @property
+    def config(self) -> configuration.Config:
+        """Read when a command first needs it, so `--help` works whatever the config file says."""
+        if self._config is None:
+            self._config = configuration.load(self.config_path)
+            configure_logging(self.verbose, self._config.log_level)
+        return self._config
 
     @property
     def database(self) -> Database:
@@ -86,12 +95,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
       tenderwatch notices --opportunities
     """
     configure_logging(verbose)
-    try:
-        ctx.obj = State(config_path, verbose)
-    except ConfigError as exc:
-        click.echo(f"tenderwatch: {exc}", err=True)
-        ctx.exit(exc.exit_code)
-    configure_logging(verbose, ctx.obj.config.log_level)
+    ctx.obj = State(config_path, verbose)
     if ctx.invoked_subcommand is None:
         ctx.invoke(cli.get_command(ctx, "run"))
 
