@@ -102,7 +102,7 @@ def test_a_channel_whose_secret_is_unset_fails_only_the_commands_that_send(env, 
         '[[channels]]\nname = "bids"\nurl = "mailtos://bids:${TW_TEST_SMTP_PASSWORD}@127.0.0.1:1?to=a@b.uk"\n'
     )
     assert CliRunner().invoke(cli, ["sources"]).exit_code == 0
-    for args in (["digest", "--dry-run"], ["notify", "test"]):
+    for args in (["digest", "--dry-run"], ["notify", "test"], ["daemon"]):  # the daemon, before it starts
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 2, result.output
         assert (

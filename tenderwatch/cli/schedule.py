@@ -60,8 +60,10 @@ def daemon(state: State) -> None:
     SIGTERM or Ctrl-C stops it at a clean point: a crawl in progress finishes its page and the next
     start resumes from the watermark. See the README for a systemd unit.
     """
+    from notify.run import targets
     from scheduler import Daemon, crawl_command
 
+    targets(state.config)  # a channel that cannot send (e.g. its secret is unset) stops it before it starts
     config_path = str(state.config.path) if state.config.path else None
     sys.exit(Daemon(state.config, state.database, crawl_command(config_path, state.verbose)).run())
 
