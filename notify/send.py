@@ -67,7 +67,17 @@ def scrub(text: str, url: str) -> str:
     secrets.update(value for _, value in parse_qsl(parts.query) if len(value) >= 6)
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, "***")
-    return re.sub(r"(sig|signature|password|token)=[^&\s]+", r"\1=***", text)
+    return redact_secrets(text)
+
+
+def redact_secrets(text: str) -> str:
+    """Hide what looks like a secret in any URL in text: signatures, tokens, passwords in query or userinfo.
+
+    For text that may hold a URL apprise built from a channel's (e.g. a Teams request's ?sig=...),
+    where the channel URL itself is not at hand.
+    """
+    text = re.sub(r"(sig|signature|password|token|key|secret)=[^&\s\"']+", r"\1=***", text, flags=re.I)
+    return re.sub(r"(?<=://)[^/\s@]+@", "***@", text)
 
 
 def _first_line(log: str) -> str:

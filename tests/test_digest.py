@@ -331,6 +331,19 @@ def test_notify_test_reports_each_channel(env, tmp_path, smtp):
     assert smtp.messages[0]["Subject"] == "tenderwatch: test message"
 
 
+def test_verbose_logs_never_show_a_channel_secret(env, tmp_path, smtp, teams):
+    dead_teams = f"workflows://127.0.0.1:{free_port()}/workflow1234abcd/deadSECRET77/?verify=no"
+    with_password = smtp.url().replace("mailto://", "mailto://tenders:PASSWORDxyz@")
+    configure(tmp_path, [("teams", teams.url()), ("dead", dead_teams), ("mail", with_password)])
+    result = CliRunner().invoke(cli, ["-v", "notify", "test"])
+    assert "teams: ok" in result.output and "dead: FAILED" in result.output
+    assert (
+        "POST /workflows/workflow1234abcd" in result.output
+    )  # apprise's and urllib3's debug lines are shown
+    for secret in ("signatureSECRET99", "deadSECRET77", "PASSWORDxyz"):
+        assert secret not in result.output
+
+
 def test_a_digest_another_process_is_sending_is_not_sent_twice(env, tmp_path, stored, smtp):
     config = configure(tmp_path, [("bids", smtp.url())])
     with locks.hold(stored, "digest:bids") as lock:

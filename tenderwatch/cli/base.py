@@ -117,12 +117,23 @@ def configure_logging(verbose: bool, level: str = "INFO") -> None:
                 )
             )
         )
+    else:
+        handler.addFilter(_hide_channel_secrets)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.getLogger("tenderwatch").setLevel(logging.DEBUG if verbose else level)
     for noisy in ("alembic", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _hide_channel_secrets(record: logging.LogRecord) -> bool:
+    """apprise and the HTTP libraries under it log request URLs at DEBUG: a Teams URL's ?sig= is a secret."""
+    if record.name.startswith(("apprise", "urllib3", "requests")):
+        from notify.send import redact_secrets
+
+        record.msg, record.args = redact_secrets(record.getMessage()), None
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- options
