@@ -237,6 +237,8 @@ def _cpv_rules(node: Field) -> tuple[CpvRule, ...]:
 def _cpv_code(node: Field) -> str:
     """A CPV code or prefix ("79419000", "794*", "45") as the digits that matter."""
     value = node.scalar()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = node.node.value  # as written: YAML reads an unquoted 03221000 as an octal number
     text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     match = _CPV.match(text)
     if not match:

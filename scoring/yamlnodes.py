@@ -108,7 +108,8 @@ class Field:
         seen: set[str] = set()
         for key_node, value_node in self.node.value:
             key = Field(self.file, key_node, self.path)
-            name = key.text()
+            key.text()  # a key must be a plain value
+            name = key_node.value  # as written: YAML would read the key 0322 as the octal number 210
             if name in seen:
                 raise key.error(f"'{name}' is given twice; keep one")
             seen.add(name)

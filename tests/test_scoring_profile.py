@@ -53,9 +53,11 @@ def test_keyword_styles_and_cpv_codes_are_read_as_written(tmp_path):
                   '794*': 5
                   80: 4
                   '03': 1
+                  03221000: 2
+                  09310000: 3
                 exclude:
                   keywords: [supported living, '"day care"']
-                  cpv: '45'
+                  cpv: [45, 0322]
             """,
         )
     )
@@ -66,9 +68,11 @@ def test_keyword_styles_and_cpv_codes_are_read_as_written(tmp_path):
         ("794", 5),
         ("80", 4),
         ("03", 1),
+        ("03221", 2),  # unquoted, YAML would read it as the octal number 860672
+        ("0931", 3),
     ]
     assert [term.kind for term in line.exclude_terms] == [STEM, EXACT]
-    assert line.exclude_cpv == ("45",)
+    assert line.exclude_cpv == ("45", "0322")
 
 
 def test_the_hash_changes_with_the_rules_only(tmp_path):
@@ -124,16 +128,16 @@ BAD_FILES = [
         "service_lines[1].keywords.evaluation",
         "must be from -100 to 100, not 250",
     ),
-    (  # a CPV code YAML reads as a number, losing its leading zero
+    (  # one digit is no CPV division
         """
         service_lines:
           - name: Goods
             cpv:
-              03: 5
+              7: 5
         """,
         4,
-        "service_lines[1].cpv.3",
-        "'03' is not a CPV code or prefix; write 2 to 8 digits in quotes",
+        "service_lines[1].cpv.7",
+        "'7' is not a CPV code or prefix; write 2 to 8 digits in quotes",
     ),
     (  # two keywords of the same stem family
         """
