@@ -7,15 +7,19 @@ JSON-escaped by apprise), and links are only ever http(s) to the source's own pu
 from __future__ import annotations
 
 import re
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 
 from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
 from store.normalise import FORMATS
 from store.notice import Notice
+from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import money, when
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -57,22 +61,40 @@ def environment(templates_dir: Path | None = None) -> Environment:
 
 
 def render_html(digest: Digest, env: Environment) -> str:
-    return env.get_template("digest.html.j2").render(**_context(digest))
+    with template_errors():
+        return env.get_template("digest.html.j2").render(**_context(digest))
 
 
 def teams_messages(digest: Digest, env: Environment, items_per_post: int) -> list[Message]:
     """The digest as Teams posts of whole items: split, never truncated mid-item."""
-    template = env.get_template("teams.md.j2")
     chunks = _chunks(digest, items_per_post)
     messages = []
     for number, chunk in enumerate(chunks, start=1):
         part = f" (part {number} of {len(chunks)})" if len(chunks) > 1 else ""
-        body = template.render(digest=digest, sections=chunk, first=number == 1, last=number == len(chunks))
+        with template_errors():
+            body = env.get_template("teams.md.j2").render(
+                digest=digest, sections=chunk, first=number == 1, last=number == len(chunks)
+            )
         items = tuple(item for section in chunk.values() for item in section)
         if len(body) > TEAMS_MAX_BODY and len(items) > 1:
             return teams_messages(digest, env, max(1, items_per_post // 2))
         messages.append(Message(digest.subject + part, body, items))
     return messages
+
+
+@contextmanager
+def template_errors() -> Iterator[None]:
+    """A firm's own template that fails: one line naming its file and line, not a traceback."""
+    try:
+        yield
+    except TemplateError as exc:
+        if isinstance(exc, TemplateSyntaxError) and exc.filename:
+            where = f"{exc.filename}:{exc.lineno}"
+        else:  # a render error: Jinja puts the template's own line in the traceback
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+            where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "a digest template"
+        problem = (exc.message or "cannot render").rstrip(".")
+        raise ConfigError(f"{where}: {problem}; fix the template ([digest] templates_dir)") from None
 
 
 def _chunks(digest: Digest, items_per_post: int) -> list[dict[str, list[Item]]]:

@@ -369,6 +369,33 @@ def test_a_firm_restyles_the_digest_with_its_own_template_copies(env, tmp_path, 
     assert "Violence Reduction Partnership Research and Evaluation" in html
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{% if digest %}never closed", "digest.html.j2:3: Unexpected end of template"),
+        ("{{ no_such_thing }}", "digest.html.j2:3: 'no_such_thing' is undefined"),
+    ],
+)
+def test_a_broken_house_template_is_one_line_naming_its_file_and_line(env, tmp_path, stored, line, message):
+    styles = tmp_path / "house-style"
+    styles.mkdir()
+    (styles / "digest.html.j2").write_text(f"<html>\n<body>\n{line}\n</body>\n")
+    configure(tmp_path, templates_dir=str(styles))
+    result = CliRunner().invoke(cli, ["digest"])
+    assert result.exit_code == 2, result.output
+    assert f"tenderwatch: {styles / message}" in result.output
+    assert result.output.rstrip().endswith("; fix the template ([digest] templates_dir)")
+    assert deliveries(stored) == 0
+
+
+def test_digest_output_into_a_missing_folder_is_refused_before_anything_is_sent(env, tmp_path, stored):
+    configure(tmp_path)
+    result = CliRunner().invoke(cli, ["digest", "--output", str(tmp_path / "missing" / "digest.html")])
+    assert result.exit_code == 2
+    assert f"--output: the folder {tmp_path / 'missing'} does not exist" in result.output
+    assert deliveries(stored) == 0
+
+
 def test_a_match_left_out_as_too_soon_is_not_brought_back_as_closing_soon(env, tmp_path, stored):
     config = configure(tmp_path, too_soon="omit", closing_soon_days=7)
     [first] = send(config, stored, as_of=datetime(2026, 8, 24, 7, 30, tzinfo=LONDON))

@@ -62,6 +62,8 @@ def digest(
 
     if to and channel:
         raise ConfigError("use either --to or --channel, not both")
+    if output and not output.parent.is_dir():
+        raise ConfigError(f"--output: the folder {output.parent} does not exist; create it or choose another")
     busy = [] if dry_run or as_of else crawling_elsewhere(state.config, state.database)
     if busy:  # a digest sent now would miss what those crawls are finding
         click.echo(f"waiting for the crawl of {', '.join(busy)} to finish", err=True)
