@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenderwatch.errors import ConfigError, StoreError
@@ -103,6 +103,11 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
             )
     except OperationalError as exc:
         raise StoreError(f"cannot open the database at {_safe(url)}: {exc.orig}") from None
+    except DatabaseError as exc:  # e.g. a file that is not SQLite's
+        raise StoreError(
+            f"cannot open the database at {_safe(url)}: {exc.orig}; is this the right file? "
+            "(TENDERWATCH_DB_URL or [store] url)"
+        ) from None
     return database
 
 
@@ -143,7 +148,11 @@ def make_engine(url: str) -> Engine:
                 "pip install 'tenderwatch[postgres]' and use postgresql+psycopg://USER@HOST/DB"
             ) from None
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database's folder {folder}: {exc.strerror}") from None
     # hide_parameters: a failed statement's values (raw releases with contact details) never reach a log.
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT}, hide_parameters=True, **JSON_CODEC)
     event.listen(engine, "connect", _configure_sqlite)

@@ -181,6 +181,9 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
             f'{where}: data_dir must be a folder path in quotes, e.g. data_dir = "/srv/tenderwatch"'
         )
     data_dir = Path(data_dir_setting or Path.home() / ".local" / "share" / "tenderwatch").expanduser()
+    if data_dir.exists() and not data_dir.is_dir():
+        label = f"environment variable {ENV_PREFIX}DATA_DIR" if env.get(f"{ENV_PREFIX}DATA_DIR") else where
+        raise ConfigError(f"{label}: data_dir {data_dir} is a file, not a folder; choose a folder")
     store = _table(data, "store", where)
     _reject_unknown(store, {"url"}, where, "[store] ")
     db_url = env.get(f"{ENV_PREFIX}DB_URL") or store.get("url") or f"sqlite:///{data_dir / 'tenderwatch.db'}"

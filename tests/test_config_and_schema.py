@@ -15,7 +15,7 @@ from store.db import SCHEMA_REVISION, head_revision, open_database
 from store.migrations import include_object
 from store.models import Base
 from tenderwatch import config as configuration
-from tenderwatch.errors import ConfigError
+from tenderwatch.errors import ConfigError, StoreError
 
 
 def test_defaults_are_the_live_services_with_polite_delays(env, monkeypatch):
@@ -86,6 +86,33 @@ def test_migrations_build_exactly_the_models(database):
 def test_an_unreadable_database_url_is_a_clear_error(env):
     with pytest.raises(ConfigError, match="the database URL is malformed: use sqlite:///PATH"):
         open_database("not a url")
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error_and_left_alone(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("minutes of the bid meeting")
+    with pytest.raises(
+        StoreError, match=f"cannot open the database at sqlite:///{path}: file is not a database"
+    ):
+        open_database(f"sqlite:///{path}")
+    assert path.read_text() == "minutes of the bid meeting"
+
+
+def test_a_database_folder_that_is_a_file_is_a_clear_error(tmp_path):
+    (tmp_path / "data").write_text("")
+    with pytest.raises(StoreError) as error:
+        open_database(f"sqlite:///{tmp_path / 'data' / 'tenderwatch.db'}")
+    assert f"cannot create the database's folder {tmp_path / 'data'}: " in str(error.value)
+
+
+def test_a_data_dir_that_is_a_file_names_the_setting(env, tmp_path, monkeypatch):
+    (tmp_path / "data").write_text("")
+    monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(ConfigError) as error:
+        configuration.load()
+    assert f"environment variable TENDERWATCH_DATA_DIR: data_dir {tmp_path / 'data'} is a file" in str(
+        error.value
+    )
 
 
 @pytest.mark.sqlite_only(reason="WAL, busy_timeout and BEGIN IMMEDIATE are how SQLite shares a file")
