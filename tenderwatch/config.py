@@ -181,6 +181,8 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
             f'{where}: data_dir must be a folder path in quotes, e.g. data_dir = "/srv/tenderwatch"'
         )
     data_dir = Path(data_dir_setting or Path.home() / ".local" / "share" / "tenderwatch").expanduser()
+    if config_path and not env.get(f"{ENV_PREFIX}DATA_DIR"):
+        data_dir = (config_path.parent / data_dir).resolve()  # relative to the file, as its other paths
     if data_dir.exists() and not data_dir.is_dir():
         label = f"environment variable {ENV_PREFIX}DATA_DIR" if env.get(f"{ENV_PREFIX}DATA_DIR") else where
         raise ConfigError(f"{label}: data_dir {data_dir} is a file, not a folder; choose a folder")

@@ -105,6 +105,20 @@ def test_a_database_folder_that_is_a_file_is_a_clear_error(tmp_path):
     assert f"cannot create the database's folder {tmp_path / 'data'}: " in str(error.value)
 
 
+def test_a_relative_data_dir_in_the_file_is_relative_to_the_file(env, tmp_path, monkeypatch):
+    monkeypatch.delenv("TENDERWATCH_DATA_DIR")
+    monkeypatch.delenv("TENDERWATCH_DB_URL")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "conf" / "tenderwatch.toml").write_text('data_dir = "data"\n')
+    monkeypatch.chdir(tmp_path / "elsewhere")  # as cron runs it
+    loaded = configuration.load("../conf/tenderwatch.toml")
+    assert loaded.data_dir == tmp_path / "conf" / "data"
+    assert loaded.db_url == f"sqlite:///{tmp_path / 'conf' / 'data' / 'tenderwatch.db'}"
+    monkeypatch.setenv("TENDERWATCH_DATA_DIR", "data")  # the environment's is the shell's, from here
+    assert configuration.load("../conf/tenderwatch.toml").data_dir == Path("data")
+
+
 def test_a_data_dir_that_is_a_file_names_the_setting(env, tmp_path, monkeypatch):
     (tmp_path / "data").write_text("")
     monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(tmp_path / "data"))
