@@ -241,8 +241,12 @@ def result_of(source: str, run_id: int | None, config: Config) -> CrawlResult:
         return CrawlResult(source, crawls.FAILED, message="the crawl could not start; run with --verbose")
     database = Database(config.db_url)
     try:
-        with database.reading() as session:
+        with database.writing() as session:
             run = session.get(CrawlRun, run_id)
+            if run.outcome == crawls.RUNNING:
+                # Stopped (SIGTERM) while Scrapy was still opening the spider: its pipeline was never
+                # closed, and nothing was stored.
+                crawls.finish_run(session, run_id, crawls.INTERRUPTED, "stopped as it was starting")
             return CrawlResult(
                 source, run.outcome, run.pages, run.releases, run.new, run.changed, run.message
             )

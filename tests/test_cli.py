@@ -271,6 +271,41 @@ def test_an_imported_lot_keeps_its_checked_values(env, tmp_path):
     assert stored_lot["value_amount"] == 250000.0 and stored_lot["suitable_for_sme"] is True
 
 
+STOPPED_AS_IT_STARTS = """
+import os, signal, sys
+import spiders.pipelines
+from tenderwatch.cli import main
+
+opened = spiders.pipelines.StorePipeline.open_spider
+
+def open_then_stopped(self):
+    opened(self)
+    os.kill(os.getpid(), signal.SIGTERM)  # the daemon stops just as this crawl has recorded its start
+
+spiders.pipelines.StorePipeline.open_spider = open_then_stopped
+sys.argv[0] = "tenderwatch"
+main()
+"""
+
+
+def test_a_crawl_stopped_as_it_starts_is_recorded_as_interrupted(env, replay_server):
+    args = ["crawl", "find_a_tender", "--from", "2026-08-11T00:00", "--to", "2026-08-12T00:00"]
+    result = subprocess.run(
+        [sys.executable, "-c", STOPPED_AS_IT_STARTS, *args],
+        check=False,
+        env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "find_a_tender: INTERRUPTED: stopped as it was starting" in result.stderr
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.reading() as session:
+        [run] = session.scalars(select(CrawlRun))
+    assert (run.outcome, run.finished_at is not None) == ("interrupted", True)  # not left "running"
+
+
 def test_a_crawl_killed_part_way_resumes_and_stores_everything_exactly_once(env, replay_server):
     replay_server.response_delay = 0.3
     base = {"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url}
