@@ -130,25 +130,39 @@ class OcdsWindowSpider(scrapy.Spider):
 
     def retry_or_fail(self, response: Response, problem: str) -> scrapy.Request | CrawlFailure:
         retry = get_retry_request(response.request, spider=self, reason=problem)
+        if retry:
+            retry.meta.pop("download_latency", None)  # the downloader's, for the response just read
         return retry or CrawlFailure(self.name, response.url, f"unreadable page after retries: {problem}")
 
     def failed(self, failure: Failure) -> Iterator[CrawlFailure]:
         request = failure.request
         if failure.check(HttpError):
             response = failure.value.response
-            yield CrawlFailure(self.name, request.url, http_problem(response, self.rate_limit_waits))
+            yield CrawlFailure(
+                self.name, request.url, http_problem(response, self.rate_limit_waits, self.name)
+            )
         else:
             yield CrawlFailure(self.name, request.url, network_problem(failure, self.name, self.base_url))
 
 
-def http_problem(response: Response, rate_limits: dict[int, float]) -> str:
-    if response.status in rate_limits:
+def http_problem(response: Response, rate_limits: dict[int, float], spider_name: str) -> str:
+    status = response.status
+    if status in rate_limits:
         return (
-            f"still rate limited (HTTP {response.status}) after waiting as asked; "
+            f"still rate limited (HTTP {status}) after waiting as asked; "
             "raise this source's delay in the config file"
         )
     detail = _error_detail(response)
-    return f"the service rejected the request (HTTP {response.status}){': ' + detail if detail else ''}"
+    detail = f": {detail}" if detail else ""
+    if status == 404:
+        return (
+            f"no such page (HTTP 404){detail}; check the source's URL (TENDERWATCH_{spider_name.upper()}_URL)"
+        )
+    if status >= 500:
+        return (
+            f"the service failed (HTTP {status}){detail}; it may be down, and the next crawl will try again"
+        )
+    return f"the service rejected the request (HTTP {status}){detail}"
 
 
 NETWORK_PROBLEMS = {

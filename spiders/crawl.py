@@ -155,7 +155,9 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
             "twisted.internet.error.ConnectionLost",
             "scrapy.exceptions.DownloadFailedError",
         ],
-        "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",
+        "RETRY_GIVE_UP_LOG_LEVEL": "INFO",  # the crawl's summary says why it failed, in one line
+        # A retried request keeps its retry count (get_retry_request copies it on purpose).
+        "META_COPY_WARN_SKIP_KEYS": ["retry_times"],
         "RETRY_AFTER_MAX": config.crawl.max_rate_limit_wait,
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

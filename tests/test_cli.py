@@ -161,6 +161,27 @@ def test_unreachable_sources_fail_fast_with_one_line_each(env):
     assert "Traceback" not in result.stderr
 
 
+def test_an_unreadable_page_is_one_summary_line_without_scrapys_own_messages(env, replay_server):
+    from tests.support.replay_server import FIND_A_TENDER, Fault
+
+    html = b"<html><body>Service unavailable</body></html>"
+    replay_server.add_fault(FIND_A_TENDER, Fault(on_request=1, body=html, times=10))
+    result = tenderwatch(
+        "crawl",
+        "find_a_tender",
+        "--from",
+        "2026-08-11T06:00",
+        "--to",
+        "2026-08-11T12:00",
+        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
+    )
+    assert result.returncode == 1
+    assert "find_a_tender: FAILED: unreadable page after retries" in result.stderr
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 4  # it was fetched again, 3 times
+    assert "meta keys" not in result.stderr and "Gave up retrying" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 2, result.stderr  # "fetching ..." and the summary
+
+
 def test_crawl_then_list_show_and_export(env, replay_server):
     result = tenderwatch(
         "crawl",

@@ -230,6 +230,25 @@ def test_a_400_for_a_bad_parameter_is_a_clear_error_not_a_retry_loop(config, dat
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_server_error_that_persists_says_the_service_failed(config, database, replay_server):
+    replay_server.add_fault(FIND_A_TENDER, Fault(on_request=1, status=500, times=10))
+    crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 4  # the first try and 3 retries
+    assert run_of(database, crawler).message == (
+        "the service failed (HTTP 500); it may be down, and the next crawl will try again"
+    )
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_404_points_at_the_sources_url(config, database, replay_server):
+    replay_server.add_fault(FIND_A_TENDER, Fault(on_request=1, status=404))
+    crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    assert run_of(database, crawler).message == (
+        "no such page (HTTP 404); check the source's URL (TENDERWATCH_FIND_A_TENDER_URL)"
+    )
+
+
+@pytest_twisted.inlineCallbacks
 def test_a_window_that_fails_stops_the_crawl_and_the_watermark_stays_at_the_last_complete_one(
     config, database, replay_server
 ):
