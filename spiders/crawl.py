@@ -20,7 +20,7 @@ from spiders import SPIDERS
 from spiders.windows import LONDON, Window
 from store import crawls, locks
 from store.db import Database
-from store.models import CrawlRun, utcnow
+from store.models import CrawlRun, SourceState, utcnow
 from tenderwatch import __version__
 from tenderwatch.config import Config
 from tenderwatch.errors import ConfigError
@@ -84,10 +84,16 @@ def plan_crawls(
             )
             first, last = start or default_start, end or default_end
             if first >= last:
+                state = session.get(SourceState, source)
+                since = (
+                    "its watermark"
+                    if state and state.watermark
+                    else f"{config.crawl.initial_lookback_hours:g} hours ago, as it has not been crawled yet"
+                )
                 raise ConfigError(
-                    f"--to ({last.astimezone(LONDON):%Y-%m-%d %H:%M}) is before {source}'s watermark "
-                    f"({default_start.astimezone(LONDON):%Y-%m-%d %H:%M}), where its crawl would start: "
-                    "give --from as well to fetch that period again"
+                    f"--to ({last.astimezone(LONDON):%Y-%m-%d %H:%M}) is before {source}'s crawl would start "
+                    f"({default_start.astimezone(LONDON):%Y-%m-%d %H:%M}: {since}): "
+                    "give --from as well to fetch that period"
                 )
             plans.append(
                 CrawlPlan(source, Window(first, last), backfill=start is not None or end is not None)

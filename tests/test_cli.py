@@ -420,7 +420,40 @@ def test_a_backfill_extends_a_watermark_it_joins_and_cannot_end_before_it(env, r
     database.close()
     result = CliRunner().invoke(cli, ["crawl", "find_a_tender", "--to", "2026-08-10T00:00"])
     assert result.exit_code == 2
-    assert "--to (2026-08-10 00:00) is before find_a_tender's watermark (2026-08-11 11:45)" in result.output
+    assert (
+        "--to (2026-08-10 00:00) is before find_a_tender's crawl would start "
+        "(2026-08-11 11:45: its watermark)" in result.output
+    )
+
+
+def test_to_before_a_first_crawl_says_where_that_crawl_would_start(env):
+    result = CliRunner().invoke(cli, ["crawl", "find_a_tender", "--to", "2026-08-10"])
+    assert result.exit_code == 2
+    assert "is before find_a_tender's crawl would start" in result.output
+    assert "48 hours ago, as it has not been crawled yet): give --from as well" in result.output
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01", "1999-12-31T23:00"])
+def test_a_date_no_service_could_hold_is_refused_before_any_request(env, moment):
+    result = CliRunner().invoke(cli, ["crawl", "find_a_tender", "--from", moment, "--to", "2026-08-12"])
+    assert result.exit_code == 2
+    assert f"'{moment}' is before 2000; no service publishes notices that old" in result.output
+
+
+def test_a_source_named_twice_is_crawled_once(env, replay_server):
+    result = tenderwatch(
+        "crawl",
+        "find_a_tender",
+        "find_a_tender",
+        "--from",
+        "2026-08-11T06:00",
+        "--to",
+        "2026-08-11T12:00",
+        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "skipped" not in result.stdout
+    assert result.stdout.count("find_a_tender: ok") == 1
 
 
 def test_export_to_a_folder_that_does_not_exist_is_one_line(env, tmp_path):

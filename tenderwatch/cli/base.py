@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -20,6 +20,7 @@ from tenderwatch import __version__
 from tenderwatch import config as configuration
 from tenderwatch.errors import TenderwatchError
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # for dates given on the command line
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 logger = logging.getLogger("tenderwatch")
 
@@ -145,12 +146,17 @@ def parse_time_option(ctx: click.Context, param: click.Parameter, value: str | N
     if value is None:
         return None
     try:
-        return parse_moment(value)
+        moment = parse_moment(value)
     except ValueError:
         raise click.BadParameter(
             f"'{value}' is not a date; write ISO 8601 such as 2026-08-11 or "
             "2026-08-11T06:00 (UK time unless an offset is given)"
         ) from None
+    except OverflowError:
+        moment = EARLIEST - timedelta(days=1)
+    if moment < EARLIEST:  # the services would answer 400, or hold nothing that old
+        raise click.BadParameter(f"'{value}' is before 2000; no service publishes notices that old")
+    return moment
 
 
 def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:

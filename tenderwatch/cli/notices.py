@@ -45,7 +45,8 @@ def crawl(state: State, sources: tuple[str, ...], start: datetime | None, end: d
     overlap; --from/--to backfill a period, fetched in slices of at most 6 hours on Find a Tender.
     Exits 1 if any source failed (the others still complete).
     """
-    results = crawl_sources(state, list(sources) or state.config.enabled_sources(), start, end)
+    chosen = list(dict.fromkeys(sources))  # a source named twice is crawled once
+    results = crawl_sources(state, chosen or state.config.enabled_sources(), start, end)
     sys.exit(0 if all(result.ok for result in results) else 1)
 
 
