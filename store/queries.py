@@ -53,6 +53,10 @@ def filtered(where: NoticeFilter) -> Select:
     return query
 
 
+def stored_sources(session: Session) -> list[str]:
+    return list(session.scalars(select(NoticeRow.source).distinct()))
+
+
 def get_notice(session: Session, notice_id: str) -> Notice | None:
     row = session.scalars(select(NoticeRow).where(NoticeRow.key == notice_id)).first()
     return notice_from_row(row) if row else None

@@ -474,3 +474,51 @@ def test_the_log_level_setting_quietens_progress(env, monkeypatch, replay_server
     )
     assert quiet.returncode == 0
     assert "page 1" not in quiet.stderr and "find_a_tender: ok" in quiet.stdout
+
+
+def test_notices_open_lists_only_opportunities_still_open(env, monkeypatch):
+    from store.ingest import store_releases
+    from tests.support.recorded import fts_releases
+
+    as_of = datetime(2026, 8, 12, 9, 0, tzinfo=LONDON)
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases())
+    with database.reading() as session:
+        rows = list(session.scalars(select(NoticeRow)))
+    database.close()
+    still_open = {
+        row.key for row in rows if row.is_opportunity and (row.deadline is None or row.deadline > as_of)
+    }
+    closed = {row.key for row in rows if row.is_opportunity} - still_open
+    no_deadline_awards = {row.key for row in rows if not row.is_opportunity and row.deadline is None}
+    assert still_open and closed and no_deadline_awards  # the recordings hold all three
+    monkeypatch.setattr("tenderwatch.cli.notices.utcnow", lambda: as_of)
+    result = CliRunner().invoke(cli, ["notices", "--open", "--limit", "0"])
+    assert result.exit_code == 0, result.output
+    listed = {line.split()[0] for line in result.output.splitlines()[1:] if line.strip()}  # under the header
+    assert listed == still_open
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["notices", "--type", "XX9"], "'XX9' is not a notice type; use UK1 to UK17"),
+        (["notices", "--source", "find_a_tendr"], "--source: no source 'find_a_tendr'; sources are"),
+        (["export", "--source", "fts"], "--source: no source 'fts'; sources are contracts_finder"),
+    ],
+)
+def test_a_mistyped_filter_is_an_error_not_an_empty_list(env, args, message):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_source_filter_accepts_an_imported_source(env, tmp_path):
+    path = tmp_path / "calloffs.jsonl"
+    path.write_text(
+        json.dumps({"source": "email", "source_id": "x", "title": "Call-off", "notice_type": "UK4"}) + "\n"
+    )
+    assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["notices", "--source", "email", "--type", "uk4"])
+    assert result.exit_code == 0 and "email:x" in result.output

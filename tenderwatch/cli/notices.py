@@ -106,10 +106,22 @@ def sources(state: State) -> None:
 @command(cli, "notices")
 @click.option("--source", help="Only this source.")
 @click.option(
-    "--type", "notice_types", multiple=True, metavar="UKn", help="Only these notice types (repeatable)."
+    "--type",
+    "notice_types",
+    multiple=True,
+    metavar="UKn",
+    callback=lambda ctx, param, values: tuple(_notice_type(value) for value in values),
+    help="Only these notice types, UK1 to UK17 (repeatable).",
 )
-@click.option("--opportunities", is_flag=True, help="Only open opportunities (UK4, UK13 and equivalents).")
-@click.option("--open", "still_open", is_flag=True, help="Only notices whose deadline has not passed.")
+@click.option(
+    "--opportunities", is_flag=True, help="Only opportunities (UK4, UK13 and equivalents), open or closed."
+)
+@click.option(
+    "--open",
+    "still_open",
+    is_flag=True,
+    help="Only opportunities still open: deadline not passed or not given.",
+)
 @click.option(
     "--since", callback=parse_since, metavar="AGE|ISO", help="Published since, e.g. 7d, 24h or 2026-08-01."
 )
@@ -143,9 +155,9 @@ def notices(
         except ValueError as exc:
             raise ConfigError(f"--search: {exc}") from None
     where = NoticeFilter(
-        source=source,
-        notice_types=tuple(t.upper() for t in notice_types),
-        opportunities_only=opportunities,
+        source=_known_source(state, source),
+        notice_types=notice_types,
+        opportunities_only=opportunities or still_open,
         open_at=utcnow() if still_open else None,
         published_since=since,
         text=search,
@@ -245,7 +257,9 @@ def export(
 
     rules = _scored_profile(state, profile) if profile else None
     with state.database.reading() as session:
-        notices_ = iter_notices(session, NoticeFilter(source=source, published_since=since))
+        notices_ = iter_notices(
+            session, NoticeFilter(source=_known_source(state, source), published_since=since)
+        )
         if rules:
             notices_ = _with_scores(session, rules, notices_)
         if output:
@@ -257,6 +271,28 @@ def export(
             click.echo(f"wrote {count} notices to {output}", err=True)
         else:
             write_jsonl(notices_, sys.stdout)
+
+
+def _notice_type(value: str) -> str:
+    from scoring.profile import NOTICE_TYPES
+
+    if value.upper() not in NOTICE_TYPES:
+        raise click.BadParameter(f"'{value}' is not a notice type; use UK1 to UK17")
+    return value.upper()
+
+
+def _known_source(state: State, source: str | None) -> str | None:
+    """The --source given, if it is configured or has notices stored (imports bring their own)."""
+    if source is None or source in state.config.sources:
+        return source
+    from store.queries import stored_sources
+
+    with state.database.reading() as session:
+        stored = stored_sources(session)
+    if source not in stored:
+        known = ", ".join(sorted(set(state.config.sources) | set(stored)))
+        raise ConfigError(f"--source: no source '{source}'; sources are {known}")
+    return source
 
 
 def _scored_profile(state: State, name: str) -> Any:
