@@ -112,7 +112,7 @@ def build_digest(
     sections["closing_soon"] = _closing_soon(session, channel, profile, settings, as_of)
     sections["changed"] = _changed(session, channel, profile, as_of)
     last = deliveries.last_sent(session, channel)
-    health = deliveries.source_health(session, sources, last.created_at if last else None)
+    health = deliveries.source_health(session, sources, last.created_at if last else None, as_of)
     return Digest(
         channel,
         profile,

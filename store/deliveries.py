@@ -216,13 +216,25 @@ def last_attempt(session: Session, channel: str) -> DigestRow | None:
     ).first()
 
 
-def source_health(session: Session, sources: Sequence[str], since: datetime | None) -> list[dict[str, Any]]:
-    """Per source: its last successful crawl, and the crawls that failed since `since`."""
+def source_health(
+    session: Session, sources: Sequence[str], since: datetime | None, as_of: datetime
+) -> list[dict[str, Any]]:
+    """Per source, as it stood at `as_of`: its last successful crawl, and the crawls that failed since
+    `since`."""
     health = []
     for source in sources:
         state = session.get(SourceState, source)
+        last_success = state.last_success_at if state else None
+        if last_success and last_success > as_of:  # a digest built --as-of an earlier time
+            last_success = session.scalar(
+                select(func.max(CrawlRun.finished_at)).where(
+                    CrawlRun.source == source, CrawlRun.outcome == "ok", CrawlRun.finished_at <= as_of
+                )
+            )
         query = select(CrawlRun).where(
-            CrawlRun.source == source, CrawlRun.outcome.in_(("failed", "interrupted"))
+            CrawlRun.source == source,
+            CrawlRun.outcome.in_(("failed", "interrupted")),
+            CrawlRun.started_at <= as_of,
         )
         if since is not None:
             query = query.where(CrawlRun.started_at > since)
@@ -230,7 +242,7 @@ def source_health(session: Session, sources: Sequence[str], since: datetime | No
         health.append(
             {
                 "source": source,
-                "last_success": state.last_success_at if state else None,
+                "last_success": last_success,
                 "failures": [(run.started_at, run.message or run.outcome) for run in failed],
             }
         )

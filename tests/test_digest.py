@@ -456,3 +456,40 @@ def test_links_are_built_from_the_notice_id_never_taken_from_its_url(env, tmp_pa
     text = json.dumps(teams.posts)
     assert "evil.example" not in text
     assert "https://www.find-tender.service.gov.uk/Notice/099991-2026" in text
+
+
+def test_a_digest_built_as_of_an_earlier_time_shows_source_health_as_it_was_then(env, tmp_path, stored):
+    from store.models import CrawlRun, SourceState
+
+    def run(start: datetime, outcome: str, message: str | None = None) -> CrawlRun:
+        return CrawlRun(
+            source="find_a_tender",
+            started_at=start,
+            finished_at=start + timedelta(minutes=5),
+            window_from=start - timedelta(hours=1),
+            window_to=start,
+            outcome=outcome,
+            message=message,
+        )
+
+    then_ok = datetime(2026, 8, 12, 6, 0, tzinfo=LONDON)
+    later = datetime(2026, 12, 3, 6, 0, tzinfo=LONDON)
+    with stored.writing() as session:
+        session.add_all(
+            [run(then_ok, "ok"), run(later - timedelta(hours=1), "failed", "HTTP 500"), run(later, "ok")]
+        )
+        state = session.get(SourceState, "find_a_tender") or SourceState(source="find_a_tender")
+        state.last_success_at = later + timedelta(minutes=5)
+        session.add(state)
+    config = configure(tmp_path)
+
+    def health_at(as_of: datetime) -> dict:
+        [result] = send_digests(config, stored, targets(config), as_of=as_of, dry_run=True)
+        return {entry["source"]: entry for entry in result.digest.health}["find_a_tender"]
+
+    health = health_at(AS_OF)
+    assert health["last_success"] == then_ok + timedelta(minutes=5)
+    assert health["failures"] == []  # December's failure had not happened on 12 August
+    health = health_at(later + timedelta(hours=2))
+    assert health["last_success"] == later + timedelta(minutes=5)
+    assert [message for _, message in health["failures"]] == ["HTTP 500"]
