@@ -102,10 +102,10 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
                 "run `tenderwatch db upgrade` first"
             )
     except OperationalError as exc:
-        raise StoreError(f"cannot open the database at {_safe(url)}: {exc.orig}") from None
+        raise StoreError(f"cannot open the database at {_safe(url)}: {_one_line(exc.orig)}") from None
     except DatabaseError as exc:  # e.g. a file that is not SQLite's
         raise StoreError(
-            f"cannot open the database at {_safe(url)}: {exc.orig}; is this the right file? "
+            f"cannot open the database at {_safe(url)}: {_one_line(exc.orig)}; is this the right file? "
             "(TENDERWATCH_DB_URL or [store] url)"
         ) from None
     return database
@@ -133,7 +133,12 @@ def parse_url(url: str) -> URL:
             "postgresql+psycopg://USER@HOST/DB (TENDERWATCH_DB_URL or [store] url)"
         ) from None
     except ImportError:
-        return parsed  # a known database whose driver is missing: make_engine says so
+        pass  # a known database whose driver is missing: make_engine says so
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"'{_safe(url)}': tenderwatch stores notices in SQLite or PostgreSQL; use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB (TENDERWATCH_DB_URL or [store] url)"
+        )
     return parsed
 
 
@@ -199,6 +204,10 @@ def _alembic_config(url: str) -> Any:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def _one_line(error: BaseException | None) -> str:
+    return " ".join(str(error).split())  # PostgreSQL's messages add hints on lines of their own
 
 
 def _safe(url: str) -> str:

@@ -109,7 +109,8 @@ class ChannelConfig:
         )
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = tuple(name[:3] for name in DAY_NAMES)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,8 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     db_url = env.get(f"{ENV_PREFIX}DB_URL") or store.get("url") or f"sqlite:///{data_dir / 'tenderwatch.db'}"
     log_level = str(env.get(f"{ENV_PREFIX}LOG_LEVEL") or data.get("log_level") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise ConfigError(f"{where}: log_level must be DEBUG, INFO, WARNING or ERROR, not '{log_level}'")
+        label = f"environment variable {ENV_PREFIX}LOG_LEVEL" if env.get(f"{ENV_PREFIX}LOG_LEVEL") else where
+        raise ConfigError(f"{label}: log_level must be DEBUG, INFO, WARNING or ERROR, not '{log_level}'")
     return Config(
         data_dir=data_dir,
         db_url=str(db_url),
@@ -244,6 +246,8 @@ def _reject_unknown(table: Mapping[str, Any], allowed: set[str], where: str, sec
 
 
 def _number(value: Any, label: str, *, minimum: float = 0) -> float:
+    if isinstance(value, bool):  # TOML's true would otherwise read as 1
+        raise ConfigError(f"{label} must be a number, not {str(value).lower()}")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -420,13 +424,19 @@ def _schedule(table: dict[str, Any], where: str) -> ScheduleConfig:
     days = table.get("digest_days", list(defaults.digest_days))
     if not isinstance(times, list) or not times:
         raise ConfigError(f'{where}: [schedule] digest_at must be a list of times, e.g. ["07:30"]')
-    if not isinstance(days, list) or not days or any(str(day).lower()[:3] not in WEEKDAYS for day in days):
+    if not isinstance(days, list) or not days or any(_weekday(day) is None for day in days):
         raise ConfigError(f'{where}: [schedule] digest_days must list days such as ["mon", "tue", "wed"]')
     return ScheduleConfig(
         digest_at=tuple(sorted(_clock(t, where) for t in times)),
-        digest_days=tuple(str(day).lower()[:3] for day in days),
+        digest_days=tuple(_weekday(day) for day in days),
         **numbers,
     )
+
+
+def _weekday(value: Any) -> str | None:
+    """"fri", "Fri" or "friday" as "fri"; None for anything else ("friyay")."""
+    text = str(value).strip().lower()
+    return next((name[:3] for name in DAY_NAMES if text in (name[:3], name)), None)
 
 
 def _clock(value: Any, where: str) -> time:

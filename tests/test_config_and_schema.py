@@ -119,6 +119,31 @@ def test_a_relative_data_dir_in_the_file_is_relative_to_the_file(env, tmp_path, 
     assert configuration.load("../conf/tenderwatch.toml").data_dir == Path("data")
 
 
+def test_days_are_read_by_short_or_full_name(env, tmp_path):
+    path = tmp_path / "days.toml"
+    path.write_text('[schedule]\ndigest_days = ["Mon", "friday", "WED"]\n')
+    assert configuration.load(path).schedule.digest_days == ("mon", "fri", "wed")
+
+
+def test_a_bad_log_level_in_the_environment_names_the_variable(env, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_LOG_LEVEL", "loud")
+    with pytest.raises(ConfigError) as error:
+        configuration.load()
+    assert "environment variable TENDERWATCH_LOG_LEVEL: log_level must be DEBUG" in str(error.value)
+
+
+def test_a_database_other_than_sqlite_or_postgresql_is_a_config_error(env):
+    with pytest.raises(ConfigError, match="tenderwatch stores notices in SQLite or PostgreSQL"):
+        open_database("mysql://db.example.org/bids")
+
+
+def test_a_database_that_cannot_be_reached_is_one_line(env):
+    with pytest.raises(StoreError) as error:
+        open_database("postgresql+psycopg://tenderwatch@127.0.0.1:1/bids")
+    assert "cannot open the database at postgresql+psycopg://tenderwatch@127.0.0.1:1/bids" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
 def test_a_data_dir_that_is_a_file_names_the_setting(env, tmp_path, monkeypatch):
     (tmp_path / "data").write_text("")
     monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(tmp_path / "data"))
@@ -200,6 +225,11 @@ def test_processes_opening_a_new_sqlite_store_at_once_all_get_in(tmp_path):
         ),
         ("[sources.find_a_tender]\ndelay = nan\n", "[sources.find_a_tender] delay must be a finite number"),
         ("data_dir = 3\n", "data_dir must be a folder path in quotes"),
+        (
+            "[sources.find_a_tender]\ndelay = true\n",
+            "[sources.find_a_tender] delay must be a number, not true",
+        ),
+        ('[schedule]\ndigest_days = ["friyay"]\n', "[schedule] digest_days must list days such as"),
         ('[[channels]]\nname = "x"\nurl = "mailtox://a@b"\n[scoring]\n', None),
     ],
 )
