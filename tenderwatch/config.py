@@ -434,7 +434,7 @@ def _schedule(table: dict[str, Any], where: str) -> ScheduleConfig:
 
 
 def _weekday(value: Any) -> str | None:
-    """"fri", "Fri" or "friday" as "fri"; None for anything else ("friyay")."""
+    """ "fri", "Fri" or "friday" as "fri"; None for anything else ("friyay")."""
     text = str(value).strip().lower()
     return next((name[:3] for name in DAY_NAMES if text in (name[:3], name)), None)
 

@@ -522,3 +522,29 @@ def test_source_filter_accepts_an_imported_source(env, tmp_path):
     assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
     result = CliRunner().invoke(cli, ["notices", "--source", "email", "--type", "uk4"])
     assert result.exit_code == 0 and "email:x" in result.output
+
+
+def test_show_prints_changes_in_uk_time_and_money(env, tmp_path):
+    notice = {
+        "source": "email",
+        "source_id": "x",
+        "title": "Call-off",
+        "deadline": "2026-09-28T15:00:00+01:00",
+        "value_amount": 250000,
+    }
+    path = tmp_path / "calloffs.jsonl"
+    for changed in ({}, {"deadline": "2026-10-29T15:00:00+00:00", "value_amount": 300000}):
+        path.write_text(json.dumps({**notice, **changed}) + "\n")
+        assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["show", "email:x"])
+    assert "deadline: 2026-09-28 15:00 -> 2026-10-29 15:00" in result.output
+    assert "value_amount: £250,000 -> £300,000" in result.output
+
+
+def test_explain_says_value_not_stated_once(env, tmp_path):
+    path = tmp_path / "calloffs.jsonl"
+    path.write_text(json.dumps({"source": "email", "source_id": "x", "title": "Call-off"}) + "\n")
+    assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["explain", "email:x"])
+    assert result.exit_code == 0, result.output
+    assert "; value not stated; " in result.output and "value value" not in result.output

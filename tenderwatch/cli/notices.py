@@ -223,9 +223,22 @@ def show(state: State, notice_id: str) -> None:
     if history:
         click.echo("\nChanges seen:")
         for change in history:
-            click.echo(
-                f"  {local_time(change.seen_at)}  {change.field}: {change.old_value} -> {change.new_value}"
+            old, new = (
+                _shown_change(change.field, change.old_value),
+                _shown_change(change.field, change.new_value),
             )
+            click.echo(f"  {local_time(change.seen_at)}  {change.field}: {old} -> {new}")
+
+
+def _shown_change(field: str, value: str | None) -> str:
+    """A tracked change's value as `show` prints the notice: UK time, money, or "-" for none."""
+    if value is None:
+        return "-"
+    if field == "deadline":
+        return local_time(datetime.fromisoformat(value))
+    if field == "value_amount":
+        return money(float(value))
+    return value
 
 
 # ---------------------------------------------------------------------------------------------- exchange

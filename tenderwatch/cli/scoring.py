@@ -112,7 +112,7 @@ def explain(state: State, notice_id: str, profile: str | None) -> None:
     click.echo(f"{notice.id}  {notice.title}")
     click.echo(
         f"buyer: {notice.buyer_name or '-'}; {notice.notice_type or notice.stage or '-'}; "
-        f"value {money(notice.value_amount, notice.value_currency)}; deadline {local_time(notice.deadline)}"
+        f"{_value(notice.value_amount, notice.value_currency)}; deadline {local_time(notice.deadline)}"
         + (f" ({timing.reason})" if timing.reason else "")
     )
     click.echo(
@@ -277,3 +277,8 @@ def feedback_list(state: State, limit: int) -> None:
     )
     if not rows:
         click.echo("No feedback yet: `tenderwatch feedback NOTICE_ID relevant|not-relevant`.", err=True)
+
+
+def _value(amount: float | None, currency: str | None) -> str:
+    shown = money(amount, currency)
+    return f"value {shown}" if amount is not None else shown  # money says "value not stated"
