@@ -104,6 +104,8 @@ def test_the_email_arrives_with_both_parts_the_counts_every_notice_and_sections_
     for item in items:
         assert item.notice.url in hrefs
         assert item.notice.url.split("//", 1)[1] in text  # plain-text readers see every link too
+    for item in digest.sections["strong"]:
+        assert f"{item.notice.title}STRONG" not in text  # the badge is a word of its own
     assert VRP in {item.notice.id for item in digest.sections["strong"]}
     headings = ["Strong matches", "Possible matches", "Early warning"]
     positions = [html.index(heading) for heading in headings]
