@@ -39,6 +39,29 @@ def tenderwatch(*args: str, env_extra: dict[str, str] | None = None, timeout: fl
     )
 
 
+def crawl_morning(server, *sources: str, env_extra: dict[str, str] | None = None):
+    """`tenderwatch crawl` of 11 August 2026, 06:00-12:00 UK time (203 recorded releases), from server."""
+    return tenderwatch(
+        "crawl",
+        *(sources or ("find_a_tender",)),
+        "--from",
+        "2026-08-11T06:00",
+        "--to",
+        "2026-08-11T12:00",
+        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": server.url, **(env_extra or {})},
+    )
+
+
+def import_notices(tmp_path: Path, *notices: dict):
+    """`tenderwatch import` of these notices, one per line of a JSONL file."""
+    path = tmp_path / "calloffs.jsonl"
+    path.write_text("".join(json.dumps(notice) + "\n" for notice in notices))
+    return CliRunner().invoke(cli, ["import", str(path)])
+
+
+CALL_OFF = {"source": "email", "source_id": "x", "title": "Call-off"}
+
+
 def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -166,15 +189,7 @@ def test_an_unreadable_page_is_one_summary_line_without_scrapys_own_messages(env
 
     html = b"<html><body>Service unavailable</body></html>"
     replay_server.add_fault(FIND_A_TENDER, Fault(on_request=1, body=html, times=10))
-    result = tenderwatch(
-        "crawl",
-        "find_a_tender",
-        "--from",
-        "2026-08-11T06:00",
-        "--to",
-        "2026-08-11T12:00",
-        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
-    )
+    result = crawl_morning(replay_server)
     assert result.returncode == 1
     assert "find_a_tender: FAILED: unreadable page after retries" in result.stderr
     assert len(replay_server.requests_to(FIND_A_TENDER)) == 4  # it was fetched again, 3 times
@@ -183,15 +198,7 @@ def test_an_unreadable_page_is_one_summary_line_without_scrapys_own_messages(env
 
 
 def test_crawl_then_list_show_and_export(env, replay_server):
-    result = tenderwatch(
-        "crawl",
-        "find_a_tender",
-        "--from",
-        "2026-08-11T06:00",
-        "--to",
-        "2026-08-11T12:00",
-        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
-    )
+    result = crawl_morning(replay_server)
     assert result.returncode == 0, result.stderr
     assert "find_a_tender: ok, 3 pages, 203 releases, 203 new and 0 changed notices" in result.stdout
     runner = CliRunner()
@@ -270,22 +277,15 @@ def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
     ],
 )
 def test_import_refuses_values_the_store_could_not_use(env, tmp_path, fields, message):
-    notice = {"source": "email", "source_id": "x", "title": "Call-off", **fields}
-    path = tmp_path / "calloffs.jsonl"
-    path.write_text(json.dumps(notice) + "\n")  # json writes infinity as Infinity, as Python reads it
-    result = CliRunner().invoke(cli, ["import", str(path)])
+    result = import_notices(tmp_path, {**CALL_OFF, **fields})  # json writes infinity as Python reads it
     assert result.exit_code == 2, result.output
-    assert f"{path}:1: {message}" in result.output
+    assert f"{tmp_path / 'calloffs.jsonl'}:1: {message}" in result.output
     assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
 
 
 def test_an_imported_lot_keeps_its_checked_values(env, tmp_path):
     lot = {"id": "1", "title": "Discovery", "value_amount": 250000, "suitable_for_sme": True, "status": None}
-    path = tmp_path / "calloffs.jsonl"
-    path.write_text(
-        json.dumps({"source": "email", "source_id": "x", "title": "Call-off", "lots": [lot]}) + "\n"
-    )
-    assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
+    assert import_notices(tmp_path, {**CALL_OFF, "lots": [lot]}).exit_code == 0
     exported = tmp_path / "out.jsonl"
     CliRunner().invoke(cli, ["export", "-o", str(exported)])
     (stored_lot,) = json.loads(exported.read_text())["lots"]
@@ -441,16 +441,7 @@ def test_a_date_no_service_could_hold_is_refused_before_any_request(env, moment)
 
 
 def test_a_source_named_twice_is_crawled_once(env, replay_server):
-    result = tenderwatch(
-        "crawl",
-        "find_a_tender",
-        "find_a_tender",
-        "--from",
-        "2026-08-11T06:00",
-        "--to",
-        "2026-08-11T12:00",
-        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
-    )
+    result = crawl_morning(replay_server, "find_a_tender", "find_a_tender")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "skipped" not in result.stdout
     assert result.stdout.count("find_a_tender: ok") == 1
@@ -463,15 +454,7 @@ def test_export_to_a_folder_that_does_not_exist_is_one_line(env, tmp_path):
 
 
 def test_the_log_level_setting_quietens_progress(env, monkeypatch, replay_server):
-    quiet = tenderwatch(
-        "crawl",
-        "find_a_tender",
-        "--from",
-        "2026-08-11T06:00",
-        "--to",
-        "2026-08-11T12:00",
-        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url, "TENDERWATCH_LOG_LEVEL": "WARNING"},
-    )
+    quiet = crawl_morning(replay_server, env_extra={"TENDERWATCH_LOG_LEVEL": "WARNING"})
     assert quiet.returncode == 0
     assert "page 1" not in quiet.stderr and "find_a_tender: ok" in quiet.stdout
 
@@ -515,36 +498,22 @@ def test_a_mistyped_filter_is_an_error_not_an_empty_list(env, args, message):
 
 
 def test_source_filter_accepts_an_imported_source(env, tmp_path):
-    path = tmp_path / "calloffs.jsonl"
-    path.write_text(
-        json.dumps({"source": "email", "source_id": "x", "title": "Call-off", "notice_type": "UK4"}) + "\n"
-    )
-    assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
+    assert import_notices(tmp_path, {**CALL_OFF, "notice_type": "UK4"}).exit_code == 0
     result = CliRunner().invoke(cli, ["notices", "--source", "email", "--type", "uk4"])
     assert result.exit_code == 0 and "email:x" in result.output
 
 
 def test_show_prints_changes_in_uk_time_and_money(env, tmp_path):
-    notice = {
-        "source": "email",
-        "source_id": "x",
-        "title": "Call-off",
-        "deadline": "2026-09-28T15:00:00+01:00",
-        "value_amount": 250000,
-    }
-    path = tmp_path / "calloffs.jsonl"
+    notice = {**CALL_OFF, "deadline": "2026-09-28T15:00:00+01:00", "value_amount": 250000}
     for changed in ({}, {"deadline": "2026-10-29T15:00:00+00:00", "value_amount": 300000}):
-        path.write_text(json.dumps({**notice, **changed}) + "\n")
-        assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
+        assert import_notices(tmp_path, {**notice, **changed}).exit_code == 0
     result = CliRunner().invoke(cli, ["show", "email:x"])
     assert "deadline: 2026-09-28 15:00 -> 2026-10-29 15:00" in result.output
     assert "value_amount: £250,000 -> £300,000" in result.output
 
 
 def test_explain_says_value_not_stated_once(env, tmp_path):
-    path = tmp_path / "calloffs.jsonl"
-    path.write_text(json.dumps({"source": "email", "source_id": "x", "title": "Call-off"}) + "\n")
-    assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
+    assert import_notices(tmp_path, CALL_OFF).exit_code == 0
     result = CliRunner().invoke(cli, ["explain", "email:x"])
     assert result.exit_code == 0, result.output
     assert "; value not stated; " in result.output and "value value" not in result.output
