@@ -14,8 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from notify.digest import SECTIONS, Digest, build_digest
+from notify.redact import scrub
 from notify.render import Message, environment, render_html, teams_messages
-from notify.send import channel_key, check_url, scrub, send
+from notify.send import channel_key, check_url, send
 from scoring.profile import Profile, configured_profile
 from store import deliveries, locks
 from store.db import Database

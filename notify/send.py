@@ -8,12 +8,11 @@ scrubbed before it is shown or stored.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
 
 import apprise
 
+from notify.redact import scrub
 from notify.render import Message
 
 
@@ -57,27 +56,6 @@ def send(url: str, message: Message, *, html: bool) -> Outcome:
         return Outcome(True)
     reason = _last_line(captured) or f"the service did not accept it ({result.status.name})"
     return Outcome(False, scrub(reason, url))
-
-
-def scrub(text: str, url: str) -> str:
-    """Remove every secret-looking part of `url` (password, user, path tokens, query values) from text."""
-    parts = urlsplit(url)
-    secrets = {url, parts.password or "", parts.username or "", parts.netloc}
-    secrets.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
-    secrets.update(value for _, value in parse_qsl(parts.query) if len(value) >= 6)
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return redact_secrets(text)
-
-
-def redact_secrets(text: str) -> str:
-    """Hide what looks like a secret in any URL in text: signatures, tokens, passwords in query or userinfo.
-
-    For text that may hold a URL apprise built from a channel's (e.g. a Teams request's ?sig=...),
-    where the channel URL itself is not at hand.
-    """
-    text = re.sub(r"(sig|signature|password|token|key|secret)=[^&\s\"']+", r"\1=***", text, flags=re.I)
-    return re.sub(r"(?<=://)[^/\s@]+@", "***@", text)
 
 
 def _first_line(log: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from notify.redact import redact_secrets
 from store.db import Database, open_database
 from store.models import utcnow
 from tenderwatch import __version__
@@ -131,8 +132,6 @@ def configure_logging(verbose: bool, level: str = "INFO") -> None:
 def _hide_channel_secrets(record: logging.LogRecord) -> bool:
     """apprise and the HTTP libraries under it log request URLs at DEBUG: a Teams URL's ?sig= is a secret."""
     if record.name.startswith(("apprise", "urllib3", "requests")):
-        from notify.send import redact_secrets
-
         record.msg, record.args = redact_secrets(record.getMessage()), None
     return True
 

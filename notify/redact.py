@@ -1,0 +1,30 @@
+"""Hiding channel secrets (passwords, webhook signatures) in any text that is shown, logged or stored.
+
+Without apprise, so that logging can use it while apprise itself is being imported (it logs then).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+
+def scrub(text: str, url: str) -> str:
+    """Remove every secret-looking part of `url` (password, user, path tokens, query values) from text."""
+    parts = urlsplit(url)
+    secrets = {url, parts.password or "", parts.username or "", parts.netloc}
+    secrets.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
+    secrets.update(value for _, value in parse_qsl(parts.query) if len(value) >= 6)
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return redact_secrets(text)
+
+
+def redact_secrets(text: str) -> str:
+    """Hide what looks like a secret in any URL in text: signatures, tokens, passwords in query or userinfo.
+
+    For text that may hold a URL apprise built from a channel's (e.g. a Teams request's ?sig=...),
+    where the channel URL itself is not at hand.
+    """
+    text = re.sub(r"(sig|signature|password|token|key|secret)=[^&\s\"']+", r"\1=***", text, flags=re.I)
+    return re.sub(r"(?<=://)[^/\s@]+@", "***@", text)
