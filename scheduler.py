@@ -163,7 +163,9 @@ class Daemon:
 
     def _start_crawl(self, source: str, now: datetime) -> None:
         logger.info("%s: starting a crawl", source)
-        self.running[source] = (subprocess.Popen([*self.crawl_command, source]), now)
+        # A session of its own: Ctrl-C in the daemon's terminal signals the daemon alone, which then
+        # stops the crawl once (a second signal would make Scrapy stop without closing the crawl).
+        self.running[source] = (subprocess.Popen([*self.crawl_command, source], start_new_session=True), now)
 
     def _reap(self, now: datetime) -> None:
         timeout = timedelta(minutes=self.config.schedule.crawl_timeout_minutes)

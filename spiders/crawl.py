@@ -252,9 +252,11 @@ def result_of(source: str, run_id: int | None, config: Config) -> CrawlResult:
         with database.writing() as session:
             run = session.get(CrawlRun, run_id)
             if run.outcome == crawls.RUNNING:
-                # Stopped (SIGTERM) while Scrapy was still opening the spider: its pipeline was never
-                # closed, and nothing was stored.
-                crawls.finish_run(session, run_id, crawls.INTERRUPTED, "stopped as it was starting")
+                # Stopped while Scrapy was still opening the spider, or forced to stop (a second signal):
+                # the pipeline was never closed. What it committed is kept; the watermark says where
+                # the next crawl resumes.
+                message = "stopped as it was starting" if not run.pages else "stopped before it could finish"
+                crawls.finish_run(session, run_id, crawls.INTERRUPTED, message)
             return CrawlResult(
                 source, run.outcome, run.pages, run.releases, run.new, run.changed, run.message
             )

@@ -150,6 +150,7 @@ def start_daemon(server, tmp_path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job has
     )
 
 
@@ -249,6 +250,19 @@ def test_sigterm_during_a_crawl_then_restart_loses_and_duplicates_nothing(
         watermark = session.get(SourceState, "find_a_tender").watermark
     assert len(ids) == len(set(ids)) == 955
     assert watermark > utcnow() - timedelta(minutes=5)
+
+
+def test_ctrl_c_stops_the_daemon_and_its_crawl_cleanly(env, tmp_path, database, recent_server, smtp):
+    daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60)
+    recent_server.response_delay = 0.3
+    process = start_daemon(recent_server, tmp_path)
+    wait_for(lambda: (scalar(database, select(func.max(CrawlRun.pages))) or 0) >= 3)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the terminal's whole foreground group
+    output, _ = process.communicate(timeout=90)
+    assert process.returncode == 0, output
+    with database.reading() as session:
+        run = session.scalars(select(CrawlRun)).one()
+    assert (run.outcome, run.message) == ("interrupted", "stopped before the last window"), output
 
 
 def test_after_a_day_of_downtime_the_daemon_sends_exactly_one_digest(
