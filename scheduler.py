@@ -132,12 +132,17 @@ class Daemon:
             ", ".join(t.strftime("%H:%M") for t in self.config.schedule.digest_at),
             ", ".join(self.config.schedule.digest_days),
         )
+        last_error = None
         while not self.stopping.is_set():
             try:
                 self.tick(utcnow())
+                last_error = None
             except TenderwatchError as exc:
-                # A rules typo, a database that is down: say so and keep crawling and retrying.
-                logger.error("%s; will try again", exc)
+                # A rules typo, a database that is down: say so (once, not on every tick) and keep
+                # crawling and retrying.
+                if str(exc) != last_error:
+                    logger.error("%s; will try again every tick until it is fixed", exc)
+                last_error = str(exc)
             except Exception:
                 logger.exception("unexpected error; will try again")
             self.stopping.wait(self.config.schedule.tick_seconds)

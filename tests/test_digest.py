@@ -504,3 +504,23 @@ def test_a_digest_built_as_of_an_earlier_time_shows_source_health_as_it_was_then
     health = health_at(later + timedelta(hours=2))
     assert health["last_success"] == later + timedelta(minutes=5)
     assert [message for _, message in health["failures"]] == ["HTTP 500"]
+
+
+def test_status_says_a_failed_digest_is_due_again_after_the_retry_interval(env, tmp_path, stored):
+    from store.deliveries import last_attempt, record_digest
+    from tenderwatch.cli.base import local_time
+
+    configure(tmp_path, [("bids", "json://127.0.0.1:9")])
+    with stored.writing() as session:
+        record_digest(
+            session, channel="bids", profile="example", as_of=AS_OF, outcome="failed", counts={}, error="down"
+        )
+    with stored.reading() as session:
+        failed_at = last_attempt(session, "bids").created_at
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.output.splitlines() if line.startswith("bids")]
+    assert row.endswith(local_time(failed_at + timedelta(minutes=15))), (
+        row
+    )  # [schedule] retry_failed_digest_minutes
+    assert "bids: the last digest failed" in result.output and "down; it will be tried again" in result.output

@@ -317,7 +317,9 @@ def test_a_lock_left_by_a_process_that_died_is_recovered(env, tmp_path, database
     assert "find_a_tender: ok" in run.stdout
 
 
-def test_an_error_in_one_tick_does_not_stop_the_daemon(config, database, monkeypatch):
+def test_an_error_in_one_tick_does_not_stop_the_daemon_and_is_logged_once(
+    config, database, monkeypatch, caplog
+):
     import scheduler
     from tenderwatch.errors import ConfigError
 
@@ -325,7 +327,7 @@ def test_an_error_in_one_tick_does_not_stop_the_daemon(config, database, monkeyp
 
     def tick(now):
         ticks.append(now)
-        if len(ticks) == 1:
+        if len(ticks) <= 3:
             raise ConfigError("rules.yaml:3: service_lines[1].keywords: not a list")
         daemon.stopping.set()
 
@@ -333,7 +335,11 @@ def test_an_error_in_one_tick_does_not_stop_the_daemon(config, database, monkeyp
     daemon = scheduler.Daemon(fast, database, ["true"])
     monkeypatch.setattr(daemon, "tick", tick)
     assert daemon.run() == 0
-    assert len(ticks) == 2
+    assert len(ticks) == 4
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == [
+        "rules.yaml:3: service_lines[1].keywords: not a list; will try again every tick until it is fixed"
+    ]
 
 
 def test_a_digest_waits_for_a_crawl_that_starts_while_it_waits(config, database):

@@ -64,6 +64,26 @@ def test_rules_list_marks_the_default(env, tmp_path, monkeypatch):
     assert "  example  " in result.output and f"* mine     {rules}" in result.output
 
 
+def test_a_broken_rules_file_is_reported_by_rules_list_and_status_and_stops_the_daemon(
+    env, tmp_path, monkeypatch
+):
+    bad = write(tmp_path, "service_lines:\n  - name: E\n    keywords:\n      consultancy: high\n", "bad.yaml")
+    config = write(
+        tmp_path,
+        f'[scoring]\ndefault_profile = "firm"\n[scoring.profiles]\nfirm = "{bad.name}"\n',
+        "t.toml",
+    )
+    monkeypatch.setenv("TENDERWATCH_CONFIG", str(config))
+    problem = f"{bad}:4: service_lines[1].keywords.consultancy: must be a number"
+    listed = run("rules", "list")
+    assert listed.exit_code == 0 and f"* firm     {bad}  INVALID: {problem}" in listed.output
+    status = run("status")
+    assert status.exit_code == 0
+    assert f"no digest can be sent: {problem}" in status.output and "All well" not in status.output
+    daemon = run("daemon")  # refuses before it starts: no crawl, no loop
+    assert daemon.exit_code == 2 and problem in daemon.output
+
+
 def test_explain_shows_the_notice_its_score_and_every_reason(stored):
     result = run("explain", VRP)
     assert result.exit_code == 0, result.output

@@ -10,6 +10,7 @@ import click
 from tenderwatch.cli.base import State, cli, command, echo_table, local_time
 from tenderwatch.cli.digest import describe
 from tenderwatch.cli.notices import crawl_sources
+from tenderwatch.errors import TenderwatchError
 
 
 @command(cli, "run")
@@ -62,8 +63,11 @@ def daemon(state: State) -> None:
     """
     from notify.run import targets
     from scheduler import Daemon, crawl_command
+    from scoring.profile import configured_profile
 
-    targets(state.config)  # a channel that cannot send (e.g. its secret is unset) stops it before it starts
+    # A channel that cannot send (its secret unset) or a rules file with a mistake stops it at once.
+    for target in targets(state.config):
+        configured_profile(state.config.scoring, target.profile)
     config_path = str(state.config.path) if state.config.path else None
     sys.exit(Daemon(state.config, state.database, crawl_command(config_path, state.verbose)).run())
 
@@ -107,18 +111,35 @@ def status(state: State) -> None:
     )
     rows = []
     due = {target.key for target in due_digests(state.config, state.database, now)}
+    retry = timedelta(minutes=schedule.retry_failed_digest_minutes)
     with state.database.reading() as session:
         for target in targets(state.config):
             last = deliveries.last_attempt(session, target.key)
             following = now if target.key in due else next_slot(schedule, now)
-            rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
             if last and last.outcome == "failed":
+                retry_at = last.created_at + retry
+                following = min(following, retry_at) if following else retry_at
                 problems.append(
                     f"{target.label}: the last digest failed ({local_time(last.created_at)}): "
                     f"{last.error}; it will be tried again"
                 )
+            rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
+            problem = _profile_problem(state, target.profile)
+            if problem:
+                problems.append(f"{target.label}: no digest can be sent: {problem}")
     echo_table(["channel", "profile", "last digest", "next due"], rows)
     click.echo("\n" + ("Problems:\n" + "\n".join(f"  - {p}" for p in problems) if problems else "All well."))
+
+
+def _profile_problem(state: State, profile: str) -> str | None:
+    """Why the profile's rules file cannot be used, or None."""
+    from scoring.profile import configured_profile
+
+    try:
+        configured_profile(state.config.scoring, profile)
+    except TenderwatchError as exc:
+        return str(exc)
+    return None
 
 
 def _run_text(run_) -> str:

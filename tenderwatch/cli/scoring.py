@@ -19,7 +19,7 @@ from tenderwatch.cli.base import (
     parse_since,
     shorten,
 )
-from tenderwatch.errors import ConfigError
+from tenderwatch.errors import ConfigError, TenderwatchError
 from tenderwatch.formatting import money
 
 PROFILE_OPTION = click.option(
@@ -72,12 +72,18 @@ def rules_list(state: State) -> None:
     Example:
       tenderwatch rules list
     """
+    from scoring.profile import configured_profile
+
     scoring = state.config.scoring
-    rows = [
-        [("* " if name == scoring.default_profile else "  ") + name, str(path)]
-        for name, path in sorted(scoring.profiles.items())
-    ]
-    echo_table(["profile", "rules file"], rows)
+    rows = []
+    for name, path in sorted(scoring.profiles.items()):
+        try:
+            configured_profile(scoring, name)
+            check = "valid"
+        except TenderwatchError as exc:
+            check = f"INVALID: {exc}"
+        rows.append([("* " if name == scoring.default_profile else "  ") + name, str(path), check])
+    echo_table(["profile", "rules file", "check"], rows)
 
 
 # ---------------------------------------------------------------------------------------------- explain
