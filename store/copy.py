@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Integer, Table, func, insert, inspect, select
 from store.db import Database, _safe, open_database, parse_url
 from store.ingest import index_new_notices
 from store.models import Base
-from tenderwatch.errors import StoreError
+from tenderwatch.errors import ConfigError, StoreError
 
 # Tables of a store that are not in the models: Alembic's bookkeeping, full-text search (rebuilt from
 # notices on the target), and SQLite's own.
@@ -45,7 +45,7 @@ def copy_store(
 ) -> CopyReport:
     """Copy everything in the store at `source_url` into the empty database at `target_url`."""
     if parse_url(source_url) == parse_url(target_url):
-        raise StoreError("the source and the target are the same database: give two different URLs")
+        raise ConfigError("the source and the target are the same database: give two different URLs")
     _check_source_exists(source_url)
     source = open_database(source_url)
     try:
@@ -66,7 +66,7 @@ def _copy(source: Database, target: Database, batch: int, progress: Progress) ->
         held = {table.name: n for table in tables if (n := _count(writing, table))}
         if held:
             listed = ", ".join(f"{name}: {n}" for name, n in held.items())
-            raise StoreError(
+            raise ConfigError(
                 f"the target database at {report.target} already holds data ({listed}): "
                 "copy into a new, empty database"
             )
@@ -103,11 +103,11 @@ def _check_source_exists(url: str) -> None:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database).expanduser()
         if not path.is_file():
-            raise StoreError(f"there is no database file at {path}: check FROM_URL")
+            raise ConfigError(f"there is no database file at {path}: check FROM_URL")
     database = Database(url)
     try:
         if database.current_revision() is None:
-            raise StoreError(f"the database at {_safe(url)} holds no tenderwatch store to copy")
+            raise ConfigError(f"the database at {_safe(url)} holds no tenderwatch store to copy")
     finally:
         database.close()
 

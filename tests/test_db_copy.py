@@ -30,7 +30,7 @@ from store.models import (
 )
 from store.search import search
 from tenderwatch.cli import cli
-from tenderwatch.errors import StoreError
+from tenderwatch.errors import ConfigError
 from tests.support.crawling import crawl
 from tests.support.recorded import release_by_id
 
@@ -144,21 +144,21 @@ def test_a_target_that_holds_data_is_refused_and_left_alone(database, other_url)
     with database.writing() as session:
         store_releases(session, "find_a_tender", [release_by_id("076396-2026")])
     copy_store(database.url, other_url)
-    with pytest.raises(StoreError, match=r"already holds data \(notices: 1, releases: 1\): copy into a new"):
+    with pytest.raises(ConfigError, match=r"already holds data \(notices: 1, releases: 1\): copy into a new"):
         copy_store(database.url, other_url)
     assert len(everything(other_url)["notices"]) == 1
 
 
 def test_a_missing_or_empty_source_is_refused(env, tmp_path, other_url):
     missing = tmp_path / "nosuch.db"
-    with pytest.raises(StoreError, match="there is no database file at"):
+    with pytest.raises(ConfigError, match="there is no database file at"):
         copy_store(f"sqlite:///{missing}", other_url)
     assert not missing.exists()
     empty = tmp_path / "empty.db"
     empty.touch()
-    with pytest.raises(StoreError, match="holds no tenderwatch store to copy"):
+    with pytest.raises(ConfigError, match="holds no tenderwatch store to copy"):
         copy_store(f"sqlite:///{empty}", other_url)
-    with pytest.raises(StoreError, match="the same database"):
+    with pytest.raises(ConfigError, match="the same database"):
         copy_store(other_url, other_url)
 
 
@@ -170,5 +170,5 @@ def test_db_copy_on_the_command_line(database, other_url):
     assert "notices: 2 rows" in result.output and "releases: 2 rows" in result.output
     assert "every table's count matches the source" in result.output.splitlines()[-1]
     again = CliRunner().invoke(cli, ["db", "copy", database.url, other_url])
-    assert again.exit_code == 1
+    assert again.exit_code == 2  # bad usage: a target that is not empty
     assert "already holds data (notices: 2, releases: 2)" in again.output
