@@ -160,10 +160,11 @@ class Daemon:
             due = due_digests(self.config, self.database, now)
             for result in send_digests(self.config, self.database, due, as_of=now):
                 logger.info(
-                    "%s: digest %s%s",
+                    "%s: digest %s (%s)%s",
                     result.target.label,
                     result.outcome,
-                    f" ({result.reason})" if result.reason else "",
+                    result.digest.subject,
+                    f": {result.reason}" if result.reason else "",
                 )
 
     def _start_crawl(self, source: str, now: datetime) -> None:

@@ -7,7 +7,6 @@ undelivered items in its next digest and nothing is ever announced twice.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +25,6 @@ from store.scores import rescore
 from tenderwatch.config import ChannelConfig, Config
 from tenderwatch.errors import ConfigError
 
-logger = logging.getLogger("tenderwatch.digest")
 FILE_CHANNEL = "file"
 
 
@@ -181,14 +179,7 @@ def _build_and_send(
         delivered += digest.announcements(digest.omitted)  # counted in the digest, so told about
     result.outcome, result.reason = ("failed", failure) if failure else ("sent", None)
     _record(database, target, digest, result.outcome, error=failure, delivered=delivered)
-    logger.info(
-        "%s: digest %s (%s)%s",
-        target.label,
-        result.outcome,
-        digest.subject,
-        f": {failure}" if failure else "",
-    )
-    return result
+    return result  # the caller reports it: the CLI prints it, the daemon logs it
 
 
 def _messages(target: Target, digest: Digest, html: str, env, items_per_post: int) -> list[Message]:

@@ -195,6 +195,8 @@ def test_the_daemon_crawls_and_sends_on_schedule(env, tmp_path, database, recent
     assert "strong" in subject and "possible" in subject, subject
     assert scalar(database, select(func.count()).select_from(ReleaseRow)) == 955
     assert "daemon stopped" in output
+    assert output.count("bids: digest sent") == 1, output  # logged once, with its subject
+    assert f"bids: digest sent ({subject})" in output
 
 
 def test_cron_run_while_the_daemon_crawls_a_source_does_not_crawl_it_twice(
