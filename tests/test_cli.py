@@ -517,3 +517,19 @@ def test_explain_says_value_not_stated_once(env, tmp_path):
     result = CliRunner().invoke(cli, ["explain", "email:x"])
     assert result.exit_code == 0, result.output
     assert "; value not stated; " in result.output and "value value" not in result.output
+
+
+def test_db_upgrade_says_what_it_did(env):
+    from store.db import SCHEMA_REVISION, Database
+    from tests.test_search import _migrate
+
+    runner = CliRunner()
+    first = runner.invoke(cli, ["db", "upgrade"]).output
+    new_store = env["TENDERWATCH_DB_URL"].startswith("sqlite")  # the PostgreSQL run's store is migrated
+    assert (f"created the database schema ({SCHEMA_REVISION})" in first) == new_store
+    assert "schema is current" in runner.invoke(cli, ["db", "upgrade"]).output
+    database = Database(env["TENDERWATCH_DB_URL"])
+    _migrate(database, "downgrade", "0004")
+    database.close()
+    upgraded = runner.invoke(cli, ["db", "upgrade"]).output
+    assert f"upgraded the database schema from 0004 to {SCHEMA_REVISION}" in upgraded

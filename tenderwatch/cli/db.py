@@ -17,8 +17,15 @@ def db() -> None:
 def db_upgrade(state: State) -> None:
     """Create the database, or bring its schema up to date (safe to run any time)."""
     database = Database(state.config.db_url)
+    before = database.current_revision()
     database.upgrade()
-    click.echo(f"database schema is current ({database.current_revision()})")
+    after = database.current_revision()
+    if before == after:
+        click.echo(f"database schema is current ({after}); nothing to do")
+    elif before is None:
+        click.echo(f"created the database schema ({after})")
+    else:
+        click.echo(f"upgraded the database schema from {before} to {after}")
 
 
 @command(db, "copy")
