@@ -2,23 +2,26 @@
 
 Fit comes from scoring (the band); timing is decided here, with the reason shown. A new match that
 closes sooner than the profile's minimum response time is listed briefly as "closing too soon?" or,
-by setting, left out and counted. Nothing already announced on the channel is announced again.
+by setting, left out and counted. Nothing already announced on the channel is announced again, a
+notice appears once per digest, and a notice the team marked not-relevant (`feedback`) is no longer
+mentioned.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from scoring.feedback import NOT_RELEVANT
 from scoring.timing import response_window
 from store import deliveries
 from store.deliveries import Announcement, Scored
 from store.models import NoticeChange
 from store.notice import Notice
-from store.scores import stored_score
+from store.scores import latest_feedback, stored_score
 from tenderwatch.config import DigestConfig
 from tenderwatch.formatting import money, when
 
@@ -109,8 +112,11 @@ def build_digest(
         for item in _early_warnings(session, channel, profile, settings, as_of)
         if _procurement(item.notice) not in chosen  # its tender is in this digest already
     ]
-    sections["closing_soon"] = _closing_soon(session, channel, profile, settings, as_of)
-    sections["changed"] = _changed(session, channel, profile, as_of)
+    sections["changed"], sections["closing_soon"] = _once_each(
+        _changed(session, channel, profile, as_of), _closing_soon(session, channel, profile, settings, as_of)
+    )
+    declined = {key for key, label in latest_feedback(session).items() if label == NOT_RELEVANT}
+    sections = {name: [i for i in items if i.notice.id not in declined] for name, items in sections.items()}
     last = deliveries.last_sent(session, channel)
     health = deliveries.source_health(session, sources, last.created_at if last else None, as_of)
     return Digest(
@@ -228,6 +234,19 @@ def _changed(session: Session, channel: str, profile: str, as_of: datetime) -> l
             )
         )
     return items
+
+
+def _once_each(changed: list[Item], closing: list[Item]) -> tuple[list[Item], list[Item]]:
+    """A notice that changed and closes soon is shown once, under Changed, with both reminders."""
+    closing_by_id = {item.notice.id: item for item in closing}
+    changed = [
+        replace(item, announcements=item.announcements + closing_by_id[item.notice.id].announcements)
+        if item.notice.id in closing_by_id
+        else item
+        for item in changed
+    ]
+    shown = {item.notice.id for item in changed}
+    return changed, [item for item in closing if item.notice.id not in shown]
 
 
 def _item(scored: Scored, kind: str, days: int | None, *, timing: str | None = None) -> Item:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tenderwatch.errors import InputError
 
-LABELS = ("relevant", "not-relevant")
+NOT_RELEVANT = "not-relevant"  # the team decided not to bid: digests stop mentioning it
+LABELS = ("relevant", NOT_RELEVANT)
 NOTICE_KEY = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
 
 

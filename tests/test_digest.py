@@ -524,3 +524,56 @@ def test_status_says_a_failed_digest_is_due_again_after_the_retry_interval(env, 
         row
     )  # [schedule] retry_failed_digest_minutes
     assert "bids: the last digest failed" in result.output and "down; it will be tried again" in result.output
+
+
+def _change_vrp(database, **tender) -> None:
+    """A Find a Tender change notice (UK12 style) to the strong match VRP, received now."""
+    moved = copy.deepcopy(release_by_id("076396-2026"))
+    moved.update(id="079000-2026", tag=["tenderUpdate"], date="2026-08-13T09:00:00+01:00")
+    moved["tender"].update(tender)
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [moved])
+
+
+def test_a_notice_that_changed_and_closes_soon_is_shown_once_and_reminded_once(env, tmp_path, stored, smtp):
+    config = configure(tmp_path, [("bids", smtp.url())], closing_soon_days=7)
+    send(config, stored)
+    deadline = (utcnow() + timedelta(days=3)).astimezone(LONDON).replace(microsecond=0)
+    _change_vrp(stored, tenderPeriod={"endDate": deadline.isoformat()})
+    [changed] = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
+    shown = [name for name, items in changed.digest.sections.items() for i in items if i.notice.id == VRP]
+    assert shown == ["changed"]
+    [later] = send(config, stored, as_of=utcnow() + timedelta(days=1))
+    assert VRP not in {i.notice.id for items in later.digest.sections.values() for i in items}
+
+
+def test_a_cancelled_notice_says_cancelled_not_when_it_closes(env, tmp_path, stored, smtp, teams):
+    config = configure(tmp_path, [("bids", smtp.url()), ("teams", teams.url())])
+    send(config, stored)
+    cancellation = copy.deepcopy(release_by_id("075954-2026"))
+    cancellation.update(
+        ocid=release_by_id("076396-2026")["ocid"], date="2026-08-13T10:00:00+01:00", id="079999-2026"
+    )
+    with stored.writing() as session:
+        store_releases(session, "find_a_tender", [cancellation])
+    results = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
+    assert all(VRP in {i.notice.id for i in r.digest.sections["changed"]} for r in results)
+    html = list(smtp.messages[-1].walk())[2].get_content()
+    vrp_block = html[html.index("Violence Reduction Partnership") :][:1500]
+    assert "Cancelled" in vrp_block and "Closes" not in vrp_block
+    post = json.dumps(teams.posts[-1])
+    vrp_line = post[post.index("Violence Reduction Partnership") :][:600]
+    assert "**cancelled**" in vrp_line and "closes" not in vrp_line
+
+
+def test_a_notice_the_team_marked_not_relevant_is_no_longer_mentioned(env, tmp_path, stored, smtp):
+    from store.scores import add_feedback
+
+    config = configure(tmp_path, [("bids", smtp.url())], closing_soon_days=7)
+    send(config, stored)
+    with stored.writing() as session:
+        add_feedback(session, VRP, "not-relevant", "no-bid: outside our frameworks")
+    deadline = (utcnow() + timedelta(days=3)).astimezone(LONDON).replace(microsecond=0)
+    _change_vrp(stored, tenderPeriod={"endDate": deadline.isoformat()})
+    [after] = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
+    assert VRP not in {i.notice.id for items in after.digest.sections.values() for i in items}
