@@ -80,6 +80,12 @@ def test_whatever_is_typed_is_never_a_syntax_error(database, query):
     found(database, query)
 
 
+def test_a_word_joined_to_a_bullet_or_dash_is_found_on_both_stores(stored):
+    # Find a Tender descriptions list duties as "•review eligibility criteria"; PostgreSQL only splits
+    # the bullet from the word under a UTF-8 character locale (README: PostgreSQL).
+    assert "find_a_tender:076337-2026" in {n.id for n in found(stored, "review eligibility")}
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
