@@ -54,7 +54,7 @@ def parse_term(text: str, *, quoted: bool = False) -> Term:
     if len(raw) >= 2 and raw[0] == raw[-1] == '"':
         raw, quoted = raw[1:-1].strip(), True
     words = split_words(raw)
-    if not words:
+    if not words or not any(char.isalnum() for char in raw):  # "&" alone would match every "and"
         raise ValueError("has no letters or digits to match")
     if quoted:
         return Term(raw, EXACT, tuple(words))

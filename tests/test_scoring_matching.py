@@ -19,8 +19,10 @@ def test_the_way_a_term_is_written_decides_its_kind():
     assert parse_term("market engagement", quoted=True).kind == EXACT
     assert parse_term("SEND").kind == ACRONYM
     assert parse_term("Care Act").kind == STEM  # capitals but not all capitals: plain words
-    with pytest.raises(ValueError, match="no letters or digits"):
-        parse_term(" -- ")
+    for nothing in (" -- ", "&", '"&"'):  # "&" reads as "and" in text, but alone it would match every "and"
+        with pytest.raises(ValueError, match="no letters or digits"):
+            parse_term(nothing)
+    assert parse_term("R&D").words == ("r", "and", "d")
 
 
 @pytest.mark.parametrize(
