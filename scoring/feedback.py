@@ -62,8 +62,13 @@ def _rows(path: Path, reader: csv.Reader) -> list[Judgement]:
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
-        values = dict(zip(header, row, strict=False))
         line = reader.line_num
+        if len(row) > len(header):
+            raise InputError(
+                f"{path}:{line}: {len(row)} fields, but the first line names {len(header)} columns; "
+                "put a note that holds commas in double quotes"
+            )
+        values = dict(zip(header, row, strict=False))
         judgements.append(
             Judgement(
                 _field(path, line, "id", values, check_key),

@@ -53,6 +53,15 @@ def filtered(where: NoticeFilter) -> Select:
     return query
 
 
+def missing_notices(session: Session, keys: list[str]) -> list[str]:
+    """Those of `keys` (notice ids) that are not in the store, in the order given."""
+    stored: set[str] = set()
+    for start in range(0, len(keys), 500):  # bounded IN lists
+        part = keys[start : start + 500]
+        stored.update(session.scalars(select(NoticeRow.key).where(NoticeRow.key.in_(part))))
+    return [key for key in dict.fromkeys(keys) if key not in stored]
+
+
 def stored_sources(session: Session) -> list[str]:
     return list(session.scalars(select(NoticeRow.source).distinct()))
 

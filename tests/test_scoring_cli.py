@@ -185,6 +185,15 @@ def test_feedback_import_checks_the_whole_file_first(stored, tmp_path):
     assert len(run("feedback", "list").output.splitlines()) == 3  # nothing of bad.csv was imported
 
 
+def test_feedback_import_notes_ids_not_in_the_store_yet(stored, tmp_path):
+    path = write(tmp_path, f"id,label\n{VRP},relevant\ncontracts_finder:abc,not-relevant\n", "labels.csv")
+    result = run("feedback", "import", str(path))
+    assert result.exit_code == 0
+    assert (
+        "note: not in the store yet: contracts_finder:abc; they count once they are crawled" in result.output
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -192,6 +201,7 @@ def test_feedback_import_checks_the_whole_file_first(stored, tmp_path):
         ("id,label,colour\nx:1,relevant,red\n", ":1: unknown column 'colour'"),
         ("id,label\n,relevant\n", ":2: field 'id' is empty"),
         ("id,label\nnot an id,relevant\n", ":2: field 'id': 'not an id' is not a notice id"),
+        ("id,label\nx:1,relevant,too late, sadly\n", ":2: 4 fields, but the first line names 2 columns"),
     ],
 )
 def test_feedback_import_errors_name_line_and_field(stored, tmp_path, text, message):

@@ -256,12 +256,17 @@ def feedback_import(state: State, file: Path) -> None:
       tenderwatch feedback import decisions.csv
     """
     from scoring.feedback import read_csv
+    from store.queries import missing_notices
     from store.scores import import_feedback
 
     judgements = read_csv(file)
     with state.database.writing() as session:
         count = import_feedback(session, judgements)
+        missing = missing_notices(session, [judgement.notice_key for judgement in judgements])
     click.echo(f"{file}: imported {count} judgements")
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        click.echo(f"note: not in the store yet: {shown}; they count once they are crawled", err=True)
 
 
 @command(feedback, "list")
