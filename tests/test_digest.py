@@ -577,3 +577,11 @@ def test_a_notice_the_team_marked_not_relevant_is_no_longer_mentioned(env, tmp_p
     _change_vrp(stored, tenderPeriod={"endDate": deadline.isoformat()})
     [after] = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
     assert VRP not in {i.notice.id for items in after.digest.sections.values() for i in items}
+
+
+def test_a_digest_as_of_a_future_time_is_refused(env, tmp_path, stored, smtp):
+    configure(tmp_path, [("bids", smtp.url())])
+    result = CliRunner().invoke(cli, ["digest", "--as-of", "2099-01-01T07:30"])
+    assert result.exit_code == 2
+    assert "--as-of (2099-01-01 07:30 UK time) is in the future" in result.output
+    assert smtp.messages == [] and deliveries(stored) == 0

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from tenderwatch.cli.base import CONTEXT, State, cli, command, parse_time_option
+from store.models import utcnow
+from tenderwatch.cli.base import CONTEXT, State, cli, command, local_time, parse_time_option
 from tenderwatch.errors import ConfigError
 
 
@@ -62,6 +63,8 @@ def digest(
 
     if to and channel:
         raise ConfigError("use either --to or --channel, not both")
+    if as_of and as_of > utcnow():
+        raise ConfigError(f"--as-of ({local_time(as_of)} UK time) is in the future; give a time already past")
     if output and not output.parent.is_dir():
         raise ConfigError(f"--output: the folder {output.parent} does not exist; create it or choose another")
     busy = [] if dry_run or as_of else crawling_elsewhere(state.config, state.database)
