@@ -37,6 +37,9 @@ class Target:
     url: str | None
     kind: str  # email, teams, other, file
     profile: str
+    # Why this channel cannot send (its secret unset, a URL apprise refuses): it fails alone, and the
+    # other channels still get their digests.
+    problem: str | None = None
 
 
 @dataclass
@@ -64,12 +67,6 @@ def targets(
         kind = ChannelConfig("--to", to).kind
         return [Target(channel_key(to), f"--to {to.split('://', 1)[0]}://…", to, kind, default)]
     chosen = [config.channel(channel)] if channel else list(config.channels)
-    for configured in chosen:
-        if configured.problem:
-            raise ConfigError(configured.problem)
-        problem = check_url(configured.url)
-        if problem:
-            raise ConfigError(f"channel '{configured.name}': {problem}")
     chosen = [
         c for c in chosen if profile is None or (c.profile or config.scoring.default_profile) == profile
     ]
@@ -78,8 +75,23 @@ def targets(
             raise ConfigError(f"no configured channel serves profile '{profile}'")
         return [Target(FILE_CHANNEL, f"file in {config.digest_dir}", None, "file", default)]
     return [
-        Target(c.name, c.name, c.url, c.kind, c.profile or config.scoring.default_profile) for c in chosen
+        Target(c.name, c.name, c.url, c.kind, c.profile or config.scoring.default_profile, _problem(c))
+        for c in chosen
     ]
+
+
+def _problem(channel: ChannelConfig) -> str | None:
+    if channel.problem:
+        return channel.problem
+    problem = check_url(channel.url)
+    return f"channel '{channel.name}': {problem}" if problem else None
+
+
+def check_channels(config: Config) -> None:
+    """ConfigError if any configured channel cannot send: the daemon checks before it starts."""
+    problems = [target.problem for target in targets(config) if target.problem]
+    if problems:
+        raise ConfigError(problems[0])
 
 
 def send_digests(
@@ -157,6 +169,10 @@ def _build_and_send(
     html = render_html(digest, env)
     result = DigestResult(target, "dry-run", digest, html=html)
     if dry_run:
+        return result
+    if target.problem:
+        result.outcome, result.reason = "failed", target.problem
+        _record(database, target, digest, "failed", error=target.problem)
         return result
     if digest.is_empty and config.digest.empty == "skip":
         result.outcome = "skipped"

@@ -119,21 +119,6 @@ def test_help_works_whatever_the_config_file_says(env, tmp_path, args):
     assert "Usage: " in result.output
 
 
-def test_a_channel_whose_secret_is_unset_fails_only_the_commands_that_send(env, tmp_path, monkeypatch):
-    monkeypatch.delenv("TW_TEST_SMTP_PASSWORD", raising=False)
-    (tmp_path / "tenderwatch.toml").write_text(
-        '[[channels]]\nname = "bids"\nurl = "mailtos://bids:${TW_TEST_SMTP_PASSWORD}@127.0.0.1:1?to=a@b.uk"\n'
-    )
-    assert CliRunner().invoke(cli, ["sources"]).exit_code == 0
-    for args in (["digest", "--dry-run"], ["notify", "test"], ["daemon"]):  # the daemon, before it starts
-        result = CliRunner().invoke(cli, args)
-        assert result.exit_code == 2, result.output
-        assert (
-            "tenderwatch.toml: [[channels]] #1 url uses ${TW_TEST_SMTP_PASSWORD}, "
-            "but that environment variable is not set"
-        ) in result.output
-
-
 def test_a_channel_for_an_unknown_profile_names_the_file_and_channel(env, tmp_path):
     (tmp_path / "tenderwatch.toml").write_text(
         '[[channels]]\nname = "bids"\nurl = "json://127.0.0.1"\nprofile = "zzz"\n'

@@ -26,6 +26,7 @@ from store.models import DeliveryRow, DigestRow, utcnow
 from store.notice import LONDON, Notice
 from tenderwatch import config as configuration
 from tenderwatch.cli import cli
+from tenderwatch.config import EXAMPLE_PROFILE as EXAMPLE_RULES
 from tests.support.receivers import SmtpReceiver, WebhookReceiver, free_port
 from tests.support.recorded import cassette_releases, fts_releases, release_by_id
 
@@ -585,3 +586,45 @@ def test_a_digest_as_of_a_future_time_is_refused(env, tmp_path, stored, smtp):
     assert result.exit_code == 2
     assert "--as-of (2099-01-01 07:30 UK time) is in the future" in result.output
     assert smtp.messages == [] and deliveries(stored) == 0
+
+
+def test_a_channel_that_cannot_send_fails_alone_and_is_named(env, tmp_path, stored, smtp, monkeypatch):
+    monkeypatch.delenv("TW_TEST_TEAMS_URL", raising=False)
+    configure(tmp_path, [("bids", smtp.url()), ("teams", "${TW_TEST_TEAMS_URL}")])
+    problem = (
+        "tenderwatch.toml: [[channels]] #2 url uses ${TW_TEST_TEAMS_URL}, "
+        "but that environment variable is not set"
+    )
+    runner = CliRunner()
+    assert runner.invoke(cli, ["sources"]).exit_code == 0  # crawling and listing need no channel
+    assert runner.invoke(cli, ["digest", "--dry-run"]).exit_code == 0  # sends nothing, so nothing fails
+    digest = runner.invoke(cli, ["digest", "--as-of", "2026-08-12T07:30"])
+    assert digest.exit_code == 1
+    assert (
+        "bids: sent" in digest.output
+        and "teams: FAILED to send" in digest.output
+        and problem in digest.output
+    )
+    assert len(smtp.messages) == 1  # the e-mail still went out
+    status = runner.invoke(cli, ["status"])
+    assert status.exit_code == 0 and f"teams: no digest can be sent: {problem}" in status.output
+    tested = runner.invoke(cli, ["notify", "test"])
+    assert (
+        tested.exit_code == 1 and "bids: ok" in tested.output and f"teams: FAILED: {problem}" in tested.output
+    )
+    daemon = runner.invoke(cli, ["daemon"])  # refuses before it starts
+    assert daemon.exit_code == 2 and problem in daemon.output
+
+
+def test_a_channel_of_another_profile_does_not_stop_a_profiles_digest(
+    env, tmp_path, stored, smtp, monkeypatch
+):
+    monkeypatch.delenv("TW_TEST_TEAMS_URL", raising=False)
+    (tmp_path / "tenderwatch.toml").write_text(
+        f'[scoring.profiles]\nother = "{EXAMPLE_RULES}"\n'
+        f'[[channels]]\nname = "bids"\nurl = "{smtp.url()}"\n'
+        '[[channels]]\nname = "teams"\nurl = "${TW_TEST_TEAMS_URL}"\nprofile = "other"\n'
+    )
+    result = CliRunner().invoke(cli, ["digest", "--profile", "example", "--as-of", "2026-08-12T07:30"])
+    assert result.exit_code == 0, result.output
+    assert "teams" not in result.output and len(smtp.messages) == 1

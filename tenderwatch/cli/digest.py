@@ -116,7 +116,7 @@ def notify_test(state: State, channel: str | None, to: str | None) -> None:
     """Send a short test message to each channel and report which accepted it. Exits 1 if any failed."""
     from notify.render import Message
     from notify.run import targets
-    from notify.send import send
+    from notify.send import Outcome, send
 
     chosen = [t for t in targets(state.config, channel=channel, to=to) if t.url]
     if not chosen:
@@ -128,7 +128,7 @@ def notify_test(state: State, channel: str | None, to: str | None) -> None:
             "This is a test from tenderwatch. If you can read it, digests will reach this channel.",
             (),
         )
-        outcome = send(target.url, message, html=False)
+        outcome = Outcome(False, target.problem) if target.problem else send(target.url, message, html=False)
         click.echo(f"{target.label}: {'ok' if outcome.ok else 'FAILED: ' + (outcome.reason or '')}")
         if not outcome.ok:
             failed.append(target.label)

@@ -61,11 +61,12 @@ def daemon(state: State) -> None:
     SIGTERM or Ctrl-C stops it at a clean point: a crawl in progress finishes its page and the next
     start resumes from the watermark. See the README for a systemd unit.
     """
-    from notify.run import targets
+    from notify.run import check_channels, targets
     from scheduler import Daemon, crawl_command
     from scoring.profile import configured_profile
 
     # A channel that cannot send (its secret unset) or a rules file with a mistake stops it at once.
+    check_channels(state.config)
     for target in targets(state.config):
         configured_profile(state.config.scoring, target.profile)
     config_path = str(state.config.path) if state.config.path else None
@@ -124,7 +125,7 @@ def status(state: State) -> None:
                     f"{last.error}; it will be tried again"
                 )
             rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
-            problem = _profile_problem(state, target.profile)
+            problem = target.problem or _profile_problem(state, target.profile)
             if problem:
                 problems.append(f"{target.label}: no digest can be sent: {problem}")
     echo_table(["channel", "profile", "last digest", "next due"], rows)
