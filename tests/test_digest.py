@@ -339,7 +339,10 @@ def test_notify_test_reports_each_channel(env, tmp_path, smtp):
 def test_verbose_logs_never_show_a_channel_secret(env, tmp_path, smtp, teams):
     dead_teams = f"workflows://127.0.0.1:{free_port()}/workflow1234abcd/deadSECRET77/?verify=no"
     with_password = smtp.url().replace("mailto://", "mailto://tenders:PASSWORDxyz@")
-    configure(tmp_path, [("teams", teams.url()), ("dead", dead_teams), ("mail", with_password)])
+    in_path = f"jsons://127.0.0.1:{teams.port}/hooks/pathSECRET123?verify=no"  # a token in the path
+    configure(
+        tmp_path, [("teams", teams.url()), ("dead", dead_teams), ("mail", with_password), ("hook", in_path)]
+    )
     # A process of its own: apprise logs while it is first imported, which once broke --verbose.
     result = subprocess.run(
         [sys.executable, "-m", "tenderwatch", "-v", "notify", "test"],
@@ -351,8 +354,8 @@ def test_verbose_logs_never_show_a_channel_secret(env, tmp_path, smtp, teams):
     output = result.stdout + result.stderr
     assert "Traceback" not in output
     assert "teams: ok" in output and "dead: FAILED" in output
-    assert "POST /workflows/workflow1234abcd" in output  # apprise's and urllib3's debug lines are shown
-    for secret in ("signatureSECRET99", "deadSECRET77", "PASSWORDxyz"):
+    assert '"POST /workflows/' in output and '"POST /hooks/' in output  # urllib3's debug lines are shown
+    for secret in ("signatureSECRET99", "deadSECRET77", "PASSWORDxyz", "pathSECRET123"):
         assert secret not in output
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from notify.redact import redact_secrets
+from notify.redact import redact_secrets, scrub
 from store.db import Database, open_database
 from store.models import utcnow
 from tenderwatch import __version__
@@ -40,7 +40,9 @@ class State:
         """Read when a command first needs it, so `--help` works whatever the config file says."""
         if self._config is None:
             self._config = configuration.load(self.config_path)
-            configure_logging(self.verbose, self._config.log_level)
+            configure_logging(
+                self.verbose, self._config.log_level, channel_urls=[c.url for c in self._config.channels]
+            )
         return self._config
 
     @property
@@ -102,7 +104,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
         ctx.invoke(cli.get_command(ctx, "run"))
 
 
-def configure_logging(verbose: bool, level: str = "INFO") -> None:
+def configure_logging(verbose: bool, level: str = "INFO", channel_urls: Sequence[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(message)s" if verbose else "%(message)s", "%H:%M:%S")
@@ -120,7 +122,7 @@ def configure_logging(verbose: bool, level: str = "INFO") -> None:
             )
         )
     else:
-        handler.addFilter(_hide_channel_secrets)
+        handler.addFilter(ChannelSecretsFilter(channel_urls))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -129,11 +131,21 @@ def configure_logging(verbose: bool, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _hide_channel_secrets(record: logging.LogRecord) -> bool:
-    """apprise and the HTTP libraries under it log request URLs at DEBUG: a Teams URL's ?sig= is a secret."""
-    if record.name.startswith(("apprise", "urllib3", "requests")):
-        record.msg, record.args = redact_secrets(record.getMessage()), None
-    return True
+class ChannelSecretsFilter(logging.Filter):
+    """apprise and the HTTP libraries under it log request URLs at DEBUG, and those hold the channels'
+    secrets: a Teams ?sig=, a webhook token in the path, a password. Each is hidden before it is shown."""
+
+    def __init__(self, channel_urls: Sequence[str]):
+        super().__init__()
+        self.channel_urls = tuple(channel_urls)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(("apprise", "urllib3", "requests")):
+            text = record.getMessage()
+            for url in self.channel_urls:
+                text = scrub(text, url)
+            record.msg, record.args = redact_secrets(text), None
+        return True
 
 
 # ---------------------------------------------------------------------------------------------- options
