@@ -21,7 +21,7 @@ from store import deliveries
 from store.deliveries import Announcement, Scored
 from store.models import NoticeChange
 from store.notice import Notice
-from store.scores import latest_feedback, stored_score
+from store.scores import declined_procurements, stored_score
 from tenderwatch.config import DigestConfig
 from tenderwatch.formatting import money, when
 
@@ -115,8 +115,10 @@ def build_digest(
     sections["changed"], sections["closing_soon"] = _once_each(
         _changed(session, channel, profile, as_of), _closing_soon(session, channel, profile, settings, as_of)
     )
-    declined = {key for key, label in latest_feedback(session).items() if label == NOT_RELEVANT}
-    sections = {name: [i for i in items if i.notice.id not in declined] for name, items in sections.items()}
+    # A no-bid: nothing more of that procurement (its change notices, its tender after a pipeline notice).
+    declined = declined_procurements(session, NOT_RELEVANT, until=as_of)
+    sections = {name: _not_in(items, declined) for name, items in sections.items()}
+    omitted = _not_in(omitted, declined)
     last = deliveries.last_sent(session, channel)
     health = deliveries.source_health(session, sources, last.created_at if last else None, as_of)
     return Digest(
@@ -234,6 +236,10 @@ def _changed(session: Session, channel: str, profile: str, as_of: datetime) -> l
             )
         )
     return items
+
+
+def _not_in(items: list[Item], procurements: set[tuple[str, str]]) -> list[Item]:
+    return [item for item in items if _procurement(item.notice) not in procurements]
 
 
 def _once_each(changed: list[Item], closing: list[Item]) -> tuple[list[Item], list[Item]]:

@@ -153,10 +153,22 @@ def import_feedback(session: Session, judgements: Sequence[Judgement], *, now: d
     return len(rows)
 
 
-def latest_feedback(session: Session) -> dict[str, str]:
-    """Notice id -> its latest label."""
+def latest_feedback(session: Session, *, until: datetime | None = None) -> dict[str, str]:
+    """Notice id -> its latest label (given by `until`, if set)."""
     query = select(FeedbackRow.notice_key, FeedbackRow.label).order_by(FeedbackRow.id)
+    if until is not None:
+        query = query.where(FeedbackRow.created_at <= until)
     return dict(session.execute(query).all())
+
+
+def declined_procurements(session: Session, label: str, *, until: datetime) -> set[tuple[str, str]]:
+    """(source, ocid) of every procurement one of whose notices has `label` as its latest label by
+    `until`; a notice without an ocid is its own procurement (source, source id)."""
+    keys = [key for key, latest in latest_feedback(session, until=until).items() if latest == label]
+    rows = session.execute(
+        select(NoticeRow.source, NoticeRow.ocid, NoticeRow.source_id).where(NoticeRow.key.in_(keys))
+    )
+    return {(source, ocid or source_id) for source, ocid, source_id in rows}
 
 
 def list_feedback(session: Session, limit: int | None = None) -> list[FeedbackRow]:

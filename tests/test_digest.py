@@ -570,13 +570,16 @@ def test_a_cancelled_notice_says_cancelled_not_when_it_closes(env, tmp_path, sto
     assert "**cancelled**" in vrp_line and "closes" not in vrp_line
 
 
-def test_a_notice_the_team_marked_not_relevant_is_no_longer_mentioned(env, tmp_path, stored, smtp):
+@pytest.mark.parametrize("marked", [VRP, "find_a_tender:079000-2026"])  # the tender, or its change notice
+def test_a_procurement_the_team_marked_not_relevant_is_no_longer_mentioned(
+    env, tmp_path, stored, smtp, marked
+):
     from store.scores import add_feedback
 
     config = configure(tmp_path, [("bids", smtp.url())], closing_soon_days=7)
     send(config, stored)
     with stored.writing() as session:
-        add_feedback(session, VRP, "not-relevant", "no-bid: outside our frameworks")
+        add_feedback(session, marked, "not-relevant", "no-bid: outside our frameworks")
     deadline = (utcnow() + timedelta(days=3)).astimezone(LONDON).replace(microsecond=0)
     _change_vrp(stored, tenderPeriod={"endDate": deadline.isoformat()})
     [after] = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
@@ -631,3 +634,13 @@ def test_a_channel_of_another_profile_does_not_stop_a_profiles_digest(
     result = CliRunner().invoke(cli, ["digest", "--profile", "example", "--as-of", "2026-08-12T07:30"])
     assert result.exit_code == 0, result.output
     assert "teams" not in result.output and len(smtp.messages) == 1
+
+
+def test_a_digest_as_of_before_a_no_bid_still_shows_the_notice(env, tmp_path, stored):
+    from store.scores import add_feedback
+
+    config = configure(tmp_path)
+    with stored.writing() as session:
+        add_feedback(session, VRP, "not-relevant")  # decided today, after 12 August
+    [result] = send_digests(config, stored, targets(config), as_of=AS_OF, dry_run=True)
+    assert VRP in {item.notice.id for item in result.digest.sections["strong"]}
