@@ -3,8 +3,8 @@
 Fit comes from scoring (the band); timing is decided here, with the reason shown. A new match that
 closes sooner than the profile's minimum response time is listed briefly as "closing too soon?" or,
 by setting, left out and counted. Nothing already announced on the channel is announced again, a
-notice appears once per digest, and a notice the team marked not-relevant (`feedback`) is no longer
-mentioned.
+notice appears once per digest, and once the team marks a notice not-relevant (`feedback`) nothing
+more of its procurement is mentioned.
 """
 
 from __future__ import annotations
