@@ -92,7 +92,7 @@ class Database:
 
 def open_database(url: str, *, migrate: bool = True) -> Database:
     """Open the store, creating or upgrading its schema, or explain why it cannot be used."""
-    try:
+    with opening(url):
         database = Database(url)
         if migrate:
             database.upgrade()
@@ -101,14 +101,21 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
                 f"the database at {_safe(url)} is not at the current schema: "
                 "run `tenderwatch db upgrade` first"
             )
+    return database
+
+
+@contextmanager
+def opening(url: str) -> Iterator[None]:
+    """The database's own reason, in one line, when it cannot be opened (a StoreError, no traceback)."""
+    try:
+        yield
     except OperationalError as exc:
         raise StoreError(f"cannot open the database at {_safe(url)}: {_one_line(exc.orig)}") from None
-    except DatabaseError as exc:  # e.g. a file that is not SQLite's
-        raise StoreError(
-            f"cannot open the database at {_safe(url)}: {_one_line(exc.orig)}; is this the right file? "
-            "(TENDERWATCH_DB_URL or [store] url)"
-        ) from None
-    return database
+    except DatabaseError as exc:
+        hint = ""
+        if make_url(url).get_backend_name() == "sqlite":  # e.g. "file is not a database"
+            hint = "; is this the right file? (TENDERWATCH_DB_URL or [store] url)"
+        raise StoreError(f"cannot open the database at {_safe(url)}: {_one_line(exc.orig)}{hint}") from None
 
 
 def head_revision() -> str | None:

@@ -518,3 +518,20 @@ def test_db_upgrade_says_what_it_did(env):
     database.close()
     upgraded = runner.invoke(cli, ["db", "upgrade"]).output
     assert f"upgraded the database schema from 0004 to {SCHEMA_REVISION}" in upgraded
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///{tmp}/notes.db", "file is not a database; is this the right file?"),
+        ("postgresql+psycopg://tenderwatch@127.0.0.1:{port}/bids", "Connection refused"),
+    ],
+)
+def test_db_upgrade_of_a_store_it_cannot_open_is_one_line(env, tmp_path, monkeypatch, url, message):
+    (tmp_path / "notes.db").write_text("minutes of the bid meeting")
+    url = url.format(tmp=tmp_path, port=closed_port())
+    monkeypatch.setenv("TENDERWATCH_DB_URL", url)
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"tenderwatch: cannot open the database at {url}: ")
+    assert message in result.output and len(result.output.strip().splitlines()) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from store.db import Database
+from store.db import Database, opening
 from tenderwatch.cli.base import CONTEXT, State, cli, command
 
 
@@ -16,10 +16,11 @@ def db() -> None:
 @command(db, "upgrade")
 def db_upgrade(state: State) -> None:
     """Create the database, or bring its schema up to date (safe to run any time)."""
-    database = Database(state.config.db_url)
-    before = database.current_revision()
-    database.upgrade()
-    after = database.current_revision()
+    with opening(state.config.db_url):
+        database = Database(state.config.db_url)
+        before = database.current_revision()
+        database.upgrade()
+        after = database.current_revision()
     if before == after:
         click.echo(f"database schema is current ({after}); nothing to do")
     elif before is None:
