@@ -230,7 +230,7 @@ def _changed(session: Session, channel: str, profile: str, as_of: datetime) -> l
             Item(
                 scored.notice,
                 scored.band,
-                "; ".join(describe_change(c) for c in notice_changes),
+                "; ".join(describe_change(c, scored.notice.value_currency) for c in notice_changes),
                 response_window(scored.notice, 0, as_of).days_left,
                 announcements,
             )
@@ -265,19 +265,21 @@ def why_it_matched(scored: Scored) -> str:
     return stored_score(scored).summary
 
 
-def describe_change(change: NoticeChange) -> str:
+def describe_change(change: NoticeChange, currency: str | None = "GBP") -> str:
+    """One tracked change in words, as the digest and `tenderwatch show` print it."""
     if change.field == "status" and change.new_value == "cancelled":
         return "cancelled"
     label = change.field.removesuffix("_amount")  # title, deadline, value, status
-    before, after = _show(change.field, change.old_value), _show(change.field, change.new_value)
+    before = _show(change.field, change.old_value, currency)
+    after = _show(change.field, change.new_value, currency)
     return f"{label} changed from {before} to {after}"
 
 
-def _show(field_name: str, value: str | None) -> str:
+def _show(field_name: str, value: str | None, currency: str | None) -> str:
     if value is None:
         return "not stated"
     if field_name == "deadline":
         return when(datetime.fromisoformat(value))
     if field_name == "value_amount":
-        return money(float(value))
+        return money(float(value), currency)
     return f"'{value}'" if field_name == "title" else value

@@ -488,13 +488,18 @@ def test_source_filter_accepts_an_imported_source(env, tmp_path):
     assert result.exit_code == 0 and "email:x" in result.output
 
 
-def test_show_prints_changes_in_uk_time_and_money(env, tmp_path):
-    notice = {**CALL_OFF, "deadline": "2026-09-28T15:00:00+01:00", "value_amount": 250000}
+def test_show_prints_changes_as_the_digest_words_them(env, tmp_path):
+    notice = {
+        **CALL_OFF,
+        "deadline": "2026-09-28T15:00:00+01:00",
+        "value_amount": 250000,
+        "value_currency": "EUR",
+    }
     for changed in ({}, {"deadline": "2026-10-29T15:00:00+00:00", "value_amount": 300000}):
         assert import_notices(tmp_path, {**notice, **changed}).exit_code == 0
     result = CliRunner().invoke(cli, ["show", "email:x"])
-    assert "deadline: 2026-09-28 15:00 -> 2026-10-29 15:00" in result.output
-    assert "value_amount: £250,000 -> £300,000" in result.output
+    assert "deadline changed from Mon 28 Sep 2026 15:00 to Thu 29 Oct 2026 15:00" in result.output
+    assert "value changed from €250,000 to €300,000" in result.output  # in the notice's currency
 
 
 def test_explain_says_value_not_stated_once(env, tmp_path):

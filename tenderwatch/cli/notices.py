@@ -187,6 +187,7 @@ def notices(
 @click.argument("notice_id")
 def show(state: State, notice_id: str) -> None:
     """One notice in full, with every change seen to it. NOTICE_ID is like find_a_tender:076396-2026."""
+    from notify.digest import describe_change
     from store.queries import get_notice, notice_history, release_count
 
     with state.database.reading() as session:
@@ -223,22 +224,7 @@ def show(state: State, notice_id: str) -> None:
     if history:
         click.echo("\nChanges seen:")
         for change in history:
-            old, new = (
-                _shown_change(change.field, change.old_value),
-                _shown_change(change.field, change.new_value),
-            )
-            click.echo(f"  {local_time(change.seen_at)}  {change.field}: {old} -> {new}")
-
-
-def _shown_change(field: str, value: str | None) -> str:
-    """A tracked change's value as `show` prints the notice: UK time, money, or "-" for none."""
-    if value is None:
-        return "-"
-    if field == "deadline":
-        return local_time(datetime.fromisoformat(value))
-    if field == "value_amount":
-        return money(float(value))
-    return value
+            click.echo(f"  {local_time(change.seen_at)}  {describe_change(change, notice.value_currency)}")
 
 
 # ---------------------------------------------------------------------------------------------- exchange
