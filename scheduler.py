@@ -124,7 +124,8 @@ class Daemon:
         self.stopping = threading.Event()
 
     def run(self) -> int:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        # SIGHUP too: closing its terminal must stop its crawls, which do not hear the terminal.
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._stop)
         logger.info(
             "daemon started: crawling %s; digests at %s UK time on %s",

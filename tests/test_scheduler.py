@@ -254,12 +254,22 @@ def test_sigterm_during_a_crawl_then_restart_loses_and_duplicates_nothing(
     assert watermark > utcnow() - timedelta(minutes=5)
 
 
-def test_ctrl_c_stops_the_daemon_and_its_crawl_cleanly(env, tmp_path, database, recent_server, smtp):
+@pytest.mark.parametrize(
+    "stopped_by",
+    [
+        lambda process: os.killpg(process.pid, signal.SIGINT),  # Ctrl-C: the terminal's foreground group
+        lambda process: process.send_signal(signal.SIGHUP),  # its terminal closed
+    ],
+    ids=["ctrl-c", "hangup"],
+)
+def test_ctrl_c_or_a_closed_terminal_stops_the_daemon_and_its_crawl_cleanly(
+    env, tmp_path, database, recent_server, smtp, stopped_by
+):
     daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60)
     recent_server.response_delay = 0.3
     process = start_daemon(recent_server, tmp_path)
     wait_for(lambda: (scalar(database, select(func.max(CrawlRun.pages))) or 0) >= 3)
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the terminal's whole foreground group
+    stopped_by(process)
     output, _ = process.communicate(timeout=90)
     assert process.returncode == 0, output
     with database.reading() as session:

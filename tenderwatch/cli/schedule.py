@@ -58,8 +58,8 @@ def daemon(state: State) -> None:
 
     Crawls run in child processes, one per source at a time; digests wait for crawls in progress.
     After downtime it catches up with one crawl per source and at most one digest per channel.
-    SIGTERM or Ctrl-C stops it at a clean point: a crawl in progress finishes its page and the next
-    start resumes from the watermark. See the README for a systemd unit.
+    SIGTERM, Ctrl-C or closing its terminal stops it at a clean point: a crawl in progress finishes
+    its page and the next start resumes from the watermark. See the README for a systemd unit.
     """
     from notify.run import check_channels, targets
     from scheduler import Daemon, crawl_command
