@@ -86,6 +86,26 @@ class Database:
             except (OperationalError, ProgrammingError):
                 return None  # a new, empty database
 
+    def search_locale_problem(self) -> str | None:
+        """Why PostgreSQL's search would split words differently from SQLite's, or None.
+
+        Under a C character locale (LC_CTYPE), PostgreSQL keeps a symbol joined to the next word
+        ("•review" is one word), so bulleted descriptions are not found by their words.
+        """
+        if self.dialect != "postgresql":
+            return None
+        with self.engine.connect() as connection:
+            ctype = connection.execute(
+                text("SELECT datctype FROM pg_database WHERE datname = current_database()")
+            ).scalar()
+        if ctype not in ("C", "POSIX"):
+            return None
+        return (
+            f"the database's character locale (LC_CTYPE) is {ctype}, so search misses words joined to "
+            "symbols (a bulleted '•review'); create it with a UTF-8 one, e.g. CREATE DATABASE tenderwatch "
+            "LC_CTYPE 'C.UTF-8' TEMPLATE template0, and move the store with `tenderwatch db copy`"
+        )
+
     def close(self) -> None:
         self.engine.dispose()
 

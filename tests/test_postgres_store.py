@@ -109,3 +109,23 @@ def test_a_postgresql_url_without_the_driver_installed_says_how_to_install_it(tm
         "tenderwatch: postgresql+psycopg needs a driver that is not installed (psycopg): for PostgreSQL, "
         "pip install 'tenderwatch[postgres]' and use postgresql+psycopg://USER@HOST/DB"
     )
+
+
+def test_a_postgresql_database_with_a_c_character_locale_is_warned_about(
+    postgres_server, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    for name in ("TENDERWATCH_DATA_DIR", "TENDERWATCH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    for ctype, warned in (("C", True), ("C.UTF-8", False)):
+        name = postgres_server.create_database(ctype=ctype)
+        try:
+            monkeypatch.setenv("TENDERWATCH_DB_URL", postgres_server.sqlalchemy_url(name))
+            upgraded, status = runner.invoke(cli, ["db", "upgrade"]), runner.invoke(cli, ["status"])
+            assert upgraded.exit_code == 0 and status.exit_code == 0, upgraded.output + status.output
+            message = "the database's character locale (LC_CTYPE) is C, so search misses words joined to"
+            assert (message in upgraded.output) == warned and (message in status.output) == warned
+        finally:
+            postgres_server.drop_database(name)

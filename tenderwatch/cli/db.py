@@ -27,6 +27,9 @@ def db_upgrade(state: State) -> None:
         click.echo(f"created the database schema ({after})")
     else:
         click.echo(f"upgraded the database schema from {before} to {after}")
+    problem = database.search_locale_problem()
+    if problem:
+        click.echo(f"warning: {problem}", err=True)
 
 
 @command(db, "copy")

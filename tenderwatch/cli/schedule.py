@@ -82,7 +82,7 @@ def status(state: State) -> None:
     from store.models import utcnow
 
     now = utcnow()
-    problems = []
+    problems = [problem] if (problem := state.database.search_locale_problem()) else []
     rows = []
     with state.database.reading() as session:
         for name in state.config.sources:

@@ -81,10 +81,12 @@ class Server:
         url = make_url(self.admin_url).set(drivername="postgresql+psycopg", database=database)
         return url.render_as_string(hide_password=False)
 
-    def create_database(self, template: str | None = None) -> str:
-        """A new empty database (or a copy of `template`); returns its name."""
+    def create_database(self, template: str | None = None, *, ctype: str | None = None) -> str:
+        """A new empty database (or a copy of `template`, or with character locale `ctype`); its name."""
         name = next(self._names)
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if ctype:
+            statement += sql.SQL(" LC_CTYPE {} TEMPLATE template0").format(sql.Literal(ctype))
         if template:
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         self._admin.execute(statement)
@@ -147,10 +149,13 @@ def _throwaway(bindir: Path) -> Server:
 
     # A UTF-8 character locale, as distributions' clusters have: under plain C, PostgreSQL's text search
     # keeps a bullet joined to the next word ("•review"). Collation stays C, fast and predictable.
-    initialised = pg(
-        str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-        "--locale=C", "--lc-ctype=C.UTF-8", "--no-sync",
-    )  # fmt: skip
+    for ctype in ("C.UTF-8", "en_US.UTF-8", "C"):  # the first this machine has (macOS lacks C.UTF-8)
+        initialised = pg(
+            str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+            "--locale=C", f"--lc-ctype={ctype}", "--no-sync",
+        )  # fmt: skip
+        if initialised.returncode == 0:
+            break
     if initialised.returncode != 0:
         shutil.rmtree(base, ignore_errors=True)
         raise Unavailable(f"initdb failed: {initialised.stderr.strip()[-500:]}")
