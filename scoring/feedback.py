@@ -63,7 +63,7 @@ def _rows(path: Path, reader: csv.Reader) -> list[Judgement]:
         if not any(cell.strip() for cell in row):
             continue
         line = reader.line_num
-        if len(row) > len(header):
+        if any(cell.strip() for cell in row[len(header) :]):  # a spreadsheet's empty trailing cells are fine
             raise InputError(
                 f"{path}:{line}: {len(row)} fields, but the first line names {len(header)} columns; "
                 "put a note that holds commas in double quotes"

@@ -418,11 +418,18 @@ def test_to_before_a_first_crawl_says_where_that_crawl_would_start(env):
     assert "48 hours ago, as it has not been crawled yet): give --from as well" in result.output
 
 
-@pytest.mark.parametrize("moment", ["0001-01-01", "1999-12-31T23:00"])
-def test_a_date_no_service_could_hold_is_refused_before_any_request(env, moment):
+@pytest.mark.parametrize(
+    ("moment", "problem"),
+    [
+        ("0001-01-01", "is before 2000; no service publishes notices that old"),
+        ("1999-12-31T23:00", "is before 2000; no service publishes notices that old"),
+        ("9999-12-31T23:30-01:00", "is out of range"),
+    ],
+)
+def test_a_date_no_service_could_hold_is_refused_before_any_request(env, moment, problem):
     result = CliRunner().invoke(cli, ["crawl", "find_a_tender", "--from", moment, "--to", "2026-08-12"])
     assert result.exit_code == 2
-    assert f"'{moment}' is before 2000; no service publishes notices that old" in result.output
+    assert f"'{moment}' {problem}" in result.output
 
 
 def test_a_source_named_twice_is_crawled_once(env, replay_server):

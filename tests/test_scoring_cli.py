@@ -186,7 +186,9 @@ def test_feedback_import_checks_the_whole_file_first(stored, tmp_path):
 
 
 def test_feedback_import_notes_ids_not_in_the_store_yet(stored, tmp_path):
-    path = write(tmp_path, f"id,label\n{VRP},relevant\ncontracts_finder:abc,not-relevant\n", "labels.csv")
+    # A spreadsheet's export: empty trailing cells.
+    rows = f"id,label,note\n{VRP},relevant,,\ncontracts_finder:abc,not-relevant,,\n"
+    path = write(tmp_path, rows, "labels.csv")
     result = run("feedback", "import", str(path))
     assert result.exit_code == 0
     assert (

@@ -164,7 +164,7 @@ def parse_time_option(ctx: click.Context, param: click.Parameter, value: str | N
             "2026-08-11T06:00 (UK time unless an offset is given)"
         ) from None
     except OverflowError:
-        moment = EARLIEST - timedelta(days=1)
+        raise click.BadParameter(f"'{value}' is out of range") from None
     if moment < EARLIEST:  # the services would answer 400, or hold nothing that old
         raise click.BadParameter(f"'{value}' is before 2000; no service publishes notices that old")
     return moment
