@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from scoring.matching import Term, parse_term
 from scoring.yamlnodes import Field, compose
+from tenderwatch.errors import TenderwatchError
 
 if TYPE_CHECKING:
     from tenderwatch.config import ScoringConfig
@@ -150,6 +151,15 @@ def configured_profile(config: ScoringConfig, name: str | None = None) -> Profil
     """The profile called `name` in the configuration (default: its default profile), loaded."""
     name = name or config.default_profile
     return load_profile(config.profile_path(name), name=name)
+
+
+def profile_problem(config: ScoringConfig, name: str) -> str | None:
+    """Why the profile called `name` cannot be used (its rules file's first mistake), or None."""
+    try:
+        configured_profile(config, name)
+    except TenderwatchError as exc:
+        return str(exc)
+    return None
 
 
 def _scale(node: Field) -> Scale:

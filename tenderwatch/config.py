@@ -185,14 +185,14 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     if config_path and not env.get(f"{ENV_PREFIX}DATA_DIR"):
         data_dir = (config_path.parent / data_dir).resolve()  # relative to the file, as its other paths
     if data_dir.exists() and not data_dir.is_dir():
-        label = f"environment variable {ENV_PREFIX}DATA_DIR" if env.get(f"{ENV_PREFIX}DATA_DIR") else where
+        label = _given_by(env, "DATA_DIR", where)
         raise ConfigError(f"{label}: data_dir {data_dir} is a file, not a folder; choose a folder")
     store = _table(data, "store", where)
     _reject_unknown(store, {"url"}, where, "[store] ")
     db_url = env.get(f"{ENV_PREFIX}DB_URL") or store.get("url") or f"sqlite:///{data_dir / 'tenderwatch.db'}"
     log_level = str(env.get(f"{ENV_PREFIX}LOG_LEVEL") or data.get("log_level") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        label = f"environment variable {ENV_PREFIX}LOG_LEVEL" if env.get(f"{ENV_PREFIX}LOG_LEVEL") else where
+        label = _given_by(env, "LOG_LEVEL", where)
         raise ConfigError(f"{label}: log_level must be DEBUG, INFO, WARNING or ERROR, not '{log_level}'")
     return Config(
         data_dir=data_dir,
@@ -206,6 +206,11 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         digest=_digest(_table(data, "digest", where), where, config_path),
         channels=_channels(data.get("channels", []), env, where, scoring),
     )
+
+
+def _given_by(env: Mapping[str, str], name: str, where: str) -> str:
+    """Where a setting came from, for its error: the environment variable if set, else the file."""
+    return f"environment variable {ENV_PREFIX}{name}" if env.get(f"{ENV_PREFIX}{name}") else where
 
 
 def _find_config_file(path: str | Path | None, env: Mapping[str, str]) -> Path | None:

@@ -10,7 +10,6 @@ import click
 from tenderwatch.cli.base import State, cli, command, echo_table, local_time
 from tenderwatch.cli.digest import describe
 from tenderwatch.cli.notices import crawl_sources
-from tenderwatch.errors import TenderwatchError
 
 
 @command(cli, "run")
@@ -78,6 +77,7 @@ def status(state: State) -> None:
     """What ran, what is next, and anything failing, in plain words."""
     from notify.run import targets
     from scheduler import due_digests, next_crawl, next_slot
+    from scoring.profile import profile_problem
     from store import crawls, deliveries
     from store.models import utcnow
 
@@ -125,22 +125,11 @@ def status(state: State) -> None:
                     f"{last.error}; it will be tried again"
                 )
             rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
-            problem = target.problem or _profile_problem(state, target.profile)
+            problem = target.problem or profile_problem(state.config.scoring, target.profile)
             if problem:
                 problems.append(f"{target.label}: no digest can be sent: {problem}")
     echo_table(["channel", "profile", "last digest", "next due"], rows)
     click.echo("\n" + ("Problems:\n" + "\n".join(f"  - {p}" for p in problems) if problems else "All well."))
-
-
-def _profile_problem(state: State, profile: str) -> str | None:
-    """Why the profile's rules file cannot be used, or None."""
-    from scoring.profile import configured_profile
-
-    try:
-        configured_profile(state.config.scoring, profile)
-    except TenderwatchError as exc:
-        return str(exc)
-    return None
 
 
 def _run_text(run_) -> str:

@@ -19,7 +19,7 @@ from tenderwatch.cli.base import (
     parse_since,
     shorten,
 )
-from tenderwatch.errors import ConfigError, TenderwatchError
+from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import money
 
 PROFILE_OPTION = click.option(
@@ -72,16 +72,13 @@ def rules_list(state: State) -> None:
     Example:
       tenderwatch rules list
     """
-    from scoring.profile import configured_profile
+    from scoring.profile import profile_problem
 
     scoring = state.config.scoring
     rows = []
     for name, path in sorted(scoring.profiles.items()):
-        try:
-            configured_profile(scoring, name)
-            check = "valid"
-        except TenderwatchError as exc:
-            check = f"INVALID: {exc}"
+        problem = profile_problem(scoring, name)
+        check = f"INVALID: {problem}" if problem else "valid"
         rows.append([("* " if name == scoring.default_profile else "  ") + name, str(path), check])
     echo_table(["profile", "rules file", "check"], rows)
 
