@@ -15,10 +15,11 @@ from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
+RATE_LIMIT_WAITS = "tenderwatch_rate_limit_waits"  # request.meta: waits so far for this page
 
 
 class RetryAfterMiddleware(RetryMiddleware):
@@ -38,15 +39,14 @@ class RetryAfterMiddleware(RetryMiddleware):
             return super().process_response(request, response)
         asked = retry_after_seconds(response.headers.get(b"Retry-After"), default_wait)
         wait = min(asked, self.max_wait)
-        retry = get_retry_request(
-            request,
-            spider=spider,
-            reason=f"rate limited (HTTP {response.status})",
-            max_retry_times=self.max_waits,
-            stats_base_key="rate_limit_retry",
-        )
-        if retry is None:
+        # Counted apart from retry_times: waiting out a rate limit must not use up the retries a
+        # truncated page or a 502 gets, nor the other way round.
+        waits = request.meta.get(RATE_LIMIT_WAITS, 0)
+        if waits >= self.max_waits:
             return response  # gave up: the spider's errback reports it
+        retry = request.replace(dont_filter=True)
+        retry.meta[RATE_LIMIT_WAITS] = waits + 1
+        retry.meta.pop("download_latency", None)
         stats = self.crawler.stats
         stats.inc_value("rate_limit/waits")
         stats.inc_value("rate_limit/asked_seconds", asked)

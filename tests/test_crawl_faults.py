@@ -119,6 +119,21 @@ def test_503_is_retried_after_its_wait(config, database, replay_server):
 
 
 @pytest_twisted.inlineCallbacks
+def test_rate_limit_waits_do_not_use_up_the_retries_of_a_truncated_page(config, database, replay_server):
+    replay_server.add_fault(
+        FIND_A_TENDER, Fault(on_request=2, status=429, headers={"Retry-After": "0"}, body=b"x", times=4)
+    )
+    replay_server.add_fault(FIND_A_TENDER, Fault(on_request=6, truncate=True))  # the same page, after 4 waits
+    crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    served = replay_server.requests_to(FIND_A_TENDER)
+    assert [s.status for s in served][1:5] == [429] * 4 and served[5].query == served[6].query
+    assert run_of(database, crawler).outcome == "ok"
+    assert stored(database, "find_a_tender") == Counter(
+        releases_in(replay_server, FIND_A_TENDER, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    )
+
+
+@pytest_twisted.inlineCallbacks
 def test_endless_rate_limiting_fails_the_crawl_with_advice_instead_of_looping(
     config, database, replay_server
 ):
