@@ -547,3 +547,20 @@ def test_db_upgrade_of_a_store_it_cannot_open_is_one_line(env, tmp_path, monkeyp
     assert result.exit_code == 1
     assert result.output.startswith(f"tenderwatch: cannot open the database at {url}: ")
     assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_status_says_a_crawl_whose_process_died_was_interrupted(env):
+    from store import crawls, locks
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:  # as a crawl killed with -9 leaves it
+        start = datetime(2026, 8, 11, 6, 0, tzinfo=LONDON)
+        crawls.start_run(session, "find_a_tender", start, start + timedelta(hours=6), pid=999999)
+    with locks.hold(database, "crawl:find_a_tender") as lock:  # still crawling: running it is
+        assert lock is not None
+        held = CliRunner().invoke(cli, ["status"]).output
+    database.close()
+    assert "find_a_tender: the last crawl running" in held
+    died = CliRunner().invoke(cli, ["status"]).output
+    assert "find_a_tender: the last crawl interrupted" in died
+    assert "the crawl process ended before finishing" in died

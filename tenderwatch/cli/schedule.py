@@ -78,7 +78,7 @@ def status(state: State) -> None:
     from notify.run import targets
     from scheduler import due_digests, next_crawl, next_slot
     from scoring.profile import profile_problem
-    from store import crawls, deliveries
+    from store import crawls, deliveries, locks
     from store.models import utcnow
 
     now = utcnow()
@@ -89,19 +89,23 @@ def status(state: State) -> None:
             source = state.config.source(name)
             last = crawls.latest_runs(session, name)
             run_ = last[0] if last else None
+            outcome, message = (run_.outcome, run_.message) if run_ else (None, None)
+            if outcome == crawls.RUNNING and locks.holder(state.database, f"crawl:{name}") is None:
+                # Its process died (kill -9, power cut): the next crawl records it; say so already.
+                outcome, message = crawls.INTERRUPTED, "the crawl process ended before finishing"
             following = next_crawl(state.config, state.database, name) if source.enabled else None
             rows.append(
                 [
                     name,
                     "on" if source.enabled else "off",
-                    _run_text(run_),
+                    _run_text(run_, outcome),
                     "disabled" if not source.enabled else _due(following, now),
                 ]
             )
-            if run_ and run_.outcome != crawls.OK:
+            if run_ and outcome != crawls.OK:
                 problems.append(
-                    f"{name}: the last crawl {run_.outcome} ({local_time(run_.started_at)}): "
-                    f"{run_.message or 'no detail'}"
+                    f"{name}: the last crawl {outcome} ({local_time(run_.started_at)}): "
+                    f"{message or 'no detail'}"
                 )
     click.echo("Sources")
     echo_table(["source", "enabled", "last crawl", "next due"], rows)
@@ -132,11 +136,11 @@ def status(state: State) -> None:
     click.echo("\n" + ("Problems:\n" + "\n".join(f"  - {p}" for p in problems) if problems else "All well."))
 
 
-def _run_text(run_) -> str:
+def _run_text(run_, outcome: str | None) -> str:
     if run_ is None:
         return "never"
     counts = f"{run_.pages} pages, {run_.new} new, {run_.changed} changed"
-    return f"{local_time(run_.started_at)} {run_.outcome} ({counts})"
+    return f"{local_time(run_.started_at)} {outcome} ({counts})"
 
 
 def _digest_text(digest) -> str:
