@@ -87,13 +87,6 @@ def _problem(channel: ChannelConfig) -> str | None:
     return f"channel '{channel.name}': {problem}" if problem else None
 
 
-def check_channels(config: Config) -> None:
-    """ConfigError if any configured channel cannot send: the daemon checks before it starts."""
-    problems = [target.problem for target in targets(config) if target.problem]
-    if problems:
-        raise ConfigError(problems[0])
-
-
 def send_digests(
     config: Config,
     database: Database,

@@ -10,6 +10,7 @@ import click
 from tenderwatch.cli.base import State, cli, command, echo_table, local_time
 from tenderwatch.cli.digest import describe
 from tenderwatch.cli.notices import crawl_sources
+from tenderwatch.errors import ConfigError
 
 
 @command(cli, "run")
@@ -60,13 +61,14 @@ def daemon(state: State) -> None:
     SIGTERM, Ctrl-C or closing its terminal stops it at a clean point: a crawl in progress finishes
     its page and the next start resumes from the watermark. See the README for a systemd unit.
     """
-    from notify.run import check_channels, targets
+    from notify.run import targets
     from scheduler import Daemon, crawl_command
     from scoring.profile import configured_profile
 
     # A channel that cannot send (its secret unset) or a rules file with a mistake stops it at once.
-    check_channels(state.config)
     for target in targets(state.config):
+        if target.problem:
+            raise ConfigError(target.problem)
         configured_profile(state.config.scoring, target.profile)
     config_path = str(state.config.path) if state.config.path else None
     sys.exit(Daemon(state.config, state.database, crawl_command(config_path, state.verbose)).run())
