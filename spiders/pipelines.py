@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from spiders.items import CrawlFailure, ReleasePage
 from store import crawls
 from store.db import Database, open_database
-from store.ingest import IngestCounts, store_releases
+from store.ingest import IngestCounts, keyed, store_releases
 
 logger = logging.getLogger("tenderwatch.crawl")
 PAGES_PER_TRANSACTION = 4
@@ -35,6 +35,9 @@ class StorePipeline:
         self.complete = False
         self._closing: asyncio.Future[None] | None = None
         self.pending: list[ReleasePage] = []
+        # Ids of the releases counted so far in the current window: a window split after a full page
+        # without a next link is fetched again, and its releases must not be counted twice.
+        self.counted_in_window: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -82,6 +85,7 @@ class StorePipeline:
         with self.database.writing() as session:
             releases = [release for page in pages for release in page.releases]
             counts = store_releases(session, last.source, releases, crawl_run_id=self.run_id)
+            counts.releases = self._not_yet_counted(pages)
             crawls.record_page(session, self.run_id, counts, pages=len(pages))
             for window in completed:
                 crawls.complete_window(
@@ -100,6 +104,17 @@ class StorePipeline:
             self.totals.changed,
             "".join(f"; window {window} complete" for window in completed),
         )
+
+    def _not_yet_counted(self, pages: list[ReleasePage]) -> int:
+        fresh = 0
+        for page in pages:
+            ids = keyed(page.releases).keys()
+            fresh += len(ids - self.counted_in_window)
+            if page.window_done:
+                self.counted_in_window.clear()
+            else:
+                self.counted_in_window.update(ids)
+        return fresh
 
     def _record_failure(self, failure: CrawlFailure) -> None:
         self.failure = self.failure or failure.message

@@ -47,9 +47,7 @@ def store_releases(
     """Upsert releases on their id and bring every notice they belong to up to date."""
     now = now or utcnow()
     fmt = format_for(source)
-    # A page may repeat a release (the last copy wins); a release that is not an object or has no id
-    # cannot be kept or compiled, so it is skipped.
-    batch = {str(r["id"]): r for r in releases if isinstance(r, dict) and r.get("id")}
+    batch = keyed(releases)
     counts = IngestCounts(releases=len(batch))
     if not batch:
         return counts
@@ -64,6 +62,12 @@ def store_releases(
     new, changed = save_notices(session, notices, now=now, crawl_run_id=crawl_run_id)
     counts.new, counts.changed = new, changed
     return counts
+
+
+def keyed(releases: Iterable[Release]) -> dict[str, Release]:
+    """The releases that can be kept, by id. A page may repeat a release (the last copy wins); one
+    that is not an object or has no id can be neither kept nor compiled, so it is left out."""
+    return {str(r["id"]): r for r in releases if isinstance(r, dict) and r.get("id")}
 
 
 def save_notices(
