@@ -29,9 +29,13 @@ CONTACT_FIELDS = {
     "faxNumber": "00000 000000",
 }
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-# A UK phone number, but not a Find a Tender notice id such as 076396-2026.
+# A UK phone number (no UK number starts 00), standing on its own: not the digits inside an
+# identifier (a Contracts Finder GUID, an ocid such as ocds-r6ebe6-0000730576), an OJEU reference
+# (2025/S 000-072431) or a Find a Tender notice id (076396-2026).
 UK_PHONE = re.compile(
-    r"(?<![\d.])(?!\d{6}-\d{4}\b)(?:\+44\s?\(?0?\)?\s?|0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)"
+    r"(?<![\w./-])(?<!/S )(?!\d{6}-\d{4}\b)"
+    r"(?:\+44\s?\(?0?\)?\s?|0)[1-9]\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,4}(?![\w-])",
+    re.IGNORECASE,  # the OJEU reference is sometimes written 2024/s
 )
 # A person named with a title ("Mrs Laura Evans", "Mr Michael George Armitage"), as buyers write them
 # into free text and Companies House control statements.

@@ -68,3 +68,26 @@ def test_contact_points_are_placeholders():
         assert contact.get("name", "Redacted Contact") == "Redacted Contact"
         assert contact.get("email", "redacted@example.com") == "redacted@example.com"
         assert contact.get("telephone", "00000 000000") == "00000 000000"
+
+
+# Ofcom's numbers for drama (01632 960xxx, 020 7946 0xxx, 07700 900xxx): shaped like real ones, nobody's.
+@pytest.mark.parametrize(
+    "text",
+    ["Tel: 01632 960123.", "call +44 (0)20 7946 0321 or", "mobile 07700900456", "(01632-960-789)"],
+)
+def test_phone_numbers_are_found(text):
+    assert UK_PHONE.search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://api.publiccontractsscotland.gov.uk/v1/Notice?id=ocds-r6ebe6-0000730576",
+        "c3a8e0f1-5d2b-84cd-8df7f86dc077-819892",  # digits inside a Contracts Finder id
+        "previous notice 2025/S 000-072431 and 2021/S 045-112345, 2024/s 000-012345",
+        "Find a Tender notice 076396-2026",
+        "a value of 0.1234 567 890",
+    ],
+)
+def test_identifiers_are_not_taken_for_phone_numbers(text):
+    assert not UK_PHONE.search(text)
