@@ -119,6 +119,9 @@ class Notice:
             if not (values.get(required) or "").strip():
                 raise NoticeFormatError(required, "is required and must not be empty")
         notice = cls(**values, origin="import")
+        if notice.is_opportunity and notice.status != "active":
+            # What a crawled opportunity always is; a digest relies on it.
+            raise NoticeFormatError("status", 'must be "active" for an opportunity (is_opportunity: true)')
         if "id" in data and data["id"] != notice.id:
             raise NoticeFormatError("id", f"must be '<source>:<source_id>', i.e. '{notice.id}'")
         return notice

@@ -259,6 +259,11 @@ def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
             "field 'published_at': '0001-01-01T00:00:00+01:00' is out of range",
         ),
         ({"title": "   "}, "field 'title': is required and must not be empty"),
+        (
+            {"is_opportunity": True, "status": "complete"},
+            "field 'status': must be \"active\" for an opportunity (is_opportunity: true)",
+        ),
+        ({"is_opportunity": True}, "field 'status': must be \"active\" for an opportunity"),
     ],
 )
 def test_import_refuses_values_the_store_could_not_use(env, tmp_path, fields, message):
@@ -505,6 +510,7 @@ def test_show_prints_changes_as_the_digest_words_them(env, tmp_path):
     for changed in ({}, {"deadline": "2026-10-29T15:00:00+00:00", "value_amount": 300000}):
         assert import_notices(tmp_path, {**notice, **changed}).exit_code == 0
     result = CliRunner().invoke(cli, ["show", "email:x"])
+    assert "         type: \n" in result.output  # an imported notice may have neither type nor stage
     assert "deadline changed from Mon 28 Sep 2026 15:00 to Thu 29 Oct 2026 15:00" in result.output
     assert "value changed from €250,000 to €300,000" in result.output  # in the notice's currency
 
@@ -549,7 +555,7 @@ def test_db_upgrade_of_a_store_it_cannot_open_is_one_line(env, tmp_path, monkeyp
     assert message in result.output and len(result.output.strip().splitlines()) == 1
 
 
-def test_status_says_a_crawl_whose_process_died_was_interrupted(env):
+def test_status_says_a_crawl_is_running_or_that_its_process_died(env):
     from store import crawls, locks
 
     database = open_database(env["TENDERWATCH_DB_URL"])
@@ -558,9 +564,13 @@ def test_status_says_a_crawl_whose_process_died_was_interrupted(env):
         crawls.start_run(session, "find_a_tender", start, start + timedelta(hours=6), pid=999999)
     with locks.hold(database, "crawl:find_a_tender") as lock:  # still crawling: running it is
         assert lock is not None
-        held = CliRunner().invoke(cli, ["status"]).output
+        held = CliRunner().invoke(cli, ["status"])
     database.close()
-    assert "find_a_tender: the last crawl running" in held
-    died = CliRunner().invoke(cli, ["status"]).output
+    assert held.exit_code == 0, held.output  # a crawl in progress is no problem
+    [row] = [line for line in held.output.splitlines() if line.startswith("find_a_tender")]
+    assert " running (" in row and row.endswith("crawling now") and "All well." in held.output
+    died = CliRunner().invoke(cli, ["status"])
+    assert died.exit_code == 1
+    died = died.output
     assert "find_a_tender: the last crawl interrupted" in died
     assert "the crawl process ended before finishing" in died

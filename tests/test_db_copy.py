@@ -172,3 +172,10 @@ def test_db_copy_on_the_command_line(database, other_url):
     again = CliRunner().invoke(cli, ["db", "copy", database.url, other_url])
     assert again.exit_code == 2  # bad usage: a target that is not empty
     assert "already holds data (notices: 2, releases: 2)" in again.output
+
+
+@pytest.mark.parametrize("batch", ["0", "-5"])
+def test_a_batch_of_no_rows_is_bad_usage(database, other_url, batch):
+    result = CliRunner().invoke(cli, ["db", "copy", "--batch", batch, database.url, other_url])
+    assert result.exit_code == 2
+    assert "Invalid value for '--batch'" in result.output and "Traceback" not in result.output

@@ -522,7 +522,7 @@ def test_status_says_a_failed_digest_is_due_again_after_the_retry_interval(env, 
     with stored.reading() as session:
         failed_at = last_attempt(session, "bids").created_at
     result = CliRunner().invoke(cli, ["status"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # it lists a problem
     [row] = [line for line in result.output.splitlines() if line.startswith("bids")]
     assert row.endswith(local_time(failed_at + timedelta(minutes=15))), (
         row
@@ -613,7 +613,7 @@ def test_a_channel_that_cannot_send_fails_alone_and_is_named(env, tmp_path, stor
     )
     assert len(smtp.messages) == 1  # the e-mail still went out
     status = runner.invoke(cli, ["status"])
-    assert status.exit_code == 0 and f"teams: no digest can be sent: {problem}" in status.output
+    assert status.exit_code == 1 and f"teams: no digest can be sent: {problem}" in status.output
     tested = runner.invoke(cli, ["notify", "test"])
     assert (
         tested.exit_code == 1 and "bids: ok" in tested.output and f"teams: FAILED: {problem}" in tested.output

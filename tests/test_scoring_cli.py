@@ -78,7 +78,7 @@ def test_a_broken_rules_file_is_reported_by_rules_list_and_status_and_stops_the_
     listed = run("rules", "list")
     assert listed.exit_code == 0 and f"* firm     {bad}  INVALID: {problem}" in listed.output
     status = run("status")
-    assert status.exit_code == 0
+    assert status.exit_code == 1
     assert f"no digest can be sent: {problem}" in status.output and "All well" not in status.output
     daemon = run("daemon")  # refuses before it starts: no crawl, no loop
     assert daemon.exit_code == 2 and problem in daemon.output

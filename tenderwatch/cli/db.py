@@ -35,7 +35,13 @@ def db_upgrade(state: State) -> None:
 @command(db, "copy")
 @click.argument("from_url", metavar="FROM_URL")
 @click.argument("to_url", metavar="TO_URL")
-@click.option("--batch", default=500, show_default=True, help="Rows read and written at a time.")
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Rows read and written at a time.",
+)
 def db_copy(state: State, from_url: str, to_url: str, batch: int) -> None:
     """Copy a whole store into a new, empty database, keeping all history.
 

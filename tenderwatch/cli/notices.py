@@ -202,7 +202,7 @@ def show(state: State, notice_id: str) -> None:
         ("title", notice.title),
         ("buyer", notice.buyer_name),
         ("link", notice.url),
-        ("type", f"{notice.notice_type} ({notice.stage})"),
+        ("type", " ".join(filter(None, [notice.notice_type, notice.stage and f"({notice.stage})"]))),
         ("opportunity", "yes" if notice.is_opportunity else "no"),
         ("status", notice.status),
         ("published", local_time(notice.published_at)),

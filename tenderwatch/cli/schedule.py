@@ -76,7 +76,10 @@ def daemon(state: State) -> None:
 
 @command(cli, "status")
 def status(state: State) -> None:
-    """What ran, what is next, and anything failing, in plain words."""
+    """What ran, what is next, and anything failing, in plain words.
+
+    Exits 1 when it lists a problem, so a monitoring check can run it.
+    """
     from notify.run import targets
     from scheduler import due_digests, next_crawl, next_slot
     from scoring.profile import profile_problem
@@ -92,7 +95,8 @@ def status(state: State) -> None:
             last = crawls.latest_runs(session, name)
             run_ = last[0] if last else None
             outcome, message = (run_.outcome, run_.message) if run_ else (None, None)
-            if outcome == crawls.RUNNING and locks.holder(state.database, f"crawl:{name}") is None:
+            crawling = locks.holder(state.database, f"crawl:{name}")
+            if outcome == crawls.RUNNING and crawling is None:
                 # Its process died (kill -9, power cut): the next crawl records it; say so already.
                 outcome, message = crawls.INTERRUPTED, "the crawl process ended before finishing"
             following = next_crawl(state.config, state.database, name) if source.enabled else None
@@ -101,10 +105,12 @@ def status(state: State) -> None:
                     name,
                     "on" if source.enabled else "off",
                     _run_text(run_, outcome),
-                    "disabled" if not source.enabled else _due(following, now),
+                    "disabled"
+                    if not source.enabled
+                    else ("crawling now" if crawling else _due(following, now)),
                 ]
             )
-            if run_ and outcome != crawls.OK:
+            if run_ and outcome not in (crawls.OK, crawls.RUNNING):
                 problems.append(
                     f"{name}: the last crawl {outcome} ({local_time(run_.started_at)}): "
                     f"{message or 'no detail'}"
@@ -136,6 +142,7 @@ def status(state: State) -> None:
                 problems.append(f"{target.label}: no digest can be sent: {problem}")
     echo_table(["channel", "profile", "last digest", "next due"], rows)
     click.echo("\n" + ("Problems:\n" + "\n".join(f"  - {p}" for p in problems) if problems else "All well."))
+    sys.exit(1 if problems else 0)  # so that monitoring can run it
 
 
 def _run_text(run_, outcome: str | None) -> str:
