@@ -246,7 +246,11 @@ def _take_crawl_lock(database: Database, source: str) -> locks.Lock | CrawlResul
 
 def result_of(source: str, run_id: int | None, config: Config) -> CrawlResult:
     if run_id is None:
-        return CrawlResult(source, crawls.FAILED, message="the crawl could not start; run with --verbose")
+        return CrawlResult(
+            source,
+            crawls.FAILED,
+            message="the crawl could not start; run `tenderwatch --verbose crawl` to see why",
+        )
     database = Database(config.db_url)
     try:
         with database.writing() as session:

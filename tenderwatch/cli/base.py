@@ -80,10 +80,15 @@ class Tenderwatch(click.Group):
     "--config",
     "config_path",
     metavar="FILE",
-    help="Config file (default: ./tenderwatch.toml, "
-    "then ~/.config/tenderwatch/tenderwatch.toml; TENDERWATCH_CONFIG also works).",
+    help="Config file (default: $TENDERWATCH_CONFIG, else ./tenderwatch.toml, "
+    "else ~/.config/tenderwatch/tenderwatch.toml). Give it before the command.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show detailed logs, including Scrapy's.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Show detailed logs, including Scrapy's. Give it before the command.",
+)
 @click.version_option(__version__, prog_name="tenderwatch")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:

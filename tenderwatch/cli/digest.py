@@ -47,10 +47,11 @@ def digest(
 ) -> None:
     """Send the digest of new matching opportunities to every configured channel.
 
-    In order: strong matches, possible matches, closing soon, changed, early warning (pipeline), and
-    the health of every source. Each notice is announced once per channel; a channel that is down
-    gets the undelivered items next time. With no channel configured the digest is written to a dated
-    HTML file in the data directory. Exits 1 if any channel failed.
+    In order: strong matches, possible matches, closing too soon?, closing soon, changed, early
+    warning (pipeline), and the health of every source. Each notice is announced once per channel; a
+    channel that is down gets the undelivered items next time. With no channel configured the digest
+    is written to a dated HTML file in DATA_DIR/digests (or [digest] output_dir). Exits 1 if any
+    channel failed.
 
     \b
     Examples:
