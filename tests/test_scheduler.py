@@ -67,6 +67,8 @@ def test_after_a_day_of_downtime_one_digest_is_due_not_one_per_missed_slot(confi
             session, channel="file", profile="example", as_of=saturday, outcome="written", counts={}
         )
     assert due_digests(config, database, utcnow()) == []
+    retry = timedelta(minutes=config.schedule.retry_failed_digest_minutes)
+    assert due_digests(config, database, utcnow() + retry + timedelta(minutes=1)) == []  # sent: not retried
 
 
 def test_a_failed_digest_is_due_again_after_the_retry_interval(config, database):
@@ -297,6 +299,8 @@ def test_after_a_day_of_downtime_the_daemon_sends_exactly_one_digest(
 
 
 def test_a_lock_left_by_a_process_that_died_is_recovered(env, tmp_path, database, recent_server, smtp):
+    daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60)
+    config = configuration.load()
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -313,9 +317,11 @@ def test_a_lock_left_by_a_process_that_died_is_recovered(env, tmp_path, database
     )
     assert holder.stdout.readline().strip() == "held"
     assert locks.holder(database, "crawl:find_a_tender") is not None
+    assert "find_a_tender" not in due_crawls(config, database, utcnow())  # the daemon leaves it alone
     holder.kill()
     holder.wait()
-    daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60)
+    assert locks.holder(database, "crawl:find_a_tender") is None  # a dead process's note holds nothing
+    assert "find_a_tender" in due_crawls(config, database, utcnow())  # so the daemon crawls it again
     run = subprocess.run(
         [*TENDERWATCH, "crawl", "find_a_tender"],
         cwd=tmp_path,
@@ -389,3 +395,27 @@ def test_a_digest_waits_only_for_the_sources_it_was_told_of(config, database):
         assert time.monotonic() - started < 5
     finally:
         other.release()
+
+
+def test_a_crawl_past_its_timeout_is_stopped_and_no_longer_blocks_digests(config, database):
+    import scheduler
+
+    daemon = scheduler.Daemon(config, database, ["true"])
+    now = utcnow()
+    timeout = timedelta(minutes=config.schedule.crawl_timeout_minutes)
+    hung = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    recent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    daemon.running = {
+        "find_a_tender": (hung, now - timeout - timedelta(minutes=1)),
+        "contracts_finder": (recent, now),
+    }
+    try:
+        daemon._reap(now)
+        assert hung.wait(10) is not None  # stopped
+        assert recent.poll() is None  # within its time: left to finish
+        daemon._reap(now)
+        assert list(daemon.running) == ["contracts_finder"]
+    finally:
+        for process in (hung, recent):
+            process.kill()
+            process.wait()
