@@ -165,16 +165,21 @@ def test_one_channel_failing_does_not_stop_another(env, tmp_path, stored, teams)
     assert channels == {"teams"}
 
 
-def test_teams_posts_are_valid_adaptive_cards_split_by_whole_items(env, tmp_path, stored, teams):
+def add_strong_matches(database, count: int) -> None:
+    """`count` more strong matches, each its own procurement: copies of VRP with new ids."""
     clones = []
-    for number in range(60):  # a large digest: 60 more strong matches
+    for number in range(count):
         clone = copy.deepcopy(release_by_id("076396-2026"))
         clone["id"] = f"09{number:04d}-2026"
         clone["ocid"] = f"ocds-h6vhtk-ff{number:04x}"
         clone["tender"]["title"] = f"Violence Reduction Research and Evaluation, lot {number}"
         clones.append(clone)
-    with stored.writing() as session:
+    with database.writing() as session:
         store_releases(session, "find_a_tender", clones)
+
+
+def test_teams_posts_are_valid_adaptive_cards_split_by_whole_items(env, tmp_path, stored, teams):
+    add_strong_matches(stored, 60)  # a large digest
     config = configure(tmp_path, [("teams", teams.url())], teams_items_per_post=12)
     [result] = send(config, stored)
     items = [item for section in result.digest.sections.values() for item in section]
@@ -278,7 +283,7 @@ def test_an_empty_digest_is_skipped_or_sent_as_one_line_by_setting(env, tmp_path
     for empty, expected in (("skip", "skipped"), ("send", "sent")):
         config = configure(tmp_path, [("bids", smtp.url())], empty=empty)
         [result] = send(config, stored, as_of=datetime(2025, 1, 1, 7, 30, tzinfo=LONDON))  # before any notice
-        assert result.digest.is_empty is False or result.outcome == expected
+        assert result.digest.is_empty and result.outcome == expected
     assert [m["Subject"] for m in smtp.messages] == ["tenderwatch: nothing new"]
 
 
@@ -411,12 +416,18 @@ def test_digest_output_into_a_missing_folder_is_refused_before_anything_is_sent(
     assert deliveries(stored) == 0
 
 
-def test_a_match_left_out_as_too_soon_is_not_brought_back_as_closing_soon(env, tmp_path, stored):
-    config = configure(tmp_path, too_soon="omit", closing_soon_days=7)
+@pytest.mark.parametrize("by_email", [False, True], ids=["file", "email"])
+def test_a_match_left_out_as_too_soon_is_counted_once_and_not_brought_back(
+    env, tmp_path, stored, smtp, by_email
+):
+    config = configure(
+        tmp_path, [("bids", smtp.url())] if by_email else [], too_soon="omit", closing_soon_days=7
+    )
     [first] = send(config, stored, as_of=datetime(2026, 8, 24, 7, 30, tzinfo=LONDON))
-    assert VRP in {i.notice.id for i in first.digest.omitted}
+    assert first.outcome in ("sent", "written") and VRP in {i.notice.id for i in first.digest.omitted}
     [next_day] = send(config, stored, as_of=datetime(2026, 8, 25, 7, 30, tzinfo=LONDON))
     assert VRP not in {i.notice.id for s in next_day.digest.sections.values() for i in s}
+    assert VRP not in {i.notice.id for i in next_day.digest.omitted}  # counted once, not every day
 
 
 def test_a_procurement_appears_once_even_with_its_pipeline_notice_unsent(env, tmp_path, stored):
@@ -644,3 +655,68 @@ def test_a_digest_as_of_before_a_no_bid_still_shows_the_notice(env, tmp_path, st
         add_feedback(session, VRP, "not-relevant")  # decided today, after 12 August
     [result] = send_digests(config, stored, targets(config), as_of=AS_OF, dry_run=True)
     assert VRP in {item.notice.id for item in result.digest.sections["strong"]}
+
+
+def test_a_teams_digest_cut_short_sends_only_the_rest_next_time(env, tmp_path, stored):
+    add_strong_matches(stored, 30)
+    receiver = WebhookReceiver(accept=2).start()  # takes two posts, then fails
+    try:
+        config = configure(tmp_path, [("teams", receiver.url())], teams_items_per_post=12)
+        [cut] = send(config, stored)
+        assert cut.outcome == "failed" and len(receiver.posts) == 3
+        items = {i.notice.id: i for section in cut.digest.sections.values() for i in section}
+        accepted = json.dumps(receiver.posts[:2])
+        told = {notice_id for notice_id, item in items.items() if item.notice.url in accepted}
+        assert len(told) == 24
+        receiver.accept = None
+        [rest] = send(config, stored, as_of=AS_OF + timedelta(hours=1))
+    finally:
+        receiver.stop()
+    assert rest.outcome == "sent"
+    assert {i.notice.id for section in rest.digest.sections.values() for i in section} == set(items) - told
+
+
+def test_a_procurement_marked_not_relevant_then_relevant_again_is_mentioned_again(
+    env, tmp_path, stored, smtp
+):
+    from store.scores import add_feedback
+
+    config = configure(tmp_path, [("bids", smtp.url())], closing_soon_days=7)
+    send(config, stored)
+    with stored.writing() as session:
+        add_feedback(session, VRP, "not-relevant", "no-bid")
+        add_feedback(session, VRP, "relevant", "the partner wants to bid after all")  # the latest wins
+    deadline = (utcnow() + timedelta(days=3)).astimezone(LONDON).replace(microsecond=0)
+    _change_vrp(stored, tenderPeriod={"endDate": deadline.isoformat()})
+    [after] = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
+    assert VRP in {i.notice.id for i in after.digest.sections["changed"]}
+
+
+def test_source_health_lists_the_failures_since_the_channel_was_last_told(env, tmp_path, stored):
+    from store.models import CrawlRun
+
+    def failed_crawl(start: datetime, message: str) -> None:
+        with stored.writing() as session:
+            session.add(
+                CrawlRun(
+                    source="find_a_tender",
+                    started_at=start,
+                    finished_at=start,
+                    window_from=start - timedelta(hours=1),
+                    window_to=start,
+                    outcome="failed",
+                    message=message,
+                )
+            )
+
+    def failures(result) -> list[str]:
+        health = {entry["source"]: entry for entry in result.digest.health}["find_a_tender"]
+        return [message for _, message in health["failures"]]
+
+    config = configure(tmp_path, empty="send")
+    failed_crawl(AS_OF - timedelta(hours=2), "HTTP 500 before the first digest")
+    [first] = send(config, stored)
+    assert first.outcome == "written" and failures(first) == ["HTTP 500 before the first digest"]
+    failed_crawl(utcnow() + timedelta(seconds=1), "HTTP 503 after it")
+    [second] = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
+    assert failures(second) == ["HTTP 503 after it"]

@@ -54,8 +54,9 @@ class SmtpReceiver:
 class WebhookReceiver:
     """An HTTPS server (self-signed certificate) that records JSON posts, as a Teams workflow would."""
 
-    def __init__(self, status: int = 202) -> None:
+    def __init__(self, status: int = 202, accept: int | None = None) -> None:
         self.status = status
+        self.accept = accept  # how many posts to take before answering 500 (None: all)
         self.posts: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self._folder = Path(tempfile.mkdtemp())
@@ -89,7 +90,8 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", 0))
                 receiver.paths.append(self.path)
                 receiver.posts.append(json.loads(self.rfile.read(length)))
-                self.send_response(receiver.status)
+                full = receiver.accept is not None and len(receiver.posts) > receiver.accept
+                self.send_response(500 if full else receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
