@@ -331,3 +331,17 @@ def test_a_page_the_store_cannot_take_stops_the_crawl_and_the_watermark(
     assert first <= kept
     assert kept - first <= second
     assert len(kept - first) == 100 * (PAGES_PER_TRANSACTION - first_pages)
+
+
+def test_the_watermark_moves_only_over_windows_that_join_it(database):
+    def watermark_after(start: str, end: str) -> datetime:
+        with database.writing() as session:
+            crawls.complete_window(session, "find_a_tender", uk(start), uk(end), may_start=False)
+        with database.reading() as session:
+            return session.get(SourceState, "find_a_tender").watermark
+
+    with database.writing() as session:
+        crawls.complete_window(session, "find_a_tender", uk("2026-08-11T00:00"), uk("2026-08-11T06:00"))
+    assert watermark_after("2026-08-11T08:00", "2026-08-11T12:00") == uk("2026-08-11T06:00")  # a gap
+    assert watermark_after("2026-08-10T00:00", "2026-08-10T06:00") == uk("2026-08-11T06:00")  # behind
+    assert watermark_after("2026-08-11T05:00", "2026-08-11T08:00") == uk("2026-08-11T08:00")  # joins

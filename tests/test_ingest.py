@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -123,6 +124,8 @@ def test_a_changed_release_with_the_same_id_replaces_the_stored_one(database):
     with database.reading() as session:
         assert get_notice(session, "find_a_tender:076396-2026").title.endswith("(re-issued)")
         assert count(database, ReleaseRow) == 1
+        [raw] = session.scalars(select(ReleaseRow.raw))
+    assert json.loads(raw) == edited  # kept as received: the new text, not the old
 
 
 def test_releases_with_nulls_where_objects_belong_are_stored(database):

@@ -188,3 +188,18 @@ def test_run_backtest_on_the_store_with_feedback_and_a_window(stored, tmp_path):
         everything.candidate_agreement.strong_recall == 0.0 and everything.candidate_agreement.recall == 1.0
     )
     assert 0 < recent.notices < everything.notices and recent.candidate is None
+
+
+def test_a_notice_changed_since_it_was_scored_is_scored_afresh_everywhere(stored):
+    """Between a crawl and the next rescore, exports and backtests must not use the stored score."""
+    with stored.writing() as session:
+        rescore(session, example(), now=NOW)
+        grass = replace(real(VRP), title="Grass cutting", description="Grounds maintenance", lots=(), cpv=())
+        save_notices(session, [grass], now=NOW + timedelta(hours=1))
+    with stored.reading() as session:
+        found = scores_for(session, example(), [VRP])
+        backtested = run_backtest(session, example(), None)
+    assert found[VRP] == score_notice(grass, example()) and found[VRP].band == "none"
+    assert backtested.live["strong"] == sum(
+        score_notice(n if n.id != VRP else grass, example()).band == "strong" for n in real_notices()
+    )
