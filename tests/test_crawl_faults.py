@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest_twisted
 from sqlalchemy import func, select
@@ -345,3 +345,26 @@ def test_the_watermark_moves_only_over_windows_that_join_it(database):
     assert watermark_after("2026-08-11T08:00", "2026-08-11T12:00") == uk("2026-08-11T06:00")  # a gap
     assert watermark_after("2026-08-10T00:00", "2026-08-10T06:00") == uk("2026-08-11T06:00")  # behind
     assert watermark_after("2026-08-11T05:00", "2026-08-11T08:00") == uk("2026-08-11T08:00")  # joins
+
+
+class ContractsFinderDayWindows(ContractsFinderSmallPages):
+    min_window = timedelta(days=1)  # so that the first split is already too small
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_window_that_still_drops_results_when_split_fails_and_keeps_the_watermark(
+    config, database, replay_server
+):
+    replay_server.drop_next_link_when_full = True
+    start, end = "2025-01-22T23:00:00", "2025-01-23T23:00:00"  # one day: all 100 recorded releases
+    crawler = yield crawl(
+        config, ContractsFinderDayWindows, base_url=replay_server.url, start=uk(start), end=uk(end)
+    )
+    run = run_of(database, crawler)
+    assert run.outcome == crawls.FAILED
+    assert "still returns a full page without a next link" in run.message
+    assert (
+        len(stored(database, "contracts_finder")) == ContractsFinderDayWindows.page_size
+    )  # the page is good
+    with database.reading() as session:
+        assert session.get(SourceState, "contracts_finder") is None  # nothing marked complete
