@@ -50,6 +50,7 @@ class RetryAfterMiddleware(RetryMiddleware):
         stats = self.crawler.stats
         stats.inc_value("rate_limit/waits")
         stats.inc_value("rate_limit/asked_seconds", asked)
+        stats.inc_value("rate_limit/waited_seconds", wait)
         logger.info(
             "%s: rate limited (HTTP %s); waiting %.0f s as asked, then retrying",
             spider.name,
