@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
+from scoring import score_notice
 from store.ingest import save_notices
 from tenderwatch.cli import cli
-from tests.scoring.helpers import EXAMPLE, real, write
+from tests.scoring.helpers import EXAMPLE, example, real, write
 
 VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation
 WORKS = "find_a_tender:075943-2026"  # Building 260 Refurbishment (works)
@@ -99,6 +100,11 @@ def test_explain_shows_the_notice_its_score_and_every_reason(stored):
     )
     assert any(line.startswith("+60") and "keyword research and evaluation" in line for line in lines)
     assert "(closed on 2026-08-28)" in lines[1]
+    reasons = score_notice(real(VRP), example()).reasons
+    table = lines[lines.index(next(line for line in lines if line.startswith("points"))) + 1 :]
+    assert len(reasons) > 4 and len(table) == len(reasons)  # one row per reason, in order
+    for row, reason in zip(table, reasons, strict=True):
+        assert row.split()[0] == f"{reason.points:+g}" and reason.rule in row
 
 
 def test_explain_a_gated_notice_says_why(stored):
