@@ -139,3 +139,18 @@ def test_releases_with_nulls_where_objects_belong_are_stored(database):
     cf["tender"]["items"] = [{"deliveryAddresses": [None, "UK"]}]
     assert store(database, "find_a_tender", [odd, "not a release", {"no": "id"}]).new == 1
     assert store(database, "contracts_finder", [cf]).new == 1
+
+
+def test_each_change_is_recorded_with_the_crawl_that_saw_it(database):
+    from store import crawls
+
+    tender = release_by_id("076396-2026")
+    moved = copy.deepcopy(tender)
+    moved["tender"]["tenderPeriod"]["endDate"] = "2026-09-30T12:00:00+01:00"
+    store(database, "find_a_tender", [tender])
+    with database.writing() as session:
+        run_id = crawls.start_run(session, "find_a_tender", NOW, LATER)
+        store_releases(session, "find_a_tender", [moved], crawl_run_id=run_id, now=LATER)
+    with database.reading() as session:
+        [change] = session.scalars(select(NoticeChange))
+    assert (change.field, change.crawl_run_id, change.seen_at) == ("deadline", run_id, LATER)

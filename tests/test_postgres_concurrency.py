@@ -129,6 +129,11 @@ def wait_until(condition, timeout: float = 60, what: str = "") -> None:
         time.sleep(0.05)
 
 
+def blocked_sessions(connection) -> int:
+    """How many PostgreSQL sessions are waiting for a lock another holds."""
+    return connection.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted").scalar()
+
+
 def store_contents(db_url: str) -> dict:
     database = open_database(db_url)
     try:
@@ -339,7 +344,11 @@ def test_workers_finishing_a_sources_first_crawl_together_share_its_state_row(en
 
     finishing = threading.Thread(target=finish)
     finishing.start()
-    time.sleep(0.5)  # it has looked for the row and is waiting for the other worker's transaction
+    if database.dialect == "postgresql":
+        # Until it has looked for the row and waits on the other worker's uncommitted insert.
+        wait_until(lambda: blocked_sessions(other) > 0, 30, "the worker to wait on the other's insert")
+    else:
+        time.sleep(0.5)  # SQLite: it waits in BEGIN IMMEDIATE for the other writer, which nothing shows
     other.commit()
     other.close()
     finishing.join(timeout=60)
