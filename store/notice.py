@@ -118,9 +118,11 @@ class Notice:
         for required in ("source", "source_id", "title"):
             if not (values.get(required) or "").strip():
                 raise NoticeFormatError(required, "is required and must not be empty")
+        if values.get("is_opportunity") and values.get("status") is None:
+            values["status"] = "active"  # what an opportunity is; older exports may leave it out
         notice = cls(**values, origin="import")
         if notice.is_opportunity and notice.status != "active":
-            # What a crawled opportunity always is; a digest relies on it.
+            # A contradiction: a crawled opportunity is always active.
             raise NoticeFormatError("status", 'must be "active" for an opportunity (is_opportunity: true)')
         if "id" in data and data["id"] != notice.id:
             raise NoticeFormatError("id", f"must be '<source>:<source_id>', i.e. '{notice.id}'")

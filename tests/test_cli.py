@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from store.db import open_database
 from store.models import CrawlRun, NoticeChange, NoticeRow, ReleaseRow
 from store.notice import LONDON
+from store.queries import get_notice
 from tenderwatch.cli import cli
 
 TENDERWATCH = [sys.executable, "-m", "tenderwatch"]
@@ -263,7 +264,6 @@ def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
             {"is_opportunity": True, "status": "complete"},
             "field 'status': must be \"active\" for an opportunity (is_opportunity: true)",
         ),
-        ({"is_opportunity": True}, "field 'status': must be \"active\" for an opportunity"),
     ],
 )
 def test_import_refuses_values_the_store_could_not_use(env, tmp_path, fields, message):
@@ -271,6 +271,14 @@ def test_import_refuses_values_the_store_could_not_use(env, tmp_path, fields, me
     assert result.exit_code == 2, result.output
     assert f"{tmp_path / 'calloffs.jsonl'}:1: {message}" in result.output
     assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
+
+
+def test_an_imported_opportunity_without_a_status_is_active(env, tmp_path):
+    assert import_notices(tmp_path, {**CALL_OFF, "is_opportunity": True, "status": None}).exit_code == 0
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.reading() as session:
+        assert get_notice(session, "email:x").status == "active"
+    database.close()
 
 
 def test_an_imported_lot_keeps_its_checked_values(env, tmp_path):
@@ -570,7 +578,25 @@ def test_status_says_a_crawl_is_running_or_that_its_process_died(env):
     [row] = [line for line in held.output.splitlines() if line.startswith("find_a_tender")]
     assert " running (" in row and row.endswith("crawling now") and "All well." in held.output
     died = CliRunner().invoke(cli, ["status"])
-    assert died.exit_code == 1
+    assert died.exit_code == 0  # a warning: the next crawl resumes, nobody need act
     died = died.output
+    assert "Warnings:" in died and "Problems:" not in died
     assert "find_a_tender: the last crawl interrupted" in died
     assert "the crawl process ended before finishing" in died
+
+
+def test_status_exits_1_for_a_failed_crawl_until_its_source_is_disabled(env, tmp_path):
+    from store import crawls
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:
+        start = datetime(2026, 8, 11, 6, 0, tzinfo=LONDON)
+        run_id = crawls.start_run(session, "contracts_finder", start, start + timedelta(hours=6))
+        crawls.finish_run(session, run_id, crawls.FAILED, "the service failed (HTTP 500)")
+    database.close()
+    failing = CliRunner().invoke(cli, ["status"])
+    assert failing.exit_code == 1
+    assert "contracts_finder: the last crawl failed" in failing.output.split("Problems:")[1]
+    (tmp_path / "tenderwatch.toml").write_text("[sources.contracts_finder]\nenabled = false\n")
+    disabled = CliRunner().invoke(cli, ["status"])
+    assert disabled.exit_code == 0 and "All well." in disabled.output

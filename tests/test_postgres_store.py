@@ -125,7 +125,7 @@ def test_a_postgresql_database_with_a_c_character_locale_is_warned_about(
             monkeypatch.setenv("TENDERWATCH_DB_URL", postgres_server.sqlalchemy_url(name))
             upgraded, status = runner.invoke(cli, ["db", "upgrade"]), runner.invoke(cli, ["status"])
             assert upgraded.exit_code == 0, upgraded.output
-            assert status.exit_code == (1 if warned else 0), status.output
+            assert status.exit_code == 0, status.output  # a warning: it cannot be fixed in place
             message = "the database's character locale (LC_CTYPE) is C, so search misses words joined to"
             assert (message in upgraded.output) == warned and (message in status.output) == warned
         finally:

@@ -78,43 +78,22 @@ def daemon(state: State) -> None:
 def status(state: State) -> None:
     """What ran, what is next, and anything failing, in plain words.
 
-    Exits 1 when it lists a problem, so a monitoring check can run it.
+    Exits 1 when it lists a problem (a failed crawl of an enabled source, a failed digest, a
+    channel or profile that cannot send), so a monitoring check can run it; warnings (an
+    interrupted crawl, which the next one resumes) leave it at 0.
     """
     from notify.run import targets
-    from scheduler import due_digests, next_crawl, next_slot
+    from scheduler import due_digests, next_slot
     from scoring.profile import profile_problem
-    from store import crawls, deliveries, locks
+    from store import deliveries
     from store.models import utcnow
 
     now = utcnow()
-    problems = [problem] if (problem := state.database.search_locale_problem()) else []
-    rows = []
-    with state.database.reading() as session:
-        for name in state.config.sources:
-            source = state.config.source(name)
-            last = crawls.latest_runs(session, name)
-            run_ = last[0] if last else None
-            outcome, message = (run_.outcome, run_.message) if run_ else (None, None)
-            crawling = locks.holder(state.database, f"crawl:{name}")
-            if outcome == crawls.RUNNING and crawling is None:
-                # Its process died (kill -9, power cut): the next crawl records it; say so already.
-                outcome, message = crawls.INTERRUPTED, "the crawl process ended before finishing"
-            following = next_crawl(state.config, state.database, name) if source.enabled else None
-            rows.append(
-                [
-                    name,
-                    "on" if source.enabled else "off",
-                    _run_text(run_, outcome),
-                    "disabled"
-                    if not source.enabled
-                    else ("crawling now" if crawling else _due(following, now)),
-                ]
-            )
-            if run_ and outcome not in (crawls.OK, crawls.RUNNING):
-                problems.append(
-                    f"{name}: the last crawl {outcome} ({local_time(run_.started_at)}): "
-                    f"{message or 'no detail'}"
-                )
+    # Problems need someone to act (and make it exit 1); warnings are worth knowing but resolve
+    # themselves, or cannot be fixed in place, so a monitoring check must not stay red for them.
+    problems: list[str] = []
+    warnings = [problem] if (problem := state.database.search_locale_problem()) else []
+    rows = _source_rows(state, now, problems, warnings)
     click.echo("Sources")
     echo_table(["source", "enabled", "last crawl", "next due"], rows)
     schedule = state.config.schedule
@@ -141,8 +120,49 @@ def status(state: State) -> None:
             if problem:
                 problems.append(f"{target.label}: no digest can be sent: {problem}")
     echo_table(["channel", "profile", "last digest", "next due"], rows)
-    click.echo("\n" + ("Problems:\n" + "\n".join(f"  - {p}" for p in problems) if problems else "All well."))
+    for heading, lines in (("Problems", problems), ("Warnings", warnings)):
+        if lines:
+            click.echo(f"\n{heading}:\n" + "\n".join(f"  - {line}" for line in lines))
+    if not problems and not warnings:
+        click.echo("\nAll well.")
     sys.exit(1 if problems else 0)  # so that monitoring can run it
+
+
+def _source_rows(state: State, now: datetime, problems: list[str], warnings: list[str]) -> list[list[str]]:
+    """One row per source for `status`; adds what went wrong to problems or warnings."""
+    from scheduler import next_crawl
+    from store import crawls, locks
+
+    rows = []
+    with state.database.reading() as session:
+        for name in state.config.sources:
+            source = state.config.source(name)
+            last = crawls.latest_runs(session, name)
+            run_ = last[0] if last else None
+            outcome, message = (run_.outcome, run_.message) if run_ else (None, None)
+            crawling = locks.holder(state.database, f"crawl:{name}")
+            if outcome == crawls.RUNNING and crawling is None:
+                # Its process died (kill -9, power cut): the next crawl records it; say so already.
+                outcome, message = crawls.INTERRUPTED, "the crawl process ended before finishing"
+            following = next_crawl(state.config, state.database, name) if source.enabled else None
+            rows.append(
+                [
+                    name,
+                    "on" if source.enabled else "off",
+                    _run_text(run_, outcome),
+                    "disabled"
+                    if not source.enabled
+                    else ("crawling now" if crawling else _due(following, now)),
+                ]
+            )
+            if source.enabled and run_ and outcome in (crawls.FAILED, crawls.INTERRUPTED):
+                when = local_time(run_.started_at)
+                said = f"{name}: the last crawl {outcome} ({when}): {message or 'no detail'}"
+                if outcome == crawls.FAILED:
+                    problems.append(said)
+                else:
+                    warnings.append(f"{said}; the next crawl resumes where it stopped")
+    return rows
 
 
 def _run_text(run_, outcome: str | None) -> str:
