@@ -29,12 +29,14 @@ CONTACT_FIELDS = {
     "faxNumber": "00000 000000",
 }
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-# A UK phone number (no UK number starts 00), standing on its own: not the digits inside an
-# identifier (a Contracts Finder GUID, an ocid such as ocds-r6ebe6-0000730576), an OJEU reference
-# (2025/S 000-072431) or a Find a Tender notice id (076396-2026).
+# A UK phone number (no UK number starts 00), however it is run into the text around it
+# ("Telephone01632 960123Email"), but not the digits inside an identifier: a Contracts Finder GUID
+# (…-8df7f86dc077-819892: after two hex digits, or a hex digit and a hyphen), an ocid such as
+# ocds-r6ebe6-0000730576 (after a digit), an OJEU reference (2025/S 000-072431) or a Find a Tender
+# notice id (076396-2026).
 UK_PHONE = re.compile(
-    r"(?<![\w./-])(?<!/S )(?!\d{6}-\d{4}\b)"
-    r"(?:\+44\s?\(?0?\)?\s?|0)[1-9]\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,4}(?![\w-])",
+    r"(?<![\d.])(?<![0-9a-f]{2})(?<![0-9a-f]-)(?<!/S )(?!\d{6}-\d{4}\b)"
+    r"(?:\+44\s?\(?0?\)?\s?|0)[1-9]\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d|-\d)",
     re.IGNORECASE,  # the OJEU reference is sometimes written 2024/s
 )
 # A person named with a title ("Mrs Laura Evans", "Mr Michael George Armitage"), as buyers write them

@@ -347,8 +347,8 @@ def test_the_watermark_moves_only_over_windows_that_join_it(database):
     assert watermark_after("2026-08-11T05:00", "2026-08-11T08:00") == uk("2026-08-11T08:00")  # joins
 
 
-class ContractsFinderDayWindows(ContractsFinderSmallPages):
-    min_window = timedelta(days=1)  # so that the first split is already too small
+class ContractsFinderSixHourWindows(ContractsFinderSmallPages):
+    min_window = timedelta(hours=6)  # so that it splits twice (24 h, 12 h), then may split no more
 
 
 @pytest_twisted.inlineCallbacks
@@ -358,13 +358,18 @@ def test_a_window_that_still_drops_results_when_split_fails_and_keeps_the_waterm
     replay_server.drop_next_link_when_full = True
     start, end = "2025-01-22T23:00:00", "2025-01-23T23:00:00"  # one day: all 100 recorded releases
     crawler = yield crawl(
-        config, ContractsFinderDayWindows, base_url=replay_server.url, start=uk(start), end=uk(end)
+        config, ContractsFinderSixHourWindows, base_url=replay_server.url, start=uk(start), end=uk(end)
     )
+    requests = replay_server.requests_to(CONTRACTS_FINDER)
+    assert [(r.query["publishedFrom"], r.query["publishedTo"]) for r in requests] == [
+        ("2025-01-22T23:00:00", "2025-01-23T23:00:00"),
+        ("2025-01-22T23:00:00", "2025-01-23T11:00:00"),  # the first half: nothing there
+        ("2025-01-23T11:00:00", "2025-01-23T23:00:00"),
+        ("2025-01-23T11:00:00", "2025-01-23T17:00:00"),  # still full: too small to split again
+    ]
     run = run_of(database, crawler)
     assert run.outcome == crawls.FAILED
-    assert "still returns a full page without a next link" in run.message
-    assert (
-        len(stored(database, "contracts_finder")) == ContractsFinderDayWindows.page_size
-    )  # the page is good
+    assert "still returns a full page without a next link when split" in run.message
+    assert len(stored(database, "contracts_finder")) >= ContractsFinderSixHourWindows.page_size  # kept
     with database.reading() as session:
         assert session.get(SourceState, "contracts_finder") is None  # nothing marked complete

@@ -130,8 +130,12 @@ def wait_until(condition, timeout: float = 60, what: str = "") -> None:
 
 
 def blocked_sessions(connection) -> int:
-    """How many PostgreSQL sessions are waiting for a lock another holds."""
-    return connection.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted").scalar()
+    """How many sessions on this PostgreSQL database are waiting for a lock another holds."""
+    return connection.exec_driver_sql(
+        # A transaction-id lock names no database: the waiting session's does.
+        "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) "
+        "WHERE NOT granted AND datname = current_database()"
+    ).scalar()
 
 
 def store_contents(db_url: str) -> dict:

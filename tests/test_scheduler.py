@@ -397,7 +397,7 @@ def test_a_digest_waits_only_for_the_sources_it_was_told_of(config, database):
         other.release()
 
 
-def test_a_crawl_past_its_timeout_is_stopped_and_no_longer_blocks_digests(config, database):
+def test_a_crawl_past_its_timeout_is_stopped_and_one_within_it_left_to_finish(config, database):
     import scheduler
 
     daemon = scheduler.Daemon(config, database, ["true"])
