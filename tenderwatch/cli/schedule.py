@@ -80,7 +80,7 @@ def status(state: State) -> None:
 
     Exits 1 when it lists a problem (a failed crawl of an enabled source, a failed digest, a
     channel or profile that cannot send), so a monitoring check can run it; warnings (an
-    interrupted crawl, which the next one resumes) leave it at 0.
+    interrupted crawl, which the next one resumes; a PostgreSQL database's C locale) leave it at 0.
     """
     from notify.run import targets
     from scheduler import due_digests, next_slot
