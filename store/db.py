@@ -66,8 +66,14 @@ class Database:
         nothing left to do (Alembic reads the version inside the transaction). SQLite's BEGIN IMMEDIATE
         already serialises them; on PostgreSQL a transaction-level advisory lock does.
         """
-        if self.current_revision() == SCHEMA_REVISION:
+        found = self.current_revision()
+        if found == SCHEMA_REVISION:
             return
+        if found is not None and found > SCHEMA_REVISION:  # revisions are numbered 0001, 0002, ...
+            raise StoreError(
+                f"the database at {_safe(self.url)} is at schema {found}, newer than this tenderwatch "
+                f"knows ({SCHEMA_REVISION}): upgrade tenderwatch, or point it at another database"
+            )
         from alembic import command
 
         with self.engine.begin() as connection:
@@ -80,11 +86,15 @@ class Database:
             command.upgrade(config, "head")
 
     def current_revision(self) -> str | None:
-        with self.engine.connect() as connection:
+        """The schema's revision, or None for a new, empty database."""
+        # A reader: it must not wait behind a writer (SQLite's WAL lets it read at once).
+        with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
             try:
                 return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            except (OperationalError, ProgrammingError):
-                return None  # a new, empty database
+            except (OperationalError, ProgrammingError) as exc:
+                if _no_such_table(exc):
+                    return None
+                raise
 
     def search_locale_problem(self) -> str | None:
         """Why PostgreSQL's search would split words differently from SQLite's, or None.
@@ -136,6 +146,11 @@ def opening(url: str) -> Iterator[None]:
         if make_url(url).get_backend_name() == "sqlite":  # e.g. "file is not a database"
             hint = "; is this the right file? (TENDERWATCH_DB_URL or [store] url)"
         raise StoreError(f"cannot open the database at {_safe(url)}: {_one_line(exc.orig)}{hint}") from None
+
+
+def _no_such_table(exc: DatabaseError) -> bool:
+    """Whether the error says a table does not exist (SQLite's words, or PostgreSQL's code 42P01)."""
+    return "no such table" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "42P01"
 
 
 def head_revision() -> str | None:

@@ -546,6 +546,37 @@ def test_db_upgrade_says_what_it_did(env):
     assert f"upgraded the database schema from 0004 to {SCHEMA_REVISION}" in upgraded
 
 
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["status"], ["notices"]])
+def test_a_store_from_a_newer_tenderwatch_is_refused_in_one_line(env, command):
+    from store.db import SCHEMA_REVISION, Database
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    database.close()
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"tenderwatch: the database at {env['TENDERWATCH_DB_URL']} is at schema 9999, newer than this "
+        f"tenderwatch knows ({SCHEMA_REVISION}): upgrade tenderwatch, or point it at another database"
+    )
+    assert Database(env["TENDERWATCH_DB_URL"]).current_revision() == "9999"  # left as it was
+
+
+def test_the_schema_is_read_without_waiting_behind_a_writer(env, monkeypatch):
+    """A cron crawl holding SQLite's write lock must not make status wait, or think the store empty."""
+    from store.db import SCHEMA_REVISION, Database
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    monkeypatch.setattr("store.db.BUSY_TIMEOUT", 0.1)  # a reader that waited would fail: "locked"
+    with database.writing() as session:
+        session.connection()  # holds the write lock (BEGIN IMMEDIATE on SQLite)
+        reader = Database(env["TENDERWATCH_DB_URL"])
+        assert reader.current_revision() == SCHEMA_REVISION
+        reader.close()
+    database.close()
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
