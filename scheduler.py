@@ -19,9 +19,11 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from notify.run import Target, send_digests, targets
 from store import crawls, deliveries, locks
-from store.db import Database
+from store.db import Database, database_failure
 from store.models import utcnow
 from store.notice import LONDON
 from tenderwatch.config import WEEKDAYS, Config, ScheduleConfig
@@ -137,13 +139,16 @@ class Daemon:
         while not self.stopping.is_set():
             try:
                 self.tick(utcnow())
+                if last_error:
+                    logger.info("working again")
                 last_error = None
-            except TenderwatchError as exc:
+            except (TenderwatchError, DBAPIError) as exc:
                 # A rules typo, a database that is down: say so (once, not on every tick) and keep
                 # crawling and retrying.
-                if str(exc) != last_error:
-                    logger.error("%s; will try again every tick until it is fixed", exc)
-                last_error = str(exc)
+                problem = database_failure(exc) if isinstance(exc, DBAPIError) else str(exc)
+                if problem != last_error:
+                    logger.error("%s; will try again every tick until it is fixed", problem)
+                last_error = problem
             except Exception:
                 logger.exception("unexpected error; will try again")
             self.stopping.wait(self.config.schedule.tick_seconds)

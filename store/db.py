@@ -16,7 +16,14 @@ from typing import Any
 
 import orjson
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenderwatch.errors import ConfigError, StoreError
@@ -246,6 +253,11 @@ def _alembic_config(url: str) -> Any:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def database_failure(exc: DBAPIError) -> str:
+    """What the database said, in one line, without the statement or its values (notice data)."""
+    return f"the database failed: {_one_line(exc.orig)}"
 
 
 def _one_line(error: BaseException | None) -> str:

@@ -6,6 +6,7 @@ server (serving the recorded days moved to the last 48 hours) and a local SMTP s
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -419,3 +420,33 @@ def test_a_crawl_past_its_timeout_is_stopped_and_one_within_it_left_to_finish(co
         for process in (hung, recent):
             process.kill()
             process.wait()
+
+
+def test_a_database_that_is_down_is_logged_once_in_one_line_and_its_return_noted(config, database, caplog):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    import scheduler
+
+    ticks = []
+
+    def tick(now):
+        ticks.append(now)
+        if len(ticks) <= 3:
+            raise OperationalError(
+                "INSERT INTO notices ...", {}, sqlite3.OperationalError("database is locked")
+            )
+        daemon.stopping.set()
+
+    caplog.set_level(logging.INFO, logger="tenderwatch")
+    fast = replace(config, schedule=replace(config.schedule, tick_seconds=0.01))
+    daemon = scheduler.Daemon(fast, database, ["true"])
+    daemon.tick = tick
+    assert daemon.run() == 0
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == [
+        "the database failed: database is locked; will try again every tick until it is fixed"
+    ]  # once, in one line
+    assert errors[0].exc_info is None  # no traceback
+    assert "working again" in [r.getMessage() for r in caplog.records]
