@@ -69,6 +69,14 @@ def next_crawl(config: Config, database: Database, source: str) -> datetime | No
     return last[0].started_at + timedelta(minutes=config.crawl_interval_minutes(source))
 
 
+def overdue_after(config: Config, source: str) -> timedelta:
+    """How long a source may go without a successful crawl before someone should look: two of its
+    intervals and a crawl's time-out, so one failed or slow crawl is not yet an alarm."""
+    return 2 * timedelta(minutes=config.crawl_interval_minutes(source)) + timedelta(
+        minutes=config.schedule.crawl_timeout_minutes
+    )
+
+
 def due_crawls(config: Config, database: Database, now: datetime) -> list[str]:
     """Enabled sources whose next crawl is due and that no process (cron, another worker) is crawling."""
     due = []

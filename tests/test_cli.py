@@ -631,3 +631,26 @@ def test_status_exits_1_for_a_failed_crawl_until_its_source_is_disabled(env, tmp
     (tmp_path / "tenderwatch.toml").write_text("[sources.contracts_finder]\nenabled = false\n")
     disabled = CliRunner().invoke(cli, ["status"])
     assert disabled.exit_code == 0 and "All well." in disabled.output
+
+
+def test_status_exits_1_when_a_source_has_gone_too_long_without_a_successful_crawl(env):
+    """Cron stopped, or a store it cannot write to: no failure is recorded, but nothing succeeds."""
+    from store import crawls
+    from store.models import SourceState, utcnow
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:
+        start = utcnow() - timedelta(minutes=5)
+        run_id = crawls.start_run(session, "find_a_tender", start - timedelta(hours=1), start)
+        crawls.finish_run(session, run_id, crawls.OK)
+    assert CliRunner().invoke(cli, ["status"]).exit_code == 0
+    with database.writing() as session:  # 5 hours on: two 60-minute intervals and the 120-minute time-out
+        session.get(SourceState, "find_a_tender").last_success_at = utcnow() - timedelta(hours=5)
+    database.close()
+    stale = CliRunner().invoke(cli, ["status"])
+    assert stale.exit_code == 1
+    problems = stale.output.split("Problems:")[1]
+    assert (
+        "find_a_tender: no successful crawl since" in problems
+        and "(it should succeed every 60 min)" in problems
+    )

@@ -78,8 +78,9 @@ def daemon(state: State) -> None:
 def status(state: State) -> None:
     """What ran, what is next, and anything failing, in plain words.
 
-    Exits 1 when it lists a problem (a failed crawl of an enabled source, a failed digest, a
-    channel or profile that cannot send), so a monitoring check can run it; warnings (an
+    Exits 1 when it lists a problem (a failed crawl of an enabled source, a source with no
+    successful crawl for too long, a failed digest, a channel or profile that cannot send), so a
+    monitoring check can run it; warnings (an
     interrupted crawl, which the next one resumes; a PostgreSQL database's C locale) leave it at 0.
     """
     from notify.run import targets
@@ -130,8 +131,9 @@ def status(state: State) -> None:
 
 def _source_rows(state: State, now: datetime, problems: list[str], warnings: list[str]) -> list[list[str]]:
     """One row per source for `status`; adds what went wrong to problems or warnings."""
-    from scheduler import next_crawl
+    from scheduler import next_crawl, overdue_after
     from store import crawls, locks
+    from store.models import SourceState
 
     rows = []
     with state.database.reading() as session:
@@ -155,6 +157,15 @@ def _source_rows(state: State, now: datetime, problems: list[str], warnings: lis
                     else ("crawling now" if crawling else _due(following, now)),
                 ]
             )
+            state_row = session.get(SourceState, name)
+            succeeded = state_row.last_success_at if state_row else None
+            if source.enabled and succeeded and now - succeeded > overdue_after(state.config, name):
+                # Cron stopped, a store it cannot write to, crawls interrupted again and again.
+                every = state.config.crawl_interval_minutes(name)
+                problems.append(
+                    f"{name}: no successful crawl since {local_time(succeeded)} (it should succeed "
+                    f"every {every:g} min); run `tenderwatch crawl {name}` to see why"
+                )
             if source.enabled and run_ and outcome in (crawls.FAILED, crawls.INTERRUPTED):
                 when = local_time(run_.started_at)
                 said = f"{name}: the last crawl {outcome} ({when}): {message or 'no detail'}"
