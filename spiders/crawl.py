@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scrapy.settings import default_settings
+from sqlalchemy.exc import DBAPIError
 
 from spiders import SPIDERS
 from spiders.windows import LONDON, Window
 from store import crawls, locks
-from store.db import Database
+from store.db import Database, database_failure
 from store.models import CrawlRun, SourceState, utcnow
 from tenderwatch import __version__
 from tenderwatch.config import Config
@@ -222,10 +223,7 @@ def run_crawls(
                 process.start()
     finally:
         database.close()
-    ran = {
-        source: result_of(source, crawler.stats.get_value("tenderwatch/run_id"), config)
-        for source, crawler in crawlers
-    }
+    ran = {source: result_of(source, crawler.stats.get_stats(), config) for source, crawler in crawlers}
     return [skipped.get(plan.source) or ran[plan.source] for plan in plans]
 
 
@@ -244,13 +242,12 @@ def _take_crawl_lock(database: Database, source: str) -> locks.Lock | CrawlResul
     return CrawlResult(source, SKIPPED, message=f"skipped, another crawl of it is running{who}")
 
 
-def result_of(source: str, run_id: int | None, config: Config) -> CrawlResult:
+def result_of(source: str, stats: dict[str, Any], config: Config) -> CrawlResult:
+    """The crawl's result as its run was recorded, or as the pipeline saw it if the store failed."""
+    run_id, failure = stats.get("tenderwatch/run_id"), stats.get("tenderwatch/failure")
     if run_id is None:
-        return CrawlResult(
-            source,
-            crawls.FAILED,
-            message="the crawl could not start; run `tenderwatch --verbose crawl` to see why",
-        )
+        failure = failure or "the crawl could not start; run `tenderwatch --verbose crawl` to see why"
+        return CrawlResult(source, crawls.FAILED, message=failure)
     database = Database(config.db_url)
     try:
         with database.writing() as session:
@@ -264,5 +261,7 @@ def result_of(source: str, run_id: int | None, config: Config) -> CrawlResult:
             return CrawlResult(
                 source, run.outcome, run.pages, run.releases, run.new, run.changed, run.message
             )
+    except DBAPIError as exc:
+        return CrawlResult(source, crawls.FAILED, message=failure or database_failure(exc))
     finally:
         database.close()

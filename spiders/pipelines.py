@@ -14,10 +14,11 @@ import logging
 import os
 
 from scrapy.crawler import Crawler
+from sqlalchemy.exc import DBAPIError
 
 from spiders.items import CrawlFailure, ReleasePage
 from store import crawls
-from store.db import Database, open_database
+from store.db import Database, database_failure, open_database
 from store.ingest import IngestCounts, keyed, store_releases
 
 logger = logging.getLogger("tenderwatch.crawl")
@@ -46,13 +47,22 @@ class StorePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.database = open_database(self.db_url, migrate=False)
-        with self.database.writing() as session:
-            self.run_id = crawls.start_run(
-                session, spider.name, spider.window_from, spider.window_to, pid=os.getpid()
+        try:
+            with self.database.writing() as session:
+                self.run_id = crawls.start_run(
+                    session, spider.name, spider.window_from, spider.window_to, pid=os.getpid()
+                )
+        except DBAPIError as exc:  # a read-only file, a full disk: nothing could be stored
+            self._record_failure(
+                CrawlFailure(spider.name, "", f"cannot record the crawl: {database_failure(exc)}")
             )
+            self._stop_crawl()
+            return
         self.crawler.stats.set_value("tenderwatch/run_id", self.run_id)
 
     def process_item(self, item: ReleasePage | CrawlFailure) -> ReleasePage | CrawlFailure:
+        if self.run_id is None:
+            return item  # the run could not be recorded (open_spider): the crawl is stopping
         if isinstance(item, CrawlFailure):
             self._flush()  # the pages before the failure are good
             self._record_failure(item)
@@ -118,8 +128,14 @@ class StorePipeline:
 
     def _record_failure(self, failure: CrawlFailure) -> None:
         self.failure = self.failure or failure.message
-        with self.database.writing() as session:
-            crawls.record_failure(session, self.run_id, failure.message)
+        # Kept in the stats too: the crawl summary reads them when the store cannot be read.
+        self.crawler.stats.set_value("tenderwatch/failure", self.failure)
+        if self.run_id is not None:
+            try:
+                with self.database.writing() as session:
+                    crawls.record_failure(session, self.run_id, failure.message)
+            except DBAPIError:
+                pass  # the store that failed cannot take the note either; the summary still says it
         logger.debug("%s: %s", failure.source, failure.message)  # the crawl summary reports it
 
     def close_spider(self) -> None:
@@ -130,10 +146,15 @@ class StorePipeline:
             outcome, message = crawls.OK, None
         else:
             outcome, message = crawls.INTERRUPTED, "stopped before the last window"
-        with self.database.writing() as session:
-            crawls.finish_run(session, self.run_id, outcome, message)
         self.crawler.stats.set_value("tenderwatch/outcome", outcome)
-        self.database.close()
+        try:
+            if self.run_id is not None:
+                with self.database.writing() as session:
+                    crawls.finish_run(session, self.run_id, outcome, message)
+        except DBAPIError as exc:
+            self.crawler.stats.set_value("tenderwatch/failure", self.failure or database_failure(exc))
+        finally:
+            self.database.close()
 
 
 def _reason(exc: Exception) -> str:

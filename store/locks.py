@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
@@ -173,6 +174,8 @@ def _try_postgres(database: Database, name: str, me: Holder) -> Lock | None:
     def release() -> None:
         try:
             connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key(name)})
+        except DBAPIError:
+            pass  # the server is gone, and the lock with its session
         finally:
             connection.close()  # ending the session frees the lock even if the unlock failed
             engine.dispose()

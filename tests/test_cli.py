@@ -654,3 +654,27 @@ def test_status_exits_1_when_a_source_has_gone_too_long_without_a_successful_cra
         "find_a_tender: no successful crawl since" in problems
         and "(it should succeed every 60 min)" in problems
     )
+
+
+@pytest.mark.sqlite_only(
+    "a SQLite trigger makes the store refuse writes, as a read-only file or a full disk does"
+)
+@pytest.mark.parametrize(
+    ("refused", "said"),
+    [
+        ("INSERT ON crawl_runs", "cannot record the crawl: the database failed: the disk is full"),
+        ("UPDATE ON crawl_runs", "could not store a page: IntegrityError: the disk is full"),
+    ],
+    ids=["at-start", "mid-crawl"],
+)
+def test_a_store_that_refuses_writes_fails_the_crawl_in_one_line(env, replay_server, refused, said):
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER refuse BEFORE {refused} BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+        )
+    database.close()
+    result = crawl_morning(replay_server)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[1:] == [f"find_a_tender: FAILED: {said}"]  # after "fetching ..."
+    assert count(env["TENDERWATCH_DB_URL"], ReleaseRow) == 0
