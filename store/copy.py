@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import Connection, Integer, Table, func, insert, inspect, select, text
 
-from store.db import Database, _safe, open_database, parse_url
+from store.db import Database, _safe, missing_sqlite_file, open_database, parse_url
 from store.ingest import index_new_notices
 from store.models import Base
 from tenderwatch.errors import ConfigError, StoreError
@@ -99,11 +98,8 @@ def _copy(source: Database, target: Database, batch: int, progress: Progress) ->
 
 
 def _check_source_exists(url: str) -> None:
-    parsed = parse_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"there is no database file at {path}: check FROM_URL")
+    if path := missing_sqlite_file(url):
+        raise ConfigError(f"there is no database file at {path}: check FROM_URL")
     database = Database(url)
     try:
         if database.current_revision() is None:

@@ -678,3 +678,20 @@ def test_a_store_that_refuses_writes_fails_the_crawl_in_one_line(env, replay_ser
     assert result.returncode == 1
     assert result.stderr.splitlines()[1:] == [f"find_a_tender: FAILED: {said}"]  # after "fetching ..."
     assert count(env["TENDERWATCH_DB_URL"], ReleaseRow) == 0
+
+
+def test_status_where_there_is_no_store_says_so_creates_nothing_and_still_checks_the_channels(
+    env, tmp_path, monkeypatch
+):
+    typo = tmp_path / "tenderwatch-data" / "tenderwach.db"
+    monkeypatch.setenv("TENDERWATCH_DB_URL", f"sqlite:///{typo}")
+    monkeypatch.delenv("TW_TEST_TEAMS_URL", raising=False)
+    (tmp_path / "tenderwatch.toml").write_text('[[channels]]\nname = "teams"\nurl = "${TW_TEST_TEAMS_URL}"\n')
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 1
+    assert f"there is no store at {typo}: nothing has been crawled into it" in result.output
+    assert (
+        "teams: no digest can be sent: tenderwatch.toml: [[channels]] #1 url uses ${TW_TEST_TEAMS_URL}"
+        in result.output
+    )
+    assert not typo.parent.exists()

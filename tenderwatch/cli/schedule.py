@@ -78,17 +78,26 @@ def daemon(state: State) -> None:
 def status(state: State) -> None:
     """What ran, what is next, and anything failing, in plain words.
 
-    Exits 1 when it lists a problem (a failed crawl of an enabled source, a source with no
-    successful crawl for too long, a failed digest, a channel or profile that cannot send), so a
-    monitoring check can run it; warnings (an
-    interrupted crawl, which the next one resumes; a PostgreSQL database's C locale) leave it at 0.
+    Exits 1 when it lists a problem (no store where the config points, a failed crawl of an enabled
+    source, a source with no successful crawl for too long, a failed digest, a channel or profile
+    that cannot send), so a monitoring check can run it; warnings (an interrupted crawl, which the
+    next one resumes; a PostgreSQL database's C locale) leave it at 0.
     """
     from notify.run import targets
     from scheduler import due_digests, next_slot
-    from scoring.profile import profile_problem
     from store import deliveries
+    from store.db import missing_sqlite_file
     from store.models import utcnow
 
+    if path := missing_sqlite_file(state.config.db_url):
+        # A shell without the cron job's config, or a mistyped path: opening it would create an
+        # empty store and report every source as never crawled.
+        missing = (
+            f"there is no store at {path}: nothing has been crawled into it; check the config file "
+            "(--config, TENDERWATCH_CONFIG) and TENDERWATCH_DB_URL that cron or the daemon use"
+        )
+        _echo_findings([missing, *_channel_problems(state)], [])
+        sys.exit(1)
     now = utcnow()
     # Problems need someone to act (and make it exit 1); warnings are worth knowing but resolve
     # themselves, or cannot be fixed in place, so a monitoring check must not stay red for them.
@@ -117,16 +126,29 @@ def status(state: State) -> None:
                     f"{last.error}; it will be tried again"
                 )
             rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
-            problem = target.problem or profile_problem(state.config.scoring, target.profile)
-            if problem:
-                problems.append(f"{target.label}: no digest can be sent: {problem}")
     echo_table(["channel", "profile", "last digest", "next due"], rows)
+    problems += _channel_problems(state)
+    _echo_findings(problems, warnings)
+    sys.exit(1 if problems else 0)  # so that monitoring can run it
+
+
+def _channel_problems(state: State) -> list[str]:
+    from notify.run import targets
+    from scoring.profile import profile_problem
+
+    return [
+        f"{target.label}: no digest can be sent: {problem}"
+        for target in targets(state.config)
+        if (problem := target.problem or profile_problem(state.config.scoring, target.profile))
+    ]
+
+
+def _echo_findings(problems: list[str], warnings: list[str]) -> None:
     for heading, lines in (("Problems", problems), ("Warnings", warnings)):
         if lines:
             click.echo(f"\n{heading}:\n" + "\n".join(f"  - {line}" for line in lines))
     if not problems and not warnings:
         click.echo("\nAll well.")
-    sys.exit(1 if problems else 0)  # so that monitoring can run it
 
 
 def _source_rows(state: State, now: datetime, problems: list[str], warnings: list[str]) -> list[list[str]]:
