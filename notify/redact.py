@@ -6,16 +6,29 @@ Without apprise, so that logging can use it while apprise itself is being import
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
 
 def scrub(text: str, url: str) -> str:
     """Remove every secret-looking part of `url` (password, user, path tokens, query values) from text."""
-    parts = urlsplit(url)
-    secrets = {url, parts.password or "", parts.username or "", parts.netloc}
-    secrets.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
-    secrets.update(value for _, value in parse_qsl(parts.query) if len(value) >= 6)
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+    return hide(text, url_secrets([url]))
+
+
+def url_secrets(urls: Iterable[str]) -> list[str]:
+    """The secret-looking parts of these URLs, longest first, so that none is left half hidden."""
+    secrets: set[str] = set()
+    for url in urls:
+        parts = urlsplit(url)
+        secrets.update((url, parts.password or "", parts.username or "", parts.netloc))
+        secrets.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
+        secrets.update(value for _, value in parse_qsl(parts.query) if len(value) >= 6)
+    return sorted((s for s in secrets if s), key=len, reverse=True)
+
+
+def hide(text: str, secrets: Iterable[str]) -> str:
+    """Text with each of `secrets` (see url_secrets) and any other secret-looking URL part hidden."""
+    for secret in secrets:
         text = text.replace(secret, "***")
     return redact_secrets(text)
 

@@ -193,11 +193,15 @@ def parse_url(url: str) -> URL:
 
 def missing_sqlite_file(url: str) -> Path | None:
     """The file a SQLite URL names, if it does not exist (opening the store would create it)."""
-    parsed = parse_url(url)
+    path = _sqlite_file(parse_url(url))
+    return path if path and not path.is_file() else None
+
+
+def _sqlite_file(parsed: URL) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    path = Path(parsed.database).expanduser()
-    return None if path.is_file() else path
+    return Path(parsed.database).expanduser()
 
 
 def make_engine(url: str) -> Engine:
@@ -210,8 +214,8 @@ def make_engine(url: str) -> Engine:
                 f"{parsed.drivername} needs a driver that is not installed ({exc.name}): for PostgreSQL, "
                 "pip install 'tenderwatch[postgres]' and use postgresql+psycopg://USER@HOST/DB"
             ) from None
-    if parsed.database and parsed.database != ":memory:":
-        folder = Path(parsed.database).expanduser().parent
+    if path := _sqlite_file(parsed):
+        folder = path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from notify.redact import redact_secrets, scrub
+from notify.redact import hide, url_secrets
 from store.db import Database, open_database
 from store.models import utcnow
 from tenderwatch import __version__
@@ -142,14 +142,11 @@ class ChannelSecretsFilter(logging.Filter):
 
     def __init__(self, channel_urls: Sequence[str]):
         super().__init__()
-        self.channel_urls = tuple(channel_urls)
+        self.secrets = url_secrets(channel_urls)  # once, not on every record
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.startswith(("apprise", "urllib3", "requests")):
-            text = record.getMessage()
-            for url in self.channel_urls:
-                text = scrub(text, url)
-            record.msg, record.args = redact_secrets(text), None
+            record.msg, record.args = hide(record.getMessage(), self.secrets), None
         return True
 
 
