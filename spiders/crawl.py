@@ -8,6 +8,7 @@ process per crawl. A source is crawled only while this process holds its lock `c
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -220,6 +221,9 @@ def run_crawls(
                     crawler = process.create_crawler(SPIDERS[plan.source])
                     process.crawl(crawler, **spider_arguments(config, plan))
                     crawlers.append((plan.source, crawler))
+                # What is loaded by now lives as long as this one-crawl process: frozen, it is no longer
+                # walked by every full collection the crawl's parsing triggers (about 8% of a crawl).
+                gc.freeze()
                 process.start()
     finally:
         database.close()

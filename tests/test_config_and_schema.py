@@ -247,3 +247,39 @@ def test_impossible_values_are_config_errors_not_tracebacks(env, tmp_path, monke
     with pytest.raises(ConfigError) as error:
         configuration.load(path)
     assert message in str(error.value)
+
+
+def test_times_are_stored_as_utc_instants_and_read_back_aware(database):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func, select, text
+
+    from store.models import SourceState
+
+    summer = datetime(2026, 8, 10, 9, 30, 15, 250, tzinfo=ZoneInfo("Europe/London"))  # 08:30:15 UTC
+    with database.writing() as session:
+        session.add(SourceState(source="find_a_tender", watermark=summer))
+    with database.reading() as session:
+        stored = session.scalars(select(SourceState)).one().watermark
+        found = select(func.count()).where(SourceState.watermark == summer.astimezone(UTC))
+        assert session.scalar(found) == 1
+        if database.engine.dialect.name == "sqlite":
+            # The text SQLAlchemy's own SQLite DATETIME writes, so stores written before keep comparing.
+            raw = session.execute(text("SELECT watermark FROM source_state")).scalar()
+            assert raw == "2026-08-10 08:30:15.000250"
+    assert stored == summer and stored.tzinfo == UTC
+
+
+def test_a_time_without_a_zone_is_refused_not_guessed(database):
+    from datetime import datetime
+
+    from sqlalchemy.exc import StatementError
+
+    from store.models import SourceState
+
+    with database.writing() as session:
+        session.add(SourceState(source="find_a_tender", watermark=datetime(2026, 8, 10, 9, 30)))
+        with pytest.raises(StatementError, match="naive datetime"):
+            session.flush()
+        session.rollback()
