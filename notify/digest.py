@@ -43,7 +43,7 @@ class Item:
     why: str  # one line: why it matched, what changed, or the timing reason
     days_left: int | None
     announcements: tuple[Announcement, ...]
-    timing: str | None = None  # e.g. "closes in 2 days; minimum 7"
+    timing: str | None = None  # e.g. "minimum 7 days to respond"
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,8 @@ def _new_matches(
         if timing.in_time:
             sections[scored.band].append(_item(scored, "new", timing.days_left))
         else:
-            sections["too_soon"].append(_item(scored, "too_soon", timing.days_left, timing=timing.reason))
+            short = f"minimum {min_days} days to respond"  # the days left are shown beside the deadline
+            sections["too_soon"].append(_item(scored, "too_soon", timing.days_left, timing=short))
 
 
 def _early_warnings(
@@ -214,8 +215,7 @@ def _closing_soon(
     found = deliveries.scored(session, profile, [i for i in ids if i not in reminded])
     items = []
     for scored in found.values():
-        timing = response_window(scored.notice, 0, as_of)
-        items.append(_item(scored, "closing_soon", timing.days_left, timing=timing.reason))
+        items.append(_item(scored, "closing_soon", response_window(scored.notice, 0, as_of).days_left))
     return sorted(items, key=lambda item: item.notice.deadline)
 
 

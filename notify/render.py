@@ -24,7 +24,9 @@ from tenderwatch.formatting import money, when
 
 TEMPLATES = Path(__file__).parent / "templates"
 SOURCE_NAMES = {"find_a_tender": "Find a Tender", "contracts_finder": "Contracts Finder"}
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|~!])")
+# What can format, link or mention in a Teams card (<at> tags): escaped. Nothing more, because Teams
+# on phones shows a needless backslash as it is ("\(RFI\)"). Text is one line, so nothing starts one.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
 # Well inside Teams' ~28 KB message limit once apprise wraps the text in an Adaptive Card.
 TEAMS_MAX_BODY = 18_000
 
@@ -55,6 +57,7 @@ def environment(templates_dir: Path | None = None) -> Environment:
         link=safe_link,
         shown_link=shown_link,
         source_name=lambda source: SOURCE_NAMES.get(source, source),
+        days_left=days_left,
     )
     env.globals.update(section_titles=SECTION_TITLES)
     return env
@@ -127,6 +130,13 @@ def shown_link(notice: Notice) -> str:
     """The link as a reader sees it (host and path), so plain text and wary readers know where it goes."""
     link = safe_link(notice)
     return f"{urlsplit(link).hostname}{urlsplit(link).path}" if link else ""
+
+
+def days_left(days: int) -> str:
+    """The days left beside a deadline, in UK calendar days (scoring.timing)."""
+    if days < 0:
+        return "closed"
+    return "today" if days == 0 else "tomorrow" if days == 1 else f"{days} days left"
 
 
 def markdown_escape(text: object) -> str:

@@ -6,13 +6,10 @@ still be answered depends on today, so the digest asks here, with `now`, and rec
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from store.notice import LONDON, Notice
-
-_DAY = 86400
 
 
 @dataclass(frozen=True)
@@ -25,19 +22,20 @@ class Timing:
 
 
 def response_window(notice: Notice, min_days: int, now: datetime) -> Timing:
-    """At least `min_days` whole days before the deadline? Notices without a deadline are in time."""
+    """At least `min_days` days before the deadline? Notices without a deadline are in time.
+
+    Days are UK calendar days, as a bid team counts them: a deadline at noon tomorrow is 1 day away
+    however late it is today, and one later today is 0 ("closes today").
+    """
     if notice.deadline is None:
         return Timing(True, None)
-    seconds = (notice.deadline - now).total_seconds()
-    if seconds <= 0:
-        return Timing(
-            False, f"closed on {notice.deadline.astimezone(LONDON):%Y-%m-%d}", math.ceil(seconds / _DAY)
-        )
-    days = math.floor(seconds / _DAY)
+    days = (notice.deadline.astimezone(LONDON).date() - now.astimezone(LONDON).date()).days
+    if notice.deadline <= now:  # days left below 0, even for a deadline earlier today
+        return Timing(False, f"closed on {notice.deadline.astimezone(LONDON):%Y-%m-%d}", min(days, -1))
     if days < min_days:
-        return Timing(False, f"closes in {_days(days)}; minimum {min_days}", days)
-    return Timing(True, f"closes in {_days(days)}", days)
+        return Timing(False, f"{closes_in(days)}; minimum {min_days}", days)
+    return Timing(True, closes_in(days), days)
 
 
-def _days(days: int) -> str:
-    return "less than a day" if days == 0 else "1 day" if days == 1 else f"{days} days"
+def closes_in(days: int) -> str:
+    return "closes today" if days == 0 else "closes tomorrow" if days == 1 else f"closes in {days} days"

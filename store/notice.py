@@ -149,6 +149,19 @@ def _text(value: Any) -> str:
     return value
 
 
+SOURCE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+
+def _source_name(value: Any) -> str:
+    # Part of every notice id ("<source>:<source_id>") and shown in digests: a plain short name.
+    if not SOURCE_NAME.fullmatch(_text(value)):
+        raise ValueError(
+            f"{value[:50]!r} is not a source name: use up to 40 lower-case letters, digits, '_' or '-', "
+            "starting with a letter (e.g. email)"
+        )
+    return value
+
+
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"expected true or false, got {value!r}")
@@ -225,6 +238,7 @@ def _lot_field(index: int, name: str, value: Any) -> Any:
 
 _BOOLEANS = {"is_opportunity", "framework"}
 _PARSERS = {
+    "source": _source_name,
     "is_opportunity": _boolean,
     "framework": _boolean,
     "suitable_for_sme": _boolean,

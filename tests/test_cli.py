@@ -264,6 +264,12 @@ def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
             {"is_opportunity": True, "status": "complete"},
             "field 'status': must be \"active\" for an opportunity (is_opportunity: true)",
         ),
+        # A source is part of every notice id and is shown in digests: a plain name, never markup.
+        (
+            {"source": "<at>x</at>[Click](https://ev.il/p)"},
+            "field 'source': '<at>x</at>[Click](https://ev.il/p)' is not a source name: use up to 40",
+        ),
+        ({"source": "e:mail"}, "field 'source': 'e:mail' is not a source name"),
     ],
 )
 def test_import_refuses_values_the_store_could_not_use(env, tmp_path, fields, message):

@@ -207,7 +207,8 @@ def test_notice_text_is_escaped_and_links_stay_on_the_source_host(env, tmp_path,
         source="find_a_tender",
         source_id="099999-2026",
         ocid="ocds-h6vhtk-fffff1",
-        title='<script>alert("x")</script> Independent review and evaluation of <b>services</b>',
+        title='<script>alert("x")</script> Independent review (RFI) and evaluation of <b>services</b>'
+        " [Click](https://ev.il/p) <at>x</at>",
         url="https://evil.example.org/Notice/099999-2026",
         notice_type="UK4",
         stage="tender",
@@ -234,6 +235,39 @@ def test_notice_text_is_escaped_and_links_stay_on_the_source_host(env, tmp_path,
     assert "evil.example.org" not in card_text and "javascript:" not in card_text.replace("\\\\", "")
     body = teams.posts[0]["attachments"][0]["content"]["body"][-1]["text"]
     assert r"\<script\>alert" in body and "<script>" not in body
+    assert r"\[Click\](https://ev.il/p) \<at\>x\</at\>" in body  # no link, no mention
+    assert '"mention"' not in json.dumps(teams.posts)  # apprise found no <at> mention to send
+    assert "review (RFI) and" in body  # no needless backslashes: Teams on phones shows them
+
+
+def test_an_imported_notice_is_listed_with_its_id_instead_of_a_link(env, tmp_path, stored, smtp, teams):
+    call_off = Notice(
+        source="email",
+        source_id="calloff-2026-002",
+        title="Independent evaluation of a service review pilot",
+        url="https://portal.example.org/calloff/2",
+        notice_type="UK4",
+        stage="tender",
+        is_opportunity=True,
+        status="active",
+        buyer_name="Crown Commercial Service",
+        published_at=AS_OF - timedelta(days=1),
+        deadline=AS_OF + timedelta(days=20),
+        category="services",
+        cpv=("79419000",),
+        regions=("UKI",),
+        origin="import",
+    )
+    with stored.writing() as session:
+        save_notices(session, [call_off], now=utcnow())
+    config = configure(tmp_path, [("bids", smtp.url()), ("teams", teams.url())])
+    send(config, stored)
+    html = list(smtp.messages[0].walk())[2].get_content()
+    assert "No public link: <code>tenderwatch show email:calloff-2026-002</code>" in html
+    assert "portal.example.org" not in html  # kept, never linked or shown for a mail client to link
+    body = teams.posts[0]["attachments"][0]["content"]["body"][-1]["text"]
+    assert "**Independent evaluation of a service review pilot** (email:calloff-2026-002)" in body
+    assert "(20 days left)" in body and "(20 days left)" in html  # one wording for both
 
 
 def test_closing_soon_and_changes_follow_notices_already_sent(env, tmp_path, stored, smtp):
@@ -250,10 +284,10 @@ def test_closing_soon_and_changes_follow_notices_already_sent(env, tmp_path, sto
     assert "079000-2026" not in {i.notice.source_id for s in changed.digest.sections.values() for i in s}
     [soon] = send(config, stored, as_of=datetime(2026, 8, 30, 7, 30, tzinfo=LONDON))
     assert VRP in {i.notice.id for i in soon.digest.sections["closing_soon"]}
-    assert (
-        next(i for i in soon.digest.sections["closing_soon"] if i.notice.id == VRP).timing
-        == "closes in 5 days"
-    )
+    reminder = next(i for i in soon.digest.sections["closing_soon"] if i.notice.id == VRP)
+    # Sunday 30 August 07:30 to Friday 4 September 17:00: five UK days; said once, beside the deadline.
+    assert (reminder.days_left, reminder.timing) == (5, None)
+    assert "(5 days left)" in list(smtp.messages[-1].walk())[2].get_content()
     [quiet] = send(config, stored, as_of=datetime(2026, 8, 31, 7, 30, tzinfo=LONDON))
     assert VRP not in {i.notice.id for i in quiet.digest.sections["closing_soon"]}
     assert "Changed since we told you" in list(smtp.messages[1].walk())[2].get_content()
@@ -271,8 +305,8 @@ def test_a_new_match_closing_too_soon_is_listed_briefly_or_counted_never_silentl
     html = result.path.read_text()
     if mode == "brief":
         [item] = [i for i in result.digest.sections["too_soon"] if i.notice.id == VRP]
-        assert item.timing == "closes in 4 days; minimum 7"
-        assert "Closing too soon?" in html and "closes in 4 days; minimum 7" in html
+        assert (item.days_left, item.timing) == (4, "minimum 7 days to respond")
+        assert "Closing too soon?" in html and "(4 days left)" in html and "minimum 7 days to respond" in html
     else:
         assert not result.digest.sections["too_soon"]
         assert VRP in {i.notice.id for i in result.digest.omitted}
