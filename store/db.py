@@ -167,6 +167,9 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_alembic_config("")).get_current_head()
 
 
+_AT_HINT = "; an '@' in the password must be written %40"
+
+
 def parse_url(url: str) -> URL:
     """The database URL, or a configuration error saying what one looks like."""
     try:
@@ -178,11 +181,15 @@ def parse_url(url: str) -> URL:
             f"'{shown}' is not a database URL" if shown != UNPARSEABLE else "the database URL is malformed"
         )
         raise ConfigError(
-            f"{shown}: use sqlite:///PATH or "
+            f"{shown}{_AT_HINT if url.count('@') > 1 else ''}: use sqlite:///PATH or "
             "postgresql+psycopg://USER@HOST/DB (TENDERWATCH_DB_URL or [store] url)"
         ) from None
     except ImportError:
         pass  # a known database whose driver is missing: make_engine says so
+    if "@" in (parsed.host or ""):
+        # A password with an '@' in it splits the URL in the wrong place; the "host" is then the rest
+        # of the password, so it must not be echoed.
+        raise ConfigError(f"the database URL is malformed{_AT_HINT} (TENDERWATCH_DB_URL or [store] url)")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(
             f"'{_safe(url)}': tenderwatch stores notices in SQLite or PostgreSQL; use sqlite:///PATH or "
@@ -281,5 +288,5 @@ def _safe(url: str) -> str:
     """The URL without its password, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except Exception:  # whatever the parser trips on, the URL is not shown
         return UNPARSEABLE

@@ -88,6 +88,28 @@ def test_an_unreadable_database_url_is_a_clear_error(env):
         open_database("not a url")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://tw:Sec@ret:Pw0rd9@db.example/tw",  # the rest reads as a port
+        "postgresql+psycopg://tw:Sec@retPart2@db.example/tw",  # the rest reads as a host
+    ],
+)
+def test_a_password_with_a_bare_at_sign_is_refused_without_showing_any_of_it(env, monkeypatch, url):
+    monkeypatch.setenv("TENDERWATCH_DB_URL", url)
+    result = subprocess.run(
+        [sys.executable, "-m", "tenderwatch", "status"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("tenderwatch: the database URL is malformed; an '@' in the password")
+    assert not any(part in result.stdout + result.stderr for part in ("Sec", "ret:", "retPart2", "Pw0rd9"))
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
 def test_a_file_that_is_not_a_database_is_a_clear_error_and_left_alone(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("minutes of the bid meeting")
