@@ -67,9 +67,24 @@ def test_after_a_day_of_downtime_one_digest_is_due_not_one_per_missed_slot(confi
         record_digest(
             session, channel="file", profile="example", as_of=saturday, outcome="written", counts={}
         )
-    assert due_digests(config, database, utcnow()) == []
+    assert due_digests(config, database, saturday) == []
     retry = timedelta(minutes=config.schedule.retry_failed_digest_minutes)
-    assert due_digests(config, database, utcnow() + retry + timedelta(minutes=1)) == []  # sent: not retried
+    assert due_digests(config, database, saturday + retry + timedelta(minutes=1)) == []  # sent: not retried
+
+
+def test_a_backdated_digest_does_not_stand_in_for_the_scheduled_one(config, database):
+    saturday = uk("2026-11-28T09:00:00")
+    with database.writing() as session:  # `digest --as-of` on Saturday, for a day in August
+        record_digest(
+            session,
+            channel="file",
+            profile="example",
+            as_of=uk("2026-08-12T07:30"),
+            outcome="sent",
+            counts={},
+        )
+        session.execute(DigestRow.__table__.update().values(created_at=saturday))
+    assert [t.key for t in due_digests(config, database, saturday)] == ["file"]
 
 
 def test_a_failed_digest_is_due_again_after_the_retry_interval(config, database):

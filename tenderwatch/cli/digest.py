@@ -30,7 +30,8 @@ from tenderwatch.errors import ConfigError
     "as_of",
     callback=parse_time_option,
     metavar="TIME",
-    help="Build the digest as it would have been at TIME (UK time unless an offset is given).",
+    help="Build the digest as it would have been at TIME (UK time unless an offset is given). Without "
+    "--dry-run it is sent, and what it lists counts as sent; the scheduled digest is still due.",
 )
 @click.option("--dry-run", is_flag=True, help="Render only: send nothing and record no deliveries.")
 @click.option(
