@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
+from tenderwatch.config import VARIABLE
+
 
 def scrub(text: str, url: str) -> str:
     """Remove every secret-looking part of `url` (password, user, path tokens, query values) from text."""
@@ -23,7 +25,8 @@ def url_secrets(urls: Iterable[str]) -> list[str]:
         secrets.update((url, parts.password or "", parts.username or "", parts.netloc))
         secrets.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
         secrets.update(value for _, value in parse_qsl(parts.query) if len(value) >= 6)
-    return sorted((s for s in secrets if s), key=len, reverse=True)
+    # A ${NAME} left unexpanded (its variable unset) is no secret: messages name it so it can be set.
+    return sorted((s for s in secrets if s and not VARIABLE.fullmatch(s)), key=len, reverse=True)
 
 
 def hide(text: str, secrets: Iterable[str]) -> str:

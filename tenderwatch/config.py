@@ -408,6 +408,15 @@ def _channels(
     return tuple(channels)
 
 
+def expand_url(url: str, where: str) -> str:
+    """A channel URL given on the command line, with ${NAME} read from the environment as in the file,
+    so a secret need not be typed where `ps` and the shell's history would keep it."""
+    unset = [name for name in VARIABLE.findall(url) if name not in os.environ]
+    if unset:
+        raise ConfigError(f"{where} uses ${{{unset[0]}}}, but that environment variable is not set")
+    return _expand(url, os.environ)
+
+
 def _expand(text: str, env: Mapping[str, str]) -> str:
     """Replace ${NAME} with the environment variable NAME, so secrets stay out of the file."""
     return VARIABLE.sub(lambda match: env.get(match.group(1), match.group(0)), text)

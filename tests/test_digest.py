@@ -398,6 +398,33 @@ def test_verbose_logs_never_show_a_channel_secret(env, tmp_path, smtp, teams):
         assert secret not in output
 
 
+def test_verbose_logs_never_show_the_secret_of_a_url_given_with_to(env, tmp_path, teams, monkeypatch):
+    in_path = f"jsons://127.0.0.1:{teams.port}/hooks/pathSECRET123?verify=no"
+    monkeypatch.setenv("TW_TEST_HOOK_URL", in_path)
+    runs = {
+        "typed": ["--to", teams.url()],
+        "from the environment": ["--to", "${TW_TEST_HOOK_URL}"],  # kept out of `ps` and history
+    }
+    for how, to in runs.items():
+        result = subprocess.run(
+            [sys.executable, "-m", "tenderwatch", "-v", "notify", "test", *to],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, (how, output)
+        assert '"POST /' in output  # urllib3's debug lines are shown
+        for secret in ("signatureSECRET99", "pathSECRET123"):
+            assert secret not in output, how
+    assert len(teams.posts) == 2
+    monkeypatch.delenv("TW_TEST_HOOK_URL")
+    unset = CliRunner().invoke(cli, ["notify", "test", "--to", "${TW_TEST_HOOK_URL}"])
+    assert unset.exit_code == 2
+    assert "--to uses ${TW_TEST_HOOK_URL}, but that environment variable is not set" in unset.output
+
+
 def test_a_digest_another_process_is_sending_is_not_sent_twice(env, tmp_path, stored, smtp):
     config = configure(tmp_path, [("bids", smtp.url())])
     with locks.hold(stored, "digest:bids") as lock:
@@ -665,6 +692,10 @@ def test_a_channel_that_cannot_send_fails_alone_and_is_named(env, tmp_path, stor
     )
     daemon = runner.invoke(cli, ["daemon"])  # refuses before it starts
     assert daemon.exit_code == 2 and problem in daemon.output
+    # Once the variable is set, the failure on record still names it (it was once hidden as ***).
+    monkeypatch.setenv("TW_TEST_TEAMS_URL", f"json://127.0.0.1:{free_port()}/hook")
+    assert "teams: the last digest failed" in (later := runner.invoke(cli, ["status"])).output
+    assert "url uses ${TW_TEST_TEAMS_URL}, but" in later.output
 
 
 def test_a_channel_of_another_profile_does_not_stop_a_profiles_digest(

@@ -34,16 +34,27 @@ class State:
         self.verbose = verbose
         self._config: configuration.Config | None = None
         self._database: Database | None = None
+        self._given_urls: list[str] = []
 
     @property
     def config(self) -> configuration.Config:
         """Read when a command first needs it, so `--help` works whatever the config file says."""
         if self._config is None:
             self._config = configuration.load(self.config_path)
-            configure_logging(
-                self.verbose, self._config.log_level, channel_urls=[c.url for c in self._config.channels]
-            )
+            self._configure_logging()
         return self._config
+
+    def channel_url(self, url: str) -> str:
+        """A channel URL given on the command line (--to): ${NAME} expanded, and its secrets kept out
+        of --verbose logs like those of the configured channels."""
+        url = configuration.expand_url(url, "--to")
+        self._given_urls.append(url)
+        self._configure_logging()
+        return url
+
+    def _configure_logging(self) -> None:
+        urls = [c.url for c in self.config.channels] + self._given_urls
+        configure_logging(self.verbose, self.config.log_level, channel_urls=urls)
 
     @property
     def database(self) -> Database:

@@ -23,7 +23,8 @@ from tenderwatch.errors import ConfigError
     "to",
     metavar="APPRISE_URL",
     help="Send to this URL instead of the configured channels "
-    "(e.g. mailtos://user:pass@smtp.example.org?to=bids@example.org); deliveries are logged against it.",
+    "(e.g. mailtos://user:pass@smtp.example.org?to=bids@example.org, or '${BIDS_MAIL_URL}' to read it "
+    "from the environment); deliveries are logged against it.",
 )
 @click.option(
     "--as-of",
@@ -65,6 +66,7 @@ def digest(
 
     if to and channel:
         raise ConfigError("use either --to or --channel, not both")
+    to = state.channel_url(to) if to else None
     if as_of and as_of > utcnow():
         raise ConfigError(f"--as-of ({local_time(as_of)} UK time) is in the future; give a time already past")
     if output and not output.parent.is_dir():
@@ -113,13 +115,19 @@ def notify_group() -> None:
 
 @command(notify_group, "test")
 @click.option("--channel", help="Only this channel (default: every configured channel).")
-@click.option("--to", "to", metavar="APPRISE_URL", help="Test this URL instead of the configured channels.")
+@click.option(
+    "--to",
+    "to",
+    metavar="APPRISE_URL",
+    help="Test this URL instead of the configured channels ('${NAME}' reads it from the environment).",
+)
 def notify_test(state: State, channel: str | None, to: str | None) -> None:
     """Send a short test message to each channel and report which accepted it. Exits 1 if any failed."""
     from notify.render import Message
     from notify.run import targets
     from notify.send import Outcome, send
 
+    to = state.channel_url(to) if to else None
     chosen = [t for t in targets(state.config, channel=channel, to=to) if t.url]
     if not chosen:
         raise ConfigError("no channel is configured: add [[channels]] to the config file or use --to")
