@@ -587,9 +587,9 @@ def test_status_says_a_failed_digest_is_due_again_after_the_retry_interval(env, 
     from tenderwatch.cli.base import local_time
 
     configure(tmp_path, [("bids", "json://127.0.0.1:9")])
-    with stored.writing() as session:
+    with stored.writing() as session:  # today's digest, failed just now
         record_digest(
-            session, channel="bids", profile="example", as_of=AS_OF, outcome="failed", counts={}, error="down"
+            session, channel="bids", profile="example", as_of=utcnow(), outcome="failed", counts={}, error="x"
         )
     with stored.reading() as session:
         failed_at = last_attempt(session, "bids").created_at
@@ -599,7 +599,7 @@ def test_status_says_a_failed_digest_is_due_again_after_the_retry_interval(env, 
     assert row.endswith(local_time(failed_at + timedelta(minutes=15))), (
         row
     )  # [schedule] retry_failed_digest_minutes
-    assert "bids: the last digest failed" in result.output and "down; it will be tried again" in result.output
+    assert "bids: the last digest failed" in result.output and "x; it will be tried again" in result.output
 
 
 def _change_vrp(database, **tender) -> None:
