@@ -701,3 +701,30 @@ def test_status_where_there_is_no_store_says_so_creates_nothing_and_still_checks
         in result.output
     )
     assert not typo.parent.exists()
+
+
+@pytest.mark.sqlite_only(reason="the store is a file only on SQLite")
+def test_files_holding_notices_are_readable_by_their_owner_alone(env, tmp_path, monkeypatch):
+    data = tmp_path / "new" / "data"
+    monkeypatch.setenv("TENDERWATCH_DATA_DIR", str(data))
+    monkeypatch.setenv("TENDERWATCH_DB_URL", f"sqlite:///{data / 'tenderwatch.db'}")
+    calloffs = tmp_path / "calloffs.jsonl"
+    calloffs.write_text(json.dumps(CALL_OFF) + "\n")
+    made = [data / "tenderwatch.db", tmp_path / "export.jsonl", tmp_path / "preview.html"]
+    for args in (
+        ["import", str(calloffs)],
+        ["export", "--output", str(made[1])],
+        ["digest", "--dry-run", "--output", str(made[2])],
+    ):
+        result = subprocess.run(
+            [*TENDERWATCH, *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=lambda: os.umask(0o022),  # a shell's usual umask: files readable by everyone
+        )
+        assert result.returncode == 0, result.stderr
+    assert data.stat().st_mode & 0o777 == 0o700
+    for path in made:
+        assert path.stat().st_mode & 0o777 == 0o600, path

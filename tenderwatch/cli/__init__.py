@@ -6,6 +6,7 @@ Each module registers its commands on the group defined in base.
 
 import atexit
 import gc
+import os
 
 from tenderwatch.cli import db, digest, notices, schedule, scoring  # noqa: F401 - registers the commands
 from tenderwatch.cli.base import cli
@@ -17,4 +18,7 @@ def main() -> None:
     # of every crawl. Freezing first skips that; the operating system frees the memory anyway.
     gc.freeze()
     atexit.register(gc.freeze)
+    # The store, digests and exports hold contact details (personal data): readable by their owner
+    # alone, whatever the shell's umask (a stricter one is kept).
+    os.umask(os.umask(0) | 0o077)
     cli(prog_name="tenderwatch")
