@@ -728,3 +728,20 @@ def test_files_holding_notices_are_readable_by_their_owner_alone(env, tmp_path, 
     assert data.stat().st_mode & 0o777 == 0o700
     for path in made:
         assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_control_characters_in_notice_text_never_reach_the_terminal(env, tmp_path):
+    hostile = "Legit title\x1b]0;owned\x07\r\x1b[2KFAKE: all crawls ok"
+    assert (
+        import_notices(tmp_path, {**CALL_OFF, "title": hostile, "buyer_name": "Council\x1b[31m"}).exit_code
+        == 0
+    )
+    runner = CliRunner()
+    for args in (["notices"], ["show", "email:x"], ["export"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        if args != ["export"]:  # shown: made harmless
+            assert "Legit title\ufffd]0;owned\ufffd\ufffd\ufffd[2KFAKE" in result.output
+            assert not any(char in result.output for char in "\x1b\x07\r")
+        else:  # exported: kept as published, escaped by JSON
+            assert json.loads(result.output)["title"] == hostile

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 a source or channel failed (the rest still ran); 2 bad 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -82,7 +83,7 @@ class Tenderwatch(click.Group):
         try:
             return super().invoke(ctx)
         except TenderwatchError as exc:
-            click.echo(f"tenderwatch: {exc}", err=True)
+            echo(f"tenderwatch: {exc}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -194,12 +195,21 @@ def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 # ---------------------------------------------------------------------------------------------- output
 
+# Control characters other than tab and newline. Notice text and a service's error reply are
+# untrusted: an escape sequence in a title could retitle the terminal or overwrite the line above.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """click.echo, with control characters shown as \ufffd: everything the commands print goes here."""
+    click.echo(CONTROL.sub("\ufffd", text), err=err)
+
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max([len(h), *(len(str(row[i])) for row in rows)]) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in rows:
-        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
 def local_time(moment: datetime | None, *, date_only: bool = False) -> str:

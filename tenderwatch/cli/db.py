@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from store.db import Database, opening
-from tenderwatch.cli.base import CONTEXT, State, cli, command
+from tenderwatch.cli.base import CONTEXT, State, cli, command, echo
 
 
 @cli.group(context_settings=CONTEXT)
@@ -22,14 +22,14 @@ def db_upgrade(state: State) -> None:
         database.upgrade()
         after = database.current_revision()
     if before == after:
-        click.echo(f"database schema is current ({after}); nothing to do")
+        echo(f"database schema is current ({after}); nothing to do")
     elif before is None:
-        click.echo(f"created the database schema ({after})")
+        echo(f"created the database schema ({after})")
     else:
-        click.echo(f"upgraded the database schema from {before} to {after}")
+        echo(f"upgraded the database schema from {before} to {after}")
     problem = database.search_locale_problem()
     if problem:
-        click.echo(f"warning: {problem}", err=True)
+        echo(f"warning: {problem}", err=True)
 
 
 @command(db, "copy")
@@ -57,12 +57,12 @@ def db_copy(state: State, from_url: str, to_url: str, batch: int) -> None:
 
     def progress(table: str, copied: int, total: int) -> None:
         if copied == total:
-            click.echo(f"{table}: {total} rows")
+            echo(f"{table}: {total} rows")
         elif copied and copied % (batch * 20) == 0:
-            click.echo(f"{table}: {copied} of {total} rows ...")
+            echo(f"{table}: {copied} of {total} rows ...")
 
     report = copy_store(from_url, to_url, batch=batch, progress=progress)
-    click.echo(
+    echo(
         f"copied {report.total} rows in {len(report.rows)} tables from {report.source} to "
         f"{report.target}; every table's count matches the source"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from store.models import utcnow
-from tenderwatch.cli.base import CONTEXT, State, cli, command, local_time, parse_time_option
+from tenderwatch.cli.base import CONTEXT, State, cli, command, echo, local_time, parse_time_option
 from tenderwatch.errors import ConfigError
 
 
@@ -73,7 +73,7 @@ def digest(
         raise ConfigError(f"--output: the folder {output.parent} does not exist; create it or choose another")
     busy = [] if dry_run or as_of else crawling_elsewhere(state.config, state.database)
     if busy:  # a digest sent now would miss what those crawls are finding
-        click.echo(f"waiting for the crawl of {', '.join(busy)} to finish", err=True)
+        echo(f"waiting for the crawl of {', '.join(busy)} to finish", err=True)
         wait_for_crawls(state.config, state.database, busy)
     results = send_digests(
         state.config,
@@ -85,10 +85,10 @@ def digest(
     for result in results:
         if output:
             output.write_text(result.html, encoding="utf-8")
-        click.echo(describe(result))
+        echo(describe(result))
     failed = [result.target.label for result in results if not result.ok]
     if failed:
-        click.echo(
+        echo(
             f"tenderwatch: digest failed for {', '.join(failed)}; those items will be sent next time",
             err=True,
         )
@@ -139,7 +139,7 @@ def notify_test(state: State, channel: str | None, to: str | None) -> None:
             (),
         )
         outcome = Outcome(False, target.problem) if target.problem else send(target.url, message, html=False)
-        click.echo(f"{target.label}: {'ok' if outcome.ok else 'FAILED: ' + (outcome.reason or '')}")
+        echo(f"{target.label}: {'ok' if outcome.ok else 'FAILED: ' + (outcome.reason or '')}")
         if not outcome.ok:
             failed.append(target.label)
     sys.exit(1 if failed else 0)

@@ -14,6 +14,7 @@ from tenderwatch.cli.base import (
     State,
     cli,
     command,
+    echo,
     echo_table,
     local_time,
     parse_since,
@@ -61,14 +62,14 @@ def crawl_sources(
     results = run_crawls(state.config, plans, verbose=state.verbose)
     for result in results:
         if result.outcome == SKIPPED:
-            click.echo(f"{result.source}: {result.message}")
+            echo(f"{result.source}: {result.message}")
         elif result.ok:
-            click.echo(
+            echo(
                 f"{result.source}: ok, {result.pages} pages, {result.releases} releases, "
                 f"{result.new} new and {result.changed} changed notices"
             )
         else:
-            click.echo(f"{result.source}: {result.outcome.upper()}: {result.message}", err=True)
+            echo(f"{result.source}: {result.outcome.upper()}: {result.message}", err=True)
     return results
 
 
@@ -180,7 +181,7 @@ def notices(
         ],
     )
     if not found:
-        click.echo("No notices match. Run `tenderwatch crawl` first, or widen the filters.", err=True)
+        echo("No notices match. Run `tenderwatch crawl` first, or widen the filters.", err=True)
 
 
 @command(cli, "show")
@@ -219,12 +220,12 @@ def show(state: State, notice_id: str) -> None:
         ("ocid", notice.ocid),
     ]
     for label, value in fields:
-        click.echo(f"{label:>13}: {value or ''}")
-    click.echo(f"\n{notice.description or '(no description)'}")
+        echo(f"{label:>13}: {value or ''}")
+    echo(f"\n{notice.description or '(no description)'}")
     if history:
-        click.echo("\nChanges seen:")
+        echo("\nChanges seen:")
         for change in history:
-            click.echo(f"  {local_time(change.seen_at)}  {describe_change(change, notice.value_currency)}")
+            echo(f"  {local_time(change.seen_at)}  {describe_change(change, notice.value_currency)}")
 
 
 # ---------------------------------------------------------------------------------------------- exchange
@@ -267,7 +268,7 @@ def export(
                     count = write_jsonl(notices_, out)
             except OSError as exc:
                 raise InputError(f"cannot write {output}: {exc.strerror}") from None
-            click.echo(f"wrote {count} notices to {output}", err=True)
+            echo(f"wrote {count} notices to {output}", err=True)
         else:
             write_jsonl(notices_, sys.stdout)
 
@@ -330,7 +331,7 @@ def import_(state: State, file: Path) -> None:
     notices_ = read_jsonl(file)
     with state.database.writing() as session:
         new, changed = save_notices(session, notices_, now=utcnow())
-    click.echo(
+    echo(
         f"imported {len(notices_)} notices from {file}: {new} new, {changed} changed, "
         f"{len(notices_) - new - changed} unchanged"
     )

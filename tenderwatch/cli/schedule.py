@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import click
 
-from tenderwatch.cli.base import State, cli, command, echo_table, local_time
+from tenderwatch.cli.base import State, cli, command, echo, echo_table, local_time
 from tenderwatch.cli.digest import describe
 from tenderwatch.cli.notices import crawl_sources
 from tenderwatch.errors import ConfigError
@@ -34,21 +34,19 @@ def run(state: State, no_crawl: bool) -> None:
     crawled = [] if no_crawl else crawl_sources(state, state.config.enabled_sources(), None, None)
     elsewhere = [result.source for result in crawled if result.outcome == SKIPPED]
     if elsewhere:
-        click.echo(f"waiting for the crawl of {', '.join(elsewhere)} in another process to finish")
+        echo(f"waiting for the crawl of {', '.join(elsewhere)} in another process to finish")
         still = wait_for_crawls(state.config, state.database, elsewhere)
         if still:
-            click.echo(
-                f"tenderwatch: {', '.join(still)} still being crawled elsewhere; digests not sent", err=True
-            )
+            echo(f"tenderwatch: {', '.join(still)} still being crawled elsewhere; digests not sent", err=True)
             sys.exit(1)
     now = utcnow()
     digests = send_digests(
         state.config, state.database, due_digests(state.config, state.database, now), as_of=now
     )
     for result in digests:
-        click.echo(describe(result))
+        echo(describe(result))
     if not digests:
-        click.echo("no digest is due")
+        echo("no digest is due")
     sys.exit(0 if all(r.ok for r in crawled) and all(r.ok for r in digests) else 1)
 
 
@@ -104,10 +102,10 @@ def status(state: State) -> None:
     problems: list[str] = []
     warnings = [problem] if (problem := state.database.search_locale_problem()) else []
     rows = _source_rows(state, now, problems, warnings)
-    click.echo("Sources")
+    echo("Sources")
     echo_table(["source", "enabled", "last crawl", "next due"], rows)
     schedule = state.config.schedule
-    click.echo(
+    echo(
         f"\nDigests ({', '.join(schedule.digest_days)} at "
         f"{', '.join(t.strftime('%H:%M') for t in schedule.digest_at)} UK time)"
     )
@@ -146,9 +144,9 @@ def _channel_problems(state: State) -> list[str]:
 def _echo_findings(problems: list[str], warnings: list[str]) -> None:
     for heading, lines in (("Problems", problems), ("Warnings", warnings)):
         if lines:
-            click.echo(f"\n{heading}:\n" + "\n".join(f"  - {line}" for line in lines))
+            echo(f"\n{heading}:\n" + "\n".join(f"  - {line}" for line in lines))
     if not problems and not warnings:
-        click.echo("\nAll well.")
+        echo("\nAll well.")
 
 
 def _source_rows(state: State, now: datetime, problems: list[str], warnings: list[str]) -> list[list[str]]:

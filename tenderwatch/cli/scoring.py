@@ -14,6 +14,7 @@ from tenderwatch.cli.base import (
     State,
     cli,
     command,
+    echo,
     echo_table,
     local_time,
     parse_since,
@@ -61,7 +62,7 @@ def rules_check(state: State, file: Path | None, profile: str | None) -> None:
 
     loaded = load_profile(file) if file else configured_profile(state.config.scoring, profile)
     for line in describe_profile(loaded):
-        click.echo(line)
+        echo(line)
 
 
 @command(rules, "list")
@@ -112,17 +113,17 @@ def explain(state: State, notice_id: str, profile: str | None) -> None:
         )
     score = score_notice(notice, rules)
     timing = response_window(notice, rules.min_response_days, utcnow())
-    click.echo(f"{notice.id}  {notice.title}")
-    click.echo(
+    echo(f"{notice.id}  {notice.title}")
+    echo(
         f"buyer: {notice.buyer_name or '-'}; {notice.notice_type or notice.stage or '-'}; "
         f"{_value(notice.value_amount, notice.value_currency)}; deadline {local_time(notice.deadline)}"
         + (f" ({timing.reason})" if timing.reason else "")
     )
-    click.echo(
+    echo(
         f"profile {rules.name}: score {score.score}, band {score.band}, "
         f"service line {score.service_line or '-'}"
     )
-    click.echo(f"why: {score.summary}")
+    echo(f"why: {score.summary}")
     if score.reasons:
         echo_table(
             ["points", "rule", "detail"], [[f"{r.points:+g}", r.rule, r.detail] for r in score.reasons]
@@ -174,16 +175,16 @@ def backtest(
 def _print_backtest(result: Any, limit: int | None) -> None:
     from scoring.report import agreement_table, band_table, moved
 
-    click.echo(f"{result.notices:,} notices")
+    echo(f"{result.notices:,} notices")
     echo_table(*band_table(result))
     for line in moved(result, limit):
-        click.echo(line)
+        echo(line)
     agreements = agreement_table(result)
     if agreements is None:
-        click.echo("\nNo feedback on these notices yet: record some with `tenderwatch feedback`.")
+        echo("\nNo feedback on these notices yet: record some with `tenderwatch feedback`.")
         return
     heading, headers, rows = agreements
-    click.echo(f"\n{heading}")
+    echo(f"\n{heading}")
     echo_table(headers, rows)
 
 
@@ -235,9 +236,9 @@ def feedback_add(state: State, notice_id: str, label: str, note: str | None) -> 
     with state.database.writing() as session:
         known = get_notice(session, key) is not None
         add_feedback(session, key, label, note)
-    click.echo(f"{key}: {label}")
+    echo(f"{key}: {label}")
     if not known:
-        click.echo(f"note: {key} is not in the store yet; the judgement counts once it is crawled.", err=True)
+        echo(f"note: {key} is not in the store yet; the judgement counts once it is crawled.", err=True)
 
 
 @command(feedback, "import")
@@ -260,10 +261,10 @@ def feedback_import(state: State, file: Path) -> None:
     with state.database.writing() as session:
         count = import_feedback(session, judgements)
         missing = missing_notices(session, [judgement.notice_key for judgement in judgements])
-    click.echo(f"{file}: imported {count} judgements")
+    echo(f"{file}: imported {count} judgements")
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        click.echo(f"note: not in the store yet: {shown}; they count once they are crawled", err=True)
+        echo(f"note: not in the store yet: {shown}; they count once they are crawled", err=True)
 
 
 @command(feedback, "list")
@@ -284,7 +285,7 @@ def feedback_list(state: State, limit: int) -> None:
         [[row.notice_key, row.label, local_time(row.created_at), shorten(row.note, 50)] for row in rows],
     )
     if not rows:
-        click.echo("No feedback yet: `tenderwatch feedback NOTICE_ID relevant|not-relevant`.", err=True)
+        echo("No feedback yet: `tenderwatch feedback NOTICE_ID relevant|not-relevant`.", err=True)
 
 
 def _value(amount: float | None, currency: str | None) -> str:
