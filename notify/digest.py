@@ -62,7 +62,7 @@ class Digest:
 
     @property
     def failing_sources(self) -> list[str]:
-        return [entry["source"] for entry in self.health if entry["failures"]]
+        return [entry["source"] for entry in self.health if entry["failing"]]
 
     @property
     def is_empty(self) -> bool:

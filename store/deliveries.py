@@ -219,8 +219,11 @@ def last_attempt(session: Session, channel: str) -> DigestRow | None:
 def source_health(
     session: Session, sources: Sequence[str], since: datetime | None, as_of: datetime
 ) -> list[dict[str, Any]]:
-    """Per source, as it stood at `as_of`: its last successful crawl, and the crawls that failed since
-    `since`."""
+    """Per source, as it stood at `as_of`: its last successful crawl, the crawls that failed since
+    `since`, and whether it is still failing (no success since the last of them).
+
+    An interrupted crawl is not a failure: the next crawl resumes it (`status` calls it a warning).
+    """
     health = []
     for source in sources:
         state = session.get(SourceState, source)
@@ -233,7 +236,7 @@ def source_health(
             )
         query = select(CrawlRun).where(
             CrawlRun.source == source,
-            CrawlRun.outcome.in_(("failed", "interrupted")),
+            CrawlRun.outcome == "failed",
             CrawlRun.started_at <= as_of,
         )
         if since is not None:
@@ -244,6 +247,7 @@ def source_health(
                 "source": source,
                 "last_success": last_success,
                 "failures": [(run.started_at, run.message or run.outcome) for run in failed],
+                "failing": bool(failed) and (last_success is None or last_success < failed[-1].started_at),
             }
         )
     return health

@@ -580,6 +580,43 @@ def test_a_digest_built_as_of_an_earlier_time_shows_source_health_as_it_was_then
     health = health_at(later + timedelta(hours=2))
     assert health["last_success"] == later + timedelta(minutes=5)
     assert [message for _, message in health["failures"]] == ["HTTP 500"]
+    assert health["failing"] is False  # the crawl after it succeeded
+    health = health_at(later - timedelta(minutes=30))  # after the failure, before the success
+    assert (health["last_success"], health["failing"]) == (then_ok + timedelta(minutes=5), True)
+
+
+def test_a_source_working_again_is_not_called_failing_and_an_interrupted_crawl_is_no_failure(
+    env, tmp_path, stored
+):
+    from store.models import CrawlRun, SourceState
+
+    def crawl(start: datetime, outcome: str) -> None:
+        with stored.writing() as session:
+            session.add(
+                CrawlRun(
+                    source="find_a_tender",
+                    started_at=start,
+                    finished_at=start + timedelta(minutes=1),
+                    window_from=start - timedelta(hours=1),
+                    window_to=start,
+                    outcome=outcome,
+                    message="HTTP 503" if outcome == "failed" else None,
+                )
+            )
+            if outcome == "ok":
+                state = session.get(SourceState, "find_a_tender") or SourceState(source="find_a_tender")
+                state.last_success_at = start + timedelta(minutes=1)
+                session.add(state)
+
+    config = configure(tmp_path)
+    crawl(AS_OF - timedelta(hours=3), "interrupted")
+    crawl(AS_OF - timedelta(hours=2), "failed")
+    crawl(AS_OF - timedelta(hours=1), "ok")
+    [result] = send_digests(config, stored, targets(config), as_of=AS_OF, dry_run=True)
+    health = {entry["source"]: entry for entry in result.digest.health}["find_a_tender"]
+    assert [message for _, message in health["failures"]] == ["HTTP 503"]
+    assert result.digest.failing_sources == [] and "failing" not in result.digest.subject
+    assert "(working again after 1 failed crawl)" in result.html
 
 
 def test_status_says_a_failed_digest_is_due_again_after_the_retry_interval(env, tmp_path, stored):
