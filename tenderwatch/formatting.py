@@ -8,12 +8,18 @@ from store.notice import LONDON
 
 
 def money(amount: float | None, currency: str | None = "GBP") -> str:
-    """£250,000; £1.2m from a million up; "value not stated" when there is none."""
+    """£250,000; £1.54m or £2.5bn when that is the exact amount, else every pound (£1,504,000);
+    "value not stated" when there is none.
+
+    Never rounded: reasons compare values with a profile's limits, and "£1.5m above £1.5m" (for
+    £1,540,000) misled.
+    """
     if amount is None:
         return "value not stated"
     symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency or "GBP", f"{currency} ")
-    if amount >= 1_000_000:
-        return f"{symbol}{amount / 1_000_000:,.1f}m".replace(".0m", "m")
+    for unit, suffix in ((1_000_000_000, "bn"), (1_000_000, "m")):
+        if amount >= unit and amount * 100 % unit == 0:
+            return f"{symbol}{amount / unit:,.2f}".rstrip("0").rstrip(".") + suffix
     return f"{symbol}{amount:,.0f}"
 
 

@@ -1,0 +1,26 @@
+"""How amounts read wherever tenderwatch shows them (CLI, reasons, digests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenderwatch.formatting import money
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (None, "GBP", "value not stated"),
+        (250_000, "GBP", "£250,000"),
+        (1_000_000, "GBP", "£1m"),
+        (1_150_000, "GBP", "£1.15m"),  # was "£1.1m"
+        (1_540_000, "GBP", "£1.54m"),  # was "£1.5m", shown as above a limit of £1.5m
+        (1_504_000, "GBP", "£1,504,000"),  # no short form is exact: every pound
+        (2_500_000_000, "GBP", "£2.5bn"),
+        (2_688_000_000, "GBP", "£2,688m"),
+        (1_540_000, "EUR", "€1.54m"),
+        (5_000_000, "CHF", "CHF 5m"),
+    ],
+)
+def test_amounts_are_short_only_when_exact(amount, currency, shown):
+    assert money(amount, currency) == shown
