@@ -5,7 +5,7 @@ from __future__ import annotations
 from scoring.backtest import BacktestResult
 from scoring.profile import Profile
 from scoring.result import BANDS
-from tenderwatch.formatting import money
+from tenderwatch.formatting import counted, money
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -38,7 +38,8 @@ def describe_profile(profile: Profile) -> list[str]:
     for line in profile.service_lines:
         excluded = len(line.exclude_terms) + len(line.exclude_cpv)
         lines.append(
-            f"  {line.name}: {len(line.keywords)} keywords, {len(line.cpv)} CPV rules, exclusions: {excluded}"
+            f"  {line.name}: {counted(len(line.keywords), 'keyword')}, {counted(len(line.cpv), 'CPV rule')}, "
+            f"exclusions: {excluded}"
         )
     return lines
 

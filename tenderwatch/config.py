@@ -155,8 +155,9 @@ class Config:
         for channel in self.channels:
             if channel.name == name:
                 return channel
-        known = ", ".join(channel.name for channel in self.channels) or "none configured"
-        raise ConfigError(f"unknown channel '{name}': channels are {known} ([[channels]] in the config file)")
+        known = ", ".join(channel.name for channel in self.channels)
+        known = f"channels are {known}" if known else "no channel is configured"
+        raise ConfigError(f"unknown channel '{name}': {known} ([[channels]] in the config file)")
 
     @property
     def digest_dir(self) -> Path:

@@ -23,6 +23,11 @@ def money(amount: float | None, currency: str | None = "GBP") -> str:
     return f"{symbol}{amount:,.0f}"
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 page', '2 pages', '1,204 releases'."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 def when(moment: datetime | None, style: str = "deadline") -> str:
     if moment is None:
         return "no deadline stated" if style == "deadline" else "never"

@@ -745,3 +745,15 @@ def test_control_characters_in_notice_text_never_reach_the_terminal(env, tmp_pat
             assert not any(char in result.output for char in "\x1b\x07\r")
         else:  # exported: kept as published, escaped by JSON
             assert json.loads(result.output)["title"] == hostile
+
+
+def test_notices_says_why_nothing_is_listed(env, tmp_path):
+    runner = CliRunner()
+    empty = runner.invoke(cli, ["notices"])
+    assert empty.exit_code == 0 and "No notices stored yet: run `tenderwatch crawl` first." in empty.output
+    assert import_notices(tmp_path, {**CALL_OFF, "published_at": "2026-08-01T09:00:00+01:00"}).exit_code == 0
+    filtered = runner.invoke(cli, ["notices", "--since", "7d"])
+    assert "No notice matches these filters (1 notice stored): widen them." in filtered.output
+    typo = runner.invoke(cli, ["notices", "--since", "7x"])
+    assert typo.exit_code == 2
+    assert "'7x' is neither an age such as 7d, 24h or 2w nor a date such as 2026-08-11" in typo.output

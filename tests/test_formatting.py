@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenderwatch.formatting import money
+from tenderwatch.formatting import counted, money
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,8 @@ from tenderwatch.formatting import money
 )
 def test_amounts_are_short_only_when_exact(amount, currency, shown):
     assert money(amount, currency) == shown
+
+
+def test_counts_agree_with_their_nouns():
+    assert [counted(n, "page") for n in (0, 1, 2, 1204)] == ["0 pages", "1 page", "2 pages", "1,204 pages"]
+    assert counted(1, "CPV rule") == "1 CPV rule" and counted(3, "match", "matches") == "3 matches"

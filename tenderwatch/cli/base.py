@@ -190,7 +190,14 @@ def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -
     units = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
     if value[:-1].isdigit() and value[-1:] in units:
         return utcnow() - int(value[:-1]) * units[value[-1]]
-    return parse_time_option(ctx, param, value)
+    try:
+        return parse_time_option(ctx, param, value)
+    except click.BadParameter as exc:
+        if "is not a date" not in exc.message:
+            raise
+        raise click.BadParameter(
+            f"'{value}' is neither an age such as 7d, 24h or 2w nor a date such as 2026-08-11"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------- output

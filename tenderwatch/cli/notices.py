@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import func, select
 
-from store.models import utcnow
+from store.models import NoticeRow, utcnow
 from tenderwatch.cli.base import (
     State,
     cli,
@@ -22,7 +23,7 @@ from tenderwatch.cli.base import (
     shorten,
 )
 from tenderwatch.errors import ConfigError, InputError
-from tenderwatch.formatting import money
+from tenderwatch.formatting import counted, money
 
 # ---------------------------------------------------------------------------------------------- crawl
 
@@ -64,10 +65,9 @@ def crawl_sources(
         if result.outcome == SKIPPED:
             echo(f"{result.source}: {result.message}")
         elif result.ok:
-            echo(
-                f"{result.source}: ok, {result.pages} pages, {result.releases} releases, "
-                f"{result.new} new and {result.changed} changed notices"
-            )
+            pages, releases = counted(result.pages, "page"), counted(result.releases, "release")
+            notices = f"{result.new} new and {result.changed} changed notices"
+            echo(f"{result.source}: ok, {pages}, {releases}, {notices}")
         else:
             echo(f"{result.source}: {result.outcome.upper()}: {result.message}", err=True)
     return results
@@ -165,6 +165,7 @@ def notices(
     )
     with state.database.reading() as session:
         found = find_notices(session, where, limit=limit or None)
+        stored = 0 if found else session.scalar(select(func.count()).select_from(NoticeRow))
     echo_table(
         ["id", "type", "published", "deadline", "value", "buyer", "title"],
         [
@@ -180,8 +181,10 @@ def notices(
             for n in found
         ],
     )
-    if not found:
-        echo("No notices match. Run `tenderwatch crawl` first, or widen the filters.", err=True)
+    if not found and stored:
+        echo(f"No notice matches these filters ({counted(stored, 'notice')} stored): widen them.", err=True)
+    elif not found:
+        echo("No notices stored yet: run `tenderwatch crawl` first.", err=True)
 
 
 @command(cli, "show")
@@ -332,6 +335,6 @@ def import_(state: State, file: Path) -> None:
     with state.database.writing() as session:
         new, changed = save_notices(session, notices_, now=utcnow())
     echo(
-        f"imported {len(notices_)} notices from {file}: {new} new, {changed} changed, "
+        f"imported {counted(len(notices_), 'notice')} from {file}: {new} new, {changed} changed, "
         f"{len(notices_) - new - changed} unchanged"
     )

@@ -21,7 +21,7 @@ from tenderwatch.cli.base import (
     shorten,
 )
 from tenderwatch.errors import ConfigError
-from tenderwatch.formatting import money
+from tenderwatch.formatting import counted, money
 
 PROFILE_OPTION = click.option(
     "--profile",
@@ -261,7 +261,7 @@ def feedback_import(state: State, file: Path) -> None:
     with state.database.writing() as session:
         count = import_feedback(session, judgements)
         missing = missing_notices(session, [judgement.notice_key for judgement in judgements])
-    echo(f"{file}: imported {count} judgements")
+    echo(f"{file}: imported {counted(count, 'judgement')}")
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         echo(f"note: not in the store yet: {shown}; they count once they are crawled", err=True)
