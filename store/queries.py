@@ -71,6 +71,13 @@ def get_notice(session: Session, notice_id: str) -> Notice | None:
     return notice_from_row(row) if row else None
 
 
+def keys_of_source_id(session: Session, source_id: str) -> list[str]:
+    """The ids of the notices a source calls `source_id` (076396-2026 is find_a_tender:076396-2026)."""
+    return list(
+        session.scalars(select(NoticeRow.key).where(NoticeRow.source_id == source_id).order_by(NoticeRow.key))
+    )
+
+
 def notice_history(session: Session, notice_id: str) -> list[NoticeChange]:
     return list(
         session.scalars(

@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from scoring import score_notice
 from store.ingest import save_notices
+from store.models import utcnow
+from store.notice import Notice
 from tenderwatch.cli import cli
 from tests.scoring.helpers import EXAMPLE, example, real, write
 
@@ -170,14 +172,31 @@ def test_feedback_add_the_shorthand_and_list(stored):
     [
         (["feedback", VRP, "maybe"], "'maybe' is not one of 'relevant', 'not-relevant'"),
         (
-            ["feedback", "076396-2026", "relevant"],
-            "is not a notice id; ids look like find_a_tender:076396-2026",
+            ["feedback", "999999-2026", "relevant"],
+            "no notice '999999-2026' in the store: ids look like find_a_tender:076396-2026",
         ),
+        (["feedback", "find_a_tender", "relevant"], "no notice 'find_a_tender' in the store"),
     ],
 )
 def test_feedback_rejects_bad_arguments_with_exit_2(stored, args, message):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_a_notice_can_be_named_by_the_id_its_link_shows(stored):
+    """The digest links to .../Notice/076396-2026: that id is enough while only one source has it."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["show", "076396-2026"]).output.startswith(
+        "        title: Violence Reduction Partnership"
+    )
+    assert runner.invoke(cli, ["explain", "076396-2026"]).output.startswith(f"{VRP}  ")
+    assert runner.invoke(cli, ["feedback", "076396-2026", "relevant"]).output == f"{VRP}: relevant\n"
+    with stored.writing() as session:  # another source with the same id of its own
+        save_notices(session, [Notice(source="email", source_id="076396-2026", title="x")], now=utcnow())
+    both = runner.invoke(cli, ["show", "076396-2026"])
+    assert both.exit_code == 2
+    both_ids = "email:076396-2026, find_a_tender:076396-2026"
+    assert f"'076396-2026' is the id of 2 notices ({both_ids}): give one in full" in both.output
 
 
 def test_feedback_import_checks_the_whole_file_first(stored, tmp_path):

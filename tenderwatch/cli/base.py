@@ -20,7 +20,7 @@ from store.db import Database, open_database
 from store.models import utcnow
 from tenderwatch import __version__
 from tenderwatch import config as configuration
-from tenderwatch.errors import TenderwatchError
+from tenderwatch.errors import ConfigError, TenderwatchError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # for dates given on the command line
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -198,6 +198,35 @@ def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -
         raise click.BadParameter(
             f"'{value}' is neither an age such as 7d, 24h or 2w nor a date such as 2026-08-11"
         ) from None
+
+
+def notice_key(session: Any, text: str) -> str:
+    """The notice id a user typed, completed when they gave only the source's own id (as the digest's
+    link shows it: 076396-2026) and one stored notice has it."""
+    from store.queries import keys_of_source_id
+
+    text = text.strip()
+    if ":" in text:
+        return text
+    keys = keys_of_source_id(session, text)
+    if len(keys) > 1:
+        raise ConfigError(f"'{text}' is the id of {len(keys)} notices ({', '.join(keys)}): give one in full")
+    if not keys:
+        raise ConfigError(
+            f"no notice '{text}' in the store: ids look like find_a_tender:076396-2026 "
+            "(see `tenderwatch notices`)"
+        )
+    return keys[0]
+
+
+def stored_notice(session: Any, text: str) -> Any:
+    """The stored notice a user named (see notice_key), or a ConfigError saying it is not stored."""
+    from store.queries import get_notice
+
+    notice = get_notice(session, notice_key(session, text))
+    if notice is None:
+        raise ConfigError(f"no notice '{text}' in the store (see `tenderwatch notices`)")
+    return notice
 
 
 # ---------------------------------------------------------------------------------------------- output

@@ -21,6 +21,7 @@ from tenderwatch.cli.base import (
     parse_since,
     parse_time_option,
     shorten,
+    stored_notice,
 )
 from tenderwatch.errors import ConfigError, InputError
 from tenderwatch.formatting import counted, money
@@ -190,18 +191,16 @@ def notices(
 @command(cli, "show")
 @click.argument("notice_id")
 def show(state: State, notice_id: str) -> None:
-    """One notice in full, with every change seen to it. NOTICE_ID is like find_a_tender:076396-2026."""
+    """One notice in full, with every change seen to it.
+
+    NOTICE_ID is like find_a_tender:076396-2026, or 076396-2026 when only one source has that id.
+    """
     from notify.digest import describe_change
-    from store.queries import get_notice, notice_history, release_count
+    from store.queries import notice_history, release_count
 
     with state.database.reading() as session:
-        notice = get_notice(session, notice_id)
-        if notice is None:
-            raise ConfigError(
-                f"no notice '{notice_id}': ids look like find_a_tender:076396-2026 "
-                "(see `tenderwatch notices`)"
-            )
-        history, releases = notice_history(session, notice_id), release_count(session, notice)
+        notice = stored_notice(session, notice_id)
+        history, releases = notice_history(session, notice.id), release_count(session, notice)
     fields = [
         ("title", notice.title),
         ("buyer", notice.buyer_name),

@@ -17,10 +17,11 @@ from tenderwatch.cli.base import (
     echo,
     echo_table,
     local_time,
+    notice_key,
     parse_since,
     shorten,
+    stored_notice,
 )
-from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import counted, money
 
 PROFILE_OPTION = click.option(
@@ -93,8 +94,8 @@ def rules_list(state: State) -> None:
 def explain(state: State, notice_id: str, profile: str | None) -> None:
     """A notice, its score under a profile, and every reason: each rule that added or removed points.
 
-    NOTICE_ID is like find_a_tender:076396-2026 (see `tenderwatch notices`). The score uses the
-    rules file as it is now, whatever is stored.
+    NOTICE_ID is like find_a_tender:076396-2026, or 076396-2026 when only one source has that id
+    (see `tenderwatch notices`). The score uses the rules file as it is now, whatever is stored.
 
     \b
     Example:
@@ -102,15 +103,10 @@ def explain(state: State, notice_id: str, profile: str | None) -> None:
     """
     from scoring import configured_profile, score_notice
     from scoring.timing import response_window
-    from store.queries import get_notice
 
     rules = configured_profile(state.config.scoring, profile)
     with state.database.reading() as session:
-        notice = get_notice(session, notice_id)
-    if notice is None:
-        raise ConfigError(
-            f"no notice '{notice_id}': ids look like find_a_tender:076396-2026 (see `tenderwatch notices`)"
-        )
+        notice = stored_notice(session, notice_id)
     score = score_notice(notice, rules)
     timing = response_window(notice, rules.min_response_days, utcnow())
     echo(f"{notice.id}  {notice.title}")
@@ -229,11 +225,11 @@ def feedback_add(state: State, notice_id: str, label: str, note: str | None) -> 
     from store.queries import get_notice
     from store.scores import add_feedback
 
-    try:
-        key = check_key(notice_id)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="NOTICE_ID") from None
     with state.database.writing() as session:
+        try:
+            key = check_key(notice_key(session, notice_id))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="NOTICE_ID") from None
         known = get_notice(session, key) is not None
         add_feedback(session, key, label, note)
     echo(f"{key}: {label}")
