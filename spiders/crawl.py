@@ -139,6 +139,9 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
         # Documented public APIs, not site pages: robots.txt does not govern them.
         "ROBOTSTXT_OBEY": False,
         "COOKIES_ENABLED": False,  # Find a Tender sets a session cookie nothing needs
+        # The official APIs do not redirect; a redirect could steer the crawler to any host, so it is
+        # a clear failure naming where it pointed (spiders.base.redirect_problem), never followed.
+        "REDIRECT_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,  # a crawler must not open a listening port
         "WARN_ON_GENERATOR_RETURN_VALUE": False,  # re-reads the callback's source on every page (~3 ms)
