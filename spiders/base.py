@@ -27,6 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -169,6 +170,9 @@ class OcdsWindowSpider(scrapy.Spider):
             yield CrawlFailure(
                 self.name, request.url, http_problem(response, self.rate_limit_waits, self.name)
             )
+        elif too_large(failure):
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            yield CrawlFailure(self.name, request.url, size_problem(limit, self.name))
         else:
             yield CrawlFailure(self.name, request.url, network_problem(failure, self.name, self.base_url))
 
@@ -206,6 +210,21 @@ def network_problem(failure: Failure, spider_name: str, base_url: str) -> str:
     reason = NETWORK_PROBLEMS.get(failure.type.__name__) or failure.getErrorMessage() or failure.type.__name__
     setting = url_setting(spider_name)
     return f"cannot reach {base_url} ({reason}); check the network, or the source's URL ({setting})"
+
+
+def too_large(failure: Failure) -> bool:
+    """Scrapy's answer to a page over DOWNLOAD_MAXSIZE: the download is cancelled (announced by its
+    Content-Length, or once that much has arrived), or a compressed one is dropped as it inflates."""
+    if failure.check(DownloadCancelledError):
+        return True
+    return bool(failure.check(IgnoreRequest)) and "DOWNLOAD_MAXSIZE" in failure.getErrorMessage()
+
+
+def size_problem(limit: int, spider_name: str) -> str:
+    return (
+        f"a page was larger than {limit / 2**20:g} MiB, the most tenderwatch reads of one page "
+        f"(a real one is about 1 MB); check the source's URL ({url_setting(spider_name)})"
+    )
 
 
 def redirect_problem(response: Response, spider_name: str) -> str:

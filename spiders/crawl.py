@@ -153,6 +153,10 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
             for name, source in config.sources.items()
         },
         "DOWNLOAD_TIMEOUT": config.crawl.timeout_seconds,
+        # A page of 100 releases is about 1 MB. Scrapy's default limit (1 GiB, also after inflating
+        # gzip) let a 1 MB gzip bomb take 3 GB of memory; a bigger page fails the source in one line.
+        "DOWNLOAD_MAXSIZE": 64 * 2**20,
+        "DOWNLOAD_WARNSIZE": 8 * 2**20,
         "DNS_TIMEOUT": 10,
         "RETRY_TIMES": 3,
         # 429/503 (and Contracts Finder's 403) are rate limits, handled by RetryAfterMiddleware.

@@ -7,7 +7,9 @@ hostile service, and a bystander on another local address that must never be rea
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import zlib
 from collections.abc import Iterator
 
 import pytest
@@ -139,3 +141,42 @@ def test_the_services_error_text_is_reported_on_one_printable_line(config, datab
     assert run_of(database, crawler).message == (
         "the service rejected the request (HTTP 400): Bad request: [2J 'limit' is wrong Subject: injected"
     )
+
+
+def gzip_bomb(mebibytes: int) -> bytes:
+    """A valid release package of `mebibytes` MiB, gzipped to about a thousandth of that."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip format
+    parts = [packer.compress(b'{"releases": [], "padding": "')]
+    parts += [packer.compress(b"A" * 2**20) for _ in range(mebibytes)]
+    parts += [packer.compress(b'"}'), packer.flush()]
+    return b"".join(parts)
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_gzip_bomb_is_cut_off_at_the_page_size_limit_and_fails_the_crawl(config, database, replay_server):
+    bomb = gzip_bomb(100)  # 100 KB on the wire, 100 MiB inflated: over the 64 MiB limit
+    gzipped = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    replay_server.add_fault(FIND_A_TENDER, Fault(on_request=1, headers=gzipped, body=bomb))
+    crawler = yield crawl_fts(config, replay_server, *WINDOW)
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 1  # not fetched again
+    run = run_of(database, crawler)
+    assert run.outcome == crawls.FAILED
+    assert run.message == TOO_LARGE.format(limit="64 MiB")
+
+
+TOO_LARGE = (
+    "a page was larger than {limit}, the most tenderwatch reads of one page (a real one is about "
+    "1 MB); check the source's URL (TENDERWATCH_FIND_A_TENDER_URL)"
+)
+
+
+@pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize("content_length", [True, False], ids=["announced", "unannounced"])
+def test_a_page_over_the_size_limit_is_not_read_to_the_end(config, database, replay_server, content_length):
+    big = package([], None)[:-1] + b', "padding": "' + b"A" * 3 * 2**20 + b'"}'
+    replay_server.add_fault(
+        FIND_A_TENDER, dataclasses.replace(json_fault(big), content_length=content_length)
+    )
+    crawler = yield crawl_fts(config, replay_server, *WINDOW, DOWNLOAD_MAXSIZE=2**20)
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 1
+    assert run_of(database, crawler).message == TOO_LARGE.format(limit="1 MiB")
