@@ -180,3 +180,17 @@ def test_a_page_over_the_size_limit_is_not_read_to_the_end(config, database, rep
     crawler = yield crawl_fts(config, replay_server, *WINDOW, DOWNLOAD_MAXSIZE=2**20)
     assert len(replay_server.requests_to(FIND_A_TENDER)) == 1
     assert run_of(database, crawler).message == TOO_LARGE.format(limit="1 MiB")
+
+
+@pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize(
+    ("before", "after"), [(b'{"releases": [', b"]}"), (b'{"releases": [], "x": ', b"}")], ids=["in", "beside"]
+)
+def test_json_nested_too_deeply_to_read_is_an_unreadable_page(config, database, replay_server, before, after):
+    body = before + b"[" * 100_000 + b"]" * 100_000 + after
+    replay_server.add_fault(FIND_A_TENDER, json_fault(body, times=10))
+    crawler = yield crawl_fts(config, replay_server, *WINDOW)
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 4  # the first try and 3 retries
+    run = run_of(database, crawler)
+    assert run.outcome == crawls.FAILED
+    assert run.message == "unreadable page after retries: JSON nested too deeply (over 1,000 levels)"
