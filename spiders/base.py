@@ -18,17 +18,20 @@ windows fetched completely. The spider never touches the database.
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
 
 from spiders.items import CrawlFailure, ReleasePage
 from spiders.ocds_json import InvalidPackage, decode_package
@@ -61,6 +64,8 @@ class OcdsWindowSpider(scrapy.Spider):
         self.window_from, self.window_to = window_from, window_to
         self.windows = deque(slices(window_from, window_to, self.max_window))
         self.parts: deque[Window] = deque()  # what is left of the current window (after splits)
+        # Every URL requested for the current window: a next link back to one of them is a loop.
+        self.fetched_in_window: set[str] = set()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.windows:
@@ -75,6 +80,7 @@ class OcdsWindowSpider(scrapy.Spider):
         return self.page_request(f"{self.base_url}{self.api_path}?{query}", window)
 
     def page_request(self, url: str, window: Window) -> scrapy.Request:
+        self.fetched_in_window.add(canonicalize_url(url))
         return scrapy.Request(
             url,
             callback=self.parse,
@@ -94,7 +100,7 @@ class OcdsWindowSpider(scrapy.Spider):
         next_url = (package.get("links") or {}).get("next")
         if next_url:
             yield ReleasePage(self.name, response.url, releases)
-            yield self.page_request(response.urljoin(next_url), window)
+            yield self.follow(response, str(next_url), window)
             return
         if len(releases) >= self.page_size:
             # A full last page: the service dropped the rest (kingfisher-collect #1306); split and refetch.
@@ -114,6 +120,28 @@ class OcdsWindowSpider(scrapy.Spider):
             return
         yield from self.part_finished(response.url, releases)
 
+    def follow(self, response: Response, next_url: str, window: Window) -> scrapy.Request | CrawlFailure:
+        """The request for a page's next link, or the failure it is: a link may lead neither off the
+        configured service (a hostile or compromised API could steer the crawler anywhere) nor back
+        to a page of this window already fetched (it would loop for ever)."""
+        url = response.urljoin(next_url)
+        if origin(url) != origin(self.base_url):
+            own, setting = shown_origin(self.base_url), url_setting(self.name)
+            return CrawlFailure(
+                self.name,
+                response.url,
+                f"the service's next link leads to another host ({shown_origin(url)}); "
+                f"tenderwatch fetches only from {own}: check the source's URL ({setting})",
+            )
+        if canonicalize_url(url) in self.fetched_in_window:
+            return CrawlFailure(
+                self.name,
+                response.url,
+                f"the service's next link repeats a page already fetched in window {window}; "
+                "its paging is broken, and the next crawl will try again",
+            )
+        return self.page_request(url, window)
+
     def part_finished(
         self, url: str, releases: list[dict[str, Any]]
     ) -> Iterator[ReleasePage | scrapy.Request]:
@@ -123,6 +151,7 @@ class OcdsWindowSpider(scrapy.Spider):
             yield self.window_request(self.parts[0])
             return
         done = self.windows.popleft()
+        self.fetched_in_window.clear()
         yield ReleasePage(self.name, url, releases, window_done=done, crawl_done=not self.windows)
         if self.windows:
             self.parts.append(self.windows[0])
@@ -141,12 +170,17 @@ class OcdsWindowSpider(scrapy.Spider):
             yield CrawlFailure(
                 self.name, request.url, http_problem(response, self.rate_limit_waits, self.name)
             )
+        elif too_large(failure):
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            yield CrawlFailure(self.name, request.url, size_problem(limit, self.name))
         else:
             yield CrawlFailure(self.name, request.url, network_problem(failure, self.name, self.base_url))
 
 
 def http_problem(response: Response, rate_limits: dict[int, float], spider_name: str) -> str:
     status = response.status
+    if 300 <= status < 400:
+        return redirect_problem(response, spider_name)
     if status in rate_limits:
         return (
             f"still rate limited (HTTP {status}) after waiting as asked; "
@@ -155,9 +189,7 @@ def http_problem(response: Response, rate_limits: dict[int, float], spider_name:
     detail = _error_detail(response)
     detail = f": {detail}" if detail else ""
     if status == 404:
-        return (
-            f"no such page (HTTP 404){detail}; check the source's URL (TENDERWATCH_{spider_name.upper()}_URL)"
-        )
+        return f"no such page (HTTP 404){detail}; check the source's URL ({url_setting(spider_name)})"
     if status >= 500:
         return (
             f"the service failed (HTTP {status}){detail}; it may be down, and the next crawl will try again"
@@ -176,20 +208,78 @@ NETWORK_PROBLEMS = {
 
 def network_problem(failure: Failure, spider_name: str, base_url: str) -> str:
     reason = NETWORK_PROBLEMS.get(failure.type.__name__) or failure.getErrorMessage() or failure.type.__name__
-    setting = f"TENDERWATCH_{spider_name.upper()}_URL"
+    setting = url_setting(spider_name)
     return f"cannot reach {base_url} ({reason}); check the network, or the source's URL ({setting})"
 
 
+def too_large(failure: Failure) -> bool:
+    """Scrapy's answer to a page over DOWNLOAD_MAXSIZE: the download is cancelled (announced by its
+    Content-Length, or once that much has arrived), or a compressed one is dropped as it inflates."""
+    if failure.check(DownloadCancelledError):
+        return True
+    return bool(failure.check(IgnoreRequest)) and "DOWNLOAD_MAXSIZE" in failure.getErrorMessage()
+
+
+def size_problem(limit: int, spider_name: str) -> str:
+    return (
+        f"a page was larger than {limit / 2**20:g} MiB, the most tenderwatch reads of one page "
+        f"(a real one is about 1 MB); check the source's URL ({url_setting(spider_name)})"
+    )
+
+
+def redirect_problem(response: Response, spider_name: str) -> str:
+    """Redirects are never followed (REDIRECT_ENABLED is off): the official APIs do not redirect, and
+    a redirect could lead the crawler anywhere. Says where it pointed, host only."""
+    location = response.headers.get(b"Location")
+    target = f" to {shown_origin(response.urljoin(location.decode('latin-1')))}" if location else ""
+    return (
+        f"the service redirected{target} (HTTP {response.status}), and redirects are not followed; "
+        f"check the source's URL ({url_setting(spider_name)})"
+    )
+
+
+def url_setting(spider_name: str) -> str:
+    return f"TENDERWATCH_{spider_name.upper()}_URL"
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port, the default port made explicit: what two URLs must share to be one service."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        return scheme, parts.hostname or "", None
+    return scheme, parts.hostname or "", port or DEFAULT_PORTS.get(scheme)
+
+
+# What a host may show in a message: anything else a hostile service could write there is not repeated.
+UNSAFE_IN_HOST = re.compile(r"[^A-Za-z0-9.\-_:\[\]]")
+
+
+def shown_origin(url: str) -> str:
+    """`scheme://host:port` of a URL, for a one-line message: no path, query or user, nothing unprintable."""
+    scheme, host, port = origin(url)
+    scheme, host = UNSAFE_IN_HOST.sub("?", scheme)[:10], UNSAFE_IN_HOST.sub("?", host)[:100]
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+
+
 def _error_detail(response: Response) -> str:
-    """The service's own explanation: FTS sends JSON with `exception`/`message`, others plain text."""
+    """The service's own explanation, on one line: FTS sends JSON with `exception`/`message`, others
+    plain text. Only the configured service's answers get here (no redirects, no other hosts)."""
     try:
         body = json.loads(response.body)
     except ValueError:
-        return (
-            response.text[:200].strip()
-            if response.headers.get(b"Content-Type", b"").startswith(b"text/plain")
-            else ""
-        )
+        plain = response.headers.get(b"Content-Type", b"").startswith(b"text/plain")
+        return one_line(response.text, 200) if plain else ""
     if isinstance(body, dict):
-        return str(body.get("exception") or body.get("message") or body.get("error") or "")[:300]
+        return one_line(str(body.get("exception") or body.get("message") or body.get("error") or ""), 300)
     return ""
+
+
+def one_line(text: str, limit: int) -> str:
+    """Printable text on one line, at most `limit` characters: it goes into status and the digest."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text[: limit * 2]).split())[:limit]

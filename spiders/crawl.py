@@ -139,6 +139,9 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
         # Documented public APIs, not site pages: robots.txt does not govern them.
         "ROBOTSTXT_OBEY": False,
         "COOKIES_ENABLED": False,  # Find a Tender sets a session cookie nothing needs
+        # The official APIs do not redirect; a redirect could steer the crawler to any host, so it is
+        # a clear failure naming where it pointed (spiders.base.redirect_problem), never followed.
+        "REDIRECT_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,  # a crawler must not open a listening port
         "WARN_ON_GENERATOR_RETURN_VALUE": False,  # re-reads the callback's source on every page (~3 ms)
@@ -150,6 +153,10 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
             for name, source in config.sources.items()
         },
         "DOWNLOAD_TIMEOUT": config.crawl.timeout_seconds,
+        # A page of 100 releases is about 1 MB. Scrapy's default limit (1 GiB, also after inflating
+        # gzip) let a 1 MB gzip bomb take 3 GB of memory; a bigger page fails the source in one line.
+        "DOWNLOAD_MAXSIZE": 64 * 2**20,
+        "DOWNLOAD_WARNSIZE": 8 * 2**20,
         "DNS_TIMEOUT": 10,
         "RETRY_TIMES": 3,
         # 429/503 (and Contracts Finder's 403) are rate limits, handled by RetryAfterMiddleware.

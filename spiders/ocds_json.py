@@ -31,6 +31,15 @@ def decode_package(body: bytes) -> dict[str, Any]:
 
 
 def _decode_leniently(body: bytes) -> Any:
+    try:
+        return _decode_repairing(body)
+    except RecursionError:
+        # orjson refuses over 1024 levels; the standard library runs out of stack near 1,000. No
+        # real page comes close (about 10), so such a page is unreadable, not a crash of the crawl.
+        raise InvalidPackage("JSON nested too deeply (over 1,000 levels)") from None
+
+
+def _decode_repairing(body: bytes) -> Any:
     """What the fast parser refuses: 1e9999 (made finite), invalid UTF-8, numbers with leading zeros."""
     text = body.decode("utf-8", errors="replace")
     try:

@@ -105,13 +105,15 @@ class StorePipeline:
         self.complete = self.complete or last.crawl_done
         stats = self.crawler.stats
         stats.inc_value("tenderwatch/pages", len(pages))
+        left_out = f", {self.totals.left_out} left out as unreadable" if self.totals.left_out else ""
         logger.info(
-            "%s: page %d, %d releases so far (%d new, %d changed)%s",
+            "%s: page %d, %d releases so far (%d new, %d changed%s)%s",
             last.source,
             stats.get_value("tenderwatch/pages"),
             self.totals.releases,
             self.totals.new,
             self.totals.changed,
+            left_out,
             "".join(f"; window {window} complete" for window in completed),
         )
 

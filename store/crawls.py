@@ -65,6 +65,7 @@ def record_page(session: Session, run_id: int, counts: IngestCounts, *, pages: i
             releases=CrawlRun.releases + counts.releases,
             new=CrawlRun.new + counts.new,
             changed=CrawlRun.changed + counts.changed,
+            errors=CrawlRun.errors + counts.left_out,  # releases left out as bad data
         )
     )
 

@@ -7,6 +7,7 @@ crawl that is retried, resumed or overlaps the previous one never duplicates a n
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -20,8 +21,12 @@ from sqlalchemy.orm import Session
 
 from store.models import NoticeChange, NoticeRow, ReleaseRow, utcnow
 from store.normalise import compile_notice, format_for, is_update
-from store.normalise.ocds import Release, parse_time
+from store.normalise.ocds import Release, SourceFormat, as_text, parse_time, tag_list
 from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Lot, Notice
+
+logger = logging.getLogger("tenderwatch.store")
+# The longest release id, notice id, ocid and tag list the releases table keeps (String(200)).
+KEY_LENGTH = 200
 
 
 @dataclass
@@ -29,11 +34,25 @@ class IngestCounts:
     releases: int = 0
     new: int = 0
     changed: int = 0
+    left_out: int = 0  # releases that could be neither stored nor compiled (bad data)
 
     def add(self, other: IngestCounts) -> None:
         self.releases += other.releases
         self.new += other.new
         self.changed += other.changed
+        self.left_out += other.left_out
+
+
+class Unstorable(ValueError):
+    """A release the store cannot keep; the message names the field, never its content."""
+
+
+class Uncompilable(Exception):
+    """Releases that break compiling their notice: stored, they would break it on every later crawl."""
+
+    def __init__(self, release_ids: list[str]):
+        super().__init__(f"{len(release_ids)} releases cannot be compiled")
+        self.release_ids = release_ids
 
 
 def store_releases(
@@ -44,30 +63,75 @@ def store_releases(
     crawl_run_id: int | None = None,
     now: datetime | None = None,
 ) -> IngestCounts:
-    """Upsert releases on their id and bring every notice they belong to up to date."""
+    """Upsert releases on their id and bring every notice they belong to up to date.
+
+    Bad data cannot block a source: a release that cannot be stored or compiled is left out (counted
+    in `left_out`, logged by its id only, as releases hold contact details) and the rest are kept.
+    A database error still raises, so that the caller stops and nothing moves past the batch.
+    """
     now = now or utcnow()
-    fmt = format_for(source)
+    releases = list(releases)
     batch = keyed(releases)
-    counts = IngestCounts(releases=len(batch))
-    if not batch:
-        return counts
-    rows = {
-        release_id: _release_row(source, release, fmt.notice_id(release), now)
-        for release_id, release in batch.items()
-    }
-    changed_ids = _upsert_releases(session, source, rows, now)
-    if not changed_ids:
-        return counts
-    notices = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
-    new, changed = save_notices(session, notices, now=now, crawl_run_id=crawl_run_id)
-    counts.new, counts.changed = new, changed
+    counts = IngestCounts(releases=len(batch), left_out=_count_without_id(source, releases))
+    rows = _storable_rows(source, batch, now)
+    counts.left_out += len(batch) - len(rows)
+    while rows:
+        try:
+            with session.begin_nested():  # undone if a release breaks its notice, to store the rest
+                changed_ids = _upsert_releases(session, source, rows, now)
+                notices = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
+        except Uncompilable as exc:
+            for release_id in exc.release_ids:
+                _leave_out(source, release_id, "it cannot be compiled into a notice")
+                del rows[release_id]
+            counts.left_out += len(exc.release_ids)
+            continue
+        if notices:
+            counts.new, counts.changed = save_notices(session, notices, now=now, crawl_run_id=crawl_run_id)
+        break
     return counts
 
 
 def keyed(releases: Iterable[Release]) -> dict[str, Release]:
     """The releases that can be kept, by id. A page may repeat a release (the last copy wins); one
-    that is not an object or has no id can be neither kept nor compiled, so it is left out."""
-    return {str(r["id"]): r for r in releases if isinstance(r, dict) and r.get("id")}
+    that is not an object or has no usable id can be neither kept nor compiled, so it is left out."""
+    return {release_id: r for r in releases if (release_id := usable_id(r)) is not None}
+
+
+def usable_id(release: Any) -> str | None:
+    """The release's id as stored: text or a whole number, not empty, no longer than the store keeps."""
+    if not isinstance(release, dict) or isinstance(release.get("id"), bool | float):
+        return None
+    release_id = as_text(release.get("id"))
+    if not release_id or len(release_id) > KEY_LENGTH or "\x00" in release_id:
+        return None
+    return release_id
+
+
+def _count_without_id(source: str, releases: list[Any]) -> int:
+    missing = sum(1 for release in releases if usable_id(release) is None)
+    if missing:
+        logger.warning("%s: %d releases without a usable id left out; the rest are kept", source, missing)
+    return missing
+
+
+def _leave_out(source: str, release_id: str, why: str) -> None:
+    # By id only: a release's content holds contact details (personal data).
+    logger.warning("%s: release %r left out, as %s; the rest are kept", source, release_id, why)
+
+
+def _storable_rows(source: str, batch: dict[str, Release], now: datetime) -> dict[str, dict[str, Any]]:
+    """The releases-table row of each release the store can keep; the others are left out."""
+    fmt = format_for(source)
+    rows = {}
+    for release_id, release in batch.items():
+        try:
+            rows[release_id] = _release_row(source, release_id, release, fmt.notice_id(release), now)
+        except Exception as exc:  # no database here: only the release's own data can fail
+            # Only our own messages are shown: others (a date parser's, say) may quote the data.
+            reason = str(exc) if isinstance(exc, Unstorable) else type(exc).__name__
+            _leave_out(source, release_id, f"it cannot be stored ({reason})")
+    return rows
 
 
 def save_notices(
@@ -149,20 +213,31 @@ def notice_from_row(row: NoticeRow) -> Notice:
     return Notice(**values)
 
 
-def _release_row(source: str, release: Release, notice_id: str, now: datetime) -> dict[str, Any]:
-    raw = orjson.dumps(release).decode()  # compact UTF-8 JSON, keys in the order received
+def _release_row(
+    source: str, release_id: str, release: Release, notice_id: str, now: datetime
+) -> dict[str, Any]:
+    # Compact UTF-8 JSON, keys in the order received. orjson refuses what it could not read back:
+    # nesting over 254 levels, integers over 64 bits, unpaired surrogates.
+    raw = orjson.dumps(release).decode()
     return {
         "source": source,
-        "release_id": str(release["id"]),
-        "notice_id": notice_id,
-        "ocid": str(release.get("ocid") or ""),
+        "release_id": release_id,
+        "notice_id": _key("notice id", notice_id),
+        "ocid": _key("ocid", as_text(release.get("ocid")) or ""),
         "date": parse_time(release.get("date")),
-        "tags": ",".join(str(tag) for tag in release.get("tag") or ()),
+        "tags": _key("tags", ",".join(tag_list(release))),
         "raw": raw,
         "raw_hash": hashlib.sha256(raw.encode()).hexdigest(),
         "first_seen": now,
         "last_seen": now,
     }
+
+
+def _key(field: str, value: str) -> str:
+    """A value for a String(200) column, which PostgreSQL enforces: longer would fail the whole batch."""
+    if len(value) > KEY_LENGTH or "\x00" in value:
+        raise Unstorable(f"its {field} is over {KEY_LENGTH} characters or holds a NUL")
+    return value
 
 
 def _upsert_releases(
@@ -239,11 +314,32 @@ def _recompile(
         if is_update(release):
             updates_by_ocid[ocid_of[release_id]].append(release)
     ocid_of_notice = {notice_of[rid]: ocid_of[rid] for rid in releases_by_id}
-    notices = []
+    notices, culprits = [], []
     for notice_id in sorted(touched):
         updates = [u for u in updates_by_ocid[ocid_of_notice[notice_id]] if fmt.notice_id(u) != notice_id]
-        notices.append(compile_notice(own[notice_id], updates, fmt))
+        try:
+            notices.append(compile_notice(own[notice_id], updates, fmt))
+        except Exception:  # bad data that lenient normalisation still cannot read
+            culprits += _culprits([*own[notice_id], *updates], changed, fmt)
+    if culprits:
+        raise Uncompilable(sorted(set(culprits)))
     return notices
+
+
+def _culprits(releases: list[Release], changed: dict[str, Release], fmt: SourceFormat) -> list[str]:
+    """Which of this batch's releases broke a notice: those that fail alone, else all of them (the
+    releases stored before compiled then, so the new ones are to blame)."""
+    suspects = [release_id for release_id in keyed(releases) if release_id in changed]
+    failing = [release_id for release_id in suspects if not _compiles(changed[release_id], fmt)]
+    return failing or suspects
+
+
+def _compiles(release: Release, fmt: SourceFormat) -> bool:
+    try:
+        compile_notice([release], [], fmt)
+    except Exception:
+        return False
+    return True
 
 
 def _tracked_changes(

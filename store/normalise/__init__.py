@@ -13,7 +13,15 @@ from datetime import UTC
 from typing import Any
 
 from store.normalise import contracts_finder, find_a_tender
-from store.normalise.ocds import CANCELLATION_TAGS, Release, SourceFormat, parse_time, published_at, to_notice
+from store.normalise.ocds import (
+    CANCELLATION_TAGS,
+    Release,
+    SourceFormat,
+    parse_time,
+    published_at,
+    tags_of,
+    to_notice,
+)
 from store.notice import Notice
 
 FORMATS: dict[str, SourceFormat] = {fmt.FORMAT.name: fmt.FORMAT for fmt in (find_a_tender, contracts_finder)}
@@ -30,7 +38,7 @@ def format_for(source: str) -> SourceFormat:
 
 
 def is_update(release: Release) -> bool:
-    return bool(UPDATE_TAGS & set(release.get("tag") or ()))
+    return bool(UPDATE_TAGS & tags_of(release))
 
 
 def compile_notice(own: list[Release], procurement_updates: list[Release], fmt: SourceFormat) -> Notice:
@@ -53,7 +61,7 @@ def _apply_update(notice: Notice, update: Release, fmt: SourceFormat) -> Notice:
         or (notice.updated_at and when <= notice.updated_at)
     ):
         return notice
-    if CANCELLATION_TAGS & set(update.get("tag") or ()):
+    if CANCELLATION_TAGS & tags_of(update):
         return replace(notice, status="cancelled", is_opportunity=False, updated_at=when)
     if notice.stage != "tender":
         return notice

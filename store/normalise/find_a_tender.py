@@ -1,6 +1,6 @@
 """Find a Tender: each release is one notice, and its id (nnnnnn-yyyy) is the notice id."""
 
-from store.normalise.ocds import Release, SourceFormat, as_dict, buyer_parties, delivery_regions
+from store.normalise.ocds import Release, SourceFormat, as_dict, as_text, buyer_parties, delivery_regions
 
 PUBLIC_SITE = "https://www.find-tender.service.gov.uk"
 
@@ -18,9 +18,8 @@ def regions(release: Release) -> list[str]:
     """NUTS/ITL codes of the places of delivery (a country code when abroad), else of the buyer."""
     codes = [code.upper() for code in delivery_regions(release)]
     if not codes:
-        codes = [
-            str(as_dict(party.get("address")).get("region") or "").upper() for party in buyer_parties(release)
-        ]
+        addresses = (as_dict(party.get("address")) for party in buyer_parties(release))
+        codes = [(as_text(address.get("region")) or "").upper() for address in addresses]
     return list(dict.fromkeys(code for code in codes if code))
 
 

@@ -44,6 +44,10 @@ OPPORTUNITY_TYPES = {"UK4", "UK13"}
 CANCELLATION_TAGS = {"tenderCancellation"}
 # Buyers publish 0 or 1 when they do not want to state a value.
 PLACEHOLDER_VALUE = 1.0
+# The longest status and notice type the store keeps (notices.status, notices.notice_type): anything
+# longer is not one, and PostgreSQL would refuse the whole batch.
+STATUS_LENGTH, NOTICE_TYPE_LENGTH = 30, 10
+MIN_YEAR, MAX_YEAR = 2, 9998
 
 
 @dataclass(frozen=True)
@@ -61,20 +65,23 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
     tender = as_dict(release.get("tender"))
     notice_id = fmt.notice_id(release)
     notice_type = notice_type_of(release)
-    status = "cancelled" if CANCELLATION_TAGS & set(release.get("tag") or ()) else _text(tender.get("status"))
+    cancelled = bool(CANCELLATION_TAGS & tags_of(release))
+    status = "cancelled" if cancelled else _code(tender.get("status"), STATUS_LENGTH)
     amount, currency = value_of(release, STAGE_OF_TYPE.get(notice_type or ""))
     lots = tuple(_lot(lot) for lot in as_dicts(tender.get("lots")))
     return Notice(
         source=fmt.name,
         source_id=notice_id,
-        ocid=_text(release.get("ocid")),
+        ocid=as_text(release.get("ocid")),
         url=fmt.notice_url(notice_id),
         notice_type=notice_type,
         stage=STAGE_OF_TYPE.get(notice_type or ""),
         is_opportunity=notice_type in OPPORTUNITY_TYPES and status == "active",
         status=status,
-        title=_text(tender.get("title")) or _text(release.get("title")) or f"(untitled notice {notice_id})",
-        description=_text(tender.get("description")),
+        title=as_text(tender.get("title"))
+        or as_text(release.get("title"))
+        or f"(untitled notice {notice_id})",
+        description=as_text(tender.get("description")),
         buyer_name=buyer_name(release),
         published_at=first_published or published_at(release),
         updated_at=parse_time(release.get("date")),
@@ -89,22 +96,22 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
         suitable_for_sme=sme_suitability(tender, lots, notice_type),
         lots=lots,
         framework=is_framework(tender),
-        procedure=_text(tender.get("procurementMethodDetails")),
+        procedure=as_text(tender.get("procurementMethodDetails")),
     )
 
 
 def notice_type_of(release: Release) -> str | None:
     """UK1..UK17 from the notice's own document, else the documented equivalent of its tag."""
     documents = list(_notice_documents(release))
-    typed = [doc for doc in documents if doc.get("noticeType")]
+    typed = [doc for doc in documents if _code(doc.get("noticeType"), NOTICE_TYPE_LENGTH)]
     own = [doc for doc in typed if doc.get("id") == release.get("id")]
     for doc in own or typed:
-        return str(doc["noticeType"])
-    tags = set(release.get("tag") or ())
+        return _code(doc["noticeType"], NOTICE_TYPE_LENGTH)
+    tags = tags_of(release)
     if tags & {"planning", "planningUpdate"}:
         # Contracts Finder tells a future opportunity (planned procurement) from early engagement
         # only by the notice document's type.
-        kinds = {doc.get("documentType") for doc in documents}
+        kinds = {as_text(doc.get("documentType")) for doc in documents}
         return "UK3" if "plannedProcurementNotice" in kinds else "UK2"
     return next((code for tag, code in TAG_EQUIVALENTS if tag in tags), None)
 
@@ -163,8 +170,9 @@ def _sum_values(values: Iterable[dict[str, Any]]) -> tuple[float | None, str | N
         amount = _amount(value)
         if amount is None:
             continue
-        currency = currency or _text(value.get("currency"))
-        if value.get("currency") not in (None, currency):
+        own = _currency(value.get("currency"))  # an unreadable one counts as unstated
+        currency = currency or own
+        if own not in (None, currency):
             continue  # a lot in another currency cannot be added up
         total = (total or 0.0) + amount
     return total, currency
@@ -196,9 +204,9 @@ def cpv_codes(tender: dict[str, Any]) -> list[str]:
         ]
     codes: dict[str, None] = {}
     for classification in classifications:
-        if str(classification.get("scheme", "")).upper() != "CPV":
+        if (as_text(classification.get("scheme")) or "").upper() != "CPV":
             continue
-        digits = re.sub(r"\D", "", str(classification.get("id", "")))[:8]
+        digits = re.sub(r"\D", "", as_text(classification.get("id")) or "")[:8]
         if len(digits) == 8:
             codes[digits] = None
     return list(codes)
@@ -207,17 +215,18 @@ def cpv_codes(tender: dict[str, Any]) -> list[str]:
 def delivery_regions(release: Release) -> Iterator[str]:
     for item in as_dicts(as_dict(release.get("tender")).get("items")):
         for address in as_dicts(item.get("deliveryAddresses")):
-            if address.get("region"):
-                yield str(address["region"]).strip()
+            region = as_text(address.get("region"))
+            if region:
+                yield region
 
 
 def buyer_parties(release: Release) -> Iterator[dict[str, Any]]:
-    return (party for party in as_dicts(release.get("parties")) if "buyer" in (party.get("roles") or ()))
+    return (party for party in as_dicts(release.get("parties")) if "buyer" in as_list(party.get("roles")))
 
 
 def buyer_name(release: Release) -> str | None:
-    name = _text(as_dict(release.get("buyer")).get("name"))
-    return name or next((_text(party.get("name")) for party in buyer_parties(release)), None)
+    name = as_text(as_dict(release.get("buyer")).get("name"))
+    return name or next((as_text(party.get("name")) for party in buyer_parties(release)), None)
 
 
 def sme_suitability(tender: dict[str, Any], lots: tuple[Lot, ...], notice_type: str | None) -> bool | None:
@@ -238,7 +247,7 @@ def sme_suitability(tender: dict[str, Any], lots: tuple[Lot, ...], notice_type: 
 
 def is_framework(tender: dict[str, Any]) -> bool:
     techniques = as_dict(tender.get("techniques"))
-    details = str(tender.get("procurementMethodDetails") or "").lower()
+    details = (as_text(tender.get("procurementMethodDetails")) or "").lower()
     return bool(
         techniques.get("hasFrameworkAgreement")
         or techniques.get("hasDynamicPurchasingSystem")
@@ -250,12 +259,12 @@ def _lot(lot: dict[str, Any]) -> Lot:
     value = as_dict(lot.get("value"))
     sme = as_dict(lot.get("suitability")).get("sme")
     return Lot(
-        id=str(lot.get("id", "")),
-        title=_text(lot.get("title")),
-        description=_text(lot.get("description")),
-        status=_text(lot.get("status")),
+        id=as_text(lot.get("id")) or "",
+        title=as_text(lot.get("title")),
+        description=as_text(lot.get("description")),
+        status=as_text(lot.get("status")),
         value_amount=_amount(value),
-        value_currency=_text(value.get("currency")) if _amount(value) is not None else None,
+        value_currency=_currency(value.get("currency")) if _amount(value) is not None else None,
         suitable_for_sme=sme if isinstance(sme, bool) else None,
     )
 
@@ -268,19 +277,49 @@ def parse_time(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        return None  # year 1 or 9999 would overflow when converted to UTC for the store
     return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
+def tag_list(release: Release) -> list[str]:
+    """The release's tags: a list of strings in OCDS; one string is read as one tag, anything else as none."""
+    tag = release.get("tag")
+    return [tag] if isinstance(tag, str) else [t for t in as_list(tag) if isinstance(t, str)]
+
+
+def tags_of(release: Release) -> set[str]:
+    return set(tag_list(release))
+
+
+def as_text(value: Any) -> str | None:
+    """Text, or a number written as text; an object or a list where text belongs is no text at all."""
+    if value is None or isinstance(value, dict | list):
         return None
     text = str(value).strip()
     return text or None
 
 
+def _code(value: Any, longest: int) -> str | None:
+    """A short code (a status, a notice type): text no longer than such codes are, else none."""
+    text = as_text(value)
+    return text if text and len(text) <= longest else None
+
+
+def _currency(value: Any) -> str | None:
+    """An ISO 4217 code (three letters), else none."""
+    text = as_text(value)
+    return text if text and len(text) == 3 and text.isalpha() else None
+
+
 def as_dict(value: Any) -> dict[str, Any]:
     """The value if it is an object, else an empty one: real releases have nulls where objects belong."""
     return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """The value if it is a list, else an empty one."""
+    return value if isinstance(value, list) else []
 
 
 def as_dicts(value: Any) -> list[dict[str, Any]]:

@@ -70,6 +70,7 @@ class Fault:
     body: bytes | None = None
     truncate: bool = False
     times: int = 1
+    content_length: bool = True  # False: none sent, so the body ends when the connection closes
 
 
 class ReplayServer:
@@ -105,20 +106,19 @@ class ReplayServer:
 
     # -------------------------------------------------------------------------------------- serving
 
-    def respond(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], bytes, bool]:
+    def respond(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], bytes, Fault | None]:
+        """The answer, and the fault it plays (whose truncate and content_length the handler applies)."""
         api = next((api for api in self.releases if api.path == path), None)
         if api is None:
-            return 404, {"Content-Type": "application/json"}, b'{"status":404,"error":"Not Found"}', False
+            return 404, {"Content-Type": "application/json"}, b'{"status":404,"error":"Not Found"}', None
         with self._lock:
             self._counts[api] = number = self._counts.get(api, 0) + 1
-        for fault in self.faults[api]:
-            if fault.on_request <= number < fault.on_request + fault.times and not fault.truncate:
-                return fault.status, fault.headers, fault.body or b"", False
+        playing = [f for f in self.faults[api] if f.on_request <= number < f.on_request + f.times]
+        answer = next((f for f in playing if not f.truncate), None)
+        if answer:
+            return answer.status, answer.headers, answer.body or b"", answer
         status, headers, body = self.page(api, query)
-        truncated = any(
-            f.truncate and f.on_request <= number < f.on_request + f.times for f in self.faults[api]
-        )
-        return status, headers, body, truncated
+        return status, headers, body, next(iter(playing), None)
 
     def page(self, api: Api, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         problem = self.bad_request(api, query)
@@ -205,13 +205,14 @@ class ReplayServer:
                 parts = urlsplit(self.path)
                 served = Served(parts.path, dict(parse_qsl(parts.query)), time.monotonic())
                 server.log.append(served)
-                status, headers, body, truncated = server.respond(parts.path, served.query)
+                status, headers, body, fault = server.respond(parts.path, served.query)
                 time.sleep(server.response_delay)
-                sent = body[: len(body) // 2] if truncated else body
+                sent = body[: len(body) // 2] if fault and fault.truncate else body
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(sent)))
+                if not fault or fault.content_length:
+                    self.send_header("Content-Length", str(len(sent)))
                 self.end_headers()
                 self.wfile.write(sent)
                 served.finished, served.status = time.monotonic(), status
