@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from store.models import NoticeChange, NoticeRow, ReleaseRow, utcnow
 from store.normalise import compile_notice, format_for, is_update
-from store.normalise.ocds import Release, SourceFormat, as_text, parse_time, tag_list
+from store.normalise.ocds import Release, as_text, parse_time, tag_list
 from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Lot, Notice
 
 logger = logging.getLogger("tenderwatch.store")
@@ -34,7 +34,7 @@ class IngestCounts:
     releases: int = 0
     new: int = 0
     changed: int = 0
-    left_out: int = 0  # releases that could be neither stored nor compiled (bad data)
+    left_out: int = 0  # bad data: releases that cannot be stored, notices that cannot be compiled
 
     def add(self, other: IngestCounts) -> None:
         self.releases += other.releases
@@ -47,14 +47,6 @@ class Unstorable(ValueError):
     """A release the store cannot keep; the message names the field, never its content."""
 
 
-class Uncompilable(Exception):
-    """Releases that break compiling their notice: stored, they would break it on every later crawl."""
-
-    def __init__(self, release_ids: list[str]):
-        super().__init__(f"{len(release_ids)} releases cannot be compiled")
-        self.release_ids = release_ids
-
-
 def store_releases(
     session: Session,
     source: str,
@@ -65,8 +57,9 @@ def store_releases(
 ) -> IngestCounts:
     """Upsert releases on their id and bring every notice they belong to up to date.
 
-    Bad data cannot block a source: a release that cannot be stored or compiled is left out (counted
-    in `left_out`, logged by its id only, as releases hold contact details) and the rest are kept.
+    Bad data cannot block a source: a release the store cannot keep is left out, and a notice that
+    cannot be compiled keeps its releases as received and its last compiled form; each is counted in
+    `left_out` and logged by its id only (releases hold contact details), and the rest are stored.
     A database error still raises, so that the caller stops and nothing moves past the batch.
     """
     now = now or utcnow()
@@ -75,20 +68,14 @@ def store_releases(
     counts = IngestCounts(releases=len(batch), left_out=_count_without_id(source, releases))
     rows = _storable_rows(source, batch, now)
     counts.left_out += len(batch) - len(rows)
-    while rows:
-        try:
-            with session.begin_nested():  # undone if a release breaks its notice, to store the rest
-                changed_ids = _upsert_releases(session, source, rows, now)
-                notices = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
-        except Uncompilable as exc:
-            for release_id in exc.release_ids:
-                _leave_out(source, release_id, "it cannot be compiled into a notice")
-                del rows[release_id]
-            counts.left_out += len(exc.release_ids)
-            continue
-        if notices:
-            counts.new, counts.changed = save_notices(session, notices, now=now, crawl_run_id=crawl_run_id)
-        break
+    if not rows:
+        return counts
+    changed_ids = _upsert_releases(session, source, rows, now)
+    if not changed_ids:
+        return counts
+    notices, uncompiled = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
+    counts.left_out += uncompiled
+    counts.new, counts.changed = save_notices(session, notices, now=now, crawl_run_id=crawl_run_id)
     return counts
 
 
@@ -274,8 +261,9 @@ def _upsert_releases(
 
 def _recompile(
     session: Session, source: str, changed: dict[str, Release], rows: dict[str, dict[str, Any]]
-) -> list[Notice]:
-    """Compile every notice a changed release belongs to, or that a changed update applies to."""
+) -> tuple[list[Notice], int]:
+    """Compile every notice a changed release belongs to, or that a changed update applies to; returns
+    them and how many could not be compiled."""
     fmt = format_for(source)
     releases_by_id: dict[str, Release] = dict(changed)
     notice_of = {rid: rows[rid]["notice_id"] for rid in changed}
@@ -314,32 +302,20 @@ def _recompile(
         if is_update(release):
             updates_by_ocid[ocid_of[release_id]].append(release)
     ocid_of_notice = {notice_of[rid]: ocid_of[rid] for rid in releases_by_id}
-    notices, culprits = [], []
+    notices, uncompiled = [], 0
     for notice_id in sorted(touched):
         updates = [u for u in updates_by_ocid[ocid_of_notice[notice_id]] if fmt.notice_id(u) != notice_id]
         try:
             notices.append(compile_notice(own[notice_id], updates, fmt))
-        except Exception:  # bad data that lenient normalisation still cannot read
-            culprits += _culprits([*own[notice_id], *updates], changed, fmt)
-    if culprits:
-        raise Uncompilable(sorted(set(culprits)))
-    return notices
-
-
-def _culprits(releases: list[Release], changed: dict[str, Release], fmt: SourceFormat) -> list[str]:
-    """Which of this batch's releases broke a notice: those that fail alone, else all of them (the
-    releases stored before compiled then, so the new ones are to blame)."""
-    suspects = [release_id for release_id in keyed(releases) if release_id in changed]
-    failing = [release_id for release_id in suspects if not _compiles(changed[release_id], fmt)]
-    return failing or suspects
-
-
-def _compiles(release: Release, fmt: SourceFormat) -> bool:
-    try:
-        compile_notice([release], [], fmt)
-    except Exception:
-        return False
-    return True
+        except Exception as exc:  # bad data lenient normalisation still cannot read; never its text
+            uncompiled += 1
+            logger.warning(
+                "%s: notice %r cannot be compiled (%s); its releases are kept as received",
+                source,
+                notice_id,
+                type(exc).__name__,
+            )
+    return notices, uncompiled
 
 
 def _tracked_changes(
