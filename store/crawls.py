@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from store.ingest import IngestCounts, upsert
@@ -118,6 +118,10 @@ def latest_runs(session: Session, source: str, limit: int = 1) -> list[CrawlRun]
             .limit(limit)
         )
     )
+
+
+def first_run_started(session: Session, source: str) -> datetime | None:
+    return session.scalar(select(func.min(CrawlRun.started_at)).where(CrawlRun.source == source))
 
 
 def source_state(session: Session, source: str) -> SourceState | None:

@@ -613,7 +613,8 @@ def test_status_says_a_crawl_is_running_or_that_its_process_died(env):
     database.close()
     assert held.exit_code == 0, held.output  # a crawl in progress is no problem
     [row] = [line for line in held.output.splitlines() if line.startswith("find_a_tender")]
-    assert " running (" in row and row.endswith("crawling now") and "All well." in held.output
+    assert " running (" in row and row.endswith("crawling now") and "Problems:" not in held.output
+    assert "contracts_finder: never crawled; run `tenderwatch crawl contracts_finder`" in held.output
     died = CliRunner().invoke(cli, ["status"])
     assert died.exit_code == 0  # a warning: the next crawl resumes, nobody need act
     died = died.output
@@ -636,7 +637,9 @@ def test_status_exits_1_for_a_failed_crawl_until_its_source_is_disabled(env, tmp
     assert "contracts_finder: the last crawl failed" in failing.output.split("Problems:")[1]
     (tmp_path / "tenderwatch.toml").write_text("[sources.contracts_finder]\nenabled = false\n")
     disabled = CliRunner().invoke(cli, ["status"])
-    assert disabled.exit_code == 0 and "All well." in disabled.output
+    assert disabled.exit_code == 0 and "Problems:" not in disabled.output
+    assert "find_a_tender: never crawled" in disabled.output
+    assert "contracts_finder:" not in disabled.output  # in the table, as disabled, and nowhere else
 
 
 def test_status_exits_1_when_a_source_has_gone_too_long_without_a_successful_crawl(env):
@@ -660,6 +663,26 @@ def test_status_exits_1_when_a_source_has_gone_too_long_without_a_successful_cra
         "find_a_tender: no successful crawl since" in problems
         and "(it should succeed every 60 min)" in problems
     )
+
+
+def test_status_exits_1_when_a_source_has_never_succeeded_for_too_long(env):
+    """Crawls tried, each interrupted (killed by a cron timeout, say): nothing failed, nothing succeeded."""
+    from store import crawls
+    from store.models import CrawlRun, utcnow
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:
+        for hours_ago in (6, 3):
+            start = utcnow() - timedelta(hours=hours_ago)
+            run_id = crawls.start_run(session, "contracts_finder", start - timedelta(hours=1), start)
+            crawls.finish_run(session, run_id, crawls.INTERRUPTED, "stopped before the last window")
+            session.get(CrawlRun, run_id).started_at = start
+    database.close()
+    stale = CliRunner().invoke(cli, ["status"])
+    assert stale.exit_code == 1
+    problems = stale.output.split("Problems:")[1]
+    assert "contracts_finder: no successful crawl ever (first tried" in problems
+    assert "find_a_tender: never crawled" in stale.output.split("Warnings:")[1]
 
 
 @pytest.mark.sqlite_only(

@@ -79,7 +79,7 @@ def status(state: State) -> None:
     Exits 1 when it lists a problem (no store where the config points, a failed crawl of an enabled
     source, a source with no successful crawl for too long, a failed digest, a channel or profile
     that cannot send), so a monitoring check can run it; warnings (an interrupted crawl, which the
-    next one resumes; a PostgreSQL database's C locale) leave it at 0.
+    next one resumes; a source never crawled yet; a PostgreSQL database's C locale) leave it at 0.
     """
     from notify.run import targets
     from scheduler import due_digests, next_slot
@@ -179,12 +179,25 @@ def _source_rows(state: State, now: datetime, problems: list[str], warnings: lis
             )
             state_row = session.get(SourceState, name)
             succeeded = state_row.last_success_at if state_row else None
-            if source.enabled and succeeded and now - succeeded > overdue_after(state.config, name):
-                # Cron stopped, a store it cannot write to, crawls interrupted again and again.
+            # Cron stopped, a store it cannot write to, crawls interrupted again and again: nothing
+            # failed, but nothing succeeds either.
+            since = succeeded or (crawls.first_run_started(session, name) if run_ else None)
+            if crawling:
+                pass  # it reports its outcome when it ends
+            elif source.enabled and since and now - since > overdue_after(state.config, name):
                 every = state.config.crawl_interval_minutes(name)
+                what = (
+                    f"since {local_time(since)}" if succeeded else f"ever (first tried {local_time(since)})"
+                )
                 problems.append(
-                    f"{name}: no successful crawl since {local_time(succeeded)} (it should succeed "
-                    f"every {every:g} min); run `tenderwatch crawl {name}` to see why"
+                    f"{name}: no successful crawl {what} (it should succeed every {every:g} min); "
+                    f"run `tenderwatch crawl {name}` to see why"
+                )
+            elif source.enabled and run_ is None:
+                # A new store, or a cron job or daemon that never ran with this config.
+                warnings.append(
+                    f"{name}: never crawled; run `tenderwatch crawl {name}`, and check that cron or the "
+                    "daemon uses this config"
                 )
             if source.enabled and run_ and outcome in (crawls.FAILED, crawls.INTERRUPTED):
                 when = local_time(run_.started_at)
