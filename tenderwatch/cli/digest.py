@@ -88,10 +88,9 @@ def digest(
         echo(describe(result))
     failed = [result.target.label for result in results if not result.ok]
     if failed:
-        echo(
-            f"tenderwatch: digest failed for {', '.join(failed)}; those items will be sent next time",
-            err=True,
-        )
+        # A configured channel's items wait for its next digest; a one-off --to has no next time.
+        then = "send it again to retry" if to else "those items will be sent next time"
+        echo(f"tenderwatch: digest failed for {', '.join(failed)}; {then}", err=True)
     sys.exit(1 if failed else 0)
 
 
