@@ -47,6 +47,9 @@ class OcdsWindowSpider(scrapy.Spider):
     rate_limit_waits: ClassVar[dict[int, float]]  # HTTP status -> seconds to wait without Retry-After
     extra_params: ClassVar[dict[str, str]] = {}  # fixed query parameters, if a source needs any
     page_size: ClassVar[int] = 100
+    # Far beyond any real window (100,000 releases): a service that pages on and on with new
+    # cursors is broken or hostile, and would otherwise keep a cron crawl going for ever.
+    max_pages_per_window: ClassVar[int] = 1000
     min_window: ClassVar[timedelta] = timedelta(minutes=1)
 
     def __init__(
@@ -123,7 +126,8 @@ class OcdsWindowSpider(scrapy.Spider):
     def follow(self, response: Response, next_url: str, window: Window) -> scrapy.Request | CrawlFailure:
         """The request for a page's next link, or the failure it is: a link may lead neither off the
         configured service (a hostile or compromised API could steer the crawler anywhere) nor back
-        to a page of this window already fetched (it would loop for ever)."""
+        to a page of this window already fetched, nor on past any real window's length (either
+        would keep the crawl going for ever)."""
         url = response.urljoin(next_url)
         if origin(url) != origin(self.base_url):
             own, setting = shown_origin(self.base_url), url_setting(self.name)
@@ -139,6 +143,13 @@ class OcdsWindowSpider(scrapy.Spider):
                 response.url,
                 f"the service's next link repeats a page already fetched in window {window}; "
                 "its paging is broken, and the next crawl will try again",
+            )
+        if len(self.fetched_in_window) >= self.max_pages_per_window:
+            return CrawlFailure(
+                self.name,
+                response.url,
+                f"window {window} runs to more than {self.max_pages_per_window} pages, more than any "
+                "real window; the service's paging looks broken, and the next crawl will try again",
             )
         return self.page_request(url, window)
 

@@ -68,6 +68,23 @@ def test_a_next_link_to_another_host_is_not_followed_and_fails_the_crawl(
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_window_that_pages_on_past_any_real_length_fails_the_crawl(
+    config, database, replay_server, monkeypatch
+):
+    from spiders.base import OcdsWindowSpider
+
+    assert len(releases_in(replay_server, FIND_A_TENDER, *WINDOW)) > 200  # three pages or more
+    monkeypatch.setattr(OcdsWindowSpider, "max_pages_per_window", 2)  # as if the cursors never ended
+    crawler = yield crawl_fts(config, replay_server, *WINDOW)
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 2
+    run = run_of(database, crawler)
+    assert run.outcome == crawls.FAILED
+    assert "runs to more than 2 pages, more than any real window" in run.message
+    with database.reading() as session:
+        assert session.get(SourceState, "find_a_tender") is None  # the window was not completed
+
+
+@pytest_twisted.inlineCallbacks
 def test_a_next_link_on_the_services_own_host_is_followed(config, database, replay_server):
     # Absolute, with the scheme in capitals: still the configured service (relative links are
     # followed in the tests below).
