@@ -26,6 +26,14 @@ from tenderwatch.config import DigestConfig
 from tenderwatch.formatting import money, when
 
 SECTIONS = ("strong", "possible", "too_soon", "closing_soon", "changed", "early_warning")
+SUBJECT_LABELS = {  # the subject counts sections in the order the digest shows them
+    "strong": "strong",
+    "possible": "possible",
+    "too_soon": "closing too soon",
+    "closing_soon": "closing soon",
+    "changed": "changed",
+    "early_warning": "early warning",
+}
 SECTION_TITLES = {
     "strong": "Strong matches",
     "possible": "Possible matches",
@@ -70,15 +78,9 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        labels = (
-            ("strong", "strong"),
-            ("possible", "possible"),
-            ("closing_soon", "closing soon"),
-            ("changed", "changed"),
-            ("early_warning", "early warning"),
-            ("too_soon", "closing too soon"),
-        )
-        parts = [f"{self.counts[key]} {label}" for key, label in labels if self.counts[key]]
+        parts = [f"{self.counts[key]} {SUBJECT_LABELS[key]}" for key in SECTIONS if self.counts[key]]
+        if self.omitted:
+            parts.append(f"{len(self.omitted)} too soon, left out")
         if self.failing_sources:
             parts.append(
                 f"{len(self.failing_sources)} source{'s' if len(self.failing_sources) > 1 else ''} failing"
@@ -153,6 +155,7 @@ def _new_matches(
         else:
             short = f"minimum {min_days} days to respond"  # the days left are shown beside the deadline
             sections["too_soon"].append(_item(scored, "too_soon", timing.days_left, timing=short))
+    sections["too_soon"].sort(key=lambda item: item.notice.deadline)  # about time: soonest first
 
 
 def _early_warnings(

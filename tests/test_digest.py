@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 import notify.render as notify_templates
+from notify.digest import SECTIONS, SUBJECT_LABELS
 from notify.run import send_digests, targets
 from store import locks
 from store.ingest import save_notices, store_releases
@@ -307,10 +308,19 @@ def test_a_new_match_closing_too_soon_is_listed_briefly_or_counted_never_silentl
         [item] = [i for i in result.digest.sections["too_soon"] if i.notice.id == VRP]
         assert (item.days_left, item.timing) == (4, "minimum 7 days to respond")
         assert "Closing too soon?" in html and "(4 days left)" in html and "minimum 7 days to respond" in html
+        deadlines = [i.notice.deadline for i in result.digest.sections["too_soon"]]
+        assert len(deadlines) > 1 and deadlines == sorted(deadlines)  # about time: soonest first
     else:
         assert not result.digest.sections["too_soon"]
         assert VRP in {i.notice.id for i in result.digest.omitted}
         assert f"{len(result.digest.omitted)} new match" in html and 'too_soon = "omit"' in html
+        assert f"{len(result.digest.omitted)} too soon, left out" in result.digest.subject
+    # The subject counts the sections in the order the digest shows them.
+    shown = [SUBJECT_LABELS[name] for name in SECTIONS if result.digest.sections[name]]
+    counted = [
+        part.split(" ", 1)[1] for part in result.digest.subject.removeprefix("tenderwatch: ").split(", ")
+    ]
+    assert [label for label in counted if label in SUBJECT_LABELS.values()] == shown
 
 
 def test_an_empty_digest_is_skipped_or_sent_as_one_line_by_setting(env, tmp_path, stored, smtp):
