@@ -7,6 +7,7 @@ built as of 07:30 the next morning with the shipped example profile.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -203,25 +204,34 @@ def test_teams_posts_are_valid_adaptive_cards_split_by_whole_items(env, tmp_path
     assert deliveries(stored) == len(result.digest.announcements())
 
 
-def test_notice_text_is_escaped_and_links_stay_on_the_source_host(env, tmp_path, stored, smtp, teams):
-    hostile = Notice(
+def matching_notice(**fields) -> Notice:
+    """An open Find a Tender tender the example profile calls a strong match, with `fields` changed."""
+    strong = Notice(
         source="find_a_tender",
         source_id="099999-2026",
-        ocid="ocds-h6vhtk-fffff1",
-        title='<script>alert("x")</script> Independent review (RFI) and evaluation of <b>services</b>'
-        " [Click](https://ev.il/p) <at>x</at>",
-        url="https://evil.example.org/Notice/099999-2026",
+        title="Independent evaluation and review of services",
         notice_type="UK4",
         stage="tender",
         is_opportunity=True,
         status="active",
-        buyer_name="Council <img src=x onerror=alert(1)>",
-        description="An independent evaluation [click](javascript:alert(1)) of service review",
+        buyer_name="A council",
         published_at=AS_OF - timedelta(days=1),
         deadline=AS_OF + timedelta(days=20),
         category="services",
         cpv=("79419000",),
         regions=("UKG",),
+    )
+    return dataclasses.replace(strong, **fields)
+
+
+def test_notice_text_is_escaped_and_links_stay_on_the_source_host(env, tmp_path, stored, smtp, teams):
+    hostile = matching_notice(
+        ocid="ocds-h6vhtk-fffff1",
+        title='<script>alert("x")</script> Independent review (RFI) and evaluation of <b>services</b>'
+        " [Click](https://ev.il/p) <at>x</at>",
+        url="https://evil.example.org/Notice/099999-2026",
+        buyer_name="Council <img src=x onerror=alert(1)>",
+        description="An independent evaluation [click](javascript:alert(1)) of service review",
     )
     with stored.writing() as session:
         save_notices(session, [hostile], now=utcnow())
@@ -242,21 +252,11 @@ def test_notice_text_is_escaped_and_links_stay_on_the_source_host(env, tmp_path,
 
 
 def test_an_imported_notice_is_listed_with_its_id_instead_of_a_link(env, tmp_path, stored, smtp, teams):
-    call_off = Notice(
+    call_off = matching_notice(
         source="email",
         source_id="calloff-2026-002",
         title="Independent evaluation of a service review pilot",
         url="https://portal.example.org/calloff/2",
-        notice_type="UK4",
-        stage="tender",
-        is_opportunity=True,
-        status="active",
-        buyer_name="Crown Commercial Service",
-        published_at=AS_OF - timedelta(days=1),
-        deadline=AS_OF + timedelta(days=20),
-        category="services",
-        cpv=("79419000",),
-        regions=("UKI",),
         origin="import",
     )
     with stored.writing() as session:
@@ -527,22 +527,11 @@ def test_links_are_built_from_the_notice_id_never_taken_from_its_url(env, tmp_pa
         ),
     ]
     notices = [
-        Notice(
-            source="find_a_tender",
+        matching_notice(
             source_id=source_id,
             ocid=f"ocds-h6vhtk-f{n}",
             url=url,
             title=f"Independent evaluation and review of services {n}",
-            notice_type="UK4",
-            stage="tender",
-            is_opportunity=True,
-            status="active",
-            buyer_name="A council",
-            published_at=AS_OF - timedelta(days=1),
-            deadline=AS_OF + timedelta(days=20),
-            category="services",
-            cpv=("79419000",),
-            regions=("UKG",),
         )
         for n, (source_id, url) in enumerate(tricks)
     ]
