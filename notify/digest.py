@@ -20,7 +20,7 @@ from scoring.timing import response_window
 from store import deliveries
 from store.deliveries import Announcement, Scored
 from store.models import NoticeChange
-from store.notice import Notice
+from store.notice import LONDON, Notice
 from store.scores import declined_procurements, stored_score
 from tenderwatch.config import DigestConfig
 from tenderwatch.formatting import money, when
@@ -77,7 +77,8 @@ class Digest:
         return not any(self.counts.values()) and not self.failing_sources and not self.omitted
 
     @property
-    def subject(self) -> str:
+    def headline(self) -> str:
+        """What the digest holds, in counts: '2 strong, 1 closing soon'."""
         parts = [f"{self.counts[key]} {SUBJECT_LABELS[key]}" for key in SECTIONS if self.counts[key]]
         if self.omitted:
             parts.append(f"{len(self.omitted)} too soon, left out")
@@ -85,7 +86,12 @@ class Digest:
             parts.append(
                 f"{len(self.failing_sources)} source{'s' if len(self.failing_sources) > 1 else ''} failing"
             )
-        return "tenderwatch: " + (", ".join(parts) if parts else "nothing new")
+        return ", ".join(parts) if parts else "nothing new"
+
+    @property
+    def subject(self) -> str:
+        # Dated, so that mail clients do not thread every day's digest into one conversation.
+        return f"tenderwatch {self.as_of.astimezone(LONDON):%a %-d %b}: {self.headline}"
 
     def announcements(self, items: list[Item] | None = None) -> list[Announcement]:
         if items is None:

@@ -100,7 +100,7 @@ def test_the_email_arrives_with_both_parts_the_counts_every_notice_and_sections_
     [message] = smtp.messages
     assert message["Subject"] == digest.subject
     assert message["Subject"].startswith(
-        f"tenderwatch: {digest.counts['strong']} strong, {digest.counts['possible']} possible"
+        f"tenderwatch Wed 12 Aug: {digest.counts['strong']} strong, {digest.counts['possible']} possible"
     )
     assert [part.get_content_type() for part in message.walk()][1:] == ["text/plain", "text/html"]
     text, html = (part.get_content() for part in list(message.walk())[1:])
@@ -317,9 +317,7 @@ def test_a_new_match_closing_too_soon_is_listed_briefly_or_counted_never_silentl
         assert f"{len(result.digest.omitted)} too soon, left out" in result.digest.subject
     # The subject counts the sections in the order the digest shows them.
     shown = [SUBJECT_LABELS[name] for name in SECTIONS if result.digest.sections[name]]
-    counted = [
-        part.split(" ", 1)[1] for part in result.digest.subject.removeprefix("tenderwatch: ").split(", ")
-    ]
+    counted = [part.split(" ", 1)[1] for part in result.digest.headline.split(", ")]
     assert [label for label in counted if label in SUBJECT_LABELS.values()] == shown
 
 
@@ -328,7 +326,9 @@ def test_an_empty_digest_is_skipped_or_sent_as_one_line_by_setting(env, tmp_path
         config = configure(tmp_path, [("bids", smtp.url())], empty=empty)
         [result] = send(config, stored, as_of=datetime(2025, 1, 1, 7, 30, tzinfo=LONDON))  # before any notice
         assert result.digest.is_empty and result.outcome == expected
-    assert [m["Subject"] for m in smtp.messages] == ["tenderwatch: nothing new"]
+    assert [m["Subject"] for m in smtp.messages] == [
+        "tenderwatch Wed 1 Jan: nothing new"
+    ]  # dated: not threaded
 
 
 def test_without_a_channel_the_digest_is_written_to_a_dated_html_file(env, tmp_path, stored):
@@ -346,7 +346,7 @@ def test_the_digest_command_sends_to_a_url_and_exits_non_zero_naming_a_failed_ch
     runner = CliRunner()
     ok = runner.invoke(cli, ["digest", "--to", smtp.url(), "--as-of", "2026-08-12T07:30"])
     assert ok.exit_code == 0, ok.output
-    assert "sent: tenderwatch:" in ok.output and len(smtp.messages) == 1
+    assert "sent: tenderwatch Wed 12 Aug:" in ok.output and len(smtp.messages) == 1
     again = runner.invoke(cli, ["digest", "--to", smtp.url(), "--as-of", "2026-08-12T08:30"])
     assert "nothing new" in again.output and len(smtp.messages) == 1
     secret = f"mailto://bob:hunter2secret@127.0.0.1:{free_port()}?from=tw@example.org&to=bids@example.org"
