@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,11 @@ from store.models import utcnow
 from tenderwatch import __version__
 from tenderwatch import config as configuration
 from tenderwatch.errors import ConfigError, TenderwatchError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from store.notice import Notice
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # for dates given on the command line
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -200,7 +205,7 @@ def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -
         ) from None
 
 
-def notice_key(session: Any, text: str) -> str:
+def notice_key(session: Session, text: str) -> str:
     """The notice id a user typed, completed when they gave only the source's own id (as the digest's
     link shows it: 076396-2026) and one stored notice has it."""
     from store.queries import keys_of_source_id
@@ -219,7 +224,7 @@ def notice_key(session: Any, text: str) -> str:
     return keys[0]
 
 
-def stored_notice(session: Any, text: str) -> Any:
+def stored_notice(session: Session, text: str) -> Notice:
     """The stored notice a user named (see notice_key), or a ConfigError saying it is not stored."""
     from store.queries import get_notice
 
