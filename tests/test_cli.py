@@ -87,6 +87,13 @@ def test_help_describes_every_command(env):
         assert sub.exit_code == 0 and len(sub.output.splitlines()) > 3
 
 
+@pytest.mark.parametrize("group", [[], ["db"], ["feedback"], ["notify"], ["rules"]])
+def test_every_command_is_summed_up_in_whole_in_its_groups_help(env, group):
+    result = CliRunner().invoke(cli, [*group, "--help"])  # 80 columns, as in a plain terminal
+    listed = result.output.split("Commands:")[1].splitlines()
+    assert len(listed) > 1 and not [line for line in listed if line.rstrip().endswith("...")]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -69,8 +69,13 @@ class State:
         return self._database
 
 
-def command(group: click.Group, name: str | None = None) -> Callable[[Callable[..., Any]], click.Command]:
-    """A subcommand that receives State and turns tenderwatch errors into one line and an exit code."""
+def command(
+    group: click.Group, name: str | None = None, short_help: str | None = None
+) -> Callable[[Callable[..., Any]], click.Command]:
+    """A subcommand that receives State and turns tenderwatch errors into one line and an exit code.
+
+    `short_help` is its line in its group's --help, which click would otherwise cut off mid-sentence.
+    """
 
     def decorate(function: Callable[..., Any]) -> click.Command:
         @wraps(function)
@@ -78,7 +83,7 @@ def command(group: click.Group, name: str | None = None) -> Callable[[Callable[.
         def run(state: State, *args: Any, **kwargs: Any) -> Any:
             return function(state, *args, **kwargs)
 
-        return group.command(name)(run)
+        return group.command(name, short_help=short_help)(run)
 
     return decorate
 

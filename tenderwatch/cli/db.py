@@ -13,7 +13,7 @@ def db() -> None:
     """Database maintenance."""
 
 
-@command(db, "upgrade")
+@command(db, "upgrade", short_help="Create the database, or bring its schema up to date.")
 def db_upgrade(state: State) -> None:
     """Create the database, or bring its schema up to date (safe to run any time)."""
     with opening(state.config.db_url):
@@ -32,7 +32,7 @@ def db_upgrade(state: State) -> None:
         echo(f"warning: {problem}", err=True)
 
 
-@command(db, "copy")
+@command(db, "copy", short_help="Copy a whole store into a new, empty database.")
 @click.argument("from_url", metavar="FROM_URL")
 @click.argument("to_url", metavar="TO_URL")
 @click.option(

@@ -13,7 +13,7 @@ from tenderwatch.cli.base import CONTEXT, State, cli, command, echo, local_time,
 from tenderwatch.errors import ConfigError
 
 
-@command(cli, "digest")
+@command(cli, "digest", short_help="Send the digests of new matching opportunities now.")
 @click.option(
     "--profile", help="Only channels serving this profile (with --to or no channel: the profile to use)."
 )
@@ -112,7 +112,7 @@ def notify_group() -> None:
     """Check the notification channels."""
 
 
-@command(notify_group, "test")
+@command(notify_group, "test", short_help="Send a test message to each channel.")
 @click.option("--channel", help="Only this channel (default: every configured channel).")
 @click.option(
     "--to",

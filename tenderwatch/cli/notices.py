@@ -29,7 +29,7 @@ from tenderwatch.formatting import counted, money
 # ---------------------------------------------------------------------------------------------- crawl
 
 
-@command(cli, "crawl")
+@command(cli, "crawl", short_help="Fetch new and changed notices from the sources.")
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
 @click.option(
     "--from",
@@ -77,7 +77,7 @@ def crawl_sources(
 # ---------------------------------------------------------------------------------------------- sources
 
 
-@command(cli, "sources")
+@command(cli, "sources", short_help="List the sources: URL, last success, watermark.")
 def sources(state: State) -> None:
     """List each source: base URL, last successful crawl, watermark and last outcome."""
     from store import crawls
@@ -105,7 +105,7 @@ def sources(state: State) -> None:
 # ---------------------------------------------------------------------------------------------- notices
 
 
-@command(cli, "notices")
+@command(cli, "notices", short_help="List recent notices, with filters and search.")
 @click.option("--source", help="Only this source.")
 @click.option(
     "--type",
@@ -233,7 +233,7 @@ def show(state: State, notice_id: str) -> None:
 # ---------------------------------------------------------------------------------------------- exchange
 
 
-@command(cli, "export")
+@command(cli, "export", short_help="Write every notice as JSON Lines.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout)."
@@ -319,7 +319,7 @@ def _with_scores(session: Any, rules: Any, notices_: Any, batch: int = 500) -> A
             yield {**notice.to_json(), **scores[notice.id].export_fields()}
 
 
-@command(cli, "import")
+@command(cli, "import", short_help="Add or update notices from a JSON Lines file.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(state: State, file: Path) -> None:
     """Add or update notices from a JSON Lines FILE in the export format.

@@ -13,7 +13,7 @@ from tenderwatch.cli.notices import crawl_sources
 from tenderwatch.errors import ConfigError
 
 
-@command(cli, "run")
+@command(cli, "run", short_help="The main job once, for cron: crawl, then digests.")
 @click.option("--no-crawl", is_flag=True, help="Only send the digests that are due.")
 def run(state: State, no_crawl: bool) -> None:
     """The main job, one pass for cron: crawl every enabled source, then send every digest that is due.
@@ -50,7 +50,7 @@ def run(state: State, no_crawl: bool) -> None:
     sys.exit(0 if all(r.ok for r in crawled) and all(r.ok for r in digests) else 1)
 
 
-@command(cli, "daemon")
+@command(cli, "daemon", short_help="Crawl and send digests on schedule until stopped.")
 def daemon(state: State) -> None:
     """Run until stopped: crawl each source on its interval, send digests at their scheduled times.
 

@@ -33,7 +33,7 @@ PROFILE_OPTION = click.option(
 # ---------------------------------------------------------------------------------------------- rules
 
 
-@cli.group("rules", context_settings=CONTEXT)
+@cli.group("rules", context_settings=CONTEXT, short_help="Check and list the scoring rules files.")
 def rules() -> None:
     """Check and list the scoring rules files (one YAML file per profile).
 
@@ -66,7 +66,7 @@ def rules_check(state: State, file: Path | None, profile: str | None) -> None:
         echo(line)
 
 
-@command(rules, "list")
+@command(rules, "list", short_help="List the configured profiles and their rules files.")
 def rules_list(state: State) -> None:
     """List the configured profiles and their rules files; the default is marked with *.
 
@@ -88,7 +88,7 @@ def rules_list(state: State) -> None:
 # ---------------------------------------------------------------------------------------------- explain
 
 
-@command(cli, "explain")
+@command(cli, "explain", short_help="A notice's score and every reason for it.")
 @click.argument("notice_id")
 @PROFILE_OPTION
 def explain(state: State, notice_id: str, profile: str | None) -> None:
@@ -129,7 +129,7 @@ def explain(state: State, notice_id: str, profile: str | None) -> None:
 # ---------------------------------------------------------------------------------------------- backtest
 
 
-@command(cli, "backtest")
+@command(cli, "backtest", short_help="Test rules against history and past decisions.")
 @PROFILE_OPTION
 @click.option(
     "--since", callback=parse_since, metavar="AGE|ISO", help="Only notices published since, e.g. 90d."
@@ -196,7 +196,12 @@ class FeedbackGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@cli.group("feedback", cls=FeedbackGroup, context_settings=CONTEXT)
+@cli.group(
+    "feedback",
+    cls=FeedbackGroup,
+    context_settings=CONTEXT,
+    short_help="Record the team's relevant / not-relevant judgements.",
+)
 def feedback() -> None:
     """Record the team's judgement of notices; `backtest` measures the bands against it.
 
@@ -237,7 +242,7 @@ def feedback_add(state: State, notice_id: str, label: str, note: str | None) -> 
         echo(f"note: {key} is not in the store yet; the judgement counts once it is crawled.", err=True)
 
 
-@command(feedback, "import")
+@command(feedback, "import", short_help="Import judgements from a CSV file (id,label[,note]).")
 @click.argument("file", type=click.Path(path_type=Path))
 def feedback_import(state: State, file: Path) -> None:
     """Import judgements from a CSV file with columns id,label (and optionally note).
