@@ -116,10 +116,9 @@ def due_digests(config: Config, database: Database, now: datetime) -> list[Targe
     due = []
     with database.reading() as session:
         for target in targets(config):
-            last = deliveries.last_attempt(session, target.key)
-            # By the moment a digest was built for: one backdated with `digest --as-of` is not today's.
-            never_since_slot = last is None or last.as_of < slot
-            if never_since_slot or (last.outcome == "failed" and now - last.created_at >= retry):
+            # By the moment a digest was built for: one backdated with `digest --as-of` is not this slot's.
+            last = deliveries.last_attempt(session, target.key, built_for_since=slot)
+            if last is None or (last.outcome == "failed" and now - last.created_at >= retry):
                 due.append(target)
     return due
 

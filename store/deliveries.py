@@ -206,14 +206,15 @@ def last_sent(session: Session, channel: str) -> DigestRow | None:
     ).first()
 
 
-def last_attempt(session: Session, channel: str) -> DigestRow | None:
-    """The latest digest recorded for this channel, whatever its outcome."""
-    return session.scalars(
-        select(DigestRow)
-        .where(DigestRow.channel == channel)
-        .order_by(DigestRow.created_at.desc(), DigestRow.id.desc())
-        .limit(1)
-    ).first()
+def last_attempt(
+    session: Session, channel: str, *, built_for_since: datetime | None = None
+) -> DigestRow | None:
+    """The latest digest recorded for this channel, whatever its outcome; with `built_for_since`,
+    the latest of those built for that moment or later (a backdated `digest --as-of` is not one)."""
+    query = select(DigestRow).where(DigestRow.channel == channel)
+    if built_for_since is not None:
+        query = query.where(DigestRow.as_of >= built_for_since)
+    return session.scalars(query.order_by(DigestRow.created_at.desc(), DigestRow.id.desc()).limit(1)).first()
 
 
 def source_health(

@@ -672,6 +672,28 @@ def test_status_exits_1_when_a_source_has_gone_too_long_without_a_successful_cra
     )
 
 
+def test_status_exits_1_for_a_crawl_hanging_past_its_time_out_since_the_last_success(env):
+    """A cron crawl that hangs keeps its lock (cron has no time-out): "crawling now" must not hide it."""
+    from store import crawls, locks
+    from store.models import CrawlRun, SourceState, utcnow
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    long_ago = utcnow() - timedelta(days=3)
+    with database.writing() as session:
+        run_id = crawls.start_run(session, "find_a_tender", long_ago - timedelta(hours=1), long_ago)
+        crawls.finish_run(session, run_id, crawls.OK)
+        session.get(CrawlRun, run_id).started_at = long_ago
+        session.get(SourceState, "find_a_tender").last_success_at = long_ago
+        hung = crawls.start_run(session, "find_a_tender", long_ago, long_ago + timedelta(hours=1))
+        session.get(CrawlRun, hung).started_at = long_ago + timedelta(minutes=1)
+    with locks.hold(database, "crawl:find_a_tender") as lock:
+        assert lock is not None
+        result = CliRunner().invoke(cli, ["status"])
+    database.close()
+    assert result.exit_code == 1, result.output
+    assert "find_a_tender: no successful crawl since" in result.output.split("Problems:")[1]
+
+
 def test_status_exits_1_when_a_source_has_never_succeeded_for_too_long(env):
     """Crawls tried, each interrupted (killed by a cron timeout, say): nothing failed, nothing succeeded."""
     from store import crawls

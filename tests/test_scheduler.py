@@ -85,6 +85,17 @@ def test_a_backdated_digest_does_not_stand_in_for_the_scheduled_one(config, data
         )
         session.execute(DigestRow.__table__.update().values(created_at=saturday))
     assert [t.key for t in due_digests(config, database, saturday)] == ["file"]
+    with database.writing() as session:  # the scheduled one, then another backdated one after it
+        record_digest(session, channel="file", profile="example", as_of=saturday, outcome="sent", counts={})
+        record_digest(
+            session,
+            channel="file",
+            profile="example",
+            as_of=uk("2026-08-13T07:30"),
+            outcome="sent",
+            counts={},
+        )
+    assert due_digests(config, database, saturday + timedelta(hours=1)) == []  # not sent twice
 
 
 def test_a_failed_digest_is_due_again_after_the_retry_interval(config, database):

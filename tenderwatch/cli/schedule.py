@@ -182,8 +182,9 @@ def _source_rows(state: State, now: datetime, problems: list[str], warnings: lis
             # Cron stopped, a store it cannot write to, crawls interrupted again and again: nothing
             # failed, but nothing succeeds either.
             since = succeeded or (crawls.first_run_started(session, name) if run_ else None)
-            if crawling:
-                pass  # it reports its outcome when it ends
+            timeout = timedelta(minutes=state.config.schedule.crawl_timeout_minutes)
+            if crawling and (run_ is None or now - run_.started_at <= timeout):
+                pass  # it reports its outcome when it ends (a cron crawl that hangs does not: below)
             elif source.enabled and since and now - since > overdue_after(state.config, name):
                 every = state.config.crawl_interval_minutes(name)
                 what = (
