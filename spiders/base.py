@@ -227,6 +227,8 @@ def too_large(failure: Failure) -> bool:
     """Scrapy's answer to a page over DOWNLOAD_MAXSIZE: the download is cancelled (announced by its
     Content-Length, or once that much has arrived), or a compressed one is dropped as it inflates."""
     if failure.check(DownloadCancelledError):
+        # Scrapy cancels a download past the limit without saying why; the only other cancellation,
+        # a crawl being stopped, ends the crawl anyway.
         return True
     return bool(failure.check(IgnoreRequest)) and "DOWNLOAD_MAXSIZE" in failure.getErrorMessage()
 

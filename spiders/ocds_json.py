@@ -27,6 +27,9 @@ def decode_package(body: bytes) -> dict[str, Any]:
         package = _decode_leniently(body)
     if not isinstance(package, dict) or not isinstance(package.get("releases"), list):
         raise InvalidPackage("not an OCDS release package (no 'releases' list)")
+    links = package.get("links")
+    if not isinstance(links, dict | None) or not isinstance((links or {}).get("next"), str | None):
+        raise InvalidPackage("its 'links' are not an object with a 'next' URL")
     return package
 
 

@@ -105,7 +105,7 @@ class StorePipeline:
         self.complete = self.complete or last.crawl_done
         stats = self.crawler.stats
         stats.inc_value("tenderwatch/pages", len(pages))
-        left_out = f", {self.totals.left_out} left out as unreadable" if self.totals.left_out else ""
+        left_out = f", {self.totals.left_out} unreadable" if self.totals.left_out else ""
         logger.info(
             "%s: page %d, %d releases so far (%d new, %d changed%s)%s",
             last.source,

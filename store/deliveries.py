@@ -221,7 +221,7 @@ def source_health(
     session: Session, sources: Sequence[str], since: datetime | None, as_of: datetime
 ) -> list[dict[str, Any]]:
     """Per source, as it stood at `as_of`: its last successful crawl, the crawls that failed since
-    `since`, and whether it is still failing (no success since the last of them).
+    `since`, and whether it is failing (its last crawl to end, failed), with that crawl's message.
 
     An interrupted crawl is not a failure: the next crawl resumes it (`status` calls it a warning).
     """
@@ -243,12 +243,24 @@ def source_health(
         if since is not None:
             query = query.where(CrawlRun.started_at > since)
         failed = session.scalars(query.order_by(CrawlRun.started_at)).all()
+        ended = session.scalars(
+            select(CrawlRun)
+            .where(
+                CrawlRun.source == source,
+                CrawlRun.outcome.in_(("ok", "failed")),
+                CrawlRun.started_at <= as_of,
+            )
+            .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+            .limit(1)
+        ).first()
+        failing = ended is not None and ended.outcome == "failed"
         health.append(
             {
                 "source": source,
                 "last_success": last_success,
                 "failures": [(run.started_at, run.message or run.outcome) for run in failed],
-                "failing": bool(failed) and (last_success is None or last_success < failed[-1].started_at),
+                "failing": failing,
+                "last_failure": (ended.message or ended.outcome) if failing else None,
             }
         )
     return health

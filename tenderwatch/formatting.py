@@ -8,8 +8,8 @@ from store.notice import LONDON
 
 
 def money(amount: float | None, currency: str | None = "GBP") -> str:
-    """£250,000; £1.54m or £2.5bn when that is the exact amount, else every pound (£1,504,000);
-    "value not stated" when there is none.
+    """£250,000 (£1,500,000.40 with its pence); short, as £1.54m, £1,234m or £2.5bn, only when that is
+    the exact amount; "value not stated" when there is none.
 
     Never rounded: reasons compare values with a profile's limits, and "£1.5m above £1.5m" (for
     £1,540,000) misled.
@@ -20,7 +20,7 @@ def money(amount: float | None, currency: str | None = "GBP") -> str:
     for unit, suffix in ((1_000_000_000, "bn"), (1_000_000, "m")):
         if amount >= unit and amount * 100 % unit == 0:
             return f"{symbol}{amount / unit:,.2f}".rstrip("0").rstrip(".") + suffix
-    return f"{symbol}{amount:,.0f}"
+    return f"{symbol}{amount:,.0f}" if amount == int(amount) else f"{symbol}{amount:,.2f}"
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:

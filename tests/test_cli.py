@@ -783,7 +783,7 @@ def test_files_holding_notices_are_readable_by_their_owner_alone(env, tmp_path, 
 
 
 def test_control_characters_in_notice_text_never_reach_the_terminal(env, tmp_path):
-    hostile = "Legit title\x1b]0;owned\x07\r\x1b[2KFAKE: all crawls ok"
+    hostile = "Legit title\x1b]0;owned\x07\r\x1b[2KFAKE: all crawls ok\n       status: cancelled \u202e"
     assert (
         import_notices(tmp_path, {**CALL_OFF, "title": hostile, "buyer_name": "Council\x1b[31m"}).exit_code
         == 0
@@ -793,8 +793,9 @@ def test_control_characters_in_notice_text_never_reach_the_terminal(env, tmp_pat
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, result.output
         if args != ["export"]:  # shown: made harmless
-            assert "Legit title\ufffd]0;owned\ufffd\ufffd\ufffd[2KFAKE" in result.output
-            assert not any(char in result.output for char in "\x1b\x07\r")
+            assert "Legit title\ufffd]0;owned\ufffd" in result.output and "[2KFAKE" in result.output
+            assert not any(char in result.output for char in "\x1b\x07\r\u202e")
+            assert "\n       status: cancelled" not in result.output  # no line faked by a title
         else:  # exported: kept as published, escaped by JSON
             assert json.loads(result.output)["title"] == hostile
 

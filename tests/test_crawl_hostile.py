@@ -216,6 +216,20 @@ def test_json_nested_too_deeply_to_read_is_an_unreadable_page(config, database, 
     assert run.message == "unreadable page after retries: JSON nested too deeply (over 1,000 levels)"
 
 
+@pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize("links", [["next"], "https://x", 5, {"next": 5}])
+def test_links_that_are_no_object_with_a_next_url_are_an_unreadable_page(
+    config, database, replay_server, links
+):
+    body = json.dumps({"releases": [], "links": links}).encode()
+    replay_server.add_fault(FIND_A_TENDER, json_fault(body, times=10))
+    crawler = yield crawl_fts(config, replay_server, *WINDOW)
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 4  # the first try and 3 retries
+    run = run_of(database, crawler)
+    assert run.outcome == crawls.FAILED  # not "interrupted", a mere warning, on every crawl
+    assert run.message == "unreadable page after retries: its 'links' are not an object with a 'next' URL"
+
+
 # ------------------------------------------------------------------------------ malformed releases
 
 CONTACT = "jane.contact@borough.gov.uk"

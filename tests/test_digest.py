@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 import notify.render as notify_templates
-from notify.digest import SECTIONS, SUBJECT_LABELS
+from notify.digest import SECTION_TITLES, SECTIONS, SUBJECT_LABELS
 from notify.run import send_digests, targets
 from store import locks
 from store.ingest import save_notices, store_releases
@@ -315,10 +315,12 @@ def test_a_new_match_closing_too_soon_is_listed_briefly_or_counted_never_silentl
         assert VRP in {i.notice.id for i in result.digest.omitted}
         assert f"{len(result.digest.omitted)} new match" in html and 'too_soon = "omit"' in html
         assert f"{len(result.digest.omitted)} too soon, left out" in result.digest.subject
-    # The subject counts the sections in the order the digest shows them.
-    shown = [SUBJECT_LABELS[name] for name in SECTIONS if result.digest.sections[name]]
+    # The subject counts the sections in the order the e-mail shows them.
+    shown = sorted((html.index(f">{SECTION_TITLES[n]} <"), n) for n in SECTIONS if result.digest.sections[n])
     counted = [part.split(" ", 1)[1] for part in result.digest.headline.split(", ")]
-    assert [label for label in counted if label in SUBJECT_LABELS.values()] == shown
+    assert [label for label in counted if label in SUBJECT_LABELS.values()] == [
+        SUBJECT_LABELS[name] for _, name in shown
+    ]
 
 
 def test_an_empty_digest_is_skipped_or_sent_as_one_line_by_setting(env, tmp_path, stored, smtp):
@@ -617,6 +619,13 @@ def test_a_source_working_again_is_not_called_failing_and_an_interrupted_crawl_i
     assert [message for _, message in health["failures"]] == ["HTTP 503"]
     assert result.digest.failing_sources == [] and "failing" not in result.digest.subject
     assert "(working again after 1 failed crawl)" in result.html
+    # It fails again, a digest says so, and no crawl ends after that: the next digest still says it
+    # is failing (as status does), though no crawl failed since the last digest.
+    crawl(AS_OF + timedelta(minutes=30), "failed")
+    send(config, stored, as_of=AS_OF + timedelta(minutes=45))
+    [result] = send_digests(config, stored, targets(config), as_of=AS_OF + timedelta(hours=1), dry_run=True)
+    assert result.digest.failing_sources == ["find_a_tender"] and "1 source failing" in result.digest.subject
+    assert "failing (HTTP 503); last success" in result.html
 
 
 def test_status_says_a_failed_digest_is_due_again_after_the_retry_interval(env, tmp_path, stored):

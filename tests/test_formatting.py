@@ -16,6 +16,8 @@ from tenderwatch.formatting import counted, money
         (1_150_000, "GBP", "£1.15m"),  # was "£1.1m"
         (1_540_000, "GBP", "£1.54m"),  # was "£1.5m", shown as above a limit of £1.5m
         (1_504_000, "GBP", "£1,504,000"),  # no short form is exact: every pound
+        (1_500_000.40, "GBP", "£1,500,000.40"),  # just over a £1.5m limit: says so
+        (999.5, "GBP", "£999.50"),
         (2_500_000_000, "GBP", "£2.5bn"),
         (2_688_000_000, "GBP", "£2,688m"),
         (1_540_000, "EUR", "€1.54m"),

@@ -46,9 +46,10 @@ def test_late_in_the_evening_a_deadline_tomorrow_morning_is_a_day_away_not_today
 
 
 def test_days_are_counted_in_uk_dates_across_the_clock_change():
-    # 25 October 2026: the clocks go back. 00:30 BST on the 24th to 00:30 GMT on the 26th is 2 days.
-    timing = response_window(notice("Evaluation", deadline=uk("2026-10-26T00:30")), 0, uk("2026-10-24T00:30"))
-    assert timing.days_left == 2
+    # 25 October 2026: the clocks go back at 02:00. From 00:30 BST to 23:30 GMT is 24 hours, and
+    # the UTC dates differ (the 24th to the 25th), but in the UK it is the same day.
+    timing = response_window(notice("Evaluation", deadline=uk("2026-10-25T23:30")), 0, uk("2026-10-25T00:30"))
+    assert (timing.reason, timing.days_left) == ("closes today", 0)
 
 
 def test_timing_never_changes_the_band():

@@ -241,9 +241,10 @@ def stored_notice(session: Session, text: str) -> Notice:
 
 # ---------------------------------------------------------------------------------------------- output
 
-# Control characters other than tab and newline. Notice text and a service's error reply are
-# untrusted: an escape sequence in a title could retitle the terminal or overwrite the line above.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters other than tab and newline, and the marks that reverse text's direction. Notice
+# text and a service's error reply are untrusted: an escape sequence in a title could retitle the
+# terminal or overwrite the line above.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def echo(text: str = "", *, err: bool = False) -> None:

@@ -222,7 +222,7 @@ def show(state: State, notice_id: str) -> None:
         ("ocid", notice.ocid),
     ]
     for label, value in fields:
-        echo(f"{label:>13}: {value or ''}")
+        echo(f"{label:>13}: {' '.join(str(value or '').split())}")  # one line each: a title cannot fake more
     echo(f"\n{notice.description or '(no description)'}")
     if history:
         echo("\nChanges seen:")
