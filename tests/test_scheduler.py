@@ -74,27 +74,15 @@ def test_after_a_day_of_downtime_one_digest_is_due_not_one_per_missed_slot(confi
 
 def test_a_backdated_digest_does_not_stand_in_for_the_scheduled_one(config, database):
     saturday = uk("2026-11-28T09:00:00")
-    with database.writing() as session:  # `digest --as-of` on Saturday, for a day in August
-        record_digest(
-            session,
-            channel="file",
-            profile="example",
-            as_of=uk("2026-08-12T07:30"),
-            outcome="sent",
-            counts={},
-        )
-        session.execute(DigestRow.__table__.update().values(created_at=saturday))
+
+    def sent(as_of: datetime) -> None:
+        with database.writing() as session:
+            record_digest(session, channel="file", profile="example", as_of=as_of, outcome="sent", counts={})
+
+    sent(uk("2026-08-12T07:30"))  # `digest --as-of` on Saturday, for a day in August
     assert [t.key for t in due_digests(config, database, saturday)] == ["file"]
-    with database.writing() as session:  # the scheduled one, then another backdated one after it
-        record_digest(session, channel="file", profile="example", as_of=saturday, outcome="sent", counts={})
-        record_digest(
-            session,
-            channel="file",
-            profile="example",
-            as_of=uk("2026-08-13T07:30"),
-            outcome="sent",
-            counts={},
-        )
+    sent(saturday)  # the scheduled one, then another backdated one after it
+    sent(uk("2026-08-13T07:30"))
     assert due_digests(config, database, saturday + timedelta(hours=1)) == []  # not sent twice
 
 
