@@ -47,6 +47,7 @@ class CrawlResult:
     new: int = 0
     changed: int = 0
     message: str | None = None
+    unreadable: int = 0  # releases left out and notices not compiled: bad data, logged by id
 
     @property
     def ok(self) -> bool:
@@ -270,7 +271,7 @@ def result_of(source: str, stats: dict[str, Any], config: Config) -> CrawlResult
                 message = "stopped as it was starting" if not run.pages else "stopped before it could finish"
                 crawls.finish_run(session, run_id, crawls.INTERRUPTED, message)
             return CrawlResult(
-                source, run.outcome, run.pages, run.releases, run.new, run.changed, run.message
+                source, run.outcome, run.pages, run.releases, run.new, run.changed, run.message, run.errors
             )
     except DBAPIError as exc:
         return CrawlResult(source, crawls.FAILED, message=failure or database_failure(exc))

@@ -15,11 +15,14 @@ from collections.abc import Iterator
 
 import pytest
 import pytest_twisted
+from click.testing import CliRunner
 from sqlalchemy import select, text
 
+from spiders.crawl import result_of
 from store import crawls
 from store.ingest import notice_from_row, notice_values
 from store.models import NoticeRow, ReleaseRow, SourceState
+from tenderwatch.cli import cli
 from tests.support.bystander import Bystander
 from tests.support.replay_server import FIND_A_TENDER, Fault
 from tests.test_crawl_faults import crawl_fts, releases_in, run_of, stored, uk
@@ -312,6 +315,9 @@ def test_a_malformed_release_cannot_block_its_source(config, database, replay_se
         assert kept == others
         assert run.errors == 1
         assert "left out" in caplog.text
+        assert result_of("find_a_tender", crawler.stats.get_stats(), config).unreadable == 1
+        [row] = [line for line in CliRunner().invoke(cli, ["status"]).output.splitlines() if "ok (" in line]
+        assert row.startswith("find_a_tender") and " new, 0 changed, 1 unreadable)" in row
     assert CONTACT not in caplog.text
 
 

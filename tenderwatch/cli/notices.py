@@ -68,7 +68,10 @@ def crawl_sources(
         elif result.ok:
             pages, releases = counted(result.pages, "page"), counted(result.releases, "release")
             notices = f"{result.new} new and {result.changed} changed notices"
-            echo(f"{result.source}: ok, {pages}, {releases}, {notices}")
+            unreadable = (
+                f"; {result.unreadable} unreadable, left out (see the log)" if result.unreadable else ""
+            )
+            echo(f"{result.source}: ok, {pages}, {releases}, {notices}{unreadable}")
         else:
             echo(f"{result.source}: {result.outcome.upper()}: {result.message}", err=True)
     return results

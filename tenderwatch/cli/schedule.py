@@ -11,6 +11,7 @@ from tenderwatch.cli.base import State, cli, command, echo, echo_table, local_ti
 from tenderwatch.cli.digest import describe
 from tenderwatch.cli.notices import crawl_sources
 from tenderwatch.errors import ConfigError
+from tenderwatch.formatting import counted
 
 
 @command(cli, "run", short_help="The main job once, for cron: crawl, then digests.")
@@ -213,7 +214,8 @@ def _source_rows(state: State, now: datetime, problems: list[str], warnings: lis
 def _run_text(run_, outcome: str | None) -> str:
     if run_ is None:
         return "never"
-    counts = f"{run_.pages} pages, {run_.new} new, {run_.changed} changed"
+    counts = f"{counted(run_.pages, 'page')}, {run_.new} new, {run_.changed} changed"
+    counts += f", {run_.errors} unreadable" if run_.errors else ""
     return f"{local_time(run_.started_at)} {outcome} ({counts})"
 
 
