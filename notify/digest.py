@@ -10,7 +10,7 @@ more of its procurement is mentioned.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -217,9 +217,10 @@ def _procurement(notice: Notice) -> tuple[str, str]:
 def _closing_soon(
     session: Session, channel: str, profile: str, settings: DigestConfig, as_of: datetime
 ) -> list[Item]:
-    ids = deliveries.open_announced(
-        session, channel, closing_after=as_of, closing_by=as_of + timedelta(days=settings.closing_soon_days)
-    )
+    # Within closing_soon_days in UK calendar days, as days left are counted: to the end of that day.
+    last_day = as_of.astimezone(LONDON).date() + timedelta(days=settings.closing_soon_days)
+    closing_by = datetime.combine(last_day, time.max, LONDON)
+    ids = deliveries.open_announced(session, channel, closing_after=as_of, closing_by=closing_by)
     reminded = deliveries.delivered(session, channel, ids, kinds=("closing_soon",))
     found = deliveries.scored(session, profile, [i for i in ids if i not in reminded])
     items = []

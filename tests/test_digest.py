@@ -283,6 +283,11 @@ def test_closing_soon_and_changes_follow_notices_already_sent(env, tmp_path, sto
     [item] = [i for i in changed.digest.sections["changed"] if i.notice.id == VRP]
     assert "deadline changed from Fri 28 Aug 2026 17:00 to Fri 4 Sep 2026 17:00" in item.why
     assert "079000-2026" not in {i.notice.source_id for s in changed.digest.sections.values() for i in s}
+    # Friday 28 August 07:30 to Friday 4 September 17:00: seven UK days, within the seven set.
+    [preview] = send_digests(
+        config, stored, targets(config), as_of=datetime(2026, 8, 28, 7, 30, tzinfo=LONDON), dry_run=True
+    )
+    assert VRP in {i.notice.id for i in preview.digest.sections["closing_soon"]}
     [soon] = send(config, stored, as_of=datetime(2026, 8, 30, 7, 30, tzinfo=LONDON))
     assert VRP in {i.notice.id for i in soon.digest.sections["closing_soon"]}
     reminder = next(i for i in soon.digest.sections["closing_soon"] if i.notice.id == VRP)
