@@ -91,8 +91,8 @@ def test_an_unreadable_database_url_is_a_clear_error(env):
 @pytest.mark.parametrize(
     "url",
     [
-        "postgresql+psycopg://tw:Sec@ret:Pw0rd9@db.example/tw",  # the rest reads as a port
-        "postgresql+psycopg://tw:Sec@retPart2@db.example/tw",  # the rest reads as a host
+        "postgresql+psycopg://tw:Sec@ret:Pw0rd9@localhost/tw",  # the rest reads as a port
+        "postgresql+psycopg://tw:Sec@retPart2@localhost/tw",  # the rest reads as a host
     ],
 )
 def test_a_password_with_a_bare_at_sign_is_refused_without_showing_any_of_it(env, monkeypatch, url):

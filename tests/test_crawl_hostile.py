@@ -235,7 +235,7 @@ def test_links_that_are_no_object_with_a_next_url_are_an_unreadable_page(
 
 # ------------------------------------------------------------------------------ malformed releases
 
-CONTACT = "jane.contact@borough.gov.uk"
+CONTACT = "contact-details-marker-7f3a"  # stands for a contact's details: never in a log or notice
 
 
 def nested(levels: int) -> dict:

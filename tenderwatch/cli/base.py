@@ -175,7 +175,14 @@ class ChannelSecretsFilter(logging.Filter):
 # ---------------------------------------------------------------------------------------------- options
 
 
-def parse_time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+NOT_A_DATE = (
+    "is not a date; write ISO 8601 such as 2026-08-11 or 2026-08-11T06:00 (UK time unless an offset is given)"
+)
+
+
+def parse_time_option(
+    ctx: click.Context, param: click.Parameter, value: str | None, *, not_a_date: str = NOT_A_DATE
+) -> datetime | None:
     from spiders.windows import parse_moment
 
     if value is None:
@@ -183,10 +190,7 @@ def parse_time_option(ctx: click.Context, param: click.Parameter, value: str | N
     try:
         moment = parse_moment(value)
     except ValueError:
-        raise click.BadParameter(
-            f"'{value}' is not a date; write ISO 8601 such as 2026-08-11 or "
-            "2026-08-11T06:00 (UK time unless an offset is given)"
-        ) from None
+        raise click.BadParameter(f"'{value}' {not_a_date}") from None
     except OverflowError:
         raise click.BadParameter(f"'{value}' is out of range") from None
     if moment < EARLIEST:  # the services would answer 400, or hold nothing that old
@@ -200,14 +204,9 @@ def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -
     units = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
     if value[:-1].isdigit() and value[-1:] in units:
         return utcnow() - int(value[:-1]) * units[value[-1]]
-    try:
-        return parse_time_option(ctx, param, value)
-    except click.BadParameter as exc:
-        if "is not a date" not in exc.message:
-            raise
-        raise click.BadParameter(
-            f"'{value}' is neither an age such as 7d, 24h or 2w nor a date such as 2026-08-11"
-        ) from None
+    return parse_time_option(
+        ctx, param, value, not_a_date="is neither an age such as 7d, 24h or 2w nor a date such as 2026-08-11"
+    )
 
 
 def notice_key(session: Session, text: str) -> str:
