@@ -29,6 +29,7 @@ from store.notice import LONDON, Notice
 from tenderwatch import config as configuration
 from tenderwatch.cli import cli
 from tenderwatch.config import EXAMPLE_PROFILE as EXAMPLE_RULES
+from tenderwatch.config import WEEKDAYS
 from tests.support.receivers import SmtpReceiver, WebhookReceiver, free_port
 from tests.support.recorded import cassette_releases, fts_releases, release_by_id
 
@@ -638,6 +639,10 @@ def test_status_says_a_failed_digest_is_due_again_after_the_retry_interval(env, 
     from tenderwatch.cli.base import local_time
 
     configure(tmp_path, [("bids", "json://127.0.0.1:9")])
+    # Digests only on the day after tomorrow, so that no slot comes before the retry, whenever this runs.
+    day_after_tomorrow = WEEKDAYS[(utcnow().astimezone(LONDON).weekday() + 2) % 7]
+    with (tmp_path / "tenderwatch.toml").open("a") as config_file:
+        config_file.write(f'[schedule]\ndigest_days = ["{day_after_tomorrow}"]\n')
     with stored.writing() as session:  # today's digest, failed just now
         record_digest(
             session, channel="bids", profile="example", as_of=utcnow(), outcome="failed", counts={}, error="x"

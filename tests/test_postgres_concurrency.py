@@ -37,6 +37,7 @@ from store.notice import LONDON
 from tests.support.receivers import SmtpReceiver
 from tests.support.recorded import cassette_releases, shifted
 from tests.support.replay_server import CONTRACTS_FINDER, FIND_A_TENDER, ReplayServer
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4
@@ -119,14 +120,6 @@ def finish(workers: list[subprocess.Popen[str]], timeout: float = 120) -> list[t
         for worker in workers:
             worker.kill()
             worker.wait()
-
-
-def wait_until(condition, timeout: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def blocked_sessions(connection) -> int:
