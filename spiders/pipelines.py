@@ -105,14 +105,14 @@ class StorePipeline:
         self.complete = self.complete or last.crawl_done
         stats = self.crawler.stats
         stats.inc_value("tenderwatch/pages", len(pages))
-        left_out = f", {self.totals.left_out} unreadable" if self.totals.left_out else ""
+        left_out = f", {self.totals.left_out:,} unreadable" if self.totals.left_out else ""
         logger.info(
-            "%s: page %d, %d releases so far (%d new, %d changed%s)%s",
+            "%s: page %d, %s releases so far (%s new, %s changed%s)%s",
             last.source,
             stats.get_value("tenderwatch/pages"),
-            self.totals.releases,
-            self.totals.new,
-            self.totals.changed,
+            f"{self.totals.releases:,}",
+            f"{self.totals.new:,}",
+            f"{self.totals.changed:,}",
             left_out,
             "".join(f"; window {window} complete" for window in completed),
         )

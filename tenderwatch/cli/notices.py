@@ -67,9 +67,9 @@ def crawl_sources(
             echo(f"{result.source}: {result.message}")
         elif result.ok:
             pages, releases = counted(result.pages, "page"), counted(result.releases, "release")
-            notices = f"{result.new} new and {result.changed} changed notices"
+            notices = f"{result.new:,} new and {result.changed:,} changed notices"
             unreadable = (
-                f"; {result.unreadable} unreadable, left out (see the log)" if result.unreadable else ""
+                f"; {result.unreadable:,} unreadable, left out (see the log)" if result.unreadable else ""
             )
             echo(f"{result.source}: ok, {pages}, {releases}, {notices}{unreadable}")
         else:
