@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -58,6 +59,7 @@ def environment(templates_dir: Path | None = None) -> Environment:
         shown_link=shown_link,
         source_name=lambda source: SOURCE_NAMES.get(source, source),
         days_left=days_left,
+        tender_expected=tender_expected,
     )
     env.globals.update(section_titles=SECTION_TITLES)
     return env
@@ -130,6 +132,11 @@ def shown_link(notice: Notice) -> str:
     """The link as a reader sees it (host and path), so plain text and wary readers know where it goes."""
     link = safe_link(notice)
     return f"{urlsplit(link).hostname}{urlsplit(link).path}" if link else ""
+
+
+def tender_expected(notice: Notice) -> datetime | None:
+    """When a pipeline notice says its tender notice will be published (its futureNoticeDate)."""
+    return notice.future_notice_date if notice.stage == "planning" else None
 
 
 def days_left(days: int) -> str:

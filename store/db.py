@@ -7,6 +7,7 @@ a read transaction tries to become a write (measured: 0 "database is locked" err
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import (
     ArgumentError,
     DatabaseError,
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenderwatch.errors import ConfigError, StoreError
 
+logger = logging.getLogger("tenderwatch.store")
 MIGRATIONS = Path(__file__).parent / "migrations"
 UNPARSEABLE = "(unparseable URL)"  # never echo a URL we cannot parse: it may hold a password
 # JSON columns (CPV codes, regions, lots, reasons) are written on every notice stored: orjson is fast.
@@ -37,7 +39,11 @@ JSON_CODEC = {
 }
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
+# A store upgraded from before this revision has its notices compiled again from their releases, in
+# the upgrade's transaction: the text a release must hold for its notice to need it (0006 added
+# future_notice_date). A later normalisation change adds a revision and moves this on.
+RECOMPILE_FROM_BEFORE = ("0006", "futureNoticeDate")
 # Seconds a SQLite writer waits for another to finish before giving up (a cron crawl and the daemon).
 BUSY_TIMEOUT = 30
 
@@ -82,15 +88,21 @@ class Database:
                 f"knows ({SCHEMA_REVISION}): upgrade tenderwatch, or point it at another database"
             )
         from alembic import command
+        from alembic.runtime.migration import MigrationContext
 
         with self.engine.begin() as connection:
             if self.dialect == "postgresql":
                 from store.locks import key
 
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key("schema-upgrade")})
+            # Read again under the lock: another process may have upgraded it meanwhile.
+            before = MigrationContext.configure(connection).get_current_revision()
             config = _alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+            revision, mentioning = RECOMPILE_FROM_BEFORE
+            if before is not None and before < revision:
+                _recompile_notices(connection, mentioning)
 
     def current_revision(self) -> str | None:
         """The schema's revision, or None for a new, empty database."""
@@ -125,6 +137,23 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _recompile_notices(connection: Connection, mentioning: str) -> None:
+    """Compile again the stored notices whose releases mention what the new schema reads."""
+    from store.ingest import recompile_stored
+    from store.queries import sources_with_releases
+
+    with Session(bind=connection) as session:
+        for source in sources_with_releases(session):
+            counts = recompile_stored(session, source, mentioning=mentioning)
+            logger.info(
+                "%s: %d stored notices compiled again for the new schema (%d changed)",
+                source,
+                counts.releases,
+                counts.changed,
+            )
+        session.flush()
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -316,6 +316,58 @@ def _recompile(
                 type(exc).__name__,
             )
     return notices, uncompiled
+
+
+def recompile_stored(
+    session: Session,
+    source: str,
+    *,
+    mentioning: str | None = None,
+    batch: int = 500,
+    progress: Callable[[IngestCounts], None] | None = None,
+) -> IngestCounts:
+    """Compile a source's stored notices again from their releases, after normalisation improved;
+    only those with a release whose text holds `mentioning`, if given. Idempotent: a notice that
+    compiles as before is left alone. An imported notice under a crawled source's name stays as
+    imported, as a crawl would leave it until the source publishes it again."""
+    notice_ids = compiled_notice_ids(session, source, mentioning=mentioning)
+    totals = IngestCounts()
+    for start in range(0, len(notice_ids), batch):
+        totals.add(recompile_notices(session, source, notice_ids[start : start + batch]))
+        if progress:
+            progress(totals)
+    return totals
+
+
+def compiled_notice_ids(session: Session, source: str, *, mentioning: str | None = None) -> list[str]:
+    """The ids of a source's notices compiled from stored releases (those mentioning a text, if given)."""
+    query = select(ReleaseRow.notice_id).where(ReleaseRow.source == source).distinct()
+    if mentioning:
+        query = query.where(ReleaseRow.raw.contains(mentioning, autoescape=True))
+    return sorted(session.scalars(query))
+
+
+def recompile_notices(session: Session, source: str, notice_ids: Sequence[str]) -> IngestCounts:
+    """Compile these notices of a source again from their stored releases; `releases` counts the
+    notices, `new` those never compiled before, `changed` those that now read differently."""
+    imported = set(
+        session.scalars(
+            select(NoticeRow.source_id).where(
+                NoticeRow.source == source, NoticeRow.source_id.in_(notice_ids), NoticeRow.origin == "import"
+            )
+        )
+    )
+    stored = session.execute(
+        select(ReleaseRow.release_id, ReleaseRow.notice_id, ReleaseRow.ocid, ReleaseRow.raw).where(
+            ReleaseRow.source == source,
+            ReleaseRow.notice_id.in_([n for n in notice_ids if n not in imported]),
+        )
+    ).all()
+    releases = {release_id: orjson.loads(raw) for release_id, _, _, raw in stored}
+    rows = {release_id: {"notice_id": notice_id, "ocid": ocid} for release_id, notice_id, ocid, _ in stored}
+    notices, uncompiled = _recompile(session, source, releases, rows)
+    new, changed = save_notices(session, notices, now=utcnow())
+    return IngestCounts(releases=len(notices) + uncompiled, new=new, changed=changed, left_out=uncompiled)
 
 
 def _tracked_changes(

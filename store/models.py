@@ -127,6 +127,7 @@ class NoticeRow(Base):
     published_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
     deadline: Mapped[datetime | None]
+    future_notice_date: Mapped[datetime | None]
     value_amount: Mapped[float | None] = mapped_column(Float)
     value_currency: Mapped[str | None] = mapped_column(String(3))
     cpv: Mapped[list[Any]]

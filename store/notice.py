@@ -60,6 +60,7 @@ class Notice:
     published_at: datetime | None = None
     updated_at: datetime | None = None
     deadline: datetime | None = None
+    future_notice_date: datetime | None = None  # a pipeline notice's: when the tender is expected
     value_amount: float | None = None
     value_currency: str | None = None
     cpv: tuple[str, ...] = ()
@@ -245,6 +246,7 @@ _PARSERS = {
     "published_at": _timestamp,
     "updated_at": _timestamp,
     "deadline": _timestamp,
+    "future_notice_date": _timestamp,
     "value_amount": _number,
     "stage": _choice(STAGES),
     "category": _choice(CATEGORIES),

@@ -71,6 +71,10 @@ def get_notice(session: Session, notice_id: str) -> Notice | None:
     return notice_from_row(row) if row else None
 
 
+def sources_with_releases(session: Session) -> list[str]:
+    return list(session.scalars(select(ReleaseRow.source).distinct().order_by(ReleaseRow.source)))
+
+
 def keys_of_source_id(session: Session, source_id: str) -> list[str]:
     """The ids of the notices a source calls `source_id` (076396-2026 is find_a_tender:076396-2026)."""
     return list(

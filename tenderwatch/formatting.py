@@ -32,4 +32,5 @@ def when(moment: datetime | None, style: str = "deadline") -> str:
     if moment is None:
         return "no deadline stated" if style == "deadline" else "never"
     local = moment.astimezone(LONDON)
-    return f"{local:%a %-d %b %Y %H:%M}" if style != "date" else f"{local:%A %-d %B %Y}"
+    formats = {"date": "%A %-d %B %Y", "day": "%a %-d %b %Y"}
+    return local.strftime(formats.get(style, "%a %-d %b %Y %H:%M"))

@@ -545,7 +545,7 @@ def test_explain_says_value_not_stated_once(env, tmp_path):
 
 def test_db_upgrade_says_what_it_did(env):
     from store.db import SCHEMA_REVISION, Database
-    from tests.test_search import _migrate
+    from tests.support.schema import migrate
 
     runner = CliRunner()
     first = runner.invoke(cli, ["db", "upgrade"]).output
@@ -553,7 +553,7 @@ def test_db_upgrade_says_what_it_did(env):
     assert (f"created the database schema ({SCHEMA_REVISION})" in first) == new_store
     assert "schema is current" in runner.invoke(cli, ["db", "upgrade"]).output
     database = Database(env["TENDERWATCH_DB_URL"])
-    _migrate(database, "downgrade", "0004")
+    migrate(database, "downgrade", "0004")
     database.close()
     upgraded = runner.invoke(cli, ["db", "upgrade"]).output
     assert f"upgraded the database schema from 0004 to {SCHEMA_REVISION}" in upgraded

@@ -842,3 +842,21 @@ def test_source_health_lists_the_failures_since_the_channel_was_last_told(env, t
     failed_crawl(utcnow() + timedelta(seconds=1), "HTTP 503 after it")
     [second] = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
     assert failures(second) == ["HTTP 503 after it"]
+
+
+def test_an_early_warning_says_when_its_tender_is_expected(env, tmp_path, stored, smtp, teams):
+    config = configure(tmp_path, [("bids", smtp.url()), ("teams", teams.url())])
+    email, posted = send(config, stored)
+    assert (email.outcome, posted.outcome) == ("sent", "sent")
+    warnings = email.digest.sections["early_warning"]
+    expected = [item for item in warnings if item.notice.future_notice_date]
+    assert expected and len(expected) < len(warnings)  # some pipeline notices give no date
+    teams_text = json.dumps(teams.posts)
+    for item in expected:
+        day = item.notice.future_notice_date.astimezone(LONDON).strftime("%a %-d %b %Y")
+        assert f"Tender expected by {day}" in email.html
+        assert f"tender expected by {day}" in teams_text
+    assert email.html.count("Tender expected by") == len(expected)
+    undated = [item for item in warnings if not item.notice.future_notice_date and not item.notice.deadline]
+    assert all(item.notice.title in email.html for item in undated)
+    assert email.html.count("No deadline stated") >= len(undated)

@@ -4,7 +4,8 @@ tests/golden/normalised_notices.json was written from the normaliser's output an
 compared with the raw release (shown by `tests/support/recorded.release_by_id`): notice type from the
 notice's own document (or the tag equivalent for legacy and Contracts Finder releases), net value
 before gross, awarded/contracted values past the tender stage, the earliest of the expression-of-
-interest and tender deadlines, delivery regions before the buyer's, CPV from tender and items.
+interest and tender deadlines, a pipeline notice's futureNoticeDate, delivery regions before the
+buyer's, CPV from tender and items.
 Long descriptions are compared by their first 120 characters.
 """
 

@@ -86,6 +86,7 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
         published_at=first_published or published_at(release),
         updated_at=parse_time(release.get("date")),
         deadline=deadline_of(tender),
+        future_notice_date=parse_time(as_dict(tender.get("communication")).get("futureNoticeDate")),
         value_amount=amount,
         value_currency=currency,
         cpv=tuple(cpv_codes(tender)),

@@ -224,8 +224,10 @@ def show(state: State, notice_id: str) -> None:
         ("releases", str(releases)),
         ("ocid", notice.ocid),
     ]
+    if notice.future_notice_date:  # a pipeline notice's estimate of when the tender is published
+        fields.insert(8, ("tender expected", local_time(notice.future_notice_date, date_only=True)))
     for label, value in fields:
-        echo(f"{label:>13}: {' '.join(str(value or '').split())}")  # one line each: a title cannot fake more
+        echo(f"{label:>15}: {' '.join(str(value or '').split())}")  # one line each: a title cannot fake more
     echo(f"\n{notice.description or '(no description)'}")
     if history:
         echo("\nChanges seen:")

@@ -1,0 +1,112 @@
+"""Compiling stored notices again from their releases: after an upgrade that reads releases better
+(automatically), and on demand (`tenderwatch db recompile`)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import func, select, text, update
+
+from store.db import Database
+from store.ingest import store_releases
+from store.models import NoticeChange, NoticeRow, ReleaseRow
+from tenderwatch.cli import cli
+from tests.support.recorded import cassette_releases, fts_releases, release_by_id
+from tests.support.schema import migrate
+
+UK3 = "find_a_tender:069280-2026"  # a planned procurement whose tender is expected on 23 July 2026
+VRP = "find_a_tender:076396-2026"
+PIPELINE = "find_a_tender:076334-2026"  # a recorded planned procurement, tender expected 24 August 2026
+
+
+def store_recorded(database) -> None:
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases())
+        store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"))
+
+
+def notices(database) -> dict[str, NoticeRow]:
+    with database.reading() as session:
+        return {row.key: row for row in session.scalars(select(NoticeRow))}
+
+
+def changed_at(database) -> dict[str, object]:
+    """When each notice last changed, by plain SQL: the models may be newer than the schema."""
+    with database.reading() as session:
+        return dict(session.execute(text("SELECT key, changed_at FROM notices")).all())
+
+
+def changes(database) -> int:
+    with database.reading() as session:
+        return session.scalar(select(func.count()).select_from(NoticeChange))
+
+
+def test_an_upgrade_past_0006_gives_stored_pipeline_notices_their_expected_tender_date(database):
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("069280-2026"), release_by_id("076396-2026")])
+    migrate(database, "downgrade", "0005")  # as a store written by the previous tenderwatch,
+    with database.writing() as session:  # whose fingerprints of notices lacked the new field
+        session.execute(text("UPDATE notices SET content_hash = 'hashed by 0005'"))
+    before = changed_at(database)
+
+    Database(database.url).upgrade()
+
+    after = notices(database)
+    assert after[UK3].future_notice_date.isoformat() == "2026-07-23T22:59:59+00:00"  # 23:59:59 BST
+    assert changed_at(database)[UK3] != before[UK3]
+    # A notice whose releases never mention the date is left as it was.
+    assert changed_at(database)[VRP] == before[VRP]
+    assert after[VRP].future_notice_date is None
+    assert changes(database) == 0  # no tracked field changed: nothing for a digest to announce
+
+
+def test_recompile_repairs_stale_and_missing_notices_records_real_changes_and_is_idempotent(env, database):
+    store_recorded(database)
+    right = notices(database)
+    with database.writing() as session:  # as an older normaliser, or a notice that failed to compile
+        stale = update(NoticeRow).where(NoticeRow.key == VRP).values(title="Stale", content_hash="stale")
+        session.execute(stale)
+        session.execute(text("DELETE FROM notices WHERE key = :key"), {"key": PIPELINE})
+
+    first = CliRunner().invoke(cli, ["db", "recompile"])
+
+    assert first.exit_code == 0, first.output
+    total = len([key for key in right if key.startswith("find_a_tender:")])
+    assert f"find_a_tender: {total:,} notices compiled again; 1 changed, 1 compiled for the first time" in (
+        first.output
+    )
+    assert "contracts_finder: " in first.output
+    repaired = notices(database)
+    assert repaired[VRP].title == right[VRP].title
+    assert repaired[PIPELINE].content_hash == right[PIPELINE].content_hash
+    assert repaired[PIPELINE].future_notice_date == right[PIPELINE].future_notice_date is not None
+    assert changes(database) == 1  # the title, as a crawl would record it
+    second = CliRunner().invoke(cli, ["db", "recompile", "find_a_tender"])
+    assert f"find_a_tender: {total:,} notices compiled again; 0 changed, 0 compiled for the first time" in (
+        second.output
+    )
+    assert "contracts_finder" not in second.output
+
+
+def test_recompile_leaves_an_imported_notice_as_imported(env, database, tmp_path):
+    store_recorded(database)
+    mine = {"id": VRP, "source": "find_a_tender", "source_id": "076396-2026", "title": "Our own copy"}
+    (tmp_path / "mine.jsonl").write_text(json.dumps(mine) + "\n")
+    assert CliRunner().invoke(cli, ["import", str(tmp_path / "mine.jsonl")]).exit_code == 0
+
+    result = CliRunner().invoke(cli, ["db", "recompile", "find_a_tender"])
+
+    assert result.exit_code == 0, result.output
+    assert notices(database)[VRP].title == "Our own copy"
+
+
+def test_recompile_names_a_source_with_nothing_stored(env, database):
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("076396-2026")])
+    result = CliRunner().invoke(cli, ["db", "recompile", "contracts_finder"])
+    assert result.exit_code == 2
+    expected = "no releases are stored for contracts_finder (sources that have some: find_a_tender)"
+    assert expected in result.output
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(ReleaseRow)) == 1
