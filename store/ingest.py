@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -324,7 +324,6 @@ def recompile_stored(
     *,
     mentioning: str | None = None,
     batch: int = 500,
-    progress: Callable[[IngestCounts], None] | None = None,
 ) -> IngestCounts:
     """Compile a source's stored notices again from their releases, after normalisation improved;
     only those with a release whose text holds `mentioning`, if given. Idempotent: a notice that
@@ -334,8 +333,6 @@ def recompile_stored(
     totals = IngestCounts()
     for start in range(0, len(notice_ids), batch):
         totals.add(recompile_notices(session, source, notice_ids[start : start + batch]))
-        if progress:
-            progress(totals)
     return totals
 
 
