@@ -95,7 +95,7 @@ def build_html(folder: Path) -> str:
 
 def page_height(html: str) -> int:
     """Roughly the rendered height, so the picture ends just below the footer."""
-    return 330 + 140 * html.count('<tr><td style="padding:14px 0;') + 60 * html.count("<h2 ")
+    return 400 + 140 * html.count('<tr><td style="padding:14px 0;') + 60 * html.count("<h2 ")
 
 
 if __name__ == "__main__":
