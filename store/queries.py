@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
-from store.models import NoticeChange, NoticeRow, ReleaseRow
+from store.models import NoticeChange, NoticeRow, ReleaseRow, ScoreRow
 from store.notice import Notice
 
 
@@ -22,6 +22,8 @@ class NoticeFilter:
     open_at: datetime | None = None  # only notices whose deadline is after this moment (or unknown)
     published_since: datetime | None = None
     text: str | None = None  # a full-text search (store.search): the best matches come first
+    bands: tuple[str, ...] = ()  # only notices scored in these bands under `profile` (stored scores)
+    profile: str | None = None
 
 
 def find_notices(session: Session, where: NoticeFilter, limit: int | None = 50) -> list[Notice]:
@@ -50,6 +52,10 @@ def filtered(where: NoticeFilter) -> Select:
         query = query.where(or_(NoticeRow.deadline.is_(None), NoticeRow.deadline > where.open_at))
     if where.published_since:
         query = query.where(NoticeRow.published_at >= where.published_since)
+    if where.bands:
+        query = query.join(
+            ScoreRow, (ScoreRow.notice_id == NoticeRow.id) & (ScoreRow.profile == where.profile)
+        ).where(ScoreRow.band.in_(where.bands))
     return query
 
 

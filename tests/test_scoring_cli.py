@@ -12,7 +12,7 @@ from store.ingest import save_notices
 from store.models import utcnow
 from store.notice import Notice
 from tenderwatch.cli import cli
-from tests.scoring.helpers import EXAMPLE, example, real, write
+from tests.scoring.helpers import EXAMPLE, example, real, real_notices, write
 
 VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation
 WORKS = "find_a_tender:075943-2026"  # Building 260 Refurbishment (works)
@@ -254,3 +254,38 @@ def test_every_scoring_command_has_help_with_an_example(env):
         assert result.exit_code == 0 and "Example" in result.output, args
     for sub in ("add", "import", "list"):
         assert "Example" in run("feedback", sub, "--help").output
+
+
+def listed(output: str) -> dict[str, int]:
+    """`notices` table rows with a score column: {notice id: score}."""
+    rows = [line.split() for line in output.splitlines()[1:]]
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def test_notices_of_a_band_are_the_notices_the_rules_put_there_each_with_its_score(env, database):
+    notices = real_notices()
+    with database.writing() as session:
+        save_notices(session, list(notices), now=NOW)
+    scores = {notice.id: score_notice(notice, example()) for notice in notices}
+
+    strong = listed(run("notices", "--band", "strong", "--limit", "0").output)
+    either = listed(run("notices", "--band", "strong", "--band", "possible", "--limit", "0").output)
+
+    assert strong == {key: s.score for key, s in scores.items() if s.band == "strong"} != {}
+    assert either == {key: s.score for key, s in scores.items() if s.band in ("strong", "possible")}
+    assert len(either) > len(strong)
+    everything = run("notices", "--profile", "example", "--limit", "0").output  # a score column only
+    assert listed(everything) == {key: s.score for key, s in scores.items()}
+
+
+def test_notices_of_a_band_follow_a_rules_change_at_once(env, database, tmp_path, monkeypatch):
+    hulme = "find_a_tender:075962-2026"  # Hulme Plan Development: 71 under the example rules
+    with database.writing() as session:
+        save_notices(session, [real(hulme), real(WORKS)], now=NOW)
+    assert listed(run("notices", "--band", "strong").output) == {hulme: 71}
+    stricter = write(tmp_path, EXAMPLE.read_text().replace("strong: 50", "strong: 80"), "strict.yaml")
+    config = f'[scoring]\ndefault_profile = "example"\n[scoring.profiles]\nexample = "{stricter.name}"\n'
+    monkeypatch.setenv("TENDERWATCH_CONFIG", str(write(tmp_path, config, "t.toml")))
+    result = run("notices", "--band", "strong")
+    assert "No notice matches these filters (2 notices stored): widen them." in result.output
+    assert listed(run("notices", "--band", "possible").output) == {hulme: 71}

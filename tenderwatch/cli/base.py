@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # for dates given on the command line
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+PROFILE_OPTION = click.option(
+    "--profile",
+    metavar="NAME",
+    help="A profile named in [scoring.profiles] (default: the configured default).",
+)
 logger = logging.getLogger("tenderwatch")
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from store.models import NoticeRow, utcnow
 from tenderwatch.cli.base import (
+    PROFILE_OPTION,
     State,
     cli,
     command,
@@ -135,6 +136,14 @@ def sources(state: State) -> None:
     metavar="TEXT",
     help='Words in the title, description or buyer, best matches first; "a phrase", OR, -word.',
 )
+@click.option(
+    "--band",
+    "bands",
+    multiple=True,
+    type=click.Choice(["strong", "possible"]),
+    help="Only matches scored in this band (repeatable); with --band or --profile, a score column.",
+)
+@PROFILE_OPTION
 @click.option("--limit", default=30, show_default=True, help="How many to show (0 for all).")
 def notices(
     state: State,
@@ -144,14 +153,22 @@ def notices(
     still_open: bool,
     since: datetime | None,
     search: str | None,
+    bands: tuple[str, ...],
+    profile: str | None,
     limit: int,
 ) -> None:
     """Recent notices, newest first, as a table (with --search, the best matches first).
 
     --search looks for every word in the title, description or buyer name, in any form ("develop"
     finds "developing"): "quoted words" must appear together, OR accepts either side, -word excludes.
+
+    \b
+    Examples:
+      tenderwatch notices --band strong --open     # the strong matches still open, with their score
+      tenderwatch notices --search "evaluation" --since 7d
     """
     from store.queries import NoticeFilter, find_notices
+    from store.scores import scores_for
     from store.search import parse
 
     if search is not None:
@@ -159,6 +176,7 @@ def notices(
             parse(search)
         except ValueError as exc:
             raise ConfigError(f"--search: {exc}") from None
+    rules = _scored_now(state, profile) if bands or profile else None  # a score column
     where = NoticeFilter(
         source=_known_source(state, source),
         notice_types=notice_types,
@@ -166,29 +184,46 @@ def notices(
         open_at=utcnow() if still_open else None,
         published_since=since,
         text=search,
+        bands=bands,
+        profile=rules.name if rules else None,
     )
     with state.database.reading() as session:
         found = find_notices(session, where, limit=limit or None)
         stored = 0 if found else session.scalar(select(func.count()).select_from(NoticeRow))
-    echo_table(
-        ["id", "type", "published", "deadline", "value", "buyer", "title"],
+        scores = scores_for(session, rules, [n.id for n in found]) if rules else {}
+    header = ["id", "type", "published", "deadline", "value", "buyer", "title"]
+    rows = [
         [
-            [
-                n.id,
-                n.notice_type or "",
-                local_time(n.published_at, date_only=True),
-                local_time(n.deadline),
-                money(n.value_amount, n.value_currency),
-                shorten(n.buyer_name, 28),
-                shorten(n.title, 50),
-            ]
-            for n in found
-        ],
-    )
+            n.id,
+            n.notice_type or "",
+            local_time(n.published_at, date_only=True),
+            local_time(n.deadline),
+            money(n.value_amount, n.value_currency),
+            shorten(n.buyer_name, 28),
+            shorten(n.title, 50),
+        ]
+        for n in found
+    ]
+    if rules:
+        header.insert(1, "score")
+        for row, notice in zip(rows, found, strict=True):
+            row.insert(1, str(scores[notice.id].score))
+    echo_table(header, rows)
     if not found and stored:
         echo(f"No notice matches these filters ({counted(stored, 'notice')} stored): widen them.", err=True)
     elif not found:
         echo("No notices stored yet: run `tenderwatch crawl` first.", err=True)
+
+
+def _scored_now(state: State, profile: str | None) -> Any:
+    """The profile's rules, with every stored notice's score under them brought up to date."""
+    from scoring import configured_profile
+    from store.scores import rescore
+
+    rules = configured_profile(state.config.scoring, profile)
+    with state.database.writing() as session:
+        rescore(session, rules)
+    return rules
 
 
 @command(cli, "show")

@@ -11,6 +11,7 @@ import click
 from store.models import utcnow
 from tenderwatch.cli.base import (
     CONTEXT,
+    PROFILE_OPTION,
     State,
     cli,
     command,
@@ -23,12 +24,6 @@ from tenderwatch.cli.base import (
     stored_notice,
 )
 from tenderwatch.formatting import counted, money
-
-PROFILE_OPTION = click.option(
-    "--profile",
-    metavar="NAME",
-    help="A profile named in [scoring.profiles] (default: the configured default).",
-)
 
 # ---------------------------------------------------------------------------------------------- rules
 
