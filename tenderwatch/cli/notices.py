@@ -176,7 +176,7 @@ def notices(
             parse(search)
         except ValueError as exc:
             raise ConfigError(f"--search: {exc}") from None
-    rules = _scored_now(state, profile) if bands or profile else None  # a score column
+    rules = _scored_profile(state, profile) if bands or profile else None  # a score column
     where = NoticeFilter(
         source=_known_source(state, source),
         notice_types=notice_types,
@@ -213,17 +213,6 @@ def notices(
         echo(f"No notice matches these filters ({counted(stored, 'notice')} stored): widen them.", err=True)
     elif not found:
         echo("No notices stored yet: run `tenderwatch crawl` first.", err=True)
-
-
-def _scored_now(state: State, profile: str | None) -> Any:
-    """The profile's rules, with every stored notice's score under them brought up to date."""
-    from scoring import configured_profile
-    from store.scores import rescore
-
-    rules = configured_profile(state.config.scoring, profile)
-    with state.database.writing() as session:
-        rescore(session, rules)
-    return rules
 
 
 @command(cli, "show")
@@ -337,7 +326,9 @@ def _known_source(state: State, source: str | None) -> str | None:
     return source
 
 
-def _scored_profile(state: State, name: str) -> Any:
+def _scored_profile(state: State, name: str | None) -> Any:
+    """The profile's rules (the default one's if no name), with every stored notice's score under
+    them brought up to date."""
     from scoring.profile import configured_profile
     from store.scores import rescore
 
