@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
 from store.normalise import FORMATS
-from store.notice import Notice
+from store.notice import LONDON, Notice
 from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import money, when
 
@@ -134,9 +134,14 @@ def shown_link(notice: Notice) -> str:
     return f"{urlsplit(link).hostname}{urlsplit(link).path}" if link else ""
 
 
-def tender_expected(notice: Notice) -> datetime | None:
-    """When a pipeline notice says its tender notice will be published (its futureNoticeDate)."""
-    return notice.future_notice_date if notice.stage == "planning" else None
+def tender_expected(notice: Notice, as_of: datetime) -> str | None:
+    """When a pipeline notice's tender is expected (its futureNoticeDate, the buyer's estimate), as
+    "expected by Tue 25 Aug 2026", or "was expected by ..." once that day has passed; else None."""
+    expected = notice.future_notice_date if notice.stage == "planning" else None
+    if expected is None:
+        return None
+    passed = expected.astimezone(LONDON).date() < as_of.astimezone(LONDON).date()
+    return f"{'was expected' if passed else 'expected'} by {when(expected, 'day')}"
 
 
 def days_left(days: int) -> str:

@@ -40,10 +40,11 @@ JSON_CODEC = {
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
 SCHEMA_REVISION = "0006"
-# A store upgraded from before this revision has its notices compiled again from their releases, in
-# the upgrade's transaction: the text a release must hold for its notice to need it (0006 added
-# future_notice_date). A later normalisation change adds a revision and moves this on.
-RECOMPILE_FROM_BEFORE = ("0006", "futureNoticeDate")
+# Revisions that read something new from releases, and the text a release must hold for its notice
+# to need compiling again. An upgrade from before one of them compiles those notices again from their
+# releases, in the upgrade's transaction. A later normalisation change adds a revision and an entry.
+RECOMPILE_AFTER = {"0006": "futureNoticeDate"}
+RECOMPILE_BATCH = 500
 # Seconds a SQLite writer waits for another to finish before giving up (a cron crawl and the daemon).
 BUSY_TIMEOUT = 30
 
@@ -100,9 +101,10 @@ class Database:
             config = _alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-            revision, mentioning = RECOMPILE_FROM_BEFORE
-            if before is not None and before < revision:
-                _recompile_notices(connection, mentioning)
+            if before is not None:
+                mentioning = [text for revision, text in RECOMPILE_AFTER.items() if before < revision]
+                if mentioning:
+                    _recompile_notices(connection, mentioning)
 
     def current_revision(self) -> str | None:
         """The schema's revision, or None for a new, empty database."""
@@ -139,20 +141,17 @@ class Database:
         self.engine.dispose()
 
 
-def _recompile_notices(connection: Connection, mentioning: str) -> None:
+def _recompile_notices(connection: Connection, mentioning: list[str]) -> None:
     """Compile again the stored notices whose releases mention what the new schema reads."""
-    from store.ingest import recompile_stored
+    from store.ingest import Recompiled, compiled_notice_ids, recompile_notices
     from store.queries import sources_with_releases
 
     with Session(bind=connection) as session:
         for source in sources_with_releases(session):
-            counts = recompile_stored(session, source, mentioning=mentioning)
-            logger.info(
-                "%s: %d stored notices compiled again for the new schema (%d changed)",
-                source,
-                counts.releases,
-                counts.changed,
-            )
+            notice_ids, done = compiled_notice_ids(session, source, mentioning=mentioning), Recompiled()
+            for start in range(0, len(notice_ids), RECOMPILE_BATCH):  # bounded IN lists and memory
+                done.add(recompile_notices(session, source, notice_ids[start : start + RECOMPILE_BATCH]))
+            logger.info("%s: %d stored notices compiled again for the new schema", source, len(done.keys))
         session.flush()
 
 

@@ -10,12 +10,12 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, case, select, union, update
+from sqlalchemy import Connection, case, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -122,9 +122,15 @@ def _storable_rows(source: str, batch: dict[str, Release], now: datetime) -> dic
 
 
 def save_notices(
-    session: Session, notices: Sequence[Notice], *, now: datetime, crawl_run_id: int | None = None
+    session: Session,
+    notices: Sequence[Notice],
+    *,
+    now: datetime,
+    crawl_run_id: int | None = None,
+    record_changes: bool = True,
 ) -> tuple[int, int]:
-    """Insert new notices, update changed ones (keeping each tracked change); returns (new, changed)."""
+    """Insert new notices, update changed ones (keeping each tracked change, unless told not to: a
+    notice compiled again reads its releases better, the buyer changed nothing); returns (new, changed)."""
     notices = [_storable(notice) for notice in notices]
     keys = [notice.id for notice in notices]
     existing = {row.key: row for row in session.scalars(select(NoticeRow).where(NoticeRow.key.in_(keys)))}
@@ -136,7 +142,8 @@ def save_notices(
             inserts.append({**values, "first_seen": now, "last_seen": now, "changed_at": now})
         elif row.content_hash != values["content_hash"]:
             updates.append({**values, "id": row.id, "last_seen": now, "changed_at": now})
-            changes += _tracked_changes(row, notice, now, crawl_run_id)
+            if record_changes:
+                changes += _tracked_changes(row, notice, now, crawl_run_id)
     if inserts:
         session.connection().execute(
             upsert(session, NoticeRow).on_conflict_do_nothing(index_elements=["key"]), inserts
@@ -318,53 +325,53 @@ def _recompile(
     return notices, uncompiled
 
 
-def recompile_stored(
-    session: Session,
-    source: str,
-    *,
-    mentioning: str | None = None,
-    batch: int = 500,
-) -> IngestCounts:
-    """Compile a source's stored notices again from their releases, after normalisation improved;
-    only those with a release whose text holds `mentioning`, if given. Idempotent: a notice that
-    compiles as before is left alone. An imported notice under a crawled source's name stays as
-    imported, as a crawl would leave it until the source publishes it again."""
-    notice_ids = compiled_notice_ids(session, source, mentioning=mentioning)
-    totals = IngestCounts()
-    for start in range(0, len(notice_ids), batch):
-        totals.add(recompile_notices(session, source, notice_ids[start : start + batch]))
-    return totals
+@dataclass
+class Recompiled:
+    # Compiled again: those asked for, and the others of their procurements that a change notice
+    # among them applies to (imported notices are left alone and not counted).
+    keys: set[str] = field(default_factory=set)
+    new: int = 0  # never compiled before (they could not be, or were deleted)
+    changed: int = 0  # now read differently from their releases
+    uncompiled: int = 0  # still cannot be compiled
+
+    def add(self, other: Recompiled) -> None:
+        self.keys |= other.keys
+        self.new += other.new
+        self.changed += other.changed
+        self.uncompiled += other.uncompiled
 
 
-def compiled_notice_ids(session: Session, source: str, *, mentioning: str | None = None) -> list[str]:
-    """The ids of a source's notices compiled from stored releases (those mentioning a text, if given)."""
+def compiled_notice_ids(session: Session, source: str, *, mentioning: Sequence[str] = ()) -> list[str]:
+    """The ids of a source's notices that have stored releases (one holding any of `mentioning`, if given)."""
     query = select(ReleaseRow.notice_id).where(ReleaseRow.source == source).distinct()
     if mentioning:
-        query = query.where(ReleaseRow.raw.contains(mentioning, autoescape=True))
+        query = query.where(or_(*(ReleaseRow.raw.contains(text, autoescape=True) for text in mentioning)))
     return sorted(session.scalars(query))
 
 
-def recompile_notices(session: Session, source: str, notice_ids: Sequence[str]) -> IngestCounts:
-    """Compile these notices of a source again from their stored releases; `releases` counts the
-    notices, `new` those never compiled before, `changed` those that now read differently."""
-    imported = set(
-        session.scalars(
-            select(NoticeRow.source_id).where(
-                NoticeRow.source == source, NoticeRow.source_id.in_(notice_ids), NoticeRow.origin == "import"
-            )
-        )
-    )
+def recompile_notices(session: Session, source: str, notice_ids: Sequence[str]) -> Recompiled:
+    """Compile these notices of a source again from their stored releases, after normalisation
+    improved. Not news: no tracked change is recorded (the buyer changed nothing). An imported notice
+    under a crawled source's name stays as imported, as a crawl leaves it until its source
+    publishes it again."""
     stored = session.execute(
         select(ReleaseRow.release_id, ReleaseRow.notice_id, ReleaseRow.ocid, ReleaseRow.raw).where(
-            ReleaseRow.source == source,
-            ReleaseRow.notice_id.in_([n for n in notice_ids if n not in imported]),
+            ReleaseRow.source == source, ReleaseRow.notice_id.in_(notice_ids)
         )
     ).all()
     releases = {release_id: orjson.loads(raw) for release_id, _, _, raw in stored}
     rows = {release_id: {"notice_id": notice_id, "ocid": ocid} for release_id, notice_id, ocid, _ in stored}
-    notices, uncompiled = _recompile(session, source, releases, rows)
-    new, changed = save_notices(session, notices, now=utcnow())
-    return IngestCounts(releases=len(notices) + uncompiled, new=new, changed=changed, left_out=uncompiled)
+    compiled, uncompiled = _recompile(session, source, releases, rows)
+    imported = set(
+        session.scalars(
+            select(NoticeRow.key).where(
+                NoticeRow.key.in_([notice.id for notice in compiled]), NoticeRow.origin == "import"
+            )
+        )
+    )
+    notices = [notice for notice in compiled if notice.id not in imported]
+    new, changed = save_notices(session, notices, now=utcnow(), record_changes=False)
+    return Recompiled({notice.id for notice in notices}, new=new, changed=changed, uncompiled=uncompiled)
 
 
 def _tracked_changes(

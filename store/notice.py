@@ -97,6 +97,8 @@ class Notice:
         parts = []
         for name in HASHED_FIELDS:
             value = getattr(self, name)
+            if value is None and name in HASHED_ONLY_WHEN_SET:
+                continue
             if isinstance(value, datetime):
                 value = value.astimezone(UTC).isoformat()
             elif name == "lots":
@@ -132,6 +134,9 @@ class Notice:
 
 FIELD_NAMES = tuple(f.name for f in fields(Notice))
 HASHED_FIELDS = tuple(name for name in FIELD_NAMES if name != "origin")
+# Fields added after notices were first stored count in the fingerprint only when set, so that a
+# stored notice without one keeps the fingerprint it was stored with (and is not rewritten for it).
+HASHED_ONLY_WHEN_SET = frozenset({"future_notice_date"})
 
 
 def _parse_field(name: str, value: Any) -> Any:

@@ -222,6 +222,7 @@ def test_export_then_import_into_an_empty_store_round_trips(env, replay_server, 
     runner = CliRunner()
     first = tmp_path / "first.jsonl"
     assert runner.invoke(cli, ["export", "-o", str(first)]).exit_code == 0
+    assert '"future_notice_date": "2026-08-24T23:59:59+01:00"' in first.read_text()  # 076334-2026's
     monkeypatch.setenv("TENDERWATCH_DB_URL", f"sqlite:///{tmp_path / 'other.db'}")
     imported = runner.invoke(cli, ["import", str(first)])
     assert imported.exit_code == 0, imported.output
@@ -230,6 +231,22 @@ def test_export_then_import_into_an_empty_store_round_trips(env, replay_server, 
     second = tmp_path / "second.jsonl"
     runner.invoke(cli, ["export", "-o", str(second)])
     assert second.read_text() == first.read_text()
+
+
+def test_show_gives_a_pipeline_notices_expected_tender_date_only_when_it_has_one(env):
+    from store.ingest import store_releases
+    from tests.support.recorded import release_by_id
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("076334-2026"), release_by_id("076396-2026")])
+    database.close()
+    pipeline = CliRunner().invoke(cli, ["show", "076334-2026"]).output.splitlines()
+    assert [line.strip() for line in pipeline[7:9]] == [
+        "deadline: 2026-09-28 12:00",
+        "tender expected: 2026-08-24",
+    ]
+    assert "tender expected" not in CliRunner().invoke(cli, ["show", "076396-2026"]).output
 
 
 def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
@@ -406,6 +423,53 @@ def test_export_with_a_profile_adds_scores_that_import_ignores(env, tmp_path, mo
     imported = runner.invoke(cli, ["import", str(exported)])
     assert imported.exit_code == 0, imported.output
     assert "2 new" in imported.output
+
+
+def test_export_as_csv_is_one_row_per_notice_with_scores_and_no_formulas(env, tmp_path):
+    import csv
+
+    from scoring import configured_profile, score_notice
+    from store.ingest import save_notices, store_releases
+    from store.models import utcnow
+    from store.notice import Notice
+    from tenderwatch import config as configuration
+    from tests.support.recorded import release_by_id
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("076396-2026"), release_by_id("075943-2026")])
+        trap = Notice(source="email", source_id="1", title='=HYPERLINK("http://127.0.0.1/x","Open")')
+        save_notices(session, [trap], now=utcnow())
+    database.close()
+
+    result = CliRunner().invoke(cli, ["export", "--format", "csv", "--profile", "example", "-o", "out.csv"])
+
+    assert result.exit_code == 0, result.output
+    assert "wrote 3 notices to out.csv" in result.output
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as table:
+        rows = {row["id"]: row for row in csv.DictReader(table)}
+    research = rows["find_a_tender:076396-2026"]
+    notice = get_notice_from_store(env, "find_a_tender:076396-2026")
+    score = score_notice(notice, configured_profile(configuration.load().scoring, None))
+    assert research["title"] == notice.title and research["description"] == notice.description  # newlines too
+    assert research["cpv"] == "; ".join(notice.cpv) and research["lots"] == str(len(notice.lots))
+    assert (research["score"], research["band"], research["why"]) == (
+        str(score.score),
+        "strong",
+        score.summary,
+    )
+    assert research["deadline"] == notice.deadline.astimezone(LONDON).isoformat()
+    assert rows["email:1"]["title"] == '\'=HYPERLINK("http://127.0.0.1/x","Open")'  # shown, never run
+    assert rows["find_a_tender:075943-2026"]["band"] == "none"
+
+
+def get_notice_from_store(env, key: str):
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    try:
+        with database.reading() as session:
+            return get_notice(session, key)
+    finally:
+        database.close()
 
 
 def test_a_backfill_extends_a_watermark_it_joins_and_cannot_end_before_it(env, replay_server):

@@ -853,10 +853,30 @@ def test_an_early_warning_says_when_its_tender_is_expected(env, tmp_path, stored
     assert expected and len(expected) < len(warnings)  # some pipeline notices give no date
     teams_text = json.dumps(teams.posts)
     for item in expected:
-        day = item.notice.future_notice_date.astimezone(LONDON).strftime("%a %-d %b %Y")
-        assert f"Tender expected by {day}" in email.html
-        assert f"tender expected by {day}" in teams_text
-    assert email.html.count("Tender expected by") == len(expected)
+        day = item.notice.future_notice_date.astimezone(LONDON)
+        said = f"{'was expected' if day.date() < AS_OF.date() else 'expected'} by {day:%a %-d %b %Y}"
+        assert f"Tender {said}" in email.html and f"tender {said}" in teams_text
+    assert email.html.count("Tender expected by") + email.html.count("Tender was expected by") == len(
+        expected
+    )
     undated = [item for item in warnings if not item.notice.future_notice_date and not item.notice.deadline]
     assert all(item.notice.title in email.html for item in undated)
     assert email.html.count("No deadline stated") >= len(undated)
+
+
+def test_a_tender_expected_date_that_has_passed_says_so():
+    from notify.render import tender_expected
+
+    pipeline = Notice(source="find_a_tender", source_id="1", title="x", stage="planning")
+    dated = dataclasses.replace(pipeline, future_notice_date=datetime(2026, 8, 24, 23, 59, 59, tzinfo=LONDON))
+    assert tender_expected(dated, AS_OF) == "expected by Mon 24 Aug 2026"
+    assert (
+        tender_expected(dated, datetime(2026, 8, 24, 23, 0, tzinfo=LONDON)) == "expected by Mon 24 Aug 2026"
+    )
+    assert (
+        tender_expected(dated, datetime(2026, 8, 25, 7, 30, tzinfo=LONDON))
+        == "was expected by Mon 24 Aug 2026"
+    )
+    assert tender_expected(pipeline, AS_OF) is None
+    tender = dataclasses.replace(dated, stage="tender")  # only a pipeline notice's next one is its tender
+    assert tender_expected(tender, AS_OF) is None

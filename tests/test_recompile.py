@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from dataclasses import replace
 
 from click.testing import CliRunner
 from sqlalchemy import func, select, text, update
 
+from store import locks
 from store.db import Database
-from store.ingest import store_releases
+from store.ingest import compiled_notice_ids, recompile_notices, store_releases
 from store.models import NoticeChange, NoticeRow, ReleaseRow
+from store.normalise import compile_notice, format_for
 from tenderwatch.cli import cli
 from tests.support.recorded import cassette_releases, fts_releases, release_by_id
 from tests.support.schema import migrate
@@ -46,8 +50,12 @@ def test_an_upgrade_past_0006_gives_stored_pipeline_notices_their_expected_tende
     with database.writing() as session:
         store_releases(session, "find_a_tender", [release_by_id("069280-2026"), release_by_id("076396-2026")])
     migrate(database, "downgrade", "0005")  # as a store written by the previous tenderwatch,
-    with database.writing() as session:  # whose fingerprints of notices lacked the new field
-        session.execute(text("UPDATE notices SET content_hash = 'hashed by 0005'"))
+    compiled = compile_notice([release_by_id("069280-2026")], [], format_for("find_a_tender"))
+    old_hash = replace(compiled, future_notice_date=None).content_hash()  # the UK3 without its date
+    with database.writing() as session:
+        session.execute(
+            text("UPDATE notices SET content_hash = :old WHERE key = :key"), {"old": old_hash, "key": UK3}
+        )
     before = changed_at(database)
 
     Database(database.url).upgrade()
@@ -55,13 +63,16 @@ def test_an_upgrade_past_0006_gives_stored_pipeline_notices_their_expected_tende
     after = notices(database)
     assert after[UK3].future_notice_date.isoformat() == "2026-07-23T22:59:59+00:00"  # 23:59:59 BST
     assert changed_at(database)[UK3] != before[UK3]
-    # A notice whose releases never mention the date is left as it was.
+    # A notice whose releases never mention the date keeps its row and its fingerprint.
     assert changed_at(database)[VRP] == before[VRP]
     assert after[VRP].future_notice_date is None
-    assert changes(database) == 0  # no tracked field changed: nothing for a digest to announce
+    assert changes(database) == 0  # not news: nothing for a digest to announce
+    with database.writing() as session:  # so a full recompile afterwards finds nothing to change
+        again = recompile_notices(session, "find_a_tender", compiled_notice_ids(session, "find_a_tender"))
+    assert (len(again.keys), again.changed, again.new) == (2, 0, 0)
 
 
-def test_recompile_repairs_stale_and_missing_notices_records_real_changes_and_is_idempotent(env, database):
+def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_idempotent(env, database):
     store_recorded(database)
     right = notices(database)
     with database.writing() as session:  # as an older normaliser, or a notice that failed to compile
@@ -73,24 +84,25 @@ def test_recompile_repairs_stale_and_missing_notices_records_real_changes_and_is
 
     assert first.exit_code == 0, first.output
     total = len([key for key in right if key.startswith("find_a_tender:")])
-    assert f"find_a_tender: {total:,} notices compiled again; 1 changed, 1 compiled for the first time" in (
-        first.output
-    )
+    said = "notices compiled again; {} now read differently, {} compiled for the first time"
+    assert f"find_a_tender: {total:,} {said.format(1, 1)}" in first.output
     assert "contracts_finder: " in first.output
     repaired = notices(database)
     assert repaired[VRP].title == right[VRP].title
     assert repaired[PIPELINE].content_hash == right[PIPELINE].content_hash
     assert repaired[PIPELINE].future_notice_date == right[PIPELINE].future_notice_date is not None
-    assert changes(database) == 1  # the title, as a crawl would record it
+    assert changes(database) == 0  # a better reading of the same releases, not a change by the buyer
     second = CliRunner().invoke(cli, ["db", "recompile", "find_a_tender"])
-    assert f"find_a_tender: {total:,} notices compiled again; 0 changed, 0 compiled for the first time" in (
-        second.output
-    )
+    assert f"find_a_tender: {total:,} {said.format(0, 0)}" in second.output
     assert "contracts_finder" not in second.output
 
 
-def test_recompile_leaves_an_imported_notice_as_imported(env, database, tmp_path):
+def test_recompile_leaves_an_imported_notice_as_imported_even_beside_a_change_notice(env, database, tmp_path):
     store_recorded(database)
+    change = copy.deepcopy(release_by_id("076396-2026"))  # a change notice of VRP's procurement
+    change.update(id="079000-2026", tag=["tenderUpdate"], date="2026-08-13T09:00:00+01:00")
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [change])
     mine = {"id": VRP, "source": "find_a_tender", "source_id": "076396-2026", "title": "Our own copy"}
     (tmp_path / "mine.jsonl").write_text(json.dumps(mine) + "\n")
     assert CliRunner().invoke(cli, ["import", str(tmp_path / "mine.jsonl")]).exit_code == 0
@@ -98,7 +110,19 @@ def test_recompile_leaves_an_imported_notice_as_imported(env, database, tmp_path
     result = CliRunner().invoke(cli, ["db", "recompile", "find_a_tender"])
 
     assert result.exit_code == 0, result.output
-    assert notices(database)[VRP].title == "Our own copy"
+    assert (notices(database)[VRP].title, notices(database)[VRP].origin) == ("Our own copy", "import")
+
+
+def test_recompile_skips_a_source_being_crawled_and_says_so(env, database):
+    store_recorded(database)
+    crawl = locks.try_lock(database, "crawl:find_a_tender")  # as a crawl holds it
+    try:
+        result = CliRunner().invoke(cli, ["db", "recompile"])
+    finally:
+        crawl.release()
+    assert result.exit_code == 1
+    assert "find_a_tender: skipped, it is being crawled; run this again when the crawl ends" in result.output
+    assert "contracts_finder: 96 notices compiled again" in result.output
 
 
 def test_recompile_names_a_source_with_nothing_stored(env, database):

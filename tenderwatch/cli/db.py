@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from store.db import Database, opening
+from store.db import RECOMPILE_BATCH, Database, opening
 from tenderwatch.cli.base import CONTEXT, State, cli, command, echo
 from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import counted
-
-RECOMPILE_BATCH = 500
 
 
 @cli.group(context_settings=CONTEXT)
@@ -77,37 +77,45 @@ def db_copy(state: State, from_url: str, to_url: str, batch: int) -> None:
 def db_recompile(state: State, sources: tuple[str, ...]) -> None:
     """Compile every stored notice of SOURCE (default: every source) again from its releases.
 
-    Each notice is normalised from the releases kept as received, as a crawl does when a release
-    changes: for notices that could not be compiled before, or after an upgrade that reads releases
-    better (an upgrade that needs it does it by itself). Changes to tracked fields are recorded as
-    usual. Safe to stop and run again; imported notices are left as imported.
+    Each notice is normalised again from the releases kept as received: for notices that could not
+    be compiled before, or after an upgrade that reads releases better (an upgrade that needs it
+    does it by itself). What that corrects is not news: no change is recorded for a digest to
+    announce. Imported notices are left as imported. A source being crawled is skipped (exit 1);
+    safe to stop and run again.
     """
-    from store.ingest import IngestCounts, compiled_notice_ids, recompile_notices
+    from store import locks
+    from store.ingest import Recompiled, compiled_notice_ids, recompile_notices
     from store.queries import sources_with_releases
 
     database = state.database
     with database.reading() as session:
         stored = sources_with_releases(session)
-        unknown = [source for source in sources if source not in stored]
-        if unknown:
-            have = ", ".join(stored) or "none yet"
-            raise ConfigError(
-                f"no releases are stored for {', '.join(unknown)} (sources that have some: {have})"
-            )
-        chosen = list(dict.fromkeys(sources)) or stored
-        if not chosen:
-            echo("no releases are stored yet: nothing to compile")
-        notice_ids = {source: compiled_notice_ids(session, source) for source in chosen}
-    for source, ids in notice_ids.items():
-        totals = IngestCounts()
-        for start in range(0, len(ids), RECOMPILE_BATCH):
-            with database.writing() as session:  # a batch at a time: a crawl can write in between
-                totals.add(recompile_notices(session, source, ids[start : start + RECOMPILE_BATCH]))
-            done = min(start + RECOMPILE_BATCH, len(ids))
-            if done % (RECOMPILE_BATCH * 10) == 0 and done < len(ids):
-                echo(f"{source}: {done:,} of {counted(len(ids), 'notice')} ...")
-        failed = f", {totals.left_out:,} cannot be compiled (see the log)" if totals.left_out else ""
+    unknown = [source for source in sources if source not in stored]
+    if unknown:
+        have = ", ".join(stored) or "none yet"
+        raise ConfigError(f"no releases are stored for {', '.join(unknown)} (sources that have some: {have})")
+    if not stored:
+        echo("no releases are stored yet: nothing to compile")
+    skipped = False
+    for source in list(dict.fromkeys(sources)) or stored:
+        # A crawl's newer releases must not be overwritten by a compile of the older ones.
+        with locks.hold(database, f"crawl:{source}") as lock:
+            if lock is None:
+                echo(f"{source}: skipped, it is being crawled; run this again when the crawl ends", err=True)
+                skipped = True
+                continue
+            with database.reading() as session:
+                notice_ids = compiled_notice_ids(session, source)
+            done = Recompiled()
+            for start in range(0, len(notice_ids), RECOMPILE_BATCH):
+                with database.writing() as session:  # a batch at a time: others can write in between
+                    done.add(recompile_notices(session, source, notice_ids[start : start + RECOMPILE_BATCH]))
+                so_far = start + RECOMPILE_BATCH
+                if so_far % (10 * RECOMPILE_BATCH) == 0 and so_far < len(notice_ids):
+                    echo(f"{source}: {so_far:,} of {counted(len(notice_ids), 'notice')} ...")
+        failed = f", {done.uncompiled:,} still cannot be compiled (see the log)" if done.uncompiled else ""
         echo(
-            f"{source}: {counted(len(ids), 'notice')} compiled again; {totals.changed:,} changed, "
-            f"{totals.new:,} compiled for the first time{failed}"
+            f"{source}: {counted(len(done.keys), 'notice')} compiled again; {done.changed:,} now read "
+            f"differently, {done.new:,} compiled for the first time{failed}"
         )
+    sys.exit(1 if skipped else 0)

@@ -262,8 +262,15 @@ def show(state: State, notice_id: str) -> None:
 # ---------------------------------------------------------------------------------------------- exchange
 
 
-@command(cli, "export", short_help="Write every notice as JSON Lines.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@command(cli, "export", short_help="Write every notice as JSON Lines or CSV.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: the normalised schema, which import reads; csv: a row per notice, for spreadsheets.",
+)
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout)."
 )
@@ -278,30 +285,43 @@ def export(
     since: datetime | None,
     profile: str | None,
 ) -> None:
-    """Write every notice in the normalised schema, one JSON object per line.
+    """Write every notice in the normalised schema, one JSON object per line (or one CSV row).
 
     With --profile, each line also carries the notice's score, band (strong, possible or none), best
     service line and reasons under that profile; `tenderwatch import` ignores those four fields.
+    CSV is for spreadsheets: lists joined with "; ", lots counted, the reasons as one line ("why"),
+    and text a spreadsheet would run as a formula prefixed with an apostrophe.
+
+    \b
+    Example:
+      tenderwatch export --format csv --profile example --since 30d -o matches.csv
     """
     from store.jsonl import write_jsonl
     from store.queries import NoticeFilter, iter_notices
+    from store.spreadsheet import write_csv
 
     rules = _scored_profile(state, profile) if profile else None
     with state.database.reading() as session:
         notices_ = iter_notices(
             session, NoticeFilter(source=_known_source(state, source), published_since=since)
         )
-        if rules:
-            notices_ = _with_scores(session, rules, notices_)
+        pairs = _with_scores(session, rules, notices_)
+
+        def write(out: Any) -> int:
+            if fmt == "csv":
+                return write_csv(pairs, out, scored=rules is not None)
+            records = ({**n.to_json(), **s.export_fields()} if s else n for n, s in pairs)
+            return write_jsonl(records, out)
+
         if output:
             try:
-                with output.open("w", encoding="utf-8") as out:
-                    count = write_jsonl(notices_, out)
+                with output.open("w", encoding="utf-8", newline="") as out:
+                    count = write(out)
             except OSError as exc:
                 raise InputError(f"cannot write {output}: {exc.strerror}") from None
             echo(f"wrote {count} notices to {output}", err=True)
         else:
-            write_jsonl(notices_, sys.stdout)
+            write(sys.stdout)
 
 
 def _notice_type(value: str) -> str:
@@ -339,15 +359,15 @@ def _scored_profile(state: State, name: str | None) -> Any:
 
 
 def _with_scores(session: Any, rules: Any, notices_: Any, batch: int = 500) -> Any:
-    """Each notice as an export record with its score fields, looked up a batch at a time."""
+    """Each notice with its score under `rules` (None without rules), looked up a batch at a time."""
     from itertools import islice
 
     from store.scores import scores_for
 
     while chunk := list(islice(notices_, batch)):
-        scores = scores_for(session, rules, [notice.id for notice in chunk])
+        scores = scores_for(session, rules, [notice.id for notice in chunk]) if rules else {}
         for notice in chunk:
-            yield {**notice.to_json(), **scores[notice.id].export_fields()}
+            yield notice, scores.get(notice.id)
 
 
 @command(cli, "import", short_help="Add or update notices from a JSON Lines file.")

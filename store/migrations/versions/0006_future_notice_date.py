@@ -5,9 +5,10 @@ Revises: 0005
 Create Date: 2026-12-03 17:30:00
 
 A plain nullable column, added in place (no batch rebuild, which would drop SQLite's search
-triggers). Notices stored before it have none until they are compiled again: `Database.upgrade`
-recompiles every stored notice from its releases after upgrading past this revision (see
-`store.db.RECOMPILE_AFTER_UPGRADE_FROM_BEFORE`).
+triggers). Notices stored before it have none until they are compiled again: after upgrading past
+this revision, `Database.upgrade` compiles again, in the same transaction, the stored notices whose
+releases mention futureNoticeDate (`store.db.RECOMPILE_AFTER`). The notice fingerprint leaves the
+field out while it is empty, so the other notices keep theirs.
 """
 
 import sqlalchemy as sa

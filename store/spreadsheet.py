@@ -1,0 +1,49 @@
+"""CSV for spreadsheets (`tenderwatch export --format csv`): one row per notice, one column per field.
+
+For people, not for `import` (which reads JSON Lines): lists are joined with "; ", lots are counted,
+and with scores the reasons are given as the one line a digest shows. Notice text is the buyer's, so
+a cell that a spreadsheet would run as a formula (starting =, +, -, @, tab or carriage return) gets a
+leading apostrophe, as OWASP advises against CSV injection.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import fields
+from typing import Any, TextIO
+
+from store.notice import Notice
+
+NOTICE_COLUMNS = ["id", *(f.name for f in fields(Notice) if f.name != "origin")]
+SCORE_COLUMNS = ["score", "band", "service_line", "why"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_csv(rows: Iterable[tuple[Notice, Any]], out: TextIO, *, scored: bool) -> int:
+    """Write (notice, score or None) pairs with a header row; returns how many notices were written."""
+    writer = csv.writer(out)
+    writer.writerow(NOTICE_COLUMNS + (SCORE_COLUMNS if scored else []))
+    count = 0
+    for notice, score in rows:
+        record = notice.to_json()
+        cells = [_cell(name, record[name]) for name in NOTICE_COLUMNS]
+        if scored:
+            cells += [score.score, score.band, _cell("line", score.service_line), _cell("why", score.summary)]
+        writer.writerow(cells)
+        count += 1
+    return count
+
+
+def _cell(name: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if name == "lots":
+        return len(value)
+    if isinstance(value, list):
+        value = "; ".join(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
