@@ -24,6 +24,22 @@ VRP = "find_a_tender:076396-2026"
 PIPELINE = "find_a_tender:076334-2026"  # a recorded planned procurement, tender expected 24 August 2026
 
 
+# Fingerprints (content_hash) that tenderwatch at 3336cdb (schema 0005) gave these notices.
+FINGERPRINTS_BY_0005 = {
+    VRP: "a236e5c8f00c28f86c005d05f5757f80c031ad738ef19df25d5116154f9b8571",
+    UK3: "c59afa489fd0635ac51d4ece12163d9f970e0bcbf18cd9c61b9683e373d686ef",
+}
+
+
+def test_a_notice_without_an_expected_tender_date_keeps_the_fingerprint_0005_gave_it():
+    """Else every notice stored before 0006 would read as changed, and be rewritten and rescored."""
+    for key, fingerprint in FINGERPRINTS_BY_0005.items():
+        notice = compile_notice([release_by_id(key.split(":")[1])], [], format_for("find_a_tender"))
+        assert replace(notice, future_notice_date=None).content_hash() == fingerprint
+        assert (notice.content_hash() == fingerprint) == (notice.future_notice_date is None)
+    assert compile_notice([release_by_id("069280-2026")], [], format_for("find_a_tender")).future_notice_date
+
+
 def store_recorded(database) -> None:
     with database.writing() as session:
         store_releases(session, "find_a_tender", fts_releases())
@@ -50,12 +66,9 @@ def test_an_upgrade_past_0006_gives_stored_pipeline_notices_their_expected_tende
     with database.writing() as session:
         store_releases(session, "find_a_tender", [release_by_id("069280-2026"), release_by_id("076396-2026")])
     migrate(database, "downgrade", "0005")  # as a store written by the previous tenderwatch,
-    compiled = compile_notice([release_by_id("069280-2026")], [], format_for("find_a_tender"))
-    old_hash = replace(compiled, future_notice_date=None).content_hash()  # the UK3 without its date
-    with database.writing() as session:
-        session.execute(
-            text("UPDATE notices SET content_hash = :old WHERE key = :key"), {"old": old_hash, "key": UK3}
-        )
+    with database.writing() as session:  # whose fingerprint of the UK3 lacked its date
+        stale = text("UPDATE notices SET content_hash = :old WHERE key = :key")
+        session.execute(stale, {"old": FINGERPRINTS_BY_0005[UK3], "key": UK3})
     before = changed_at(database)
 
     Database(database.url).upgrade()
