@@ -846,6 +846,10 @@ def test_source_health_lists_the_failures_since_the_channel_was_last_told(env, t
 
 def test_an_early_warning_says_when_its_tender_is_expected(env, tmp_path, stored, smtp, teams):
     config = configure(tmp_path, [("bids", smtp.url()), ("teams", teams.url())])
+    planned = copy.deepcopy(release_by_id("076068-2026"))  # a UK2 match that also plans its deadline
+    planned["tender"]["tenderPeriod"] = {"endDate": "2026-09-30T12:00:00+01:00"}
+    with stored.writing() as session:
+        store_releases(session, "find_a_tender", [planned])
     email, posted = send(config, stored)
     assert (email.outcome, posted.outcome) == ("sent", "sent")
     warnings = email.digest.sections["early_warning"]
@@ -856,9 +860,11 @@ def test_an_early_warning_says_when_its_tender_is_expected(env, tmp_path, stored
         day = item.notice.future_notice_date.astimezone(LONDON)
         said = f"{'was expected' if day.date() < AS_OF.date() else 'expected'} by {day:%a %-d %b %Y}"
         assert f"Tender {said}" in email.html and f"tender {said}" in teams_text
-    assert email.html.count("Tender expected by") + email.html.count("Tender was expected by") == len(
-        expected
-    )
+    said_at_all = email.html.count("Tender expected by") + email.html.count("Tender was expected by")
+    assert said_at_all == len(expected)
+    # A pipeline notice's deadline is the buyer's plan for the tender, not a date to respond by.
+    assert "Expected to close Wed 30 Sep 2026 12:00" in email.html and "Closes Wed 30 Sep" not in email.html
+    assert email.html.count("Expected to close") == teams_text.count("expected to close") == 1
     undated = [item for item in warnings if not item.notice.future_notice_date and not item.notice.deadline]
     assert all(item.notice.title in email.html for item in undated)
     assert email.html.count("No deadline stated") >= len(undated)
