@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,6 @@ SCHEMA_REVISION = "0006"
 # to need compiling again. An upgrade from before one of them compiles those notices again from their
 # releases, in the upgrade's transaction. A later normalisation change adds a revision and an entry.
 RECOMPILE_AFTER = {"0006": "futureNoticeDate"}
-RECOMPILE_BATCH = 500
 # Seconds a SQLite writer waits for another to finish before giving up (a cron crawl and the daemon).
 BUSY_TIMEOUT = 30
 
@@ -143,14 +142,13 @@ class Database:
 
 def _recompile_notices(connection: Connection, mentioning: list[str]) -> None:
     """Compile again the stored notices whose releases mention what the new schema reads."""
-    from store.ingest import Recompiled, compiled_notice_ids, recompile_notices
+    from store.ingest import compiled_notice_ids, recompile_in_batches
     from store.queries import sources_with_releases
 
     with Session(bind=connection) as session:
         for source in sources_with_releases(session):
-            notice_ids, done = compiled_notice_ids(session, source, mentioning=mentioning), Recompiled()
-            for start in range(0, len(notice_ids), RECOMPILE_BATCH):  # bounded IN lists and memory
-                done.add(recompile_notices(session, source, notice_ids[start : start + RECOMPILE_BATCH]))
+            notice_ids = compiled_notice_ids(session, source, mentioning=mentioning)
+            done = recompile_in_batches(lambda: nullcontext(session), source, notice_ids)  # one transaction
             logger.info("%s: %d stored notices compiled again for the new schema", source, len(done.keys))
         session.flush()
 
@@ -305,7 +303,13 @@ def _alembic_config(url: str) -> Any:
 
 def database_failure(exc: DBAPIError) -> str:
     """What the database said, in one line, without the statement or its values (notice data)."""
-    return f"the database failed: {_one_line(exc.orig)}"
+    said = _one_line(exc.orig)
+    if said == "database is locked":  # SQLite, after the busy timeout
+        return (
+            f"the store is busy: another process has been writing to it for over {BUSY_TIMEOUT} s "
+            "(a long crawl?); try again when it has finished"
+        )
+    return f"the database failed: {said}"
 
 
 def _one_line(error: BaseException | None) -> str:

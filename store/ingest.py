@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Lot, Notice
 logger = logging.getLogger("tenderwatch.store")
 # The longest release id, notice id, ocid and tag list the releases table keeps (String(200)).
 KEY_LENGTH = 200
+RECOMPILE_BATCH = 500  # notices compiled again at a time
 
 
 @dataclass
@@ -347,6 +349,24 @@ def compiled_notice_ids(session: Session, source: str, *, mentioning: Sequence[s
     if mentioning:
         query = query.where(or_(*(ReleaseRow.raw.contains(text, autoescape=True) for text in mentioning)))
     return sorted(session.scalars(query))
+
+
+def recompile_in_batches(
+    transaction: Callable[[], AbstractContextManager[Session]],
+    source: str,
+    notice_ids: Sequence[str],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Recompiled:
+    """`recompile_notices` a batch at a time (bounded IN lists and memory), each batch in a
+    `transaction()`; `progress` is told how many are done after each."""
+    done = Recompiled()
+    for start in range(0, len(notice_ids), RECOMPILE_BATCH):
+        with transaction() as session:
+            done.add(recompile_notices(session, source, notice_ids[start : start + RECOMPILE_BATCH]))
+        if progress:
+            progress(min(start + RECOMPILE_BATCH, len(notice_ids)))
+    return done
 
 
 def recompile_notices(session: Session, source: str, notice_ids: Sequence[str]) -> Recompiled:

@@ -111,14 +111,10 @@ def release_count(session: Session, notice: Notice) -> int:
 
 
 def iter_notices(session: Session, where: NoticeFilter, batch: int = 1000) -> Iterator[Notice]:
-    """Every matching notice, oldest first, streamed in batches so memory stays flat."""
+    """Every notice meeting `where` (but its text), oldest first, streamed in batches so memory stays flat."""
     last_id = 0
     while True:
-        query = select(NoticeRow).where(NoticeRow.id > last_id).order_by(NoticeRow.id).limit(batch)
-        if where.source:
-            query = query.where(NoticeRow.source == where.source)
-        if where.published_since:
-            query = query.where(NoticeRow.published_at >= where.published_since)
+        query = filtered(where).where(NoticeRow.id > last_id).order_by(NoticeRow.id).limit(batch)
         rows = list(session.scalars(query))
         if not rows:
             return

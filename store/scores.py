@@ -60,15 +60,8 @@ def rescore(session: Session, profile: Profile, *, now: datetime | None = None) 
     Call it after each crawl and whenever the rules file may have changed (it is cheap when nothing did).
     """
     now = now or utcnow()
-    stale = _with_stored(profile).where(
-        or_(
-            ScoreRow.id.is_(None),
-            ScoreRow.rules_hash != profile.hash,
-            ScoreRow.notice_hash != NoticeRow.content_hash,
-        )
-    )
     count = 0
-    for rows in _batches(session, stale):
+    for rows in _batches(session, _stale(profile)):
         inserts, updates = [], []
         for row in rows:
             score = score_notice(_notice(row), profile)
@@ -100,6 +93,21 @@ def rescore(session: Session, profile: Profile, *, now: datetime | None = None) 
             session.execute(update(ScoreRow), updates)
         count += len(rows)
     return count
+
+
+def any_stale(session: Session, profile: Profile) -> bool:
+    """Whether some notice's score under `profile` is missing or stale (a read: no write lock)."""
+    return session.execute(_stale(profile).limit(1)).first() is not None
+
+
+def _stale(profile: Profile) -> Select[Any]:
+    return _with_stored(profile).where(
+        or_(
+            ScoreRow.id.is_(None),
+            ScoreRow.rules_hash != profile.hash,
+            ScoreRow.notice_hash != NoticeRow.content_hash,
+        )
+    )
 
 
 def scores_for(session: Session, profile: Profile, keys: Iterable[str]) -> dict[str, Score]:

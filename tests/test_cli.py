@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -446,7 +447,8 @@ def test_export_as_csv_is_one_row_per_notice_with_scores_and_no_formulas(env, tm
 
     assert result.exit_code == 0, result.output
     assert "wrote 3 notices to out.csv" in result.output
-    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as table:
+    assert (tmp_path / "out.csv").read_bytes().startswith(b"\xef\xbb\xbfid,source,")  # Excel's UTF-8 mark
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8-sig") as table:
         rows = {row["id"]: row for row in csv.DictReader(table)}
     research = rows["find_a_tender:076396-2026"]
     notice = get_notice_from_store(env, "find_a_tender:076396-2026")
@@ -461,6 +463,40 @@ def test_export_as_csv_is_one_row_per_notice_with_scores_and_no_formulas(env, tm
     assert research["deadline"] == notice.deadline.astimezone(LONDON).isoformat()
     assert rows["email:1"]["title"] == '\'=HYPERLINK("http://127.0.0.1/x","Open")'  # shown, never run
     assert rows["find_a_tender:075943-2026"]["band"] == "none"
+    strong = CliRunner().invoke(cli, ["export", "--format", "csv", "--band", "strong"])
+    assert [row["id"] for row in csv.DictReader(strong.output.splitlines(keepends=True))] == [
+        "find_a_tender:076396-2026"
+    ]
+
+
+def test_a_failed_export_leaves_the_old_file_whole_and_no_part_file(env, tmp_path):
+    from store.ingest import store_releases
+    from tests.support.recorded import fts_releases
+
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases()[:200])
+    database.close()
+    (tmp_path / "out.jsonl").write_text("yesterday's export\n")
+
+    def small_files() -> None:  # the disk "fills" at 64 KiB; Python then gets EFBIG, not a signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    result = subprocess.run(
+        [*TENDERWATCH, "export", "-o", "out.jsonl"],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=60,
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("tenderwatch: cannot write out.jsonl: File too large")
+    assert (tmp_path / "out.jsonl").read_text() == "yesterday's export\n"
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".part")] == []
 
 
 def get_notice_from_store(env, key: str):

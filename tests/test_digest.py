@@ -865,6 +865,7 @@ def test_an_early_warning_says_when_its_tender_is_expected(env, tmp_path, stored
     # A pipeline notice's deadline is the buyer's plan for the tender, not a date to respond by.
     assert "Expected to close Wed 30 Sep 2026 12:00" in email.html and "Closes Wed 30 Sep" not in email.html
     assert email.html.count("Expected to close") == teams_text.count("expected to close") == 1
+    assert "days left" not in email.html.split("Early warning")[1].split("Sources")[0]  # a plan: no count
     undated = [item for item in warnings if not item.notice.future_notice_date and not item.notice.deadline]
     assert all(item.notice.title in email.html for item in undated)
     assert email.html.count("No deadline stated") >= len(undated)
@@ -886,3 +887,16 @@ def test_a_tender_expected_date_that_has_passed_says_so():
     assert tender_expected(pipeline, AS_OF) is None
     tender = dataclasses.replace(dated, stage="tender")  # only a pipeline notice's next one is its tender
     assert tender_expected(tender, AS_OF) is None
+
+
+def test_a_pipeline_notice_whose_planned_deadline_has_passed_says_it_was_expected_not_closed(
+    env, tmp_path, stored, smtp
+):
+    config = configure(tmp_path, [("bids", smtp.url())])
+    late = copy.deepcopy(release_by_id("076068-2026"))  # a UK2 match, its planned deadline already past
+    late["tender"]["tenderPeriod"] = {"endDate": "2026-08-10T12:00:00+01:00"}
+    with stored.writing() as session:
+        store_releases(session, "find_a_tender", [late])
+    [email] = send(config, stored)
+    assert "Was expected to close Mon 10 Aug 2026 12:00" in email.html
+    assert "(closed)" not in email.html

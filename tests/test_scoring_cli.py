@@ -289,3 +289,31 @@ def test_notices_of_a_band_follow_a_rules_change_at_once(env, database, tmp_path
     result = run("notices", "--band", "strong")
     assert "No notice matches these filters (2 notices stored): widen them." in result.output
     assert listed(run("notices", "--band", "possible").output) == {hulme: 71}
+
+
+@pytest.mark.sqlite_only(reason="SQLite's one writer at a time: a held write lock")
+def test_notices_of_a_band_need_no_write_lock_when_scores_are_current_and_say_so_when_busy(
+    env, database, monkeypatch
+):
+    import sqlite3
+
+    import store.db
+
+    with database.writing() as session:
+        save_notices(session, [real(VRP)], now=NOW)
+    assert set(listed(run("notices", "--band", "strong").output)) == {VRP}  # scores stored
+    monkeypatch.setattr(store.db, "BUSY_TIMEOUT", 1)  # for the CLI's own engine
+    writer = sqlite3.connect(database.url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # as a long crawl holds it
+    try:
+        assert set(listed(run("notices", "--band", "strong").output)) == {VRP}  # a read, at once
+        writer.execute("UPDATE scores SET rules_hash = 'older rules'")  # stale: now it must write
+        writer.execute("COMMIT")
+        writer.execute("BEGIN IMMEDIATE")
+        busy = CliRunner().invoke(cli, ["notices", "--band", "strong"])
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert busy.exit_code == 1
+    assert busy.output.startswith("tenderwatch: the store is busy: another process has been writing to it")
+    assert "Traceback" not in busy.output

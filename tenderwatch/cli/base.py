@@ -14,9 +14,10 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from notify.redact import hide, url_secrets
-from store.db import Database, open_database
+from store.db import Database, database_failure, open_database
 from store.models import utcnow
 from tenderwatch import __version__
 from tenderwatch import config as configuration
@@ -100,6 +101,9 @@ class Tenderwatch(click.Group):
         except TenderwatchError as exc:
             echo(f"tenderwatch: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OperationalError as exc:  # busy, gone or full: the database's own words, in one line
+            echo(f"tenderwatch: {database_failure(exc)}", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=Tenderwatch, context_settings=CONTEXT, invoke_without_command=True)

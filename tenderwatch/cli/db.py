@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from store.db import RECOMPILE_BATCH, Database, opening
+from store.db import Database, opening
 from tenderwatch.cli.base import CONTEXT, State, cli, command, echo
 from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import counted
@@ -80,11 +80,12 @@ def db_recompile(state: State, sources: tuple[str, ...]) -> None:
     Each notice is normalised again from the releases kept as received: for notices that could not
     be compiled before, or after an upgrade that reads releases better (an upgrade that needs it
     does it by itself). What that corrects is not news: no change is recorded for a digest to
-    announce. Imported notices are left as imported. A source being crawled is skipped (exit 1);
-    safe to stop and run again.
+    announce. Imported notices are left as imported. A source being crawled is skipped (exit 1), and
+    while a source is compiled its crawls wait (about 3 s per 10,000 notices). Safe to stop and run
+    again.
     """
     from store import locks
-    from store.ingest import Recompiled, compiled_notice_ids, recompile_notices
+    from store.ingest import compiled_notice_ids, recompile_in_batches
     from store.queries import sources_with_releases
 
     database = state.database
@@ -106,13 +107,13 @@ def db_recompile(state: State, sources: tuple[str, ...]) -> None:
                 continue
             with database.reading() as session:
                 notice_ids = compiled_notice_ids(session, source)
-            done = Recompiled()
-            for start in range(0, len(notice_ids), RECOMPILE_BATCH):
-                with database.writing() as session:  # a batch at a time: others can write in between
-                    done.add(recompile_notices(session, source, notice_ids[start : start + RECOMPILE_BATCH]))
-                so_far = start + RECOMPILE_BATCH
-                if so_far % (10 * RECOMPILE_BATCH) == 0 and so_far < len(notice_ids):
-                    echo(f"{source}: {so_far:,} of {counted(len(notice_ids), 'notice')} ...")
+
+            def progress(so_far: int, source: str = source, total: int = len(notice_ids)) -> None:
+                if so_far % 5000 == 0 and so_far < total:
+                    echo(f"{source}: {so_far:,} of {counted(total, 'notice')} ...")
+
+            # A transaction per batch, so that other writers (digests, feedback) get their turn.
+            done = recompile_in_batches(database.writing, source, notice_ids, progress=progress)
         failed = f", {done.uncompiled:,} still cannot be compiled (see the log)" if done.uncompiled else ""
         echo(
             f"{source}: {counted(len(done.keys), 'notice')} compiled again; {done.changed:,} now read "

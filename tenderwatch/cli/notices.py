@@ -108,6 +108,14 @@ def sources(state: State) -> None:
 
 # ---------------------------------------------------------------------------------------------- notices
 
+BAND_OPTION = click.option(
+    "--band",
+    "bands",
+    multiple=True,
+    type=click.Choice(["strong", "possible"]),
+    help="Only matches scored in this band under --profile (repeatable); adds their scores.",
+)
+
 
 @command(cli, "notices", short_help="List recent notices, with filters and search.")
 @click.option("--source", help="Only this source.")
@@ -136,13 +144,7 @@ def sources(state: State) -> None:
     metavar="TEXT",
     help='Words in the title, description or buyer, best matches first; "a phrase", OR, -word.',
 )
-@click.option(
-    "--band",
-    "bands",
-    multiple=True,
-    type=click.Choice(["strong", "possible"]),
-    help="Only matches scored in this band (repeatable); with --band or --profile, a score column.",
-)
+@BAND_OPTION
 @PROFILE_OPTION
 @click.option("--limit", default=30, show_default=True, help="How many to show (0 for all).")
 def notices(
@@ -164,7 +166,8 @@ def notices(
 
     \b
     Examples:
-      tenderwatch notices --band strong --open     # the strong matches still open, with their score
+      tenderwatch notices --band strong            # the strong matches, newest first, with their score
+      tenderwatch notices --band strong --open     # only the strong opportunities still open
       tenderwatch notices --search "evaluation" --since 7d
     """
     from store.queries import NoticeFilter, find_notices
@@ -276,6 +279,7 @@ def show(state: State, notice_id: str) -> None:
 )
 @click.option("--source", help="Only this source.")
 @click.option("--since", callback=parse_since, metavar="AGE|ISO", help="Published since, e.g. 30d.")
+@BAND_OPTION
 @click.option("--profile", help="Add score, band, service_line and reasons under this scoring profile.")
 def export(
     state: State,
@@ -283,6 +287,7 @@ def export(
     output: Path | None,
     source: str | None,
     since: datetime | None,
+    bands: tuple[str, ...],
     profile: str | None,
 ) -> None:
     """Write every notice in the normalised schema, one JSON object per line (or one CSV row).
@@ -292,20 +297,26 @@ def export(
     CSV is for spreadsheets: lists joined with "; ", lots counted, the reasons as one line ("why"),
     and text a spreadsheet would run as a formula prefixed with an apostrophe.
 
+    A file given with -o is replaced only once it is written whole. CSV files start with a UTF-8
+    byte order mark, so that Excel reads £ and accents right.
+
     \b
     Example:
-      tenderwatch export --format csv --profile example --since 30d -o matches.csv
+      tenderwatch export --format csv --band strong --band possible --since 30d -o matches.csv
     """
     from store.jsonl import write_jsonl
     from store.queries import NoticeFilter, iter_notices
     from store.spreadsheet import write_csv
 
-    rules = _scored_profile(state, profile) if profile else None
+    rules = _scored_profile(state, profile) if profile or bands else None
+    where = NoticeFilter(
+        source=_known_source(state, source),
+        published_since=since,
+        bands=bands,
+        profile=rules.name if rules else None,
+    )
     with state.database.reading() as session:
-        notices_ = iter_notices(
-            session, NoticeFilter(source=_known_source(state, source), published_since=since)
-        )
-        pairs = _with_scores(session, rules, notices_)
+        pairs = _with_scores(session, rules, iter_notices(session, where))
 
         def write(out: Any) -> int:
             if fmt == "csv":
@@ -314,14 +325,29 @@ def export(
             return write_jsonl(records, out)
 
         if output:
-            try:
-                with output.open("w", encoding="utf-8", newline="") as out:
-                    count = write(out)
-            except OSError as exc:
-                raise InputError(f"cannot write {output}: {exc.strerror}") from None
+            count = _write_whole(output, write, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
             echo(f"wrote {count} notices to {output}", err=True)
         else:
             write(sys.stdout)
+
+
+def _write_whole(path: Path, write: Any, *, encoding: str) -> int:
+    """Write through a file beside `path`, then put it in place: a failure leaves any old file whole."""
+    import os
+    import tempfile
+
+    try:
+        handle, part = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        try:
+            with open(handle, "w", encoding=encoding, newline="") as out:
+                count = write(out)
+            os.replace(part, path)
+        except BaseException:
+            os.unlink(part)
+            raise
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    return count
 
 
 def _notice_type(value: str) -> str:
@@ -350,11 +376,14 @@ def _scored_profile(state: State, name: str | None) -> Any:
     """The profile's rules (the default one's if no name), with every stored notice's score under
     them brought up to date."""
     from scoring.profile import configured_profile
-    from store.scores import rescore
+    from store.scores import any_stale, rescore
 
     rules = configured_profile(state.config.scoring, name)
-    with state.database.writing() as session:
-        rescore(session, rules)
+    with state.database.reading() as session:  # most of the time nothing is stale: no write lock
+        stale = any_stale(session, rules)
+    if stale:
+        with state.database.writing() as session:
+            rescore(session, rules)
     return rules
 
 
