@@ -29,7 +29,12 @@ def write_csv(rows: Iterable[tuple[Notice, Any]], out: TextIO, *, scored: bool) 
         record = notice.to_json()
         cells = [_cell(name, record[name]) for name in NOTICE_COLUMNS]
         if scored:
-            cells += [score.score, score.band, _cell("line", score.service_line), _cell("why", score.summary)]
+            cells += [
+                score.score,
+                score.band,
+                _cell("service_line", score.service_line),
+                _cell("why", score.summary),
+            ]
         writer.writerow(cells)
         count += 1
     return count

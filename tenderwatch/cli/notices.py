@@ -240,6 +240,12 @@ def show(state: State, notice_id: str) -> None:
         ("status", notice.status),
         ("published", local_time(notice.published_at)),
         ("deadline", local_time(notice.deadline)),
+        # A pipeline notice's estimate of when its tender is published.
+        *(
+            [("tender expected", local_time(expected, date_only=True))]
+            if (expected := notice.future_notice_date)
+            else []
+        ),
         ("value", money(notice.value_amount, notice.value_currency)),
         ("category", notice.category),
         ("procedure", notice.procedure),
@@ -251,8 +257,6 @@ def show(state: State, notice_id: str) -> None:
         ("releases", str(releases)),
         ("ocid", notice.ocid),
     ]
-    if notice.future_notice_date:  # a pipeline notice's estimate of when the tender is published
-        fields.insert(8, ("tender expected", local_time(notice.future_notice_date, date_only=True)))
     for label, value in fields:
         echo(f"{label:>15}: {' '.join(str(value or '').split())}")  # one line each: a title cannot fake more
     echo(f"\n{notice.description or '(no description)'}")
