@@ -60,6 +60,8 @@ def environment(templates_dir: Path | None = None) -> Environment:
         source_name=lambda source: SOURCE_NAMES.get(source, source),
         days_left=days_left,
         tender_expected=tender_expected,
+        planned_close=planned_close,
+        capfirst=lambda text: text[:1].upper() + text[1:],  # Jinja's capitalize lowercases the rest
     )
     env.globals.update(section_titles=SECTION_TITLES)
     return env
@@ -142,6 +144,14 @@ def tender_expected(notice: Notice, as_of: datetime) -> str | None:
         return None
     passed = expected.astimezone(LONDON).date() < as_of.astimezone(LONDON).date()
     return f"{'was expected' if passed else 'expected'} by {when(expected, 'day')}"
+
+
+def planned_close(notice: Notice, as_of: datetime) -> str | None:
+    """A pipeline notice's deadline, which is the buyer's plan for its tender rather than a date to
+    respond by: "expected to close Wed 30 Sep 2026 12:00", or "was expected to close ..." once passed."""
+    if notice.stage != "planning" or notice.deadline is None:
+        return None
+    return f"{'was expected' if notice.deadline < as_of else 'expected'} to close {when(notice.deadline)}"
 
 
 def days_left(days: int) -> str:

@@ -229,10 +229,10 @@ def _release_row(
     }
 
 
-def _key(field: str, value: str) -> str:
+def _key(name: str, value: str) -> str:
     """A value for a String(200) column, which PostgreSQL enforces: longer would fail the whole batch."""
     if len(value) > KEY_LENGTH or "\x00" in value:
-        raise Unstorable(f"its {field} is over {KEY_LENGTH} characters or holds a NUL")
+        raise Unstorable(f"its {name} is over {KEY_LENGTH} characters or holds a NUL")
     return value
 
 
