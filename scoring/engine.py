@@ -2,17 +2,20 @@
 
 Points, in order:
 1. gates: a notice the firm cannot bid for scores 0, band none, with the gates as reasons;
-2. each service line adds its keywords' points (title matches x title_weight, description and lot
-   text x description_weight; each keyword counts once per field) and its CPV rules' points (the most
-   specific rule per code, summed, capped at cpv_cap); an exclusion vetoes the line;
-3. the best line (most points) is the notice's service line; profile-wide adjustments (keywords,
-   value band, SME, buyer, kind mismatch) are added to it;
+2. each service line adds its keywords' points, each keyword once, at the best place it appears:
+   the title (x title_weight), the description's opening or a lot's title (x opening_weight), the
+   rest of the description (x description_weight); and its CPV rules' points (the most specific
+   rule per code, summed, capped at cpv_cap); an exclusion in the title or opening vetoes the line;
+3. the best line (most points) is the notice's service line, with a share of the runner-up line's
+   own evidence; profile-wide adjustments (keywords, route or value band, SME, buyer, kind
+   mismatch) are added to it; a negative keyword counts only in the title or the opening;
 4. the score is the total, clamped to 0-100; the band comes from the profile's thresholds.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -24,6 +27,8 @@ from store.notice import Notice
 
 KEYWORD, EXCLUDE, ADJUST = "keyword", "exclude", "adjust"
 _COMPILED_LIMIT = 32
+_OPENING_WORDS = 12
+_SENTENCE_END = re.compile(r"(?<=[.!?:])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -94,9 +99,8 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     gates = gate_reasons(notice, profile, prepared.buyers)
     if gates:
         return Score(0, "none", None, tuple(gates))
-    title = prepared.matcher.find(notice.title)
-    body = prepared.matcher.find(description_text(notice))
-    lines, vetoes, adjusting = _line_reasons(profile, prepared, title, body)
+    found = _Found(prepared, notice)
+    lines, vetoes, adjusting = _line_reasons(profile, prepared, found)
     _add_cpv(notice, profile, prepared, lines, vetoes)
     totals = {index: sum(reason.points for reason in reasons) for index, reasons in lines.items()}
     open_lines = [index for index in totals if index not in vetoes and totals[index] > 0]
@@ -110,50 +114,115 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     return _finish(profile, profile.service_lines[best].name, reasons)
 
 
+TITLE, OPENING, LOTS, REST = "title", "opening", "lots", "description"
+_SHOWN = {
+    TITLE: "the title",
+    OPENING: "the description's opening",
+    LOTS: "a lot's title",
+    REST: "the description",
+}
+
+
+class _Found:
+    """Where the profile's terms occur: per term, its best zone and the words found there.
+
+    Zones, best first: the title and the opening (the description's first sentence), which say what
+    the work is; the lots' titles; the rest of the description and the lots' descriptions, which
+    mostly say why and how. Negative adjustments and exclusions count only in the first two, so a
+    "maintenance" in the boilerplate of a long description never vetoes the firm's work, nor one
+    lot of other work a lot the firm could bid for.
+    """
+
+    def __init__(self, prepared: Compiled, notice: Notice):
+        opening, lots, rest = split_description(notice)
+        self.zones: dict[int, tuple[str, str]] = {}
+        for zone, text in ((REST, rest), (LOTS, lots), (OPENING, opening), (TITLE, notice.title)):
+            for term_id, words in prepared.matcher.find(text).items():
+                self.zones[term_id] = (zone, words)
+
+
 def _second_line(
     profile: Profile, ranked: list[int], totals: dict[int, float], lines: dict[int, list[Reason]]
 ) -> list[Reason]:
-    """A share of the runner-up line's points: a notice that fits two service lines fits better."""
+    """A share of the runner-up line's own points: a notice that fits two service lines fits better.
+
+    Only evidence the best line has not counted already: words or a CPV code two lines share are
+    one piece of evidence, not two.
+    """
     share = profile.scale.second_line_share
     if share <= 0 or len(ranked) < 2:
         return []
-    runner_up = ranked[1]
+    counted = {reason.detail for reason in lines[ranked[0]]}
+    own = {index: [reason for reason in lines[index] if reason.detail not in counted] for index in ranked[1:]}
+    points = {index: min(totals[index], sum(reason.points for reason in own[index])) for index in own}
+    runner_up = max(ranked[1:], key=lambda index: (points[index], -index))
+    if points[runner_up] <= 0:
+        return []
     name = profile.service_lines[runner_up].name
-    evidence = max(lines[runner_up], key=lambda reason: reason.points)
+    evidence = max(own[runner_up], key=lambda reason: reason.points)
     detail = f"also {name}: {evidence.detail}"
-    return [Reason(share * totals[runner_up], f"second line {name}", detail)]
+    return [Reason(share * points[runner_up], f"second line {name}", detail)]
 
 
-def description_text(notice: Notice) -> str:
-    """Description plus each lot's title and description (lot text counts as description)."""
-    parts = [notice.description or ""]
-    for lot in notice.lots:
-        parts += [lot.title or "", lot.description or ""]
-    # Lots often repeat the notice's title or description word for word; count such text once.
-    unique = dict.fromkeys(part for part in parts if part and part != notice.title)
-    return "\n".join(unique)
+def split_description(notice: Notice) -> tuple[str, str, str]:
+    """(opening, lots, rest): the description's first sentence (a dozen words at least); the lots'
+    titles; the rest of the description and the lots' descriptions. Lot text that repeats the
+    notice's title or description word for word counts once."""
+    sentences = _SENTENCE_END.split(notice.description or "")
+    count = _opening_sentences(sentences)
+    seen = {notice.title, notice.description}
+    lot_titles = [lot.title for lot in notice.lots if lot.title and lot.title not in seen]
+    lot_texts = [lot.description for lot in notice.lots if lot.description and lot.description not in seen]
+    rest = "\n".join([*sentences[count:], *dict.fromkeys(lot_texts)])
+    return "\n".join(sentences[:count]), "\n".join(dict.fromkeys(lot_titles)), rest
+
+
+def _opening_sentences(sentences: list[str]) -> int:
+    """How many sentences make the opening: enough for a dozen words (a heading alone says little)."""
+    words = 0
+    for count, sentence in enumerate(sentences, 1):
+        words += sentence.count(" ") + 1
+        if words >= _OPENING_WORDS:
+            return count
+    return len(sentences)
 
 
 def _line_reasons(
-    profile: Profile, prepared: Compiled, title: dict[int, str], body: dict[int, str]
+    profile: Profile, prepared: Compiled, found: _Found
 ) -> tuple[dict[int, list[Reason]], dict[int, Reason], list[Reason]]:
-    """Keyword reasons per service line, vetoes per line, and profile-wide keyword adjustments."""
-    scale = profile.scale
+    """Keyword reasons per service line, vetoes per line, and profile-wide keyword adjustments.
+
+    A line's keyword counts at its best zone: title_weight times in the title, opening_weight times
+    in the description's opening, description_weight times in the rest. Adjustment keywords count
+    once, as written. Negative ones and exclusions count only where they say what the work is: the
+    title or the description's opening.
+    """
+    weights = {
+        TITLE: profile.scale.title_weight,
+        OPENING: profile.scale.opening_weight,
+        LOTS: profile.scale.opening_weight,
+        REST: profile.scale.description_weight,
+    }
     lines: dict[int, list[Reason]] = defaultdict(list)
     vetoes: dict[int, Reason] = {}
     adjusting: list[Reason] = []
-    for term_id in sorted(title.keys() | body.keys()):
-        in_title, in_body = term_id in title, term_id in body
-        found = title.get(term_id) or body[term_id]
-        where = "title and description" if in_title and in_body else "title" if in_title else "description"
-        weight = scale.title_weight * in_title + scale.description_weight * in_body
+    for term_id in sorted(found.zones):
+        zone, words = found.zones[term_id]
+        shown = f"'{words}' in {_SHOWN[zone]}"
+        weight = weights[zone]
         for use, rule in prepared.uses[term_id]:
-            if use.role == EXCLUDE:
+            if use.role == KEYWORD:
+                if use.points and weight:
+                    lines[use.line].append(Reason(use.points * weight, rule, shown))
+            elif use.role == ADJUST and use.points > 0:
+                adjusting.append(Reason(use.points, rule, shown))
+            elif zone in (LOTS, REST):
+                continue
+            elif use.role == EXCLUDE:
                 name = profile.service_lines[use.line].name
-                vetoes.setdefault(use.line, Reason(0, rule, f"{name} ruled out: '{found}' in {where}"))
-            elif use.points and weight:
-                reason = Reason(use.points * weight, rule, f"'{found}' in {where}")
-                (lines[use.line] if use.role == KEYWORD else adjusting).append(reason)
+                vetoes.setdefault(use.line, Reason(0, rule, f"{name} ruled out: {shown}"))
+            elif use.points:
+                adjusting.append(Reason(use.points, rule, shown))
     return lines, vetoes, adjusting
 
 
@@ -188,17 +257,19 @@ def _add_cpv(
 
 def _finish(profile: Profile, line: str, reasons: list[Reason]) -> Score:
     total = sum(reason.points for reason in reasons)
-    ceiling = profile.scale.strong - 1
+    ceiling = profile.scale.possible - 1
     if total > ceiling and not any(
         reason.rule.startswith("keyword") and reason.points > 0 for reason in reasons
     ):
-        # A buyer's CPV codes are often wrong: without a keyword, a notice is never a strong match.
+        # A buyer's CPV codes are often wrong: without a word of the firm's work, no band.
         reasons.append(
-            Reason(ceiling - total, "no keyword", f"CPV codes alone: kept below strong ({ceiling:g})")
+            Reason(ceiling - total, "no keyword", f"CPV codes alone: kept below possible ({ceiling:g})")
         )
         total = ceiling
     if total > 100:
         reasons.append(Reason(100 - total, "score cap", "scores stop at 100"))
+    elif total < 0:
+        reasons.append(Reason(-total, "score floor", "scores stop at 0"))
     score = min(100, max(0, math.floor(total + 0.5)))
     return Score(score, band_for(score, profile), line, tuple(reasons))
 

@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from scoring.profile import Gates, Profile
+from scoring.profile import NOTICE_TYPES, Gates, Profile
 from scoring.result import Reason
+from scoring.routes import route_of
 from store.notice import Notice
 from tenderwatch.formatting import money
 
@@ -35,6 +36,8 @@ NOTICE_TYPE_NAMES = {
     "UK16": "dynamic market cessation",
     "UK17": "payments compliance",
 }
+# Buyers write £0 or £1 (£1.20 with VAT) when they do not state a value; no real contract is this small.
+PLACEHOLDER_BELOW = 100
 # CPV 2008 divisions of goods (supplies); 45 is works; the rest (50-98) are services.
 GOODS_DIVISIONS = frozenset(
     {"03", "09", "14", "15", "16", "18", "19", "22", "24", "30", "31", "32"}
@@ -102,7 +105,8 @@ def gate_reasons(notice: Notice, profile: Profile, buyers: Buyers) -> list[Reaso
 
 
 def _notice_type(notice: Notice, gates: Gates) -> Reason | None:
-    if notice.notice_type:
+    # A type that is none of UK1-UK17 (a portal's own, or "unknown") says nothing: the stage decides.
+    if notice.notice_type in NOTICE_TYPES:
         if notice.notice_type in gates.notice_types:
             return None
         name = NOTICE_TYPE_NAMES.get(notice.notice_type, "other")
@@ -130,6 +134,10 @@ def _kind(notice: Notice, allowed: tuple[str, ...]) -> tuple[Reason | None, str 
         if category is None:
             return Reason(0, "gate: kind", detail), None
         return None, f"says {category} but its CPV codes are {detail}"
+    main = notice.cpv[0] if notice.cpv else None
+    if main and cpv_kind(main) not in allowed:
+        # The first code is the notice's main classification: what is mostly being bought.
+        return None, f"has a {cpv_kind(main)} main CPV code ({main})"
     return None, None
 
 
@@ -149,22 +157,27 @@ def _region(notice: Notice, prefixes: tuple[str, ...]) -> Reason | None:
     )
 
 
+def stated(amount: float | None) -> float | None:
+    """The amount, or None when it is a placeholder (£0, £1, £1.20 with VAT: "not stated")."""
+    return amount if amount is not None and amount >= PLACEHOLDER_BELOW else None
+
+
 def judged_value(notice: Notice) -> float | None:
     """The value that says whether the firm could deliver it: the smallest lot's when lots have values."""
-    lot_values = [lot.value_amount for lot in notice.lots if lot.value_amount]
-    return min(lot_values) if lot_values else notice.value_amount
+    lot_values = [value for lot in notice.lots if (value := stated(lot.value_amount))]
+    return min(lot_values) if lot_values else stated(notice.value_amount)
 
 
 def _value_text(notice: Notice, value: float) -> str:
-    lot = any(lot.value_amount for lot in notice.lots)
+    lot = any(stated(lot.value_amount) for lot in notice.lots)
     return f"value {money(value)}" + (" (smallest lot)" if lot else "")
 
 
 def _value_limit(notice: Notice, limit: float | None) -> Reason | None:
-    if limit is None or notice.framework:
+    if limit is None:
         return None
     value = judged_value(notice)
-    if value is None or value <= limit:
+    if value is None or value <= limit or route_of(notice):
         return None
     return Reason(0, "gate: value", f"{_value_text(notice, value)} above the {money(limit)} limit")
 
@@ -172,7 +185,12 @@ def _value_limit(notice: Notice, limit: float | None) -> Reason | None:
 def adjustments(notice: Notice, profile: Profile, buyers: Buyers) -> Iterator[Reason]:
     """Profile-wide points for a notice a service line matched (keyword adjustments are in engine)."""
     rules = profile.adjustments
-    yield from _value_band(notice, profile)
+    route = route_of(notice)
+    if route:
+        shown = f" (up to {money(notice.value_amount)})" if stated(notice.value_amount) else ""
+        yield Reason(rules.route, "route to market", f"{route.detail}: judged by scope, not value{shown}")
+    else:
+        yield from _value_band(notice, profile)
     if notice.suitable_for_sme is True and rules.sme_suitable:
         yield Reason(rules.sme_suitable, "SME suitability", "suitable for SMEs")
     elif notice.suitable_for_sme is False and rules.sme_not_suitable:
@@ -190,12 +208,10 @@ def _value_band(notice: Notice, profile: Profile) -> Iterator[Reason]:
     if band.low is None or band.high is None:
         return
     value = judged_value(notice)
-    if notice.framework:
-        if notice.value_amount:
-            shown = money(notice.value_amount)
-            yield Reason(0, "value band", f"framework: judged by its lots and scope, not its {shown} value")
-        return
     if value is None:
+        if notice.value_amount is not None:
+            shown = money(notice.value_amount)
+            yield Reason(0, "value band", f"value {shown} is a placeholder: read as not stated")
         return
     span, shown = f"{money(band.low)}-{money(band.high)}", _value_text(notice, value)
     if value < band.low and band.below:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tenderwatch.config import ScoringConfig
 
 # Bump when the engine's arithmetic changes, so every stored score is recomputed.
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 KINDS = ("services", "goods", "works")
 STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))
@@ -56,6 +56,7 @@ class ServiceLine:
 class Scale:
     title_weight: float = 2.0
     description_weight: float = 1.0
+    opening_weight: float = 1.0  # the description's first sentence and the lots' titles
     cpv_cap: float = 20.0
     second_line_share: float = 0.0  # how much of the runner-up service line's points also count
     strong: float = 50.0
@@ -87,6 +88,7 @@ class Adjustments:
     sme_suitable: float = 0.0
     sme_not_suitable: float = 0.0
     kind_mismatch: float = 0.0
+    route: float = 0.0  # a framework, DPS, dynamic market or approved list (scoring/routes.py)
     buyers: tuple[tuple[str, float], ...] = ()
     keywords: tuple[Keyword, ...] = ()
 
@@ -163,7 +165,9 @@ def profile_problem(config: ScoringConfig, name: str) -> str | None:
 
 
 def _scale(node: Field) -> Scale:
-    fields = node.mapping(("title_weight", "description_weight", "cpv_cap", "second_line_share", "bands"))
+    fields = node.mapping(
+        ("title_weight", "opening_weight", "description_weight", "cpv_cap", "second_line_share", "bands")
+    )
     defaults = Scale()
     bands = fields["bands"].mapping(("strong", "possible")) if "bands" in fields else {}
     strong = bands["strong"].number(1, 100, "50") if "strong" in bands else defaults.strong
@@ -182,6 +186,7 @@ def _scale(node: Field) -> Scale:
         description_weight=fields["description_weight"].number(0, 10, "1")
         if "description_weight" in fields
         else 1.0,
+        opening_weight=fields["opening_weight"].number(0, 10, "1") if "opening_weight" in fields else 1.0,
         cpv_cap=cap,
         second_line_share=fields["second_line_share"].number(0, 1, "0.5")
         if "second_line_share" in fields
@@ -305,13 +310,14 @@ def _buyer(node: Field) -> str:
 
 
 def _adjustments(node: Field) -> Adjustments:
-    fields = node.mapping(("value", "sme", "kind_mismatch", "buyers", "keywords"))
+    fields = node.mapping(("value", "sme", "kind_mismatch", "route", "buyers", "keywords"))
     sme = fields["sme"].mapping(("suitable", "not_suitable")) if "sme" in fields else {}
     return Adjustments(
         value=_value_band(fields["value"]) if "value" in fields else ValueBand(),
         sme_suitable=sme["suitable"].number(*POINTS, "2") if "suitable" in sme else 0.0,
         sme_not_suitable=sme["not_suitable"].number(*POINTS, "-2") if "not_suitable" in sme else 0.0,
         kind_mismatch=fields["kind_mismatch"].number(*POINTS, "-5") if "kind_mismatch" in fields else 0.0,
+        route=fields["route"].number(*POINTS, "3") if "route" in fields else 0.0,
         buyers=tuple(
             (_buyer(key), value.number(*POINTS, f"{key.text()}: 5"))
             for key, value in fields["buyers"].pairs()

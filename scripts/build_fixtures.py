@@ -1,6 +1,6 @@
 """Build tests/fixtures from the real recorded responses in ../shared/fixtures, with personal data redacted.
 
-    python scripts/build_fixtures.py [--shared ../shared/fixtures]
+    python scripts/build_fixtures.py [--shared ../shared/fixtures] [--labels ../shared/labels]
 
 Recorded pages become vcrpy cassettes (request URL -> recorded status, headers and body) for the
 pages that were recorded as one walk, and gzip JSON files for the rest. Redaction works on the raw
@@ -117,12 +117,28 @@ def plain(source: Path, target: str) -> None:
     print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KiB")
 
 
+def labels(shared: Path) -> None:
+    """The labelled development set (../shared/labels/dev): notices gzipped, grades and provenance."""
+    target = OUT / "labels"
+    target.mkdir(parents=True, exist_ok=True)
+    notices = shared / "dev" / "notices.jsonl"
+    lines = [redact(line) for line in notices.read_text(encoding="utf-8").splitlines()]
+    path = target / "dev_notices.jsonl.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+    print(f"{path.relative_to(ROOT)}: {len(lines)} notices, {path.stat().st_size // 1024} KiB")
+    for name in ("grades.csv", "fixtures-grades.csv", "feedback.csv", "fixtures-feedback.csv", "PROVENANCE.md"):
+        (target / f"dev_{name}").write_text((shared / "dev" / name).read_text(encoding="utf-8"))
+    (target / "README.md").write_text((shared / "README.md").read_text(encoding="utf-8"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "fixtures")
-    shared = parser.parse_args().shared
+    parser.add_argument("--labels", type=Path, default=ROOT.parent / "shared" / "labels")
+    arguments = parser.parse_args()
+    shared = arguments.shared
     fts = shared / "find_a_tender" / "foretender_2026-08"
     for day in ("2026-08-10", "2026-08-11"):
         walk_cassette(f"find_a_tender_{day}", sorted((fts / "backfill" / day).glob("page-*.json")))
@@ -139,6 +155,7 @@ def main() -> None:
     for notice in ("032703-2026", "037689-2026"):
         plain(shared / "find_a_tender" / f"efeakp_{notice}_ocds.json", f"find_a_tender_notice_{notice}")
     plain(next((cf / "more").glob("apa999*.json")), "contracts_finder_limit1_2022-10-18")
+    labels(arguments.labels)
 
 
 if __name__ == "__main__":

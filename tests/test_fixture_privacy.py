@@ -38,6 +38,8 @@ def bodies(path: Path):
             "interactions"
         ]:
             yield interaction["response"]["body"]["string"]
+    elif path.name.endswith(".jsonl.gz"):
+        yield from text.splitlines()  # one notice per line
     else:
         yield text
 

@@ -34,7 +34,7 @@ def test_rules_check_summarises_the_default_profile(env):
     result = run("rules", "check")
     assert result.exit_code == 0, result.output
     assert f"{EXAMPLE}: valid. Profile 'example'" in result.output
-    assert "bands: strong from 50, possible from 25" in result.output
+    assert "bands: strong from 40, possible from 22" in result.output
     assert "service lines (9):" in result.output
     assert "  Evaluation, research and economic analysis: " in result.output
 
@@ -100,7 +100,7 @@ def test_explain_shows_the_notice_its_score_and_every_reason(stored):
         line.startswith("why: Evaluation, research and economic analysis: 'research and evaluation'")
         for line in lines
     )
-    assert any(line.startswith("+60") and "keyword research and evaluation" in line for line in lines)
+    assert any(line.startswith("+40") and "keyword research and evaluation" in line for line in lines)
     assert "(closed on 2026-08-28)" in lines[1]
     reasons = score_notice(real(VRP), example()).reasons
     table = lines[lines.index(next(line for line in lines if line.startswith("points"))) + 1 :]
@@ -121,7 +121,7 @@ def test_explain_an_unknown_notice_exits_2(stored):
 
 
 def test_backtest_counts_bands_and_lists_what_a_candidate_moves(stored, tmp_path):
-    candidate = write(tmp_path, EXAMPLE.read_text().replace("strong: 50", "strong: 90"), "candidate.yaml")
+    candidate = write(tmp_path, EXAMPLE.read_text().replace("strong: 40", "strong: 90"), "candidate.yaml")
     run("feedback", VRP, "relevant")
     result = run("backtest", "--rules", str(candidate))
     assert result.exit_code == 0, result.output
@@ -132,7 +132,7 @@ def test_backtest_counts_bands_and_lists_what_a_candidate_moves(stored, tmp_path
     )
     assert "Moved up by the candidate (0):" in result.output
     assert (
-        "Moved down (1):\n  strong -> possible   71 -> 71  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT"
+        "Moved down (1):\n  strong -> possible   44 -> 44  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT"
         in (result.output)
     )
     assert "Against feedback (1 judged notices, 1 relevant):" in result.output
@@ -237,13 +237,13 @@ def test_feedback_import_errors_name_line_and_field(stored, tmp_path, text, mess
 
 
 def test_the_profile_can_come_from_the_environment(stored, tmp_path, monkeypatch):
-    rules = write(tmp_path, EXAMPLE.read_text().replace("strong: 50", "strong: 100"), "strict.yaml")
+    rules = write(tmp_path, EXAMPLE.read_text().replace("strong: 40", "strong: 100"), "strict.yaml")
     config = write(tmp_path, f'[scoring.profiles]\nstrict = "{rules}"\n', "t.toml")
     monkeypatch.setenv("TENDERWATCH_CONFIG", str(config))
     monkeypatch.setenv("TENDERWATCH_PROFILE", "strict")
-    assert "profile strict: score 71, band possible" in run("explain", "find_a_tender:075962-2026").output
+    assert "profile strict: score 44, band possible" in run("explain", "find_a_tender:075962-2026").output
     assert (
-        "profile example: score 71, band strong"
+        "profile example: score 44, band strong"
         in run("explain", "find_a_tender:075962-2026", "--profile", "example").output
     )
 
@@ -279,16 +279,16 @@ def test_notices_of_a_band_are_the_notices_the_rules_put_there_each_with_its_sco
 
 
 def test_notices_of_a_band_follow_a_rules_change_at_once(env, database, tmp_path, monkeypatch):
-    hulme = "find_a_tender:075962-2026"  # Hulme Plan Development: 71 under the example rules
+    hulme = "find_a_tender:075962-2026"  # Hulme Plan Development: 44 under the example rules
     with database.writing() as session:
         save_notices(session, [real(hulme), real(WORKS)], now=NOW)
-    assert listed(run("notices", "--band", "strong").output) == {hulme: 71}
-    stricter = write(tmp_path, EXAMPLE.read_text().replace("strong: 50", "strong: 80"), "strict.yaml")
+    assert listed(run("notices", "--band", "strong").output) == {hulme: 44}
+    stricter = write(tmp_path, EXAMPLE.read_text().replace("strong: 40", "strong: 80"), "strict.yaml")
     config = f'[scoring]\ndefault_profile = "example"\n[scoring.profiles]\nexample = "{stricter.name}"\n'
     monkeypatch.setenv("TENDERWATCH_CONFIG", str(write(tmp_path, config, "t.toml")))
     result = run("notices", "--band", "strong")
     assert "No notice matches these filters (2 notices stored): widen them." in result.output
-    assert listed(run("notices", "--band", "possible").output) == {hulme: 71}
+    assert listed(run("notices", "--band", "possible").output) == {hulme: 44}
 
 
 @pytest.mark.sqlite_only(reason="SQLite's one writer at a time: a held write lock")

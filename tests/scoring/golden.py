@@ -21,7 +21,7 @@ CHOSEN = {
     "find_a_tender:076068-2026": "strong: community engagement partner (market engagement notice)",
     "contracts_finder:490c2177-bd1c-43b0-b35a-896eba9862dc": "strong although the buyer filed it as goods",
     "find_a_tender:075573-2026": "strong: a framework, judged by scope not its £6m value",
-    "find_a_tender:075534-2026": "possible: leadership and management skills programme",
+    "find_a_tender:075534-2026": "strong: leadership and management skills programme",
     "find_a_tender:076138-2026": "possible: procurement action plan for a council",
     "contracts_finder:45ad1b11-f706-4d1e-b4c6-342a253acc6e": "none: domestic abuse support delivery",
     "find_a_tender:076323-2026": "none: home care platform (care delivery)",

@@ -1,0 +1,78 @@
+"""Routes to market: frameworks, dynamic purchasing systems, dynamic markets and approved lists.
+
+Their value is a ceiling shared by many suppliers over years, not one contract's size, so scoring
+judges them by scope (the service lines) and never by value. The structured flags say so when a
+notice has them (OCDS `techniques`, the dynamic market notice types UK13-UK16); otherwise the words
+do: imported notices, Contracts Finder and the portals rarely carry the flags, but their titles and
+descriptions say "this notice involves the setting up of a dynamic purchasing system".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from store.notice import Notice
+
+DYNAMIC_MARKET_TYPES = frozenset({"UK13", "UK14", "UK15", "UK16"})
+_FLEXIBLE = r"flexible (?:procurement|purchasing) (?:system|agreement|arrangement)s?"
+_WHO = r"(?:suppliers?|providers?|contractors?|consultants?)"
+_LIST = rf"(?:approved|preferred|select(?:ed)?) {_WHO} (?:list|panel)s?"
+# Phrases that say the notice sets up a route, wherever they appear (case aside; DPS as written).
+_PHRASES = (
+    ("dynamic purchasing system", re.compile(r"\bdynamic purchasing system|\bDPS\b")),
+    ("dynamic market", re.compile(r"\bdynamic market\b", re.IGNORECASE)),
+    ("flexible procurement system", re.compile(rf"\b{_FLEXIBLE}\b", re.IGNORECASE)),
+    ("approved list", re.compile(rf"\b(?:{_LIST}|approved list|select list)\b", re.IGNORECASE)),
+    (
+        "framework",
+        re.compile(
+            r"\b(?:framework agreements?|(?:multi|single)[- ]?(?:supplier|provider|lot) framework"
+            r"|open framework|framework (?:of|for) (?:suppliers|providers|consultants|contractors)"
+            r"|(?:establish|creat|set(?:ting)? up|put(?:ting)? in place)\w* (?:a|an|the|this|its|new)"
+            r"(?: [\w-]+){0,4} framework)\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+# "Framework" alone in a title is the route ("Management Consultancy Framework"), unless it names a
+# document the work is about ("Practice Framework Development").
+_TITLE_FRAMEWORK = re.compile(r"\bframeworks?\b", re.IGNORECASE)
+_DOCUMENT_FRAMEWORK = re.compile(
+    r"\b(?:practice|evaluation|outcomes?|competency|competencies|quality|assurance|policy|performance"
+    r"|capability|skills|governance|accountability|monitoring|results|risk|strategic|values"
+    r"|behaviours?|improvement|safeguarding|reporting|measurement) frameworks?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route to market the notice sets up, and the evidence for it."""
+
+    kind: str
+    evidence: str
+
+    @property
+    def detail(self) -> str:
+        return f"{self.kind} ({self.evidence})"
+
+
+def route_of(notice: Notice) -> Route | None:
+    """The route to market the notice sets up, if its data or its words say so."""
+    if notice.notice_type in DYNAMIC_MARKET_TYPES:
+        return Route("dynamic market", f"a {notice.notice_type} notice")
+    if notice.framework:
+        return Route("framework or DPS", "flagged in the notice's data")
+    for where, text in (("title", notice.title), ("description", notice.description)):
+        if not text:
+            continue
+        for kind, pattern in _PHRASES:
+            found = pattern.search(text)
+            if found:
+                return Route(kind, f"'{found.group(0)}' in the {where}")
+    title = notice.title or ""
+    found = _TITLE_FRAMEWORK.search(title)
+    if found and not _DOCUMENT_FRAMEWORK.search(title):
+        return Route("framework", f"'{found.group(0)}' in the title")
+    return None
