@@ -20,7 +20,8 @@ _WHO = r"(?:suppliers?|providers?|contractors?|consultants?)"
 _LIST = rf"(?:approved|preferred|select(?:ed)?) {_WHO} (?:list|panel)s?"
 # Phrases that say the notice sets up a route, wherever they appear (case aside; DPS as written).
 _PHRASES = (
-    ("dynamic purchasing system", re.compile(r"\bdynamic purchasing system|\bDPS\b")),
+    # DPS as a word, not inside an e-mail address (DPS@council.gov.uk)
+    ("dynamic purchasing system", re.compile(r"\bdynamic purchasing system|(?<![\w.@])DPS(?![\w@]|\.\w)")),
     ("dynamic market", re.compile(r"\bdynamic market\b", re.IGNORECASE)),
     ("flexible procurement system", re.compile(rf"\b{_FLEXIBLE}\b", re.IGNORECASE)),
     ("approved list", re.compile(rf"\b(?:{_LIST}|approved list|select list)\b", re.IGNORECASE)),
@@ -41,7 +42,8 @@ _TITLE_FRAMEWORK = re.compile(r"\bframeworks?\b", re.IGNORECASE)
 _DOCUMENT_FRAMEWORK = re.compile(
     r"\b(?:practice|evaluation|outcomes?|competency|competencies|quality|assurance|policy|performance"
     r"|capability|skills|governance|accountability|monitoring|results|risk|strategic|values"
-    r"|behaviours?|improvement|safeguarding|reporting|measurement) frameworks?\b",
+    r"|behaviours?|improvement|safeguarding|reporting|measurement|validation|assessment|testing"
+    r"|maturity|prioritisation) frameworks?\b",
     re.IGNORECASE,
 )
 

@@ -126,7 +126,8 @@ def labels(shared: Path) -> None:
     path = target / "dev_notices.jsonl.gz"
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
     print(f"{path.relative_to(ROOT)}: {len(lines)} notices, {path.stat().st_size // 1024} KiB")
-    for name in ("grades.csv", "fixtures-grades.csv", "feedback.csv", "fixtures-feedback.csv", "PROVENANCE.md"):
+    copied = ("grades.csv", "fixtures-grades.csv", "feedback.csv", "fixtures-feedback.csv", "PROVENANCE.md")
+    for name in copied:
         (target / f"dev_{name}").write_text((shared / "dev" / name).read_text(encoding="utf-8"))
     (target / "README.md").write_text((shared / "README.md").read_text(encoding="utf-8"))
 

@@ -1,0 +1,117 @@
+"""Routes to market (frameworks, DPSs, dynamic markets, approved lists) from flags and from words."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring import score_notice
+from scoring.routes import route_of
+from store.notice import Lot
+from tests.scoring.helpers import example, notice
+from tests.support.labels import notices
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "evidence"),
+    [
+        ({"framework": True}, "framework or DPS", "flagged in the notice's data"),
+        ({"notice_type": "UK13"}, "dynamic market", "a UK13 notice"),
+        (
+            {"description": "This notice involves the setting up of a dynamic purchasing system."},
+            "dynamic purchasing system",
+            "'dynamic purchasing system' in the description",
+        ),
+        ({"title": "External Training DPS"}, "dynamic purchasing system", "'DPS' in the title"),
+        (
+            {"description": "A pseudo-DPS for tutors."},
+            "dynamic purchasing system",
+            "'DPS' in the description",
+        ),
+        (
+            {"title": "Dynamic Market for Care Act assessments"},
+            "dynamic market",
+            "'Dynamic Market' in the title",
+        ),
+        (
+            {"description": "The council will run a Flexible Procurement System for advice."},
+            "flexible procurement system",
+            "'Flexible Procurement System' in the description",
+        ),
+        (
+            {"description": "Suppliers will join an approved supplier list for two years."},
+            "approved list",
+            "'approved supplier list' in the description",
+        ),
+        (
+            {"description": "We intend to establish a multi-lot framework for research and evaluation."},
+            "framework",
+            "'establish a multi-lot framework' in the description",
+        ),
+        (
+            {"description": "The Authority wishes to establish a new four-year framework of consultants."},
+            "framework",
+            "'establish a new four-year framework' in the description",
+        ),
+        ({"title": "Management Consultancy Framework 3"}, "framework", "'Framework' in the title"),
+    ],
+)
+def test_a_route_is_recognised_from_its_flags_or_its_words(values, kind, evidence):
+    found = route_of(notice(values.pop("title", "Advice"), **values))
+    assert found is not None and (found.kind, found.evidence) == (kind, evidence)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"title": "Practice Framework Development for Adult Social Care"},  # a document, not a route
+        {"title": "Evaluation of the Outcomes Framework"},
+        {"description": "The work will be called off under the YPO framework."},  # a call-off
+        {"description": "The contract will use the Send ambition. Tenders to DPS@council.gov.uk"},
+        {"description": "dps means nothing in lower case"},
+    ],
+)
+def test_words_that_only_mention_a_framework_are_no_route(values):
+    assert route_of(notice(values.pop("title", "Advice"), **values)) is None
+
+
+def test_a_route_is_judged_by_scope_not_value_and_explain_says_why():
+    text = "This notice involves the setting up of a dynamic purchasing system for evaluation services."
+    dps = score_notice(notice("Evaluation services", description=text, value_amount=450e6), example())
+    contract = score_notice(notice("Evaluation services", value_amount=450e6), example())
+    assert contract.gated and "above the £25m limit" in contract.summary
+    assert not dps.gated and dps.band != "none"
+    [route] = [reason for reason in dps.reasons if reason.rule == "route to market"]
+    assert route.detail == (
+        "dynamic purchasing system ('dynamic purchasing system' in the description): "
+        "judged by scope, not value (up to £450m)"
+    )
+    assert route.points == example().adjustments.route
+    assert not [reason for reason in dps.reasons if reason.rule == "value band"]
+
+
+def test_a_route_of_lots_is_judged_by_scope_too():
+    lots = [Lot(id="1", title="Lot 1: Evaluation", value_amount=30e6)]
+    framework = notice("Research framework", description="A framework agreement for research.", lots=lots)
+    assert not score_notice(framework, example()).gated
+
+
+def test_a_route_for_work_the_firm_does_not_do_stays_out():
+    care = notice(
+        "Home care DPS",
+        description="A dynamic purchasing system for the provision of domiciliary care and support services.",
+    )
+    assert score_notice(care, example()).band == "none"
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [
+        ("open_uk:OPEN20235", "dynamic purchasing system"),  # NEPO's External Training DPS, £16m
+        ("open_uk:OPEN2024118", "framework or DPS"),  # Sunderland's public health training DPS
+        ("find_a_tender:085094-2026", "framework"),  # a framework agreement of associate trainers
+    ],
+)
+def test_real_training_routes_are_recognised_and_reach_a_band(key, kind):
+    found = notices()[key]
+    assert route_of(found).kind == kind
+    assert score_notice(found, example()).band != "none"
