@@ -44,6 +44,14 @@ class Agreement:
     strong_relevant: int
 
     @property
+    def possible(self) -> int:
+        return self.shortlisted - self.strong
+
+    @property
+    def possible_relevant(self) -> int:
+        return self.shortlisted_relevant - self.strong_relevant
+
+    @property
     def precision(self) -> float | None:
         return _ratio(self.shortlisted_relevant, self.shortlisted)
 
@@ -59,6 +67,25 @@ class Agreement:
     def strong_recall(self) -> float | None:
         return _ratio(self.strong_relevant, self.relevant)
 
+    @property
+    def possible_precision(self) -> float | None:
+        return _ratio(self.possible_relevant, self.possible)
+
+    @property
+    def possible_recall(self) -> float | None:
+        return _ratio(self.possible_relevant, self.relevant)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A notice the team judged, with its label and its scores under the live and candidate rules."""
+
+    key: str
+    title: str
+    label: str
+    live: Score
+    candidate: Score | None
+
 
 @dataclass
 class BacktestResult:
@@ -68,6 +95,7 @@ class BacktestResult:
     changes: list[Change] = field(default_factory=list)
     live_agreement: Agreement | None = None
     candidate_agreement: Agreement | None = None
+    judged: list[Judged] = field(default_factory=list)
 
     @property
     def added(self) -> list[Change]:
@@ -91,6 +119,7 @@ def backtest(
         result.live[live.band] += 1
         if feedback is not None and notice.id in feedback:
             live_bands[notice.id] = live.band
+            result.judged.append(Judged(notice.id, notice.title, feedback[notice.id], live, candidate))
         if candidate is None:
             continue
         result.candidate = result.candidate if result.candidate is not None else Counter()

@@ -1,10 +1,14 @@
-"""Plain-text reports for the bid lead's commands: a profile's summary, a backtest's results."""
+"""Plain-text reports for the bid lead's commands: a profile's summary, a backtest's results, and
+suggested rule changes."""
 
 from __future__ import annotations
 
-from scoring.backtest import BacktestResult
+from collections.abc import Mapping
+
+from scoring.backtest import BacktestResult, Change, Judged
 from scoring.profile import Profile
-from scoring.result import BANDS
+from scoring.result import BANDS, Score
+from scoring.suggest import Suggestion
 from tenderwatch.formatting import counted, money
 
 Table = tuple[list[str], list[list[str]]]
@@ -59,14 +63,15 @@ def moved(result: BacktestResult, limit: int | None) -> list[str]:
     """The notices a candidate moves up and down a band, with titles, `limit` each way."""
     if result.candidate is None:
         return []
+    labels = {judged.key: judged.label for judged in result.judged}
     lines = []
     for heading, changes in (("Moved up by the candidate", result.added), ("Moved down", result.dropped)):
         lines.append(f"\n{heading} ({len(changes)}):")
         for change in changes[:limit]:
-            title = change.title if len(change.title) <= 70 else change.title[:69] + "\u2026"
+            label = f"  ({labels[change.key]})" if change.key in labels else ""
             lines.append(
                 f"  {change.before.band} -> {change.after.band}  {change.before.score:>3} -> "
-                f"{change.after.score:<3} {change.key}  {title}"
+                f"{change.after.score:<3} {change.key}  {_short(change.title, 70)}{label}"
             )
         if limit and len(changes) > limit:
             lines.append(f"  ... and {len(changes) - limit} more (--limit 0 shows all)")
@@ -74,20 +79,95 @@ def moved(result: BacktestResult, limit: int | None) -> list[str]:
 
 
 def agreement_table(result: BacktestResult) -> tuple[str, list[str], list[list[str]]] | None:
-    """Precision and recall of live and candidate bands against feedback, or None without feedback."""
+    """Precision and recall of each band, and of both together, against feedback (live and candidate);
+    None without feedback."""
     agreements = [("live", result.live_agreement), ("candidate", result.candidate_agreement)]
     found = [(name, agreement) for name, agreement in agreements if agreement is not None]
     if not found:
         return None
     first = found[0][1]
-    heading = f"Against feedback ({first.labelled} judged notices, {first.relevant} relevant):"
-    headers = ["rules", "strong+possible precision", "recall", "strong precision", "recall"]
-    rows = [
-        [name, *map(_percent, (a.precision, a.recall, a.strong_precision, a.strong_recall))]
-        for name, a in found
-    ]
+    heading = f"Against feedback ({counted(first.labelled, 'judged notice')}, {first.relevant:,} relevant):"
+    headers = ["band"]
+    for name, _ in found:
+        headers += [f"{name} precision", "recall"]
+    rows = []
+    for band, measures in (
+        ("strong", lambda a: (a.strong_precision, a.strong_recall, a.strong_relevant, a.strong)),
+        ("possible", lambda a: (a.possible_precision, a.possible_recall, a.possible_relevant, a.possible)),
+        (
+            "strong+possible",
+            lambda a: (a.precision, a.recall, a.shortlisted_relevant, a.shortlisted),
+        ),
+    ):
+        row = [band]
+        for _, agreement in found:
+            precision, recall, hits, held = measures(agreement)
+            row += [f"{_percent(precision)} ({hits} of {held})", f"{_percent(recall)}"]
+        rows.append(row)
     return heading, headers, rows
+
+
+def misses(result: BacktestResult, limit: int | None) -> list[str]:
+    """The judged notices the bands get wrong under the rules tried (the candidate's, else the live
+    ones): relevant ones in no band, relevant ones only possible, and not-relevant ones in a band."""
+    rules = "candidate" if result.candidate is not None else "live"
+
+    def score(judged: Judged) -> Score:
+        return judged.candidate if judged.candidate is not None else judged.live
+
+    def relevant(judged: Judged) -> bool:
+        return judged.label == "relevant"
+
+    groups = (
+        ("Relevant, in no band", lambda j: relevant(j) and score(j).band == "none"),
+        ("Relevant, possible but not strong", lambda j: relevant(j) and score(j).band == "possible"),
+        ("Not relevant, yet strong or possible", lambda j: not relevant(j) and score(j).band != "none"),
+    )
+    lines = []
+    for heading, wanted in groups:
+        found = sorted((j for j in result.judged if wanted(j)), key=lambda j: (-score(j).score, j.key))
+        lines.append(f"\n{heading} under the {rules} rules ({len(found)}):")
+        for judged in found[:limit]:
+            shown = score(judged)
+            lines.append(f"  {shown.band:<8} {shown.score:>3}  {judged.key}  {_short(judged.title)}")
+        if limit and len(found) > limit:
+            lines.append(f"  ... and {len(found) - limit} more (--limit 0 shows all)")
+    return lines
+
+
+def _short(title: str, width: int = 60) -> str:
+    return title if len(title) <= width else title[: width - 1] + "\u2026"
 
 
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
+
+
+def suggestion_lines(
+    suggestions: list[Suggestion], labels: Mapping[str, str], limit: int | None = 5
+) -> list[str]:
+    """Each suggestion: what to change, its effect on feedback and on history, and the YAML to paste."""
+    lines = []
+    for number, suggestion in enumerate(suggestions, 1):
+        before, after = suggestion.before.agreement, suggestion.after.agreement
+        lines += [
+            f"\n{number}. {suggestion.summary[0].upper()}{suggestion.summary[1:]}",
+            f"   against feedback: strong+possible precision {_percent(before.precision)} -> "
+            f"{_percent(after.precision)}, recall {_percent(before.recall)} -> {_percent(after.recall)}; "
+            f"strong precision {_percent(before.strong_precision)} -> {_percent(after.strong_precision)}",
+        ]
+        for change in suggestion.moved[:limit]:
+            lines.append(f"     {_moved(change)}  ({labels.get(change.key, 'not judged')})")
+        up, down = len(suggestion.history_added), len(suggestion.history_dropped)
+        lines.append(f"   on history: {counted(up, 'notice')} up a band, {down:,} down")
+        for change in [*suggestion.history_added[:limit], *suggestion.history_dropped[:limit]]:
+            if change.key not in labels:
+                lines.append(f"     {_moved(change)}")
+        lines.append(f"   paste under {suggestion.where}:")
+        lines += [f"       {line}" for line in suggestion.yaml.splitlines()]
+    return lines
+
+
+def _moved(change: Change) -> str:
+    title = change.title if len(change.title) <= 60 else change.title[:59] + "\u2026"
+    return f"{change.before.band} -> {change.after.band}  {change.key}  {title}"

@@ -19,6 +19,7 @@ from scoring.engine import score_notice
 from scoring.feedback import Judgement
 from scoring.profile import Profile
 from scoring.result import Reason, Score
+from scoring.suggest import Judged, Suggestion, add_history, suggest
 from store.ingest import upsert
 from store.models import FeedbackRow, NoticeRow, ScoreRow, utcnow
 from store.notice import Lot, Notice
@@ -141,6 +142,39 @@ def run_backtest(
                 yield notice, before, score_notice(notice, candidate) if candidate else None
 
     return backtest(scored(), latest_feedback(session))
+
+
+def suggest_rules(
+    session: Session, profile: Profile, since: datetime | None = None, limit: int = 10
+) -> tuple[list[Suggestion], dict[str, str], int]:
+    """Rule changes the feedback supports (scoring.suggest), with what each moves on the stored
+    notices (published since `since`); also the labels used and how many notices were tried."""
+    labels = latest_feedback(session)
+    judged = []
+    keys = list(labels)
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        query = _with_stored(profile).where(NoticeRow.key.in_(keys[start : start + _KEYS_PER_QUERY]))
+        for row in session.execute(query):
+            notice = _notice(row)
+            judged.append(Judged(notice, labels[notice.id], score_notice(notice, profile)))
+    suggestions = suggest(profile, judged, limit)
+    history = _with_stored(profile)
+    if since is not None:
+        history = history.where(NoticeRow.published_at >= since)
+    count = 0
+
+    def scored() -> Iterator[tuple[Notice, Score]]:
+        nonlocal count
+        for rows in _batches(session, history):
+            for row in rows:
+                count += 1
+                notice = _notice(row)
+                fresh = row.rules_hash == profile.hash and row.notice_hash == row.content_hash
+                yield notice, Score(row.score, row.band, None, ()) if fresh else score_notice(notice, profile)
+
+    if suggestions:
+        add_history(suggestions, scored())
+    return suggestions, {item.notice.id: item.label for item in judged}, count
 
 
 def add_feedback(

@@ -135,8 +135,32 @@ def test_backtest_counts_bands_and_lists_what_a_candidate_moves(stored, tmp_path
         "Moved down (1):\n  strong -> possible   44 -> 44  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT"
         in (result.output)
     )
-    assert "Against feedback (1 judged notices, 1 relevant):" in result.output
-    assert "live       100%                       100%    100%              100%" in result.output
+    assert "Against feedback (1 judged notice, 1 relevant):" in result.output
+    assert (
+        "band             live precision  recall  candidate precision  recall\n"
+        "strong           100% (1 of 1)   100%    100% (1 of 1)        100%\n"
+        "possible         - (0 of 0)      0%      - (0 of 0)           0%\n"
+        "strong+possible  100% (1 of 1)   100%    100% (1 of 1)        100%\n"
+    ) in result.output
+    assert "Relevant, in no band under the candidate rules (0):" in result.output
+
+
+def test_backtest_lists_the_judged_notices_each_band_gets_wrong(stored, tmp_path):
+    run("feedback", VRP, "relevant")
+    run("feedback", "find_a_tender:075962-2026", "not-relevant")  # Hulme, strong under the example rules
+    result = run("backtest")
+    lines = result.output.splitlines()
+    assert "strong           50% (1 of 2)    100%" in result.output
+    wrong = lines.index("Not relevant, yet strong or possible under the live rules (1):")
+    assert lines[wrong + 1].split() == ["strong", "44", "find_a_tender:075962-2026", "HULME", "PLAN", "DEVELOPMENT"]
+    stricter = write(tmp_path, EXAMPLE.read_text().replace("strong: 40", "strong: 100"), "c.yaml")
+    with_candidate = run("backtest", "--rules", str(stricter))
+    assert (  # moved notices show the team's label
+        "strong -> possible   44 -> 44  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT  (not-relevant)"
+        in with_candidate.output
+    )
+    assert "Not relevant, yet strong or possible under the candidate rules (1):" in with_candidate.output
+    assert "strong           50% (1 of 2)    100%    100% (1 of 1)        100%" in with_candidate.output
 
 
 def test_backtest_without_feedback_says_how_to_record_it(stored):

@@ -28,15 +28,16 @@ from tenderwatch.formatting import counted, money
 # ---------------------------------------------------------------------------------------------- rules
 
 
-@cli.group("rules", context_settings=CONTEXT, short_help="Check and list the scoring rules files.")
+@cli.group("rules", context_settings=CONTEXT, short_help="Check, list and improve the scoring rules files.")
 def rules() -> None:
-    """Check and list the scoring rules files (one YAML file per profile).
+    """Check, list and improve the scoring rules files (one YAML file per profile).
 
     \b
     Examples:
       tenderwatch rules check                      # the default profile's file
       tenderwatch rules check my-rules.yaml        # any file, before it goes live
       tenderwatch rules list
+      tenderwatch rules suggest                    # changes the team's feedback supports
     """
 
 
@@ -78,6 +79,53 @@ def rules_list(state: State) -> None:
         check = f"INVALID: {problem}" if problem else "valid"
         rows.append([("* " if name == scoring.default_profile else "  ") + name, str(path), check])
     echo_table(["profile", "rules file", "check"], rows)
+
+
+@command(rules, "suggest", short_help="Rule changes the team's feedback supports, best first.")
+@PROFILE_OPTION
+@click.option(
+    "--since",
+    callback=parse_since,
+    metavar="AGE|ISO",
+    help="Count what each change moves among notices published since, e.g. 90d (default: all).",
+)
+@click.option("--limit", default=10, show_default=True, help="How many suggestions to show.")
+def rules_suggest(state: State, profile: str | None, since: datetime | None, limit: int) -> None:
+    """Propose rule changes from the team's feedback (`tenderwatch feedback`), best first.
+
+    Each suggestion is a keyword to add to a service line, a negative keyword, a keyword's weight,
+    or the band thresholds, tried on the judged notices first: it is shown only if it improves how
+    the bands agree with the feedback (recall of strong+possible first, then the strong band's
+    precision) and moves at least two judged notices the right way. Each comes with its effect on
+    precision and recall, the judged notices it moves, what it moves among the stored notices, and
+    the YAML line to paste. Nothing is changed: copy the rules file, paste, then `rules check` and
+    `backtest --rules` the copy. Suggestions learn from a few judged notices: read each one.
+
+    \b
+    Examples:
+      tenderwatch rules suggest
+      tenderwatch rules suggest --since 90d --limit 5
+    """
+    from scoring import configured_profile
+    from scoring.report import suggestion_lines
+    from store.scores import suggest_rules
+
+    live = configured_profile(state.config.scoring, profile)
+    with state.database.reading() as session:
+        suggestions, labels, tried = suggest_rules(session, live, since, limit)
+    relevant = sum(1 for label in labels.values() if label == "relevant")
+    if not relevant:
+        echo("No notice judged relevant yet: record some with `tenderwatch feedback`.", err=True)
+        return
+    echo(f"From {counted(len(labels), 'judged notice')} ({relevant:,} relevant), profile {live.name}.")
+    if not suggestions:
+        echo("No change to the rules is supported by the feedback: the rules agree with it as well as")
+        echo("any single keyword, weight or threshold could make them.")
+        return
+    shown = counted(len(suggestions), "suggestion")
+    echo(f"{shown}, best first; what each moves is counted over {counted(tried, 'stored notice')}:")
+    for line in suggestion_lines(suggestions, labels):
+        echo(line)
 
 
 # ---------------------------------------------------------------------------------------------- explain
@@ -164,7 +212,7 @@ def backtest(
 
 
 def _print_backtest(result: Any, limit: int | None) -> None:
-    from scoring.report import agreement_table, band_table, moved
+    from scoring.report import agreement_table, band_table, misses, moved
 
     echo(f"{result.notices:,} notices")
     echo_table(*band_table(result))
@@ -177,6 +225,8 @@ def _print_backtest(result: Any, limit: int | None) -> None:
     heading, headers, rows = agreements
     echo(f"\n{heading}")
     echo_table(headers, rows)
+    for line in misses(result, limit):
+        echo(line)
 
 
 # ---------------------------------------------------------------------------------------------- feedback

@@ -1,0 +1,137 @@
+"""`rules suggest`: rule changes the team's feedback supports, on a small labelled store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from scoring import load_profile, score_notice
+from scoring.suggest import Judged, add_history, suggest
+from store.ingest import save_notices
+from store.scores import add_feedback
+from tenderwatch.cli import cli
+from tests.scoring.helpers import notice, write
+
+RULES = """
+name: firm
+scoring: {bands: {strong: 40, possible: 20}}
+service_lines:
+  - name: Research
+    keywords: {evaluation: 10, survey: 4}
+  - name: Training
+    keywords: {training programme: 10}
+"""
+NOW = datetime(2026, 8, 12, 6, tzinfo=UTC)
+# (title, label): relevant social research the rules miss, research that is not the firm's, and
+# evaluations of asbestos the rules wrongly hold.
+JUDGED = [
+    ("Social research on loneliness among older residents", "relevant"),
+    ("Social research into youth services", "relevant"),
+    ("Social research panel for the county", "relevant"),
+    ("Evaluation of the youth offer", "relevant"),
+    ("Clinical research trial of a new medicine", "not-relevant"),
+    ("Research vessel hire for the summer", "not-relevant"),
+    ("Laboratory research equipment", "not-relevant"),
+    ("Evaluation of asbestos surveys in schools", "not-relevant"),
+    ("Asbestos removal evaluation", "not-relevant"),
+    ("Asbestos management evaluation", "not-relevant"),
+    ("Grounds maintenance", "not-relevant"),
+]
+UNJUDGED = [("Social research on transport", None), ("Asbestos evaluation for depots", None)]
+
+
+def labelled_notices():
+    return [
+        (notice(title, source_id=f"{number:06d}-2026", description=f"{title}."), label)
+        for number, (title, label) in enumerate(JUDGED + UNJUDGED, 1)
+    ]
+
+
+@pytest.fixture
+def rules(tmp_path):
+    return load_profile(write(tmp_path, RULES))
+
+
+def judged_items(rules):
+    return [Judged(found, label, score_notice(found, rules)) for found, label in labelled_notices() if label]
+
+
+def test_a_keyword_that_helps_is_proposed_with_its_effect_and_the_line_to_paste(rules):
+    suggestions = suggest(rules, judged_items(rules))
+    keyword = next(item for item in suggestions if item.yaml.startswith("social research:"))
+    assert keyword.where == "service_lines > Research > keywords"
+    assert keyword.summary.startswith('add "social research: ')
+    assert keyword.before.agreement.recall == 0.25 and keyword.after.agreement.recall == 1.0
+    assert keyword.after.agreement.precision > keyword.before.agreement.precision
+    assert {change.key for change in keyword.moved} == {f"find_a_tender:00000{n}-2026" for n in (1, 2, 3)}
+    changed = keyword.profile.service_lines[0].keywords[-1]
+    assert (str(changed.term), f"{changed.term}: {changed.points:g}") == ("social research", keyword.yaml)
+
+
+def test_a_negative_keyword_that_helps_is_proposed(rules):
+    suggestions = suggest(rules, judged_items(rules))
+    negative = next(item for item in suggestions if item.yaml.startswith("asbestos:"))
+    assert negative.where == "adjustments > keywords"
+    assert {change.key for change in negative.moved} == {f"find_a_tender:00000{n}-2026" for n in (8, 9)} | {
+        "find_a_tender:000010-2026"
+    }
+    assert all(change.after.band == "none" for change in negative.moved)
+    assert negative.after.agreement.precision == 1.0
+
+
+def test_changes_that_would_hurt_are_not_proposed(rules):
+    proposed = [item.yaml.split(":")[0] for item in suggest(rules, judged_items(rules), limit=100)]
+    assert "research" not in proposed  # lifts three relevant notices and three that are not
+    assert "youth" not in proposed and "evaluation" not in proposed  # relevant notices hold them
+    assert "clinical research" not in proposed  # names no relevant notice's work
+    assert all(item.helps for item in suggest(rules, judged_items(rules), limit=100))
+
+
+def test_suggestions_are_best_first_and_say_what_they_move_on_history(rules):
+    suggestions = suggest(rules, judged_items(rules))
+    gains = [item.gain for item in suggestions]
+    assert gains == sorted(gains, reverse=True)
+    history = [(found, score_notice(found, rules)) for found, _ in labelled_notices()]
+    add_history(suggestions, history)
+    keyword = next(item for item in suggestions if item.yaml.startswith("social research:"))
+    assert "find_a_tender:000012-2026" in {change.key for change in keyword.history_added}  # not judged
+    negative = next(item for item in suggestions if item.yaml.startswith("asbestos:"))
+    assert "find_a_tender:000013-2026" in {change.key for change in negative.history_dropped}
+
+
+def test_without_relevant_feedback_there_is_nothing_to_suggest(rules):
+    assert suggest(rules, [item for item in judged_items(rules) if item.label != "relevant"]) == []
+
+
+def test_rules_suggest_on_a_labelled_store(env, database, tmp_path, monkeypatch):
+    path = write(tmp_path, RULES, "firm.yaml")
+    config = write(
+        tmp_path, f'[scoring]\ndefault_profile = "firm"\n[scoring.profiles]\nfirm = "{path}"\n', "t.toml"
+    )
+    monkeypatch.setenv("TENDERWATCH_CONFIG", str(config))
+    with database.writing() as session:
+        save_notices(session, [found for found, _ in labelled_notices()], now=NOW)
+        for found, label in labelled_notices():
+            if label:
+                add_feedback(session, found.id, label, now=NOW)
+    result = CliRunner().invoke(cli, ["rules", "suggest"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "From 11 judged notices (4 relevant), profile firm."
+    assert "what each moves is counted over 13 stored notices:" in lines[1]
+    first = lines.index(next(line for line in lines if line.startswith("1. ")))
+    assert lines[first].startswith('1. Add "social research: ') or lines[first].startswith(
+        "1. Add the negative"
+    )
+    assert "   paste under service_lines > Research > keywords:" in lines
+    assert any(line.strip().startswith("social research: ") for line in lines)
+    assert "     none -> possible  find_a_tender:000012-2026  Social research on transport" in lines
+    assert any("(relevant)" in line for line in lines)
+
+
+def test_rules_suggest_without_feedback_says_how_to_give_it(env, database):
+    result = CliRunner().invoke(cli, ["rules", "suggest"])
+    assert result.exit_code == 0
+    assert "No notice judged relevant yet" in result.output
