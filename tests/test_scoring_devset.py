@@ -40,4 +40,3 @@ def test_the_example_profile_meets_its_floors_on_the_whole_set(bands):
     assert found.recall >= 0.94, str(found)
     assert found.precision >= 0.6, str(found)
     assert found.strong_precision >= 0.85, str(found)
-
