@@ -115,6 +115,7 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
 
 
 TITLE, OPENING, LOTS, REST = "title", "opening", "lots", "description"
+_ZONES = (TITLE, OPENING, LOTS, REST)  # in the order of split_description's parts, after the title
 _SHOWN = {
     TITLE: "the title",
     OPENING: "the description's opening",
@@ -134,11 +135,9 @@ class _Found:
     """
 
     def __init__(self, prepared: Compiled, notice: Notice):
-        opening, lots, rest = split_description(notice)
-        self.zones: dict[int, tuple[str, str]] = {}
-        for zone, text in ((REST, rest), (LOTS, lots), (OPENING, opening), (TITLE, notice.title)):
-            for term_id, words in prepared.matcher.find(text).items():
-                self.zones[term_id] = (zone, words)
+        parts = (notice.title, *split_description(notice))  # the zones, best first
+        found = prepared.matcher.find_in_parts(parts)
+        self.zones = {term_id: (_ZONES[part], words) for term_id, (part, words) in found.items()}
 
 
 def _second_line(
@@ -168,23 +167,21 @@ def split_description(notice: Notice) -> tuple[str, str, str]:
     """(opening, lots, rest): the description's first sentence (a dozen words at least); the lots'
     titles; the rest of the description and the lots' descriptions. Lot text that repeats the
     notice's title or description word for word counts once."""
-    sentences = _SENTENCE_END.split(notice.description or "")
-    count = _opening_sentences(sentences)
+    description = notice.description or ""
+    end = _opening_end(description)
     seen = {notice.title, notice.description}
     lot_titles = [lot.title for lot in notice.lots if lot.title and lot.title not in seen]
     lot_texts = [lot.description for lot in notice.lots if lot.description and lot.description not in seen]
-    rest = "\n".join([*sentences[count:], *dict.fromkeys(lot_texts)])
-    return "\n".join(sentences[:count]), "\n".join(dict.fromkeys(lot_titles)), rest
+    rest = "\n".join([description[end:], *dict.fromkeys(lot_texts)]) if lot_texts else description[end:]
+    return description[:end], "\n".join(dict.fromkeys(lot_titles)), rest
 
 
-def _opening_sentences(sentences: list[str]) -> int:
-    """How many sentences make the opening: enough for a dozen words (a heading alone says little)."""
-    words = 0
-    for count, sentence in enumerate(sentences, 1):
-        words += sentence.count(" ") + 1
-        if words >= _OPENING_WORDS:
-            return count
-    return len(sentences)
+def _opening_end(description: str) -> int:
+    """Where the opening ends: after enough sentences for a dozen words (a heading says little)."""
+    for found in _SENTENCE_END.finditer(description):
+        if description.count(" ", 0, found.start()) + 1 >= _OPENING_WORDS:
+            return found.end()
+    return len(description)
 
 
 def _line_reasons(

@@ -17,8 +17,9 @@ Aho-Corasick automaton (pyahocorasick) over the space-joined stems.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
@@ -103,7 +104,7 @@ class Matcher:
             keys[" ".join(stems)].append(term_id)
         self._vocabulary = {stem for key in keys for stem in key.split()}
         # Every word seen -> its stem if some term uses that stem, else "-" (no term can match there).
-        self._word_key: dict[str, str] = {}
+        self._word_key: dict[str, str] = {"": "-"}
         self._automaton = ahocorasick.Automaton()
         for key, term_ids in keys.items():
             self._automaton.add_word(f" {key} ", (tuple(term_ids), key.count(" ") + 1, len(key) + 2))
@@ -111,11 +112,25 @@ class Matcher:
             self._automaton.make_automaton()
 
     def find(self, text: str | None) -> dict[int, str]:
-        hits: dict[int, str] = {}
-        if not text or not self.terms:
+        """{term index: its words as found} for every term in the text (its first occurrence)."""
+        return {term_id: words for term_id, (_, words) in self.find_in_parts([text]).items()}
+
+    def find_in_parts(self, parts: Sequence[str | None]) -> dict[int, tuple[int, str]]:
+        """{term index: (the first part it occurs in, its words as found there)}, in one scan.
+
+        A term never spans two parts, and each counts once, at its first occurrence: give the
+        parts best first.
+        """
+        hits: dict[int, tuple[int, str]] = {}
+        if not self.terms or not any(parts):
             return hits
-        raw = _ascii(text)
-        words = raw.translate(_LOWER, b"'").decode("ascii").split()
+        raws = [_ascii(part) if part else b"" for part in parts]
+        words: list[str] = []
+        ends: list[int] = []  # where each part's words end
+        for raw in raws:
+            words += raw.translate(_LOWER, b"'").decode("ascii").split()
+            words.append("")  # between parts: no term's word, so no term spans two parts
+            ends.append(len(words))
         try:
             keys = list(map(self._word_key.__getitem__, words))
         except KeyError:  # words never seen by this matcher: stem them once
@@ -125,8 +140,9 @@ class Matcher:
         as_written: list[str] | None = None
         for end, (term_ids, length, size) in self._automaton.iter(haystack):
             if term_ids[0] in hits and len(term_ids) == 1:
-                continue  # a word family seen before: each term counts once per text
+                continue  # a word family seen before: each term counts once
             start = haystack.count(" ", 0, end - size + 1)
+            owner = bisect_right(ends, start)
             for term_id in term_ids:
                 if term_id in hits:
                     continue
@@ -134,20 +150,29 @@ class Matcher:
                 if term.kind == STEM or (
                     term.kind == EXACT and tuple(words[start : start + length]) == term.words
                 ):
-                    hits[term_id] = " ".join(words[start : start + length])
-                elif term.kind == ACRONYM and not text.isupper():
+                    hits[term_id] = (owner, " ".join(words[start : start + length]))
+                elif term.kind == ACRONYM and not (parts[owner] or "").isupper():
                     # In text written all in capitals, case says nothing: "PLEASE SEND" is not SEND.
-                    as_written = as_written or raw.translate(_KEEP, b"'").decode("ascii").split()
+                    as_written = as_written or _written_words(raws)
                     if _is_acronym(as_written[start : start + length], term.words):
-                        hits[term_id] = " ".join(as_written[start : start + length])
+                        hits[term_id] = (owner, " ".join(as_written[start : start + length]))
         return hits
 
     def _learn(self, new: set[str]) -> None:
         if len(self._word_key) > _CACHE_LIMIT:
-            self._word_key.clear()
+            self._word_key = {"": "-"}
         words = list(new)
         for word, stem in zip(words, stems_of(words), strict=True):
             self._word_key[word] = stem if stem in self._vocabulary else "-"
+
+
+def _written_words(raws: list[bytes]) -> list[str]:
+    """The parts' words as written (case kept), aligned with the lower-case words `find_in_parts` scans."""
+    written: list[str] = []
+    for raw in raws:
+        written += raw.translate(_KEEP, b"'").decode("ascii").split()
+        written.append("")
+    return written
 
 
 def _is_acronym(written: list[str], acronym: tuple[str, ...]) -> bool:

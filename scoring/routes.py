@@ -18,15 +18,26 @@ DYNAMIC_MARKET_TYPES = frozenset({"UK13", "UK14", "UK15", "UK16"})
 _FLEXIBLE = r"flexible (?:procurement|purchasing) (?:system|agreement|arrangement)s?"
 _WHO = r"(?:suppliers?|providers?|contractors?|consultants?)"
 _LIST = rf"(?:approved|preferred|select(?:ed)?) {_WHO} (?:list|panel)s?"
-# Phrases that say the notice sets up a route, wherever they appear (case aside; DPS as written).
+# Phrases that say the notice sets up a route, wherever they appear (case aside; DPS as written),
+# each with the lower-case words one of which must be in the text for the pattern to be tried:
+# most descriptions hold none, and looking for a word costs far less than a pattern.
 _PHRASES = (
     # DPS as a word, not inside an e-mail address (DPS@council.gov.uk)
-    ("dynamic purchasing system", re.compile(r"\bdynamic purchasing system|(?<![\w.@])DPS(?![\w@]|\.\w)")),
-    ("dynamic market", re.compile(r"\bdynamic market\b", re.IGNORECASE)),
-    ("flexible procurement system", re.compile(rf"\b{_FLEXIBLE}\b", re.IGNORECASE)),
-    ("approved list", re.compile(rf"\b(?:{_LIST}|approved list|select list)\b", re.IGNORECASE)),
+    (
+        "dynamic purchasing system",
+        ("dynamic purchasing", "dps"),
+        re.compile(r"\bdynamic purchasing system|(?<![\w.@])DPS(?![\w@]|\.\w)"),
+    ),
+    ("dynamic market", ("dynamic market",), re.compile(r"\bdynamic market\b", re.IGNORECASE)),
+    ("flexible procurement system", ("flexible",), re.compile(rf"\b{_FLEXIBLE}\b", re.IGNORECASE)),
+    (
+        "approved list",
+        ("approved", "preferred", "select list", "selected", "select supplier", "select provider"),
+        re.compile(rf"\b(?:{_LIST}|approved list|select list)\b", re.IGNORECASE),
+    ),
     (
         "framework",
+        ("framework",),
         re.compile(
             r"\b(?:framework agreements?|(?:multi|single)[- ]?(?:supplier|provider|lot) framework"
             r"|open framework|framework (?:of|for) (?:suppliers|providers|consultants|contractors)"
@@ -36,6 +47,7 @@ _PHRASES = (
         ),
     ),
 )
+_ANY_HINT = re.compile("|".join(re.escape(hint) for _, hints, _ in _PHRASES for hint in hints))
 # "Framework" alone in a title is the route ("Management Consultancy Framework"), unless it names a
 # document the work is about ("Practice Framework Development").
 _TITLE_FRAMEWORK = re.compile(r"\bframeworks?\b", re.IGNORECASE)
@@ -67,14 +79,15 @@ def route_of(notice: Notice) -> Route | None:
     if notice.framework:
         return Route("framework or DPS", "flagged in the notice's data")
     for where, text in (("title", notice.title), ("description", notice.description)):
-        if not text:
+        lower = (text or "").lower()
+        if not _ANY_HINT.search(lower):
             continue
-        for kind, pattern in _PHRASES:
-            found = pattern.search(text)
+        for kind, hints, pattern in _PHRASES:
+            found = any(hint in lower for hint in hints) and pattern.search(text)
             if found:
                 return Route(kind, f"'{found.group(0)}' in the {where}")
     title = notice.title or ""
-    found = _TITLE_FRAMEWORK.search(title)
+    found = "framework" in title.lower() and _TITLE_FRAMEWORK.search(title)
     if found and not _DOCUMENT_FRAMEWORK.search(title):
         return Route("framework", f"'{found.group(0)}' in the title")
     return None
