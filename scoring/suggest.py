@@ -311,13 +311,13 @@ def _rebanded(score: Score, profile: Profile) -> Score:
 
 
 def _distinct(suggestions: list[Suggestion]) -> list[Suggestion]:
-    """The best of the suggestions that change the same rule, or move the same notices the same way."""
+    """The best of the suggestions that change the same rule, or move the same judged notices."""
     rules: set[tuple[str, str]] = set()
     effects: set[frozenset[tuple[str, str]]] = set()
     kept = []
     for suggestion in suggestions:
         rule = (suggestion.where, suggestion.yaml.split(":")[0])
-        effect = frozenset((change.key, change.after.band) for change in suggestion.moved)
+        effect = frozenset(change.key for change in suggestion.moved)
         if rule in rules or (effect and effect in effects):
             continue
         rules.add(rule)

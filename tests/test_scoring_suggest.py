@@ -127,7 +127,7 @@ def test_rules_suggest_on_a_labelled_store(env, database, tmp_path, monkeypatch)
     )
     assert "   paste under service_lines > Research > keywords:" in lines
     assert any(line.strip().startswith("social research: ") for line in lines)
-    assert "     none -> possible  find_a_tender:000012-2026  Social research on transport" in lines
+    assert "     none -> strong  find_a_tender:000012-2026  Social research on transport" in lines
     assert any("(relevant)" in line for line in lines)
 
 
