@@ -8,6 +8,7 @@ figures are in docs/scoring.md, and the real measure is a labelled set kept outs
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 
@@ -40,3 +41,38 @@ def test_the_example_profile_meets_its_floors_on_the_whole_set(bands):
     assert found.recall >= 0.94, str(found)
     assert found.precision >= 0.6, str(found)
     assert found.strong_precision >= 0.85, str(found)
+
+
+def test_the_set_imports_and_backtest_reports_against_its_decisions(env, database, tmp_path):
+    """The issue's way in: `import`, `feedback import`, then `backtest` reports precision and recall."""
+    from click.testing import CliRunner
+
+    from scoring.backtest import agreement
+    from store.ingest import save_notices
+    from tenderwatch.cli import cli
+    from tests.support.labels import FEEDBACK, import_file, imported
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "583 new" in run("import", str(import_file(tmp_path)))
+    outside = {notice.id for notice in imported()}
+    with database.writing() as session:  # the fixtures' notices, as a crawl of them stores them
+        crawled = [notice for key, notice in notices().items() if key not in outside]
+        save_notices(session, crawled, now=datetime(2026, 8, 12, 6, tzinfo=UTC))
+    for path in FEEDBACK:
+        assert "imported" in run("feedback", "import", str(path))
+    labels = {key: "relevant" if grade else "not-relevant" for key, grade in grades().items()}
+    expected = agreement({key: score_notice(n, example()).band for key, n in notices().items()}, labels)
+    output = run("backtest")
+    assert "Against feedback (837 judged notices, 40 relevant):" in output
+    both = next(line for line in output.splitlines() if line.startswith("strong+possible "))
+    assert both.split()[1:5] == [
+        f"{expected.precision:.0%}",
+        f"({expected.shortlisted_relevant}",
+        "of",
+        f"{expected.shortlisted})",
+    ]
+    assert both.split()[5] == f"{expected.recall:.0%}"
