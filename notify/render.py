@@ -24,7 +24,12 @@ from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import money, when
 
 TEMPLATES = Path(__file__).parent / "templates"
-SOURCE_NAMES = {"find_a_tender": "Find a Tender", "contracts_finder": "Contracts Finder"}
+SOURCE_NAMES = {
+    "find_a_tender": "Find a Tender",
+    "contracts_finder": "Contracts Finder",
+    "public_contracts_scotland": "Public Contracts Scotland",
+    "sell2wales": "Sell2Wales",
+}
 # What can format, link or mention in a Teams card (<at> tags): escaped. Nothing more, because Teams
 # on phones shows a needless backslash as it is ("\(RFI\)"). Text is one line, so nothing starts one.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
@@ -133,7 +138,10 @@ def safe_link(notice: Notice) -> str | None:
 def shown_link(notice: Notice) -> str:
     """The link as a reader sees it (host and path), so plain text and wary readers know where it goes."""
     link = safe_link(notice)
-    return f"{urlsplit(link).hostname}{urlsplit(link).path}" if link else ""
+    if not link:
+        return ""
+    parts = urlsplit(link)
+    return f"{parts.hostname}{parts.path}" + (f"?{parts.query}" if parts.query else "")
 
 
 def tender_expected(notice: Notice, as_of: datetime) -> str | None:

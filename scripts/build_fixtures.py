@@ -156,6 +156,8 @@ def main() -> None:
     for notice in ("032703-2026", "037689-2026"):
         plain(shared / "find_a_tender" / f"efeakp_{notice}_ocds.json", f"find_a_tender_notice_{notice}")
     plain(next((cf / "more").glob("apa999*.json")), "contracts_finder_limit1_2022-10-18")
+    pcs = shared / "portals" / "public-contracts-scotland" / "pcs_notices_recorded.json"
+    walk_cassette("public_contracts_scotland_2026-09_102", [pcs])
     labels(arguments.labels)
 
 

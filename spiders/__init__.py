@@ -2,5 +2,9 @@
 
 from spiders.contracts_finder import ContractsFinder
 from spiders.find_a_tender import FindATender
+from spiders.public_contracts_scotland import PublicContractsScotland
+from spiders.sell2wales import Sell2Wales
 
-SPIDERS = {spider.name: spider for spider in (FindATender, ContractsFinder)}
+SPIDERS = {
+    spider.name: spider for spider in (FindATender, ContractsFinder, PublicContractsScotland, Sell2Wales)
+}

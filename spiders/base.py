@@ -1,6 +1,8 @@
-"""OcdsWindowSpider: OCDS release packages for a time window, paged by `links.next`.
+"""The spiders' base classes: SourceSpider (what every source shares: its URL, the period to fetch,
+failures in one line) and OcdsWindowSpider (OCDS release packages for a time window, paged by
+`links.next`). spiders/ocds_months.py holds OcdsMonthSpider, for APIs that answer a month at a time.
 
-To add a source of this kind:
+To add a source of the window kind:
 
 1. Subclass OcdsWindowSpider in a file of its own, named after the source.
 2. Set `name`, `api_path`, `from_param`/`to_param`, `max_window` and `rate_limit_waits`, each with a
@@ -38,19 +40,14 @@ from spiders.ocds_json import InvalidPackage, decode_package
 from spiders.windows import Window, slices
 
 
-class OcdsWindowSpider(scrapy.Spider):
-    # Set by each source:
-    api_path: ClassVar[str]
-    from_param: ClassVar[str]
-    to_param: ClassVar[str]
-    max_window: ClassVar[timedelta]
+class SourceSpider(scrapy.Spider):
+    """One source's crawl of a period: its base URL, the period, and how a failed request is told.
+
+    A subclass yields ReleasePage items as pages arrive (the last one says the period is done) and a
+    CrawlFailure for a request that cannot be completed; it never touches the database.
+    """
+
     rate_limit_waits: ClassVar[dict[int, float]]  # HTTP status -> seconds to wait without Retry-After
-    extra_params: ClassVar[dict[str, str]] = {}  # fixed query parameters, if a source needs any
-    page_size: ClassVar[int] = 100
-    # Far beyond any real window (100,000 releases): a service that pages on and on with new
-    # cursors is broken or hostile, and would otherwise keep a cron crawl going for ever.
-    max_pages_per_window: ClassVar[int] = 1000
-    min_window: ClassVar[timedelta] = timedelta(minutes=1)
 
     def __init__(
         self,
@@ -65,6 +62,52 @@ class OcdsWindowSpider(scrapy.Spider):
         self.backfill = backfill  # a period given by hand: told to the pipeline, which keeps the watermark
         self.base_url = base_url.rstrip("/")
         self.window_from, self.window_to = window_from, window_to
+
+    def source_request(self, url: str, **meta: Any) -> scrapy.Request:
+        """A request to this source: its own download slot (one at a time, its delay), failures told."""
+        return scrapy.Request(
+            url,
+            callback=self.parse,
+            errback=self.failed,
+            dont_filter=True,
+            meta={**meta, "download_slot": self.name},
+        )
+
+    def retry_or_fail(self, response: Response, problem: str) -> scrapy.Request | CrawlFailure:
+        retry = get_retry_request(response.request, spider=self, reason=problem)
+        if retry:
+            retry.meta.pop("download_latency", None)  # the downloader's, for the response just read
+        return retry or CrawlFailure(self.name, response.url, f"unreadable page after retries: {problem}")
+
+    def failed(self, failure: Failure) -> Iterator[CrawlFailure]:
+        request = failure.request
+        if failure.check(HttpError):
+            response = failure.value.response
+            yield CrawlFailure(
+                self.name, request.url, http_problem(response, self.rate_limit_waits, self.name)
+            )
+        elif too_large(failure):
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            yield CrawlFailure(self.name, request.url, size_problem(limit, self.name))
+        else:
+            yield CrawlFailure(self.name, request.url, network_problem(failure, self.name, self.base_url))
+
+
+class OcdsWindowSpider(SourceSpider):
+    # Set by each source:
+    api_path: ClassVar[str]
+    from_param: ClassVar[str]
+    to_param: ClassVar[str]
+    max_window: ClassVar[timedelta]
+    extra_params: ClassVar[dict[str, str]] = {}  # fixed query parameters, if a source needs any
+    page_size: ClassVar[int] = 100
+    # Far beyond any real window (100,000 releases): a service that pages on and on with new
+    # cursors is broken or hostile, and would otherwise keep a cron crawl going for ever.
+    max_pages_per_window: ClassVar[int] = 1000
+    min_window: ClassVar[timedelta] = timedelta(minutes=1)
+
+    def __init__(self, base_url: str, window_from: datetime, window_to: datetime, **kwargs: Any):
+        super().__init__(base_url, window_from, window_to, **kwargs)
         self.windows = deque(slices(window_from, window_to, self.max_window))
         self.parts: deque[Window] = deque()  # what is left of the current window (after splits)
         # Every URL requested for the current window: a next link back to one of them is a loop.
@@ -84,13 +127,7 @@ class OcdsWindowSpider(scrapy.Spider):
 
     def page_request(self, url: str, window: Window) -> scrapy.Request:
         self.fetched_in_window.add(canonicalize_url(url))
-        return scrapy.Request(
-            url,
-            callback=self.parse,
-            errback=self.failed,
-            dont_filter=True,
-            meta={"window": window, "download_slot": self.name},
-        )
+        return self.source_request(url, window=window)
 
     def parse(self, response: Response) -> Iterator[ReleasePage | CrawlFailure | scrapy.Request]:
         window: Window = response.meta["window"]
@@ -168,25 +205,6 @@ class OcdsWindowSpider(scrapy.Spider):
             self.parts.append(self.windows[0])
             yield self.window_request(self.parts[0])
 
-    def retry_or_fail(self, response: Response, problem: str) -> scrapy.Request | CrawlFailure:
-        retry = get_retry_request(response.request, spider=self, reason=problem)
-        if retry:
-            retry.meta.pop("download_latency", None)  # the downloader's, for the response just read
-        return retry or CrawlFailure(self.name, response.url, f"unreadable page after retries: {problem}")
-
-    def failed(self, failure: Failure) -> Iterator[CrawlFailure]:
-        request = failure.request
-        if failure.check(HttpError):
-            response = failure.value.response
-            yield CrawlFailure(
-                self.name, request.url, http_problem(response, self.rate_limit_waits, self.name)
-            )
-        elif too_large(failure):
-            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
-            yield CrawlFailure(self.name, request.url, size_problem(limit, self.name))
-        else:
-            yield CrawlFailure(self.name, request.url, network_problem(failure, self.name, self.base_url))
-
 
 def http_problem(response: Response, rate_limits: dict[int, float], spider_name: str) -> str:
     status = response.status
@@ -218,7 +236,15 @@ NETWORK_PROBLEMS = {
 
 
 def network_problem(failure: Failure, spider_name: str, base_url: str) -> str:
-    reason = NETWORK_PROBLEMS.get(failure.type.__name__) or failure.getErrorMessage() or failure.type.__name__
+    message = failure.getErrorMessage()
+    # OpenSSL refused the chain (expired, unknown authority), or service_identity the name on it.
+    if "certificate verify failed" in message or "VerificationError" in message:
+        return (
+            f"{shown_origin(base_url)} did not prove who it is: its TLS certificate could not be "
+            "verified (expired, issued for another name, or missing an authority this machine trusts); "
+            "nothing is fetched over such a connection, and the next crawl will try again"
+        )
+    reason = one_line(NETWORK_PROBLEMS.get(failure.type.__name__) or message or failure.type.__name__, 200)
     setting = url_setting(spider_name)
     return f"cannot reach {base_url} ({reason}); check the network, or the source's URL ({setting})"
 

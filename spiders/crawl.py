@@ -143,6 +143,10 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
         # The official APIs do not redirect; a redirect could steer the crawler to any host, so it is
         # a clear failure naming where it pointed (spiders.base.redirect_problem), never followed.
         "REDIRECT_ENABLED": False,
+        # Scrapy trusts any certificate unless told otherwise: tenderwatch verifies every one against
+        # the machine's trusted authorities (OpenSSL's, which SSL_CERT_FILE can point elsewhere), so
+        # nobody on the network can pose as a source.
+        "DOWNLOAD_VERIFY_CERTIFICATES": True,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,  # a crawler must not open a listening port
         "WARN_ON_GENERATOR_RETURN_VALUE": False,  # re-reads the callback's source on every page (~3 ms)

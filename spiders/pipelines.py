@@ -120,7 +120,7 @@ class StorePipeline:
     def _not_yet_counted(self, pages: list[ReleasePage]) -> int:
         fresh = 0
         for page in pages:
-            ids = keyed(page.releases).keys()
+            ids = keyed(page.releases, page.source).keys()
             fresh += len(ids - self.counted_in_window)
             if page.window_done:
                 self.counted_in_window.clear()

@@ -66,7 +66,7 @@ def store_releases(
     """
     now = now or utcnow()
     releases = list(releases)
-    batch = keyed(releases)
+    batch = keyed(releases, source)
     counts = IngestCounts(releases=len(batch), left_out=_count_without_id(source, releases))
     rows = _storable_rows(source, batch, now)
     counts.left_out += len(batch) - len(rows)
@@ -81,10 +81,12 @@ def store_releases(
     return counts
 
 
-def keyed(releases: Iterable[Release]) -> dict[str, Release]:
-    """The releases that can be kept, by id. A page may repeat a release (the last copy wins); one
-    that is not an object or has no usable id can be neither kept nor compiled, so it is left out."""
-    return {release_id: r for r in releases if (release_id := usable_id(r)) is not None}
+def keyed(releases: Iterable[Release], source: str) -> dict[str, Release]:
+    """The releases that can be kept, by the id they are stored under (the source's release key of
+    their own id). A page may repeat a release (the last copy wins); one that is not an object or has
+    no usable id can be neither kept nor compiled, so it is left out."""
+    key = format_for(source).release_key
+    return {key(release_id): r for r in releases if (release_id := usable_id(r)) is not None}
 
 
 def usable_id(release: Any) -> str | None:

@@ -31,6 +31,14 @@ VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # ${NAME} in a channel
 SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
     "find_a_tender": {"url": "https://www.find-tender.service.gov.uk", "delay": 11.0},
     "contracts_finder": {"url": "https://www.contractsfinder.service.gov.uk", "delay": 10.0},
+    "public_contracts_scotland": {"url": "https://api.publiccontractsscotland.gov.uk", "delay": 10.0},
+    # Off until enabled: unverified against the live service, and reported failing for weeks in 2026.
+    "sell2wales": {
+        "url": "https://api.sell2wales.gov.wales",
+        "delay": 10.0,
+        "enabled": False,
+        "verified": False,
+    },
 }
 
 
@@ -41,6 +49,8 @@ class SourceConfig:
     delay: float
     enabled: bool = True
     crawl_every_minutes: float | None = None  # default: [schedule] crawl_every_minutes
+    # Whether a real recorded response backs its spider (not a setting: what tenderwatch knows).
+    verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -314,7 +324,7 @@ def _sources(table: dict[str, Any], env: Mapping[str, str], where: str) -> dict[
             name=name,
             url=_url(*setting("url", defaults["url"])),
             delay=_number(*setting("delay", defaults["delay"])),
-            enabled=_boolean(*setting("enabled", True)),
+            enabled=_boolean(*setting("enabled", defaults.get("enabled", True))),
             crawl_every_minutes=_number(
                 section["crawl_every_minutes"],
                 f"{where}: [sources.{name}] crawl_every_minutes",
@@ -322,6 +332,7 @@ def _sources(table: dict[str, Any], env: Mapping[str, str], where: str) -> dict[
             )
             if "crawl_every_minutes" in section
             else None,
+            verified=defaults.get("verified", True),
         )
     return sources
 

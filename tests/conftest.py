@@ -15,12 +15,13 @@ import pytest
 
 from store.db import Database, open_database
 from tenderwatch import config as configuration
-from tenderwatch.config import Config
+from tenderwatch.config import SOURCE_DEFAULTS, Config
 from tests.support import postgres
 from tests.support.recorded import cassette_releases
 from tests.support.replay_server import CONTRACTS_FINDER, FIND_A_TENDER, ReplayServer
 
 BACKENDS = ("sqlite", "postgresql")
+NATIONAL = ("find_a_tender", "contracts_finder")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,8 +69,13 @@ def env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
     values = {
         "TENDERWATCH_DATA_DIR": str(tmp_path / "data"),
         "TENDERWATCH_DB_URL": db_url,
-        "TENDERWATCH_FIND_A_TENDER_DELAY": "0",
-        "TENDERWATCH_CONTRACTS_FINDER_DELAY": "0",
+        **{f"TENDERWATCH_{source.upper()}_DELAY": "0" for source in SOURCE_DEFAULTS},
+        # The portals are off unless a test turns one on: most tests crawl the two national services.
+        **{
+            f"TENDERWATCH_{source.upper()}_ENABLED": "false"
+            for source in SOURCE_DEFAULTS
+            if source not in NATIONAL
+        },
     }
     for variable, value in values.items():
         monkeypatch.setenv(variable, value)

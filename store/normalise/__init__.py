@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
-from store.normalise import contracts_finder, find_a_tender
+from store.normalise import contracts_finder, find_a_tender, public_contracts_scotland, sell2wales
 from store.normalise.ocds import (
     CANCELLATION_TAGS,
     Release,
@@ -24,7 +24,10 @@ from store.normalise.ocds import (
 )
 from store.notice import Notice
 
-FORMATS: dict[str, SourceFormat] = {fmt.FORMAT.name: fmt.FORMAT for fmt in (find_a_tender, contracts_finder)}
+FORMATS: dict[str, SourceFormat] = {
+    fmt.FORMAT.name: fmt.FORMAT
+    for fmt in (find_a_tender, contracts_finder, public_contracts_scotland, sell2wales)
+}
 # Releases that change an earlier notice of the same procurement rather than stand alone.
 UPDATE_TAGS = {"tenderUpdate", "tenderAmendment", *CANCELLATION_TAGS}
 UPDATED_FIELDS = ("title", "description", "deadline", "value_amount", "value_currency", "status")

@@ -58,6 +58,8 @@ class SourceFormat:
     notice_id: Callable[[Release], str]
     notice_url: Callable[[str], str]
     regions: Callable[[Release], list[str]]
+    # The id a release is stored under, from its own: the same for every copy of the release.
+    release_key: Callable[[str], str] = str
 
 
 def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime | None = None) -> Notice:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from store.models import NoticeRow, utcnow
 from tenderwatch.cli.base import (
+    CONTEXT,
     PROFILE_OPTION,
     State,
     cli,
@@ -81,9 +82,30 @@ def crawl_sources(
 # ---------------------------------------------------------------------------------------------- sources
 
 
-@command(cli, "sources", short_help="List the sources: URL, last success, watermark.")
-def sources(state: State) -> None:
-    """List each source: base URL, last successful crawl, watermark and last outcome."""
+@cli.group(
+    "sources",
+    context_settings=CONTEXT,
+    invoke_without_command=True,
+    short_help="List the sources: URL, last success, watermark; check them.",
+)
+@click.pass_context
+def sources(ctx: click.Context) -> None:
+    """List each source: enabled, verified, base URL, last successful crawl, watermark, last crawl.
+
+    A source "unverified against the live service" was built from its documented shape, as no real
+    recorded response backs it: `tenderwatch sources check` tries it.
+
+    \b
+    Examples:
+      tenderwatch sources
+      tenderwatch sources check                  # one small live request per enabled source
+      tenderwatch sources check sell2wales
+    """
+    if ctx.invoked_subcommand is None:
+        _list_sources(ctx.obj)
+
+
+def _list_sources(state: State) -> None:
     from store import crawls
 
     rows = []
@@ -94,7 +116,8 @@ def sources(state: State) -> None:
             rows.append(
                 [
                     name,
-                    "yes" if source.enabled else "no",
+                    "on" if source.enabled else "off",
+                    "yes" if source.verified else "unverified against the live service",
                     source.url,
                     local_time(status.last_success_at if status else None),
                     local_time(status.watermark if status else None),
@@ -103,7 +126,42 @@ def sources(state: State) -> None:
                     else "never crawled",
                 ]
             )
-    echo_table(["source", "enabled", "base URL", "last success", "watermark", "last crawl"], rows)
+    echo_table(["source", "enabled", "verified", "base URL", "last success", "watermark", "last crawl"], rows)
+
+
+@command(sources, "check", short_help="One small live request per source: is its shape still as read?")
+@click.argument("names", nargs=-1, metavar="[SOURCE]...")
+def sources_check(state: State, names: tuple[str, ...]) -> None:
+    """Make one small live request to each source (default: every enabled one) and say whether its
+    answer still has the shape tenderwatch reads, so a changed portal shows here, not as quiet digests.
+
+    Prints one line per source: ok (how many notices the first page held, all readable), CHANGED (the
+    answer is not what the spider reads), EMPTY (no notices where recent ones were expected) or FAILED
+    (unreachable, refused, rate limited); exits 1 unless every source is ok. Nothing is stored.
+
+    \b
+    Examples:
+      tenderwatch sources check
+      tenderwatch sources check public_contracts_scotland sell2wales
+    """
+    from spiders.check import run_checks
+    from spiders.crawl import scrapy_settings
+    from store.models import utcnow
+
+    config = state.config
+    for name in names:
+        config.source(name)  # an unknown name fails before any request
+    chosen = list(names) or [name for name, source in config.sources.items() if source.enabled]
+    if not chosen:
+        raise ConfigError("no source is enabled: name one, e.g. `tenderwatch sources check find_a_tender`")
+    results = run_checks(
+        scrapy_settings(config, verbose=state.verbose),
+        {name: config.source(name).url for name in chosen},
+        now=utcnow(),
+    )
+    for result in results:
+        echo(f"{result.source}: {result.outcome}: {result.message}")
+    sys.exit(0 if all(result.ok for result in results) else 1)
 
 
 # ---------------------------------------------------------------------------------------------- notices
