@@ -74,7 +74,13 @@ class CheckPipeline:
     def process_item(self, item: ReleasePage | CrawlFailure) -> ReleasePage | CrawlFailure:
         if self.result is None:
             if isinstance(item, CrawlFailure):
-                outcome = CHANGED if item.message.startswith("unreadable page") else FAILED
+                outcome = (
+                    CHANGED
+                    if item.message.startswith("unreadable page")
+                    else EMPTY
+                    if "nothing at all" in item.message or "no notices at all" in item.message
+                    else FAILED
+                )
                 self.result = CheckResult(item.source, outcome, item.message)
             else:
                 self.result = read_page(item)

@@ -139,9 +139,10 @@ def save_notices(
     keys = [notice.id for notice in notices]
     existing = {row.key: row for row in session.scalars(select(NoticeRow).where(NoticeRow.key.in_(keys)))}
     inserts, updates, changes = [], [], []
-    for notice in notices:
+    for compiled in notices:
+        row = existing.get(compiled.id)
+        notice = _dated(compiled, row, now)
         values = notice_values(notice)
-        row = existing.get(notice.id)
         if row is None:
             inserts.append({**values, "first_seen": now, "last_seen": now, "changed_at": now})
         elif row.content_hash != values["content_hash"]:
@@ -176,6 +177,14 @@ def index_new_notices(connection: Connection) -> None:
         "WHERE id IN (SELECT notice_id FROM notices_fts_pending)"
     )
     connection.exec_driver_sql("DELETE FROM notices_fts_pending")
+
+
+def _dated(notice: Notice, row: NoticeRow | None, now: datetime) -> Notice:
+    """A crawled notice its source dates nowhere (an agreement pipeline, a listing page) counts as
+    published when tenderwatch first saw it, so it can be new in a digest once."""
+    if notice.published_at is not None or notice.origin != "crawl":
+        return notice
+    return replace(notice, published_at=row.published_at if row is not None and row.published_at else now)
 
 
 def _storable(notice: Notice) -> Notice:

@@ -39,6 +39,14 @@ SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
         "enabled": False,
         "verified": False,
     },
+    # Off until enabled (unverified); a daily poll of a small list is enough.
+    "crown_commercial_service": {
+        "url": "https://www.crowncommercial.gov.uk",
+        "delay": 10.0,
+        "enabled": False,
+        "verified": False,
+        "crawl_every_minutes": 1440.0,
+    },
 }
 
 
@@ -331,7 +339,7 @@ def _sources(table: dict[str, Any], env: Mapping[str, str], where: str) -> dict[
                 minimum=0.001,
             )
             if "crawl_every_minutes" in section
-            else None,
+            else defaults.get("crawl_every_minutes"),
             verified=defaults.get("verified", True),
         )
     return sources

@@ -12,9 +12,16 @@ from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
-from store.normalise import contracts_finder, find_a_tender, public_contracts_scotland, sell2wales
+from store.normalise import (
+    contracts_finder,
+    crown_commercial_service,
+    find_a_tender,
+    public_contracts_scotland,
+    sell2wales,
+)
 from store.normalise.ocds import (
     CANCELLATION_TAGS,
+    RecordFormat,
     Release,
     SourceFormat,
     parse_time,
@@ -24,16 +31,23 @@ from store.normalise.ocds import (
 )
 from store.notice import Notice
 
-FORMATS: dict[str, SourceFormat] = {
+Format = SourceFormat | RecordFormat
+FORMATS: dict[str, Format] = {
     fmt.FORMAT.name: fmt.FORMAT
-    for fmt in (find_a_tender, contracts_finder, public_contracts_scotland, sell2wales)
+    for fmt in (
+        find_a_tender,
+        contracts_finder,
+        public_contracts_scotland,
+        sell2wales,
+        crown_commercial_service,
+    )
 }
 # Releases that change an earlier notice of the same procurement rather than stand alone.
 UPDATE_TAGS = {"tenderUpdate", "tenderAmendment", *CANCELLATION_TAGS}
 UPDATED_FIELDS = ("title", "description", "deadline", "value_amount", "value_currency", "status")
 
 
-def format_for(source: str) -> SourceFormat:
+def format_for(source: str) -> Format:
     try:
         return FORMATS[source]
     except KeyError:
@@ -44,8 +58,11 @@ def is_update(release: Release) -> bool:
     return bool(UPDATE_TAGS & tags_of(release))
 
 
-def compile_notice(own: list[Release], procurement_updates: list[Release], fmt: SourceFormat) -> Notice:
-    """The notice made of its own releases, with later updates of its procurement applied."""
+def compile_notice(own: list[Release], procurement_updates: list[Release], fmt: Format) -> Notice:
+    """The notice made of its own releases, with later updates of its procurement applied (a record
+    source's notice is its one record)."""
+    if isinstance(fmt, RecordFormat):
+        return fmt.to_notice(own[-1])
     ordered = sorted(own, key=_release_order)
     merged: dict[str, Any] = {}
     for release in ordered:

@@ -62,6 +62,22 @@ class SourceFormat:
     release_key: Callable[[str], str] = str
 
 
+@dataclass(frozen=True)
+class RecordFormat:
+    """What a source that publishes plain records (a JSON API's objects, a page's rows, a feed's
+    entries) rather than OCDS releases needs: each record is one notice, stored under the notice's id
+    (so a record fetched again replaces its earlier copy), and read into a Notice by `to_notice`."""
+
+    name: str
+    notice_id: Callable[[Release], str]
+    to_notice: Callable[[Release], Notice]
+    notice_url: Callable[[str], str | None]  # its public page, built from the id (None: it has none)
+
+    @property
+    def release_key(self) -> Callable[[str], str]:
+        return str
+
+
 def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime | None = None) -> Notice:
     """Normalise one (possibly compiled) release into a Notice."""
     tender = as_dict(release.get("tender"))

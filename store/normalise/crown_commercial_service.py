@@ -1,0 +1,81 @@
+"""Crown Commercial Service agreements (its public frameworks API): each record is one agreement.
+
+Unverified against the live service: built from the record's documented fields (a CSV dump of the
+API that CCS itself published, January 2026: id, title, rm_number, status, summary,
+upcoming_deal_summary, description, tenders_open_date, tenders_close_date, expected_live_date,
+regulation, lots, ...). The pipeline statuses ("Future", "Planned", "Underway", "Awarded", each
+"(Pipeline)") are early warnings of frameworks to come; a live or expired agreement is a contract
+already let. Text fields may hold HTML, read as plain text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+from store.normalise.ocds import RecordFormat, Release, as_dicts, as_text, parse_time
+from store.notice import Lot, Notice
+
+NAME = "crown_commercial_service"
+PUBLIC_SITE = "https://www.crowncommercial.gov.uk"
+BUYER = "Crown Commercial Service"
+PIPELINE = "(pipeline)"
+
+
+def notice_id(record: Release) -> str:
+    """The RM number names an agreement ("RM6309"); the record's id only if it has none."""
+    return (as_text(record.get("rm_number")) or "").strip() or f"id-{as_text(record.get('id'))}"
+
+
+def notice_url(notice_id: str) -> str | None:
+    return None if notice_id.startswith("id-") else f"{PUBLIC_SITE}/agreements/{notice_id}"
+
+
+def to_notice(record: Release) -> Notice:
+    reference = notice_id(record)
+    status = (as_text(record.get("status")) or "").strip()
+    upcoming = status.lower().endswith(PIPELINE) or status.lower() == "upcoming"
+    title = plain(record.get("title")) or "(untitled agreement)"
+    summary = plain(record.get("upcoming_deal_summary")) if upcoming else None
+    regulation = as_text(record.get("regulation"))
+    return Notice(
+        source=NAME,
+        source_id=reference,
+        title=f"{title} ({reference})" if not reference.startswith("id-") else title,
+        url=notice_url(reference),
+        stage="planning" if upcoming else "contract",
+        status="planned" if upcoming else status.lower() or None,
+        description=summary or plain(record.get("summary")) or plain(record.get("description")),
+        buyer_name=BUYER,
+        # When suppliers can respond: the tender's closing date once it is open, else when it opens.
+        deadline=parse_time(record.get("tenders_close_date")) if upcoming else None,
+        future_notice_date=parse_time(record.get("tenders_open_date")) if upcoming else None,
+        regions=("UK",),
+        lots=tuple(_lots(record.get("lots"))),
+        framework=True,
+        procedure=f"{'Upcoming framework' if upcoming else 'Framework'}: {status}"
+        + (f" ({regulation})" if regulation else ""),
+    )
+
+
+def plain(value: Any) -> str | None:
+    """Text that may hold HTML, as plain text on tidy lines; None when there is none."""
+    text = as_text(value)
+    if not text:
+        return None
+    if "<" in text:
+        text = BeautifulSoup(text, "html.parser").get_text(" ")
+    tidy = " ".join(text.split())
+    return tidy or None
+
+
+def _lots(value: Any) -> list[Lot]:
+    lots = []
+    for index, lot in enumerate(as_dicts(value), 1):
+        number = as_text(lot.get("number")) or as_text(lot.get("lot_number")) or str(index)
+        lots.append(Lot(id=number, title=plain(lot.get("title")), description=plain(lot.get("description"))))
+    return lots
+
+
+FORMAT = RecordFormat(name=NAME, notice_id=notice_id, to_notice=to_notice, notice_url=notice_url)

@@ -1,0 +1,120 @@
+"""Crown Commercial Service's agreement pipeline: spiders/json_pages.py and its normaliser.
+
+Unverified against the live service: the pages are written from the API's documented fields
+(tests/fixtures/written/README.md) and served on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest_twisted
+from sqlalchemy import select
+
+from scoring import score_notice
+from spiders.crown_commercial_service import CrownCommercialService
+from spiders.windows import LONDON
+from store import crawls
+from store.models import CrawlRun, NoticeRow
+from store.queries import get_notice
+from tests.scoring.helpers import example
+from tests.support.crawling import crawl
+from tests.support.pages_server import Page, PagesServer
+
+WRITTEN = Path(__file__).resolve().parent / "fixtures" / "written"
+FIRST, SECOND = "/api/frameworks?limit=100&page=1", "/api/frameworks?limit=100&page=2"
+
+
+def ccs_pages() -> dict[str, Page]:
+    return {
+        FIRST: Page((WRITTEN / "ccs_frameworks_page-1.json").read_bytes()),
+        SECOND: Page((WRITTEN / "ccs_frameworks_page-2.json").read_bytes()),
+    }
+
+
+def uk(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+WINDOW = {"start": uk("2026-12-05T06:00:00"), "end": uk("2026-12-06T06:00:00")}
+
+
+def run_of(database, crawler) -> CrawlRun:
+    with database.reading() as session:
+        return session.get(CrawlRun, crawler.stats.get_value("tenderwatch/run_id"))
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_whole_list_is_read_page_by_page_and_each_agreement_kept_once(config, database):
+    with PagesServer(pages=ccs_pages()) as server:
+        first = yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+        again = yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+    assert server.requests == [FIRST, SECOND, FIRST, SECOND]
+    assert server.user_agents[0].startswith("tenderwatch/")
+    assert (run_of(database, first).outcome, run_of(database, first).new) == (crawls.OK, 4)
+    assert (run_of(database, again).new, run_of(database, again).changed) == (0, 0)
+    with database.reading() as session:
+        keys = set(
+            session.scalars(select(NoticeRow.key).where(NoticeRow.source == "crown_commercial_service"))
+        )
+    assert keys == {f"crown_commercial_service:RM{n}" for n in (6400, 6380, 6309, 6410)}
+
+
+@pytest_twisted.inlineCallbacks
+def test_pipeline_agreements_are_early_warnings_read_as_written(config, database):
+    with PagesServer(pages=ccs_pages()) as server:
+        yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+    with database.reading() as session:
+        planned = get_notice(session, "crown_commercial_service:RM6400")
+        underway = get_notice(session, "crown_commercial_service:RM6380")
+        live = get_notice(session, "crown_commercial_service:RM6309")
+        first_seen = session.scalar(select(NoticeRow.first_seen).where(NoticeRow.key == planned.id))
+    assert planned.title == "Management Consultancy Framework Five (RM6400)"
+    assert (planned.stage, planned.status, planned.is_opportunity, planned.framework) == (
+        "planning",
+        "planned",
+        False,
+        True,
+    )
+    assert planned.description.startswith("A framework for management consultancy services to the public")
+    assert "<" not in planned.description  # its HTML read as text
+    assert planned.future_notice_date == uk("2027-03-01T00:00:00") and planned.deadline is None
+    assert [lot.title for lot in planned.lots] == [
+        "Business, Strategy and Policy",
+        "Health, Social Care and Community",
+    ]
+    assert planned.buyer_name == "Crown Commercial Service"
+    assert planned.url == "https://www.crowncommercial.gov.uk/agreements/RM6400"
+    assert planned.procedure == "Upcoming framework: Planned (Pipeline) (PA2023)"
+    assert planned.published_at == first_seen  # the API dates nothing: published when first seen
+    assert underway.deadline == uk("2027-01-15T00:00:00")  # its tender is open: the closing date
+    assert (live.stage, live.status) == ("contract", "live")
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_example_profile_wants_the_consultancy_and_research_pipeline_not_facilities(config, database):
+    with PagesServer(pages=ccs_pages()) as server:
+        yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+    with database.reading() as session:
+        bands = {
+            rm: score_notice(get_notice(session, f"crown_commercial_service:{rm}"), example()).band
+            for rm in ("RM6400", "RM6380", "RM6410", "RM6309")
+        }
+    assert bands["RM6400"] == "strong" and bands["RM6380"] != "none"
+    assert bands["RM6410"] == "none"  # facilities management
+    assert bands["RM6309"] == "none"  # live: let already, not an early warning
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_changed_api_and_an_empty_list_fail_the_source(config, database):
+    reshaped = {FIRST: Page(b'{"data": []}')}
+    with PagesServer(pages=reshaped) as server:
+        changed = yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+    assert run_of(database, changed).outcome == crawls.FAILED
+    assert run_of(database, changed).message == (
+        "unreadable page after retries: not the list expected (no 'results' list)"
+    )
+    with PagesServer(pages={FIRST: Page(b'{"results": [], "meta": {"last_page": 1}}')}) as server:
+        empty = yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+    assert run_of(database, empty).message == "the service listed nothing at all; it may be failing quietly"
