@@ -89,6 +89,8 @@ class SourceSpider(scrapy.Spider):
         elif too_large(failure):
             limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             yield CrawlFailure(self.name, request.url, size_problem(limit, self.name))
+        elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+            yield CrawlFailure(self.name, request.url, robots_problem(request.url))
         else:
             yield CrawlFailure(self.name, request.url, network_problem(failure, self.name, self.base_url))
 
@@ -247,6 +249,13 @@ def network_problem(failure: Failure, spider_name: str, base_url: str) -> str:
     reason = one_line(NETWORK_PROBLEMS.get(failure.type.__name__) or message or failure.type.__name__, 200)
     setting = url_setting(spider_name)
     return f"cannot reach {base_url} ({reason}); check the network, or the source's URL ({setting})"
+
+
+def robots_problem(url: str) -> str:
+    return (
+        f"the robots.txt of {shown_origin(url)} forbids reading {urlsplit(url).path}, and tenderwatch "
+        "obeys it; the site may have changed its rules: turn the source off"
+    )
 
 
 def too_large(failure: Failure) -> bool:

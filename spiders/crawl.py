@@ -137,7 +137,8 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
     settings = {
         "BOT_NAME": "tenderwatch",
         "USER_AGENT": f"tenderwatch/{__version__} (open-source tender monitor for bid teams)",
-        # Documented public APIs, not site pages: robots.txt does not govern them.
+        # Documented public APIs, not site pages: robots.txt does not govern them (a website's
+        # spider obeys it: spiders.html_listing).
         "ROBOTSTXT_OBEY": False,
         "COOKIES_ENABLED": False,  # Find a Tender sets a session cookie nothing needs
         # The official APIs do not redirect; a redirect could steer the crawler to any host, so it is
@@ -182,6 +183,8 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "spiders.middlewares.RetryAfterMiddleware": 550,
+            # Only a spider that reads a website turns it on (ROBOTSTXT_OBEY in its custom_settings).
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
         },
         **without_unused_components(),
         "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},

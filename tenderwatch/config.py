@@ -47,6 +47,13 @@ SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
         "verified": False,
         "crawl_every_minutes": 1440.0,
     },
+    "digital_outcomes": {
+        "url": "https://www.contractawardservice.crowncommercial.gov.uk",
+        "delay": 10.0,
+        "enabled": False,
+        "verified": False,
+        "crawl_every_minutes": 1440.0,
+    },
 }
 
 

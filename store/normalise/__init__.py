@@ -15,6 +15,7 @@ from typing import Any
 from store.normalise import (
     contracts_finder,
     crown_commercial_service,
+    digital_outcomes,
     find_a_tender,
     public_contracts_scotland,
     sell2wales,
@@ -40,6 +41,7 @@ FORMATS: dict[str, Format] = {
         public_contracts_scotland,
         sell2wales,
         crown_commercial_service,
+        digital_outcomes,
     )
 }
 # Releases that change an earlier notice of the same procurement rather than stand alone.
