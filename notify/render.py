@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
 from store.normalise import FORMATS
+from store.normalise.ocds import RecordFormat
 from store.notice import LONDON, Notice
 from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import money, when
@@ -129,10 +130,16 @@ def _context(digest: Digest) -> dict:
 def safe_link(notice: Notice) -> str | None:
     """The notice's page on its source's own site, built from its id; None for other sources.
 
-    The stored `url` is never used for a link: an imported notice could point anywhere.
+    The stored `url` is used only for a crawled feed entry, whose normaliser kept it only when it
+    leads to the feed's own site: an imported notice could point anywhere.
     """
     fmt = FORMATS.get(notice.source)
-    return fmt.notice_url(quote(notice.source_id, safe="-")) if fmt else None
+    if fmt is None:
+        return None
+    if isinstance(fmt, RecordFormat) and fmt.links_from_data:
+        own = notice.origin == "crawl" and (notice.url or "").startswith(("http://", "https://"))
+        return notice.url if own else None
+    return fmt.notice_url(quote(notice.source_id, safe="-"))
 
 
 def shown_link(notice: Notice) -> str:

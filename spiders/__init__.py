@@ -3,6 +3,7 @@
 from spiders.contracts_finder import ContractsFinder
 from spiders.crown_commercial_service import CrownCommercialService
 from spiders.digital_outcomes import DigitalOutcomes
+from spiders.feeds import Feeds
 from spiders.find_a_tender import FindATender
 from spiders.public_contracts_scotland import PublicContractsScotland
 from spiders.sell2wales import Sell2Wales
@@ -16,5 +17,6 @@ SPIDERS = {
         Sell2Wales,
         CrownCommercialService,
         DigitalOutcomes,
+        Feeds,
     )
 }

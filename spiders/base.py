@@ -63,6 +63,11 @@ class SourceSpider(scrapy.Spider):
         self.base_url = base_url.rstrip("/")
         self.window_from, self.window_to = window_from, window_to
 
+    @property
+    def url_advice(self) -> str:
+        """Where a user fixes this source's URL, as failure messages advise."""
+        return f"the source's URL ({url_setting(self.name)})"
+
     def source_request(self, url: str, **meta: Any) -> scrapy.Request:
         """A request to this source: its own download slot (one at a time, its delay), failures told."""
         return scrapy.Request(
@@ -84,15 +89,16 @@ class SourceSpider(scrapy.Spider):
         if failure.check(HttpError):
             response = failure.value.response
             yield CrawlFailure(
-                self.name, request.url, http_problem(response, self.rate_limit_waits, self.name)
+                self.name, request.url, http_problem(response, self.rate_limit_waits, self.url_advice)
             )
         elif too_large(failure):
             limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
-            yield CrawlFailure(self.name, request.url, size_problem(limit, self.name))
+            yield CrawlFailure(self.name, request.url, size_problem(limit, self.url_advice))
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             yield CrawlFailure(self.name, request.url, robots_problem(request.url))
         else:
-            yield CrawlFailure(self.name, request.url, network_problem(failure, self.name, self.base_url))
+            base = self.base_url or shown_origin(request.url)
+            yield CrawlFailure(self.name, request.url, network_problem(failure, self.url_advice, base))
 
 
 class OcdsWindowSpider(SourceSpider):
@@ -169,12 +175,12 @@ class OcdsWindowSpider(SourceSpider):
         would keep the crawl going for ever)."""
         url = response.urljoin(next_url)
         if origin(url) != origin(self.base_url):
-            own, setting = shown_origin(self.base_url), url_setting(self.name)
+            own = shown_origin(self.base_url)
             return CrawlFailure(
                 self.name,
                 response.url,
                 f"the service's next link leads to another host ({shown_origin(url)}); "
-                f"tenderwatch fetches only from {own}: check the source's URL ({setting})",
+                f"tenderwatch fetches only from {own}: check {self.url_advice}",
             )
         if canonicalize_url(url) in self.fetched_in_window:
             return CrawlFailure(
@@ -208,10 +214,10 @@ class OcdsWindowSpider(SourceSpider):
             yield self.window_request(self.parts[0])
 
 
-def http_problem(response: Response, rate_limits: dict[int, float], spider_name: str) -> str:
+def http_problem(response: Response, rate_limits: dict[int, float], advice: str) -> str:
     status = response.status
     if 300 <= status < 400:
-        return redirect_problem(response, spider_name)
+        return redirect_problem(response, advice)
     if status in rate_limits:
         return (
             f"still rate limited (HTTP {status}) after waiting as asked; "
@@ -220,7 +226,7 @@ def http_problem(response: Response, rate_limits: dict[int, float], spider_name:
     detail = _error_detail(response)
     detail = f": {detail}" if detail else ""
     if status == 404:
-        return f"no such page (HTTP 404){detail}; check the source's URL ({url_setting(spider_name)})"
+        return f"no such page (HTTP 404){detail}; check {advice}"
     if status >= 500:
         return (
             f"the service failed (HTTP {status}){detail}; it may be down, and the next crawl will try again"
@@ -237,7 +243,7 @@ NETWORK_PROBLEMS = {
 }
 
 
-def network_problem(failure: Failure, spider_name: str, base_url: str) -> str:
+def network_problem(failure: Failure, advice: str, base_url: str) -> str:
     message = failure.getErrorMessage()
     # OpenSSL refused the chain (expired, unknown authority), or service_identity the name on it.
     if "certificate verify failed" in message or "VerificationError" in message:
@@ -247,8 +253,7 @@ def network_problem(failure: Failure, spider_name: str, base_url: str) -> str:
             "nothing is fetched over such a connection, and the next crawl will try again"
         )
     reason = one_line(NETWORK_PROBLEMS.get(failure.type.__name__) or message or failure.type.__name__, 200)
-    setting = url_setting(spider_name)
-    return f"cannot reach {base_url} ({reason}); check the network, or the source's URL ({setting})"
+    return f"cannot reach {base_url} ({reason}); check the network, or {advice}"
 
 
 def robots_problem(url: str) -> str:
@@ -268,21 +273,21 @@ def too_large(failure: Failure) -> bool:
     return bool(failure.check(IgnoreRequest)) and "DOWNLOAD_MAXSIZE" in failure.getErrorMessage()
 
 
-def size_problem(limit: int, spider_name: str) -> str:
+def size_problem(limit: int, advice: str) -> str:
     return (
         f"a page was larger than {limit / 2**20:g} MiB, the most tenderwatch reads of one page "
-        f"(a real one is about 1 MB); check the source's URL ({url_setting(spider_name)})"
+        f"(a real one is about 1 MB); check {advice}"
     )
 
 
-def redirect_problem(response: Response, spider_name: str) -> str:
+def redirect_problem(response: Response, advice: str) -> str:
     """Redirects are never followed (REDIRECT_ENABLED is off): the official APIs do not redirect, and
     a redirect could lead the crawler anywhere. Says where it pointed, host only."""
     location = response.headers.get(b"Location")
     target = f" to {shown_origin(response.urljoin(location.decode('latin-1')))}" if location else ""
     return (
         f"the service redirected{target} (HTTP {response.status}), and redirects are not followed; "
-        f"check the source's URL ({url_setting(spider_name)})"
+        f"check {advice}"
     )
 
 

@@ -94,17 +94,20 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return {**settings, "ITEM_PIPELINES": {"spiders.check.CheckPipeline": 300}, "RETRY_TIMES": 1}
 
 
-def run_checks(base_settings: dict[str, Any], sources: dict[str, str], *, now: datetime) -> list[CheckResult]:
-    """Check each source (name -> base URL) with its spider, side by side; results in the given order."""
+def run_checks(
+    base_settings: dict[str, Any], sources: dict[str, dict[str, Any]], *, now: datetime
+) -> list[CheckResult]:
+    """Check each source (name -> its spider's arguments: base_url, and feeds for the feeds source),
+    side by side; the results in the given order."""
     from scrapy.crawler import AsyncCrawlerProcess
 
     from spiders import SPIDERS
 
     process = AsyncCrawlerProcess(check_settings(base_settings))
     crawlers = {}
-    for name, url in sources.items():
+    for name, arguments in sources.items():
         crawler = process.create_crawler(SPIDERS[name])
-        process.crawl(crawler, base_url=url, window_from=now - PERIOD, window_to=now)
+        process.crawl(crawler, window_from=now - PERIOD, window_to=now, **arguments)
         crawlers[name] = crawler
     process.start()
     return [

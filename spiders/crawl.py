@@ -24,7 +24,7 @@ from store import crawls, locks
 from store.db import Database, database_failure
 from store.models import CrawlRun, SourceState, utcnow
 from tenderwatch import __version__
-from tenderwatch.config import Config
+from tenderwatch.config import FEEDS, Config
 from tenderwatch.errors import ConfigError
 
 logger = logging.getLogger("tenderwatch.crawl")
@@ -203,6 +203,7 @@ def spider_arguments(config: Config, plan: CrawlPlan) -> dict[str, Any]:
         "backfill": plan.backfill,
         "window_from": plan.window.start,
         "window_to": plan.window.end,
+        **({"feeds": config.feeds} if plan.source == FEEDS else {}),
     }
 
 

@@ -57,6 +57,18 @@ SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+# Any RSS or Atom feeds, listed as [[feeds]] name, url: one source, "feeds", reads them all.
+FEEDS = "feeds"
+FEEDS_DEFAULTS: dict[str, Any] = {"url": "", "delay": 10.0, "verified": False}
+_FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    name: str
+    url: str
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     name: str
@@ -162,6 +174,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     channels: tuple[ChannelConfig, ...] = ()
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    feeds: tuple[FeedConfig, ...] = ()  # the RSS/Atom feeds the "feeds" source reads
 
     def source(self, name: str) -> SourceConfig:
         try:
@@ -197,7 +210,18 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     where = str(config_path) if config_path else "defaults"
     _reject_unknown(
         data,
-        {"data_dir", "log_level", "store", "crawl", "sources", "scoring", "digest", "channels", "schedule"},
+        {
+            "data_dir",
+            "log_level",
+            "store",
+            "crawl",
+            "sources",
+            "feeds",
+            "scoring",
+            "digest",
+            "channels",
+            "schedule",
+        },
         where,
         "",
     )
@@ -220,11 +244,15 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         label = _given_by(env, "LOG_LEVEL", where)
         raise ConfigError(f"{label}: log_level must be DEBUG, INFO, WARNING or ERROR, not '{log_level}'")
+    feeds = _feeds(data.get("feeds", []), where)
     return Config(
         data_dir=data_dir,
         db_url=str(db_url),
         crawl=_crawl_config(_table(data, "crawl", where), where),
-        sources=_sources(_table(data, "sources", where), env, where),
+        sources=_sources(
+            _table(data, "sources", where), env, where, feeds := _feeds(data.get("feeds", []), where)
+        ),
+        feeds=feeds,
         path=config_path,
         log_level=log_level,
         schedule=_schedule(_table(data, "schedule", where), where),
@@ -318,38 +346,73 @@ def _crawl_config(table: dict[str, Any], where: str) -> CrawlConfig:
     return CrawlConfig(**values)
 
 
-def _sources(table: dict[str, Any], env: Mapping[str, str], where: str) -> dict[str, SourceConfig]:
-    _reject_unknown(table, set(SOURCE_DEFAULTS), where, "[sources] ")
-    sources = {}
-    for name, defaults in SOURCE_DEFAULTS.items():
-        section = table.get(name, {})
-        if not isinstance(section, dict):
-            raise ConfigError(f"{where}: [sources.{name}] must be a table")
-        _reject_unknown(
-            section, {"url", "delay", "enabled", "crawl_every_minutes"}, where, f"[sources.{name}] "
-        )
-
-        def setting(key: str, default: Any, name: str = name, section: dict = section) -> tuple[Any, str]:
-            env_name = f"{ENV_PREFIX}{name.upper()}_{key.upper()}"
-            if env.get(env_name, "") != "":
-                return env[env_name], f"environment variable {env_name}"
-            return section.get(key, default), f"{where}: [sources.{name}] {key}"
-
-        sources[name] = SourceConfig(
-            name=name,
-            url=_url(*setting("url", defaults["url"])),
-            delay=_number(*setting("delay", defaults["delay"])),
-            enabled=_boolean(*setting("enabled", defaults.get("enabled", True))),
-            crawl_every_minutes=_number(
-                section["crawl_every_minutes"],
-                f"{where}: [sources.{name}] crawl_every_minutes",
-                minimum=0.001,
+def _sources(
+    table: dict[str, Any], env: Mapping[str, str], where: str, feeds: tuple[FeedConfig, ...]
+) -> dict[str, SourceConfig]:
+    _reject_unknown(table, {*SOURCE_DEFAULTS, FEEDS}, where, "[sources] ")
+    sources = {name: _source(name, defaults, table, env, where) for name, defaults in SOURCE_DEFAULTS.items()}
+    if feeds or FEEDS in table:
+        feeds_source = _source(FEEDS, {**FEEDS_DEFAULTS, "enabled": bool(feeds)}, table, env, where)
+        if feeds_source.enabled and not feeds:
+            raise ConfigError(
+                f"{where}: [sources.feeds] is enabled but no feed is listed; add [[feeds]] name and url"
             )
-            if "crawl_every_minutes" in section
-            else defaults.get("crawl_every_minutes"),
-            verified=defaults.get("verified", True),
-        )
+        sources[FEEDS] = feeds_source
     return sources
+
+
+def _source(
+    name: str, defaults: dict[str, Any], table: dict[str, Any], env: Mapping[str, str], where: str
+) -> SourceConfig:
+    section = table.get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: [sources.{name}] must be a table")
+    keys = {"delay", "enabled", "crawl_every_minutes"} | ({"url"} if defaults["url"] else set())
+    _reject_unknown(section, keys, where, f"[sources.{name}] ")
+
+    def setting(key: str, default: Any) -> tuple[Any, str]:
+        env_name = f"{ENV_PREFIX}{name.upper()}_{key.upper()}"
+        if env.get(env_name, "") != "":
+            return env[env_name], f"environment variable {env_name}"
+        return section.get(key, default), f"{where}: [sources.{name}] {key}"
+
+    return SourceConfig(
+        name=name,
+        url=_url(*setting("url", defaults["url"])) if defaults["url"] else "",
+        delay=_number(*setting("delay", defaults["delay"])),
+        enabled=_boolean(*setting("enabled", defaults.get("enabled", True))),
+        crawl_every_minutes=_number(
+            section["crawl_every_minutes"],
+            f"{where}: [sources.{name}] crawl_every_minutes",
+            minimum=0.001,
+        )
+        if "crawl_every_minutes" in section
+        else defaults.get("crawl_every_minutes"),
+        verified=defaults.get("verified", True),
+    )
+
+
+def _feeds(value: Any, where: str) -> tuple[FeedConfig, ...]:
+    """[[feeds]]: each a name (lower-case letters, digits, _ or -) and an http(s) URL."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ConfigError(
+            f'{where}: feeds must be tables: [[feeds]] with name = "..." and url = "https://..."'
+        )
+    feeds: list[FeedConfig] = []
+    for number, item in enumerate(value, 1):
+        label = f"{where}: [[feeds]] number {number}"
+        _reject_unknown(item, {"name", "url"}, where, f"[[feeds]] number {number}: ")
+        name = item.get("name")
+        if not isinstance(name, str) or not _FEED_NAME.match(name):
+            raise ConfigError(
+                f"{label}: name must be lower-case letters, digits, _ or - (at most 40), not {name!r}"
+            )
+        if any(feed.name == name for feed in feeds):
+            raise ConfigError(f"{label}: another feed is already called '{name}'; give each its own name")
+        if "url" not in item:
+            raise ConfigError(f"{label} ('{name}'): give its url, e.g. url = \"https://portal.example/rss\"")
+        feeds.append(FeedConfig(name, _url(item["url"], f"{label} ('{name}'): url")))
+    return tuple(feeds)
 
 
 def _scoring(

@@ -16,6 +16,7 @@ from store.normalise import (
     contracts_finder,
     crown_commercial_service,
     digital_outcomes,
+    feeds,
     find_a_tender,
     public_contracts_scotland,
     sell2wales,
@@ -42,6 +43,7 @@ FORMATS: dict[str, Format] = {
         sell2wales,
         crown_commercial_service,
         digital_outcomes,
+        feeds,
     )
 }
 # Releases that change an earlier notice of the same procurement rather than stand alone.

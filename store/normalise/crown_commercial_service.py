@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bs4 import BeautifulSoup
-
 from store.normalise.ocds import RecordFormat, Release, as_dicts, as_text, parse_time
+from store.normalise.text import plain
 from store.notice import Lot, Notice
 
 NAME = "crown_commercial_service"
@@ -57,17 +56,6 @@ def to_notice(record: Release) -> Notice:
         procedure=f"{'Upcoming framework' if upcoming else 'Framework'}: {status}"
         + (f" ({regulation})" if regulation else ""),
     )
-
-
-def plain(value: Any) -> str | None:
-    """Text that may hold HTML, as plain text on tidy lines; None when there is none."""
-    text = as_text(value)
-    if not text:
-        return None
-    if "<" in text:
-        text = BeautifulSoup(text, "html.parser").get_text(" ")
-    tidy = " ".join(text.split())
-    return tidy or None
 
 
 def _lots(value: Any) -> list[Lot]:

@@ -72,6 +72,9 @@ class RecordFormat:
     notice_id: Callable[[Release], str]
     to_notice: Callable[[Release], Notice]
     notice_url: Callable[[str], str | None]  # its public page, built from the id (None: it has none)
+    # Whether a crawled notice's stored url may be linked: its normaliser keeps only a link to the
+    # source's own site (a feed entry's), as no page can be built from the id.
+    links_from_data: bool = False
 
     @property
     def release_key(self) -> Callable[[str], str]:

@@ -118,7 +118,7 @@ def _list_sources(state: State) -> None:
                     name,
                     "on" if source.enabled else "off",
                     "yes" if source.verified else "unverified against the live service",
-                    source.url,
+                    source.url or ", ".join(feed.name for feed in state.config.feeds),
                     local_time(status.last_success_at if status else None),
                     local_time(status.watermark if status else None),
                     f"{last[0].outcome}" + (f": {last[0].message}" if last and last[0].message else "")
@@ -147,6 +147,7 @@ def sources_check(state: State, names: tuple[str, ...]) -> None:
     from spiders.check import run_checks
     from spiders.crawl import scrapy_settings
     from store.models import utcnow
+    from tenderwatch.config import FEEDS
 
     config = state.config
     for name in names:
@@ -154,11 +155,11 @@ def sources_check(state: State, names: tuple[str, ...]) -> None:
     chosen = list(names) or [name for name, source in config.sources.items() if source.enabled]
     if not chosen:
         raise ConfigError("no source is enabled: name one, e.g. `tenderwatch sources check find_a_tender`")
-    results = run_checks(
-        scrapy_settings(config, verbose=state.verbose),
-        {name: config.source(name).url for name in chosen},
-        now=utcnow(),
-    )
+    arguments = {
+        name: {"base_url": config.source(name).url, **({"feeds": config.feeds} if name == FEEDS else {})}
+        for name in chosen
+    }
+    results = run_checks(scrapy_settings(config, verbose=state.verbose), arguments, now=utcnow())
     for result in results:
         echo(f"{result.source}: {result.outcome}: {result.message}")
     sys.exit(0 if all(result.ok for result in results) else 1)

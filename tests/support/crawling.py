@@ -14,14 +14,23 @@ from tenderwatch.config import Config
 
 
 def crawl(
-    config: Config, spidercls: type, *, base_url: str, start: datetime, end: datetime, **settings: Any
+    config: Config,
+    spidercls: type,
+    *,
+    base_url: str,
+    start: datetime,
+    end: datetime,
+    spider_args: dict[str, Any] | None = None,
+    **settings: Any,
 ) -> Deferred[Crawler]:
     """Crawl [start, end) with the production settings (plus overrides); fires with the finished Crawler."""
 
     async def run() -> Crawler:
         runner = AsyncCrawlerRunner(scrapy_settings(config, **settings))
         crawler = runner.create_crawler(spidercls)
-        await runner.crawl(crawler, base_url=base_url, window_from=start, window_to=end)
+        await runner.crawl(
+            crawler, base_url=base_url, window_from=start, window_to=end, **(spider_args or {})
+        )
         return crawler
 
     return deferred_from_coro(run())

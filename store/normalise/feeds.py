@@ -1,0 +1,61 @@
+"""Entries of RSS and Atom feeds (spiders/feeds.py): a notice each, as far as the feed allows.
+
+A feed says little: the title, a link, a summary (often HTML), dates, perhaps an author (the buyer
+on most portals) and categories. Each entry is taken as an open opportunity (the feeds listed are
+the portals' opportunity feeds); nothing in a feed says a deadline, value or CPV code reliably, so
+none is guessed. Its link is kept only when it leads to the feed's own site over http(s).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from store.normalise.ocds import RecordFormat, Release, as_text, parse_time
+from store.normalise.text import plain
+from store.notice import Notice
+
+NAME = "feeds"
+
+
+def notice_id(record: Release) -> str:
+    return as_text(record.get("id")) or ""
+
+
+def to_notice(record: Release) -> Notice:
+    published = parse_time(record.get("published")) or parse_time(record.get("updated"))
+    categories = ", ".join(filter(None, (plain(item) for item in record.get("categories") or [])))
+    summary = plain(record.get("summary"))
+    return Notice(
+        source=NAME,
+        source_id=notice_id(record),
+        title=plain(record.get("title")) or "(untitled entry)",
+        url=own_link(record.get("link"), record.get("feed_url")),
+        stage="tender",
+        is_opportunity=True,
+        status="active",
+        description="\n".join(part for part in (summary, categories) if part) or None,
+        buyer_name=plain(record.get("author")),
+        published_at=published,
+        updated_at=parse_time(record.get("updated")) or published,
+        procedure=f"from the feed '{as_text(record.get('feed'))}'",
+    )
+
+
+def own_link(link: Any, feed_url: Any) -> str | None:
+    """The entry's link if it is http(s) on the feed's own host, else None (a digest links to it)."""
+    if not isinstance(link, str) or not isinstance(feed_url, str):
+        return None
+    target, home = urlsplit(link.strip()), urlsplit(feed_url)
+    if target.scheme not in ("http", "https") or not target.hostname:
+        return None
+    return link.strip() if target.hostname == home.hostname else None
+
+
+FORMAT = RecordFormat(
+    name=NAME,
+    notice_id=notice_id,
+    to_notice=to_notice,
+    notice_url=lambda notice_id: None,
+    links_from_data=True,
+)

@@ -1,0 +1,169 @@
+"""Any RSS or Atom feed ([[feeds]] name, url): spiders/feeds.py and store/normalise/feeds.py.
+
+Unverified against live portals: the feeds are written from RSS 2.0 and Atom 1.0 as portals publish
+them (tests/fixtures/written/README.md) and served on 127.0.0.1, their links moved to that server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+from sqlalchemy import select
+
+from notify.render import safe_link
+from scoring import score_notice
+from spiders.feeds import Feeds
+from spiders.windows import LONDON
+from store import crawls
+from store.models import CrawlRun, NoticeRow
+from store.queries import get_notice
+from tenderwatch import config as configuration
+from tenderwatch.config import FeedConfig
+from tenderwatch.errors import ConfigError
+from tests.scoring.helpers import example
+from tests.support.crawling import crawl
+from tests.support.pages_server import Page, PagesServer
+
+WRITTEN = Path(__file__).resolve().parent / "fixtures" / "written"
+SITE = "https://tenders.example.gov.uk"
+ALLOW_ALL = Page(b"User-agent: *\nAllow: /\n", "text/plain")
+
+
+def uk(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+WINDOW = {"start": uk("2026-12-05T06:00:00"), "end": uk("2026-12-06T06:00:00")}
+
+
+def feed_page(name: str, server: PagesServer) -> Page:
+    """A written feed, its links moved to the local server (the feed's own site)."""
+    body = (WRITTEN / name).read_text().replace(SITE, server.url)
+    return Page(body.encode(), "application/rss+xml" if "rss" in name else "application/atom+xml")
+
+
+@pytest.fixture
+def portal():
+    with PagesServer() as server:
+        server.pages.update(
+            {
+                "/robots.txt": ALLOW_ALL,
+                "/council.rss": feed_page("feed_rss2.xml", server),
+                "/pcc.atom": feed_page("feed_atom.xml", server),
+            }
+        )
+        yield server
+
+
+def feeds_of(server: PagesServer, *names: str) -> tuple[FeedConfig, ...]:
+    paths = {"council": "/council.rss", "pcc": "/pcc.atom", "broken": "/broken.rss", "gone": "/gone.rss"}
+    return tuple(FeedConfig(name, f"{server.url}{paths[name]}") for name in names)
+
+
+def crawl_feeds(config, server: PagesServer, *names: str):
+    config = replace(config, feeds=feeds_of(server, *names))
+    return crawl(config, Feeds, base_url="", spider_args={"feeds": config.feeds}, **WINDOW)
+
+
+def run_of(database, crawler) -> CrawlRun:
+    with database.reading() as session:
+        return session.get(CrawlRun, crawler.stats.get_value("tenderwatch/run_id"))
+
+
+def stored(database) -> dict[str, NoticeRow]:
+    with database.reading() as session:
+        rows = session.scalars(select(NoticeRow).where(NoticeRow.source == "feeds")).all()
+        return {row.title: get_notice(session, row.key) for row in rows}
+
+
+@pytest_twisted.inlineCallbacks
+def test_each_entry_of_each_feed_is_a_notice_once(config, database, portal):
+    first = yield crawl_feeds(config, portal, "council", "pcc")
+    again = yield crawl_feeds(config, portal, "council", "pcc")
+    assert portal.requests == [
+        "/robots.txt",
+        "/council.rss",
+        "/pcc.atom",
+        "/robots.txt",
+        "/council.rss",
+        "/pcc.atom",
+    ]
+    assert (run_of(database, first).outcome, run_of(database, first).new) == (crawls.OK, 4)
+    assert (run_of(database, again).new, run_of(database, again).changed) == (0, 0)
+    assert len(stored(database)) == 4
+
+
+@pytest_twisted.inlineCallbacks
+def test_entries_are_read_as_far_as_the_feed_allows(config, database, portal):
+    yield crawl_feeds(config, portal, "council", "pcc")
+    notices = stored(database)
+    review = notices["Independent review of early help services"]
+    assert review.description == (
+        "The Council seeks an independent review of its early help services, with recommendations for "
+        "a future operating model.\nConsultancy"
+    )
+    assert review.published_at == datetime.fromisoformat("2026-12-03T09:30:00+00:00")
+    assert review.url == f"{portal.url}/opportunities/view/EC-2026-0145"
+    assert safe_link(review) == review.url  # on the feed's own site: linked in digests
+    assert (review.stage, review.is_opportunity, review.deadline, review.value_amount) == (
+        "tender",
+        True,
+        None,
+        None,
+    )
+    assert review.source_id.startswith("council-")
+    evaluation = notices["Evaluation of a domestic abuse perpetrator programme"]
+    assert evaluation.buyer_name == "Office of the Police and Crime Commissioner for Example"
+    assert evaluation.published_at == datetime.fromisoformat("2026-12-05T09:00:00+00:00")
+    survey = notices["Resident survey 2027"]
+    assert survey.url is None and safe_link(survey) is None  # its link leads to another site
+    assert score_notice(review, example()).band != "none"
+    assert score_notice(evaluation, example()).band != "none"
+    assert score_notice(notices["Grounds maintenance 2027-2030"], example()).band == "none"
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_broken_feed_is_reported_by_name_and_the_others_are_still_read(config, database, portal):
+    portal.pages["/broken.rss"] = Page(b"<html><body>Maintenance</body></html>", "text/html")
+    crawler = yield crawl_feeds(config, portal, "broken", "council", "gone")
+    run = run_of(database, crawler)
+    assert run.outcome == crawls.FAILED
+    assert run.message.startswith("feed 'broken' is not a readable RSS or Atom feed (")
+    assert "; feed 'gone': no such page (HTTP 404)" in run.message
+    assert len(stored(database)) == 3  # the council's entries are kept
+
+
+def load(tmp_path, text: str) -> configuration.Config:
+    path = tmp_path / "t.toml"
+    path.write_text(text)
+    return configuration.load(path, environ={})
+
+
+def test_feeds_are_configured_by_name_and_url(tmp_path):
+    loaded = load(tmp_path, '[[feeds]]\nname = "council"\nurl = "https://tenders.example.gov.uk/rss"\n')
+    assert loaded.feeds == (FeedConfig("council", "https://tenders.example.gov.uk/rss"),)
+    assert loaded.source("feeds").enabled and not loaded.source("feeds").verified
+    assert "feeds" not in load(tmp_path, "").sources
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[feeds]]\nname = "Council Feed"\nurl = "https://x.example/rss"\n', "name must be lower-case"),
+        (
+            '[[feeds]]\nname = "a"\nurl = "https://x/1"\n[[feeds]]\nname = "a"\nurl = "https://x/2"\n',
+            "already",
+        ),
+        ('[[feeds]]\nname = "a"\n', "give its url"),
+        ('[[feeds]]\nname = "a"\nurl = "ftp://x.example/rss"\n', "must be an http(s) URL"),
+        ("[sources.feeds]\nenabled = true\n", "no feed is listed"),
+    ],
+)
+def test_a_feed_mistake_names_the_feed_and_what_to_do(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=r"t\.toml") as raised:
+        load(tmp_path, text)
+    assert message in str(raised.value)
