@@ -20,7 +20,7 @@ from scoring.timing import response_window
 from store import deliveries
 from store.deliveries import Announcement, Scored
 from store.models import NoticeChange
-from store.notice import LONDON, Notice
+from store.notice import LONDON, Notice, procurement_of
 from store.scores import declined_procurements, stored_score
 from tenderwatch.config import DigestConfig
 from tenderwatch.formatting import money, when
@@ -211,7 +211,7 @@ def _unannounced(
 
 
 def _procurement(notice: Notice) -> tuple[str, str]:
-    return notice.source, notice.ocid or notice.source_id
+    return procurement_of(notice)  # one procurement, whichever service published the notice
 
 
 def _closing_soon(

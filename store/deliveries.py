@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
@@ -26,7 +26,7 @@ from store.models import (
     SourceState,
     utcnow,
 )
-from store.notice import Notice
+from store.notice import Notice, procurement_key
 
 OPPORTUNITY_KINDS = ("new", "too_soon")  # announcements of a notice as something to bid for
 ANNOUNCED_KINDS = (*OPPORTUNITY_KINDS, "closing_soon", "early_warning")
@@ -131,20 +131,22 @@ def procurements_announced(
     procurements: Iterable[tuple[str, str]],
     kinds: Sequence[str] = OPPORTUNITY_KINDS,
 ) -> set[tuple[str, str]]:
-    """Which (source, ocid) procurements already had a notice announced here as one of `kinds`."""
+    """Which procurements (store.notice.procurement_key) already had a notice announced here as one
+    of `kinds`, whichever service published that notice."""
     wanted = {(source, ocid) for source, ocid in procurements if ocid}
     if not wanted:
         return set()
+    ocids = [ocid for _, ocid in wanted]
     rows = session.execute(
-        select(NoticeRow.source, NoticeRow.ocid)
+        select(NoticeRow.source, NoticeRow.ocid, NoticeRow.source_id, NoticeRow.same_as_ocid)
         .join(DeliveryRow, DeliveryRow.notice_id == NoticeRow.id)
         .where(
             DeliveryRow.channel == channel,
             DeliveryRow.kind.in_(kinds),
-            NoticeRow.ocid.in_([ocid for _, ocid in wanted]),
+            or_(NoticeRow.ocid.in_(ocids), NoticeRow.same_as_ocid.in_(ocids), NoticeRow.source_id.in_(ocids)),
         )
     ).all()
-    return {(source, ocid) for source, ocid in rows} & wanted
+    return {procurement_key(*row) for row in rows} & wanted
 
 
 def open_announced(

@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import NoticeChange, NoticeRow, ReleaseRow, utcnow
-from store.normalise import compile_notice, format_for, is_update
-from store.normalise.ocds import Release, as_text, parse_time, tag_list
+from store.normalise import FORMATS, compile_notice, format_for, is_update
+from store.normalise.ocds import RecordFormat, Release, as_text, parse_time, tag_list
 from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Lot, Notice
 
 logger = logging.getLogger("tenderwatch.store")
@@ -180,9 +180,10 @@ def index_new_notices(connection: Connection) -> None:
 
 
 def _dated(notice: Notice, row: NoticeRow | None, now: datetime) -> Notice:
-    """A crawled notice its source dates nowhere (an agreement pipeline, a listing page) counts as
-    published when tenderwatch first saw it, so it can be new in a digest once."""
-    if notice.published_at is not None or notice.origin != "crawl":
+    """A crawled notice of a record source that dates nothing (an agreement pipeline, a listing page)
+    counts as published when tenderwatch first saw it, so it can be new in a digest once."""
+    undated_source = isinstance(FORMATS.get(notice.source), RecordFormat)
+    if notice.published_at is not None or notice.origin != "crawl" or not undated_source:
         return notice
     return replace(notice, published_at=row.published_at if row is not None and row.published_at else now)
 

@@ -70,6 +70,9 @@ class Notice:
     lots: tuple[Lot, ...] = ()
     framework: bool = False
     procedure: str | None = None
+    # The same procurement's ocid on another service, named by the notice's own canonical link (Find a
+    # Tender's copy of a Public Contracts Scotland notice links to its release there): one procurement.
+    same_as_ocid: str | None = None
     origin: str = field(default="crawl", compare=False)
 
     @property
@@ -136,7 +139,30 @@ FIELD_NAMES = tuple(f.name for f in fields(Notice))
 HASHED_FIELDS = tuple(name for name in FIELD_NAMES if name != "origin")
 # Fields added after notices were first stored count in the fingerprint only when set, so that a
 # stored notice without one keeps the fingerprint it was stored with (and is not rewritten for it).
-HASHED_ONLY_WHEN_SET = frozenset({"future_notice_date"})
+HASHED_ONLY_WHEN_SET = frozenset({"future_notice_date", "same_as_ocid"})
+# Each OCDS publisher's ocid prefix: an ocid names its procurement on that service.
+OCID_PUBLISHERS = {
+    "ocds-h6vhtk": "find_a_tender",
+    "ocds-b5fd17": "contracts_finder",
+    "ocds-r6ebe6": "public_contracts_scotland",
+    "ocds-kuma6s": "sell2wales",
+}
+
+
+def procurement_key(
+    source: str, ocid: str | None, source_id: str, same_as_ocid: str | None
+) -> tuple[str, str]:
+    """(service, ocid) naming a notice's procurement: its own, or, when its canonical link names the
+    same procurement on another service, that one, so that both services' notices are one
+    procurement; a notice without an ocid is its own procurement (source, source id)."""
+    publisher = OCID_PUBLISHERS.get((same_as_ocid or "")[:11])
+    if publisher and same_as_ocid:
+        return publisher, same_as_ocid
+    return source, ocid or source_id
+
+
+def procurement_of(notice: Notice) -> tuple[str, str]:
+    return procurement_key(notice.source, notice.ocid, notice.source_id, notice.same_as_ocid)
 
 
 def _parse_field(name: str, value: Any) -> Any:
@@ -252,6 +278,7 @@ _PARSERS = {
     "updated_at": _timestamp,
     "deadline": _timestamp,
     "future_notice_date": _timestamp,
+    "same_as_ocid": _text,
     "value_amount": _number,
     "stage": _choice(STAGES),
     "category": _choice(CATEGORIES),

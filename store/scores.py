@@ -22,7 +22,7 @@ from scoring.result import Reason, Score
 from scoring.suggest import Judged, Suggestion, add_history, suggest
 from store.ingest import upsert
 from store.models import FeedbackRow, NoticeRow, ScoreRow, utcnow
-from store.notice import Lot, Notice
+from store.notice import Lot, Notice, procurement_key
 
 # The notice fields scoring reads (and the backtest shows): loading only these keeps backtests fast.
 SCORED_FIELDS = (
@@ -204,13 +204,15 @@ def latest_feedback(session: Session, *, until: datetime | None = None) -> dict[
 
 
 def declined_procurements(session: Session, label: str, *, until: datetime) -> set[tuple[str, str]]:
-    """(source, ocid) of every procurement one of whose notices has `label` as its latest label by
-    `until`; a notice without an ocid is its own procurement (source, source id)."""
+    """Every procurement (store.notice.procurement_key) one of whose notices, on any service, has
+    `label` as its latest label by `until`."""
     keys = [key for key, latest in latest_feedback(session, until=until).items() if latest == label]
     rows = session.execute(
-        select(NoticeRow.source, NoticeRow.ocid, NoticeRow.source_id).where(NoticeRow.key.in_(keys))
+        select(NoticeRow.source, NoticeRow.ocid, NoticeRow.source_id, NoticeRow.same_as_ocid).where(
+            NoticeRow.key.in_(keys)
+        )
     )
-    return {(source, ocid or source_id) for source, ocid, source_id in rows}
+    return {procurement_key(*row) for row in rows}
 
 
 def list_feedback(session: Session, limit: int | None = None) -> list[FeedbackRow]:

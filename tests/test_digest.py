@@ -900,3 +900,67 @@ def test_a_pipeline_notice_whose_planned_deadline_has_passed_says_it_was_expecte
     [email] = send(config, stored)
     assert "Was expected to close Mon 10 Aug 2026 12:00" in email.html
     assert "(closed)" not in email.html
+
+
+PCS_API = "https://api.publiccontractsscotland.gov.uk"
+
+
+def scottish_copy_of_vrp(ocid: str = "ocds-r6ebe6-0000999001") -> dict:
+    """A real Public Contracts Scotland release, moved onto the VRP's work and dates (constructed: no
+    recorded pair of a PCS notice and its Find a Tender copy exists; the link between them is real)."""
+    release = copy.deepcopy(cassette_releases("public_contracts_scotland_2026-09_102")[14])
+    release.update(id="rls-1-SEP999001", ocid=ocid, date="2026-08-10T00:00:00Z")
+    release["links"] = [{"rel": "canonical", "href": f"{PCS_API}/v1/Notice?id={ocid}"}]  # its own
+    release["tender"].update(
+        title="Violence Reduction Partnership Research and Evaluation",
+        description="Research and evaluation of the violence reduction partnership's programme.",
+        tenderPeriod={"endDate": "2026-09-10T12:00:00Z"},
+    )
+    return release
+
+
+def forwarded_vrp(ocid: str = "ocds-r6ebe6-0000999001") -> dict:
+    """The VRP's Find a Tender release with the canonical link such forwarded copies carry (as 28 real
+    releases of the recorded days do: links[0] rel canonical, the PCS API's /v1/Notice?id=<ocid>)."""
+    release = copy.deepcopy(release_by_id("076396-2026"))
+    release["links"] = [
+        {"rel": "canonical", "href": f"https://api.publiccontractsscotland.gov.uk/v1/Notice?id={ocid}"}
+    ]
+    return release
+
+
+def listed(result) -> list[str]:
+    return [item.notice.id for section in result.digest.sections.values() for item in section]
+
+
+def test_a_notice_on_two_services_is_one_procurement_listed_once(env, tmp_path, stored, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_PUBLIC_CONTRACTS_SCOTLAND_ENABLED", "true")
+    with stored.writing() as session:
+        store_releases(session, "find_a_tender", [forwarded_vrp()])
+        store_releases(session, "public_contracts_scotland", [scottish_copy_of_vrp()])
+    [result] = send(configure(tmp_path), stored)
+    both = {VRP, "public_contracts_scotland:SEP999001"}
+    assert len(both & set(listed(result))) == 1  # one item for the one procurement
+    shown = CliRunner().invoke(cli, ["show", VRP])
+    assert "same as: public_contracts_scotland:SEP999001 (this notice links to its ocid" in shown.output
+    scottish = CliRunner().invoke(cli, ["show", "public_contracts_scotland:SEP999001"])
+    assert "same as: find_a_tender:076396-2026 (each links to this notice's ocid)" in scottish.output
+
+
+def test_a_copy_seen_after_the_original_was_sent_is_not_news(env, tmp_path, database, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_PUBLIC_CONTRACTS_SCOTLAND_ENABLED", "true")
+    with database.writing() as session:
+        store_releases(session, "public_contracts_scotland", [scottish_copy_of_vrp()])
+    config = configure(tmp_path)
+    [first] = send(config, database)
+    assert listed(first) == ["public_contracts_scotland:SEP999001"]
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [forwarded_vrp()])
+    [second] = send(config, database, as_of=AS_OF + timedelta(days=1))
+    assert VRP not in listed(second)
+    unlinked = forwarded_vrp(ocid="ocds-r6ebe6-0000999002")  # a copy of another PCS notice: news
+    unlinked.update(id="076396-2027", ocid="ocds-h6vhtk-fffff9")
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [unlinked])
+    [third] = send(config, database, as_of=AS_OF + timedelta(days=2))
+    assert "find_a_tender:076396-2027" in listed(third)

@@ -85,6 +85,24 @@ def test_an_upgrade_past_0006_gives_stored_pipeline_notices_their_expected_tende
     assert (len(again.keys), again.changed, again.new) == (2, 0, 0)
 
 
+def test_an_upgrade_past_0007_links_stored_copies_of_scottish_notices_to_their_procurement(database):
+    forwarded, plain = "find_a_tender:075861-2026", "find_a_tender:076396-2026"  # with and without a link
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("075861-2026"), release_by_id("076396-2026")])
+    migrate(database, "downgrade", "0006")  # as a store written by the previous tenderwatch,
+    with database.writing() as session:  # whose fingerprint of the copy lacked the link
+        stale = text("UPDATE notices SET content_hash = 'fingerprint without the link' WHERE key = :key")
+        session.execute(stale, {"key": forwarded})
+    before = changed_at(database)
+
+    Database(database.url).upgrade()
+
+    after = notices(database)
+    assert after[forwarded].same_as_ocid == "ocds-r6ebe6-0000839754"  # its links[0] rel canonical
+    assert after[plain].same_as_ocid is None and changed_at(database)[plain] == before[plain]
+    assert changes(database) == 0  # not news
+
+
 def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_idempotent(env, database):
     store_recorded(database)
     right = notices(database)

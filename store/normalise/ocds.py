@@ -108,6 +108,7 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
         updated_at=parse_time(release.get("date")),
         deadline=deadline_of(tender),
         future_notice_date=parse_time(as_dict(tender.get("communication")).get("futureNoticeDate")),
+        same_as_ocid=same_as_ocid(release),
         value_amount=amount,
         value_currency=currency,
         cpv=tuple(cpv_codes(tender)),
@@ -289,6 +290,22 @@ def _lot(lot: dict[str, Any]) -> Lot:
         value_currency=_currency(value.get("currency")) if _amount(value) is not None else None,
         suitable_for_sme=sme if isinstance(sme, bool) else None,
     )
+
+
+# A link to a release of Proactis's OCDS Web API (Public Contracts Scotland, Sell2Wales), by ocid.
+OTHER_SERVICE_NOTICE = re.compile(r"/v1/Notice\?id=(ocds-[a-z0-9]{6}-[A-Za-z0-9_.-]{1,180})")
+
+
+def same_as_ocid(release: Release) -> str | None:
+    """The ocid of the same procurement on another service, when the release's own links name it:
+    Find a Tender's copy of a Public Contracts Scotland notice links to its PCS release
+    (`links[].href` https://api.publiccontractsscotland.gov.uk/v1/Notice?id=ocds-r6ebe6-...)."""
+    publisher = (as_text(release.get("ocid")) or "")[:11]  # "ocds-h6vhtk": its own service
+    for link in as_dicts(release.get("links")):
+        found = OTHER_SERVICE_NOTICE.search(as_text(link.get("href")) or "")
+        if found and found.group(1)[:11] != publisher:
+            return found.group(1)
+    return None
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -315,6 +315,7 @@ def show(state: State, notice_id: str) -> None:
         ("lots", str(len(notice.lots))),
         ("releases", str(releases)),
         ("ocid", notice.ocid),
+        *([("same as", same_as)] if (same_as := _same_procurement(state, notice)) else []),
     ]
     for label, value in fields:
         echo(f"{label:>15}: {' '.join(str(value or '').split())}")  # one line each: a title cannot fake more
@@ -323,6 +324,23 @@ def show(state: State, notice_id: str) -> None:
         echo("\nChanges seen:")
         for change in history:
             echo(f"  {local_time(change.seen_at)}  {describe_change(change, notice.value_currency)}")
+
+
+def _same_procurement(state: State, notice: Any) -> str | None:
+    """The same procurement's notices on other services, and the evidence: a canonical link."""
+    from store.notice import procurement_of
+
+    _, ocid = procurement_of(notice)
+    with state.database.reading() as session:
+        keys = session.scalars(
+            select(NoticeRow.key).where(
+                NoticeRow.source != notice.source,
+                (NoticeRow.ocid == ocid) | (NoticeRow.same_as_ocid == ocid),
+            )
+        ).all()
+    if notice.same_as_ocid:
+        return f"{', '.join(keys) or 'a notice not stored'} (this notice links to its ocid {ocid})"
+    return f"{', '.join(keys)} (each links to this notice's ocid)" if keys else None
 
 
 # ---------------------------------------------------------------------------------------------- exchange
