@@ -129,6 +129,35 @@ def test_each_source_is_due_on_its_own_interval(env, tmp_path, database):
     assert due_crawls(config, database, utcnow()) == ["find_a_tender"]
 
 
+def test_the_daemon_crawls_enabled_portals_too_and_the_agreement_pipeline_daily(
+    env, tmp_path, database, monkeypatch
+):
+    for source in ("public_contracts_scotland", "crown_commercial_service"):
+        monkeypatch.setenv(f"TENDERWATCH_{source.upper()}_ENABLED", "true")
+    (tmp_path / "tenderwatch.toml").write_text("[schedule]\ncrawl_every_minutes = 60\n")
+    config = configuration.load()
+    started = utcnow() - timedelta(minutes=90)
+    with database.writing() as session:
+        for source in (
+            "find_a_tender",
+            "contracts_finder",
+            "public_contracts_scotland",
+            "crown_commercial_service",
+        ):
+            session.add(
+                CrawlRun(
+                    source=source, started_at=started, window_from=started, window_to=started, outcome="ok"
+                )
+            )
+    # An hourly interval for the OCDS sources; the pipeline's default is a day.
+    assert due_crawls(config, database, utcnow()) == [
+        "find_a_tender",
+        "contracts_finder",
+        "public_contracts_scotland",
+    ]
+    assert "crown_commercial_service" in due_crawls(config, database, utcnow() + timedelta(hours=23))
+
+
 # ------------------------------------------------------------------------------------ real daemons
 
 
