@@ -23,7 +23,6 @@ from spiders.windows import LONDON, Window
 from store import crawls, locks
 from store.db import Database, database_failure
 from store.models import CrawlRun, SourceState, utcnow
-from tenderwatch import __version__
 from tenderwatch.config import FEEDS, Config
 from tenderwatch.errors import ConfigError
 
@@ -136,7 +135,7 @@ def without_unused_components() -> dict[str, dict[str, Any]]:
 def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) -> dict[str, Any]:
     settings = {
         "BOT_NAME": "tenderwatch",
-        "USER_AGENT": f"tenderwatch/{__version__} (open-source tender monitor for bid teams)",
+        "USER_AGENT": config.crawl.user_agent,
         # Documented public APIs, not site pages: robots.txt does not govern them (a website's
         # spider obeys it: spiders.html_listing).
         "ROBOTSTXT_OBEY": False,

@@ -20,6 +20,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from tenderwatch import __version__
 from tenderwatch.errors import ConfigError
 
 ENV_PREFIX = "TENDERWATCH_"
@@ -86,6 +87,8 @@ class CrawlConfig:
     initial_lookback_hours: int = 48
     timeout_seconds: int = 60
     max_rate_limit_wait: int = 600
+    # What every request says it is; a portal's operators can then tell who to contact.
+    user_agent: str = f"tenderwatch/{__version__} (open-source tender monitor for bid teams)"
 
 
 # The shipped example scoring profile (package data of the scoring package).
@@ -248,7 +251,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     return Config(
         data_dir=data_dir,
         db_url=str(db_url),
-        crawl=_crawl_config(_table(data, "crawl", where), where),
+        crawl=_crawl_config(_table(data, "crawl", where), env, where),
         sources=_sources(
             _table(data, "sources", where), env, where, feeds := _feeds(data.get("feeds", []), where)
         ),
@@ -336,14 +339,21 @@ def _url(value: Any, label: str) -> str:
     return text
 
 
-def _crawl_config(table: dict[str, Any], where: str) -> CrawlConfig:
+def _crawl_config(table: dict[str, Any], env: Mapping[str, str], where: str) -> CrawlConfig:
     defaults = CrawlConfig()
     _reject_unknown(table, set(defaults.__dataclass_fields__), where, "[crawl] ")
-    values = {
+    values: dict[str, Any] = {
         key: int(_number(table.get(key, getattr(defaults, key)), f"{where}: [crawl] {key}"))
         for key in defaults.__dataclass_fields__
+        if key != "user_agent"
     }
-    return CrawlConfig(**values)
+    agent = env.get(f"{ENV_PREFIX}USER_AGENT") or table.get("user_agent", defaults.user_agent)
+    if not isinstance(agent, str) or not agent.strip() or not agent.isprintable():
+        label = _given_by(env, "USER_AGENT", where)
+        raise ConfigError(
+            f'{label}: [crawl] user_agent must be one line of text, e.g. "tenderwatch (bids@firm.example)"'
+        )
+    return CrawlConfig(**values, user_agent=agent.strip())
 
 
 def _sources(

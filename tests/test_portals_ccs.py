@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import pytest_twisted
 from sqlalchemy import select
 
@@ -18,6 +19,8 @@ from spiders.windows import LONDON
 from store import crawls
 from store.models import CrawlRun, NoticeRow
 from store.queries import get_notice
+from tenderwatch import config as configuration
+from tenderwatch.errors import ConfigError
 from tests.scoring.helpers import example
 from tests.support.crawling import crawl
 from tests.support.pages_server import Page, PagesServer
@@ -118,3 +121,16 @@ def test_a_changed_api_and_an_empty_list_fail_the_source(config, database):
     with PagesServer(pages={FIRST: Page(b'{"results": [], "meta": {"last_page": 1}}')}) as server:
         empty = yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
     assert run_of(database, empty).message == "the service listed nothing at all; it may be failing quietly"
+
+
+@pytest_twisted.inlineCallbacks
+def test_every_request_says_the_configured_user_agent(config, database, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_USER_AGENT", "tenderwatch (bids@firm.example)")
+    configured = configuration.load()
+    assert configured.crawl.user_agent == "tenderwatch (bids@firm.example)"
+    with PagesServer(pages=ccs_pages()) as server:
+        yield crawl(configured, CrownCommercialService, base_url=server.url, **WINDOW)
+    assert set(server.user_agents) == {"tenderwatch (bids@firm.example)"}
+    monkeypatch.setenv("TENDERWATCH_USER_AGENT", "two\nlines")
+    with pytest.raises(ConfigError, match="environment variable TENDERWATCH_USER_AGENT: "):
+        configuration.load()
