@@ -152,12 +152,14 @@ OCID_PUBLISHERS = {
 def procurement_key(
     source: str, ocid: str | None, source_id: str, same_as_ocid: str | None
 ) -> tuple[str, str]:
-    """(service, ocid) naming a notice's procurement: its own, or, when its canonical link names the
-    same procurement on another service, that one, so that both services' notices are one
-    procurement; a notice without an ocid is its own procurement (source, source id)."""
-    publisher = OCID_PUBLISHERS.get((same_as_ocid or "")[:11])
-    if publisher and same_as_ocid:
-        return publisher, same_as_ocid
+    """(service, ocid) naming a notice's procurement, the same whichever source holds the notice:
+    the ocid its canonical link names on another service, else its own ocid, each under the service
+    that publishes it (an imported notice with a Find a Tender ocid is of that procurement); a
+    notice without an ocid is its own procurement (source, source id)."""
+    for candidate in (same_as_ocid, ocid):
+        publisher = OCID_PUBLISHERS.get((candidate or "")[:11])
+        if publisher and candidate:
+            return publisher, candidate
     return source, ocid or source_id
 
 

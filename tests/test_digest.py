@@ -964,3 +964,19 @@ def test_a_copy_seen_after_the_original_was_sent_is_not_news(env, tmp_path, data
         store_releases(session, "find_a_tender", [unlinked])
     [third] = send(config, database, as_of=AS_OF + timedelta(days=2))
     assert "find_a_tender:076396-2027" in listed(third)
+
+
+def test_a_procurement_is_named_the_same_whichever_source_holds_its_notice():
+    from store.notice import procurement_key
+
+    fts = "ocds-h6vhtk-06e1c4"
+    assert procurement_key("find_a_tender", fts, "076396-2026", None) == ("find_a_tender", fts)
+    assert procurement_key("email", fts, "call-off-1", None) == ("find_a_tender", fts)  # an import, same ocid
+    pcs = "ocds-r6ebe6-0000999001"
+    assert procurement_key("find_a_tender", fts, "076396-2026", pcs) == ("public_contracts_scotland", pcs)
+    assert procurement_key("public_contracts_scotland", pcs, "SEP999001", None) == (
+        "public_contracts_scotland",
+        pcs,
+    )
+    assert procurement_key("email", None, "call-off-2", None) == ("email", "call-off-2")
+    assert procurement_key("email", "our-own-ref", "call-off-3", None) == ("email", "our-own-ref")
