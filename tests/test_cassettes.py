@@ -8,7 +8,7 @@ DOWNLOAD_HANDLERS are switched off: a request missing from a cassette can never 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest_twisted
 from sqlalchemy import func, select
@@ -16,11 +16,10 @@ from sqlalchemy import func, select
 from spiders.contracts_finder import ContractsFinder
 from spiders.find_a_tender import FindATender
 from spiders.ocds_json import UNLIMITED
-from spiders.windows import LONDON
 from store import crawls
 from store.models import CrawlRun, NoticeRow, ReleaseRow, SourceState
-from tests.support.crawling import crawl
-from tests.support.recorded import cassette, cassette_releases
+from tests.support.crawling import crawl, replay, uk
+from tests.support.recorded import cassette_releases
 
 FTS_LIVE = "https://www.find-tender.service.gov.uk"
 CF_LIVE = "https://www.contractsfinder.service.gov.uk"
@@ -37,23 +36,6 @@ class ContractsFinderThreeDays(ContractsFinder):
 class ContractsFinderTendersOnly(ContractsFinder):
     max_window = timedelta(days=2)
     extra_params = {"stages": "tender"}  # how that page was recorded
-
-
-def replay(name: str, **settings):
-    return {
-        "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "spiders.middlewares.RetryAfterMiddleware": 550,
-            "spiders.vcr.VcrCassetteMiddleware": 950,
-        },
-        "VCR_CASSETTE_PATH": str(cassette(name)),
-        "DOWNLOAD_HANDLERS": {"http": None, "https": None},
-        **settings,
-    }
-
-
-def uk(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
 
 
 def stored_ids(database, source: str) -> list[str]:

@@ -16,18 +16,13 @@ from sqlalchemy import func, select
 from spiders.contracts_finder import ContractsFinder
 from spiders.find_a_tender import FindATender
 from spiders.pipelines import PAGES_PER_TRANSACTION
-from spiders.windows import LONDON
 from store import crawls
 from store.ingest import store_releases
-from store.models import CrawlRun, NoticeRow, ReleaseRow, SourceState
-from tests.support.crawling import crawl
+from store.models import NoticeRow, ReleaseRow, SourceState
+from tests.support.crawling import crawl, run_of, uk
 from tests.support.replay_server import CONTRACTS_FINDER, FIND_A_TENDER, Fault
 
 DAY_START, DAY_END = "2026-08-11T00:00:00", "2026-08-12T00:00:00"
-
-
-def uk(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
 
 
 def releases_in(server, api, start: str, end: str) -> set[str]:
@@ -37,11 +32,6 @@ def releases_in(server, api, start: str, end: str) -> set[str]:
 def stored(database, source: str) -> Counter:
     with database.reading() as session:
         return Counter(session.scalars(select(ReleaseRow.release_id).where(ReleaseRow.source == source)))
-
-
-def run_of(database, crawler) -> CrawlRun:
-    with database.reading() as session:
-        return session.get(CrawlRun, crawler.stats.get_value("tenderwatch/run_id"))
 
 
 def crawl_fts(config, server, start=DAY_START, end=DAY_END, spider=FindATender, **settings):

@@ -6,7 +6,6 @@ Unverified against the live service: the pages are written from the listing's do
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest_twisted
@@ -14,12 +13,11 @@ from sqlalchemy import select
 
 from scoring import score_notice
 from spiders.digital_outcomes import DigitalOutcomes
-from spiders.windows import LONDON
 from store import crawls
-from store.models import CrawlRun, NoticeRow
+from store.models import NoticeRow
 from store.queries import get_notice
 from tests.scoring.helpers import example
-from tests.support.crawling import crawl
+from tests.support.crawling import crawl, run_of, uk
 from tests.support.pages_server import Page, PagesServer
 
 WRITTEN = Path(__file__).resolve().parent / "fixtures" / "written"
@@ -35,16 +33,7 @@ def dos_pages(robots: Page = ALLOW_ALL) -> dict[str, Page]:
     }
 
 
-def uk(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
-
-
 WINDOW = {"start": uk("2026-12-05T06:00:00"), "end": uk("2026-12-06T06:00:00")}
-
-
-def run_of(database, crawler) -> CrawlRun:
-    with database.reading() as session:
-        return session.get(CrawlRun, crawler.stats.get_value("tenderwatch/run_id"))
 
 
 @pytest_twisted.inlineCallbacks

@@ -17,24 +17,19 @@ from sqlalchemy import select
 from notify.render import safe_link
 from scoring import score_notice
 from spiders.feeds import Feeds
-from spiders.windows import LONDON
 from store import crawls
-from store.models import CrawlRun, NoticeRow
+from store.models import NoticeRow
 from store.queries import get_notice
 from tenderwatch import config as configuration
 from tenderwatch.config import FeedConfig
 from tenderwatch.errors import ConfigError
 from tests.scoring.helpers import example
-from tests.support.crawling import crawl
+from tests.support.crawling import crawl, run_of, uk
 from tests.support.pages_server import Page, PagesServer
 
 WRITTEN = Path(__file__).resolve().parent / "fixtures" / "written"
 SITE = "https://tenders.example.gov.uk"
 ALLOW_ALL = Page(b"User-agent: *\nAllow: /\n", "text/plain")
-
-
-def uk(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
 
 
 WINDOW = {"start": uk("2026-12-05T06:00:00"), "end": uk("2026-12-06T06:00:00")}
@@ -67,11 +62,6 @@ def feeds_of(server: PagesServer, *names: str) -> tuple[FeedConfig, ...]:
 def crawl_feeds(config, server: PagesServer, *names: str):
     config = replace(config, feeds=feeds_of(server, *names))
     return crawl(config, Feeds, base_url="", spider_args={"feeds": config.feeds}, **WINDOW)
-
-
-def run_of(database, crawler) -> CrawlRun:
-    with database.reading() as session:
-        return session.get(CrawlRun, crawler.stats.get_value("tenderwatch/run_id"))
 
 
 def stored(database) -> dict[str, NoticeRow]:

@@ -17,14 +17,13 @@ from sqlalchemy import select
 from spiders.ocds_months import months_touched
 from spiders.public_contracts_scotland import PublicContractsScotland
 from spiders.sell2wales import Sell2Wales
-from spiders.windows import LONDON
 from store import crawls
-from store.models import CrawlRun, NoticeRow, ReleaseRow, SourceState
+from store.models import NoticeRow, ReleaseRow, SourceState
 from store.queries import get_notice
 from tests.support.certificates import authority
-from tests.support.crawling import crawl
+from tests.support.crawling import crawl, replay, run_of, uk
 from tests.support.month_server import MonthFault, MonthServer
-from tests.support.recorded import cassette, cassette_releases
+from tests.support.recorded import cassette_releases
 
 PCS_LIVE = "https://api.publiccontractsscotland.gov.uk"
 RECORDED = "public_contracts_scotland_2026-09_102"
@@ -34,20 +33,16 @@ class ContractNoticesOnly(PublicContractsScotland):
     notice_types = ("102",)  # the one notice type recorded
 
 
-def uk(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
-
-
-def replay(name: str) -> dict:
-    return {
-        "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "spiders.middlewares.RetryAfterMiddleware": 550,
-            "spiders.vcr.VcrCassetteMiddleware": 950,
-        },
-        "VCR_CASSETTE_PATH": str(cassette(name)),
-        "DOWNLOAD_HANDLERS": {"http": None, "https": None},
-    }
+def crawl_month(
+    config,
+    url: str,
+    spider: type = PublicContractsScotland,
+    start: str = "2026-09-19T06:00:00",
+    end: str = "2026-09-19T18:00:00",
+    **settings,
+):
+    """A crawl from `url` of a period in UK time (19 September 2026, 06:00-18:00 unless told)."""
+    return crawl(config, spider, base_url=url, start=uk(start), end=uk(end), **settings)
 
 
 def recorded() -> list[dict]:
@@ -59,21 +54,9 @@ def stored_keys(database, source: str) -> Counter:
         return Counter(session.scalars(select(ReleaseRow.release_id).where(ReleaseRow.source == source)))
 
 
-def run_of(database, crawler) -> CrawlRun:
-    with database.reading() as session:
-        return session.get(CrawlRun, crawler.stats.get_value("tenderwatch/run_id"))
-
-
 @pytest_twisted.inlineCallbacks
 def test_a_recorded_month_of_contract_notices_is_stored_whole(config, database):
-    crawler = yield crawl(
-        config,
-        ContractNoticesOnly,
-        base_url=PCS_LIVE,
-        start=uk("2026-09-19T06:00:00"),
-        end=uk("2026-09-19T18:00:00"),
-        **replay(RECORDED),
-    )
+    crawler = yield crawl_month(config, PCS_LIVE, spider=ContractNoticesOnly, **replay(RECORDED))
     stats = crawler.stats.get_stats()
     assert stats["vcr/played"] == 1 and "vcr/missing" not in stats
     references = {release["id"].split("-", 2)[2] for release in recorded()}
@@ -92,14 +75,7 @@ def test_a_recorded_month_of_contract_notices_is_stored_whole(config, database):
 @pytest_twisted.inlineCallbacks
 def test_real_notices_are_normalised_as_read_by_hand(config, database):
     """Three releases of the recording, each field checked against the raw release."""
-    yield crawl(
-        config,
-        ContractNoticesOnly,
-        base_url=PCS_LIVE,
-        start=uk("2026-09-19T06:00:00"),
-        end=uk("2026-09-19T18:00:00"),
-        **replay(RECORDED),
-    )
+    yield crawl_month(config, PCS_LIVE, spider=ContractNoticesOnly, **replay(RECORDED))
     with database.reading() as session:
         review = get_notice(session, "public_contracts_scotland:SEP564656")
         survey = get_notice(session, "public_contracts_scotland:SEP564523")
@@ -167,12 +143,8 @@ def served(month: str = "09-2026", kind: str = "102", count: int = 62, first: in
 def test_months_and_notice_types_are_fetched_one_at_a_time_in_order(config, database):
     releases = {**served("09-2026", "102", 40), **served("10-2026", "101", 3, first=50)}
     with MonthServer(releases=releases) as server:
-        crawler = yield crawl(
-            config,
-            PublicContractsScotland,
-            base_url=server.url,
-            start=uk("2026-10-01T22:00:00"),
-            end=uk("2026-10-02T08:00:00"),
+        crawler = yield crawl_month(
+            config, server.url, start="2026-10-01T22:00:00", end="2026-10-02T08:00:00"
         )
     assert server.asked() == [
         ("09-2026", "102"),
@@ -188,9 +160,8 @@ def test_months_and_notice_types_are_fetched_one_at_a_time_in_order(config, data
 
 @pytest_twisted.inlineCallbacks
 def test_a_poll_again_keeps_only_what_is_new_or_changed_though_positions_move(config, database):
-    window = {"start": uk("2026-09-19T06:00:00"), "end": uk("2026-09-19T18:00:00")}
     with MonthServer(releases=served(count=30)) as server:
-        first = yield crawl(config, PublicContractsScotland, base_url=server.url, **window)
+        first = yield crawl_month(config, server.url)
         # A new notice arrives first: every other release's "rls-N-" position moves by one.
         changed_title = {**recorded()[5], "tender": {**recorded()[5]["tender"], "title": "A new title"}}
         server.releases[("09-2026", "102")] = [
@@ -199,7 +170,7 @@ def test_a_poll_again_keeps_only_what_is_new_or_changed_though_positions_move(co
             changed_title,
             *recorded()[6:30],
         ]
-        second = yield crawl(config, PublicContractsScotland, base_url=server.url, **window)
+        second = yield crawl_month(config, server.url)
     assert (run_of(database, first).new, run_of(database, first).changed) == (30, 0)
     assert (run_of(database, second).new, run_of(database, second).changed) == (1, 1)
     keys = stored_keys(database, "public_contracts_scotland")
@@ -219,20 +190,10 @@ def test_a_server_error_is_a_failed_source_in_one_line_and_nothing_stored_is_har
     """Sell2Wales answered every request with this HTTP 500 for weeks in 2026."""
     error = b"Error converting data type nvarchar to float."
     with MonthServer(releases=served(kind="51", count=10)) as good:
-        yield crawl(
-            config,
-            Sell2Wales,
-            base_url=good.url,
-            start=uk("2026-09-19T06:00:00"),
-            end=uk("2026-09-19T18:00:00"),
-        )
+        yield crawl_month(config, good.url, spider=Sell2Wales)
     with MonthServer(faults=[MonthFault(1, 500, error, times=10)]) as server:
-        crawler = yield crawl(
-            config,
-            Sell2Wales,
-            base_url=server.url,
-            start=uk("2026-09-19T17:00:00"),
-            end=uk("2026-09-19T19:00:00"),
+        crawler = yield crawl_month(
+            config, server.url, spider=Sell2Wales, start="2026-09-19T17:00:00", end="2026-09-19T19:00:00"
         )
     run = run_of(database, crawler)
     assert run.outcome == crawls.FAILED
@@ -250,13 +211,7 @@ def test_a_server_error_is_a_failed_source_in_one_line_and_nothing_stored_is_har
 @pytest_twisted.inlineCallbacks
 def test_no_notices_at_all_is_a_failure_not_a_quiet_month(config, database):
     with MonthServer() as server:
-        crawler = yield crawl(
-            config,
-            PublicContractsScotland,
-            base_url=server.url,
-            start=uk("2026-09-19T06:00:00"),
-            end=uk("2026-09-19T18:00:00"),
-        )
+        crawler = yield crawl_month(config, server.url)
     run = run_of(database, crawler)
     assert run.outcome == crawls.FAILED
     assert run.message == (
@@ -271,13 +226,7 @@ def test_no_notices_at_all_is_a_failure_not_a_quiet_month(config, database):
 def test_a_page_that_is_no_release_package_is_retried_then_fails(config, database):
     page = MonthFault(2, 200, b"<html><body>Service unavailable</body></html>", "text/html", times=4)
     with MonthServer(releases=served(count=5), faults=[page]) as server:
-        crawler = yield crawl(
-            config,
-            PublicContractsScotland,
-            base_url=server.url,
-            start=uk("2026-09-19T06:00:00"),
-            end=uk("2026-09-19T18:00:00"),
-        )
+        crawler = yield crawl_month(config, server.url)
     run = run_of(database, crawler)
     assert run.outcome == crawls.FAILED
     assert run.message.startswith("unreadable page after retries: ")
@@ -295,10 +244,9 @@ def test_certificates_are_verified_and_an_expired_one_fails_the_source_in_one_li
 ):
     trusted = authority(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(trusted.path))  # OpenSSL's trusted authorities
-    window = {"start": uk("2026-09-19T06:00:00"), "end": uk("2026-09-19T18:00:00")}
     secure = MonthServer(releases=served(count=3), ssl_context=trusted.server_context(tmp_path))
     with secure as server:
-        ok = yield crawl(config, PublicContractsScotland, base_url=server.url, **window)
+        ok = yield crawl_month(config, server.url)
     assert run_of(database, ok).outcome == crawls.OK and run_of(database, ok).new == 3
     problems = {
         "expired": trusted.server_context(tmp_path, expired=True),
@@ -307,7 +255,7 @@ def test_certificates_are_verified_and_an_expired_one_fails_the_source_in_one_li
     }
     for problem, context in problems.items():
         with MonthServer(releases=served(count=3, first=10), ssl_context=context) as server:
-            crawler = yield crawl(config, PublicContractsScotland, base_url=server.url, **window)
+            crawler = yield crawl_month(config, server.url)
         run = run_of(database, crawler)
         assert run.outcome == crawls.FAILED, problem
         assert run.message == (

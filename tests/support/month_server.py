@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.local_server import LocalServer, send
 
 POSITION = re.compile(r"^rls-\d+-")
 MONTH = re.compile(r"^\d{2}-\d{4}$")
@@ -32,54 +33,28 @@ class MonthFault:
 
 
 @dataclass
-class MonthServer:
+class MonthServer(LocalServer):
     releases: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     faults: list[MonthFault] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
     ssl_context: Any = None
 
-    def __enter__(self) -> MonthServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server._answer(self)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if self.ssl_context is not None:
-            self._http.socket = self.ssl_context.wrap_socket(self._http.socket, server_side=True)
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-
-    @property
-    def url(self) -> str:
-        scheme = "https" if self.ssl_context is not None else "http"
-        host = "localhost" if self.ssl_context is not None else "127.0.0.1"
-        return f"{scheme}://{host}:{self._http.server_address[1]}"
-
     def asked(self) -> list[tuple[str, str]]:
         """(month, notice type) of each request so far, in order."""
         return [(query.get("dateFrom", ""), query.get("noticeType", "")) for query in self.requests]
 
-    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+    def answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         query = dict(parse_qsl(parts.query))
         self.requests.append(query)
         number = len(self.requests)
         for fault in self.faults:
             if fault.on_request <= number < fault.on_request + fault.times:
-                self._send(handler, fault.status, fault.body, fault.content_type)
+                send(handler, fault.status, fault.body, fault.content_type)
                 return
         if parts.path != "/v1/Notices" or not MONTH.match(query.get("dateFrom", "")):
             body = b"Error converting data type nvarchar to float."
-            self._send(handler, 500, body, "text/plain")
+            send(handler, 500, body, "text/plain")
             return
         releases = self.releases.get((query["dateFrom"], query.get("noticeType", "")), [])
         numbered = [
@@ -87,12 +62,4 @@ class MonthServer:
             for position, release in enumerate(releases, 1)
         ]
         package = {"uri": handler.path, "publishedDate": "2026-09-19T17:30:34Z", "releases": numbered}
-        self._send(handler, 200, json.dumps(package).encode(), "application/json")
-
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        send(handler, 200, json.dumps(package).encode(), "application/json")
