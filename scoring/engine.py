@@ -27,8 +27,9 @@ from store.notice import Notice
 
 KEYWORD, EXCLUDE, ADJUST = "keyword", "exclude", "adjust"
 _COMPILED_LIMIT = 32
-_OPENING_WORDS = 12
+_OPENING_WORDS, _OPENING_MAX_WORDS = 12, 80
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+|\n+")
+_FIRST_WORDS = re.compile(rf"(?:\S+\s+){{{_OPENING_MAX_WORDS}}}")
 
 
 @dataclass(frozen=True)
@@ -177,11 +178,15 @@ def split_description(notice: Notice) -> tuple[str, str, str]:
 
 
 def _opening_end(description: str) -> int:
-    """Where the opening ends: after enough sentences for a dozen words (a heading says little)."""
+    """Where the opening ends: after enough sentences for a dozen words (a heading says little), and
+    at most eighty words in, should no sentence end by then (one run-on paragraph is not the opening)."""
+    end = len(description)
     for found in _SENTENCE_END.finditer(description):
         if description.count(" ", 0, found.start()) + 1 >= _OPENING_WORDS:
-            return found.end()
-    return len(description)
+            end = found.end()
+            break
+    longest = _FIRST_WORDS.match(description)
+    return min(end, longest.end()) if longest else end
 
 
 def _line_reasons(
@@ -209,7 +214,10 @@ def _line_reasons(
         weight = weights[zone]
         for use, rule in prepared.uses[term_id]:
             if use.role == KEYWORD:
-                if use.points and weight:
+                # A line's negative keyword ("IT training" in Training) is a negative too: it counts
+                # only where it says what the work is.
+                counts = use.points > 0 or zone in (TITLE, OPENING)
+                if use.points and weight and counts:
                     lines[use.line].append(Reason(use.points * weight, rule, shown))
             elif use.role == ADJUST and use.points > 0:
                 adjusting.append(Reason(use.points, rule, shown))

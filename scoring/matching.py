@@ -79,10 +79,10 @@ def _ascii(text: str) -> bytes:
 
 
 def stems_of(words: list[str]) -> list[str]:
+    if len(_STEMS) > _CACHE_LIMIT:
+        _STEMS.clear()  # before looking, so that every word of this call is in it afterwards
     missing = list(set(words).difference(_STEMS))
     if missing:
-        if len(_STEMS) > _CACHE_LIMIT:
-            _STEMS.clear()
         _STEMS.update(zip(missing, _STEMMER.stemWords(missing), strict=True))
     return list(map(_STEMS.__getitem__, words))
 
@@ -134,7 +134,7 @@ class Matcher:
         try:
             keys = list(map(self._word_key.__getitem__, words))
         except KeyError:  # words never seen by this matcher: stem them once
-            self._learn(set(words).difference(self._word_key))
+            self._learn(set(words))
             keys = list(map(self._word_key.__getitem__, words))
         haystack = f" {' '.join(keys)} "
         as_written: list[str] | None = None
@@ -158,10 +158,11 @@ class Matcher:
                         hits[term_id] = (owner, " ".join(as_written[start : start + length]))
         return hits
 
-    def _learn(self, new: set[str]) -> None:
+    def _learn(self, text_words: set[str]) -> None:
+        """Key every word of a text not keyed yet (all of them, if the cache had to be emptied)."""
         if len(self._word_key) > _CACHE_LIMIT:
             self._word_key = {"": "-"}
-        words = list(new)
+        words = list(text_words.difference(self._word_key))
         for word, stem in zip(words, stems_of(words), strict=True):
             self._word_key[word] = stem if stem in self._vocabulary else "-"
 

@@ -169,5 +169,4 @@ def suggestion_lines(
 
 
 def _moved(change: Change) -> str:
-    title = change.title if len(change.title) <= 60 else change.title[:59] + "\u2026"
-    return f"{change.before.band} -> {change.after.band}  {change.key}  {title}"
+    return f"{change.before.band} -> {change.after.band}  {change.key}  {_short(change.title)}"

@@ -26,7 +26,7 @@ _PHRASES = (
     (
         "dynamic purchasing system",
         ("dynamic purchasing", "dps"),
-        re.compile(r"\bdynamic purchasing system|(?<![\w.@])DPS(?![\w@]|\.\w)"),
+        re.compile(r"(?i:\bdynamic purchasing system)|(?<![\w.@])DPS(?![\w@]|\.\w)"),
     ),
     ("dynamic market", ("dynamic market",), re.compile(r"\bdynamic market\b", re.IGNORECASE)),
     ("flexible procurement system", ("flexible",), re.compile(rf"\b{_FLEXIBLE}\b", re.IGNORECASE)),

@@ -6,13 +6,15 @@ From the judged notices (relevant / not relevant) it proposes, each tried on tho
   of relevant notices no band found;
 * a negative keyword, from the words that name the work of not-relevant notices a band holds and of
   no relevant notice;
-* a lower or higher weight for a keyword that fires on more wrong notices than right ones (or the
-  reverse);
+* half the weight of a line's keyword that fires on a not-relevant notice in a band, or half as much
+  again for one that fires on a relevant notice no band found;
 * band thresholds calibrated on the feedback.
 
-A suggestion is kept only when it helps: the shortlist's F2 (strong + possible; recall counts four
-times as much as precision, as a missed opportunity costs more than one to read) rises, or stays and
-the strong band's F0.5 (precision first) rises. They are ranked by that gain. Everything here is pure:
+A suggestion is kept only when it helps: the shortlist's F2 (strong + possible; recall weighs twice
+as much as precision, as a missed opportunity costs more than one to read) rises, or stays and the
+strong band's F0.5 (precision weighs twice as much) rises. A keyword or weight must also move at
+least two judged notices the right way (`_sound`); thresholds are chosen over all of them. They are
+ranked by that gain. Everything here is pure:
 the store supplies the judged notices and, for what a change adds and drops on history, the rest.
 """
 
@@ -60,12 +62,12 @@ class Fit:
 
     @property
     def shortlist(self) -> float:
-        """F2 of strong + possible: recall weighs four times as much as precision."""
+        """F2 of strong + possible: recall weighs twice as much as precision."""
         return _f_beta(self.agreement.precision, self.agreement.recall, 2.0)
 
     @property
     def strong(self) -> float:
-        """F0.5 of strong alone: precision weighs four times as much as recall."""
+        """F0.5 of strong alone: precision weighs twice as much as recall."""
         return _f_beta(self.agreement.strong_precision, self.agreement.strong_recall, 0.5)
 
 
@@ -107,8 +109,8 @@ class Judged:
     live: Score
 
 
-def suggest(profile: Profile, judged: Iterable[Judged], limit: int = 10) -> list[Suggestion]:
-    """The rule changes that help most against the feedback, best first (at most `limit`)."""
+def suggest(profile: Profile, judged: Iterable[Judged], limit: int | None = 10) -> list[Suggestion]:
+    """The rule changes that help most against the feedback, best first (at most `limit`; None: all)."""
     judged = list(judged)
     if not any(item.label == RELEVANT for item in judged):
         return []
@@ -223,7 +225,8 @@ def _band_suggestions(
 ) -> list[Suggestion]:
     """New band thresholds: `possible` for the best shortlist, then `strong` for the best strong band."""
     scale = profile.scale
-    scores = [item.live.score for item in judged]
+    # A notice no keyword matched stays below `possible`, wherever it is set (the engine's rule).
+    scores = [item.live.score if _has_keyword(item.live) else -1 for item in judged]
 
     def fit(strong: float, possible: float) -> Fit:
         bands = {
@@ -307,7 +310,14 @@ def _moves(judged: list[Judged], rescore: Callable[[Judged], Score]) -> list[Cha
 
 
 def _rebanded(score: Score, profile: Profile) -> Score:
-    return replace(score, band=band_for(score.score, profile)) if score.service_line else score
+    if not score.service_line:
+        return score
+    band = band_for(score.score, profile) if _has_keyword(score) else "none"
+    return replace(score, band=band)
+
+
+def _has_keyword(score: Score) -> bool:
+    return any(reason.rule.startswith("keyword") and reason.points > 0 for reason in score.reasons)
 
 
 def _distinct(suggestions: list[Suggestion]) -> list[Suggestion]:

@@ -78,6 +78,15 @@ class HtmlListingSpider(SourceSpider):
             yield ReleasePage(self.name, response.url, records)
             yield self.source_request(self.page_url(number + 1), page=number + 1)
             return
+        if number >= self.max_pages and self.pages > self.max_pages:
+            yield ReleasePage(self.name, response.url, records)
+            yield CrawlFailure(
+                self.name,
+                response.url,
+                f"the listing runs to {self.pages} pages, more than any real one ({self.max_pages}); "
+                "its paging looks broken, and the next crawl will try again",
+            )
+            return
         if not self.found:
             yield CrawlFailure(
                 self.name, response.url, "the listing showed nothing at all; it may be failing quietly"

@@ -8,7 +8,7 @@ class PublicContractsScotland(OcdsMonthSpider):
     API: https://api.publiccontractsscotland.gov.uk ("Help - OCDS Web API"); only this host is read,
     as the www site's robots.txt forbids crawling (notice pages there are only linked to).
     Caveats: a month at a time, no cursor; the API host is reported to send its certificate without
-    the intermediate one, which a certificate bundle must then supply ([crawl] ca_bundle).
+    the intermediate one, which a certificate bundle must then supply (SSL_CERT_FILE, see README).
     Config: [sources.public_contracts_scotland] url, delay, enabled;
     TENDERWATCH_PUBLIC_CONTRACTS_SCOTLAND_URL, _DELAY, _ENABLED.
     """

@@ -145,7 +145,7 @@ def run_backtest(
 
 
 def suggest_rules(
-    session: Session, profile: Profile, since: datetime | None = None, limit: int = 10
+    session: Session, profile: Profile, since: datetime | None = None, limit: int | None = 10
 ) -> tuple[list[Suggestion], dict[str, str], int]:
     """Rule changes the feedback supports (scoring.suggest), with what each moves on the stored
     notices (published since `since`); also the labels used and how many notices were tried."""

@@ -252,9 +252,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         data_dir=data_dir,
         db_url=str(db_url),
         crawl=_crawl_config(_table(data, "crawl", where), env, where),
-        sources=_sources(
-            _table(data, "sources", where), env, where, feeds := _feeds(data.get("feeds", []), where)
-        ),
+        sources=_sources(_table(data, "sources", where), env, where, feeds),
         feeds=feeds,
         path=config_path,
         log_level=log_level,

@@ -58,3 +58,16 @@ def test_normalised_fields_match_the_hand_checked_values(release_id):
         assert actual[field] == value, f"{release_id}: {field}"
     assert actual["source"] == source
     assert set(actual) == {*expected, "source"}
+
+
+def test_only_a_link_to_the_other_service_itself_names_the_same_procurement():
+    import copy
+
+    from store.normalise.ocds import same_as_ocid
+
+    release = copy.deepcopy(release_by_id("075904-2026"))
+    assert same_as_ocid(release) == "ocds-r6ebe6-0000833714"
+    release["links"] = [{"href": "https://evil.example/v1/Notice?id=ocds-r6ebe6-0000833714"}]
+    assert same_as_ocid(release) is None  # a link a buyer could write anywhere proves nothing
+    release["links"] = [{"href": "https://api.sell2wales.gov.wales/v1/Notice?id=ocds-kuma6s-123456"}]
+    assert same_as_ocid(release) == "ocds-kuma6s-123456"

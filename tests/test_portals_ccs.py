@@ -6,12 +6,14 @@ Unverified against the live service: the pages are written from the API's docume
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import pytest_twisted
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from notify.render import safe_link
 from scoring import score_notice
 from spiders.crown_commercial_service import CrownCommercialService
 from store import crawls
@@ -50,7 +52,7 @@ def test_the_whole_list_is_read_page_by_page_and_each_agreement_kept_once(config
         keys = set(
             session.scalars(select(NoticeRow.key).where(NoticeRow.source == "crown_commercial_service"))
         )
-    assert keys == {f"crown_commercial_service:RM{n}" for n in (6400, 6380, 6309, 6410)}
+    assert keys == {f"crown_commercial_service:{n}" for n in (4012, 3987, 3150, 4101)}  # the record ids
 
 
 @pytest_twisted.inlineCallbacks
@@ -58,9 +60,9 @@ def test_pipeline_agreements_are_early_warnings_read_as_written(config, database
     with PagesServer(pages=ccs_pages()) as server:
         yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
     with database.reading() as session:
-        planned = get_notice(session, "crown_commercial_service:RM6400")
-        underway = get_notice(session, "crown_commercial_service:RM6380")
-        live = get_notice(session, "crown_commercial_service:RM6309")
+        planned = get_notice(session, "crown_commercial_service:4012")  # RM6400
+        underway = get_notice(session, "crown_commercial_service:3987")  # RM6380
+        live = get_notice(session, "crown_commercial_service:3150")  # RM6309
         first_seen = session.scalar(select(NoticeRow.first_seen).where(NoticeRow.key == planned.id))
     assert planned.title == "Management Consultancy Framework Five (RM6400)"
     assert (planned.stage, planned.status, planned.is_opportunity, planned.framework) == (
@@ -78,6 +80,7 @@ def test_pipeline_agreements_are_early_warnings_read_as_written(config, database
     ]
     assert planned.buyer_name == "Crown Commercial Service"
     assert planned.url == "https://www.crowncommercial.gov.uk/agreements/RM6400"
+    assert safe_link(planned) == planned.url  # built by the normaliser on CCS's own site
     assert planned.procedure == "Upcoming framework: Planned (Pipeline) (PA2023)"
     assert planned.published_at == first_seen  # the API dates nothing: published when first seen
     assert underway.deadline == uk("2027-01-15T00:00:00")  # its tender is open: the closing date
@@ -89,9 +92,10 @@ def test_the_example_profile_wants_the_consultancy_and_research_pipeline_not_fac
     with PagesServer(pages=ccs_pages()) as server:
         yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
     with database.reading() as session:
+        rm_numbers = {"RM6400": 4012, "RM6380": 3987, "RM6410": 4101, "RM6309": 3150}
         bands = {
-            rm: score_notice(get_notice(session, f"crown_commercial_service:{rm}"), example()).band
-            for rm in ("RM6400", "RM6380", "RM6410", "RM6309")
+            rm: score_notice(get_notice(session, f"crown_commercial_service:{key}"), example()).band
+            for rm, key in rm_numbers.items()
         }
     assert bands["RM6400"] == "strong" and bands["RM6380"] != "none"
     assert bands["RM6410"] == "none"  # facilities management
@@ -123,3 +127,21 @@ def test_every_request_says_the_configured_user_agent(config, database, monkeypa
     monkeypatch.setenv("TENDERWATCH_USER_AGENT", "two\nlines")
     with pytest.raises(ConfigError, match="environment variable TENDERWATCH_USER_AGENT: "):
         configuration.load()
+
+
+@pytest_twisted.inlineCallbacks
+def test_an_agreement_that_gets_its_rm_number_later_stays_one_notice(config, database):
+    early = json.loads((WRITTEN / "ccs_frameworks_page-1.json").read_text())
+    early["results"][0].update(rm_number=None)  # in the pipeline before it was numbered
+    early["meta"]["last_page"] = 1
+    with PagesServer(pages={FIRST: Page(json.dumps(early).encode())}) as server:
+        yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+    with PagesServer(pages=ccs_pages()) as server:
+        later = yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+    assert (run_of(database, later).new, run_of(database, later).changed) == (1, 1)  # RM6410 new
+    with database.reading() as session:
+        numbered = get_notice(session, "crown_commercial_service:4012")
+        count = session.scalar(
+            select(func.count()).select_from(NoticeRow).where(NoticeRow.source == "crown_commercial_service")
+        )
+    assert numbered.title == "Management Consultancy Framework Five (RM6400)" and count == 4

@@ -157,3 +157,20 @@ def test_a_feed_mistake_names_the_feed_and_what_to_do(tmp_path, text, message):
     with pytest.raises(ConfigError, match=r"t\.toml") as raised:
         load(tmp_path, text)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://tenders.example.gov.uk/a) [Open the tender](https://evil.example/phish",
+        "https://tenders.example.gov.uk/view?id=1 [x](https://evil.example)",
+        'https://tenders.example.gov.uk/"><script>alert(1)</script>',
+        "javascript:alert(1)",
+        "https://evil.example/view/1",
+    ],
+)
+def test_an_entry_link_that_could_lead_elsewhere_is_not_kept(link):
+    from store.normalise.feeds import own_link
+
+    assert own_link(link, "https://tenders.example.gov.uk/rss") is None
+    assert own_link("https://tenders.example.gov.uk/view?id=1&x=2", "https://tenders.example.gov.uk/rss")

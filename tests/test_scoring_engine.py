@@ -405,3 +405,19 @@ def test_fit_is_not_timing(rules):
         replace(base, status="cancelled", is_opportunity=False),
     ]
     assert {score_notice(variant, rules) for variant in variants} == {score_notice(base, rules)}
+
+
+def test_a_run_on_description_opens_with_its_first_eighty_words_only(rules):
+    words = " ".join(["word"] * 90)
+    late = score_notice(notice("Evaluation", description=f"{words} supply and delivery of kits"), rules)
+    assert points(late, 'adjustment keyword "supply and delivery"') == 0
+    early = score_notice(notice("Evaluation", description=f"supply and delivery of kits {words}"), rules)
+    assert points(early, 'adjustment keyword "supply and delivery"') == -20
+
+
+def test_a_lines_own_negative_keyword_counts_only_where_it_says_what_the_work_is(rules):
+    opening = "An evaluation of the youth violence programme the partnership runs across the region."
+    later = score_notice(notice("Evaluation", description=f"{opening} It began as a pilot."), rules)
+    assert points(later, "keyword pilot") == 0  # "pilot: -3" in the Evaluation line, in background
+    in_title = score_notice(notice("Evaluation pilot"), rules)
+    assert points(in_title, "keyword pilot") == -6

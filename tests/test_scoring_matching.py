@@ -118,3 +118,14 @@ def test_a_matcher_learns_new_words_without_changing_answers():
     first = [matcher.find(text) for text in ("evaluate", "nothing here", "evaluators")]
     again = [matcher.find(text) for text in ("evaluate", "nothing here", "evaluators")]
     assert first == again == [{0: "evaluate"}, {}, {0: "evaluators"}]
+
+
+def test_a_full_word_cache_is_emptied_without_losing_the_words_of_the_text_at_hand(monkeypatch):
+    from scoring import matching
+
+    monkeypatch.setattr(matching, "_CACHE_LIMIT", 3)
+    matcher = matching.Matcher([matching.parse_term("evaluation")])
+    assert matcher.find("an evaluation") == {0: "evaluation"}
+    for text in ("alpha beta gamma delta", "alpha beta evaluation newword epsilon", "zeta eta evaluation"):
+        assert matcher.find(text) == ({0: "evaluation"} if "evaluation" in text else {})
+    assert matching.stems_of(["one", "two", "three", "four", "evaluations"])[-1] == "evalu"

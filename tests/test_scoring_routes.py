@@ -23,6 +23,11 @@ from tests.support.labels import notices
         ),
         ({"title": "External Training DPS"}, "dynamic purchasing system", "'DPS' in the title"),
         (
+            {"title": "Dynamic Purchasing System for Evaluation Services"},
+            "dynamic purchasing system",
+            "'Dynamic Purchasing System' in the title",
+        ),
+        (
             {"description": "A pseudo-DPS for tutors."},
             "dynamic purchasing system",
             "'DPS' in the description",

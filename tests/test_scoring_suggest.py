@@ -135,3 +135,28 @@ def test_rules_suggest_without_feedback_says_how_to_give_it(env, database):
     result = CliRunner().invoke(cli, ["rules", "suggest"])
     assert result.exit_code == 0
     assert "No notice judged relevant yet" in result.output
+
+
+def test_a_threshold_is_never_said_to_lift_a_notice_no_keyword_matched(tmp_path):
+    rules = load_profile(
+        write(
+            tmp_path,
+            """
+            scoring: {bands: {strong: 40, possible: 20}}
+            service_lines:
+              - name: Research
+                keywords: {evaluation: 10}
+                cpv: {'79419': 10}
+            """,
+        )
+    )
+    items = [
+        (notice("Untitled requirement", source_id="000001-2026", cpv=("79419000",)), "relevant"),
+        (notice("Evaluation of services", source_id="000002-2026"), "relevant"),
+        (notice("Evaluation of pumps", source_id="000003-2026"), "not-relevant"),
+    ]
+    judged = [Judged(found, label, score_notice(found, rules)) for found, label in items]
+    assert judged[0].live.score == 10 and judged[0].live.band == "none"  # CPV codes alone
+    for suggestion in suggest(rules, judged, limit=None):
+        assert "find_a_tender:000001-2026" not in {change.key for change in suggestion.moved}
+        assert score_notice(items[0][0], suggestion.profile).band == "none"

@@ -10,6 +10,7 @@ already let. Text fields may hold HTML, read as plain text.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from store.normalise.ocds import RecordFormat, Release, as_dicts, as_text, parse_time
@@ -20,19 +21,22 @@ NAME = "crown_commercial_service"
 PUBLIC_SITE = "https://www.crowncommercial.gov.uk"
 BUYER = "Crown Commercial Service"
 PIPELINE = "(pipeline)"
+RM_NUMBER = re.compile(r"[A-Za-z0-9]{2,20}")
 
 
 def notice_id(record: Release) -> str:
-    """The RM number names an agreement ("RM6309"); the record's id only if it has none."""
-    return (as_text(record.get("rm_number")) or "").strip() or f"id-{as_text(record.get('id'))}"
+    """The record's id: it names the agreement from its first appearance in the pipeline, before it
+    may have an RM number (a notice named by its RM number would then be a second notice)."""
+    return as_text(record.get("id")) or ""
 
 
-def notice_url(notice_id: str) -> str | None:
-    return None if notice_id.startswith("id-") else f"{PUBLIC_SITE}/agreements/{notice_id}"
+def page_url(rm_number: str | None) -> str | None:
+    """The agreement's page on CCS's own site, built from its RM number (letters and digits only)."""
+    return f"{PUBLIC_SITE}/agreements/{rm_number}" if rm_number and RM_NUMBER.fullmatch(rm_number) else None
 
 
 def to_notice(record: Release) -> Notice:
-    reference = notice_id(record)
+    rm_number = (as_text(record.get("rm_number")) or "").strip() or None
     status = (as_text(record.get("status")) or "").strip()
     upcoming = status.lower().endswith(PIPELINE) or status.lower() == "upcoming"
     title = plain(record.get("title")) or "(untitled agreement)"
@@ -40,9 +44,9 @@ def to_notice(record: Release) -> Notice:
     regulation = as_text(record.get("regulation"))
     return Notice(
         source=NAME,
-        source_id=reference,
-        title=f"{title} ({reference})" if not reference.startswith("id-") else title,
-        url=notice_url(reference),
+        source_id=notice_id(record),
+        title=f"{title} ({rm_number})" if rm_number else title,
+        url=page_url(rm_number),
         stage="planning" if upcoming else "contract",
         status="planned" if upcoming else status.lower() or None,
         description=summary or plain(record.get("summary")) or plain(record.get("description")),
@@ -66,4 +70,10 @@ def _lots(value: Any) -> list[Lot]:
     return lots
 
 
-FORMAT = RecordFormat(name=NAME, notice_id=notice_id, to_notice=to_notice, notice_url=notice_url)
+def no_page(notice_id: str) -> None:
+    return None  # the page is named by the RM number, not the id: to_notice builds it
+
+
+FORMAT = RecordFormat(
+    name=NAME, notice_id=notice_id, to_notice=to_notice, notice_url=no_page, links_from_data=True
+)

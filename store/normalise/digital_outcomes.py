@@ -47,8 +47,7 @@ def to_notice(record: Release) -> Notice:
         stage="tender",
         is_opportunity=True,
         status="active",
-        description=". ".join(part for part in (framework_lot, labelled.get("procurement route")) if part)
-        or None,
+        description=". ".join(part for part in (framework_lot, route) if part) or None,
         buyer_name=buyer,
         deadline=_date(closing),
         value_amount=value,

@@ -8,6 +8,7 @@ none is guessed. Its link is kept only when it leads to the feed's own site over
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from store.normalise.text import plain
 from store.notice import Notice
 
 NAME = "feeds"
+PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+")
 
 
 def notice_id(record: Release) -> str:
@@ -43,8 +45,10 @@ def to_notice(record: Release) -> Notice:
 
 
 def own_link(link: Any, feed_url: Any) -> str | None:
-    """The entry's link if it is http(s) on the feed's own host, else None (a digest links to it)."""
-    if not isinstance(link, str) or not isinstance(feed_url, str):
+    """The entry's link if it is a plain http(s) URL on the feed's own host, else None: a digest links
+    to it, so it may hold nothing that could end it early in Markdown or HTML (spaces, brackets,
+    quotes, angle brackets), which could smuggle in a link to another host."""
+    if not isinstance(link, str) or not isinstance(feed_url, str) or not PLAIN_URL.fullmatch(link.strip()):
         return None
     target, home = urlsplit(link.strip()), urlsplit(feed_url)
     if target.scheme not in ("http", "https") or not target.hostname:

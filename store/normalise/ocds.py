@@ -73,7 +73,8 @@ class RecordFormat:
     to_notice: Callable[[Release], Notice]
     notice_url: Callable[[str], str | None]  # its public page, built from the id (None: it has none)
     # Whether a crawled notice's stored url may be linked: its normaliser keeps only a link to the
-    # source's own site (a feed entry's), as no page can be built from the id.
+    # source's own site (a feed entry's own; an agreement's page, built from its RM number), as no
+    # page can be built from the id.
     links_from_data: bool = False
 
     @property
@@ -292,8 +293,12 @@ def _lot(lot: dict[str, Any]) -> Lot:
     )
 
 
-# A link to a release of Proactis's OCDS Web API (Public Contracts Scotland, Sell2Wales), by ocid.
-OTHER_SERVICE_NOTICE = re.compile(r"/v1/Notice\?id=(ocds-[a-z0-9]{6}-[A-Za-z0-9_.-]{1,180})")
+# A link to a release of Proactis's OCDS Web API (Public Contracts Scotland, Sell2Wales), by ocid,
+# on those services' own API hosts only: a link a buyer wrote anywhere else proves nothing.
+OTHER_SERVICE_NOTICE = re.compile(
+    r"^https://(?:api\.publiccontractsscotland\.gov\.uk|api\.sell2wales\.gov\.wales)"
+    r"/v1/Notice\?id=(ocds-[a-z0-9]{6}-[A-Za-z0-9_.-]{1,180})$"
+)
 
 
 def same_as_ocid(release: Release) -> str | None:
@@ -302,7 +307,7 @@ def same_as_ocid(release: Release) -> str | None:
     (`links[].href` https://api.publiccontractsscotland.gov.uk/v1/Notice?id=ocds-r6ebe6-...)."""
     publisher = (as_text(release.get("ocid")) or "")[:11]  # "ocds-h6vhtk": its own service
     for link in as_dicts(release.get("links")):
-        found = OTHER_SERVICE_NOTICE.search(as_text(link.get("href")) or "")
+        found = OTHER_SERVICE_NOTICE.match((as_text(link.get("href")) or "").strip())
         if found and found.group(1)[:11] != publisher:
             return found.group(1)
     return None

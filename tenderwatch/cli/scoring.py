@@ -89,14 +89,21 @@ def rules_list(state: State) -> None:
     metavar="AGE|ISO",
     help="Count what each change moves among notices published since, e.g. 90d (default: all).",
 )
-@click.option("--limit", default=10, show_default=True, help="How many suggestions to show.")
+@click.option(
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many suggestions to show (0: every one).",
+)
 def rules_suggest(state: State, profile: str | None, since: datetime | None, limit: int) -> None:
     """Propose rule changes from the team's feedback (`tenderwatch feedback`), best first.
 
     Each suggestion is a keyword to add to a service line, a negative keyword, a keyword's weight,
     or the band thresholds, tried on the judged notices first: it is shown only if it improves how
     the bands agree with the feedback (recall of strong+possible first, then the strong band's
-    precision) and moves at least two judged notices the right way. Each comes with its effect on
+    precision), and a keyword or weight only if it moves at least two judged notices the right
+    way. Each comes with its effect on
     precision and recall, the judged notices it moves, what it moves among the stored notices, and
     the YAML line to paste. Nothing is changed: copy the rules file, paste, then `rules check` and
     `backtest --rules` the copy. Suggestions learn from a few judged notices: read each one.
@@ -112,7 +119,7 @@ def rules_suggest(state: State, profile: str | None, since: datetime | None, lim
 
     live = configured_profile(state.config.scoring, profile)
     with state.database.reading() as session:
-        suggestions, labels, tried = suggest_rules(session, live, since, limit)
+        suggestions, labels, tried = suggest_rules(session, live, since, limit or None)
     relevant = sum(1 for label in labels.values() if label == "relevant")
     if not relevant:
         echo("No notice judged relevant yet: record some with `tenderwatch feedback`.", err=True)
