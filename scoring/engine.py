@@ -185,6 +185,8 @@ def _opening_end(description: str) -> int:
         if description.count(" ", 0, found.start()) + 1 >= _OPENING_WORDS:
             end = found.end()
             break
+    if description.count(" ", 0, end) < _OPENING_MAX_WORDS:
+        return end  # the usual case: a sentence ended well within the limit
     longest = _FIRST_WORDS.match(description)
     return min(end, longest.end()) if longest else end
 
