@@ -24,6 +24,7 @@ from store.notice import LONDON
 from store.scores import rescore
 from tenderwatch.config import ChannelConfig, Config
 from tenderwatch.errors import ConfigError
+from tenderwatch.files import write_whole
 
 FILE_CHANNEL = "file"
 
@@ -172,7 +173,11 @@ def _build_and_send(
         _record(database, target, digest, "skipped")
         return result
     if target.kind == "file":
-        result.path = _write_file(config, digest, html)
+        result.path, problem = _write_file(config, digest, html)
+        if problem:  # a full or read-only digest folder: nothing half-written is left behind
+            result.outcome, result.reason = "failed", problem
+            _record(database, target, digest, "failed", error=problem)
+            return result
         result.outcome = "written"
         _record(database, target, digest, "written", delivered=digest.announcements())
         return result
@@ -197,15 +202,20 @@ def _messages(target: Target, digest: Digest, html: str, env, items_per_post: in
     return teams_messages(digest, env, items_per_post)
 
 
-def _write_file(config: Config, digest: Digest, html: str) -> Path:
+def _write_file(config: Config, digest: Digest, html: str) -> tuple[Path, str | None]:
+    """The dated file the digest was written to, and why it could not be (None when it was)."""
     folder = config.digest_dir
-    folder.mkdir(parents=True, exist_ok=True)
     local = digest.as_of.astimezone(LONDON)  # the bid manager's date, whatever the server's zone
     path = folder / f"digest-{local:%Y-%m-%d}.html"
     if path.exists():
         path = folder / f"digest-{local:%Y-%m-%d-%H%M%S}.html"
-    path.write_text(html, encoding="utf-8")
-    return path
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_whole(path, lambda out: out.write(html))
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        return path, f"cannot write {path}: {why} (the digest folder must be writable, with free space)"
+    return path, None
 
 
 def _record(

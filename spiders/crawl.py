@@ -24,7 +24,7 @@ from store import crawls, locks
 from store.db import Database, database_failure
 from store.models import CrawlRun, SourceState, utcnow
 from tenderwatch.config import FEEDS, Config
-from tenderwatch.errors import ConfigError
+from tenderwatch.errors import ConfigError, StoreError
 
 logger = logging.getLogger("tenderwatch.crawl")
 SKIPPED = "skipped"  # another process holds the source's crawl lock: not a failure
@@ -249,14 +249,17 @@ def run_crawls(
 def _take_crawl_lock(database: Database, source: str) -> locks.Lock | CrawlResult:
     """The source's crawl lock, or the SKIPPED result saying who holds it."""
     name = f"crawl:{source}"
-    lock = locks.try_lock(database, name)
-    if lock is not None:
-        return lock
-    holder = locks.holder(database, name)
-    if holder is None:  # it let go a moment ago
+    try:
         lock = locks.try_lock(database, name)
         if lock is not None:
             return lock
+        holder = locks.holder(database, name)
+        if holder is None:  # it let go a moment ago
+            lock = locks.try_lock(database, name)
+            if lock is not None:
+                return lock
+    except StoreError as exc:  # a full or read-only store folder: this source fails, in one line
+        return CrawlResult(source, crawls.FAILED, message=str(exc))
     who = f" ({holder.describe()})" if holder else ""
     return CrawlResult(source, SKIPPED, message=f"skipped, another crawl of it is running{who}")
 
@@ -271,7 +274,10 @@ def result_of(source: str, stats: dict[str, Any], config: Config) -> CrawlResult
     try:
         with database.writing() as session:
             run = session.get(CrawlRun, run_id)
-            if run.outcome == crawls.RUNNING:
+            if run.outcome == crawls.RUNNING and failure:
+                # The store failed (a full disk), and so did recording it: say so now that it may work.
+                crawls.finish_run(session, run_id, crawls.FAILED, failure)
+            elif run.outcome == crawls.RUNNING:
                 # Stopped while Scrapy was still opening the spider, or forced to stop (a second signal):
                 # the pipeline was never closed. What it committed is kept; the watermark says where
                 # the next crawl resumes.

@@ -161,4 +161,6 @@ class StorePipeline:
 
 def _reason(exc: Exception) -> str:
     """The database's own message, without the statement's parameters (they hold notice data)."""
+    if isinstance(exc, DBAPIError):
+        return database_failure(exc)
     return f"{type(exc).__name__}: {getattr(exc, 'orig', None) or exc.__class__.__doc__ or ''}".strip()

@@ -71,9 +71,9 @@ def record_page(session: Session, run_id: int, counts: IngestCounts, *, pages: i
 
 
 def record_failure(session: Session, run_id: int, message: str) -> None:
-    session.execute(
-        update(CrawlRun).where(CrawlRun.id == run_id).values(errors=CrawlRun.errors + 1, message=message)
-    )
+    # Not counted in `errors`: those are releases left out as bad data, and a failure (the network,
+    # the service, our own store) is the run's outcome and message.
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(message=message))
 
 
 def complete_window(

@@ -8,7 +8,9 @@ a read transaction tries to become a write (measured: 0 "database is locked" err
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -31,6 +33,12 @@ from tenderwatch.errors import ConfigError, StoreError
 
 logger = logging.getLogger("tenderwatch.store")
 MIGRATIONS = Path(__file__).parent / "migrations"
+PROBE_BYTES = 64 * 1024  # a few of SQLite's pages: less free space than this and a crawl cannot store one
+# What to do about the failures an operator can fix, after the database's own words.
+FAILURE_HINTS = {
+    "disk is full": "; free some space on the store's disk, then crawl again: nothing stored is lost",
+    "readonly database": "; the store's file and folder must be writable by this user",
+}
 UNPARSEABLE = "(unparseable URL)"  # never echo a URL we cannot parse: it may hold a password
 # JSON columns (CPV codes, regions, lots, reasons) are written on every notice stored: orjson is fast.
 JSON_CODEC = {
@@ -230,6 +238,31 @@ def missing_sqlite_file(url: str) -> Path | None:
     return path if path and not path.is_file() else None
 
 
+def sqlite_write_problem(url: str) -> str | None:
+    """Why a SQLite store cannot be written now (a read-only mount, a full disk), or None if it can.
+
+    Tried, not guessed: the file is opened for writing and a little data is written (and removed)
+    beside it, where SQLite keeps its journal and tenderwatch its locks. A crawl that fails on such a
+    store cannot record why, so `status` looks for itself.
+    """
+    path = _sqlite_file(parse_url(url))
+    if path is None or not path.is_file():
+        return None
+    try:
+        with open(path, "r+b"):
+            pass
+        with tempfile.TemporaryFile(dir=path.parent) as probe:
+            probe.write(bytes(PROBE_BYTES))
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        return (
+            f"the store cannot be written: {path.parent}: {exc.strerror or exc}; crawls and digests fail "
+            "until it can (free some space, or check the folder's mount and permissions for this user)"
+        )
+    return None
+
+
 def _sqlite_file(parsed: URL) -> Path | None:
     """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
@@ -309,7 +342,8 @@ def database_failure(exc: DBAPIError) -> str:
             f"the store is busy: another process has been writing to it for over {BUSY_TIMEOUT} s "
             "(a long crawl?); try again when it has finished"
         )
-    return f"the database failed: {said}"
+    hint = next((hint for words, hint in FAILURE_HINTS.items() if words in said), "")
+    return f"the database failed: {said}{hint}"
 
 
 def _one_line(error: BaseException | None) -> str:

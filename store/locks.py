@@ -44,6 +44,8 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from tenderwatch.errors import StoreError
+
 if TYPE_CHECKING:
     from store.db import Database
 
@@ -223,10 +225,13 @@ def _lock_dir(database: Database) -> Path:
 
 def _try_file(database: Database, name: str, me: Holder) -> Lock | None:
     directory = _lock_dir(database)
-    directory.mkdir(parents=True, exist_ok=True)
-    # The file is never deleted (that would let two processes lock two different files of one name);
-    # only its content changes.
-    fd = os.open(directory / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        # The file is never deleted (that would let two processes lock two different files of one
+        # name); only its content changes.
+        fd = os.open(directory / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:  # a read-only or full store folder: one line, not a traceback
+        raise StoreError(unwritable(directory, exc, f"cannot take the lock '{name}'")) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -236,8 +241,12 @@ def _try_file(database: Database, name: str, me: Holder) -> Lock | None:
         os.close(fd)
         raise
     record = {"pid": me.pid, "host": me.host, "since": me.since.isoformat()}
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps(record).encode(), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(record).encode(), 0)
+    except OSError as exc:
+        os.close(fd)  # lets the lock go again
+        raise StoreError(unwritable(directory, exc, f"cannot take the lock '{name}'")) from exc
 
     def release() -> None:
         try:
@@ -246,6 +255,14 @@ def _try_file(database: Database, name: str, me: Holder) -> Lock | None:
             os.close(fd)  # closing the file releases the flock
 
     return Lock(name, me, release)
+
+
+def unwritable(folder: Path, exc: OSError, what: str) -> str:
+    """One line for a store folder the system refused to write: what failed, where, why, what to do."""
+    return (
+        f"{what}: {folder}: {exc.strerror or exc} (the store's folder must be writable by this user, "
+        "with free space)"
+    )
 
 
 def _file_holder(path: Path) -> Holder | None:

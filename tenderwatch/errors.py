@@ -24,4 +24,5 @@ class InputError(TenderwatchError):
 
 
 class StoreError(TenderwatchError):
-    """The database cannot be opened or is at a schema version this code does not know (raised by store)."""
+    """The database cannot be opened, is at a schema version this code does not know, or its folder
+    cannot be written (a full disk, a read-only mount) (raised by store)."""

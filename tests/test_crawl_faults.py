@@ -302,7 +302,7 @@ def test_a_page_the_store_cannot_take_stops_the_crawl_and_the_watermark(
     crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T18:00:00")
     run = run_of(database, crawler)
     assert run.outcome == "failed"
-    assert run.message == "could not store a page: OperationalError: server closed the connection"
+    assert run.message == "could not store a page: the database failed: server closed the connection"
     assert "personal data" not in run.message
     # The first batch (the first window and the start of the second) was stored; the next batch
     # rolled back, so the watermark stays at the end of the first window and the second window is

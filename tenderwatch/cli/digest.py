@@ -103,7 +103,8 @@ def describe(result) -> str:
     if result.outcome == "busy":
         return f"{result.target.label}: not sent now: {result.reason}"
     if result.outcome == "failed":
-        return f'{result.target.label}: FAILED to send "{subject}": {result.reason}'
+        verb = "write" if result.target.kind == "file" else "send"
+        return f'{result.target.label}: FAILED to {verb} "{subject}": {result.reason}'
     return f"{result.target.label}: {result.outcome}: {subject}"
 
 

@@ -413,22 +413,12 @@ def export(
 
 
 def _write_whole(path: Path, write: Any, *, encoding: str) -> int:
-    """Write through a file beside `path`, then put it in place: a failure leaves any old file whole."""
-    import os
-    import tempfile
+    from tenderwatch.files import write_whole
 
     try:
-        handle, part = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            with open(handle, "w", encoding=encoding, newline="") as out:
-                count = write(out)
-            os.replace(part, path)
-        except BaseException:
-            os.unlink(part)
-            raise
+        return write_whole(path, write, encoding=encoding)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    return count
 
 
 def _notice_type(value: str) -> str:

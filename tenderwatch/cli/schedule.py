@@ -77,15 +77,16 @@ def daemon(state: State) -> None:
 def status(state: State) -> None:
     """What ran, what is next, and anything failing, in plain words.
 
-    Exits 1 when it lists a problem (no store where the config points, a failed crawl of an enabled
-    source, a source with no successful crawl for too long, a failed digest, a channel or profile
-    that cannot send), so a monitoring check can run it; warnings (an interrupted crawl, which the
-    next one resumes; a source never crawled yet; a PostgreSQL database's C locale) leave it at 0.
+    Exits 1 when it lists a problem (no store where the config points, a store it cannot write to
+    (a full disk, a read-only folder), a failed crawl of an enabled source, a source with no
+    successful crawl for too long, a failed digest, a channel or profile that cannot send), so a
+    monitoring check can run it; warnings (an interrupted crawl, which the next one resumes; a source
+    never crawled yet; a PostgreSQL database's C locale) leave it at 0.
     """
     from notify.run import targets
     from scheduler import due_digests, next_slot
     from store import deliveries
-    from store.db import missing_sqlite_file
+    from store.db import missing_sqlite_file, sqlite_write_problem
     from store.models import utcnow
 
     if path := missing_sqlite_file(state.config.db_url):
@@ -100,7 +101,7 @@ def status(state: State) -> None:
     now = utcnow()
     # Problems need someone to act (and make it exit 1); warnings are worth knowing but resolve
     # themselves, or cannot be fixed in place, so a monitoring check must not stay red for them.
-    problems: list[str] = []
+    problems = [problem] if (problem := sqlite_write_problem(state.config.db_url)) else []
     warnings = [problem] if (problem := state.database.search_locale_problem()) else []
     rows = _source_rows(state, now, problems, warnings)
     echo("Sources")
