@@ -106,6 +106,11 @@ def test_every_command_is_summed_up_in_whole_in_its_groups_help(env, group):
         (["crawl", "--from", "2026-13-01"], "'2026-13-01' is not a date"),
         (["crawl", "--from", "2026-08-12", "--to", "2026-08-11"], "--from (2026-08-12 00:00) must be before"),
         (["show", "find_a_tender:000000-2020"], "no notice 'find_a_tender:000000-2020'"),
+        # A negative limit once listed everything, as 0 does.
+        (["notices", "--limit", "-5"], "Invalid value for '--limit': -5 is not in the range x>=0"),
+        (["feedback", "list", "--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=0"),
+        (["backtest", "--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=0"),
+        (["rules", "suggest", "--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=0"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_code_2(env, args, message):

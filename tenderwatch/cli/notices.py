@@ -205,7 +205,13 @@ BAND_OPTION = click.option(
 )
 @BAND_OPTION
 @PROFILE_OPTION
-@click.option("--limit", default=30, show_default=True, help="How many to show (0 for all).")
+@click.option(
+    "--limit",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many to show (0 for all).",
+)
 def notices(
     state: State,
     source: str | None,
