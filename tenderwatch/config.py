@@ -289,11 +289,44 @@ def _find_config_file(path: str | Path | None, env: Mapping[str, str]) -> Path |
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix that line and run again") from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); {_toml_advice(text, str(exc))}") from None
+
+
+# tomllib reports a list, inline table or string left open where it gave up (often "at end of
+# document"), not where it was opened; these say what closes each.
+_UNCLOSED = {
+    "Unclosed array": "the list opened on line {line} is not closed; add its ']' (or a missing ',')",
+    "Unclosed inline table": "the inline table opened on line {line} is not closed; add its '}' on that line",
+    "Unterminated string": "the text opened on line {line} is not closed; add its closing quotes",
+}
+
+
+def _toml_advice(text: str, problem: str) -> str:
+    for start, advice in _UNCLOSED.items():
+        if problem.startswith(start):
+            return advice.replace("{line}", str(_opening_line(text)))
+    if "at end of document" in problem:
+        return f"the value that starts on line {_opening_line(text)} is not finished; complete it"
+    return "fix that line and run again"
+
+
+def _opening_line(text: str) -> int:
+    """The line where an unfinished value starts: the one after the longest start of the file that
+    parses (a config file is short, so parsing it again line by line costs nothing noticeable)."""
+    lines = text.split("\n")  # as tomllib counts lines
+    for count in range(len(lines) - 1, 0, -1):
+        try:
+            tomllib.loads("\n".join(lines[:count]))
+        except tomllib.TOMLDecodeError:
+            continue
+        return count + 1
+    return 1
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:

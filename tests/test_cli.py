@@ -128,6 +128,25 @@ def test_a_malformed_config_file_names_the_file_and_line(env, tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("text", "line", "advice"),
+    [
+        # tomllib says only "at end of document" here, or names the line where it gave up.
+        ('log_level = "INFO"\n[schedule]\ndigest_at = ["07:30",\n  "12:00"\n', 3, "add its ']'"),
+        ('[schedule]\ndigest_at = ["07:30",\n  "12:00"\n[crawl]\ntimeout_seconds = 30\n', 2, "add its ']'"),
+        ('[digest]\ntoo_soon = """brief\n', 2, "add its closing quotes"),
+    ],
+)
+def test_a_list_or_text_left_open_in_the_config_file_names_the_line_it_opens_on(
+    env, tmp_path, text, line, advice
+):
+    (tmp_path / "tenderwatch.toml").write_text(text)
+    result = CliRunner().invoke(cli, ["sources"])
+    assert result.exit_code == 2
+    assert "tenderwatch.toml: not valid TOML" in result.output
+    assert f"opened on line {line} is not closed; {advice}" in result.output
+
+
+@pytest.mark.parametrize(
     "args", [["--help"], ["crawl", "--help"], ["rules", "check", "--help"], ["db", "copy", "-h"]]
 )
 def test_help_works_whatever_the_config_file_says(env, tmp_path, args):
