@@ -51,15 +51,74 @@ def compose(path: Path) -> Field:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "syntax error"
+        raise _syntax_error(file, text, exc) from None
+    except yaml.reader.ReaderError as exc:  # a control character, e.g. pasted from a PDF
+        line = text.count("\n", 0, exc.position) + 1
         raise ProfileError(
-            file, line, "", f"not valid YAML ({problem}); check the indentation and quotes on this line"
+            file, line, "", f"not valid YAML: character #x{exc.character:04x} is not allowed; delete it"
         ) from None
     if node is None:
         raise ProfileError(file, 1, "", "the file is empty; start from the shipped example profile")
     return Field(file, node, "")
+
+
+def _syntax_error(file: str, text: str, exc: yaml.MarkedYAMLError) -> ProfileError:
+    """The YAML mistake, at the line where it was made.
+
+    PyYAML's problem_mark is where it gave up, which for a bracket or quote left open, or a key
+    without its ':', is a line or more later (for a quote, the end of the file); its context_mark
+    is where that bracket, quote or key began.
+    """
+    problem = exc.problem or exc.context or "syntax error"
+    gave_up = exc.problem_mark or exc.context_mark
+    gave_up_line = gave_up.line + 1 if gave_up else None
+    began, context = exc.context_mark, exc.context or ""
+    if began and context in ("while parsing a flow mapping", "while parsing a flow sequence"):
+        closing = "}" if text[began.index] == "{" else "]"
+        fix = f"the bracket opened on this line is not closed; add its '{closing}' (or a missing ',')"
+        return _began_here(file, began, gave_up_line, problem, fix)
+    if began and context == "while scanning a quoted scalar" and problem.startswith("found unexpected"):
+        fix = f"the quote opened on this line is not closed; add its closing {text[began.index]}"
+        return _began_here(file, began, gave_up_line, problem, fix)
+    if began and context == "while scanning a simple key":
+        fix = "this line needs a ':' after its key, as in key: value"
+        return _began_here(file, began, gave_up_line, problem, fix)
+    if problem == "mapping values are not allowed here":
+        # A key without its ':' runs on, as text, into the next line's key.
+        start = _start_of_last_scalar(text)
+        if start is not None and gave_up_line is not None and start < gave_up_line:
+            fix = (
+                f"the text on this line runs on to line {gave_up_line}; give this line its ':' if it is a "
+                "key, or put the text in quotes"
+            )
+            return ProfileError(file, start, "", f"not valid YAML ({problem} on line {gave_up_line}): {fix}")
+    return ProfileError(
+        file, gave_up_line, "", f"not valid YAML ({problem}); check the indentation and quotes on this line"
+    )
+
+
+def _began_here(
+    file: str, began: yaml.Mark, gave_up_line: int | None, problem: str, fix: str
+) -> ProfileError:
+    line = began.line + 1
+    later = f" on line {gave_up_line}" if gave_up_line and gave_up_line != line else ""
+    return ProfileError(file, line, "", f"not valid YAML ({problem}{later}): {fix}")
+
+
+def _start_of_last_scalar(text: str) -> int | None:
+    """The line on which the last value PyYAML read before its error starts."""
+    loader = yaml.SafeLoader(text)
+    last = None
+    try:
+        while loader.check_token():
+            last = loader.get_token()
+    except yaml.MarkedYAMLError:
+        pass
+    finally:
+        loader.dispose()
+    tokens = [last, *loader.tokens]  # the scanner may hold tokens read ahead and not yet handed out
+    scalars = [token for token in tokens if isinstance(token, yaml.ScalarToken)]
+    return scalars[-1].start_mark.line + 1 if scalars else None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tenderwatch.errors import ConfigError
+
 LONDON = ZoneInfo("Europe/London")
 QUERY_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -70,9 +72,31 @@ def local_text(moment: datetime, *, earliest: bool) -> str:
     return local.strftime(QUERY_FORMAT)
 
 
-def parse_moment(text: str) -> datetime:
-    """An ISO date or date-time from the user; without an offset it is UK local time."""
-    moment = datetime.fromisoformat(text.strip())
+def parse_moment(text: str, *, later: bool = False) -> datetime:
+    """An ISO date or date-time from the user; without an offset it is UK local time.
+
+    A time in the hour the clocks go back happens twice: it is read as the first, or with `later`
+    the second (so a period from and to such times covers both). A time in the hour they go forward
+    never happens, and is refused rather than moved.
+    """
+    text = text.strip()
+    moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LONDON)
+        local = moment
+        moment = local.replace(tzinfo=LONDON, fold=1 if later else 0)
+        if moment.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != local:
+            raise ConfigError(_skipped_hour(text, local))
     return moment.astimezone(UTC)
+
+
+def _skipped_hour(text: str, local: datetime) -> str:
+    """Why a UK time in the hour the clocks skip is refused, and two ways to write the moment meant."""
+    before_change = local.replace(tzinfo=LONDON, fold=0)  # read with the offset of before the change
+    after_change = before_change.astimezone(UTC).astimezone(LONDON)
+    precision = "seconds" if local.second or local.microsecond else "minutes"
+    return (
+        f"'{text}' does not exist in UK time: the clocks go forward an hour that night and skip it; "
+        f"write {after_change.replace(tzinfo=None).isoformat(timespec=precision)} ({after_change:%Z}) or "
+        f"{local.isoformat(timespec=precision)}{before_change.isoformat()[-6:]} ({before_change:%Z}), "
+        "which are the same moment"
+    )

@@ -14,7 +14,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -229,11 +229,11 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         "",
     )
 
-    data_dir_setting = env.get(f"{ENV_PREFIX}DATA_DIR") or data.get("data_dir")
-    if data_dir_setting is not None and not isinstance(data_dir_setting, str):
+    if data.get("data_dir") is not None and not isinstance(data["data_dir"], str):
         raise ConfigError(
             f'{where}: data_dir must be a folder path in quotes, e.g. data_dir = "/srv/tenderwatch"'
         )
+    data_dir_setting = env.get(f"{ENV_PREFIX}DATA_DIR") or data.get("data_dir")
     data_dir = Path(data_dir_setting or Path.home() / ".local" / "share" / "tenderwatch").expanduser()
     if config_path and not env.get(f"{ENV_PREFIX}DATA_DIR"):
         data_dir = (config_path.parent / data_dir).resolve()  # relative to the file, as its other paths
@@ -243,10 +243,9 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     store = _table(data, "store", where)
     _reject_unknown(store, {"url"}, where, "[store] ")
     db_url = env.get(f"{ENV_PREFIX}DB_URL") or store.get("url") or f"sqlite:///{data_dir / 'tenderwatch.db'}"
-    log_level = str(env.get(f"{ENV_PREFIX}LOG_LEVEL") or data.get("log_level") or "INFO").upper()
-    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        label = _given_by(env, "LOG_LEVEL", where)
-        raise ConfigError(f"{label}: log_level must be DEBUG, INFO, WARNING or ERROR, not '{log_level}'")
+    log_level = _log_level(data.get("log_level") or "INFO", where)  # checked even if the environment wins
+    if env.get(f"{ENV_PREFIX}LOG_LEVEL"):
+        log_level = _log_level(env[f"{ENV_PREFIX}LOG_LEVEL"], f"environment variable {ENV_PREFIX}LOG_LEVEL")
     feeds = _feeds(data.get("feeds", []), where)
     return Config(
         data_dir=data_dir,
@@ -261,6 +260,13 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         digest=_digest(_table(data, "digest", where), where, config_path),
         channels=_channels(data.get("channels", []), env, where, scoring),
     )
+
+
+def _log_level(value: Any, label: str) -> str:
+    level = str(value).upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"{label}: log_level must be DEBUG, INFO, WARNING or ERROR, not '{level}'")
+    return level
 
 
 def _given_by(env: Mapping[str, str], name: str, where: str) -> str:
@@ -283,11 +289,44 @@ def _find_config_file(path: str | Path | None, env: Mapping[str, str]) -> Path |
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix that line and run again") from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); {_toml_advice(text, str(exc))}") from None
+
+
+# tomllib reports a list, inline table or string left open where it gave up (often "at end of
+# document"), not where it was opened; these say what closes each.
+_UNCLOSED = {
+    "Unclosed array": "the list opened on line {line} is not closed; add its ']' (or a missing ',')",
+    "Unclosed inline table": "the inline table opened on line {line} is not closed; add its '}' on that line",
+    "Unterminated string": "the text opened on line {line} is not closed; add its closing quotes",
+}
+
+
+def _toml_advice(text: str, problem: str) -> str:
+    for start, advice in _UNCLOSED.items():
+        if problem.startswith(start):
+            return advice.replace("{line}", str(_opening_line(text)))
+    if "at end of document" in problem:
+        return f"the value that starts on line {_opening_line(text)} is not finished; complete it"
+    return "fix that line and run again"
+
+
+def _opening_line(text: str) -> int:
+    """The line where an unfinished value starts: the one after the longest start of the file that
+    parses (a config file is short, so parsing it again line by line costs nothing noticeable)."""
+    lines = text.split("\n")  # as tomllib counts lines
+    for count in range(len(lines) - 1, 0, -1):
+        try:
+            tomllib.loads("\n".join(lines[:count]))
+        except tomllib.TOMLDecodeError:
+            continue
+        return count + 1
+    return 1
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -345,13 +384,18 @@ def _crawl_config(table: dict[str, Any], env: Mapping[str, str], where: str) -> 
         for key in defaults.__dataclass_fields__
         if key != "user_agent"
     }
-    agent = env.get(f"{ENV_PREFIX}USER_AGENT") or table.get("user_agent", defaults.user_agent)
-    if not isinstance(agent, str) or not agent.strip() or not agent.isprintable():
-        label = _given_by(env, "USER_AGENT", where)
+    agent = _user_agent(table.get("user_agent", defaults.user_agent), where)  # checked even if overridden
+    if env.get(f"{ENV_PREFIX}USER_AGENT"):
+        agent = _user_agent(env[f"{ENV_PREFIX}USER_AGENT"], f"environment variable {ENV_PREFIX}USER_AGENT")
+    return CrawlConfig(**values, user_agent=agent)
+
+
+def _user_agent(value: Any, label: str) -> str:
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
         raise ConfigError(
             f'{label}: [crawl] user_agent must be one line of text, e.g. "tenderwatch (bids@firm.example)"'
         )
-    return CrawlConfig(**values, user_agent=agent.strip())
+    return value.strip()
 
 
 def _sources(
@@ -377,18 +421,22 @@ def _source(
         raise ConfigError(f"{where}: [sources.{name}] must be a table")
     keys = {"delay", "enabled", "crawl_every_minutes"} | ({"url"} if defaults["url"] else set())
     _reject_unknown(section, keys, where, f"[sources.{name}] ")
+    known = {"enabled": True, **defaults}  # a source is on unless its defaults say otherwise
 
-    def setting(key: str, default: Any) -> tuple[Any, str]:
+    def setting(key: str, read: Callable[[Any, str], Any]) -> Any:
+        # The file's value is checked even when the environment overrides it, so a mistake there is
+        # reported now rather than on the day the variable is unset.
+        from_file = read(section.get(key, known[key]), f"{where}: [sources.{name}] {key}")
         env_name = f"{ENV_PREFIX}{name.upper()}_{key.upper()}"
         if env.get(env_name, "") != "":
-            return env[env_name], f"environment variable {env_name}"
-        return section.get(key, default), f"{where}: [sources.{name}] {key}"
+            return read(env[env_name], f"environment variable {env_name}")
+        return from_file
 
     return SourceConfig(
         name=name,
-        url=_url(*setting("url", defaults["url"])) if defaults["url"] else "",
-        delay=_number(*setting("delay", defaults["delay"])),
-        enabled=_boolean(*setting("enabled", defaults.get("enabled", True))),
+        url=setting("url", _url) if defaults["url"] else "",
+        delay=setting("delay", _number),
+        enabled=setting("enabled", _boolean),
         crawl_every_minutes=_number(
             section["crawl_every_minutes"],
             f"{where}: [sources.{name}] crawl_every_minutes",
@@ -446,13 +494,20 @@ def _scoring(
         if not path.is_file():
             raise ConfigError(f"{label}: rules file {path} does not exist")
         profiles[name] = path
+    # The file's default is checked even when the environment chooses another.
+    default = _known_profile(
+        table.get("default_profile", "example"), profiles, f"{where}: [scoring] default_profile"
+    )
     if env.get(f"{ENV_PREFIX}PROFILE", "") != "":
-        default, label = env[f"{ENV_PREFIX}PROFILE"], f"environment variable {ENV_PREFIX}PROFILE"
-    else:
-        default, label = table.get("default_profile", "example"), f"{where}: [scoring] default_profile"
-    if default not in profiles:
-        raise ConfigError(f"{label}: unknown profile '{default}'; configured: {', '.join(sorted(profiles))}")
-    return ScoringConfig(profiles=profiles, default_profile=str(default))
+        label = f"environment variable {ENV_PREFIX}PROFILE"
+        default = _known_profile(env[f"{ENV_PREFIX}PROFILE"], profiles, label)
+    return ScoringConfig(profiles=profiles, default_profile=default)
+
+
+def _known_profile(name: Any, profiles: Mapping[str, Path], label: str) -> str:
+    if not isinstance(name, str) or name not in profiles:
+        raise ConfigError(f"{label}: unknown profile '{name}'; configured: {', '.join(sorted(profiles))}")
+    return str(name)
 
 
 def _digest(table: dict[str, Any], where: str, config_path: Path | None) -> DigestConfig:

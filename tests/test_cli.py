@@ -106,6 +106,16 @@ def test_every_command_is_summed_up_in_whole_in_its_groups_help(env, group):
         (["crawl", "--from", "2026-13-01"], "'2026-13-01' is not a date"),
         (["crawl", "--from", "2026-08-12", "--to", "2026-08-11"], "--from (2026-08-12 00:00) must be before"),
         (["show", "find_a_tender:000000-2020"], "no notice 'find_a_tender:000000-2020'"),
+        (
+            ["crawl", "--from", "2026-03-29T01:30", "--to", "2026-03-29T02:30"],
+            "'2026-03-29T01:30' does not exist in UK time: the clocks go forward an hour that night and skip "
+            "it; write 2026-03-29T02:30 (BST) or 2026-03-29T01:30+00:00 (GMT), which are the same moment",
+        ),
+        # A negative limit once listed everything, as 0 does.
+        (["notices", "--limit", "-5"], "Invalid value for '--limit': -5 is not in the range x>=0"),
+        (["feedback", "list", "--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=0"),
+        (["backtest", "--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=0"),
+        (["rules", "suggest", "--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=0"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_code_2(env, args, message):
@@ -115,11 +125,52 @@ def test_bad_usage_is_one_line_and_exit_code_2(env, args, message):
     assert "Traceback" not in result.output
 
 
+def test_a_backfill_in_the_hour_the_clocks_go_back_covers_both_of_its_times(env, replay_server):
+    from tests.support.replay_server import FIND_A_TENDER
+
+    # 01:30 happened twice on 26 October 2025: --from reads the first (BST), --to the second (GMT).
+    result = tenderwatch(
+        "crawl",
+        "find_a_tender",
+        "--from",
+        "2025-10-26T01:30",
+        "--to",
+        "2025-10-26T01:30",
+        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
+    )
+    assert result.returncode == 0, result.stderr
+    [served] = replay_server.requests_to(FIND_A_TENDER)
+    # Each boundary in the repeated hour is widened by an hour again, as the service reads local times.
+    assert (served.query["updatedFrom"], served.query["updatedTo"]) == (
+        "2025-10-26T00:30:00",
+        "2025-10-26T02:30:00",
+    )
+
+
 def test_a_malformed_config_file_names_the_file_and_line(env, tmp_path):
     (tmp_path / "tenderwatch.toml").write_text('[sources.find_a_tender]\ndelay = "fast"\n[crawl\n')
     result = CliRunner().invoke(cli, ["sources"])
     assert result.exit_code == 2
     assert "tenderwatch.toml: not valid TOML" in result.output and "line 3" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "advice"),
+    [
+        # tomllib says only "at end of document" here, or names the line where it gave up.
+        ('log_level = "INFO"\n[schedule]\ndigest_at = ["07:30",\n  "12:00"\n', 3, "add its ']'"),
+        ('[schedule]\ndigest_at = ["07:30",\n  "12:00"\n[crawl]\ntimeout_seconds = 30\n', 2, "add its ']'"),
+        ('[digest]\ntoo_soon = """brief\n', 2, "add its closing quotes"),
+    ],
+)
+def test_a_list_or_text_left_open_in_the_config_file_names_the_line_it_opens_on(
+    env, tmp_path, text, line, advice
+):
+    (tmp_path / "tenderwatch.toml").write_text(text)
+    result = CliRunner().invoke(cli, ["sources"])
+    assert result.exit_code == 2
+    assert "tenderwatch.toml: not valid TOML" in result.output
+    assert f"opened on line {line} is not closed; {advice}" in result.output
 
 
 @pytest.mark.parametrize(

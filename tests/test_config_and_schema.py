@@ -67,6 +67,51 @@ def test_config_mistakes_name_the_file_and_key(env, tmp_path, text, message):
     assert message in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "variable", "message"),
+    [
+        (
+            '[sources.find_a_tender]\ndelay = "fast"\n',
+            "TENDERWATCH_FIND_A_TENDER_DELAY",
+            "[sources.find_a_tender] delay must be a number, not 'fast'",
+        ),
+        (
+            '[sources.contracts_finder]\nurl = "www.contractsfinder.example"\n',
+            "TENDERWATCH_CONTRACTS_FINDER_URL",
+            "[sources.contracts_finder] url must be an http(s) URL",
+        ),
+        (
+            "[sources.sell2wales]\nenabled = 'maybe'\n",
+            "TENDERWATCH_SELL2WALES_ENABLED",
+            "[sources.sell2wales] enabled must be true or false",
+        ),
+        ('log_level = "loud"\n', "TENDERWATCH_LOG_LEVEL", "log_level must be DEBUG, INFO, WARNING or ERROR"),
+        ("[crawl]\nuser_agent = 7\n", "TENDERWATCH_USER_AGENT", "[crawl] user_agent must be one line"),
+        ('[scoring]\ndefault_profile = "nosuch"\n', "TENDERWATCH_PROFILE", "unknown profile 'nosuch'"),
+        ("data_dir = 3\n", "TENDERWATCH_DATA_DIR", "data_dir must be a folder path in quotes"),
+    ],
+)
+def test_a_bad_value_in_the_file_is_reported_even_while_the_environment_overrides_it(
+    env, tmp_path, monkeypatch, text, variable, message
+):
+    overrides = {
+        "TENDERWATCH_FIND_A_TENDER_DELAY": "0",
+        "TENDERWATCH_CONTRACTS_FINDER_URL": "http://127.0.0.1:9",
+        "TENDERWATCH_SELL2WALES_ENABLED": "false",
+        "TENDERWATCH_LOG_LEVEL": "INFO",
+        "TENDERWATCH_USER_AGENT": "tenderwatch tests",
+        "TENDERWATCH_PROFILE": "example",
+        "TENDERWATCH_DATA_DIR": str(tmp_path / "data"),
+    }
+    monkeypatch.setenv(variable, overrides[variable])  # a good value, which alone would be used
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        configuration.load(path)
+    assert str(error.value).startswith(f"{path}: ")  # the file, not the variable, holds the mistake
+    assert message in str(error.value)
+
+
 def test_a_missing_config_file_is_an_error_not_a_silent_default(env, tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         configuration.load(tmp_path / "missing.toml")

@@ -270,8 +270,69 @@ def test_a_bad_rules_file_is_reported_with_file_line_and_field(tmp_path, text, l
 
 
 def test_yaml_syntax_errors_name_the_line(tmp_path):
-    found = error(tmp_path, "service_lines:\n  - name: Evaluation\n    keywords: {evaluation: 10\n")
+    found = error(tmp_path, "service_lines:\n  - name: Evaluation\n    keywords:\n\tevaluation: 10\n")
     assert found.line == 4 and "not valid YAML" in str(found) and "indentation and quotes" in str(found)
+
+
+# Fifty-three good lines, so each mistake below is on line 54 or 55 of the file.
+LONG_START = "service_lines:\n  - name: Evaluation\n    keywords:\n" + "".join(
+    f"      term{number}: 1\n" for number in range(50)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        # PyYAML gives up on a later line (or at the end of the file); the mistake is where it began.
+        (
+            LONG_START + "    exclude:\n      keywords: [day care, respite\n    cpv:\n      '79': 1\n",
+            55,
+            "(expected ',' or ']', but got ':' on line 56): the bracket opened on this line is not closed; "
+            "add its ']'",
+        ),
+        (
+            "service_lines:\n  - name: Evaluation\n    keywords: {evaluation: 10\n",
+            3,
+            "the bracket opened on this line is not closed; add its '}'",
+        ),
+        (
+            LONG_START + "      evaluation 10\n      review: 5\n",
+            54,
+            "(could not find expected ':' on line 55): this line needs a ':' after its key",
+        ),
+        (
+            LONG_START + "    cpv:\n      79419000 15\n      '794': 5\n",
+            55,
+            "(mapping values are not allowed here on line 56): the text on this line runs on to line 56; "
+            "give this line its ':' if it is a key, or put the text in quotes",
+        ),
+        (
+            LONG_START + '      "market engagement: -5\n      review: 5\n',
+            54,
+            "(found unexpected end of stream on line 56): the quote opened on this line is not closed; "
+            'add its closing "',
+        ),
+        (
+            LONG_START + "      'home care: -5\n      review: 5\n",
+            54,
+            "the quote opened on this line is not closed; add its closing '",
+        ),
+    ],
+)
+def test_yaml_syntax_errors_name_the_line_the_mistake_is_on(tmp_path, text, line, message):
+    found = error(tmp_path, text)
+    assert (found.line, found.field) == (line, "")
+    assert str(found).startswith(f"{tmp_path / 'rules.yaml'}:{line}: not valid YAML (")
+    assert message in str(found)
+    assert found.exit_code == 2
+
+
+def test_a_control_character_is_reported_at_its_line_not_as_a_traceback(tmp_path):
+    found = error(tmp_path, "service_lines:\n  - name: Evaluation\x07\n    keywords:\n      evaluation: 10\n")
+    assert (
+        str(found)
+        == f"{tmp_path / 'rules.yaml'}:2: not valid YAML: character #x0007 is not allowed; delete it"
+    )
 
 
 def test_empty_and_missing_files(tmp_path):

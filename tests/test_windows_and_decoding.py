@@ -8,6 +8,7 @@ import pytest
 
 from spiders.ocds_json import UNLIMITED, InvalidPackage, decode_package
 from spiders.windows import Window, parse_moment, slices
+from tenderwatch.errors import ConfigError
 
 
 def utc(text: str) -> datetime:
@@ -48,6 +49,20 @@ def test_user_dates_without_offset_are_uk_time():
     assert parse_moment("2026-08-11T06:00+00:00") == utc("2026-08-11T06:00:00")
     with pytest.raises(ValueError, match="Invalid isoformat"):
         parse_moment("11/08/2026")
+
+
+def test_a_uk_time_the_clocks_repeat_is_read_as_either_and_one_they_skip_is_refused():
+    assert parse_moment("2026-10-25T01:30") == utc("2026-10-25T00:30:00")  # the first 01:30, BST
+    assert parse_moment("2026-10-25T01:30", later=True) == utc("2026-10-25T01:30:00")  # the second, GMT
+    assert parse_moment("2026-03-29T02:00") == utc("2026-03-29T01:00:00")
+    with pytest.raises(ConfigError) as error:
+        parse_moment("2026-03-29T01:59:30", later=True)
+    assert str(error.value) == (
+        "'2026-03-29T01:59:30' does not exist in UK time: the clocks go forward an hour that night and "
+        "skip it; write 2026-03-29T02:59:30 (BST) or 2026-03-29T01:59:30+00:00 (GMT), "
+        "which are the same moment"
+    )
+    assert parse_moment("2026-03-29T01:30+00:00") == utc("2026-03-29T01:30:00")  # an offset says which
 
 
 def test_unlimited_numbers_become_finite():

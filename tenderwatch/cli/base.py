@@ -190,14 +190,21 @@ NOT_A_DATE = (
 
 
 def parse_time_option(
-    ctx: click.Context, param: click.Parameter, value: str | None, *, not_a_date: str = NOT_A_DATE
+    ctx: click.Context,
+    param: click.Parameter,
+    value: str | None,
+    *,
+    not_a_date: str = NOT_A_DATE,
+    later: bool = False,
 ) -> datetime | None:
     from spiders.windows import parse_moment
 
     if value is None:
         return None
     try:
-        moment = parse_moment(value)
+        moment = parse_moment(value, later=later)
+    except ConfigError as exc:  # a UK time the clocks skip
+        raise click.BadParameter(str(exc)) from None
     except ValueError:
         raise click.BadParameter(f"'{value}' {not_a_date}") from None
     except OverflowError:
@@ -205,6 +212,12 @@ def parse_time_option(
     if moment < EARLIEST:  # the services would answer 400, or hold nothing that old
         raise click.BadParameter(f"'{value}' is before 2000; no service publishes notices that old")
     return moment
+
+
+def parse_end_time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """The end of a period: in the hour the clocks go back, the second of the two times so named, so
+    that the period covers both."""
+    return parse_time_option(ctx, param, value, later=True)
 
 
 def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:

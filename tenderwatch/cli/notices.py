@@ -20,6 +20,7 @@ from tenderwatch.cli.base import (
     echo,
     echo_table,
     local_time,
+    parse_end_time_option,
     parse_since,
     parse_time_option,
     shorten,
@@ -41,7 +42,11 @@ from tenderwatch.formatting import counted, money
     help="Backfill from this time (UK time unless an offset is given) instead of the watermark.",
 )
 @click.option(
-    "--to", "end", callback=parse_time_option, metavar="ISO", help="Backfill up to this time (default now)."
+    "--to",
+    "end",
+    callback=parse_end_time_option,
+    metavar="ISO",
+    help="Backfill up to this time (default now).",
 )
 def crawl(state: State, sources: tuple[str, ...], start: datetime | None, end: datetime | None) -> None:
     """Fetch new and changed notices from SOURCE (default: every enabled source).
@@ -205,7 +210,13 @@ BAND_OPTION = click.option(
 )
 @BAND_OPTION
 @PROFILE_OPTION
-@click.option("--limit", default=30, show_default=True, help="How many to show (0 for all).")
+@click.option(
+    "--limit",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many to show (0 for all).",
+)
 def notices(
     state: State,
     source: str | None,

@@ -192,7 +192,11 @@ def explain(state: State, notice_id: str, profile: str | None) -> None:
     help="A changed rules file: show which notices it would move into or out of strong/possible.",
 )
 @click.option(
-    "--limit", default=25, show_default=True, help="How many moved notices to list each way (0: all)."
+    "--limit",
+    default=25,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many moved notices to list each way (0: all).",
 )
 def backtest(
     state: State, profile: str | None, since: datetime | None, candidate_file: Path | None, limit: int
@@ -321,7 +325,13 @@ def feedback_import(state: State, file: Path) -> None:
 
 
 @command(feedback, "list")
-@click.option("--limit", default=30, show_default=True, help="How many to show (0 for all).")
+@click.option(
+    "--limit",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many to show (0 for all).",
+)
 def feedback_list(state: State, limit: int) -> None:
     """The latest judgement of each notice, newest first.
 
