@@ -124,9 +124,14 @@ def test_every_text_field_of_a_notice_is_repaired():
 def test_clean_text_is_not_touched():
     from store.normalise.text import repaired
 
-    for text in ("Evaluation of the £2m programme \u2013 “phase one”", "Gwasanaethau â chymorth", "plain"):
+    for text in ("Evaluation of the £2m programme \u2013 “phase one”", "plain"):
         assert repaired(text) is text
     assert repaired("AcusorbÂ® AbsorberLine") == "Acusorb® AbsorberLine"
+    # Welsh looks like mojibake to the quick check ("I ymuno a-circumflex, apostrophe, r sesiwn"), and
+    # ftfy leaves it be.
+    welsh = release_by_id("076084-2026")["tender"]["description"]
+    assert "I ymuno \u00e2\u2019r sesiwn" in welsh
+    assert fts_notice("076084-2026").description == welsh.strip()
 
 
 def test_the_store_keeps_the_release_as_received_and_the_notice_repaired(database):

@@ -6,7 +6,6 @@ import re
 from dataclasses import replace
 from typing import Any
 
-import ftfy
 from bs4 import BeautifulSoup
 
 from store.normalise.ocds import as_text
@@ -14,9 +13,9 @@ from store.notice import Lot, Notice
 
 BLOCKS = ["p", "li", "br", "div", "h1", "h2", "h3", "h4", "tr"]  # each ends a line
 # Mojibake is UTF-8 read as Windows-1252 or Latin-1 ("Â£" for "£", "â€¢" for "•"): a character a
-# UTF-8 lead byte reads as (Â..ô) before one a continuation byte reads as. ftfy costs ~40 µs a text
-# on average (most of the time it takes to store a release), nearly all of it on text that is fine,
-# so it looks only at text showing that pattern; its own judgement then decides what to repair.
+# UTF-8 lead byte reads as (Â..ô) before one a continuation byte reads as. ftfy on every text made
+# storing a release about half as slow again (bench/bench_ingest.py), nearly all of it spent on text
+# that was fine, so it sees only text showing that pattern; its own judgement then decides.
 MOJIBAKE_HINT = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
     "\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
@@ -46,6 +45,8 @@ def repaired(text: str | None) -> str | None:
     """The text with mojibake undone ("Â£95,000" -> "£95,000"); any other text as it is."""
     if not text or text.isascii() or not MOJIBAKE_HINT.search(text):  # isascii() is instant
         return text
+    import ftfy  # 50 ms to import: only a process that meets mojibake pays for it
+
     return ftfy.fix_encoding(text)
 
 
