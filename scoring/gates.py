@@ -14,7 +14,7 @@ from functools import lru_cache
 from scoring.profile import NOTICE_TYPES, Gates, Profile
 from scoring.result import Reason
 from scoring.routes import route_of
-from store.notice import Notice
+from store.notice import Notice, stated_amount
 from tenderwatch.formatting import money
 
 NOTICE_TYPE_NAMES = {
@@ -36,8 +36,6 @@ NOTICE_TYPE_NAMES = {
     "UK16": "dynamic market cessation",
     "UK17": "payments compliance",
 }
-# Buyers write £0 or £1 (£1.20 with VAT) when they do not state a value; no real contract is this small.
-PLACEHOLDER_BELOW = 100
 # CPV 2008 divisions of goods (supplies); 45 is works; the rest (50-98) are services.
 GOODS_DIVISIONS = frozenset(
     {"03", "09", "14", "15", "16", "18", "19", "22", "24", "30", "31", "32"}
@@ -157,19 +155,14 @@ def _region(notice: Notice, prefixes: tuple[str, ...]) -> Reason | None:
     )
 
 
-def stated(amount: float | None) -> float | None:
-    """The amount, or None when it is a placeholder (£0, £1, £1.20 with VAT: "not stated")."""
-    return amount if amount is not None and amount >= PLACEHOLDER_BELOW else None
-
-
 def judged_value(notice: Notice) -> float | None:
     """The value that says whether the firm could deliver it: the smallest lot's when lots have values."""
-    lot_values = [value for lot in notice.lots if (value := stated(lot.value_amount))]
-    return min(lot_values) if lot_values else stated(notice.value_amount)
+    lot_values = [value for lot in notice.lots if (value := stated_amount(lot.value_amount))]
+    return min(lot_values) if lot_values else stated_amount(notice.value_amount)
 
 
 def _value_text(notice: Notice, value: float) -> str:
-    lot = any(stated(lot.value_amount) for lot in notice.lots)
+    lot = any(stated_amount(lot.value_amount) for lot in notice.lots)
     return f"value {money(value)}" + (" (smallest lot)" if lot else "")
 
 
@@ -187,7 +180,7 @@ def adjustments(notice: Notice, profile: Profile, buyers: Buyers) -> Iterator[Re
     rules = profile.adjustments
     route = route_of(notice)
     if route:
-        shown = f" (up to {money(notice.value_amount)})" if stated(notice.value_amount) else ""
+        shown = f" (up to {money(notice.value_amount)})" if stated_amount(notice.value_amount) else ""
         yield Reason(rules.route, "route to market", f"{route.detail}: judged by scope, not value{shown}")
     else:
         yield from _value_band(notice, profile)

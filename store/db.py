@@ -47,11 +47,16 @@ JSON_CODEC = {
 }
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 # Revisions that read something new from releases, and the text a release must hold for its notice
 # to need compiling again. An upgrade from before one of them compiles those notices again from their
 # releases, in the upgrade's transaction. A later normalisation change adds a revision and an entry.
-RECOMPILE_AFTER = {"0006": "futureNoticeDate", "0007": "/v1/Notice?id="}
+EVERY_RELEASE = ""  # held by every release: each stored notice is compiled again
+RECOMPILE_AFTER = {
+    "0006": "futureNoticeDate",
+    "0007": "/v1/Notice?id=",
+    "0008": EVERY_RELEASE,  # end-of-day deadlines, placeholder values, repaired mojibake
+}
 # Seconds a SQLite writer waits for another to finish before giving up (a cron crawl and the daemon).
 BUSY_TIMEOUT = 30
 
@@ -153,6 +158,8 @@ def _recompile_notices(connection: Connection, mentioning: list[str]) -> None:
     from store.ingest import compiled_notice_ids, recompile_in_batches
     from store.queries import sources_with_releases
 
+    if EVERY_RELEASE in mentioning:
+        mentioning = []  # no filter to search every release with
     with Session(bind=connection) as session:
         for source in sources_with_releases(session):
             notice_ids = compiled_notice_ids(session, source, mentioning=mentioning)

@@ -23,6 +23,8 @@ CPV_PATTERN = re.compile(r"^\d{8}$")
 COMPUTED_FIELDS = frozenset({"score", "band", "service_line", "reasons"})
 # Fields whose change a bid manager must hear about; each change is kept with when it was seen.
 TRACKED_FIELDS = ("title", "deadline", "value_amount", "status")
+# Buyers write £0 or £1 (£1.20 with VAT) when they do not state a value; no real contract is this small.
+PLACEHOLDER_BELOW = 100
 
 
 class NoticeFormatError(ValueError):
@@ -133,6 +135,13 @@ class Notice:
         if "id" in data and data["id"] != notice.id:
             raise NoticeFormatError("id", f"must be '<source>:<source_id>', i.e. '{notice.id}'")
         return notice
+
+
+def stated_amount(amount: float | None) -> float | None:
+    """The amount, or None when it is a placeholder (£0, £1, £1.20 with VAT: "not stated"). The one
+    notion of a placeholder: the normalisers store such a value as None, and scoring reads an imported
+    notice's the same way."""
+    return amount if amount is not None and amount >= PLACEHOLDER_BELOW else None
 
 
 FIELD_NAMES = tuple(f.name for f in fields(Notice))

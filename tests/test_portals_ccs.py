@@ -83,7 +83,7 @@ def test_pipeline_agreements_are_early_warnings_read_as_written(config, database
     assert safe_link(planned) == planned.url  # built by the normaliser on CCS's own site
     assert planned.procedure == "Upcoming framework: Planned (Pipeline) (PA2023)"
     assert planned.published_at == first_seen  # the API dates nothing: published when first seen
-    assert underway.deadline == uk("2027-01-15T00:00:00")  # its tender is open: the closing date
+    assert underway.deadline == uk("2027-01-15T23:59:59")  # its tender is open: the end of the closing day
     assert (live.stage, live.status) == ("contract", "live")
 
 

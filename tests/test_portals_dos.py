@@ -60,7 +60,7 @@ def test_rows_are_read_as_written(config, database):
     assert discovery.buyer_name == "Wiltshire Council"
     assert (discovery.stage, discovery.is_opportunity, discovery.status) == ("tender", True, "active")
     assert (discovery.value_amount, discovery.value_currency) == (120000.0, "GBP")  # the top of the range
-    assert discovery.deadline == uk("2026-12-12T23:59:00")
+    assert discovery.deadline == uk("2026-12-12T23:59:59")  # "Closing date: 12 December 2026": all of it
     assert discovery.procedure == "Further competition"
     assert discovery.description == "Digital Outcomes 7, Lot 1: Digital outcomes. Further competition"
     assert discovery.url == (

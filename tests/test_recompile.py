@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import replace
+from datetime import datetime
 
 from click.testing import CliRunner
 from sqlalchemy import func, select, text, update
@@ -15,6 +16,7 @@ from store.db import Database
 from store.ingest import compiled_notice_ids, recompile_notices, store_releases
 from store.models import NoticeChange, NoticeRow, ReleaseRow
 from store.normalise import compile_notice, format_for
+from store.notice import LONDON
 from tenderwatch.cli import cli
 from tests.support.recorded import cassette_releases, fts_releases, release_by_id
 from tests.support.schema import migrate
@@ -101,6 +103,36 @@ def test_an_upgrade_past_0007_links_stored_copies_of_scottish_notices_to_their_p
     assert after[forwarded].same_as_ocid == "ocds-r6ebe6-0000839754"  # its links[0] rel canonical
     assert after[plain].same_as_ocid is None and changed_at(database)[plain] == before[plain]
     assert changes(database) == 0  # not news
+
+
+def test_an_upgrade_past_0008_reads_every_stored_notice_again_and_keeps_its_releases(database):
+    dated, priced = "find_a_tender:076444-2026", "find_a_tender:076278-2026"  # "2026-08-25"; £89
+    garbled = "contracts_finder:8f124d5d-fa11-457c-a0ed-431674a867c1"  # "Â£95,000" in its description
+    budget = release_by_id("8f124d5d-fa11-457c-a0ed-431674a867c1-819916")
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("076444-2026"), release_by_id("076278-2026")])
+        store_releases(session, "contracts_finder", [budget])
+    migrate(database, "downgrade", "0007")
+    old_reading = {  # what tenderwatch at schema 0007 stored for them
+        dated: {"deadline": datetime(2026, 8, 25, tzinfo=LONDON)},
+        priced: {"value_amount": 89.0, "value_currency": "GBP"},
+        garbled: {"description": budget["tender"]["description"].strip()},
+    }
+    with database.writing() as session:
+        for key, values in old_reading.items():
+            stale = update(NoticeRow).where(NoticeRow.key == key)
+            session.execute(stale.values(**values, content_hash="fingerprint of 0007"))
+        raw_before = dict(session.execute(select(ReleaseRow.release_id, ReleaseRow.raw)).all())
+
+    Database(database.url).upgrade()
+
+    after = notices(database)
+    assert after[dated].deadline.astimezone(LONDON).isoformat() == "2026-08-25T23:59:59+01:00"
+    assert (after[priced].value_amount, after[priced].value_currency) == (None, None)
+    assert "budget of £95,000 excluding VAT" in after[garbled].description
+    assert changes(database) == 0  # a better reading, not a change by the buyer
+    with database.reading() as session:  # the releases stay as received
+        assert dict(session.execute(select(ReleaseRow.release_id, ReleaseRow.raw)).all()) == raw_before
 
 
 def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_idempotent(env, database):

@@ -31,6 +31,7 @@ from store.normalise.ocds import (
     tags_of,
     to_notice,
 )
+from store.normalise.text import with_repaired_text
 from store.notice import Notice
 
 Format = SourceFormat | RecordFormat
@@ -64,7 +65,11 @@ def is_update(release: Release) -> bool:
 
 def compile_notice(own: list[Release], procurement_updates: list[Release], fmt: Format) -> Notice:
     """The notice made of its own releases, with later updates of its procurement applied (a record
-    source's notice is its one record)."""
+    source's notice is its one record), its text repaired where a source garbled it."""
+    return with_repaired_text(_compiled(own, procurement_updates, fmt))
+
+
+def _compiled(own: list[Release], procurement_updates: list[Release], fmt: Format) -> Notice:
     if isinstance(fmt, RecordFormat):
         return fmt.to_notice(own[-1])
     ordered = sorted(own, key=_release_order)

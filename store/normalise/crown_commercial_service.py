@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from store.normalise.ocds import RecordFormat, Release, as_dicts, as_text, parse_time
+from store.normalise.ocds import RecordFormat, Release, as_dicts, as_text, parse_deadline, parse_time
 from store.normalise.text import plain
 from store.notice import Lot, Notice
 
@@ -52,7 +52,7 @@ def to_notice(record: Release) -> Notice:
         description=summary or plain(record.get("summary")) or plain(record.get("description")),
         buyer_name=BUYER,
         # When suppliers can respond: the tender's closing date once it is open, else when it opens.
-        deadline=parse_time(record.get("tenders_close_date")) if upcoming else None,
+        deadline=parse_deadline(record.get("tenders_close_date")) if upcoming else None,
         future_notice_date=parse_time(record.get("tenders_open_date")) if upcoming else None,
         regions=("UK",),
         lots=tuple(_lots(record.get("lots"))),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from store.normalise.ocds import RecordFormat, Release, as_text
-from store.notice import LONDON, Notice
+from store.normalise.ocds import RecordFormat, Release, as_text, end_of_day
+from store.notice import Notice, stated_amount
 
 NAME = "digital_outcomes"
 PUBLIC_SITE = "https://www.contractawardservice.crowncommercial.gov.uk"
@@ -59,12 +59,13 @@ def to_notice(record: Release) -> Notice:
 
 
 def _amount(text: str | None) -> float | None:
-    """The largest amount a value line states ("£100,000 to £250,000" -> 250000), or None."""
+    """The largest amount a value line states ("£100,000 to £250,000" -> 250000), or None (also for a
+    placeholder)."""
     amounts = [
         float(number.replace(",", "")) * MULTIPLIERS.get((unit or "").lower(), 1)
         for number, unit in AMOUNT.findall(text or "")
     ]
-    return max(amounts) if amounts else None
+    return stated_amount(max(amounts)) if amounts else None
 
 
 def _date(text: str | None) -> datetime | None:
@@ -73,7 +74,7 @@ def _date(text: str | None) -> datetime | None:
         day = datetime.strptime(" ".join((text or "").split()[:3]), "%d %B %Y")
     except ValueError:
         return None
-    return day.replace(hour=23, minute=59, tzinfo=LONDON)
+    return end_of_day(day)
 
 
 FORMAT = RecordFormat(name=NAME, notice_id=notice_id, to_notice=to_notice, notice_url=notice_url)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store.notice import CATEGORIES, LONDON, Lot, Notice
+from store.notice import CATEGORIES, LONDON, Lot, Notice, stated_amount
 
 Release = dict[str, Any]
 
@@ -42,12 +42,11 @@ STAGE_OF_TYPE = {
 }
 OPPORTUNITY_TYPES = {"UK4", "UK13"}
 CANCELLATION_TAGS = {"tenderCancellation"}
-# Buyers publish 0 or 1 when they do not want to state a value.
-PLACEHOLDER_VALUE = 1.0
 # The longest status and notice type the store keeps (notices.status, notices.notice_type): anything
 # longer is not one, and PostgreSQL would refuse the whole batch.
 STATUS_LENGTH, NOTICE_TYPE_LENGTH = 30, 10
 MIN_YEAR, MAX_YEAR = 2, 9998
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -159,8 +158,8 @@ def published_at(release: Release) -> datetime | None:
 def deadline_of(tender: dict[str, Any]) -> datetime | None:
     """The first date a supplier must act by: the expression-of-interest or the tender deadline."""
     candidates = [
-        parse_time(as_dict(tender.get("tenderPeriod")).get("endDate")),
-        parse_time(tender.get("expressionOfInterestDeadline")),
+        parse_deadline(as_dict(tender.get("tenderPeriod")).get("endDate")),
+        parse_deadline(tender.get("expressionOfInterestDeadline")),
     ]
     present = [moment for moment in candidates if moment]
     return min(present) if present else None
@@ -203,15 +202,13 @@ def _sum_values(values: Iterable[dict[str, Any]]) -> tuple[float | None, str | N
 
 
 def _amount(value: dict[str, Any]) -> float | None:
+    """The net amount, else the gross, skipping placeholders: £1 net with £1.20 gross states nothing."""
     for key in ("amount", "amountGross"):
         amount = value.get(key)
-        if (
-            isinstance(amount, int | float)
-            and not isinstance(amount, bool)
-            and math.isfinite(amount)
-            and amount > PLACEHOLDER_VALUE
-        ):
-            return float(amount)
+        if isinstance(amount, int | float) and not isinstance(amount, bool) and math.isfinite(amount):
+            stated = stated_amount(float(amount))
+            if stated is not None:
+                return stated
     return None
 
 
@@ -324,6 +321,21 @@ def parse_time(value: Any) -> datetime | None:
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
         return None  # year 1 or 9999 would overflow when converted to UTC for the store
     return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+
+
+def parse_deadline(value: Any) -> datetime | None:
+    """A deadline: one given as a date alone ("2026-08-13") is the end of that day in UK time, as
+    suppliers have the whole day (read as 00:00, the notice looked closed a day early)."""
+    moment = parse_time(value)
+    if moment and DATE_ONLY.fullmatch(value.strip()):
+        return end_of_day(moment)
+    return moment
+
+
+def end_of_day(moment: datetime) -> datetime:
+    """23:59:59 UK time on the day of `moment` (a naive one is read as UK time)."""
+    day = moment.astimezone(LONDON) if moment.tzinfo else moment
+    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=LONDON)
 
 
 def tag_list(release: Release) -> list[str]:

@@ -1,0 +1,144 @@
+"""Three readings of real releases that were wrong (issue 20, point 9): a deadline given as a date
+alone, a placeholder value with its VAT, and mojibake in Contracts Finder text."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from scoring import response_window
+from store.db import open_database
+from store.ingest import store_releases
+from store.models import NoticeRow, ReleaseRow
+from store.normalise import compile_notice, format_for
+from store.notice import LONDON
+from tenderwatch.cli import cli
+from tests.support.recorded import cassette_releases, release_by_id
+
+FTS = format_for("find_a_tender")
+CF = format_for("contracts_finder")
+CF_PAGE = "contracts_finder_2025-01-20"  # the cfserver1 page: 27 pieces of mojibake in 11 notices
+BUDGET = "8f124d5d-fa11-457c-a0ed-431674a867c1-819916"  # "a maximum budget of Â£95,000 excluding VAT"
+BULLETS = "306fb694-922b-4fe9-bbf5-943cf55d1ef0-819539"  # "â€¢\tChildren, Young People ..."
+MOJIBAKE = ("Â", "â€")
+
+
+def fts_notice(release_id: str, release: dict | None = None):
+    return compile_notice([release or release_by_id(release_id)], [], FTS)
+
+
+def cf_release(release_id: str) -> dict:
+    return next(release for release in cassette_releases(CF_PAGE) if release["id"] == release_id)
+
+
+def test_a_deadline_given_as_a_date_alone_is_the_end_of_that_day_in_uk_time():
+    # 076444-2026 and 076069-2026 write tender.tenderPeriod.endDate as "2026-08-25" and "2026-08-26".
+    assert release_by_id("076444-2026")["tender"]["tenderPeriod"] == {"endDate": "2026-08-25"}
+    first, second = fts_notice("076444-2026"), fts_notice("076069-2026")
+    assert first.deadline.isoformat() == "2026-08-25T23:59:59+01:00"
+    assert second.deadline == datetime(2026, 8, 26, 23, 59, 59, tzinfo=LONDON)
+    # On its last day the notice is still open (read as 00:00 it had closed before the day began).
+    timing = response_window(first, 0, datetime(2026, 8, 25, 18, 0, tzinfo=LONDON))
+    assert (timing.in_time, timing.reason) == (True, "closes today")
+
+
+def test_a_deadline_with_its_time_is_kept_as_published():
+    release = release_by_id("076396-2026")
+    stated = release["tender"]["tenderPeriod"]["endDate"]
+    assert "T" in stated
+    assert fts_notice("076396-2026").deadline == datetime.fromisoformat(stated)
+
+
+def test_a_value_below_100_pounds_is_not_stated_in_the_store_show_and_export(env):
+    # 076278-2026, a taxi contract's details, states contracts[0].value {"amount": 89.0}: a rate, not
+    # the contract's value; the scoring already read it as a placeholder, now everything does.
+    assert release_by_id("076278-2026")["contracts"][0]["value"] == {"amount": 89.0, "currency": "GBP"}
+    notice = fts_notice("076278-2026")
+    assert (notice.value_amount, notice.value_currency) == (None, None)
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("076278-2026")])
+    database.close()
+    shown = CliRunner().invoke(cli, ["show", "076278-2026"])
+    assert "value: value not stated" in shown.output and "£89" not in shown.output
+    exported = json.loads(CliRunner().invoke(cli, ["export"]).output)
+    assert (exported["value_amount"], exported["value_currency"]) == (None, None)
+
+
+def test_a_one_pound_placeholder_with_its_vat_is_not_stated():
+    # 071520-2026 states tender.value {"amountGross": 1}; 076471-2026 (not among the recorded pages)
+    # stated {"amount": 1, "amountGross": 1.2}, read as £1.20. That pair, on the recorded release:
+    release = copy.deepcopy(release_by_id("071520-2026"))
+    assert release["tender"]["value"] == {"amountGross": 1, "currency": "GBP"}
+    release["tender"]["value"] = {"amount": 1, "amountGross": 1.2, "currency": "GBP"}
+    assert fts_notice("071520-2026", release).value_amount is None
+    # A lot's too; and a real gross beside a net of 0 is still the value (076320-2026's lots).
+    lots = fts_notice("076320-2026").lots
+    assert [lot.value_amount for lot in lots] == [50000.0, 55000.0, 90000.0]
+    release["tender"]["lots"] = [{"id": "1", "value": {"amount": 1, "amountGross": 1.2, "currency": "GBP"}}]
+    assert fts_notice("071520-2026", release).lots[0].value_amount is None
+
+
+def test_mojibake_in_contracts_finder_text_is_repaired_and_the_release_kept_as_received():
+    release = cf_release(BUDGET)
+    description = compile_notice([release], [], CF).description
+    assert "a maximum budget of £95,000 excluding VAT" in description
+    assert "Â" not in description
+    assert "Â£95,000" in release["tender"]["description"]  # the release is not changed
+    bullets = compile_notice([cf_release(BULLETS)], [], CF).description
+    assert "Apprenticeship Programme:\r\n\r\n•\tChildren, Young Pe" in bullets
+
+
+def test_every_piece_of_mojibake_on_the_page_is_repaired_and_nothing_else_changes():
+    releases = cassette_releases(CF_PAGE)
+    garbled = [
+        r for r in releases if any(m in (r.get("tender") or {}).get("description", "") for m in MOJIBAKE)
+    ]
+    assert len(garbled) == 11
+    for release in releases:
+        notice = compile_notice([release], [], CF)
+        raw = release["tender"].get("description")
+        assert not any(m in (notice.description or "") for m in MOJIBAKE), release["id"]
+        if release not in garbled:
+            assert notice.description == (raw.strip() if raw else None)
+
+
+def test_every_text_field_of_a_notice_is_repaired():
+    # The recorded garbled sentence, written where a source could garble it too.
+    garbled = "The Council has a maximum budget of Â£95,000 â€¢ over 5 years"
+    fixed = "The Council has a maximum budget of £95,000 • over 5 years"
+    release = copy.deepcopy(cf_release(BUDGET))
+    release["tender"]["title"] = garbled
+    release["tender"]["procurementMethodDetails"] = garbled
+    release["buyer"] = {"name": garbled}
+    release["tender"]["lots"] = [{"id": "1", "title": garbled, "description": garbled}]
+    notice = compile_notice([release], [], CF)
+    assert notice.title == notice.buyer_name == notice.procedure == fixed
+    assert (notice.lots[0].title, notice.lots[0].description) == (fixed, fixed)
+
+
+def test_clean_text_is_not_touched():
+    from store.normalise.text import repaired
+
+    for text in ("Evaluation of the £2m programme \u2013 “phase one”", "plain"):
+        assert repaired(text) is text
+    assert repaired("AcusorbÂ® AbsorberLine") == "Acusorb® AbsorberLine"
+    # Welsh looks like mojibake to the quick check ("I ymuno a-circumflex, apostrophe, r sesiwn"), and
+    # ftfy leaves it be.
+    welsh = release_by_id("076084-2026")["tender"]["description"]
+    assert "I ymuno \u00e2\u2019r sesiwn" in welsh
+    assert fts_notice("076084-2026").description == welsh.strip()
+
+
+def test_the_store_keeps_the_release_as_received_and_the_notice_repaired(database):
+    with database.writing() as session:
+        store_releases(session, "contracts_finder", [cf_release(BUDGET)])
+    with database.reading() as session:
+        raw = session.scalar(select(ReleaseRow.raw))
+        description = session.scalar(select(NoticeRow.description))
+    assert "Â£95,000" in json.loads(raw)["tender"]["description"]
+    assert "£95,000" in description and "Â" not in description
