@@ -188,7 +188,9 @@ def opening(url: str) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        raise StoreError(f"cannot open the database at {_safe(url)}: {_one_line(exc.orig)}") from None
+        # SQLite says "unable to open database file" for a store it could read but not write beside.
+        why = sqlite_write_problem(url) or _one_line(exc.orig)
+        raise StoreError(f"cannot open the database at {_safe(url)}: {why}") from None
     except DatabaseError as exc:
         hint = ""
         if make_url(url).get_backend_name() == "sqlite":  # e.g. "file is not a database"

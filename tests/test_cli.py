@@ -26,19 +26,7 @@ from store.models import CrawlRun, NoticeChange, NoticeRow, ReleaseRow
 from store.notice import LONDON
 from store.queries import get_notice
 from tenderwatch.cli import cli
-
-TENDERWATCH = [sys.executable, "-m", "tenderwatch"]
-
-
-def tenderwatch(*args: str, env_extra: dict[str, str] | None = None, timeout: float = 120):
-    return subprocess.run(
-        [*TENDERWATCH, *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env_extra or {})},
-    )
+from tests.support.cli import TENDERWATCH, tenderwatch
 
 
 def crawl_morning(server, *sources: str, env_extra: dict[str, str] | None = None):

@@ -10,7 +10,7 @@ import click
 
 from store.models import utcnow
 from tenderwatch.cli.base import CONTEXT, State, cli, command, echo, local_time, parse_time_option
-from tenderwatch.errors import ConfigError
+from tenderwatch.errors import ConfigError, InputError
 
 
 @command(cli, "digest", short_help="Send the digests of new matching opportunities now.")
@@ -84,7 +84,7 @@ def digest(
     )
     for result in results:
         if output:
-            output.write_text(result.html, encoding="utf-8")
+            _write_output(output, result.html)
         echo(describe(result))
     failed = [result.target.label for result in results if not result.ok]
     if failed:
@@ -92,6 +92,15 @@ def digest(
         then = "send it again to retry" if to else "those items will be sent next time"
         echo(f"tenderwatch: digest failed for {', '.join(failed)}; {then}", err=True)
     sys.exit(1 if failed else 0)
+
+
+def _write_output(path: Path, html: str) -> None:
+    from tenderwatch.files import write_whole
+
+    try:
+        write_whole(path, lambda out: out.write(html))
+    except OSError as exc:
+        raise InputError(f"--output: cannot write {path}: {exc.strerror or exc}") from None
 
 
 def describe(result) -> str:
