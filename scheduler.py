@@ -191,7 +191,9 @@ class Daemon:
         timeout = timedelta(minutes=self.config.schedule.crawl_timeout_minutes)
         for source, (process, started) in list(self.running.items()):
             if process.poll() is not None:
-                logger.info("%s: crawl finished (exit %s)", source, process.returncode)
+                # The crawl said why in its own line; a failure must show at WARNING too.
+                level = logging.INFO if process.returncode == 0 else logging.WARNING
+                logger.log(level, "%s: crawl finished (exit %s)", source, process.returncode)
                 del self.running[source]
             elif now - started > timeout:
                 logger.warning("%s: crawl still running after %s; stopping it", source, timeout)
