@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -29,16 +30,25 @@ def free_port() -> int:
 
 
 class SmtpReceiver:
-    """aiosmtpd on a free local port, keeping every message it accepts."""
+    """aiosmtpd on a free local port, keeping every message it is handed.
 
-    def __init__(self) -> None:
+    Like aiosmtpd itself it offers neither STARTTLS nor login (SMTP AUTH). `reply_delay` keeps the
+    message but gives the final reply to DATA only that many seconds later, as a slow mail server
+    does; `reply` is that final reply (e.g. "554 5.7.1 rejected" to refuse the message).
+    """
+
+    def __init__(self, reply_delay: float = 0, reply: str = "250 Message accepted for delivery") -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
+        self.reply_delay = reply_delay
+        self.reply = reply
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 Message accepted for delivery"
+        if self.reply.startswith("250"):
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        await asyncio.sleep(self.reply_delay)
+        return self.reply
 
     def url(self, to: str = "bids@example.org") -> str:
         return f"mailto://127.0.0.1:{self.port}?from=tenderwatch@example.org&to={to}&name=tenderwatch"
