@@ -209,15 +209,23 @@ def test_a_message_the_server_refuses_is_failed_and_sent_next_time(env, tmp_path
         ("refused", "Connection refused by the mail server: check that it runs at the URL's host and port"),
         ("no AUTH", "the mail server does not offer login (SMTP AUTH) here"),
         ("no STARTTLS", "the mail server does not offer STARTTLS (mailtos://)"),
+        (
+            "wrong password",
+            "the mail server refused the login (535 5.7.8 Authentication credentials invalid)",
+        ),
     ],
+    ids=["refused", "no-auth", "no-starttls", "wrong-password"],
 )
 def test_each_connection_failure_says_which_and_is_retried(env, tmp_path, stored, case, said):
-    receiver = SmtpReceiver().start()  # offers neither login nor STARTTLS
+    # Offers no STARTTLS, and login (over plain SMTP) only for the wrong-password case.
+    receiver = SmtpReceiver(login=("tenders", "the-right-one") if case == "wrong password" else None)
+    receiver.start()
     try:
         url = {
             "refused": mail_url(free_port()),
             "no AUTH": mail_url(receiver.port, login=f"tenders:{PASSWORD}@"),
             "no STARTTLS": mail_url(receiver.port, scheme="mailtos", login=f"tenders:{PASSWORD}@"),
+            "wrong password": mail_url(receiver.port, login=f"tenders:{PASSWORD}@"),
         }[case]
         config = configure(tmp_path, [("bids", url)], smtp_timeout_seconds=SHORT)
         [result] = sent(config, stored)

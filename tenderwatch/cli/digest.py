@@ -130,7 +130,7 @@ def describe(result) -> str:
     return f"{result.target.label}: {result.outcome}: {subject}"
 
 
-@cli.group("notify", context_settings=CONTEXT)
+@cli.group("notify", context_settings=CONTEXT, short_help="Test the channels; settle unconfirmed digests.")
 def notify_group() -> None:
     """Check the notification channels; settle a digest the mail server did not confirm."""
 
