@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from notify.run import Target, send_digests, targets
+from notify.run import DigestResult, Target, send_digests, settle_advice, targets
 from store import crawls, deliveries, locks
 from store.db import Database, database_failure
 from store.models import utcnow
@@ -118,6 +118,7 @@ def due_digests(config: Config, database: Database, now: datetime) -> list[Targe
         for target in targets(config):
             # By the moment a digest was built for: one backdated with `digest --as-of` is not this slot's.
             last = deliveries.last_attempt(session, target.key, built_for_since=slot)
+            # Only a failed digest is retried: an unconfirmed one may have arrived (`status` says so).
             if last is None or (last.outcome == "failed" and now - last.created_at >= retry):
                 due.append(target)
     return due
@@ -173,13 +174,26 @@ class Daemon:
         if not self.running and not crawling_elsewhere(self.config, self.database):
             due = due_digests(self.config, self.database, now)
             for result in send_digests(self.config, self.database, due, as_of=now):
-                logger.info(
-                    "%s: digest %s (%s)%s",
-                    result.target.label,
-                    result.outcome,
-                    result.digest.subject,
-                    f": {result.reason}" if result.reason else "",
-                )
+                self._report(result)
+
+    def _report(self, result: DigestResult) -> None:
+        """A digest's outcome: failures as warnings (retried), an unconfirmed one as an error (the
+        operator must say whether it arrived), so TENDERWATCH_LOG_LEVEL=WARNING still shows them."""
+        level, then = logging.INFO, ""
+        if result.outcome == "failed":
+            retry = self.config.schedule.retry_failed_digest_minutes
+            level, then = logging.WARNING, f"; trying again in {retry:g} min"
+        elif result.outcome == deliveries.UNCONFIRMED:
+            level, then = logging.ERROR, f"; its items count as sent: {settle_advice(result.target.key)}"
+        logger.log(
+            level,
+            "%s: digest %s (%s)%s%s",
+            result.target.label,
+            result.outcome,
+            result.digest.subject,
+            f": {result.reason}" if result.reason else "",
+            then,
+        )
 
     def _start_crawl(self, source: str, now: datetime) -> None:
         logger.info("%s: starting a crawl", source)

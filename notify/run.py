@@ -3,6 +3,10 @@
 Deliveries are written only after apprise reports success for that channel (message by message on
 Teams), in the same transaction as the digest's record, so a channel that is down simply gets the
 undelivered items in its next digest and nothing is ever announced twice.
+
+A mail the server was handed but never acknowledged may have arrived: its digest is recorded as
+"unconfirmed" with its items counted as told (at most once rather than twice), and `status` names it
+until the operator says which it was (`tenderwatch notify arrived` or `notify resend`).
 """
 
 from __future__ import annotations
@@ -46,7 +50,9 @@ class Target:
 @dataclass
 class DigestResult:
     target: Target
-    outcome: str  # sent, failed, skipped (nothing new), written (file), busy (another sender), dry-run
+    # sent, failed, unconfirmed (handed over, not acknowledged), skipped (nothing new), written (file),
+    # busy (another sender), dry-run
+    outcome: str
     digest: Digest
     reason: str | None = None
     path: Path | None = None
@@ -54,7 +60,7 @@ class DigestResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome != "failed"
+        return self.outcome not in ("failed", deliveries.UNCONFIRMED)
 
 
 def targets(
@@ -184,16 +190,32 @@ def _build_and_send(
     messages = _messages(target, digest, html, env, config.digest.teams_items_per_post)
     delivered, failure = [], None
     for message in messages:
-        outcome = send(target.url, message, html=target.kind == "email")
+        outcome = send(
+            target.url, message, html=target.kind == "email", smtp_timeout=config.digest.smtp_timeout_seconds
+        )
+        if outcome.ok or outcome.unconfirmed:  # an unconfirmed message may have arrived: told, once
+            delivered += digest.announcements(list(message.items))
         if not outcome.ok:
-            failure = outcome.reason
+            failure = outcome
             break
-        delivered += digest.announcements(list(message.items))
-    if failure is None:
+    if failure is None or failure.unconfirmed:
         delivered += digest.announcements(digest.omitted)  # counted in the digest, so told about
-    result.outcome, result.reason = ("failed", failure) if failure else ("sent", None)
-    _record(database, target, digest, result.outcome, error=failure, delivered=delivered)
+    if failure is None:
+        result.outcome = "sent"
+    else:
+        result.outcome = deliveries.UNCONFIRMED if failure.unconfirmed else "failed"
+        result.reason = failure.reason
+    _record(database, target, digest, result.outcome, error=result.reason, delivered=delivered)
     return result  # the caller reports it: the CLI prints it, the daemon logs it
+
+
+def settle_advice(channel: str | None) -> str:
+    """What the operator can do about an unconfirmed digest (channel: a configured one, or None for --to)."""
+    which = f"--channel {channel}" if channel else "--to URL"
+    return (
+        f"if it did not arrive, run `tenderwatch notify resend {which}` to send its items again; "
+        f"if it did, `tenderwatch notify arrived {which}`"
+    )
 
 
 def _messages(target: Target, digest: Digest, html: str, env, items_per_post: int) -> list[Message]:

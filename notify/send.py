@@ -3,23 +3,41 @@
 apprise reports failures through its result and its log rather than exceptions; both are read here.
 A channel URL carries secrets (passwords, webhook signatures), so any text that could echo it is
 scrubbed before it is shown or stored.
+
+A mail that fails is told apart by where it failed, from apprise's log (see mail_failure): before
+anything was handed over (no connection, no STARTTLS, no login) or refused by the server's reply,
+it is safe to send again; anything else (no final reply, a dropped connection mid-transaction) may
+have reached the mailbox and is "unconfirmed": not sent again without the operator's say-so.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
 
 import apprise
 
 from notify.redact import scrub
 from notify.render import Message
+from tenderwatch.config import ChannelConfig, DigestConfig
+
+# apprise's email plugin (apprise/plugins/email/base.py and smtp.py, 2.x) logs these:
+CONNECTION_ERROR = "Connection error while submitting email"  # connecting, STARTTLS or login failed
+ACCEPTED = "Sent Email to "  # a recipient's message was accepted
+EXCEPTION = "Socket Exception: "  # what smtplib raised, logged at DEBUG
+# A server's reply in smtplib's exceptions: (554, b'5.7.1 rejected') or {'to@x': (550, b'...')}.
+SMTP_REPLY = re.compile(r"\((\d{3}), b(['\"])(.*?)\2")
 
 
 @dataclass(frozen=True)
 class Outcome:
     ok: bool
     reason: str | None = None
+    # Handed over but not acknowledged: the message may have arrived, so it must not be re-sent blindly.
+    unconfirmed: bool = False
 
 
 def channel_key(url: str) -> str:
@@ -42,27 +60,106 @@ def check_url(url: str) -> str | None:
     )
 
 
-def send(url: str, message: Message, *, html: bool) -> Outcome:
+def send(
+    url: str,
+    message: Message,
+    *,
+    html: bool,
+    smtp_timeout: float = DigestConfig.smtp_timeout_seconds,
+) -> Outcome:
     problem = check_url(url)
     if problem:
         return Outcome(False, problem)
+    email = ChannelConfig("", url).kind == "email"
     notifier = apprise.Apprise()
-    notifier.add(url)
+    notifier.add(with_smtp_timeout(url, smtp_timeout) if email else url)
     body_format = apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.MARKDOWN
-    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
+    # DEBUG: where a mail failed is said only there (the exception smtplib raised).
+    with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelno)d\t%(message)s") as log:
         result = notifier.notify(title=message.title, body=message.body, body_format=body_format)
-        captured = log.getvalue()
+        captured = _records(log.getvalue())
     if result:
         return Outcome(True)
-    reason = _last_line(captured) or f"the service did not accept it ({result.status.name})"
+    if email:
+        return mail_failure(captured, smtp_timeout_of(url, smtp_timeout), url)
+    warnings = [text for level, text in captured if level >= logging.WARNING]
+    reason = warnings[-1] if warnings else f"the service did not accept it ({result.status.name})"
     return Outcome(False, scrub(reason, url))
+
+
+def with_smtp_timeout(url: str, seconds: float) -> str:
+    """The mail URL with apprise's `cto` argument: its email plugin gives smtplib that one timeout for
+    connecting and for every reply, the final one after the message included. A `cto` the URL
+    already has is the operator's choice and is kept."""
+    if "cto" in dict(parse_qsl(urlsplit(url).query)):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}cto={seconds:g}"
+
+
+def smtp_timeout_of(url: str, default: float) -> float:
+    given = dict(parse_qsl(urlsplit(url).query)).get("cto")
+    try:
+        return float(given) if given else default
+    except ValueError:
+        return default
+
+
+def mail_failure(log: list[tuple[int, str]], timeout: float, url: str) -> Outcome:
+    """Why a mail failed, and whether it may have arrived all the same (from apprise's log records).
+
+    Safe to send again only when apprise says so plainly: it failed while connecting, securing or
+    logging in (nothing handed over), or the server replied with a refusal. Anything else, including
+    wording a later apprise may use, is unconfirmed: a duplicate is not risked on a guess.
+    """
+    texts = [text for _, text in log]
+    raw = next((text.split(EXCEPTION, 1)[1] for text in reversed(texts) if EXCEPTION in text), "")
+    detail = scrub(raw, url) or "apprise gave no detail"  # it may echo the server's reply to the login
+    reply = SMTP_REPLY.search(raw)
+    replied = scrub(f"{reply[1]} {reply[3]}", url) if reply else ""
+    if any(text.startswith(ACCEPTED) for text in texts):  # one of several recipients has it
+        return Outcome(False, f"the mail server took it for some recipients only ({detail})", True)
+    if any(text.startswith(CONNECTION_ERROR) for text in texts):
+        return Outcome(False, not_connected(raw.lower(), detail, replied, timeout))
+    if replied:
+        return Outcome(False, f"the mail server refused the message: {replied}")
+    within = f" within {timeout:g} s" if "timed out" in raw else ""
+    said = f"the mail server did not confirm the message{within} ({detail}): it may have arrived"
+    return Outcome(False, said, unconfirmed=True)
+
+
+def not_connected(lowered: str, detail: str, replied: str, timeout: float) -> str:
+    """What went wrong before a mail was handed over, in words that say what to change."""
+    if "connection refused" in lowered:
+        return "Connection refused by the mail server: check that it runs at the URL's host and port"
+    if "smtp auth extension not supported" in lowered:
+        return (
+            "the mail server does not offer login (SMTP AUTH) here: remove the user and password from "
+            "the URL, or use mailtos:// if it offers login only over TLS"
+        )
+    if "starttls extension not supported" in lowered:
+        return (
+            "the mail server does not offer STARTTLS (mailtos://): add ?mode=ssl if it takes TLS from "
+            "the start (port 465), or use mailto:// on a network you trust"
+        )
+    if replied[:3] in ("530", "534", "535", "538"):
+        return f"the mail server refused the login ({replied}): check the user and password"
+    if "timed out" in lowered:
+        return f"no answer from the mail server within {timeout:g} s while connecting"
+    return f"could not connect to the mail server ({detail})"
+
+
+def _records(log: str) -> list[tuple[int, str]]:
+    """apprise's captured log as (level, message); a line without a level continues the one before."""
+    records: list[tuple[int, str]] = []
+    for line in log.splitlines():
+        level, tab, text = line.partition("\t")
+        if tab and level.isdigit():
+            records.append((int(level), text.strip()))
+        elif records and line.strip():
+            records[-1] = (records[-1][0], f"{records[-1][1]} {line.strip()}")
+    return records
 
 
 def _first_line(log: str) -> str:
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     return lines[0] if lines else ""
-
-
-def _last_line(log: str) -> str:
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    return lines[-1] if lines else ""

@@ -2,7 +2,8 @@
 
 A notice is recorded as delivered to a channel only once that channel accepted the digest; a unique
 (channel, notice, kind, ref) row makes every announcement happen at most once, even if two digests
-race.
+race. A digest the channel was handed but never acknowledged ("unconfirmed") also counts its items
+as delivered, until the operator says it did not arrive (settle_unconfirmed).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
@@ -28,6 +29,7 @@ from store.models import (
 )
 from store.notice import Notice, procurement_key
 
+UNCONFIRMED = "unconfirmed"  # a digest's outcome: handed to the mail server, never acknowledged
 OPPORTUNITY_KINDS = ("new", "too_soon")  # announcements of a notice as something to bid for
 ANNOUNCED_KINDS = (*OPPORTUNITY_KINDS, "closing_soon", "early_warning")
 
@@ -319,3 +321,48 @@ def record_digest(
             for notice_id, kind, ref in fresh
         )
     return digest.id
+
+
+def unconfirmed(session: Session, channel: str) -> list[DigestRow]:
+    """This channel's digests that may or may not have arrived, oldest first."""
+    return list(
+        session.scalars(
+            select(DigestRow)
+            .where(DigestRow.channel == channel, DigestRow.outcome == UNCONFIRMED)
+            .order_by(DigestRow.created_at, DigestRow.id)
+        )
+    )
+
+
+def channels_unconfirmed(session: Session) -> list[str]:
+    """The channels (delivery log names) with a digest waiting for the operator's word."""
+    return list(
+        session.scalars(
+            select(DigestRow.channel)
+            .where(DigestRow.outcome == UNCONFIRMED)
+            .distinct()
+            .order_by(DigestRow.channel)
+        )
+    )
+
+
+def settle_unconfirmed(session: Session, channel: str, *, arrived: bool) -> list[tuple[DigestRow, int]]:
+    """Record the operator's word on this channel's unconfirmed digests, with how many announcements
+    each released.
+
+    It arrived: each becomes a sent digest. It did not: its deliveries are removed, so its items go in
+    the next digest, and it becomes a failed one, which the daemon and `run` try again like any other.
+    """
+    settled = []
+    now = utcnow()
+    for digest in unconfirmed(session, channel):
+        if arrived:
+            digest.outcome = "sent"
+            digest.error = f"{digest.error}; the operator confirmed it arrived ({now:%Y-%m-%d %H:%M} UTC)"
+            settled.append((digest, 0))
+            continue
+        released = session.execute(delete(DeliveryRow).where(DeliveryRow.digest_id == digest.id)).rowcount
+        digest.outcome = "failed"
+        digest.error = f"{digest.error}; the operator said it did not arrive, so its items are sent again"
+        settled.append((digest, released))
+    return settled

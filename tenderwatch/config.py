@@ -128,6 +128,10 @@ class DigestConfig:
     output_dir: Path | None = (
         None  # where HTML digests are written without a channel (default data_dir/digests)
     )
+    # How long a mail server may take over each step, above all its final reply to a message it was
+    # handed: RFC 5321 (4.5.3.2) gives that reply ten minutes. apprise's own default is 15 s, after
+    # which a slow server that keeps the message would be sent it again.
+    smtp_timeout_seconds: float = 600
 
 
 @dataclass(frozen=True)
@@ -257,7 +261,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         log_level=log_level,
         schedule=_schedule(_table(data, "schedule", where), where),
         scoring=(scoring := _scoring(_table(data, "scoring", where), env, where, config_path)),
-        digest=_digest(_table(data, "digest", where), where, config_path),
+        digest=_digest(_table(data, "digest", where), env, where, config_path),
         channels=_channels(data.get("channels", []), env, where, scoring),
     )
 
@@ -510,7 +514,9 @@ def _known_profile(name: Any, profiles: Mapping[str, Path], label: str) -> str:
     return str(name)
 
 
-def _digest(table: dict[str, Any], where: str, config_path: Path | None) -> DigestConfig:
+def _digest(
+    table: dict[str, Any], env: Mapping[str, str], where: str, config_path: Path | None
+) -> DigestConfig:
     defaults = DigestConfig()
     _reject_unknown(table, set(defaults.__dataclass_fields__), where, "[digest] ")
     values: dict[str, Any] = {}
@@ -528,7 +534,22 @@ def _digest(table: dict[str, Any], where: str, config_path: Path | None) -> Dige
             values[key] = (base / Path(str(table[key])).expanduser()).resolve()
     if values.get("templates_dir") and not values["templates_dir"].is_dir():
         raise ConfigError(f"{where}: [digest] templates_dir {values['templates_dir']} is not a directory")
+    values["smtp_timeout_seconds"] = _smtp_timeout(table, env, where)
     return DigestConfig(**values)
+
+
+def _smtp_timeout(table: dict[str, Any], env: Mapping[str, str], where: str) -> float:
+    """[digest] smtp_timeout_seconds, or TENDERWATCH_SMTP_TIMEOUT_SECONDS; the file's value is checked
+    even when the variable overrides it, so a mistake there does not wait to surface."""
+    seconds = _number(
+        table.get("smtp_timeout_seconds", DigestConfig.smtp_timeout_seconds),
+        f"{where}: [digest] smtp_timeout_seconds",
+        minimum=0.001,
+    )
+    variable = f"{ENV_PREFIX}SMTP_TIMEOUT_SECONDS"
+    if env.get(variable, "") != "":
+        seconds = _number(env[variable], f"environment variable {variable}", minimum=0.001)
+    return seconds
 
 
 def _channels(

@@ -51,9 +51,11 @@ def digest(
 
     In order: strong matches, possible matches, closing too soon?, closing soon, changed, early
     warning (pipeline), and the health of every source. Each notice is announced once per channel; a
-    channel that is down gets the undelivered items next time. With no channel configured the digest
-    is written to a dated HTML file in DATA_DIR/digests (or [digest] output_dir). Exits 1 if any
-    channel failed.
+    channel that is down gets the undelivered items next time. A mail server that is handed the
+    digest but never confirms it leaves it "unconfirmed": its items are not sent again until you say
+    so (`tenderwatch notify resend` or `notify arrived`). With no channel configured the digest is
+    written to a dated HTML file in DATA_DIR/digests (or [digest] output_dir). Exits 1 if any channel
+    failed or did not confirm.
 
     \b
     Examples:
@@ -85,13 +87,30 @@ def digest(
     for result in results:
         if output:
             _write_output(output, result.html)
+    report(results, one_off=bool(to))
+    sys.exit(0 if all(result.ok for result in results) else 1)
+
+
+def report(results, *, one_off: bool = False) -> None:
+    """Each digest's outcome on stdout; what to do about failed and unconfirmed ones on stderr."""
+    from notify.run import settle_advice
+    from store.deliveries import UNCONFIRMED
+
+    for result in results:
         echo(describe(result))
-    failed = [result.target.label for result in results if not result.ok]
+    failed = [result.target.label for result in results if result.outcome == "failed"]
     if failed:
         # A configured channel's items wait for its next digest; a one-off --to has no next time.
-        then = "send it again to retry" if to else "those items will be sent next time"
+        then = "send it again to retry" if one_off else "those items will be sent next time"
         echo(f"tenderwatch: digest failed for {', '.join(failed)}; {then}", err=True)
-    sys.exit(1 if failed else 0)
+    for result in results:
+        if result.outcome == UNCONFIRMED:
+            channel = None if one_off else result.target.key
+            echo(
+                f"tenderwatch: {result.target.label}: the mail server may have the digest; its items count "
+                f"as sent and are not sent again unless you say so: {settle_advice(channel)}",
+                err=True,
+            )
 
 
 def _write_output(path: Path, html: str) -> None:
@@ -104,6 +123,8 @@ def _write_output(path: Path, html: str) -> None:
 
 
 def describe(result) -> str:
+    from store.deliveries import UNCONFIRMED
+
     subject = result.digest.subject
     if result.outcome == "written":
         return f"{result.target.label}: {subject}\nwrote {result.path}"
@@ -114,12 +135,14 @@ def describe(result) -> str:
     if result.outcome == "failed":
         verb = "write" if result.target.kind == "file" else "send"
         return f'{result.target.label}: FAILED to {verb} "{subject}": {result.reason}'
+    if result.outcome == UNCONFIRMED:
+        return f'{result.target.label}: NOT CONFIRMED "{subject}": {result.reason}'
     return f"{result.target.label}: {result.outcome}: {subject}"
 
 
-@cli.group("notify", context_settings=CONTEXT)
+@cli.group("notify", context_settings=CONTEXT, short_help="Test the channels; settle unconfirmed digests.")
 def notify_group() -> None:
-    """Check the notification channels."""
+    """Check the notification channels; settle a digest the mail server did not confirm."""
 
 
 @command(notify_group, "test", short_help="Send a test message to each channel.")
@@ -147,8 +170,94 @@ def notify_test(state: State, channel: str | None, to: str | None) -> None:
             "This is a test from tenderwatch. If you can read it, digests will reach this channel.",
             (),
         )
-        outcome = Outcome(False, target.problem) if target.problem else send(target.url, message, html=False)
+        outcome = (
+            Outcome(False, target.problem)
+            if target.problem
+            else send(target.url, message, html=False, smtp_timeout=state.config.digest.smtp_timeout_seconds)
+        )
         echo(f"{target.label}: {'ok' if outcome.ok else 'FAILED: ' + (outcome.reason or '')}")
         if not outcome.ok:
             failed.append(target.label)
     sys.exit(1 if failed else 0)
+
+
+CHANNEL_OR_TO = (
+    click.option("--channel", help="The configured channel (needed when several have such a digest)."),
+    click.option(
+        "--to",
+        "to",
+        metavar="APPRISE_URL",
+        help="The URL a `digest --to` sent it to ('${NAME}' reads it from the environment).",
+    ),
+)
+
+
+def channel_or_to(function):
+    for option in reversed(CHANNEL_OR_TO):
+        function = option(function)
+    return function
+
+
+@command(notify_group, "arrived", short_help="Say that a digest the mail server did not confirm arrived.")
+@channel_or_to
+def notify_arrived(state: State, channel: str | None, to: str | None) -> None:
+    """Record that the unconfirmed digests of a channel did arrive: they count as sent.
+
+    A digest is unconfirmed when the mail server was handed it but gave no final answer (see
+    [digest] smtp_timeout_seconds); `tenderwatch status` lists them.
+    """
+    _settle(state, channel, to, arrived=True)
+
+
+@command(
+    notify_group, "resend", short_help="Send again the items of a digest the mail server did not confirm."
+)
+@channel_or_to
+def notify_resend(state: State, channel: str | None, to: str | None) -> None:
+    """Record that the unconfirmed digests of a channel did not arrive: their items go in the next
+    digest, which the daemon or `tenderwatch run` sends as a retry (or send it now with `digest`)."""
+    _settle(state, channel, to, arrived=False)
+
+
+def _settle(state: State, channel: str | None, to: str | None, *, arrived: bool) -> None:
+    from notify.send import channel_key
+    from store import deliveries
+
+    if to and channel:
+        raise ConfigError("use either --to or --channel, not both")
+    with state.database.writing() as session:
+        if to:
+            key, label = channel_key(state.channel_url(to)), "--to"
+        elif channel:
+            key = label = state.config.channel(channel).name
+        else:
+            key = label = _only_unconfirmed_channel(state, deliveries.channels_unconfirmed(session))
+        settled = deliveries.settle_unconfirmed(session, key, arrived=arrived)
+    if not settled:
+        echo(f"{label}: no digest is waiting to be confirmed")
+        return
+    for digest, released in settled:
+        when = local_time(digest.created_at)
+        if arrived:
+            echo(f"{label}: the digest of {when} UK time counts as sent")
+        else:
+            echo(f"{label}: the digest of {when} UK time did not arrive: {released} items released")
+    if not arrived:
+        again = f"--channel {key}" if not to else "--to URL"
+        echo(
+            f"{label}: its items go in the next digest (the daemon or `tenderwatch run` retries it); "
+            f"to send them now: tenderwatch digest {again}"
+        )
+
+
+def _only_unconfirmed_channel(state: State, keys: list[str]) -> str:
+    """The one channel with unconfirmed digests, when the operator named none."""
+    configured = {channel.name for channel in state.config.channels}
+    named = [key if key in configured else "a `digest --to` URL" for key in keys]
+    if not keys:
+        raise ConfigError("no digest is waiting to be confirmed (see `tenderwatch status`)")
+    if len(keys) > 1:
+        raise ConfigError(f"digests of {', '.join(named)} are waiting: give --channel or --to")
+    if keys[0] not in configured:
+        raise ConfigError("the digest waiting was sent with `digest --to`: give the same --to URL")
+    return keys[0]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import click
 
 from tenderwatch.cli.base import State, cli, command, echo, echo_table, local_time
-from tenderwatch.cli.digest import describe
+from tenderwatch.cli.digest import report
 from tenderwatch.cli.notices import crawl_sources
 from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import counted
@@ -44,8 +44,7 @@ def run(state: State, no_crawl: bool) -> None:
     digests = send_digests(
         state.config, state.database, due_digests(state.config, state.database, now), as_of=now
     )
-    for result in digests:
-        echo(describe(result))
+    report(digests)
     if not digests:
         echo("no digest is due")
     sys.exit(0 if all(r.ok for r in crawled) and all(r.ok for r in digests) else 1)
@@ -79,11 +78,11 @@ def status(state: State) -> None:
 
     Exits 1 when it lists a problem (no store where the config points, a store it cannot write to
     (a full disk, a read-only folder), a failed crawl of an enabled source, a source with no
-    successful crawl for too long, a failed digest, a channel or profile that cannot send), so a
-    monitoring check can run it; warnings (an interrupted crawl, which the next one resumes; a source
-    never crawled yet; a PostgreSQL database's C locale) leave it at 0.
+    successful crawl for too long, a failed or unconfirmed digest, a channel or profile that cannot
+    send), so a monitoring check can run it; warnings (an interrupted crawl, which the next one
+    resumes; a source never crawled yet; a PostgreSQL database's C locale) leave it at 0.
     """
-    from notify.run import targets
+    from notify.run import settle_advice, targets
     from scheduler import due_digests, next_slot
     from store import deliveries
     from store.db import missing_sqlite_file, sqlite_write_problem
@@ -125,6 +124,11 @@ def status(state: State) -> None:
                     f"{target.label}: the last digest failed ({local_time(last.created_at)}): "
                     f"{last.error}; it will be tried again"
                 )
+            problems += [
+                f"{target.label}: the digest of {local_time(pending.created_at)} is unconfirmed: "
+                f"{pending.error}; its items count as sent: {settle_advice(target.key)}"
+                for pending in deliveries.unconfirmed(session, target.key)
+            ]
             rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
     echo_table(["channel", "profile", "last digest", "next due"], rows)
     problems += _channel_problems(state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -29,16 +31,42 @@ def free_port() -> int:
 
 
 class SmtpReceiver:
-    """aiosmtpd on a free local port, keeping every message it accepts."""
+    """aiosmtpd on a free local port, keeping every message it is handed.
 
-    def __init__(self) -> None:
+    Like aiosmtpd itself it offers no STARTTLS, and no login (SMTP AUTH) unless given `login`, the
+    one (user, password) it accepts. `reply_delay` keeps the message but gives the final reply to
+    DATA only that many seconds later, as a slow mail server does; `reply` is that final reply (e.g.
+    "554 5.7.1 rejected" to refuse the message).
+    """
+
+    def __init__(
+        self,
+        reply_delay: float = 0,
+        reply: str = "250 Message accepted for delivery",
+        login: tuple[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.reply_delay = reply_delay
+        self.reply = reply
+        offers_login = (
+            {"auth_require_tls": False, "authenticator": self._authenticator(login)} if login else {}
+        )
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **offers_login)
+
+    @staticmethod
+    def _authenticator(login: tuple[str, str]) -> Any:
+        def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            given = (data.login.decode(), data.password.decode()) if isinstance(data, LoginPassword) else None
+            return AuthResult(success=given == login, handled=False)
+
+        return check
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 Message accepted for delivery"
+        if self.reply.startswith("250"):
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        await asyncio.sleep(self.reply_delay)
+        return self.reply
 
     def url(self, to: str = "bids@example.org") -> str:
         return f"mailto://127.0.0.1:{self.port}?from=tenderwatch@example.org&to={to}&name=tenderwatch"
