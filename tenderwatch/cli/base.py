@@ -269,8 +269,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
-    """click.echo, with control characters shown as \ufffd: everything the commands print goes here."""
-    click.echo(CONTROL.sub("\ufffd", text), err=err)
+    """click.echo, with control characters shown as \ufffd: everything the commands print goes here.
+
+    A Windows line ending (Contracts Finder's text has them) is an ordinary one, not a stray character."""
+    click.echo(CONTROL.sub("\ufffd", text.replace("\r\n", "\n")), err=err)
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -1,10 +1,22 @@
-"""A full disk and a read-only store: each command fails in one line, `status` says why and exits 1,
-nothing stored is harmed, and once the disk has room again the next crawl loses nothing.
+"""The fault matrix of issue 20, end to end: each case that once failed, run as an operator would.
 
-The end-to-end cases use real filesystems (tests/support/mounts.py: a few-megabyte tmpfs, a
-read-only bind mount) and run `tenderwatch` as a subprocess against the replay server. Where this
-machine cannot mount, they are skipped with the reason, and the in-process tests below them inject
-the same OSError at the same call sites.
+Every case runs `tenderwatch` as a subprocess against the replay server of recorded releases, a real
+SMTP server (aiosmtpd) or real filesystems, so a regression in any of them fails CI:
+
+1. a full disk during a crawl: FAILED with the cause, `status` exits 1, nothing lost after freeing space
+2. a read-only store: one line per command, no traceback; `status` says so
+3. a full digest folder: no half-written file, one digest file once there is room
+4. a mail server that acknowledges late: unconfirmed, not sent twice, `status` asks the operator
+5. the daemon reports failed digests and crawls at WARNING
+6. refused connection, no AUTH and no STARTTLS each say which
+7. a network or store failure is not "unreadable" in `status`
+8. nits: an unclosed TOML list, a YAML bracket on line 55, `delay = "fast"` under an environment
+   variable, a --from the clocks skip, a negative --limit
+9. real data: a date-only deadline, a placeholder value, Contracts Finder mojibake
+
+Filesystems are mounted where this machine allows (tests/support/mounts.py); where it does not, those
+cases are skipped with the reason, and the in-process tests at the end inject the same OSError at
+the same call sites. Finer-grained tests of each case live beside the code's other tests.
 """
 
 from __future__ import annotations
@@ -12,7 +24,10 @@ from __future__ import annotations
 import errno
 import os
 import re
+import signal
+import subprocess
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,18 +38,24 @@ from notify.run import send_digests, targets
 from spiders.crawl import result_of
 from store import crawls, locks
 from store.db import open_database
-from store.models import CrawlRun, ReleaseRow
+from store.ingest import store_releases
+from store.models import CrawlRun, ReleaseRow, utcnow
 from tenderwatch import config as configuration
 from tenderwatch.cli import cli
 from tenderwatch.errors import StoreError
 from tenderwatch.files import write_whole
-from tests.support.cli import tenderwatch
+from tests.support.cli import TENDERWATCH, tenderwatch
 from tests.support.crawling import uk
 from tests.support.mounts import read_only, resize, small_filesystem
+from tests.support.receivers import SmtpReceiver, free_port
+from tests.support.recorded import fts_releases, shifted
 from tests.support.replay_server import FIND_A_TENDER
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.sqlite_only(reason="these faults are of the SQLite store's own disk and folder")
 TWO_DAYS = ("--from", "2026-08-10T00:00", "--to", "2026-08-12T00:00")  # 955 recorded releases
+BUDGET_NOTICE = "8f124d5d-fa11-457c-a0ed-431674a867c1"  # Contracts Finder: "a maximum budget of Â£95,000"
+BUDGET_RELEASE = f"{BUDGET_NOTICE}-819916"
 FULL = (
     "database or disk is full; free some space on the store's disk, then crawl again: nothing stored is lost"
 )
@@ -169,6 +190,212 @@ def test_a_read_only_store_fails_each_writing_command_in_one_line_and_status_say
         if holder:
             holder.close()
     assert stored_releases(data) == before
+
+
+# ---------------------------------------------------------------------------------------------- mail
+
+
+def recent_notices_stored(database) -> None:
+    """The recorded days of Find a Tender, moved to end an hour ago, so a digest sent now lists them."""
+    releases = fts_releases()
+    newest = max(datetime.fromisoformat(release["date"]) for release in releases)
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", shifted(releases, utcnow() - timedelta(hours=1) - newest))
+
+
+def mail_config(tmp_path: Path, url: str, *extra: str) -> None:
+    (tmp_path / "tenderwatch.toml").write_text(
+        "\n".join(
+            [
+                "[digest]",
+                "smtp_timeout_seconds = 0.3",
+                'empty = "send"',
+                "[schedule]",
+                'digest_at = ["00:00"]',
+                'digest_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]',
+                *extra,
+                "[[channels]]",
+                'name = "bids"',
+                f'url = "{url}"',
+            ]
+        )
+        + "\n"
+    )
+
+
+def test_a_mail_server_that_answers_late_gets_the_digest_once_and_status_asks_the_operator(
+    env, tmp_path, database
+):
+    recent_notices_stored(database)
+    late = SmtpReceiver(reply_delay=1.5).start()
+    try:
+        mail_config(tmp_path, late.url())
+        first = tenderwatch("digest")
+        assert first.returncode == 1 and "NOT CONFIRMED" in first.stdout, first.stdout + first.stderr
+        scheduled = tenderwatch("run", "--no-crawl")  # the daemon's and cron's retry path
+        assert "no digest is due" in scheduled.stdout, scheduled.stdout + scheduled.stderr
+        again = tenderwatch("digest")
+        wait_until(lambda: len(late.messages) >= 2, what="the second digest to arrive")
+        status = tenderwatch("status")
+    finally:
+        late.stop()
+    # The second digest announces nothing the first did: each notice once.
+    first_mail, second_mail = (message.get_body(("html",)).get_content() for message in late.messages)
+    assert "Strong matches" in first_mail and "Strong matches" not in second_mail
+    assert again.returncode == 1
+    assert status.returncode == 1
+    assert "unconfirmed" in status.stdout and "notify resend --channel bids" in status.stdout
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("refused", "Connection refused by the mail server"),
+        ("no AUTH", "the mail server does not offer login (SMTP AUTH) here"),
+        ("no STARTTLS", "the mail server does not offer STARTTLS (mailtos://)"),
+    ],
+)
+def test_each_kind_of_mail_server_failure_says_which_without_the_password(env, case, said):
+    plain = SmtpReceiver().start()  # offers neither login nor STARTTLS, as aiosmtpd does by default
+    try:
+        login = "tenders:S3cretPassw0rd@"
+        url = {
+            "refused": f"mailto://127.0.0.1:{free_port()}",
+            "no AUTH": f"mailto://{login}127.0.0.1:{plain.port}",
+            "no STARTTLS": f"mailtos://{login}127.0.0.1:{plain.port}",
+        }[case]
+        result = tenderwatch("notify", "test", "--to", f"{url}?to=bids@example.org&from=tw@example.org")
+    finally:
+        plain.stop()
+    assert result.returncode == 1
+    assert said in result.stdout + result.stderr
+    assert "Connection error while submitting email" not in result.stdout + result.stderr
+    assert "S3cretPassw0rd" not in result.stdout + result.stderr
+
+
+def test_the_daemon_reports_a_failed_digest_and_a_failed_crawl_at_log_level_warning(env, tmp_path):
+    mail_config(
+        tmp_path,
+        f"mailto://127.0.0.1:{free_port()}?to=bids@example.org&from=tw@example.org",
+        "tick_seconds = 0.2",
+    )
+    process = subprocess.Popen(
+        [*TENDERWATCH, "daemon"],
+        env={
+            **os.environ,
+            "TENDERWATCH_LOG_LEVEL": "WARNING",
+            "TENDERWATCH_FIND_A_TENDER_URL": f"http://127.0.0.1:{free_port()}",
+            "TENDERWATCH_CONTRACTS_FINDER_ENABLED": "false",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            said = "".join(lines)
+            if "bids: digest failed" in said and "find_a_tender: crawl finished (exit 1)" in said:
+                break
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=90)
+    said = "".join(lines) + rest
+    assert "bids: digest failed" in said and "Connection refused by the mail server" in said
+    assert "find_a_tender: crawl finished (exit 1)" in said
+    assert "Traceback" not in said
+
+
+# ---------------------------------------------------------------------------------------------- status
+
+
+def test_a_failure_of_the_network_is_not_counted_as_unreadable_data(env):
+    failed = tenderwatch(
+        "crawl", "find_a_tender", env_extra={"TENDERWATCH_FIND_A_TENDER_URL": "http://tenderwatch.invalid"}
+    )
+    assert failed.returncode == 1 and "find_a_tender: FAILED: cannot reach" in failed.stderr
+    status = tenderwatch("status")
+    assert status.returncode == 1
+    [row] = [line for line in status.stdout.splitlines() if line.startswith("find_a_tender ")]
+    assert " failed (0 pages, 0 new, 0 changed)" in row  # not "1 unreadable"
+    assert "find_a_tender: the last crawl failed" in status.stdout
+
+
+# ---------------------------------------------------------------------------------------------- nits
+
+
+@pytest.mark.parametrize(
+    ("config_text", "args", "said"),
+    [
+        (
+            '[crawl]\nuser_agent = "tw"\n[sources.find_a_tender]\nurl = "http://x"\nfoo = [1,\n  2,\n',
+            ["sources"],
+            "on line 5 is not ",  # the list's own line, not the end of the file
+        ),
+        (
+            '[sources.find_a_tender]\ndelay = "fast"\n',
+            ["sources"],
+            "[sources.find_a_tender] delay must be a number, not 'fast'",
+        ),
+        (
+            "",
+            ["crawl", "find_a_tender", "--from", "2026-03-29T01:30"],
+            "'2026-03-29T01:30' does not exist in UK time",
+        ),
+        ("", ["notices", "--limit", "-5"], "-5 is not in the range x>=0"),
+    ],
+    ids=["toml-unclosed-list", "bad-delay-under-env", "skipped-hour", "negative-limit"],
+)
+def test_a_mistake_in_the_config_or_on_the_command_line_is_one_line_naming_it(
+    env, tmp_path, config_text, args, said
+):
+    (tmp_path / "tenderwatch.toml").write_text(config_text)
+    result = tenderwatch(*args, env_extra={"TENDERWATCH_FIND_A_TENDER_DELAY": "1"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bracket_left_open_on_line_55_of_a_rules_file_is_reported_at_line_55(env, tmp_path):
+    good = "service_lines:\n  - name: Evaluation\n    keywords:\n" + "".join(
+        f"      term{n}: 1\n" for n in range(50)
+    )
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(good + "    exclude:\n      keywords: [day care, respite\n    cpv:\n      '79': 1\n")
+    result = tenderwatch("rules", "check", str(rules))
+    assert result.returncode == 2
+    assert f"{rules}:55: not valid YAML" in result.stderr
+    assert "the bracket opened on this line is not closed; add its ']'" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------- real data
+
+
+def test_real_notices_read_right_a_date_alone_a_placeholder_value_and_mojibake(env, database, replay_server):
+    urls = {
+        "TENDERWATCH_FIND_A_TENDER_URL": replay_server.url,
+        "TENDERWATCH_CONTRACTS_FINDER_URL": replay_server.url,
+    }
+    for source, start, end in (
+        ("find_a_tender", "2026-08-11T12:00", "2026-08-11T18:00"),
+        ("contracts_finder", "2025-01-23T14:00", "2025-01-23T23:00"),
+    ):
+        crawled = tenderwatch("crawl", source, "--from", start, "--to", end, env_extra=urls)
+        assert crawled.returncode == 0, crawled.stderr
+    # 076444-2026 gives its deadline as "2026-08-25": open all that day, not closed at 00:00.
+    assert "deadline: 2026-08-25 23:59" in tenderwatch("show", "076444-2026").stdout
+    # 076278-2026 states £89, a rate: not the contract's value.
+    assert "value: value not stated" in tenderwatch("show", "076278-2026").stdout
+    # Contracts Finder sent "Â£95,000"; the release is kept as received, the notice reads £95,000.
+    budget = tenderwatch("show", f"contracts_finder:{BUDGET_NOTICE}").stdout
+    assert "maximum budget of £95,000 excluding VAT" in budget and "Â" not in budget
+    shown = tenderwatch("export", "--source", "contracts_finder").stdout
+    assert "Â£" not in shown and "â€" not in shown
+    with database.reading() as session:
+        raw = session.scalar(select(ReleaseRow.raw).where(ReleaseRow.release_id == BUDGET_RELEASE))
+    assert "Â£95,000" in raw
 
 
 # ---------------------------------------------------------------------------------------------- injected
