@@ -16,7 +16,11 @@ SMTP server (aiosmtpd) or real filesystems, so a regression in any of them fails
 
 Filesystems are mounted where this machine allows (tests/support/mounts.py); where it does not, those
 cases are skipped with the reason, and the in-process tests at the end inject the same OSError at
-the same call sites. Finer-grained tests of each case live beside the code's other tests.
+the same call sites. Finer-grained tests of each case live beside the code's other tests, as do the
+matrix's cases that already held: kill -9 and SIGTERM mid-crawl (test_cli, test_scheduler), 429/503,
+truncated and duplicated pages, Retry-After (test_crawl_faults), oversized and hostile pages
+(test_crawl_hostile), locks after a kill and two crawls at once (test_locks, test_scheduler), escaped
+notice text and secrets kept out of logs (test_digest).
 """
 
 from __future__ import annotations
