@@ -231,7 +231,7 @@ def _try_file(database: Database, name: str, me: Holder) -> Lock | None:
         # name); only its content changes.
         fd = os.open(directory / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:  # a read-only or full store folder: one line, not a traceback
-        raise StoreError(unwritable(directory, exc, f"cannot take the lock '{name}'")) from exc
+        raise StoreError(_unwritable(directory, exc, f"cannot take the lock '{name}'")) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -246,7 +246,7 @@ def _try_file(database: Database, name: str, me: Holder) -> Lock | None:
         os.pwrite(fd, json.dumps(record).encode(), 0)
     except OSError as exc:
         os.close(fd)  # lets the lock go again
-        raise StoreError(unwritable(directory, exc, f"cannot take the lock '{name}'")) from exc
+        raise StoreError(_unwritable(directory, exc, f"cannot take the lock '{name}'")) from exc
 
     def release() -> None:
         try:
@@ -257,7 +257,7 @@ def _try_file(database: Database, name: str, me: Holder) -> Lock | None:
     return Lock(name, me, release)
 
 
-def unwritable(folder: Path, exc: OSError, what: str) -> str:
+def _unwritable(folder: Path, exc: OSError, what: str) -> str:
     """One line for a store folder the system refused to write: what failed, where, why, what to do."""
     return (
         f"{what}: {folder}: {exc.strerror or exc} (the store's folder must be writable by this user, "
