@@ -73,14 +73,36 @@ def daemon(state: State) -> None:
 
 
 @command(cli, "status")
-def status(state: State) -> None:
+@click.option(
+    "--no-channel-check",
+    is_flag=True,
+    help="Do not contact the channels' servers (offline, or to keep a monitoring check local).",
+)
+@click.option(
+    "--channel-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long each channel's server may take to answer the check.",
+)
+def status(state: State, no_channel_check: bool, channel_timeout: float) -> None:
     """What ran, what is next, and anything failing, in plain words.
 
     Exits 1 when it lists a problem (no store where the config points, a store it cannot write to
     (a full disk, a read-only folder), a failed crawl of an enabled source, a source with no
     successful crawl for too long, a failed or unconfirmed digest, a channel or profile that cannot
-    send), so a monitoring check can run it; warnings (an interrupted crawl, which the next one
-    resumes; a source never crawled yet; a PostgreSQL database's C locale) leave it at 0.
+    send, a channel's server that cannot be reached), so a monitoring check can run it; warnings (an
+    interrupted crawl, which the next one resumes; a source never crawled yet; a PostgreSQL
+    database's C locale) leave it at 0.
+
+    Each channel's server is contacted without sending anything: a mail server gets EHLO, STARTTLS
+    and the login its URL asks for, then QUIT; a webhook host (Teams) a TCP connection and TLS
+    handshake, no HTTP request, so no workflow runs. `--no-channel-check` skips this.
+
+    \b
+    Example (a monitoring check every 15 minutes):
+      tenderwatch --config /etc/tenderwatch/tenderwatch.toml status --channel-timeout 5
     """
     from notify.run import settle_advice, targets
     from scheduler import due_digests, next_slot
@@ -116,6 +138,7 @@ def status(state: State) -> None:
     with state.database.reading() as session:
         for target in targets(state.config):
             last = deliveries.last_attempt(session, target.key)
+            worked = deliveries.last_sent(session, target.key)
             following = now if target.key in due else next_slot(schedule, now)
             if last and last.outcome == "failed":
                 retry_at = last.created_at + retry
@@ -129,11 +152,43 @@ def status(state: State) -> None:
                 f"{pending.error}; its items count as sent: {settle_advice(target.key)}"
                 for pending in deliveries.unconfirmed(session, target.key)
             ]
-            rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
-    echo_table(["channel", "profile", "last digest", "next due"], rows)
+            reached = None if no_channel_check else _reachability(target, channel_timeout)
+            if reached and reached.problem:
+                problems.append(
+                    f"{target.label}: cannot reach {reached.where}: {reached.problem} "
+                    f"({f'it last worked {local_time(worked.created_at)}' if worked else 'it never has'})"
+                )
+            rows.append(
+                [
+                    target.label,
+                    target.profile,
+                    _digest_text(last),
+                    local_time(worked.created_at) if worked else "never",
+                    _reached_text(reached, target, no_channel_check),
+                    _due(following, now),
+                ]
+            )
+    echo_table(["channel", "profile", "last digest", "last worked", "reachable", "next due"], rows)
     problems += _channel_problems(state)
     _echo_findings(problems, warnings)
     sys.exit(1 if problems else 0)  # so that monitoring can run it
+
+
+def _reachability(target, timeout: float):
+    """The channel's server checked without sending (None: a file, or a channel that cannot send)."""
+    from notify.check import check_channel
+
+    if target.url is None or target.problem:
+        return None
+    return check_channel(target.url, target.kind, timeout)
+
+
+def _reached_text(reached, target, not_checked: bool) -> str:
+    if target.url is None:
+        return "-"  # a file: nothing to reach
+    if not_checked or target.problem or reached is None:
+        return "not checked"
+    return "no" if reached.problem else "yes"
 
 
 def _channel_problems(state: State) -> list[str]:
