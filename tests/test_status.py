@@ -91,9 +91,7 @@ def test_a_channel_down_on_a_quiet_day_says_when_it_last_worked(store, tmp_path)
     assert problem.endswith(f"(it last worked {' '.join(worked)})")
 
 
-def test_the_mail_check_logs_in_as_configured_and_names_a_refused_login_without_the_password(
-    store, tmp_path
-):
+def test_the_mail_check_logs_in_as_configured_and_names_a_refused_login_without_the_password(store, tmp_path):
     smtp = SmtpReceiver(login=("tenders", "right-password")).start()
     try:
         url = f"mailto://tenders:${{SMTP_PASSWORD}}@127.0.0.1:{smtp.port}?from=t@example.org&to=b@example.org"
