@@ -261,7 +261,7 @@ def test_the_cron_line_sends_a_digest_with_the_password_from_secrets_env_and_nev
     assert ran.returncode == 0, log
     assert "bids-email: sent" in log, log
     assert len(smtp.messages) == 1  # the login with the password from secrets.env was accepted
-    assert "bids-email  " in status.stdout and " yes " in status.stdout, status.stdout
+    assert "bids-email  " in status.stdout and " up " in status.stdout, status.stdout
     for text in (ran.stdout, ran.stderr, log, status.stdout, status.stderr):
         assert password not in text
 

@@ -65,12 +65,12 @@ def test_a_mail_server_up_is_reachable_without_being_sent_anything_and_down_fail
     up = tenderwatch("status")
     assert up.returncode == 0, up.stdout
     row = status_row(up.stdout, "bids-email")
-    assert row.split()[-3:-1] == ["never", "yes"]  # last worked: never; reachable: yes
+    assert row.split()[-3:-1] == ["never", "up"]  # last worked: never; server: up
     assert smtp.messages == []  # EHLO and QUIT, no message
     smtp.stop()
     down = tenderwatch("status")
     assert down.returncode == 1
-    assert " no " in status_row(down.stdout, "bids-email")
+    assert " down " in status_row(down.stdout, "bids-email")
     assert (
         f"bids-email: cannot reach the mail server 127.0.0.1:{smtp.port}: Connection refused by the mail "
         "server: check that it runs at the URL's host and port (it never has)"
@@ -114,7 +114,7 @@ def test_a_teams_webhook_host_is_checked_by_a_tls_handshake_and_never_posted_to(
     configure(tmp_path, ("bids-teams", teams.url()))
     up = tenderwatch("status")
     assert up.returncode == 0, up.stdout
-    assert status_row(up.stdout, "bids-teams").split()[-3:-1] == ["never", "yes"]
+    assert status_row(up.stdout, "bids-teams").split()[-3:-1] == ["never", "up"]
     assert teams.posts == [] and teams.paths == []  # no request at all: no workflow runs
     teams.stop()
     down = tenderwatch("status")

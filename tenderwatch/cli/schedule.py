@@ -168,7 +168,7 @@ def status(state: State, no_channel_check: bool, channel_timeout: float) -> None
                     _due(following, now),
                 ]
             )
-    echo_table(["channel", "profile", "last digest", "last worked", "reachable", "next due"], rows)
+    echo_table(["channel", "profile", "last digest", "last worked", "server", "next due"], rows)
     problems += _channel_problems(state)
     _echo_findings(problems, warnings)
     sys.exit(1 if problems else 0)  # so that monitoring can run it
@@ -188,7 +188,7 @@ def _reached_text(reached, target, not_checked: bool) -> str:
         return "-"  # a file: nothing to reach
     if not_checked or target.problem or reached is None:
         return "not checked"
-    return "no" if reached.problem else "yes"
+    return "down" if reached.problem else "up"  # words like the sources' on/off, not yes/no
 
 
 def _channel_problems(state: State) -> list[str]:
