@@ -1,12 +1,12 @@
 """Is a channel reachable? Checked without sending anything, for `tenderwatch status`.
 
 A mail server: connect, EHLO, STARTTLS and login when the URL asks for them, then QUIT before any
-message (no MAIL FROM, nothing queued). A webhook (Teams Workflows and other HTTP services): a TCP
-connection to its host and, over https, the TLS handshake with the certificate checked as apprise
-would, but no HTTP request at all. Any request to the workflow's URL could run the workflow (a
-Power Automate HTTP trigger can accept any method) and post to the channel, so none is made: the
-check proves the name resolves, the host answers and its certificate is good, not that the
-workflow's signature is still valid (only a post can, see `tenderwatch notify test`).
+message (no MAIL FROM, nothing queued). A Teams Workflows webhook: a TCP connection to its host and
+the TLS handshake with the certificate checked as apprise would, but no HTTP request at all. Any
+request to the workflow's URL could run the workflow (a Power Automate HTTP trigger can accept any
+method) and post to the channel, so none is made: the check proves the name resolves, the host
+answers and its certificate is good, not that the workflow's signature is still valid (only a post
+can: `tenderwatch notify test`). Other apprise services are not checked (no host to try).
 """
 
 from __future__ import annotations
@@ -28,17 +28,19 @@ class Reachability:
 
 
 def check_channel(url: str, kind: str, timeout: float) -> Reachability | None:
-    """Whether this channel's server answers, or None when apprise names no host to check."""
+    """Whether this channel's server answers; None for a kind not checked (other apprise services
+    read tokens where a host would be, e.g. discord://ID/TOKEN: no host to try, none to name)."""
     import apprise
 
+    if kind not in ("email", "teams"):
+        return None
     plugin: Any = apprise.Apprise.instantiate(url)
     if plugin is None or not getattr(plugin, "host", None):
         return None
     if kind == "email":
         return _check_mail_server(plugin, url, timeout)
-    secure = bool(getattr(plugin, "secure", True))
-    port = int(plugin.port or (443 if secure else 80))
-    return _check_web_host(plugin.host, port, secure, bool(plugin.verify_certificate), url, timeout)
+    port = int(plugin.port or 443)  # Workflows posts over https only
+    return _check_web_host(plugin.host, port, bool(plugin.verify_certificate), url, timeout)
 
 
 def _check_mail_server(plugin: Any, url: str, timeout: float) -> Reachability:
@@ -70,15 +72,14 @@ def _check_mail_server(plugin: Any, url: str, timeout: float) -> Reachability:
     return Reachability(where)
 
 
-def _check_web_host(
-    host: str, port: int, secure: bool, verify: bool, url: str, timeout: float
-) -> Reachability:
+def _check_web_host(host: str, port: int, verify: bool, url: str, timeout: float) -> Reachability:
     where = f"the webhook host {host}:{port}"
     try:
-        with socket.create_connection((host, port), timeout=timeout) as connection:
-            if secure:
-                with _tls_context(verify).wrap_socket(connection, server_hostname=host):
-                    pass  # the handshake is the check; nothing is sent over it
+        with (
+            socket.create_connection((host, port), timeout=timeout) as connection,
+            _tls_context(verify).wrap_socket(connection, server_hostname=host),
+        ):
+            pass  # the handshake is the check; nothing is sent over it
     except TimeoutError:
         return Reachability(where, f"no answer within {timeout:g} s")
     except socket.gaierror as error:

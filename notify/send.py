@@ -86,7 +86,12 @@ def send(
         return Outcome(True)
     if email:
         return mail_failure(captured, smtp_timeout_of(url, smtp_timeout), url)
-    return Outcome(False, web_failure(captured, url, result.status.name))
+    if ChannelConfig("", url).kind == "teams":
+        return Outcome(False, web_failure(captured, url, result.status.name))
+    # Other services: apprise reads tokens where a host would be (discord://ID/TOKEN), so no host.
+    warnings = [text for level, text in captured if level >= logging.WARNING]
+    reason = warnings[-1] if warnings else f"the service did not accept it ({result.status.name})"
+    return Outcome(False, scrub(reason, url))
 
 
 def web_failure(log: list[tuple[int, str]], url: str, status: str) -> str:
@@ -116,7 +121,7 @@ def webhook_host(url: str) -> str:
     plugin = apprise.Apprise.instantiate(url)
     host = getattr(plugin, "host", None)
     if not host:
-        return "its host"  # a service whose URL holds tokens where a host would be
+        return "its host"
     port = getattr(plugin, "port", None) or (443 if getattr(plugin, "secure", True) else 80)
     return f"{host}:{port}"
 

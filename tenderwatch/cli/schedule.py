@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +14,10 @@ from tenderwatch.cli.digest import report
 from tenderwatch.cli.notices import crawl_sources
 from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import counted
+
+if TYPE_CHECKING:
+    from notify.check import Reachability
+    from notify.run import Target
 
 
 @command(cli, "run", short_help="The main job once, for cron: crawl, then digests.")
@@ -135,6 +141,8 @@ def status(state: State, no_channel_check: bool, channel_timeout: float) -> None
     rows = []
     due = {target.key for target in due_digests(state.config, state.database, now)}
     retry = timedelta(minutes=schedule.retry_failed_digest_minutes)
+    # Before reading the store: a slow server must not hold a read transaction open.
+    checked = {} if no_channel_check else _check_channels(targets(state.config), channel_timeout)
     with state.database.reading() as session:
         for target in targets(state.config):
             last = deliveries.last_attempt(session, target.key)
@@ -152,7 +160,7 @@ def status(state: State, no_channel_check: bool, channel_timeout: float) -> None
                 f"{pending.error}; its items count as sent: {settle_advice(target.key)}"
                 for pending in deliveries.unconfirmed(session, target.key)
             ]
-            reached = None if no_channel_check else _reachability(target, channel_timeout)
+            reached = checked.get(target.key)
             if reached and reached.problem:
                 problems.append(
                     f"{target.label}: cannot reach {reached.where}: {reached.problem} "
@@ -174,16 +182,20 @@ def status(state: State, no_channel_check: bool, channel_timeout: float) -> None
     sys.exit(1 if problems else 0)  # so that monitoring can run it
 
 
-def _reachability(target, timeout: float):
-    """The channel's server checked without sending (None: a file, or a channel that cannot send)."""
+def _check_channels(chosen: list[Target], timeout: float) -> dict[str, Reachability | None]:
+    """Each channel's server checked without sending, all at once (so at most one timeout in all);
+    none for a file or a channel that cannot send anyway."""
     from notify.check import check_channel
 
-    if target.url is None or target.problem:
-        return None
-    return check_channel(target.url, target.kind, timeout)
+    checkable = [target for target in chosen if target.url is not None and not target.problem]
+    if not checkable:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(checkable)) as pool:
+        found = pool.map(lambda target: check_channel(target.url, target.kind, timeout), checkable)
+        return {target.key: reached for target, reached in zip(checkable, found, strict=True)}
 
 
-def _reached_text(reached, target, not_checked: bool) -> str:
+def _reached_text(reached: Reachability | None, target: Target, not_checked: bool) -> str:
     if target.url is None:
         return "-"  # a file: nothing to reach
     if not_checked or target.problem or reached is None:
