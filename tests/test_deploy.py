@@ -266,6 +266,28 @@ def test_the_cron_line_sends_a_digest_with_the_password_from_secrets_env_and_nev
         assert password not in text
 
 
+def test_the_wrapper_passes_each_value_as_written_never_through_the_shell(installed):
+    secrets = installed.path("/etc/tenderwatch/secrets.env")
+    kept = secrets.read_text()
+    url = "https://prod-01.uksouth.logic.azure.com/workflows/abc?sp=%2Frun&sig=$(touch /tmp/tw-owned)`id`"
+    try:
+        secrets.write_text(f"# comment\n\nTEAMS_WORKFLOW_URL={url}\nQUOTED=\"two words\"\nSINGLE='it''s'\n")
+        shown = installed.as_user(
+            [
+                str(installed.path("/opt/tenderwatch/bin/with-secrets")),
+                "TEAMS_WORKFLOW_URL",
+                "QUOTED",
+                "SINGLE",
+            ],
+            TENDERWATCH_BIN="/usr/bin/printenv",  # the test looks at what tenderwatch would be given
+        )
+    finally:
+        secrets.write_text(kept)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines() == [url, "two words", "it''s"]
+    assert not Path("/tmp/tw-owned").exists()
+
+
 def test_the_wrapper_names_a_bad_line_of_secrets_env_without_its_value(installed):
     secrets = installed.path("/etc/tenderwatch/secrets.env")
     kept = secrets.read_text()
