@@ -116,13 +116,16 @@ step() {  # a command, or (--dry-run) what it would be
   fi
 }
 
-make_dir() {  # path owner:group mode
+make_dir() {  # path owner:group mode [system]; a system folder (/etc/cron.d) that exists is left alone
+  if [ "${4:-}" = system ] && [ -d "$PREFIX$1" ]; then
+    return
+  fi
   if $DRY_RUN; then
     [ -d "$PREFIX$1" ] || echo "would create $PREFIX$1 ($2, $3)"
     return
   fi
   install -d -o "${2%%:*}" -g "${2#*:}" -m "$3" "$PREFIX$1"
-  chown "$2" "$PREFIX$1" && chmod "$3" "$PREFIX$1"  # an existing folder too
+  chown "$2" "$PREFIX$1" && chmod "$3" "$PREFIX$1"  # tenderwatch's own folders, existing ones too
 }
 
 # A deploy file as installed: paths moved under the prefix, the user renamed.
@@ -157,7 +160,6 @@ else
     --shell /usr/sbin/nologin --comment "tenderwatch tender monitor" "$RUN_AS"
 fi
 OWNER="$RUN_AS:$RUN_AS"
-$DRY_RUN && ! id -u "$RUN_AS" >/dev/null 2>&1 && OWNER="root:root"  # nothing is made in a dry run
 
 # 2. Folders: the code is root's; the data and logs the user's; the config readable by its group.
 GROUP_OWNED="root:${OWNER#*:}"
@@ -200,12 +202,12 @@ EOF
 fi
 
 # 5. Log rotation for the cron jobs' logs.
-make_dir /etc/logrotate.d root:root 0755
+make_dir /etc/logrotate.d root:root 0755 system
 localised "$CHECKOUT/deploy/logrotate" | put_file /etc/logrotate.d/tenderwatch root:root 0644
 
 # 6. How it runs.
 if [ "$MODE" = daemon ]; then
-  make_dir /etc/systemd/system root:root 0755
+  make_dir /etc/systemd/system root:root 0755 system
   localised "$CHECKOUT/deploy/tenderwatch.service" | put_file /etc/systemd/system/tenderwatch.service root:root 0644
   if [ -z "$PREFIX" ] && [ -d /run/systemd/system ]; then
     step systemctl daemon-reload
@@ -214,7 +216,7 @@ if [ "$MODE" = daemon ]; then
     say "systemd is not running here (or --prefix): enable it later with systemctl enable --now tenderwatch"
   fi
 else
-  make_dir /etc/cron.d root:root 0755
+  make_dir /etc/cron.d root:root 0755 system
   # crontab.example's lines, with the user field /etc/cron.d needs after the five time fields.
   localised "$CHECKOUT/deploy/crontab.example" | awk -v user="$RUN_AS" '
     /^[0-9*@]/ {
