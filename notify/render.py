@@ -18,11 +18,12 @@ from urllib.parse import quote, urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 
 from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
+from notify.facts import facts
 from store.normalise import FORMATS
 from store.normalise.ocds import RecordFormat
 from store.notice import LONDON, Notice
 from tenderwatch.errors import ConfigError
-from tenderwatch.formatting import money, when
+from tenderwatch.formatting import money, tidy_title, when
 
 TEMPLATES = Path(__file__).parent / "templates"
 SOURCE_NAMES = {
@@ -47,7 +48,15 @@ class Message:
     items: tuple[Item, ...]
 
 
-def environment(templates_dir: Path | None = None) -> Environment:
+# Long words and addresses wrap wherever they must, so nothing a notice says can widen a message:
+# overflow-wrap:anywhere also shrinks a table cell's minimum width (break-word alone does not);
+# word-break:break-word is what older WebKit mail clients read.
+WRAP_STYLE = "overflow-wrap:anywhere;word-wrap:break-word;word-break:break-word;"
+
+
+def environment(templates_dir: Path | None = None, public_url: str | None = None) -> Environment:
+    """The templates' environment; `public_url` is the web app's address ([web] public_url), which
+    each item links to when set."""
     search = [str(templates_dir)] if templates_dir else []
     env = Environment(
         loader=FileSystemLoader([*search, str(TEMPLATES)]),
@@ -68,8 +77,12 @@ def environment(templates_dir: Path | None = None) -> Environment:
         tender_expected=tender_expected,
         planned_close=planned_close,
         capfirst=lambda text: text[:1].upper() + text[1:],  # Jinja's capitalize lowercases the rest
+        tidy=tidy_title,
+        facts=lambda item, digest: facts(
+            item.notice, min_response_days=digest.min_response_days, as_of=digest.as_of, public_url=public_url
+        ),
     )
-    env.globals.update(section_titles=SECTION_TITLES)
+    env.globals.update(section_titles=SECTION_TITLES, wrap=WRAP_STYLE, public_url=public_url)
     return env
 
 
@@ -143,7 +156,8 @@ def safe_link(notice: Notice) -> str | None:
 
 
 def shown_link(notice: Notice) -> str:
-    """The link as a reader sees it (host and path), so plain text and wary readers know where it goes."""
+    """The link as a reader sees it (host and path, no scheme); the digest shows the whole link, so the
+    plain-text part's links can be followed. Kept for a firm's own template copies."""
     link = safe_link(notice)
     if not link:
         return ""

@@ -103,7 +103,7 @@ def send_digests(
     dry_run: bool = False,
 ) -> list[DigestResult]:
     as_of = as_of or utcnow()
-    env = environment(config.digest.templates_dir)
+    env = environment(config.digest.templates_dir, config.web.public_url)
     profiles: dict[str, Profile] = {}
     results = []
     for target in chosen:
