@@ -120,7 +120,7 @@ def facts(notice: Notice, *, min_response_days: int, as_of: datetime, public_url
         award=award_words(details.award_criteria, details.award_criteria_vary) if details else None,
         region=region_words(notice.regions),
         procedure=procedure_words(notice),
-        documents_url=details.documents_url if details and notice.origin == "crawl" else None,
+        documents_url=_web_address(details.documents_url) if details and notice.origin == "crawl" else None,
         submission=excerpt(details.submission, SUBMISSION_CHARACTERS) if details else None,
         web_url=web.get("notice"),
         relevant_url=web.get("relevant"),
@@ -236,6 +236,11 @@ def procedure_words(notice: Notice) -> str | None:
     ]
     parts = [part for part in (notice.procedure, "a framework" if notice.framework else None, sme) if part]
     return "; ".join(parts) or None
+
+
+def _web_address(url: str | None) -> str | None:
+    """The address if it is a web page (http or https): never javascript:, data: or the like."""
+    return url if url and url.lower().startswith(("https://", "http://")) else None
 
 
 def _day(moment: datetime | date | None) -> str | None:

@@ -78,14 +78,12 @@ class Score:
             (reason for reason in self.reasons if reason.points > 0 and _is_evidence(reason)),
             key=lambda reason: -reason.points,
         )[:_SUMMARY_REASONS]
-        words = [reason.detail for reason in evidence if not reason.rule.startswith("CPV")]
+        words = _by_place([reason.detail for reason in evidence if not reason.rule.startswith("CPV")])
         codes = [_named_code(reason.detail, cpv_name) for reason in evidence if reason.rule.startswith("CPV")]
-        if not words and codes:
-            return (
-                f"{self.service_line}: matched on CPV codes only, no words of the firm's work: "
-                + ", ".join(codes)
-            )
-        return f"{self.service_line}: " + "; ".join([*words, *codes]) if words else self.service_line
+        if not words:
+            shown = ", ".join(codes)
+            return f"{self.service_line}: matched on CPV codes only, no words of the firm's work: {shown}"
+        return f"{self.service_line}: " + "; ".join([*words, *codes])
 
     def export_fields(self) -> dict[str, Any]:
         """The four fields added to an exported notice (see EXPORT_FIELDS)."""
@@ -95,6 +93,22 @@ class Score:
             "service_line": self.service_line,
             "reasons": [reason.to_json() for reason in self.reasons],
         }
+
+
+def _by_place(details: list[str]) -> list[str]:
+    """"'research' in the title" and "'evaluation' in the title" as "'research' and 'evaluation' in
+    the title": the words found, grouped by where they were found."""
+    places: dict[str, list[str]] = {}
+    for detail in details:
+        words, found, place = detail.rpartition(" in ")
+        if not found:
+            words, place = detail, ""
+        places.setdefault(place, []).append(words)
+    return [_listed(words) + (f" in {place}" if place else "") for place, words in places.items()]
+
+
+def _listed(words: list[str]) -> str:
+    return f"{', '.join(words[:-1])} and {words[-1]}" if len(words) > 1 else words[0]
 
 
 def _named_code(detail: str, cpv_name: Callable[[str], str | None]) -> str:

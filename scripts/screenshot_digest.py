@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 LONG_TITLE = (
     "https://www.delta-esourcing.com/tenders/UK-UK-Birmingham:-Research-and-evaluation-services-"
     "for-the-violence-reduction-partnership-community-research-programme-2026-2029-lots-1-2-and-3"
-    "./9378W497XYZ1234567890ABCDEFGHIJ"
+    "./9378W497XYZ1234567890ABCDEFGHIJKLMNOPQRSTUVWXYZ01234567"
 )
 SHOTS = {"digest.png": 600, "digest-375.png": 375, "digest-1024.png": 1024}
 

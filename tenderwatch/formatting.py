@@ -49,20 +49,23 @@ ACRONYMS = frozenset(
 )
 _VOWELS = frozenset("AEIOUY")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019]*")
+_SHOUTED_RUN = re.compile(r"\b[A-Z][A-Z'\u2019]+(?:[ ,&/-]+[A-Z][A-Z'\u2019]+){2,}\b")
 _SENTENCE_START = re.compile(r"(^|[.!?:]\s+|\s[-\u2013\u2014]\s+)([a-z])")
 
 
 def tidy_title(title: str) -> str:
     """A title as the digest shows it: whitespace collapsed; a SHOUTING title (mostly capitals) in
-    sentence case, keeping acronyms (NHS, UK, ICT) and codes with digits (RM6187). Proper nouns in a
-    shouted title lose their capitals ("Birmingham" reads "birmingham"): better than shouting."""
+    sentence case, and a shouted run of three or more words within one ("REQUEST FOR INFORMATION
+    For Housing") in lower case, keeping acronyms (NHS, UK, ICT) and codes with digits (RM6187).
+    Proper nouns in shouted words lose their capitals ("birmingham"): better than shouting."""
     text = " ".join(title.split())
     letters = [char for char in text if char.isalpha()]
     capitals = sum(1 for char in letters if char.isupper())
-    if len(letters) < 12 or capitals < 0.7 * len(letters):
-        return text
-    lowered = _WORD.sub(_lower_word, text)
-    return _SENTENCE_START.sub(lambda found: found.group(1) + found.group(2).upper(), lowered)
+    if len(letters) >= 12 and capitals >= 0.7 * len(letters):
+        lowered = _WORD.sub(_lower_word, text)
+        return _SENTENCE_START.sub(lambda found: found.group(1) + found.group(2).upper(), lowered)
+    lowered = _SHOUTED_RUN.sub(lambda run: _WORD.sub(_lower_word, run.group(0)), text)
+    return lowered[:1].upper() + lowered[1:] if lowered != text else text
 
 
 def _lower_word(found: re.Match[str]) -> str:
