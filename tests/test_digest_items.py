@@ -36,7 +36,9 @@ URL_TITLE = (
     "./9378W497XYZ1234567890ABCDEFGHIJKLMNOPQRSTUVWXYZ01234567"
 )
 # The links tenderwatch writes: to the sources' own pages and to the web app.
-OUR_LINK = re.compile(r"\S*(?:find-tender\.service\.gov\.uk|contractsfinder\.service\.gov\.uk|tenders\.example\.org)\S*")
+OUR_LINK = re.compile(
+    r"\S*(?:find-tender\.service\.gov\.uk|contractsfinder\.service\.gov\.uk|tenders\.example\.org)\S*"
+)
 
 
 def email_parts(smtp_receiver) -> tuple[str, str]:
