@@ -1,7 +1,8 @@
 """Rendering a digest from the templates in notify/templates (a firm may restyle its own copies).
 
-Notice text is untrusted: the HTML template autoescapes it, Teams text is Markdown-escaped (and
-JSON-escaped by apprise), and links are only ever http(s) to the source's own public host.
+Notice text is untrusted: the HTML template autoescapes it, Teams text is Markdown-escaped and
+JSON-escaped (notify.teams), and links are only ever http(s): to the source's own public host, the
+bidding documents of a crawled notice, and the configured web app.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
@@ -35,8 +37,6 @@ SOURCE_NAMES = {
 # What can format, link or mention in a Teams card (<at> tags): escaped. Nothing more, because Teams
 # on phones shows a needless backslash as it is ("\(RFI\)"). Text is one line, so nothing starts one.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
-# Well inside Teams' ~28 KB message limit once apprise wraps the text in an Adaptive Card.
-TEAMS_MAX_BODY = 18_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Message:
     title: str
     body: str
     items: tuple[Item, ...]
+    card: dict[str, Any] | None = None  # a Teams post of our own making (notify.teams), sent as it is
 
 
 # Long words and addresses wrap wherever they must, so nothing a notice says can widen a message:
@@ -91,23 +92,6 @@ def render_html(digest: Digest, env: Environment) -> str:
         return env.get_template("digest.html.j2").render(**_context(digest))
 
 
-def teams_messages(digest: Digest, env: Environment, items_per_post: int) -> list[Message]:
-    """The digest as Teams posts of whole items: split, never truncated mid-item."""
-    chunks = _chunks(digest, items_per_post)
-    messages = []
-    for number, chunk in enumerate(chunks, start=1):
-        part = f" (part {number} of {len(chunks)})" if len(chunks) > 1 else ""
-        with template_errors():
-            body = env.get_template("teams.md.j2").render(
-                digest=digest, sections=chunk, first=number == 1, last=number == len(chunks)
-            )
-        items = tuple(item for section in chunk.values() for item in section)
-        if len(body) > TEAMS_MAX_BODY and len(items) > 1:
-            return teams_messages(digest, env, max(1, items_per_post // 2))
-        messages.append(Message(digest.subject + part, body, items))
-    return messages
-
-
 @contextmanager
 def template_errors() -> Iterator[None]:
     """A firm's own template that fails: one line naming its file and line, not a traceback."""
@@ -121,19 +105,6 @@ def template_errors() -> Iterator[None]:
             where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "a digest template"
         problem = (exc.message or "cannot render").rstrip(".")
         raise ConfigError(f"{where}: {problem}; fix the template ([digest] templates_dir)") from None
-
-
-def _chunks(digest: Digest, items_per_post: int) -> list[dict[str, list[Item]]]:
-    chunks: list[dict[str, list[Item]]] = [{}]
-    count = 0
-    for section in SECTIONS:
-        for item in digest.sections[section]:
-            if count == items_per_post:
-                chunks.append({})
-                count = 0
-            chunks[-1].setdefault(section, []).append(item)
-            count += 1
-    return chunks
 
 
 def _context(digest: Digest) -> dict:

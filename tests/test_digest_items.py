@@ -8,10 +8,12 @@ the recorded Find a Tender days; the layout is measured in Debian's headless Chr
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from datetime import datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 
 from notify.facts import award_words, decide_by, region_words
 from notify.render import WRAP_STYLE
@@ -20,6 +22,7 @@ from store.ingest import save_notices
 from store.models import utcnow
 from store.notice import LONDON, Criterion, Details
 from tenderwatch import config as configuration
+from tenderwatch.cli import cli
 from tenderwatch.errors import ConfigError
 from tests import test_digest as shared
 from tests.support import browser
@@ -258,3 +261,77 @@ def test_shouting_titles_are_tidied_for_display(env, tmp_path, stored, smtp):
     # A real title that shouts only its first words (the issue's example), on 11 August 2026:
     assert "Request for information For Housing Market Needs Assessment For Herefordshire" in text
     assert "REQUEST FOR INFORMATION" not in text
+
+
+def elements(node, kind: str) -> list[dict]:
+    """Every element of a card of `kind` (e.g. FactSet), at any depth."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") == kind:
+            found.append(node)
+        for value in node.values():
+            found += elements(value, kind)
+    elif isinstance(node, list):
+        for value in node:
+            found += elements(value, kind)
+    return found
+
+
+def test_the_teams_post_is_an_adaptive_card_with_facts_a_badge_and_buttons(
+    env, tmp_path, stored, teams, monkeypatch
+):
+    tricky = matching_notice(
+        ocid="ocds-h6vhtk-fffff7",
+        source_id="099996-2026",
+        title="Evaluation {{app_title}} {{ app_body }} review",
+    )
+    with stored.writing() as session:
+        save_notices(session, [tricky], now=utcnow())
+    monkeypatch.setenv("TENDERWATCH_WEB_PUBLIC_URL", "https://tenders.example.org")
+    [result] = send(configure(tmp_path, [("teams", teams.url())]), stored)
+    assert result.outcome == "sent"
+    post = teams.posts  # one or more posts of whole items
+    card = post[0]["attachments"][0]["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    assert not elements(post, "Image")  # apprise's icon, fetched from a third-party site: none
+    [vrp] = [box for box in elements(post, "Container") if "076396-2026" in str(box)]
+    [facts] = elements(vrp, "FactSet")
+    shown = {fact["title"]: fact["value"] for fact in facts["facts"]}
+    assert shown["Buyer"] == "Police and Crime Commissioner for West Midlands"
+    assert shown["Value"] == "£250,000"
+    assert shown["Deadline"] == "closes Fri 28 Aug 2026 17:00 (16 days left)"
+    assert shown["Region"] == "West Midlands (UKG)" and shown["Decide by"] == "Fri 21 Aug 2026"
+    assert shown["Type"] == "Tender notice (UK4) · Find a Tender"
+    badge = vrp["items"][0]
+    assert badge["text"] == "✔ Strong match" and badge["color"] == "Good"
+    page = "https://tenders.example.org/notices/find_a_tender:076396-2026"
+    assert [(a["type"], a["title"], a["url"]) for a in elements(vrp, "ActionSet")[0]["actions"]] == [
+        (
+            "Action.OpenUrl",
+            "Open on Find a Tender",
+            "https://www.find-tender.service.gov.uk/Notice/076396-2026",
+        ),
+        ("Action.OpenUrl", "Open in tenderwatch", page),
+        ("Action.OpenUrl", "Relevant", f"{page}/feedback?label=relevant"),
+        ("Action.OpenUrl", "Not relevant", f"{page}/feedback?label=not-relevant"),
+    ]
+    possible = [box for box in elements(post, "Container") if "Strong match" not in str(box)]
+    assert possible and all(box["items"][0]["text"] != "✔ Strong match" for box in possible)
+    urls = re.findall(r"https?://[^\s\"')]+", json.dumps(post))
+    assert {url.split("/")[2] for url in urls} <= {
+        "www.find-tender.service.gov.uk",
+        "www.contractsfinder.service.gov.uk",
+        "tenders.example.org",
+        "adaptivecards.io",  # the card schema's name, never fetched by Teams
+    }
+    # Notice text that looks like apprise's template tokens is posted as written.
+    texts = [block["text"] for block in elements(post, "TextBlock")]
+    assert any(r"Evaluation {{app\_title}} {{ app\_body }} review]" in text for text in texts)
+
+
+def test_a_teams_test_message_carries_no_third_party_icon(env, tmp_path, teams):
+    configure(tmp_path, [("teams", teams.url())])
+    result = CliRunner().invoke(cli, ["notify", "test"])
+    assert result.exit_code == 0, result.output
+    [post] = teams.posts
+    assert not elements(post, "Image") and "http" not in json.dumps(post["attachments"][0]["content"]["body"])
