@@ -31,7 +31,8 @@ LONG_TITLE = (
     "for-the-violence-reduction-partnership-community-research-programme-2026-2029-lots-1-2-and-3"
     "./9378W497XYZ1234567890ABCDEFGHIJKLMNOPQRSTUVWXYZ01234567"
 )
-SHOTS = {"digest.png": 600, "digest-375.png": 375, "digest-1024.png": 1024}
+# The whole digest at 600 px; its first two items (the long title among them) at 375 and 1024 px.
+SHOTS = {"digest.png": (600, None), "digest-375.png": (375, 3), "digest-1024.png": (1024, 3)}
 
 
 def main() -> None:
@@ -44,8 +45,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         html = build_html(Path(folder))
-    for name, width in SHOTS.items():
-        screenshot(html, width, args.output_dir / name)
+    for name, (width, item) in SHOTS.items():
+        above = f"tr:nth-child({item}) > td[data-item]" if item else None
+        screenshot(html, width, args.output_dir / name, above=above)
         print(f"wrote {args.output_dir / name}")
 
 

@@ -64,14 +64,19 @@ def rendered_widths(html: str, widths: tuple[int, ...]) -> dict[int, int]:
         return measured
 
 
-def screenshot(html: str, width: int, output: Path) -> None:
-    """The whole page, top to bottom, at `width` px."""
+def screenshot(html: str, width: int, output: Path, *, above: str | None = None) -> None:
+    """The page at `width` px, top to bottom, or down to the first element matching the CSS
+    selector `above`."""
     with tempfile.TemporaryDirectory() as folder, browser() as driver:
         page = Path(folder) / "page.html"
         page.write_text(html, encoding="utf-8")
         _emulate(driver, width, 900)
         driver.get(page.as_uri())
         height = driver.execute_script("return document.documentElement.scrollHeight")
+        if above:
+            height = driver.execute_script(
+                "return Math.ceil(document.querySelector(arguments[0]).getBoundingClientRect().top)", above
+            )
         _emulate(driver, width, height)
         shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
         output.write_bytes(base64.b64decode(shot["data"]))
