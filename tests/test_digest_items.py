@@ -194,7 +194,7 @@ def test_award_criteria_and_regions_read_as_words():
         Criterion("price", "Commercial Proposal", 20),
     )
     assert award_words(harrogate, False) == (
-        "quality 80% (Bidder Experience 30%, Technical Proposal 50%), price 20% (Commercial Proposal 20%)"
+        "quality 80% (Bidder Experience 30%, Technical Proposal 50%), price 20%"
     )
     assert award_words((Criterion("quality", "Quality", None), Criterion("cost", "Cost", None)), True) == (
         "quality, cost (lot 1; the lots differ)"
