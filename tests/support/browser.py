@@ -30,10 +30,6 @@ FLAGS = (
 PHONE_BELOW = 700
 
 
-def available() -> bool:
-    return CHROMIUM.exists() and CHROMEDRIVER.exists()
-
-
 @contextmanager
 def browser() -> Iterator[Any]:
     from selenium import webdriver
