@@ -272,7 +272,9 @@ def _item(scored: Scored, kind: str, days: int | None, *, timing: str | None = N
 
 
 def why_it_matched(scored: Scored) -> str:
-    return stored_score(scored).summary
+    """Why, in words for a bid manager: CPV codes named as the notice names them."""
+    details = scored.notice.details
+    return stored_score(scored).in_plain_words(details.cpv_name if details else lambda code: None)
 
 
 def describe_change(change: NoticeChange, currency: str | None = "GBP") -> str:

@@ -1,7 +1,8 @@
 """Rendering a digest from the templates in notify/templates (a firm may restyle its own copies).
 
-Notice text is untrusted: the HTML template autoescapes it, Teams text is Markdown-escaped (and
-JSON-escaped by apprise), and links are only ever http(s) to the source's own public host.
+Notice text is untrusted: the HTML template autoescapes it, Teams text is Markdown-escaped and
+JSON-escaped (notify.teams), and links are only ever http(s): to the source's own public host, the
+bidding documents of a crawled notice, and the configured web app.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 
 from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
+from notify.facts import facts
 from store.normalise import FORMATS
 from store.normalise.ocds import RecordFormat
 from store.notice import LONDON, Notice
 from tenderwatch.errors import ConfigError
-from tenderwatch.formatting import money, when
+from tenderwatch.formatting import money, tidy_title, when
 
 TEMPLATES = Path(__file__).parent / "templates"
 SOURCE_NAMES = {
@@ -34,8 +37,6 @@ SOURCE_NAMES = {
 # What can format, link or mention in a Teams card (<at> tags): escaped. Nothing more, because Teams
 # on phones shows a needless backslash as it is ("\(RFI\)"). Text is one line, so nothing starts one.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
-# Well inside Teams' ~28 KB message limit once apprise wraps the text in an Adaptive Card.
-TEAMS_MAX_BODY = 18_000
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,18 @@ class Message:
     title: str
     body: str
     items: tuple[Item, ...]
+    card: dict[str, Any] | None = None  # a Teams post of our own making (notify.teams), sent as it is
 
 
-def environment(templates_dir: Path | None = None) -> Environment:
+# Long words and addresses wrap wherever they must, so nothing a notice says can widen a message:
+# overflow-wrap:anywhere also shrinks a table cell's minimum width (break-word alone does not);
+# word-break:break-word is what older WebKit mail clients read.
+WRAP_STYLE = "overflow-wrap:anywhere;word-wrap:break-word;word-break:break-word;"
+
+
+def environment(templates_dir: Path | None = None, public_url: str | None = None) -> Environment:
+    """The templates' environment; `public_url` is the web app's address ([web] public_url), which
+    each item links to when set."""
     search = [str(templates_dir)] if templates_dir else []
     env = Environment(
         loader=FileSystemLoader([*search, str(TEMPLATES)]),
@@ -68,31 +78,18 @@ def environment(templates_dir: Path | None = None) -> Environment:
         tender_expected=tender_expected,
         planned_close=planned_close,
         capfirst=lambda text: text[:1].upper() + text[1:],  # Jinja's capitalize lowercases the rest
+        tidy=tidy_title,
+        facts=lambda item, digest: facts(
+            item.notice, min_response_days=digest.min_response_days, as_of=digest.as_of, public_url=public_url
+        ),
     )
-    env.globals.update(section_titles=SECTION_TITLES)
+    env.globals.update(section_titles=SECTION_TITLES, wrap=WRAP_STYLE, public_url=public_url)
     return env
 
 
 def render_html(digest: Digest, env: Environment) -> str:
     with template_errors():
         return env.get_template("digest.html.j2").render(**_context(digest))
-
-
-def teams_messages(digest: Digest, env: Environment, items_per_post: int) -> list[Message]:
-    """The digest as Teams posts of whole items: split, never truncated mid-item."""
-    chunks = _chunks(digest, items_per_post)
-    messages = []
-    for number, chunk in enumerate(chunks, start=1):
-        part = f" (part {number} of {len(chunks)})" if len(chunks) > 1 else ""
-        with template_errors():
-            body = env.get_template("teams.md.j2").render(
-                digest=digest, sections=chunk, first=number == 1, last=number == len(chunks)
-            )
-        items = tuple(item for section in chunk.values() for item in section)
-        if len(body) > TEAMS_MAX_BODY and len(items) > 1:
-            return teams_messages(digest, env, max(1, items_per_post // 2))
-        messages.append(Message(digest.subject + part, body, items))
-    return messages
 
 
 @contextmanager
@@ -108,19 +105,6 @@ def template_errors() -> Iterator[None]:
             where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "a digest template"
         problem = (exc.message or "cannot render").rstrip(".")
         raise ConfigError(f"{where}: {problem}; fix the template ([digest] templates_dir)") from None
-
-
-def _chunks(digest: Digest, items_per_post: int) -> list[dict[str, list[Item]]]:
-    chunks: list[dict[str, list[Item]]] = [{}]
-    count = 0
-    for section in SECTIONS:
-        for item in digest.sections[section]:
-            if count == items_per_post:
-                chunks.append({})
-                count = 0
-            chunks[-1].setdefault(section, []).append(item)
-            count += 1
-    return chunks
 
 
 def _context(digest: Digest) -> dict:
@@ -143,7 +127,8 @@ def safe_link(notice: Notice) -> str | None:
 
 
 def shown_link(notice: Notice) -> str:
-    """The link as a reader sees it (host and path), so plain text and wary readers know where it goes."""
+    """The link as a reader sees it (host and path, no scheme); the digest shows the whole link, so the
+    plain-text part's links can be followed. Kept for a firm's own template copies."""
     link = safe_link(notice)
     if not link:
         return ""

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from notify.digest import SECTIONS, Digest, build_digest
 from notify.redact import scrub
-from notify.render import Message, environment, render_html, teams_messages
+from notify.render import Message, environment, render_html
 from notify.send import channel_key, check_url, send
+from notify.teams import teams_messages
 from scoring.profile import Profile, configured_profile
 from store import deliveries, locks
 from store.db import Database
@@ -103,7 +104,7 @@ def send_digests(
     dry_run: bool = False,
 ) -> list[DigestResult]:
     as_of = as_of or utcnow()
-    env = environment(config.digest.templates_dir)
+    env = environment(config.digest.templates_dir, config.web.public_url)
     profiles: dict[str, Profile] = {}
     results = []
     for target in chosen:
@@ -187,11 +188,12 @@ def _build_and_send(
         result.outcome = "written"
         _record(database, target, digest, "written", delivered=digest.announcements())
         return result
-    messages = _messages(target, digest, html, env, config.digest.teams_items_per_post)
+    messages = _messages(target, digest, html, config)
     delivered, failure = [], None
     for message in messages:
         outcome = send(
-            target.url, message, html=target.kind == "email", smtp_timeout=config.digest.smtp_timeout_seconds
+            # Other services get the HTML too: apprise converts it to what each one reads.
+            target.url, message, html=target.kind != "teams", smtp_timeout=config.digest.smtp_timeout_seconds
         )
         if outcome.ok or outcome.unconfirmed:  # an unconfirmed message may have arrived: told, once
             delivered += digest.announcements(list(message.items))
@@ -218,10 +220,10 @@ def settle_advice(channel: str | None) -> str:
     )
 
 
-def _messages(target: Target, digest: Digest, html: str, env, items_per_post: int) -> list[Message]:
-    if target.kind == "email":
-        return [Message(digest.subject, html, tuple(i for items in digest.sections.values() for i in items))]
-    return teams_messages(digest, env, items_per_post)
+def _messages(target: Target, digest: Digest, html: str, config: Config) -> list[Message]:
+    if target.kind == "teams":
+        return teams_messages(digest, config.web.public_url, config.digest.teams_items_per_post)
+    return [Message(digest.subject, html, tuple(i for items in digest.sections.values() for i in items))]
 
 
 def _write_file(config: Config, digest: Digest, html: str) -> tuple[Path, str | None]:

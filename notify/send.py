@@ -15,14 +15,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import tempfile
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import parse_qsl, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import apprise
 
 from notify.redact import scrub
 from notify.render import Message
+from notify.teams import card_json
 from tenderwatch.config import ChannelConfig, DigestConfig
 
 # apprise's email plugin (apprise/plugins/email/base.py and smtp.py, 2.x) logs these:
@@ -74,19 +77,27 @@ def send(
     problem = check_url(url)
     if problem:
         return Outcome(False, problem)
-    email = ChannelConfig("", url).kind == "email"
-    notifier = apprise.Apprise()
-    notifier.add(with_smtp_timeout(url, smtp_timeout) if email else url)
+    kind = ChannelConfig("", url).kind
+    email = kind == "email"
     body_format = apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.MARKDOWN
-    # DEBUG: where a mail failed is said only there (the exception smtplib raised).
-    with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelno)d\t%(message)s") as log:
-        result = notifier.notify(title=message.title, body=message.body, body_format=body_format)
-        captured = _records(log.getvalue())
+    with tempfile.TemporaryDirectory(prefix="tenderwatch-card-") as folder:
+        notifier = apprise.Apprise()
+        if email:
+            notifier.add(with_smtp_timeout(url, smtp_timeout))
+        elif kind == "teams":
+            notifier.add(with_card(url, _card_file(message, Path(folder))))
+        else:
+            notifier.add(url)
+        # DEBUG: where a mail failed is said only there (the exception smtplib raised).
+        with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelno)d\t%(message)s") as log:
+            body = message.body or message.title  # a card is posted as it is; apprise wants a body
+            result = notifier.notify(title=message.title, body=body, body_format=body_format)
+            captured = _records(log.getvalue())
     if result:
         return Outcome(True)
     if email:
         return mail_failure(captured, smtp_timeout_of(url, smtp_timeout), url)
-    if ChannelConfig("", url).kind == "teams":
+    if kind == "teams":
         return Outcome(False, web_failure(captured, url, result.status.name))
     # Other services: apprise reads tokens where a host would be (discord://ID/TOKEN), so no host.
     warnings = [text for level, text in captured if level >= logging.WARNING]
@@ -137,6 +148,22 @@ def network_cause(exception: str) -> str:
     if "timed out" in lowered or "timeout" in lowered:
         return "no answer in time (timed out)"
     return exception[:300]
+
+
+def with_card(url: str, card: Path | None) -> str:
+    """The Workflows URL with apprise's `image=no` (else its default card shows an icon fetched from
+    a third-party site) and, for a card of ours, `template=` its file: apprise then posts the card
+    as it is instead of one Markdown block."""
+    extra = {"image": "no", **({"template": str(card)} if card else {})}
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(extra)}"
+
+
+def _card_file(message: Message, folder: Path) -> Path | None:
+    if message.card is None:
+        return None
+    path = folder / "card.json"
+    path.write_text(card_json(message.card), encoding="utf-8")
+    return path
 
 
 def with_smtp_timeout(url: str, seconds: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +68,23 @@ class Score:
         shown = ", ".join(reason.detail for reason in positive[:_SUMMARY_REASONS])
         return f"{self.service_line}: {shown}" if shown else self.service_line
 
+    def in_plain_words(self, cpv_name: Callable[[str], str | None] = lambda code: None) -> str:
+        """Why it matched, for a bid manager rather than a rules author: "Evaluation, research and
+        economic analysis: 'process evaluation' in the title; CPV 79419000 (evaluation consultancy
+        services)". A match on CPV codes alone says so. `cpv_name` names a code (from the notice)."""
+        if self.gated or self.service_line is None or self.band == "none":
+            return self.summary
+        evidence = sorted(
+            (reason for reason in self.reasons if reason.points > 0 and _is_evidence(reason)),
+            key=lambda reason: -reason.points,
+        )[:_SUMMARY_REASONS]
+        words = _by_place([reason.detail for reason in evidence if not reason.rule.startswith("CPV")])
+        codes = [_named_code(reason.detail, cpv_name) for reason in evidence if reason.rule.startswith("CPV")]
+        if not words:
+            shown = ", ".join(codes)
+            return f"{self.service_line}: matched on CPV codes only, no words of the firm's work: {shown}"
+        return f"{self.service_line}: " + "; ".join([*words, *codes])
+
     def export_fields(self) -> dict[str, Any]:
         """The four fields added to an exported notice (see EXPORT_FIELDS)."""
         return {
@@ -74,6 +93,29 @@ class Score:
             "service_line": self.service_line,
             "reasons": [reason.to_json() for reason in self.reasons],
         }
+
+
+def _by_place(details: list[str]) -> list[str]:
+    """"'research' in the title" and "'evaluation' in the title" as "'research' and 'evaluation' in
+    the title": the words found, grouped by where they were found."""
+    places: dict[str, list[str]] = {}
+    for detail in details:
+        words, found, place = detail.rpartition(" in ")
+        if not found:
+            words, place = detail, ""
+        places.setdefault(place, []).append(words)
+    return [_listed(words) + (f" in {place}" if place else "") for place, words in places.items()]
+
+
+def _listed(words: list[str]) -> str:
+    return f"{', '.join(words[:-1])} and {words[-1]}" if len(words) > 1 else words[0]
+
+
+def _named_code(detail: str, cpv_name: Callable[[str], str | None]) -> str:
+    """ "CPV 79419000 (evaluation consultancy services)": the code with its name, where known."""
+    found = re.search(r"\d{8}", detail)
+    name = cpv_name(found.group(0)) if found else None
+    return f"{detail} ({name[:1].lower()}{name[1:]})" if name else detail
 
 
 def _is_evidence(reason: Reason) -> bool:

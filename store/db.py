@@ -47,7 +47,7 @@ JSON_CODEC = {
 }
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 # Revisions that read something new from releases, and the text a release must hold for its notice
 # to need compiling again. An upgrade from before one of them compiles those notices again from their
 # releases, in the upgrade's transaction. A later normalisation change adds a revision and an entry.
@@ -56,6 +56,7 @@ RECOMPILE_AFTER = {
     "0006": "futureNoticeDate",
     "0007": "/v1/Notice?id=",
     "0008": EVERY_RELEASE,  # end-of-day deadlines, placeholder values, repaired mojibake
+    "0009": EVERY_RELEASE,  # notices.details: clarification deadline, contract period, award criteria, ...
 }
 # Seconds a SQLite writer waits for another to finish before giving up (a cron crawl and the daemon).
 BUSY_TIMEOUT = 30

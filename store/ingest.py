@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from store.models import NoticeChange, NoticeRow, ReleaseRow, utcnow
 from store.normalise import FORMATS, compile_notice, format_for, is_update
 from store.normalise.ocds import RecordFormat, Release, as_text, parse_time, tag_list
-from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Lot, Notice
+from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Details, Lot, Notice
 
 logger = logging.getLogger("tenderwatch.store")
 # The longest release id, notice id, ocid and tag list the releases table keeps (String(200)).
@@ -210,6 +210,7 @@ def notice_values(notice: Notice) -> dict[str, Any]:
         cpv=list(notice.cpv),
         regions=list(notice.regions),
         lots=[lot.__dict__ for lot in notice.lots],
+        details=notice.details.to_json() if notice.details else None,
         content_hash=notice.content_hash(),
     )
     return values
@@ -217,7 +218,12 @@ def notice_values(notice: Notice) -> dict[str, Any]:
 
 def notice_from_row(row: NoticeRow) -> Notice:
     values = {name: getattr(row, name) for name in FIELD_NAMES}
-    values.update(cpv=tuple(row.cpv), regions=tuple(row.regions), lots=tuple(Lot(**lot) for lot in row.lots))
+    values.update(
+        cpv=tuple(row.cpv),
+        regions=tuple(row.regions),
+        lots=tuple(Lot(**lot) for lot in row.lots),
+        details=Details.from_json(row.details) if row.details else None,
+    )
     return Notice(**values)
 
 

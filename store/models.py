@@ -138,6 +138,7 @@ class NoticeRow(Base):
     framework: Mapped[bool] = mapped_column(Boolean, default=False)
     procedure: Mapped[str | None] = mapped_column(Text)
     same_as_ocid: Mapped[str | None] = mapped_column(String(200), index=True)
+    details: Mapped[dict[str, Any] | None]  # store.notice.Details as JSON
     origin: Mapped[str] = mapped_column(String(20), default="crawl")
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen: Mapped[datetime]

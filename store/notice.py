@@ -47,6 +47,71 @@ class Lot:
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """One award criterion as published: its type (quality, price, cost), name and weight (a percentage
+    where the notice gives one)."""
+
+    type: str | None = None
+    name: str | None = None
+    weight: float | None = None
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a bid manager decides bid/no-bid from, beyond the fields scoring reads: the clarification
+    deadline, the contract period and its extensions, the award criteria, the documents and how to
+    respond, and the CPV codes' names as the notice gives them."""
+
+    enquiry_deadline: datetime | None = None  # clarification questions by (OCDS enquiryPeriod.endDate)
+    contract_start: datetime | None = None
+    contract_end: datetime | None = None
+    contract_max_end: datetime | None = None  # with every extension taken (contractPeriod.maxExtentDate)
+    extensions: str | None = None  # the renewal or options text, as published
+    award_criteria: tuple[Criterion, ...] = ()
+    award_criteria_vary: bool = False  # the lots' criteria differ: award_criteria are the first lot's
+    documents_url: str | None = None
+    submission: str | None = None  # how to respond (submissionMethodDetails), as published
+    cpv_names: tuple[tuple[str, str], ...] = ()  # (code, its name in the notice)
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def cpv_name(self, code: str) -> str | None:
+        return next((name for known, name in self.cpv_names if known == code), None)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.astimezone(LONDON).isoformat()
+            elif f.name == "award_criteria":
+                value = [dict(criterion.__dict__) for criterion in value]
+            elif f.name == "cpv_names":
+                value = dict(value)
+            data[f.name] = value
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> Details:
+        """Read what to_json wrote (an export line's `details`); raises ValueError naming the bad key."""
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown key '{unknown[0]}'")
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if value is None:
+                continue
+            try:
+                values[name] = _DETAIL_PARSERS.get(name, _text)(value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"'{name}': {exc}") from None
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Notice:
     source: str
     source_id: str
@@ -75,6 +140,7 @@ class Notice:
     # The same procurement's ocid on another service, named by the notice's own canonical link (Find a
     # Tender's copy of a Public Contracts Scotland notice links to its release there): one procurement.
     same_as_ocid: str | None = None
+    details: Details | None = None  # None when the notice states none of them
     origin: str = field(default="crawl", compare=False)
 
     @property
@@ -91,6 +157,8 @@ class Notice:
                 value = value.astimezone(LONDON).isoformat()
             elif f.name == "lots":
                 value = [dict(lot.__dict__) for lot in value]
+            elif isinstance(value, Details):
+                value = value.to_json()
             elif isinstance(value, tuple):
                 value = list(value)
             data[f.name] = value
@@ -108,6 +176,8 @@ class Notice:
                 value = value.astimezone(UTC).isoformat()
             elif name == "lots":
                 value = tuple(tuple(lot.__dict__.values()) for lot in value)
+            elif isinstance(value, Details):
+                value = repr(sorted(value.to_json().items()))  # times as UK local text: equal instants agree
             parts.append(value)
         return hashlib.sha256(repr(tuple(parts)).encode()).hexdigest()
 
@@ -148,7 +218,7 @@ FIELD_NAMES = tuple(f.name for f in fields(Notice))
 HASHED_FIELDS = tuple(name for name in FIELD_NAMES if name != "origin")
 # Fields added after notices were first stored count in the fingerprint only when set, so that a
 # stored notice without one keeps the fingerprint it was stored with (and is not rewritten for it).
-HASHED_ONLY_WHEN_SET = frozenset({"future_notice_date", "same_as_ocid"})
+HASHED_ONLY_WHEN_SET = frozenset({"future_notice_date", "same_as_ocid", "details"})
 # Each OCDS publisher's ocid prefix: an ocid names its procurement on that service.
 OCID_PUBLISHERS = {
     "ocds-h6vhtk": "find_a_tender",
@@ -279,6 +349,37 @@ def _lot_field(index: int, name: str, value: Any) -> Any:
         raise ValueError(f"lot {index + 1} field '{name}': {exc}") from None
 
 
+def _criteria(value: Any) -> tuple[Criterion, ...]:
+    found = []
+    for index, item in enumerate(_list(value)):
+        if not isinstance(item, dict) or set(item) - {"type", "name", "weight"}:
+            raise ValueError(f"criterion {index + 1} must be an object of type, name and weight")
+        weight = item.get("weight")
+        found.append(
+            Criterion(
+                _text(item["type"]) if item.get("type") is not None else None,
+                _text(item["name"]) if item.get("name") is not None else None,
+                _number(weight) if weight is not None else None,
+            )
+        )
+    return tuple(found)
+
+
+def _cpv_names(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object of CPV code to name, got {type(value).__name__}")
+    return tuple((_text(code), _text(name)) for code, name in value.items())
+
+
+_DETAIL_PARSERS = {
+    "enquiry_deadline": _timestamp,
+    "contract_start": _timestamp,
+    "contract_end": _timestamp,
+    "contract_max_end": _timestamp,
+    "award_criteria": _criteria,
+    "award_criteria_vary": _boolean,
+    "cpv_names": _cpv_names,
+}
 _BOOLEANS = {"is_opportunity", "framework"}
 _PARSERS = {
     "source": _source_name,
@@ -296,4 +397,5 @@ _PARSERS = {
     "cpv": _cpv_list,
     "regions": _text_list,
     "lots": _lots,
+    "details": lambda value: Details.from_json(value) or None,
 }

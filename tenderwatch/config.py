@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tenderwatch import __version__
 from tenderwatch.errors import ConfigError
@@ -135,6 +136,15 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """tenderwatch's web app, as digests link to it."""
+
+    # Where the team reaches the web app (https://tenders.example.org): digests link each notice
+    # there and to its relevant / not-relevant pages. None: no links, the CLI command instead.
+    public_url: str | None = None
+
+
+@dataclass(frozen=True)
 class ChannelConfig:
     """One place digests go: an apprise URL (secrets may come from ${VARIABLES}) and the profile it serves."""
 
@@ -182,6 +192,7 @@ class Config:
     channels: tuple[ChannelConfig, ...] = ()
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     feeds: tuple[FeedConfig, ...] = ()  # the RSS/Atom feeds the "feeds" source reads
+    web: WebConfig = field(default_factory=WebConfig)
 
     def source(self, name: str) -> SourceConfig:
         try:
@@ -228,6 +239,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
             "digest",
             "channels",
             "schedule",
+            "web",
         },
         where,
         "",
@@ -264,7 +276,24 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         scoring=(scoring := _scoring(_table(data, "scoring", where), env, where, config_path)),
         digest=_digest(_table(data, "digest", where), env, where, config_path),
         channels=_channels(data.get("channels", []), env, where, scoring),
+        web=_web(_table(data, "web", where), env, where),
     )
+
+
+def _web(table: dict[str, Any], env: Mapping[str, str], where: str) -> WebConfig:
+    _reject_unknown(table, set(WebConfig.__dataclass_fields__), where, "[web] ")
+    variable = f"{ENV_PREFIX}WEB_PUBLIC_URL"
+    url, label = table.get("public_url"), f"{where}: [web] public_url"
+    if env.get(variable, "") != "":
+        url, label = env[variable], f"environment variable {variable}"
+    if url is None or url == "":
+        return WebConfig()
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{label} must be the web app's address, e.g. https://tenders.example.org, not '{url}'"
+        )
+    return WebConfig(public_url=str(url).rstrip("/"))
 
 
 def _log_level(value: Any, label: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from store.notice import LONDON
@@ -34,3 +35,41 @@ def when(moment: datetime | None, style: str = "deadline") -> str:
     local = moment.astimezone(LONDON)
     formats = {"date": "%A %-d %B %Y", "day": "%a %-d %b %Y"}
     return local.strftime(formats.get(style, "%a %-d %b %Y %H:%M"))
+
+
+# Capitals kept when a SHOUTING title is sentence-cased: acronyms with a vowel (those without one,
+# NHS or CCTV, are kept anyway) that UK public-sector titles use.
+ACRONYMS = frozenset(
+    {
+        "UK", "GB", "EU", "ICT", "IT", "AI", "API", "ONS", "SEN", "SEND", "MOD", "MOJ", "DFE", "DWP",
+        "OPCC", "ITT", "RFI", "RFQ", "RFP", "DPS", "ERP", "CRM", "IOT", "SAAS", "UX", "UI", "EV", "HGV",
+        "ICB", "ICS", "FE", "UKRI", "UKHSA", "CIC", "VCSE", "SME", "NHSE", "OHS", "EIA", "BIM", "AV", "PPE",
+        "ESG", "COVID",
+    }
+)
+_VOWELS = frozenset("AEIOUY")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019]*")
+_SHOUTED_RUN = re.compile(r"\b[A-Z][A-Z'\u2019]+(?:[ ,&/-]+[A-Z][A-Z'\u2019]+){2,}\b")
+_SENTENCE_START = re.compile(r"(^|[.!?:]\s+|\s[-\u2013\u2014]\s+)([a-z])")
+
+
+def tidy_title(title: str) -> str:
+    """A title as the digest shows it: whitespace collapsed; a SHOUTING title (mostly capitals) in
+    sentence case, and a shouted run of three or more words within one ("REQUEST FOR INFORMATION
+    For Housing") in lower case, keeping acronyms (NHS, UK, ICT) and codes with digits (RM6187).
+    Proper nouns in shouted words lose their capitals ("birmingham"): better than shouting."""
+    text = " ".join(title.split())
+    letters = [char for char in text if char.isalpha()]
+    capitals = sum(1 for char in letters if char.isupper())
+    if len(letters) >= 12 and capitals >= 0.7 * len(letters):
+        lowered = _WORD.sub(_lower_word, text)
+        return _SENTENCE_START.sub(lambda found: found.group(1) + found.group(2).upper(), lowered)
+    lowered = _SHOUTED_RUN.sub(lambda run: _WORD.sub(_lower_word, run.group(0)), text)
+    return lowered[:1].upper() + lowered[1:] if lowered != text else text
+
+
+def _lower_word(found: re.Match[str]) -> str:
+    word = found.group(0)
+    if word.upper() in ACRONYMS or (len(word) > 1 and not _VOWELS & set(word.upper())):
+        return word
+    return word.lower()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenderwatch.formatting import counted, money
+from tenderwatch.formatting import counted, money, tidy_title
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,22 @@ def test_amounts_are_short_only_when_exact(amount, currency, shown):
 def test_counts_agree_with_their_nouns():
     assert [counted(n, "page") for n in (0, 1, 2, 1204)] == ["0 pages", "1 page", "2 pages", "1,204 pages"]
     assert counted(1, "CPV rule") == "1 CPV rule" and counted(3, "match", "matches") == "3 matches"
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (
+            "REQUEST FOR INFORMATION  For   Housing Market Needs Assessment",
+            "Request for information For Housing Market Needs Assessment",
+        ),
+        ("REQUEST FOR INFORMATION  For   Housing", "Request for information for housing"),
+        ("NHS ICT SUPPORT SERVICES - LOT 2 (RM6187)", "NHS ICT support services - Lot 2 (RM6187)"),
+        ("EVALUATION OF THE UK SHARED PROSPERITY FUND", "Evaluation of the UK shared prosperity fund"),
+        ("Supply of CCTV AND ALARM SYSTEMS", "Supply of CCTV and alarm systems"),
+        ("Independent review - evaluation of a pilot", "Independent review - evaluation of a pilot"),
+        ("HCC- Oct/25 - The Provision", "HCC- Oct/25 - The Provision"),  # not shouting: as published
+    ],
+)
+def test_titles_are_tidied_for_display_keeping_acronyms(raw, shown):
+    assert tidy_title(raw) == shown

@@ -6,7 +6,11 @@ notice's own document (or the tag equivalent for legacy and Contracts Finder rel
 before gross, awarded/contracted values past the tender stage, the earliest of the expression-of-
 interest and tender deadlines, a pipeline notice's futureNoticeDate, delivery regions before the
 buyer's, CPV from tender and items, and the ocid a Find a Tender copy of a Public Contracts Scotland
-notice names by its canonical link (075904-2026).
+notice names by its canonical link (075904-2026), and the details a bid/no-bid decision needs
+(`details`: the clarification deadline from enquiryPeriod, the earliest lot start and latest lot end
+and maxExtentDate, the first renewal or options text, the tender's or else the first lot's award
+criteria, the biddingDocuments URL, submissionMethodDetails and the CPV names; checked by hand on
+076396-2026's three lots).
 Long descriptions are compared by their first 120 characters.
 """
 
@@ -29,6 +33,10 @@ def shorten(notice: dict) -> dict:
     for lot in notice["lots"]:
         if lot.get("description") and len(lot["description"]) > 80:
             lot["description"] = lot["description"][:80] + "…"
+    for name in ("extensions", "submission"):
+        details = notice["details"] or {}
+        if details.get(name) and len(details[name]) > 80:
+            details[name] = details[name][:80] + "…"
     return notice
 
 

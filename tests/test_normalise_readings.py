@@ -115,10 +115,14 @@ def test_every_text_field_of_a_notice_is_repaired():
     release["tender"]["title"] = garbled
     release["tender"]["procurementMethodDetails"] = garbled
     release["buyer"] = {"name": garbled}
-    release["tender"]["lots"] = [{"id": "1", "title": garbled, "description": garbled}]
+    release["tender"]["lots"] = [
+        {"id": "1", "title": garbled, "description": garbled, "renewal": {"description": garbled}}
+    ]
+    release["tender"]["submissionMethodDetails"] = garbled
     notice = compile_notice([release], [], CF)
     assert notice.title == notice.buyer_name == notice.procedure == fixed
     assert (notice.lots[0].title, notice.lots[0].description) == (fixed, fixed)
+    assert (notice.details.extensions, notice.details.submission) == (fixed, fixed)
 
 
 def test_clean_text_is_not_touched():

@@ -16,7 +16,7 @@ from store.db import Database
 from store.ingest import compiled_notice_ids, recompile_notices, store_releases
 from store.models import NoticeChange, NoticeRow, ReleaseRow
 from store.normalise import compile_notice, format_for
-from store.notice import LONDON
+from store.notice import LONDON, Details
 from tenderwatch.cli import cli
 from tests.support.recorded import cassette_releases, fts_releases, release_by_id
 from tests.support.schema import migrate
@@ -37,8 +37,9 @@ def test_a_notice_without_an_expected_tender_date_keeps_the_fingerprint_0005_gav
     """Else every notice stored before 0006 would read as changed, and be rewritten and rescored."""
     for key, fingerprint in FINGERPRINTS_BY_0005.items():
         notice = compile_notice([release_by_id(key.split(":")[1])], [], format_for("find_a_tender"))
-        assert replace(notice, future_notice_date=None).content_hash() == fingerprint
-        assert (notice.content_hash() == fingerprint) == (notice.future_notice_date is None)
+        assert replace(notice, future_notice_date=None, details=None).content_hash() == fingerprint
+        unset = notice.future_notice_date is None and notice.details is None
+        assert (notice.content_hash() == fingerprint) == unset
     assert compile_notice([release_by_id("069280-2026")], [], format_for("find_a_tender")).future_notice_date
 
 
@@ -133,6 +134,26 @@ def test_an_upgrade_past_0008_reads_every_stored_notice_again_and_keeps_its_rele
     assert changes(database) == 0  # a better reading, not a change by the buyer
     with database.reading() as session:  # the releases stay as received
         assert dict(session.execute(select(ReleaseRow.release_id, ReleaseRow.raw)).all()) == raw_before
+
+
+def test_an_upgrade_past_0009_reads_the_bid_details_of_every_stored_notice(database):
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("076396-2026")])
+    migrate(database, "downgrade", "0008")  # drops notices.details
+    notice = compile_notice([release_by_id("076396-2026")], [], format_for("find_a_tender"))
+    with database.writing() as session:  # the fingerprint tenderwatch at 0008 gave it
+        session.execute(
+            text("UPDATE notices SET content_hash = :hash WHERE key = :key"),
+            {"hash": replace(notice, details=None).content_hash(), "key": VRP},
+        )
+
+    Database(database.url).upgrade()
+
+    details = Details.from_json(notices(database)[VRP].details)
+    assert details.enquiry_deadline.astimezone(LONDON).isoformat() == "2026-08-21T23:59:59+01:00"
+    assert [(c.type, c.weight) for c in details.award_criteria] == [("quality", 80.0), ("price", 20.0)]
+    assert details.contract_max_end.astimezone(LONDON).date().isoformat() == "2029-03-31"
+    assert changes(database) == 0  # a better reading, not a change by the buyer
 
 
 def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_idempotent(env, database):

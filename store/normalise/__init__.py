@@ -49,7 +49,7 @@ FORMATS: dict[str, Format] = {
 }
 # Releases that change an earlier notice of the same procurement rather than stand alone.
 UPDATE_TAGS = {"tenderUpdate", "tenderAmendment", *CANCELLATION_TAGS}
-UPDATED_FIELDS = ("title", "description", "deadline", "value_amount", "value_currency", "status")
+UPDATED_FIELDS = ("title", "description", "deadline", "value_amount", "value_currency", "status", "details")
 
 
 def format_for(source: str) -> Format:

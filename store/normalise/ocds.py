@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store.notice import CATEGORIES, LONDON, Lot, Notice, stated_amount
+from store.notice import CATEGORIES, LONDON, Criterion, Details, Lot, Notice, stated_amount
 
 Release = dict[str, Any]
 
@@ -120,7 +120,89 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
         lots=lots,
         framework=is_framework(tender),
         procedure=as_text(tender.get("procurementMethodDetails")),
+        details=details_of(tender) or None,
     )
+
+
+def details_of(tender: dict[str, Any]) -> Details:
+    """The clarification deadline, contract period and extensions, award criteria, documents, how to
+    respond and CPV names: the tender's own, else its lots' (the earliest start, the latest ends)."""
+    lots = as_dicts(tender.get("lots"))
+    periods = [as_dict(tender.get("contractPeriod"))] + [as_dict(lot.get("contractPeriod")) for lot in lots]
+    criteria, vary = award_criteria(tender, lots)
+    return Details(
+        enquiry_deadline=parse_deadline(as_dict(tender.get("enquiryPeriod")).get("endDate")),
+        contract_start=_earliest(parse_time(period.get("startDate")) for period in periods),
+        contract_end=_latest(parse_deadline(period.get("endDate")) for period in periods),
+        contract_max_end=_latest(parse_deadline(period.get("maxExtentDate")) for period in periods),
+        extensions=next(
+            (
+                text
+                for lot in [tender, *lots]
+                for key in ("renewal", "options")
+                if (text := as_text(as_dict(lot.get(key)).get("description")))
+            ),
+            None,
+        ),
+        award_criteria=criteria,
+        award_criteria_vary=vary,
+        documents_url=documents_url(tender),
+        submission=as_text(tender.get("submissionMethodDetails")),
+        cpv_names=tuple(cpv_names(tender).items()),
+    )
+
+
+def award_criteria(tender: dict[str, Any], lots: list[dict[str, Any]]) -> tuple[tuple[Criterion, ...], bool]:
+    """The tender's award criteria, else the first lot's, and whether the lots' differ."""
+    own = _criteria(tender.get("awardCriteria"))
+    if own:
+        return own, False
+    per_lot = [found for lot in lots if (found := _criteria(lot.get("awardCriteria")))]
+    if not per_lot:
+        return (), False
+    return per_lot[0], any(found != per_lot[0] for found in per_lot)
+
+
+def _criteria(value: Any) -> tuple[Criterion, ...]:
+    found = []
+    for criterion in as_dicts(as_dict(value).get("criteria")):
+        numbers = [n.get("number") for n in as_dicts(criterion.get("numbers"))]
+        weight = next((n for n in numbers if isinstance(n, int | float) and not isinstance(n, bool)), None)
+        name, kind = as_text(criterion.get("name")), as_text(criterion.get("type"))
+        if name or kind:
+            finite = weight is not None and math.isfinite(weight)
+            found.append(Criterion(kind, name, float(weight) if finite else None))
+    return tuple(found)
+
+
+def documents_url(tender: dict[str, Any]) -> str | None:
+    """Where the tender documents are: the bidding documents' web address (http or https only)."""
+    for document in as_dicts(tender.get("documents")):
+        url = as_text(document.get("url")) or ""
+        if document.get("documentType") == "biddingDocuments" and url.startswith(("https://", "http://")):
+            return url
+    return None
+
+
+def cpv_names(tender: dict[str, Any]) -> dict[str, str]:
+    """Each CPV code's name as the notice gives it ("79419000": "Evaluation consultancy services")."""
+    names: dict[str, str] = {}
+    for classification in _classifications(tender):
+        code = _cpv_code(classification)
+        name = as_text(classification.get("description"))
+        if code and name and code not in names:
+            names[code] = name
+    return names
+
+
+def _earliest(moments: Iterable[datetime | None]) -> datetime | None:
+    present = [moment for moment in moments if moment]
+    return min(present) if present else None
+
+
+def _latest(moments: Iterable[datetime | None]) -> datetime | None:
+    present = [moment for moment in moments if moment]
+    return max(present) if present else None
 
 
 def notice_type_of(release: Release) -> str | None:
@@ -214,6 +296,15 @@ def _amount(value: dict[str, Any]) -> float | None:
 
 def cpv_codes(tender: dict[str, Any]) -> list[str]:
     """8-digit CPV codes from the tender and its items, in order, without duplicates."""
+    codes: dict[str, None] = {}
+    for classification in _classifications(tender):
+        code = _cpv_code(classification)
+        if code:
+            codes[code] = None
+    return list(codes)
+
+
+def _classifications(tender: dict[str, Any]) -> list[dict[str, Any]]:
     classifications = [
         as_dict(tender.get("classification")),
         *as_dicts(tender.get("additionalClassifications")),
@@ -223,14 +314,14 @@ def cpv_codes(tender: dict[str, Any]) -> list[str]:
             as_dict(item.get("classification")),
             *as_dicts(item.get("additionalClassifications")),
         ]
-    codes: dict[str, None] = {}
-    for classification in classifications:
-        if (as_text(classification.get("scheme")) or "").upper() != "CPV":
-            continue
-        digits = re.sub(r"\D", "", as_text(classification.get("id")) or "")[:8]
-        if len(digits) == 8:
-            codes[digits] = None
-    return list(codes)
+    return classifications
+
+
+def _cpv_code(classification: dict[str, Any]) -> str | None:
+    if (as_text(classification.get("scheme")) or "").upper() != "CPV":
+        return None
+    digits = re.sub(r"\D", "", as_text(classification.get("id")) or "")[:8]
+    return digits if len(digits) == 8 else None
 
 
 def delivery_regions(release: Release) -> Iterator[str]:

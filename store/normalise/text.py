@@ -9,7 +9,7 @@ from typing import Any
 from bs4 import BeautifulSoup
 
 from store.normalise.ocds import as_text
-from store.notice import Lot, Notice
+from store.notice import Details, Lot, Notice
 
 BLOCKS = ["p", "li", "br", "div", "h1", "h2", "h3", "h4", "tr"]  # each ends a line
 # Mojibake is UTF-8 read as Windows-1252 or Latin-1 ("Â£" for "£", "â€¢" for "•"): a character a
@@ -22,6 +22,7 @@ MOJIBAKE_HINT = re.compile(
 )
 NOTICE_TEXT = ("title", "description", "buyer_name", "procedure")
 LOT_TEXT = ("title", "description")
+DETAILS_TEXT = ("extensions", "submission")
 
 
 def plain(value: Any) -> str | None:
@@ -56,6 +57,10 @@ def with_repaired_text(notice: Notice) -> Notice:
     lots = tuple(_repaired_lot(lot) for lot in notice.lots)
     if lots != notice.lots:
         changes["lots"] = lots
+    if notice.details:
+        details = _repaired_fields(notice.details, DETAILS_TEXT)
+        if details:
+            changes["details"] = replace(notice.details, **details)
     return replace(notice, **changes) if changes else notice
 
 
@@ -64,7 +69,7 @@ def _repaired_lot(lot: Lot) -> Lot:
     return replace(lot, **changes) if changes else lot
 
 
-def _repaired_fields(item: Notice | Lot, names: tuple[str, ...]) -> dict[str, str | None]:
+def _repaired_fields(item: Notice | Lot | Details, names: tuple[str, ...]) -> dict[str, str | None]:
     changes = {}
     for name in names:
         text = getattr(item, name)

@@ -1,0 +1,192 @@
+"""A digest as Teams posts: Adaptive Cards of whole items, each with a FactSet, a badge for a strong
+match and buttons (Action.OpenUrl) to the notice's page and, when the web app's address is set, to
+tenderwatch's page and its relevant / not-relevant pages.
+
+apprise's Workflows plugin posts a card of its own making (one Markdown block and an icon fetched
+from a third-party site) unless given a JSON template: each card is written to a template file and
+sent with `template=` and `image=no` (see notify.send). Notice text is Markdown-escaped (Teams
+renders Markdown in TextBlocks and facts) and JSON-escaped; links are only the source's own page
+and the configured web app.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
+from notify.facts import facts
+from notify.render import (
+    SOURCE_NAMES,
+    Message,
+    days_left,
+    markdown_escape,
+    planned_close,
+    safe_link,
+    tender_expected,
+)
+from tenderwatch.formatting import counted, money, tidy_title, when
+
+CARD_VERSION = "1.4"  # what Teams renders on desktop, web and phones
+# Well inside Teams' ~28 KB message limit (and the 35,000 bytes apprise reads from a template).
+TEAMS_MAX_CARD = 24_000
+
+
+def teams_messages(digest: Digest, public_url: str | None, items_per_post: int) -> list[Message]:
+    """The digest as Teams posts of whole items: split, never truncated mid-item."""
+    chunks = _chunks(digest, items_per_post)
+    messages = []
+    for number, chunk in enumerate(chunks, start=1):
+        part = f" (part {number} of {len(chunks)})" if len(chunks) > 1 else ""
+        card = post(digest, chunk, public_url, title=digest.subject + part, last=number == len(chunks))
+        items = tuple(item for section in chunk.values() for item in section)
+        if len(json.dumps(card)) > TEAMS_MAX_CARD and len(items) > 1:
+            return teams_messages(digest, public_url, max(1, items_per_post // 2))
+        messages.append(Message(digest.subject + part, "", items, card=card))
+    return messages
+
+
+def post(
+    digest: Digest, sections: dict[str, list[Item]], public_url: str | None, *, title: str, last: bool
+) -> dict[str, Any]:
+    """One Workflows post: a message holding one Adaptive Card."""
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": markdown_escape(title),
+            "size": "Large",
+            "weight": "Bolder",
+            "wrap": True,
+        }
+    ]
+    if not any(sections.values()) and not digest.omitted:
+        body.append(_text("Nothing new matched today."))
+    for name, items in sections.items():
+        heading = f"**{SECTION_TITLES[name]}** ({len(items)})"
+        body.append({**_text(heading), "size": "Medium", "separator": True, "spacing": "Large"})
+        body += [_item(item, digest, public_url, brief=name == "too_soon") for item in items]
+    if last:
+        body += _footer(digest)
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": CARD_VERSION,
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
+    }
+
+
+def card_json(card: dict[str, Any]) -> str:
+    """The card as apprise's template file: JSON in which no notice text can read as one of apprise's
+    {{tokens}} (a "{" inside a string is written \\u007b; JSON reads it back as "{")."""
+    return json.dumps(card, ensure_ascii=False).replace("{{", "{\\u007b")
+
+
+def _item(item: Item, digest: Digest, public_url: str | None, *, brief: bool) -> dict[str, Any]:
+    notice = item.notice
+    link = safe_link(notice)
+    shown = facts(
+        notice, min_response_days=digest.min_response_days, as_of=digest.as_of, public_url=public_url
+    )
+    title = markdown_escape(tidy_title(notice.title))
+    elements: list[dict[str, Any]] = []
+    if item.band == "strong" and not brief:
+        elements.append({**_text("✔ Strong match"), "color": "Good", "weight": "Bolder", "size": "Small"})
+    heading = f"[{title}]({link})" if link else f"**{title}** ({markdown_escape(notice.id)})"
+    elements.append({**_text(heading), "weight": "Bolder", "spacing": "None"})
+    plain = [
+        ("Buyer", notice.buyer_name or "buyer not stated"),
+        ("Value", money(notice.value_amount, notice.value_currency)),
+        ("Decide by", shown.decide_by if notice.status != "cancelled" else None),
+        ("Clarifications", shown.enquiry_deadline),
+        ("Region", shown.region),
+        ("Type", f"{shown.notice_type} · {SOURCE_NAMES.get(notice.source, notice.source)}"),
+        ("Timing", item.timing),
+    ]
+    rows = [(name, markdown_escape(value)) for name, value in plain if value]
+    rows.insert(2, ("Deadline", _deadline(item, digest.as_of)))
+    elements.append({"type": "FactSet", "facts": [{"title": name, "value": value} for name, value in rows]})
+    if not brief:
+        elements.append({**_text(f"_{markdown_escape(item.why)}_"), "isSubtle": True})
+    actions = _actions(notice.source, link, shown.web_url, shown.relevant_url, shown.not_relevant_url)
+    if actions:
+        elements.append({"type": "ActionSet", "actions": actions})
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": elements}
+
+
+def _deadline(item: Item, as_of: datetime) -> str:
+    """When it closes, in the words the e-mail uses (lower case, as one fact), Markdown-escaped."""
+    notice = item.notice
+    if notice.status == "cancelled":
+        return "**cancelled**"  # Markdown of our own: escaped text never holds it
+    parts = []
+    expected = tender_expected(notice, as_of)
+    if expected:
+        parts.append(f"tender {expected}")
+    planned = planned_close(notice, as_of)
+    if planned:
+        parts.append(planned)
+    elif notice.deadline:
+        left = f" ({days_left(item.days_left)})" if item.days_left is not None else ""
+        parts.append(f"closes {when(notice.deadline)}{left}")
+    elif not expected:
+        parts.append("no deadline stated")
+    return markdown_escape(" · ".join(parts))
+
+
+def _actions(
+    source: str, link: str | None, web: str | None, relevant: str | None, not_relevant: str | None
+) -> list[dict[str, Any]]:
+    buttons = [
+        (f"Open on {SOURCE_NAMES.get(source, 'the source')}", link),
+        ("Open in tenderwatch", web),
+        ("Relevant", relevant),
+        ("Not relevant", not_relevant),
+    ]
+    return [{"type": "Action.OpenUrl", "title": title, "url": url} for title, url in buttons if url]
+
+
+def _footer(digest: Digest) -> list[dict[str, Any]]:
+    blocks = []
+    if digest.omitted:
+        count, days = len(digest.omitted), digest.min_response_days
+        matches = counted(count, "new match", "new matches")
+        were = "was" if count == 1 else "were"
+        blocks.append(_text(f"{matches} closing within {days} days {were} left out."))
+    health = []
+    for entry in digest.health:
+        name = SOURCE_NAMES.get(entry["source"], entry["source"])
+        if entry["failing"]:
+            failures = len(entry["failures"] or [])
+            since = f" ({counted(failures, 'failed crawl')} since the last digest)" if failures else ""
+            health.append(f"{name} ⚠ failing{since}")
+        elif entry["last_success"]:
+            health.append(f"{name} ✓")
+        else:
+            health.append(f"{name} ⚠ not crawled successfully yet")
+    blocks.append({**_text("**Sources:** " + ", ".join(health)), "separator": True, "spacing": "Large"})
+    return blocks
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True}
+
+
+def _chunks(digest: Digest, items_per_post: int) -> list[dict[str, list[Item]]]:
+    chunks: list[dict[str, list[Item]]] = [{}]
+    count = 0
+    for section in SECTIONS:
+        for item in digest.sections[section]:
+            if count == items_per_post:
+                chunks.append({})
+                count = 0
+            chunks[-1].setdefault(section, []).append(item)
+            count += 1
+    return chunks
