@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
@@ -33,10 +33,17 @@ def find_notices(session: Session, where: NoticeFilter, limit: int | None = 50) 
 
         return search(session, where.text, where=where, limit=limit)
     # Notices without a publication date last, as SQLite sorts NULLs and PostgreSQL does not by default.
-    query = filtered(where).order_by(NoticeRow.published_at.desc().nulls_last(), NoticeRow.id.desc())
+    newest = (NoticeRow.published_at.desc().nulls_last(), NoticeRow.id.desc())
+    # Matches of a band: the best first (several shown as 100 rank by their raw total), then newest.
+    query = filtered(where).order_by(*((ranking().desc(),) if where.bands else ()), *newest)
     if limit:
         query = query.limit(limit)
     return [notice_from_row(row) for row in session.scalars(query)]
+
+
+def ranking() -> ColumnElement[float]:
+    """What orders scored matches: the raw (uncapped) total, or the score where none is stored yet."""
+    return func.coalesce(ScoreRow.raw_score, ScoreRow.score)
 
 
 def filtered(where: NoticeFilter) -> Select:

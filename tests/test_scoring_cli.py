@@ -93,8 +93,8 @@ def test_explain_shows_the_notice_its_score_and_every_reason(stored):
     lines = result.output.splitlines()
     assert lines[0] == f"{VRP}  Violence Reduction Partnership Research and Evaluation"
     assert (
-        "profile example: score 100, band strong, service line Evaluation, research and economic analysis"
-        in lines
+        "profile example: score 100 (raw 156.5, shown as 100), band strong, "
+        "service line Evaluation, research and economic analysis" in lines
     )
     assert any(
         line.startswith("why: Evaluation, research and economic analysis: 'research and evaluation'")
@@ -103,8 +103,9 @@ def test_explain_shows_the_notice_its_score_and_every_reason(stored):
     assert any(line.startswith("+40") and "keyword research and evaluation" in line for line in lines)
     assert "(closed on 2026-08-28)" in lines[1]
     reasons = score_notice(real(VRP), example()).reasons
-    table = lines[lines.index(next(line for line in lines if line.startswith("points"))) + 1 :]
+    table = lines[lines.index(next(line for line in lines if line.startswith("points"))) + 1 : -1]
     assert len(reasons) > 4 and len(table) == len(reasons)  # one row per reason, in order
+    assert lines[-1] == "total +100 = score 100"
     for row, reason in zip(table, reasons, strict=True):
         assert row.split()[0] == f"{reason.points:+g}" and reason.rule in row
 

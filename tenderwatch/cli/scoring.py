@@ -47,17 +47,17 @@ def rules() -> None:
 def rules_check(state: State, file: Path | None, profile: str | None) -> None:
     """Validate a rules file and print a summary of its profile.
 
-    FILE defaults to the rules of --profile (or of the default profile). A mistake is reported as
-    FILE:LINE: field: what is wrong, with exit code 2.
+    FILE defaults to the rules of --profile (a profile's name or a rules file; without it, the
+    default profile). A mistake is reported as FILE:LINE: field: what is wrong, with exit code 2.
 
     \b
     Example:
       tenderwatch rules check scoring/profiles/example.yaml
     """
-    from scoring.profile import configured_profile, load_profile
+    from scoring.profile import load_profile
     from scoring.report import describe_profile
 
-    loaded = load_profile(file) if file else configured_profile(state.config.scoring, profile)
+    loaded = load_profile(file) if file else state.profile(profile)
     for line in describe_profile(loaded):
         echo(line)
 
@@ -113,11 +113,10 @@ def rules_suggest(state: State, profile: str | None, since: datetime | None, lim
       tenderwatch rules suggest
       tenderwatch rules suggest --since 90d --limit 5
     """
-    from scoring import configured_profile
     from scoring.report import suggestion_lines
     from store.scores import suggest_rules
 
-    live = configured_profile(state.config.scoring, profile)
+    live = state.profile(profile)
     with state.database.reading() as session:
         suggestions, labels, tried = suggest_rules(session, live, since, limit or None)
     relevant = sum(1 for label in labels.values() if label == "relevant")
@@ -141,20 +140,30 @@ def rules_suggest(state: State, profile: str | None, since: datetime | None, lim
 @command(cli, "explain", short_help="A notice's score and every reason for it.")
 @click.argument("notice_id")
 @PROFILE_OPTION
-def explain(state: State, notice_id: str, profile: str | None) -> None:
+@click.option(
+    "--rules",
+    "candidate_file",
+    type=click.Path(path_type=Path),
+    metavar="CANDIDATE.yaml",
+    help="A changed rules file: explain the score under it, compared with --profile's.",
+)
+def explain(state: State, notice_id: str, profile: str | None, candidate_file: Path | None) -> None:
     """A notice, its score under a profile, and every reason: each rule that added or removed points.
 
     NOTICE_ID is like find_a_tender:076396-2026, or 076396-2026 when only one source has that id
     (see `tenderwatch notices`). The score uses the rules file as it is now, whatever is stored.
+    With --rules, the reasons are the candidate's, and a line compares its score with the live one.
 
     \b
-    Example:
+    Examples:
       tenderwatch explain find_a_tender:076396-2026 --profile example
+      tenderwatch explain 076396-2026 --rules my-candidate.yaml
     """
-    from scoring import configured_profile, score_notice
+    from scoring import load_profile, score_notice
     from scoring.timing import response_window
 
-    rules = configured_profile(state.config.scoring, profile)
+    live = state.profile(profile)
+    rules = load_profile(candidate_file, name=f"candidate {candidate_file}") if candidate_file else live
     with state.database.reading() as session:
         notice = stored_notice(session, notice_id)
     score = score_notice(notice, rules)
@@ -165,15 +174,35 @@ def explain(state: State, notice_id: str, profile: str | None) -> None:
         f"{_value(notice.value_amount, notice.value_currency)}; deadline {local_time(notice.deadline)}"
         + (f" ({timing.reason})" if timing.reason else "")
     )
+    clamped = f" ({score.clamped})" if score.clamped else ""
     echo(
-        f"profile {rules.name}: score {score.score}, band {score.band}, "
+        f"profile {rules.name}: score {score.score}{clamped}, band {score.band}, "
         f"service line {score.service_line or '-'}"
     )
+    if candidate_file:
+        before = score_notice(notice, live)
+        echo(f"live profile {live.name}: score {before.score}, band {before.band}" + _moved(before, score))
     echo(f"why: {score.summary}")
     if score.reasons:
         echo_table(
             ["points", "rule", "detail"], [[f"{r.points:+g}", r.rule, r.detail] for r in score.reasons]
         )
+        echo(_total_line(score))
+
+
+def _moved(before: Any, after: Any) -> str:
+    if before.band != after.band:
+        return f"; the candidate moves it {before.band} -> {after.band}"
+    change = after.score - before.score
+    return f"; the candidate changes its score by {change:+d}" if change else "; no change"
+
+
+def _total_line(score: Any) -> str:
+    """The rows' sum and the score it gives: they add up, but for rounding to whole points."""
+    total = round(sum(reason.points for reason in score.reasons), 2)
+    if total == score.score:
+        return f"total {total:+g} = score {score.score}"
+    return f"total {total:+g}, rounded to score {score.score}"
 
 
 # ---------------------------------------------------------------------------------------------- backtest
@@ -212,10 +241,10 @@ def backtest(
       tenderwatch backtest --since 90d
       tenderwatch backtest --since 90d --rules my-candidate.yaml
     """
-    from scoring import configured_profile, load_profile
+    from scoring import load_profile
     from store.scores import run_backtest
 
-    live = configured_profile(state.config.scoring, profile)
+    live = state.profile(profile)
     candidate = load_profile(candidate_file, name=live.name) if candidate_file else None
     with state.database.reading() as session:
         result = run_backtest(session, live, candidate, since)
