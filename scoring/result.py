@@ -9,7 +9,7 @@ BANDS = ("strong", "possible", "none")
 # The fields `tenderwatch export --profile P` adds to each exported notice.
 EXPORT_FIELDS = ("score", "band", "service_line", "reasons")
 _SUMMARY_REASONS = 3
-_CLAMPS = ("score cap", "score floor", "no keyword")  # how the total was held, not evidence against
+_CLAMPS = ("score cap", "score floor", "no keyword", "CPV cap")  # how totals are held, not evidence
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Score:
             (r for r in self.reasons if r.points < 0 and r.rule not in _CLAMPS), key=lambda r: r.points
         )
         if against:
-            shown = ", ".join(f"{reason.detail} ({reason.points:+g})" for reason in against[:_SUMMARY_REASONS])
+            shown = ", ".join(f"{r.detail} ({r.points:+g})" for r in against[:_SUMMARY_REASONS])
             parts.append(f"against {shown}")
         return parts[0] + (": " + "; ".join(parts[1:]) if parts[1:] else "")
 

@@ -121,7 +121,9 @@ def scores_for(session: Session, profile: Profile, keys: Iterable[str]) -> dict[
         query = _with_stored(profile).add_columns(NoticeRow.key, ScoreRow.service_line, ScoreRow.reasons)
         for row in session.execute(query.where(NoticeRow.key.in_(chunk))):
             fresh = row.rules_hash == profile.hash and row.notice_hash == row.content_hash
-            found[row.key] = stored_score(row) if fresh else score_notice(_notice(row), profile)
+            found[row.key] = (
+                stored_score(row, profile.scale.possible) if fresh else score_notice(_notice(row), profile)
+            )
     return found
 
 
@@ -265,10 +267,11 @@ def _json_list(value: Any) -> list[Any]:
     return value or []
 
 
-def stored_score(row: Any) -> Score:
-    """The Score a stored row (or anything with its score, band, service_line and reasons) says."""
+def stored_score(row: Any, needed: float | None = None) -> Score:
+    """The Score a stored row (or anything with its score, band, service_line and reasons) says;
+    `needed` is its profile's possible threshold, which a near miss's summary names."""
     reasons = tuple(Reason.from_json(reason) for reason in row.reasons or ())
-    return Score(row.score, row.band, row.service_line, reasons, getattr(row, "raw_score", None))
+    return Score(row.score, row.band, row.service_line, reasons, getattr(row, "raw_score", None), needed)
 
 
 def _bare(row: Any) -> Score:

@@ -21,7 +21,7 @@ VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and
 DFT = "find_a_tender:075573-2026"  # DfT shared research and evaluation framework: raw 158.5
 BHCC = "find_a_tender:076068-2026"  # Pride in Place community engagement: raw 116.75
 PROCUREMENT = "find_a_tender:075610-2026"  # Procurement consultancy: 89.75, shown as 90
-NELFT = "find_a_tender:075929-2026"  # VCS core contract: raw -26, shown as 0
+NELFT = "find_a_tender:075929-2026"  # VCS core contract: a negative raw total, shown as 0
 SECURITY = "contracts_finder:490c2177-bd1c-43b0-b35a-896eba9862dc"  # an evaluation tender: raw 146.5
 
 
@@ -46,12 +46,14 @@ def reason_rows(output: str) -> list[float]:
 
 
 @pytest.mark.parametrize(
-    ("key", "score", "raw", "clamp_rule"),
-    [(VRP, 100, 156.5, "score cap"), (NELFT, 0, -26, "score floor"), (PROCUREMENT, 90, 89.75, None)],
+    ("key", "score", "clamp_rule"),
+    [(VRP, 100, "score cap"), (NELFT, 0, "score floor"), (PROCUREMENT, 90, None)],
 )
 def test_explains_reasons_add_up_to_the_score_with_the_cap_and_floor_as_rows(
-    env, database, key, score, raw, clamp_rule
+    env, database, key, score, clamp_rule
 ):
+    raw = score_notice(real(key), example()).raw
+    assert (raw > 100, raw < 0) == (clamp_rule == "score cap", clamp_rule == "score floor")
     store(database, real(key))
     result = tenderwatch("explain", key)
     assert result.returncode == 0, result.stderr
@@ -200,3 +202,21 @@ def test_a_profile_no_channel_serves_is_previewed_with_dry_run(env, database, ca
         "digest", "--profile", str(candidate), "--channel", "bids", "--dry-run", "--as-of", "2026-08-12T07:30"
     )
     assert as_bids.returncode == 0 and "as bids would get it" in as_bids.stdout
+
+
+# ---------------------------------------------------------------------------------------------- point 10
+
+NEAR_MISS = "find_a_tender:075933-2026"  # 12 points; its last adjustment: not marked suitable for SMEs
+
+
+def test_a_near_miss_says_how_far_it_fell_short_first(env, database):
+    import csv
+
+    store(database, real(NEAR_MISS))
+    why = "12 points, 22 needed (Digital change and channel shift): for 'it strategies' in the description"
+    explained = tenderwatch("explain", NEAR_MISS)
+    assert explained.returncode == 0, explained.stderr
+    assert f"why: {why}; against not marked suitable for SMEs (-2)" in explained.stdout
+    exported = tenderwatch("export", "--format", "csv", "--profile", "example")  # from the stored score
+    rows = list(csv.DictReader(exported.stdout.lstrip("\ufeff").splitlines()))
+    assert rows[0]["why"].startswith(why)
