@@ -220,3 +220,120 @@ def test_a_near_miss_says_how_far_it_fell_short_first(env, database):
     exported = tenderwatch("export", "--format", "csv", "--profile", "example")  # from the stored score
     rows = list(csv.DictReader(exported.stdout.lstrip("\ufeff").splitlines()))
     assert rows[0]["why"].startswith(why)
+
+
+# ---------------------------------------------------------------------------------------------- point 11
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    import csv
+
+    return list(csv.DictReader(text.lstrip("\ufeff").splitlines()))
+
+
+def latest_labels(database: Database) -> dict[str, str]:
+    from store.scores import latest_feedback
+
+    with database.reading() as session:
+        return latest_feedback(session)
+
+
+def test_the_export_csv_with_a_label_column_added_imports_as_it_is(env, database, tmp_path):
+    import csv
+
+    store(database, real(VRP), real(PROCUREMENT), real(NEAR_MISS))
+    exported = tenderwatch("export", "--format", "csv", "--profile", "example", "-o", "matches.csv")
+    assert exported.returncode == 0, exported.stderr
+    with (tmp_path / "matches.csv").open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    # As a spreadsheet would: a label column inserted after the title, one row left unjudged.
+    at = rows[0].index("title") + 1
+    labels = {VRP: "Relevant", PROCUREMENT: "not relevant", NEAR_MISS: ""}
+    judged = [[*row[:at], "label" if row[0] == "id" else labels[row[0]], *row[at:]] for row in rows]
+    with (tmp_path / "judged.csv").open("w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle).writerows(judged)
+    result = tenderwatch("feedback", "import", "judged.csv")
+    assert result.returncode == 0, result.stderr
+    assert "judged.csv: imported 2 judgements; skipped 1 row without a label" in result.stdout
+    assert latest_labels(database) == {VRP: "relevant", PROCUREMENT: "not-relevant"}
+
+
+def test_a_bad_label_in_a_feedback_file_names_its_line_and_imports_nothing(env, database, tmp_path):
+    store(database, real(VRP), real(PROCUREMENT))
+    rows = f"note,label,title,key\n,relevant,x,{VRP}\nmaybe,perhaps,y,{PROCUREMENT}\n"  # any column order
+    (tmp_path / "bad.csv").write_text(rows)
+    result = tenderwatch("feedback", "import", "bad.csv")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "tenderwatch: bad.csv:3: field 'label': 'perhaps' is not a label; write relevant or not relevant "
+        "(any case); fix the row and import again"
+    )
+    assert latest_labels(database) == {}
+    (tmp_path / "no-id.csv").write_text("title,label\nx,relevant\n")
+    no_id = tenderwatch("feedback", "import", "no-id.csv")
+    assert no_id.returncode == 2 and "no-id.csv:1: the first line must name an id column" in no_id.stderr
+
+
+@pytest.mark.parametrize("written", ["Relevant", "RELEVANT", "not relevant", "Not-Relevant", "not_relevant"])
+def test_a_label_is_accepted_on_the_command_line_in_any_case_and_stored_in_one_form(env, database, written):
+    store(database, real(VRP))
+    result = tenderwatch("feedback", VRP, written)
+    assert result.returncode == 0, result.stderr
+    stored = "not-relevant" if "not" in written.lower() else "relevant"
+    assert result.stdout == f"{VRP}: {stored}\n" and latest_labels(database) == {VRP: stored}
+
+
+def test_a_mistyped_notice_id_is_refused_with_the_nearest_stored_ids(env, database):
+    store(database, real(VRP), real(PROCUREMENT))
+    typo = "find_a_tender:076369-2026"  # 076396 with two digits swapped
+    for command in (["feedback", "add", typo, "relevant"], ["explain", typo], ["show", typo]):
+        result = tenderwatch(*command)
+        assert result.returncode == 2, command
+        assert result.stderr.strip() == (
+            f"tenderwatch: no notice '{typo}' in the store: did you mean {VRP}? (see `tenderwatch notices`)"
+        )
+    short = tenderwatch("explain", "076369-2026")
+    assert short.returncode == 2 and f"did you mean {VRP}?" in short.stderr
+    assert latest_labels(database) == {}
+    nothing_near = tenderwatch("feedback", "add", "find_a_tender:999999-2026", "relevant")
+    assert nothing_near.returncode == 2 and "ids look like find_a_tender:076396-2026" in nothing_near.stderr
+
+
+def test_feedback_list_shows_titles_labels_notes_and_when(env, database):
+    store(database, real(VRP), real(PROCUREMENT))
+    tenderwatch("feedback", VRP, "relevant", "--note", "VRU evaluation")
+    tenderwatch("feedback", PROCUREMENT, "not relevant")
+    result = tenderwatch("feedback", "list")
+    assert result.returncode == 0, result.stderr
+    header, newest, older = result.stdout.splitlines()
+    assert header.split() == ["notice", "label", "recorded", "title", "note"]
+    assert newest.startswith(PROCUREMENT) and "not-relevant" in newest
+    assert "Procurement Consultancy" in newest
+    assert older.startswith(VRP) and "Violence Reduction Partnership" in older
+    assert older.endswith("VRU evaluation")
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", older)
+
+
+def test_backtest_rules_shows_the_teams_label_beside_each_moved_notice(env, database, candidate):
+    store(database, real(VRP), real(PROCUREMENT), real("find_a_tender:075735-2026"))
+    tenderwatch("feedback", PROCUREMENT, "relevant")
+    result = tenderwatch("backtest", "--rules", str(candidate))
+    assert result.returncode == 0, result.stderr
+    moved = result.stdout.split("Moved down (")[1].split("\n\n")[0].splitlines()[1:]
+    assert len(moved) == 2  # 075735 (69) and the procurement notice (90) drop to possible
+    procurement = next(line for line in moved if PROCUREMENT in line)
+    other = next(line for line in moved if "075735" in line)
+    assert re.search(rf"90 -> 90 +relevant +{PROCUREMENT}  Procurement Consultancy", procurement)
+    assert re.search(r"69 -> 69 +not judged +find_a_tender:075735-2026  Economic impact", other)
+
+
+def test_notices_band_none_lists_near_misses_first_with_why(env, database):
+    store(database, real(VRP), real(NEAR_MISS), real(NELFT), real("find_a_tender:075943-2026"))
+    result = tenderwatch("notices", "--band", "none")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[-1] == "why"
+    listed = [line.split()[0] for line in lines[1:]]
+    assert listed[0] == NEAR_MISS and VRP not in listed and len(listed) == 3
+    assert "12 points, 22 needed (Digital change" in lines[1]
+    assert "not a fit: works contract" in result.stdout

@@ -257,10 +257,7 @@ def notice_key(session: Session, text: str) -> str:
     if len(keys) > 1:
         raise ConfigError(f"'{text}' is the id of {len(keys)} notices ({', '.join(keys)}): give one in full")
     if not keys:
-        raise ConfigError(
-            f"no notice '{text}' in the store: ids look like find_a_tender:076396-2026 "
-            "(see `tenderwatch notices`)"
-        )
+        raise unknown_notice(session, text)
     return keys[0]
 
 
@@ -270,8 +267,17 @@ def stored_notice(session: Session, text: str) -> Notice:
 
     notice = get_notice(session, notice_key(session, text))
     if notice is None:
-        raise ConfigError(f"no notice '{text}' in the store (see `tenderwatch notices`)")
+        raise unknown_notice(session, text)
     return notice
+
+
+def unknown_notice(session: Session, text: str) -> ConfigError:
+    """The error for a notice id not in the store, with the stored ids closest to it as a hint."""
+    from store.queries import similar_keys
+
+    near = similar_keys(session, text.strip())
+    hint = f"did you mean {' or '.join(near)}?" if near else "ids look like find_a_tender:076396-2026"
+    return ConfigError(f"no notice '{text.strip()}' in the store: {hint} (see `tenderwatch notices`)")
 
 
 # ---------------------------------------------------------------------------------------------- output

@@ -179,8 +179,9 @@ BAND_OPTION = click.option(
     "--band",
     "bands",
     multiple=True,
-    type=click.Choice(["strong", "possible"]),
-    help="Only matches scored in this band under --profile (repeatable); adds their scores.",
+    type=click.Choice(["strong", "possible", "none"]),
+    help="Only notices scored in this band under --profile (repeatable), best first, with their "
+    "scores; none lists the near misses first, each with why it fell short.",
 )
 
 
@@ -242,6 +243,7 @@ def notices(
     Examples:
       tenderwatch notices --band strong            # the strong matches, best first, with their score
       tenderwatch notices --band strong --open     # only the strong opportunities still open
+      tenderwatch notices --band none --open       # near misses first, with why they fell short
       tenderwatch notices --search "evaluation" --since 7d
     """
     from store.queries import NoticeFilter, find_notices
@@ -285,6 +287,10 @@ def notices(
         header.insert(1, "score")
         for row, notice in zip(rows, found, strict=True):
             row.insert(1, _shown_score(scores[notice.id]))
+    if "none" in bands:  # a near miss is read for why it fell short
+        header.append("why")
+        for row, notice in zip(rows, found, strict=True):
+            row.append(shorten(scores[notice.id].summary, 90))
     echo_table(header, rows)
     if not found and stored:
         echo(f"No notice matches these filters ({counted(stored, 'notice')} stored): widen them.", err=True)

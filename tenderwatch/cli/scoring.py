@@ -22,6 +22,7 @@ from tenderwatch.cli.base import (
     parse_since,
     shorten,
     stored_notice,
+    unknown_notice,
 )
 from tenderwatch.formatting import counted, money
 
@@ -300,12 +301,33 @@ def feedback() -> None:
     """
 
 
+class Label(click.ParamType):
+    """relevant or not relevant, in any case and spelling (not-relevant, not_relevant), as in CSV."""
+
+    name = "label"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from scoring.feedback import check_label
+
+        try:
+            return check_label(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "relevant|not-relevant"
+
+
 @command(feedback, "add")
 @click.argument("notice_id")
-@click.argument("label", type=click.Choice(["relevant", "not-relevant"]))
+@click.argument("label", type=Label())
 @click.option("--note", metavar="TEXT", help="Why, in a few words (kept with the judgement).")
 def feedback_add(state: State, notice_id: str, label: str, note: str | None) -> None:
     """Record that a notice is relevant or not-relevant to the firm.
+
+    NOTICE_ID must be a stored notice (a mistyped id is refused, with the closest stored ids);
+    LABEL may be written in any case: Relevant, "not relevant", not_relevant. To judge notices not
+    crawled yet, use `feedback import`.
 
     \b
     Example:
@@ -320,34 +342,41 @@ def feedback_add(state: State, notice_id: str, label: str, note: str | None) -> 
             key = check_key(notice_key(session, notice_id))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="NOTICE_ID") from None
-        known = get_notice(session, key) is not None
+        if get_notice(session, key) is None:
+            raise unknown_notice(session, notice_id)
         add_feedback(session, key, label, note)
     echo(f"{key}: {label}")
-    if not known:
-        echo(f"note: {key} is not in the store yet; the judgement counts once it is crawled.", err=True)
 
 
-@command(feedback, "import", short_help="Import judgements from a CSV file (id,label[,note]).")
+@command(feedback, "import", short_help="Import judgements from a CSV file (id and label columns).")
 @click.argument("file", type=click.Path(path_type=Path))
 def feedback_import(state: State, file: Path) -> None:
-    """Import judgements from a CSV file with columns id,label (and optionally note).
+    """Import judgements from a CSV file with an id and a label column (and optionally note).
 
-    Labels are relevant or not-relevant. The whole file is checked first: one bad row imports
-    nothing and names its line and field (exit code 2).
+    The columns are found by the first line's names, in any order: id (or key, notice,
+    notice_id), label, note; any other column is ignored, so a file from `tenderwatch export
+    --format csv` with a label column added imports as it is. Labels are relevant or not relevant,
+    in any case; rows with an empty label are skipped and counted. The whole file is checked first:
+    one bad row imports nothing and names its line and field (exit code 2).
 
     \b
-    Example:
+    Examples:
       tenderwatch feedback import decisions.csv
+      tenderwatch export --format csv --band strong --band possible -o matches.csv
+      (add a label column in a spreadsheet, fill in some rows, save as CSV)
+      tenderwatch feedback import matches.csv
     """
-    from scoring.feedback import read_csv
+    from scoring.feedback import read_feedback
     from store.queries import missing_notices
     from store.scores import import_feedback
 
-    judgements = read_csv(file)
+    read = read_feedback(file)
+    judgements = read.judgements
     with state.database.writing() as session:
         count = import_feedback(session, judgements)
         missing = missing_notices(session, [judgement.notice_key for judgement in judgements])
-    echo(f"{file}: imported {counted(count, 'judgement')}")
+    skipped = f"; skipped {counted(read.unlabelled, 'row')} without a label" if read.unlabelled else ""
+    echo(f"{file}: imported {counted(count, 'judgement')}{skipped}")
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         echo(f"note: not in the store yet: {shown}; they count once they are crawled", err=True)
@@ -362,19 +391,30 @@ def feedback_import(state: State, file: Path) -> None:
     help="How many to show (0 for all).",
 )
 def feedback_list(state: State, limit: int) -> None:
-    """The latest judgement of each notice, newest first.
+    """The latest judgement of each notice, newest first: id, label, when, the notice's title, note.
 
     \b
     Example:
       tenderwatch feedback list --limit 0
     """
+    from store.queries import titles_of
     from store.scores import list_feedback
 
     with state.database.reading() as session:
         rows = list_feedback(session, limit or None)
+        titles = titles_of(session, [row.notice_key for row in rows])
     echo_table(
-        ["notice", "label", "recorded", "note"],
-        [[row.notice_key, row.label, local_time(row.created_at), shorten(row.note, 50)] for row in rows],
+        ["notice", "label", "recorded", "title", "note"],
+        [
+            [
+                row.notice_key,
+                row.label,
+                local_time(row.created_at),
+                shorten(titles.get(row.notice_key, "(not in the store yet)"), 50),
+                shorten(row.note, 40),
+            ]
+            for row in rows
+        ],
     )
     if not rows:
         echo("No feedback yet: `tenderwatch feedback NOTICE_ID relevant|not-relevant`.", err=True)
