@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -90,8 +91,9 @@ def digest(
         raise ConfigError(f"--as-of ({local_time(as_of)} UK time) is in the future; give a time already past")
     if output and not output.parent.is_dir():
         raise ConfigError(f"--output: the folder {output.parent} does not exist; create it or choose another")
-    if profile is not None and _previewed(state, profile, channel, to, dry_run):
-        _preview(state, state.profile(profile), channel, as_of or utcnow(), output)
+    previewed = _previewed(state, profile, channel, to, dry_run) if profile is not None else None
+    if previewed is not None:
+        _preview(state, previewed, channel, as_of or utcnow(), output)
         return
     busy = [] if dry_run or as_of else crawling_elsewhere(state.config, state.database)
     if busy:  # a digest sent now would miss what those crawls are finding
@@ -111,22 +113,25 @@ def digest(
     sys.exit(0 if all(result.ok for result in results) else 1)
 
 
-def _previewed(state: State, profile: str, channel: str | None, to: str | None, dry_run: bool) -> bool:
-    """Whether this digest is a preview: a rules file being tried, or (with --dry-run) a profile no
-    configured channel serves."""
+def _previewed(state: State, profile: str, channel: str | None, to: str | None, dry_run: bool) -> Any:
+    """The rules to preview the digest of, when it is a preview: a rules file being tried, or (with
+    --dry-run) a profile no configured channel serves; None for a digest of the channels."""
     from scoring.profile import is_trial
 
-    trial = is_trial(state.profile(profile))
-    if trial and not dry_run:
-        raise ConfigError(
-            f"--profile {profile}: a rules file is only tried (add --dry-run); to send its digests, "
-            "name it under [scoring.profiles] and give a channel that profile"
-        )
+    rules = state.profile(profile)
+    if is_trial(rules):
+        if not dry_run:
+            raise ConfigError(
+                f"--profile {profile}: a rules file is only tried (add --dry-run); to send its digests, "
+                "name it under [scoring.profiles] and give a channel that profile"
+            )
+        return rules
     if not dry_run or to:
-        return False
+        return None
     config = state.config
     serving = [c for c in config.channels if (c.profile or config.scoring.default_profile) == profile]
-    return trial or not serving or (channel is not None and channel not in {c.name for c in serving})
+    unserved = not serving or (channel is not None and channel not in {c.name for c in serving})
+    return rules if unserved else None
 
 
 def _preview(state: State, rules, channel: str | None, as_of: datetime, output: Path | None) -> None:

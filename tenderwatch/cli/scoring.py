@@ -391,7 +391,9 @@ def feedback_import(state: State, file: Path) -> None:
     help="How many to show (0 for all).",
 )
 def feedback_list(state: State, limit: int) -> None:
-    """The latest judgement of each notice, newest first: id, label, when, the notice's title, note.
+    """The latest judgement of each notice, newest first, with its title.
+
+    Each row: the notice id, the label, when it was recorded, the notice's title and the note.
 
     \b
     Example:
