@@ -43,11 +43,6 @@ class Score:
     needed: float | None = field(default=None, compare=False)
 
     @property
-    def rank(self) -> float:
-        """What orders matches: the uncapped total when known, else the score."""
-        return self.score if self.raw is None else self.raw
-
-    @property
     def clamped(self) -> str | None:
         """"raw 137, shown as 100" when the total was held to 0-100 (None when it was not)."""
         if self.raw is None or 0 <= self.raw <= 100:
