@@ -128,12 +128,17 @@ def backtest(
             candidate_bands[notice.id] = candidate.band
         if candidate.band != live.band:
             result.changes.append(Change(notice.id, notice.title, live, candidate))
-    result.changes.sort(key=lambda change: (-_RANK[change.after.band], -change.after.score, change.key))
+    result.changes.sort(key=lambda change: (-_RANK[change.after.band], -_ranked(change.after), change.key))
     if feedback:
         result.live_agreement = agreement(live_bands, feedback)
         if result.candidate is not None:
             result.candidate_agreement = agreement(candidate_bands, feedback)
     return result
+
+
+def _ranked(score: Score) -> float:
+    """Notices shown as 100 rank by their raw total (when known)."""
+    return score.score if score.raw is None else score.raw
 
 
 def agreement(bands: Mapping[str, str], feedback: Mapping[str, str]) -> Agreement:

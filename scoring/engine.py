@@ -9,7 +9,9 @@ Points, in order:
 3. the best line (most points) is the notice's service line, with a share of the runner-up line's
    own evidence; profile-wide adjustments (keywords, route or value band, SME, buyer, kind
    mismatch) are added to it; a negative keyword counts only in the title or the opening;
-4. the score is the total, clamped to 0-100; the band comes from the profile's thresholds.
+4. the score is the total, held to 0-100 by a "score cap" or "score floor" reason (so the reasons
+   always add up to the score); the uncapped total is kept as Score.raw, which ranks notices that
+   are all shown as 100; the band comes from the profile's thresholds.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     prepared = compiled(profile)
     gates = gate_reasons(notice, profile, prepared.buyers)
     if gates:
-        return Score(0, "none", None, tuple(gates))
+        return Score(0, "none", None, tuple(gates), 0.0)
     found = _Found(prepared, notice)
     lines, vetoes, adjusting = _line_reasons(profile, prepared, found)
     _add_cpv(notice, profile, prepared, lines, vetoes)
@@ -107,7 +109,7 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     open_lines = [index for index in totals if index not in vetoes and totals[index] > 0]
     vetoed = [vetoes[index] for index in sorted(vetoes) if totals.get(index, 0) > 0]
     if not open_lines:
-        return Score(0, "none", None, tuple(vetoed))
+        return Score(0, "none", None, tuple(vetoed), 0.0)
     ranked = sorted(open_lines, key=lambda index: (-totals[index], index))
     best = ranked[0]
     reasons = [*lines[best], *_second_line(profile, ranked, totals, lines)]
@@ -273,12 +275,14 @@ def _finish(profile: Profile, line: str, reasons: list[Reason]) -> Score:
             Reason(ceiling - total, "no keyword", f"CPV codes alone: kept below possible ({ceiling:g})")
         )
         total = ceiling
+    raw = round(total, 2)  # float sums of halves and weights: 137.00000000001 is 137
     if total > 100:
-        reasons.append(Reason(100 - total, "score cap", "scores stop at 100"))
+        shown = f"raw {raw:g}, shown as 100; ranked by the raw total"
+        reasons.append(Reason(100 - raw, "score cap", shown))
     elif total < 0:
-        reasons.append(Reason(-total, "score floor", "scores stop at 0"))
+        reasons.append(Reason(-raw, "score floor", f"raw {raw:g}, shown as 0: scores stop at 0"))
     score = min(100, max(0, math.floor(total + 0.5)))
-    return Score(score, band_for(score, profile), line, tuple(reasons))
+    return Score(score, band_for(score, profile), line, tuple(reasons), raw, profile.scale.possible)
 
 
 def band_for(score: float, profile: Profile) -> str:

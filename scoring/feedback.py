@@ -1,4 +1,5 @@
-"""The team's judgements of notices: labels, and reading them from a CSV file (columns id,label[,note])."""
+"""The team's judgements of notices: labels, and reading them from a CSV file (an id and a label
+column, optionally a note: a file of its own, or an `export --format csv` file with a label column)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from tenderwatch.errors import InputError
 NOT_RELEVANT = "not-relevant"  # the team decided not to bid: digests stop mentioning it
 LABELS = ("relevant", NOT_RELEVANT)
 NOTICE_KEY = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
+ID_COLUMNS = ("id", "key", "notice", "notice_id")  # the export's is id
+_SEPARATORS = re.compile(r"[\s_-]+")
 
 
 @dataclass(frozen=True)
@@ -31,14 +34,31 @@ def check_key(key: str) -> str:
 
 
 def check_label(label: str) -> str:
-    value = label.strip().lower()
+    """The label in its one stored form: "Relevant", "not relevant", "Not_Relevant" are accepted."""
+    value = _SEPARATORS.sub("-", label.strip().lower())
     if value not in LABELS:
-        raise ValueError(f"'{label}' must be relevant or not-relevant")
+        raise ValueError(f"'{label}' is not a label; write relevant or not relevant (any case)")
     return value
 
 
+@dataclass(frozen=True)
+class FeedbackFile:
+    """The judgements of a feedback CSV, and how many rows had no label (left out)."""
+
+    judgements: list[Judgement]
+    unlabelled: int = 0
+
+
 def read_csv(path: str | Path) -> list[Judgement]:
-    """Every row of a feedback CSV, validated; InputError names the file, line and field."""
+    """Every labelled row of a feedback CSV, validated; InputError names the file, line and field."""
+    return read_feedback(path).judgements
+
+
+def read_feedback(path: str | Path) -> FeedbackFile:
+    """A feedback CSV: a header naming an id column (id, key, notice or notice_id) and a label column,
+    in any order, and optionally a note column; any other column is ignored, so an `export --format
+    csv` file with a label column added imports as it is. Rows without a label are left out and
+    counted; InputError names the file, line and field of a bad row."""
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -49,39 +69,45 @@ def read_csv(path: str | Path) -> list[Judgement]:
         raise InputError(f"{path}: cannot read it as CSV ({exc})") from None
 
 
-def _rows(path: Path, reader: csv.Reader) -> list[Judgement]:
+def _rows(path: Path, reader: csv.Reader) -> FeedbackFile:
     header = [name.strip().lower() for name in next(reader, [])]
-    if "id" not in header or "label" not in header:
+    id_column = next((index for index, name in enumerate(header) if name in ID_COLUMNS), None)
+    if id_column is None or "label" not in header:
         raise InputError(
-            f"{path}:1: the first line must name the columns, e.g. 'id,label' (optionally ',note')"
+            f"{path}:1: the first line must name an id column ({', '.join(ID_COLUMNS)}) and a label "
+            "column, e.g. 'id,label' (a note column is kept; other columns are ignored)"
         )
-    unknown = [name for name in header if name not in ("id", "label", "note")]
-    if unknown:
-        raise InputError(f"{path}:1: unknown column '{unknown[0]}'; the columns are id, label and note")
-    judgements = []
+    label_column = header.index("label")
+    note_column = header.index("note") if "note" in header else None
+    judgements, unlabelled = [], 0
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
         line = reader.line_num
-        if any(cell.strip() for cell in row[len(header) :]):  # a spreadsheet's empty trailing cells are fine
+
+        def cell(index: int | None, row: list[str] = row) -> str:
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
             raise InputError(
                 f"{path}:{line}: {len(row)} fields, but the first line names {len(header)} columns; "
                 "put a note that holds commas in double quotes"
             )
-        values = dict(zip(header, row, strict=False))
+        if not cell(label_column):
+            unlabelled += 1  # a spreadsheet row nobody has judged yet
+            continue
         judgements.append(
             Judgement(
-                _field(path, line, "id", values, check_key),
-                _field(path, line, "label", values, check_label),
-                (values.get("note") or "").strip() or None,
+                _field(path, line, header[id_column], cell(id_column), check_key),
+                _field(path, line, "label", cell(label_column), check_label),
+                cell(note_column) or None,
             )
         )
-    return judgements
+    return FeedbackFile(judgements, unlabelled)
 
 
-def _field(path: Path, line: int, name: str, values: dict[str, str], check: Callable[[str], str]) -> str:
-    value = values.get(name)
-    if value is None or not value.strip():
+def _field(path: Path, line: int, name: str, value: str, check: Callable[[str], str]) -> str:
+    if not value:
         raise InputError(f"{path}:{line}: field '{name}' is empty; fill it in or delete the row")
     try:
         return check(value)

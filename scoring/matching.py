@@ -1,16 +1,20 @@
-"""Finding a profile's terms in notice text: stem families, exact phrases and case-sensitive acronyms.
+"""Finding a profile's terms in notice text: word forms, exact phrases and case-sensitive acronyms.
 
 A term is written by the bid lead in one of three ways:
 
-* plain words (``service review``) match their English Snowball stem family, word for word and in
-  order: "service reviews" and "services reviewed" match, "reviewing services" does not;
+* plain words (``service review``) match each word's own forms, word for word and in order: its
+  plural, possessive and verb endings (-s, -es, -ies, -ed, -ing, a silent e dropped). "service
+  reviews" and "services reviewed" match, "reviewing services" does not; ``consumer`` matches
+  "consumers" and "consumer's" but not "consumed" or "consumption", which are other words (a stemmer
+  such as Snowball's strips -er, -ion, -ment... and so joins them: `consultancy` matched
+  "consultation", `clinics` "clinical");
 * a quoted phrase (``"market engagement"``) matches exactly those words (case and punctuation aside);
 * an ALL-CAPS term (``SEND``, ``PCC``) matches case-sensitively as whole words, so SEND is not "send".
 
 Words are runs of ASCII letters and digits; a possessive 's is dropped ("children's" -> "children"),
 other apostrophes are deleted ("don't" -> "dont"), "&" reads as "and", anything else separates words.
 For speed (a notice is scored in tens of microseconds) a text is split with a byte translation table,
-each distinct word is stemmed once per matcher, and all terms are found in a single pass of an
+each distinct word is reduced to its form once per matcher, and all terms are found in a single pass of an
 Aho-Corasick automaton (pyahocorasick) over the space-joined stems.
 """
 
@@ -23,7 +27,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
-import Stemmer
 
 STEM, EXACT, ACRONYM = "stem", "exact", "acronym"
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -31,7 +34,10 @@ _KEEP = bytes(code if code in _ALNUM else 32 for code in range(256))
 _LOWER = _KEEP.lower()
 _POSSESSIVE = re.compile(r"'s\b")
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*(?:[\s-]+[A-Z][A-Z0-9]*)*")
-_STEMMER = Stemmer.Stemmer("english")
+_VOWELS = frozenset("aeiouy")
+_KEEP_DOUBLE = frozenset("lsz")  # "installed" is install, "assessed" assess; "planned" is plan
+_NOT_PLURAL = ("ss", "us", "is")  # process, status, analysis
+_SIBILANT = ("s", "x", "z", "ch", "sh")  # processes, boxes, churches: -es is the plural
 # Word -> stem, shared by every matcher: stems never change, and notices reuse a small vocabulary.
 _STEMS: dict[str, str] = {}
 _CACHE_LIMIT = 1_000_000
@@ -83,8 +89,40 @@ def stems_of(words: list[str]) -> list[str]:
         _STEMS.clear()  # before looking, so that every word of this call is in it afterwards
     missing = list(set(words).difference(_STEMS))
     if missing:
-        _STEMS.update(zip(missing, _STEMMER.stemWords(missing), strict=True))
+        _STEMS.update(zip(missing, map(word_form, missing), strict=True))
     return list(map(_STEMS.__getitem__, words))
+
+
+def word_form(word: str) -> str:
+    """The word without its inflection (a lower-case word in, the key its forms share out).
+
+    Only endings that make forms of the same word are taken off: plural and third person (-s, -es,
+    -ies), past (-ed, -ied) and -ing, then a silent final e, so that review, reviews, reviewed and
+    reviewing agree, and so do manage, managed and managing, study and studies. Endings that make
+    another word (-er, -ion, -ment, -al, -ity, -ness...) stay: consumer is not consumed.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("es") and word[:-2].endswith(_SIBILANT):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(_NOT_PLURAL):
+        word = word[:-1]
+    elif word.endswith("ied") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("ed") and not word.endswith("eed") and len(word) > 4 and _VOWELS & set(word[:-2]):
+        word = _undoubled(word[:-2])  # not need, proceed, exceed: the e is the word's own
+    elif word.endswith("ing") and len(word) > 5 and _VOWELS & set(word[:-3]):
+        word = _undoubled(word[:-3])  # not thing, string, spring
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def _undoubled(stem: str) -> str:
+    """planned -> plan, stopped -> stop; add, install and assess keep their double letter."""
+    if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in _VOWELS | _KEEP_DOUBLE:
+        return stem[:-1]
+    return stem
 
 
 class Matcher:

@@ -22,12 +22,14 @@ if TYPE_CHECKING:
     from tenderwatch.config import ScoringConfig
 
 # Bump when the engine's arithmetic changes, so every stored score is recomputed.
-ENGINE_VERSION = 2
+ENGINE_VERSION = 3  # 3: the raw (uncapped) total is stored beside the score
 KINDS = ("services", "goods", "works")
 STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))
 POINTS = (-100.0, 100.0)
 _CPV = re.compile(r"^(\d{2,8})\*?(?:-\d)?$")
+TRIAL_PREFIX = "file:"
+_RULES_FILE = re.compile(r"[/\\]|\.ya?ml$", re.I)  # a path, not a profile name
 _REGION = re.compile(r"^[A-Z]{2}(?:[A-Z0-9](?:[0-9][A-Z0-9]?)?)?$")  # UK, UKM, UKM8, UKM82
 
 
@@ -153,6 +155,26 @@ def configured_profile(config: ScoringConfig, name: str | None = None) -> Profil
     """The profile called `name` in the configuration (default: its default profile), loaded."""
     name = name or config.default_profile
     return load_profile(config.profile_path(name), name=name)
+
+
+def chosen_profile(config: ScoringConfig, value: str | None) -> Profile:
+    """What `--profile NAME|FILE` names: a profile of [scoring.profiles], else a rules file to try.
+
+    A name wins over a file of the same name. A rules file is tried, never live: its profile is
+    called "file:STEM", a name no configured profile can have, so commands keep its scores apart
+    from the configured profiles' (and out of the store: see is_trial).
+    """
+    if value is None or value in config.profiles:
+        return configured_profile(config, value)
+    path = Path(value).expanduser()
+    if path.is_file() or _RULES_FILE.search(value):
+        return load_profile(path, name=(TRIAL_PREFIX + path.stem)[:40])
+    return configured_profile(config, value)  # the unknown-profile error, listing the configured ones
+
+
+def is_trial(profile: Profile) -> bool:
+    """Whether the profile came from a rules file given on the command line, not from the config."""
+    return profile.name.startswith(TRIAL_PREFIX)
 
 
 def profile_problem(config: ScoringConfig, name: str) -> str | None:

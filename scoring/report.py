@@ -60,7 +60,8 @@ def band_table(result: BacktestResult) -> Table:
 
 
 def moved(result: BacktestResult, limit: int | None) -> list[str]:
-    """The notices a candidate moves up and down a band, with titles, `limit` each way."""
+    """The notices a candidate moves up and down a band, each with the team's label (a column of
+    its own, so a long title never hides it) and title, `limit` each way."""
     if result.candidate is None:
         return []
     labels = {judged.key: judged.label for judged in result.judged}
@@ -68,10 +69,10 @@ def moved(result: BacktestResult, limit: int | None) -> list[str]:
     for heading, changes in (("Moved up by the candidate", result.added), ("Moved down", result.dropped)):
         lines.append(f"\n{heading} ({len(changes)}):")
         for change in changes[:limit]:
-            label = f"  ({labels[change.key]})" if change.key in labels else ""
+            label = labels.get(change.key, "not judged")
             lines.append(
                 f"  {change.before.band} -> {change.after.band}  {change.before.score:>3} -> "
-                f"{change.after.score:<3} {change.key}  {_short(change.title, 70)}{label}"
+                f"{change.after.score:<3} {label:<12}  {change.key}  {_short(change.title, 70)}"
             )
         if limit and len(changes) > limit:
             lines.append(f"  ... and {len(changes) - limit} more (--limit 0 shows all)")

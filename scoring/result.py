@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 BANDS = ("strong", "possible", "none")
 # The fields `tenderwatch export --profile P` adds to each exported notice.
 EXPORT_FIELDS = ("score", "band", "service_line", "reasons")
 _SUMMARY_REASONS = 3
+_CLAMPS = ("score cap", "score floor", "no keyword", "CPV cap")  # how totals are held, not evidence
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,18 @@ class Score:
     band: str
     service_line: str | None
     reasons: tuple[Reason, ...]
+    # The total before it was held to 0-100 (None when not known, e.g. read back from an old store):
+    # several notices shown as 100 still rank among themselves by it.
+    raw: float | None = field(default=None, compare=False)
+    # The profile's `possible` threshold, for saying how far a near miss fell short (None: unknown).
+    needed: float | None = field(default=None, compare=False)
+
+    @property
+    def clamped(self) -> str | None:
+        """"raw 137, shown as 100" when the total was held to 0-100 (None when it was not)."""
+        if self.raw is None or 0 <= self.raw <= 100:
+            return None
+        return f"raw {self.raw:g}, shown as {self.score}"
 
     @property
     def gated(self) -> bool:
@@ -54,19 +67,32 @@ class Score:
         if self.service_line is None:
             return "no service line matched"
         if self.band == "none":
-            against = sorted((reason for reason in self.reasons if reason.points < 0), key=lambda r: r.points)
-            if against:
-                shown = ", ".join(
-                    f"{reason.detail} ({reason.points:+g})" for reason in against[:_SUMMARY_REASONS]
-                )
-                return f"not a match ({self.score}): {shown}"
-            return f"too weak a match ({self.score}) for {self.service_line}"
-        positive = sorted(
+            return self._near_miss()
+        shown = ", ".join(reason.detail for reason in self._evidence()[:_SUMMARY_REASONS])
+        return f"{self.service_line}: {shown}" if shown else self.service_line
+
+    def _near_miss(self) -> str:
+        """"15 points, 22 needed (Evaluation): for 'evaluation' in the description; against ...":
+        how far it fell short first, then what counted for and against it."""
+        short = f"{self.needed:g} needed" if self.needed is not None else "too few for a band"
+        parts = [f"{self.score} points, {short} ({self.service_line})"]
+        evidence = self._evidence()[:2]
+        if evidence:
+            parts.append("for " + ", ".join(reason.detail for reason in evidence))
+        against = sorted(
+            (r for r in self.reasons if r.points < 0 and r.rule not in _CLAMPS), key=lambda r: r.points
+        )
+        if against:
+            shown = ", ".join(f"{r.detail} ({r.points:+g})" for r in against[:_SUMMARY_REASONS])
+            parts.append(f"against {shown}")
+        return parts[0] + (": " + "; ".join(parts[1:]) if parts[1:] else "")
+
+    def _evidence(self) -> list[Reason]:
+        """The keyword and CPV matches that counted, most points first."""
+        return sorted(
             (reason for reason in self.reasons if reason.points > 0 and _is_evidence(reason)),
             key=lambda reason: -reason.points,
         )
-        shown = ", ".join(reason.detail for reason in positive[:_SUMMARY_REASONS])
-        return f"{self.service_line}: {shown}" if shown else self.service_line
 
     def in_plain_words(self, cpv_name: Callable[[str], str | None] = lambda code: None) -> str:
         """Why it matched, for a bid manager rather than a rules author: "Evaluation, research and
@@ -74,10 +100,7 @@ class Score:
         services)". A match on CPV codes alone says so. `cpv_name` names a code (from the notice)."""
         if self.gated or self.service_line is None or self.band == "none":
             return self.summary
-        evidence = sorted(
-            (reason for reason in self.reasons if reason.points > 0 and _is_evidence(reason)),
-            key=lambda reason: -reason.points,
-        )[:_SUMMARY_REASONS]
+        evidence = self._evidence()[:_SUMMARY_REASONS]
         words = _by_place([reason.detail for reason in evidence if not reason.rule.startswith("CPV")])
         codes = [_named_code(reason.detail, cpv_name) for reason in evidence if reason.rule.startswith("CPV")]
         if not words:

@@ -47,7 +47,7 @@ JSON_CODEC = {
 }
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 # Revisions that read something new from releases, and the text a release must hold for its notice
 # to need compiling again. An upgrade from before one of them compiles those notices again from their
 # releases, in the upgrade's transaction. A later normalisation change adds a revision and an entry.
@@ -79,6 +79,17 @@ class Database:
         """A write transaction: committed on success, rolled back (nothing half-written) on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def trying(self) -> Iterator[Session]:
+        """A write transaction that is always rolled back: to see what rules being tried would do
+        (scores written, queries run on them) while nothing stays in the store."""
+        with self._sessions() as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -28,6 +28,7 @@ from store.models import (
     utcnow,
 )
 from store.notice import Notice, procurement_key
+from store.queries import ranking
 
 UNCONFIRMED = "unconfirmed"  # a digest's outcome: handed to the mail server, never acknowledged
 OPPORTUNITY_KINDS = ("new", "too_soon")  # announcements of a notice as something to bid for
@@ -72,7 +73,7 @@ def matching_notices(
             NoticeRow.published_at >= published_since,
             NoticeRow.published_at <= as_of,
         )
-        .order_by(ScoreRow.score.desc(), NoticeRow.deadline, NoticeRow.id)
+        .order_by(ranking().desc(), NoticeRow.deadline, NoticeRow.id)
     ).all()
     return [
         Scored(

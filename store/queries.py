@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
@@ -33,10 +33,17 @@ def find_notices(session: Session, where: NoticeFilter, limit: int | None = 50) 
 
         return search(session, where.text, where=where, limit=limit)
     # Notices without a publication date last, as SQLite sorts NULLs and PostgreSQL does not by default.
-    query = filtered(where).order_by(NoticeRow.published_at.desc().nulls_last(), NoticeRow.id.desc())
+    newest = (NoticeRow.published_at.desc().nulls_last(), NoticeRow.id.desc())
+    # Matches of a band: the best first (several shown as 100 rank by their raw total), then newest.
+    query = filtered(where).order_by(*((ranking().desc(),) if where.bands else ()), *newest)
     if limit:
         query = query.limit(limit)
     return [notice_from_row(row) for row in session.scalars(query)]
+
+
+def ranking() -> ColumnElement[float]:
+    """What orders scored matches: the raw (uncapped) total, or the score where none is stored yet."""
+    return func.coalesce(ScoreRow.raw_score, ScoreRow.score)
 
 
 def filtered(where: NoticeFilter) -> Select:
@@ -66,6 +73,34 @@ def missing_notices(session: Session, keys: list[str]) -> list[str]:
         part = keys[start : start + 500]
         stored.update(session.scalars(select(NoticeRow.key).where(NoticeRow.key.in_(part))))
     return [key for key in dict.fromkeys(keys) if key not in stored]
+
+
+def titles_of(session: Session, keys: list[str]) -> dict[str, str]:
+    """The title of each stored notice among `keys` (notice ids); those not stored are left out."""
+    titles: dict[str, str] = {}
+    for start in range(0, len(keys), 500):  # bounded IN lists
+        part = keys[start : start + 500]
+        query = select(NoticeRow.key, NoticeRow.title).where(NoticeRow.key.in_(part))
+        titles.update(session.execute(query).tuples().all())  # a list: a Result looks like a mapping
+    return titles
+
+
+def similar_keys(session: Session, text: str, limit: int = 3) -> list[str]:
+    """Stored notice ids that look like a mistyped one: those whose source id starts like it (an
+    index lookup), the closest first."""
+    from difflib import get_close_matches
+
+    source_id = text.rpartition(":")[2]
+    if len(source_id) < 3:
+        return []
+    pattern = source_id[:3].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    candidates = session.scalars(
+        select(NoticeRow.key).where(NoticeRow.source_id.like(pattern, escape="\\")).limit(5000)
+    ).all()
+    if ":" not in text:  # compared with the source's own ids, as typed
+        by_id = {key.partition(":")[2]: key for key in candidates}
+        return [by_id[found] for found in get_close_matches(text, list(by_id), limit, 0.6)]
+    return get_close_matches(text, list(candidates), limit, 0.6)
 
 
 def stored_sources(session: Session) -> list[str]:

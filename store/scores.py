@@ -50,7 +50,7 @@ _NOTICE_COLUMNS = [
     else getattr(NoticeRow, name)
     for name in SCORED_FIELDS
 ]
-_STORED = [ScoreRow.rules_hash, ScoreRow.notice_hash, ScoreRow.score, ScoreRow.band]
+_STORED = [ScoreRow.rules_hash, ScoreRow.notice_hash, ScoreRow.score, ScoreRow.raw_score, ScoreRow.band]
 _BATCH = 5000
 _KEYS_PER_QUERY = 500
 
@@ -82,6 +82,7 @@ def rescore(session: Session, profile: Profile, *, now: datetime | None = None) 
                         "rules_hash",
                         "notice_hash",
                         "score",
+                        "raw_score",
                         "band",
                         "service_line",
                         "reasons",
@@ -120,7 +121,9 @@ def scores_for(session: Session, profile: Profile, keys: Iterable[str]) -> dict[
         query = _with_stored(profile).add_columns(NoticeRow.key, ScoreRow.service_line, ScoreRow.reasons)
         for row in session.execute(query.where(NoticeRow.key.in_(chunk))):
             fresh = row.rules_hash == profile.hash and row.notice_hash == row.content_hash
-            found[row.key] = stored_score(row) if fresh else score_notice(_notice(row), profile)
+            found[row.key] = (
+                stored_score(row, profile.scale.possible) if fresh else score_notice(_notice(row), profile)
+            )
     return found
 
 
@@ -138,7 +141,7 @@ def run_backtest(
                 notice = _notice(row)
                 fresh = row.rules_hash == live.hash and row.notice_hash == row.content_hash
                 # Only the band and score of a fresh stored score are needed: skip its reasons.
-                before = Score(row.score, row.band, None, ()) if fresh else score_notice(notice, live)
+                before = _bare(row) if fresh else score_notice(notice, live)
                 yield notice, before, score_notice(notice, candidate) if candidate else None
 
     return backtest(scored(), latest_feedback(session))
@@ -170,7 +173,7 @@ def suggest_rules(
                 count += 1
                 notice = _notice(row)
                 fresh = row.rules_hash == profile.hash and row.notice_hash == row.content_hash
-                yield notice, Score(row.score, row.band, None, ()) if fresh else score_notice(notice, profile)
+                yield notice, _bare(row) if fresh else score_notice(notice, profile)
 
     if suggestions:
         add_history(suggestions, scored())
@@ -264,10 +267,16 @@ def _json_list(value: Any) -> list[Any]:
     return value or []
 
 
-def stored_score(row: Any) -> Score:
-    """The Score a stored row (or anything with its score, band, service_line and reasons) says."""
+def stored_score(row: Any, needed: float | None = None) -> Score:
+    """The Score a stored row (or anything with its score, band, service_line and reasons) says;
+    `needed` is its profile's possible threshold, which a near miss's summary names."""
     reasons = tuple(Reason.from_json(reason) for reason in row.reasons or ())
-    return Score(row.score, row.band, row.service_line, reasons)
+    return Score(row.score, row.band, row.service_line, reasons, getattr(row, "raw_score", None), needed)
+
+
+def _bare(row: Any) -> Score:
+    """A fresh stored score without its reasons: all a backtest needs."""
+    return Score(row.score, row.band, None, (), row.raw_score)
 
 
 def _score_values(
@@ -279,6 +288,7 @@ def _score_values(
         "rules_hash": profile.hash,
         "notice_hash": notice_hash,
         "score": score.score,
+        "raw_score": score.raw,
         "band": score.band,
         "service_line": score.service_line,
         "reasons": [reason.to_json() for reason in score.reasons],

@@ -112,7 +112,7 @@ class ScoringConfig:
             known = ", ".join(sorted(self.profiles))
             raise ConfigError(
                 f"unknown profile '{name}': configured profiles are {known} "
-                "(add one under [scoring.profiles] in the config file)"
+                "(add one under [scoring.profiles] in the config file, or give the path of a rules file)"
             ) from None
 
 

@@ -93,8 +93,8 @@ def test_explain_shows_the_notice_its_score_and_every_reason(stored):
     lines = result.output.splitlines()
     assert lines[0] == f"{VRP}  Violence Reduction Partnership Research and Evaluation"
     assert (
-        "profile example: score 100, band strong, service line Evaluation, research and economic analysis"
-        in lines
+        "profile example: score 100 (raw 156.5, shown as 100), band strong, "
+        "service line Evaluation, research and economic analysis" in lines
     )
     assert any(
         line.startswith("why: Evaluation, research and economic analysis: 'research and evaluation'")
@@ -103,8 +103,9 @@ def test_explain_shows_the_notice_its_score_and_every_reason(stored):
     assert any(line.startswith("+40") and "keyword research and evaluation" in line for line in lines)
     assert "(closed on 2026-08-28)" in lines[1]
     reasons = score_notice(real(VRP), example()).reasons
-    table = lines[lines.index(next(line for line in lines if line.startswith("points"))) + 1 :]
+    table = lines[lines.index(next(line for line in lines if line.startswith("points"))) + 1 : -1]
     assert len(reasons) > 4 and len(table) == len(reasons)  # one row per reason, in order
+    assert lines[-1] == "total +100 = score 100"
     for row, reason in zip(table, reasons, strict=True):
         assert row.split()[0] == f"{reason.points:+g}" and reason.rule in row
 
@@ -132,7 +133,8 @@ def test_backtest_counts_bands_and_lists_what_a_candidate_moves(stored, tmp_path
     )
     assert "Moved up by the candidate (0):" in result.output
     assert (
-        "Moved down (1):\n  strong -> possible   44 -> 44  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT"
+        "Moved down (1):\n  strong -> possible   44 -> 44  not judged    find_a_tender:075962-2026  "
+        "HULME PLAN DEVELOPMENT"
         in (result.output)
     )
     assert "Against feedback (1 judged notice, 1 relevant):" in result.output
@@ -156,7 +158,7 @@ def test_backtest_lists_the_judged_notices_each_band_gets_wrong(stored, tmp_path
     stricter = write(tmp_path, EXAMPLE.read_text().replace("strong: 40", "strong: 100"), "c.yaml")
     with_candidate = run("backtest", "--rules", str(stricter))
     assert (  # moved notices show the team's label
-        "strong -> possible   44 -> 44  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT  (not-relevant)"
+        "strong -> possible   44 -> 44  not-relevant  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT"
         in with_candidate.output
     )
     assert "Not relevant, yet strong or possible under the candidate rules (1):" in with_candidate.output
@@ -183,18 +185,17 @@ def test_feedback_add_the_shorthand_and_list(stored):
     assert run("feedback", "add", VRP, "not-relevant").exit_code == 0
     result = run("feedback", VRP, "relevant", "--note", "VRU evaluation")
     assert result.exit_code == 0 and result.output == f"{VRP}: relevant\n"
-    unknown = run("feedback", "contracts_finder:abc", "not-relevant")
-    assert unknown.exit_code == 0 and "is not in the store yet" in unknown.output
+    unknown = CliRunner().invoke(cli, ["feedback", "contracts_finder:abc", "not-relevant"])
+    assert unknown.exit_code == 2 and "no notice 'contracts_finder:abc' in the store" in unknown.output
     listed = run("feedback", "list").output.splitlines()
-    assert listed[1].split()[:2] == ["contracts_finder:abc", "not-relevant"]
-    assert listed[2].split()[:2] == [VRP, "relevant"] and listed[2].endswith("VRU evaluation")
-    assert len(listed) == 3
+    assert listed[1].split()[:2] == [VRP, "relevant"] and listed[1].endswith("VRU evaluation")
+    assert len(listed) == 2
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["feedback", VRP, "maybe"], "'maybe' is not one of 'relevant', 'not-relevant'"),
+        (["feedback", VRP, "maybe"], "'maybe' is not a label; write relevant or not relevant (any case)"),
         (
             ["feedback", "999999-2026", "relevant"],
             "no notice '999999-2026' in the store: ids look like find_a_tender:076396-2026",
@@ -229,7 +230,7 @@ def test_feedback_import_checks_the_whole_file_first(stored, tmp_path):
     bad = write(tmp_path, f"id,label\n{VRP},relevant\n{WORKS},maybe\n", "bad.csv")
     result = CliRunner().invoke(cli, ["feedback", "import", str(bad)])
     assert result.exit_code == 2
-    assert f"{bad}:3: field 'label': 'maybe' must be relevant or not-relevant" in result.output
+    assert f"{bad}:3: field 'label': 'maybe' is not a label; write relevant or not relevant" in result.output
     assert len(run("feedback", "list").output.splitlines()) == 3  # nothing of bad.csv was imported
 
 
@@ -247,8 +248,8 @@ def test_feedback_import_notes_ids_not_in_the_store_yet(stored, tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("notice,label\nx:1,relevant\n", ":1: the first line must name the columns"),
-        ("id,label,colour\nx:1,relevant,red\n", ":1: unknown column 'colour'"),
+        ("title,label\nx:1,relevant\n", ":1: the first line must name an id column"),
+        ("id,note\nx:1,relevant\n", ":1: the first line must name an id column (id, key, notice, notice_id)"),
         ("id,label\n,relevant\n", ":2: field 'id' is empty"),
         ("id,label\nnot an id,relevant\n", ":2: field 'id': 'not an id' is not a notice id"),
         ("id,label\nx:1,relevant,too late, sadly\n", ":2: 4 fields, but the first line names 2 columns"),

@@ -1,4 +1,4 @@
-"""Term matching: stem families, exact phrases, case-sensitive acronyms, and how text is split."""
+"""Term matching: word forms, exact phrases, case-sensitive acronyms, and how text is split."""
 
 from __future__ import annotations
 
@@ -26,11 +26,54 @@ def test_the_way_a_term_is_written_decides_its_kind():
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["Evaluation of the pilot", "independent evaluations", "evaluating outcomes", "to evaluate impact"],
+    ("term", "text"),
+    [
+        ("evaluation", "Evaluation of the pilot"),
+        ("evaluation", "independent evaluations"),
+        ("evaluation", "the evaluation's scope"),
+        ("evaluate", "evaluating outcomes"),
+        ("evaluate", "evaluated by the team"),
+        ("evaluate", "it evaluates impact"),
+        ("study", "two studies"),
+        ("plan", "planned and planning"),
+        ("manage", "managed services"),
+        ("process", "processes"),
+    ],
 )
-def test_plain_words_match_their_stem_family(text):
-    assert "evaluation" in found(["evaluation"], text)
+def test_plain_words_match_their_own_forms(term, text):
+    assert term in found([term], text)
+
+
+@pytest.mark.parametrize(
+    ("term", "text"),
+    [
+        ("consumer", "a hazard consumed through the diet"),
+        ("consumer", "food consumption data"),
+        ("consumer", "expected to consume and integrate telemetry"),
+        ("evaluation", "to evaluate impact"),
+        ("consultancy", "a public consultation"),
+        ("clinics", "clinical governance"),
+        ("employability", "employer engagement"),
+        ("trainer", "training"),
+    ],
+)
+def test_plain_words_do_not_match_other_words_that_share_a_beginning(term, text):
+    assert found([term], text) == {}
+
+
+def test_consumer_finds_consumers_not_consumed_in_real_notices():
+    from tests.scoring.helpers import real
+
+    coding = real("find_a_tender:075738-2026")  # "Coding NDNS Consumption data": consumed, consumption
+    text = f"{coding.title} {coding.description}"
+    assert "consumed" in text and "Consumption" in text
+    assert found(["consumer"], text) == {"consumer": "consumers"}  # "the levels consumers may be..."
+    before = text.split("consumers", maxsplit=1)[0]  # holds consumed and consumption
+    assert found(["consumer"], before) == {}
+    trust = real("find_a_tender:075869-2026")
+    assert found(["consumer"], trust.title) == {"consumer": "consumer"}
+    telemetry = real("find_a_tender:076134-2026")  # "expected to consume and integrate telemetry"
+    assert found(["consumer"], f"{telemetry.title} {telemetry.description}") == {}
 
 
 def test_plain_multiword_terms_need_their_words_together_and_in_order():
@@ -89,10 +132,10 @@ def test_non_ascii_text_is_safe():
 
 
 def test_every_term_is_reported_once_with_its_first_form_found():
-    terms = ["evaluation", "evaluating"]
+    terms = ["evaluation", "evaluations"]
     assert found(terms, "evaluations, then evaluation") == {
         "evaluation": "evaluations",
-        "evaluating": "evaluations",  # the same stem family
+        "evaluations": "evaluations",  # the same word
     }
 
 
@@ -115,9 +158,9 @@ def test_empty_texts_and_empty_matchers():
 
 def test_a_matcher_learns_new_words_without_changing_answers():
     matcher = Matcher([parse_term("evaluation")])
-    first = [matcher.find(text) for text in ("evaluate", "nothing here", "evaluators")]
-    again = [matcher.find(text) for text in ("evaluate", "nothing here", "evaluators")]
-    assert first == again == [{0: "evaluate"}, {}, {0: "evaluators"}]
+    first = [matcher.find(text) for text in ("evaluations", "nothing here", "evaluation's")]
+    again = [matcher.find(text) for text in ("evaluations", "nothing here", "evaluation's")]
+    assert first == again == [{0: "evaluations"}, {}, {0: "evaluation"}]
 
 
 def test_a_full_word_cache_is_emptied_without_losing_the_words_of_the_text_at_hand(monkeypatch):
@@ -128,4 +171,4 @@ def test_a_full_word_cache_is_emptied_without_losing_the_words_of_the_text_at_ha
     assert matcher.find("an evaluation") == {0: "evaluation"}
     for text in ("alpha beta gamma delta", "alpha beta evaluation newword epsilon", "zeta eta evaluation"):
         assert matcher.find(text) == ({0: "evaluation"} if "evaluation" in text else {})
-    assert matching.stems_of(["one", "two", "three", "four", "evaluations"])[-1] == "evalu"
+    assert matching.stems_of(["one", "two", "three", "four", "evaluations"])[-1] == "evaluation"

@@ -33,7 +33,7 @@ def test_a_minimal_file_gets_the_defaults(tmp_path):
     assert profile.gates.notice_types[0] == "UK1" and len(profile.gates.notice_types) == 17
     assert profile.min_response_days == 7
     keyword = profile.service_lines[0].keywords[0]
-    assert (keyword.term.kind, keyword.term.words, keyword.points) == (STEM, ("evalu",), 10)
+    assert (keyword.term.kind, keyword.term.words, keyword.points) == (STEM, ("evaluation",), 10)
 
 
 def test_keyword_styles_and_cpv_codes_are_read_as_written(tmp_path):

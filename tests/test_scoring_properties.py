@@ -55,9 +55,10 @@ def test_scoring_never_fails_and_the_band_follows_the_score(item):
     assert isinstance(score.summary, str) and score.summary
     if score.service_line is None:
         assert score.score == 0
-    if 0 < score.score < 100:
-        # Every point is explained: the reasons add up to the score (before rounding).
-        assert abs(sum(reason.points for reason in score.reasons) - score.score) <= 0.5
+    # Every point is explained, in every case (0 and 100 too): the reasons add up to the score
+    # (before rounding), the cap and the floor included; the raw total is the score unclamped.
+    assert abs(sum(reason.points for reason in score.reasons) - score.score) <= 0.5
+    assert score.raw is not None and abs(min(100, max(0, score.raw)) - score.score) <= 0.5
 
 
 @settings(max_examples=200, deadline=None)

@@ -27,15 +27,23 @@ from tenderwatch.errors import ConfigError, TenderwatchError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from scoring.profile import Profile
     from store.notice import Notice
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # for dates given on the command line
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-PROFILE_OPTION = click.option(
-    "--profile",
-    metavar="NAME",
-    help="A profile named in [scoring.profiles] (default: the configured default).",
+PROFILE_HELP = (
+    "A profile named in [scoring.profiles], or a rules file to try (its scores are never stored); "
+    "default: the configured default profile."
 )
+
+
+def profile_option(help: str = PROFILE_HELP) -> Callable[[Callable[..., Any]], Any]:
+    """--profile NAME|FILE, the same on every command that scores (see State.profile)."""
+    return click.option("--profile", metavar="NAME|FILE", help=help)
+
+
+PROFILE_OPTION = profile_option()
 logger = logging.getLogger("tenderwatch")
 
 
@@ -68,6 +76,12 @@ class State:
     def _configure_logging(self) -> None:
         urls = [c.url for c in self.config.channels] + self._given_urls
         configure_logging(self.verbose, self.config.log_level, channel_urls=urls)
+
+    def profile(self, value: str | None) -> Profile:
+        """The profile --profile NAME|FILE names (the default one without it), loaded and checked."""
+        from scoring.profile import chosen_profile
+
+        return chosen_profile(self.config.scoring, value)
 
     @property
     def database(self) -> Database:
@@ -299,10 +313,7 @@ def notice_key(session: Session, text: str) -> str:
     if len(keys) > 1:
         raise ConfigError(f"'{text}' is the id of {len(keys)} notices ({', '.join(keys)}): give one in full")
     if not keys:
-        raise ConfigError(
-            f"no notice '{text}' in the store: ids look like find_a_tender:076396-2026 "
-            "(see `tenderwatch notices`)"
-        )
+        raise unknown_notice(session, text)
     return keys[0]
 
 
@@ -312,8 +323,17 @@ def stored_notice(session: Session, text: str) -> Notice:
 
     notice = get_notice(session, notice_key(session, text))
     if notice is None:
-        raise ConfigError(f"no notice '{text}' in the store (see `tenderwatch notices`)")
+        raise unknown_notice(session, text)
     return notice
+
+
+def unknown_notice(session: Session, text: str) -> ConfigError:
+    """The error for a notice id not in the store, with the stored ids closest to it as a hint."""
+    from store.queries import similar_keys
+
+    near = similar_keys(session, text.strip())
+    hint = f"did you mean {' or '.join(near)}?" if near else "ids look like find_a_tender:076396-2026"
+    return ConfigError(f"no notice '{text.strip()}' in the store: {hint} (see `tenderwatch notices`)")
 
 
 # ---------------------------------------------------------------------------------------------- output

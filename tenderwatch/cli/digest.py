@@ -5,17 +5,29 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from store.models import utcnow
-from tenderwatch.cli.base import CONTEXT, State, cli, command, echo, local_time, parse_time_option
+from tenderwatch.cli.base import (
+    CONTEXT,
+    State,
+    cli,
+    command,
+    echo,
+    local_time,
+    parse_time_option,
+    profile_option,
+    shorten,
+)
 from tenderwatch.errors import ConfigError, InputError
 
 
 @command(cli, "digest", short_help="Send the digests of new matching opportunities now.")
-@click.option(
-    "--profile", help="Only channels serving this profile (with --to or no channel: the profile to use)."
+@profile_option(
+    "Only channels serving this profile (with --to or no channel: the profile to use). With --dry-run, "
+    "also a profile no channel serves, or a rules file to try: its digest is shown, nothing recorded."
 )
 @click.option("--channel", help="Only this configured channel.")
 @click.option(
@@ -57,9 +69,15 @@ def digest(
     written to a dated HTML file in DATA_DIR/digests (or [digest] output_dir). Exits 1 if any channel
     failed or did not confirm.
 
+    With --dry-run nothing is sent or recorded. `--profile NAME|FILE --dry-run` previews the digest
+    a profile or a candidate rules file would give (the channel's history with --channel, else that
+    of the digest file), and needs no channel configured: it lists the items and, with --output,
+    writes the HTML.
+
     \b
     Examples:
       tenderwatch digest --dry-run --output preview.html
+      tenderwatch digest --profile my-candidate.yaml --dry-run --output candidate.html
       tenderwatch digest --to 'mailto://localhost:25?to=bids@example.org&from=tenders@example.org'
       tenderwatch digest --as-of 2026-08-12T07:30 --dry-run --output august.html
     """
@@ -73,6 +91,10 @@ def digest(
         raise ConfigError(f"--as-of ({local_time(as_of)} UK time) is in the future; give a time already past")
     if output and not output.parent.is_dir():
         raise ConfigError(f"--output: the folder {output.parent} does not exist; create it or choose another")
+    previewed = _previewed(state, profile, channel, to, dry_run) if profile is not None else None
+    if previewed is not None:
+        _preview(state, previewed, channel, as_of or utcnow(), output)
+        return
     busy = [] if dry_run or as_of else crawling_elsewhere(state.config, state.database)
     if busy:  # a digest sent now would miss what those crawls are finding
         echo(f"waiting for the crawl of {', '.join(busy)} to finish", err=True)
@@ -89,6 +111,62 @@ def digest(
             _write_output(output, result.html)
     report(results, one_off=bool(to))
     sys.exit(0 if all(result.ok for result in results) else 1)
+
+
+def _previewed(state: State, profile: str, channel: str | None, to: str | None, dry_run: bool) -> Any:
+    """The rules to preview the digest of, when it is a preview: a rules file being tried, or (with
+    --dry-run) a profile no configured channel serves; None for a digest of the channels."""
+    from scoring.profile import is_trial
+
+    rules = state.profile(profile)
+    if is_trial(rules):
+        if not dry_run:
+            raise ConfigError(
+                f"--profile {profile}: a rules file is only tried (add --dry-run); to send its digests, "
+                "name it under [scoring.profiles] and give a channel that profile"
+            )
+        return rules
+    if not dry_run or to:
+        return None
+    config = state.config
+    serving = [c for c in config.channels if (c.profile or config.scoring.default_profile) == profile]
+    unserved = not serving or (channel is not None and channel not in {c.name for c in serving})
+    return rules if unserved else None
+
+
+def _preview(state: State, rules, channel: str | None, as_of: datetime, output: Path | None) -> None:
+    """The digest `rules` would give now, built in a transaction rolled back: printed, and written
+    to --output; nothing is sent or recorded."""
+    from notify.digest import SECTION_TITLES, SECTIONS, build_digest
+    from notify.render import environment, render_html
+    from notify.run import FILE_CHANNEL
+    from store.scores import rescore
+
+    config = state.config
+    key = config.channel(channel).name if channel else FILE_CHANNEL
+    with state.database.trying() as session:
+        rescore(session, rules)
+        digest = build_digest(
+            session,
+            channel=key,
+            profile=rules.name,
+            min_response_days=rules.min_response_days,
+            settings=config.digest,
+            sources=config.enabled_sources(),
+            as_of=as_of,
+        )
+    html = render_html(digest, environment(config.digest.templates_dir))
+    echo(f"dry run, profile {rules.name}, as {key} would get it (nothing sent or recorded):")
+    echo(digest.subject)
+    for section in SECTIONS:
+        if digest.sections[section]:
+            echo(f"\n{SECTION_TITLES[section]}:")
+        for item in digest.sections[section]:
+            echo(f"  {item.notice.id}  {shorten(item.notice.title, 70)}")
+            echo(f"    {shorten(item.why, 100)}")
+    if output:
+        _write_output(output, html)
+        echo(f"wrote {output}")
 
 
 def report(results, *, one_off: bool = False) -> None:

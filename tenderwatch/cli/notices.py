@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from tenderwatch.cli.base import (
     parse_end_time_option,
     parse_since,
     parse_time_option,
+    profile_option,
     shorten,
     stored_notice,
 )
@@ -200,8 +203,9 @@ BAND_OPTION = click.option(
     "--band",
     "bands",
     multiple=True,
-    type=click.Choice(["strong", "possible"]),
-    help="Only matches scored in this band under --profile (repeatable); adds their scores.",
+    type=click.Choice(["strong", "possible", "none"]),
+    help="Only notices scored in this band under --profile (repeatable), best first, with their "
+    "scores; none lists the near misses first, each with why it fell short.",
 )
 
 
@@ -253,15 +257,17 @@ def notices(
     profile: str | None,
     limit: int,
 ) -> None:
-    """Recent notices, newest first, as a table (with --search, the best matches first).
+    """Recent notices, newest first, as a table (with --band, the best scores first; with --search,
+    the best matches first). Scores held at 100 rank by their raw total, shown as "100 (raw 137)".
 
     --search looks for every word in the title, description or buyer name, in any form ("develop"
     finds "developing"): "quoted words" must appear together, OR accepts either side, -word excludes.
 
     \b
     Examples:
-      tenderwatch notices --band strong            # the strong matches, newest first, with their score
+      tenderwatch notices --band strong            # the strong matches, best first, with their score
       tenderwatch notices --band strong --open     # only the strong opportunities still open
+      tenderwatch notices --band none --open       # near misses first, with why they fell short
       tenderwatch notices --search "evaluation" --since 7d
     """
     from store.queries import NoticeFilter, find_notices
@@ -273,7 +279,7 @@ def notices(
             parse(search)
         except ValueError as exc:
             raise ConfigError(f"--search: {exc}") from None
-    rules = _scored_profile(state, profile) if bands or profile else None  # a score column
+    rules = state.profile(profile) if bands or profile else None  # a score column
     where = NoticeFilter(
         source=_known_source(state, source),
         notice_types=notice_types,
@@ -284,7 +290,7 @@ def notices(
         bands=bands,
         profile=rules.name if rules else None,
     )
-    with state.database.reading() as session:
+    with _scored(state, rules) as session:
         found = find_notices(session, where, limit=limit or None)
         stored = 0 if found else session.scalar(select(func.count()).select_from(NoticeRow))
         scores = scores_for(session, rules, [n.id for n in found]) if rules else {}
@@ -304,12 +310,21 @@ def notices(
     if rules:
         header.insert(1, "score")
         for row, notice in zip(rows, found, strict=True):
-            row.insert(1, str(scores[notice.id].score))
+            row.insert(1, _shown_score(scores[notice.id]))
+    if "none" in bands:  # a near miss is read for why it fell short
+        header.append("why")
+        for row, notice in zip(rows, found, strict=True):
+            row.append(shorten(scores[notice.id].summary, 90))
     echo_table(header, rows)
     if not found and stored:
         echo(f"No notice matches these filters ({counted(stored, 'notice')} stored): widen them.", err=True)
     elif not found:
         echo("No notices stored yet: run `tenderwatch crawl` first.", err=True)
+
+
+def _shown_score(score: Any) -> str:
+    """The score, with the raw total beside it when it was held to 0-100: "100 (raw 137)"."""
+    return f"{score.score} (raw {score.raw:g})" if score.clamped else str(score.score)
 
 
 @command(cli, "show")
@@ -396,7 +411,9 @@ def _same_procurement(state: State, notice: Any) -> str | None:
 @click.option("--source", help="Only this source.")
 @click.option("--since", callback=parse_since, metavar="AGE|ISO", help="Published since, e.g. 30d.")
 @BAND_OPTION
-@click.option("--profile", help="Add score, band, service_line and reasons under this scoring profile.")
+@profile_option(
+    "Add score, band, service_line and reasons under this profile (a profile's name, or a rules file)."
+)
 def export(
     state: State,
     fmt: str,
@@ -424,14 +441,14 @@ def export(
     from store.queries import NoticeFilter, iter_notices
     from store.spreadsheet import write_csv
 
-    rules = _scored_profile(state, profile) if profile or bands else None
+    rules = state.profile(profile) if profile or bands else None
     where = NoticeFilter(
         source=_known_source(state, source),
         published_since=since,
         bands=bands,
         profile=rules.name if rules else None,
     )
-    with state.database.reading() as session:
+    with _scored(state, rules) as session:
         pairs = _with_scores(session, rules, iter_notices(session, where))
 
         def write(out: Any) -> int:
@@ -478,19 +495,27 @@ def _known_source(state: State, source: str | None) -> str | None:
     return source
 
 
-def _scored_profile(state: State, name: str | None) -> Any:
-    """The profile's rules (the default one's if no name), with every stored notice's score under
-    them brought up to date."""
-    from scoring.profile import configured_profile
+@contextmanager
+def _scored(state: State, rules: Any) -> Iterator[Any]:
+    """A session in which every stored notice's score under `rules` is up to date (a plain read
+    without rules). A rules file being tried is scored in a transaction rolled back at the end, so
+    its scores never reach the store."""
+    from scoring.profile import is_trial
     from store.scores import any_stale, rescore
 
-    rules = configured_profile(state.config.scoring, name)
-    with state.database.reading() as session:  # most of the time nothing is stale: no write lock
-        stale = any_stale(session, rules)
-    if stale:
-        with state.database.writing() as session:
+    if rules is not None and is_trial(rules):
+        with state.database.trying() as session:
             rescore(session, rules)
-    return rules
+            yield session
+        return
+    if rules is not None:
+        with state.database.reading() as session:  # most of the time nothing is stale: no write lock
+            stale = any_stale(session, rules)
+        if stale:
+            with state.database.writing() as session:
+                rescore(session, rules)
+    with state.database.reading() as session:
+        yield session
 
 
 def _with_scores(session: Any, rules: Any, notices_: Any, batch: int = 500) -> Any:

@@ -22,6 +22,7 @@ from tenderwatch.cli.base import (
     parse_since,
     shorten,
     stored_notice,
+    unknown_notice,
 )
 from tenderwatch.formatting import counted, money
 
@@ -47,17 +48,17 @@ def rules() -> None:
 def rules_check(state: State, file: Path | None, profile: str | None) -> None:
     """Validate a rules file and print a summary of its profile.
 
-    FILE defaults to the rules of --profile (or of the default profile). A mistake is reported as
-    FILE:LINE: field: what is wrong, with exit code 2.
+    FILE defaults to the rules of --profile (a profile's name or a rules file; without it, the
+    default profile). A mistake is reported as FILE:LINE: field: what is wrong, with exit code 2.
 
     \b
     Example:
       tenderwatch rules check scoring/profiles/example.yaml
     """
-    from scoring.profile import configured_profile, load_profile
+    from scoring.profile import load_profile
     from scoring.report import describe_profile
 
-    loaded = load_profile(file) if file else configured_profile(state.config.scoring, profile)
+    loaded = load_profile(file) if file else state.profile(profile)
     for line in describe_profile(loaded):
         echo(line)
 
@@ -113,11 +114,10 @@ def rules_suggest(state: State, profile: str | None, since: datetime | None, lim
       tenderwatch rules suggest
       tenderwatch rules suggest --since 90d --limit 5
     """
-    from scoring import configured_profile
     from scoring.report import suggestion_lines
     from store.scores import suggest_rules
 
-    live = configured_profile(state.config.scoring, profile)
+    live = state.profile(profile)
     with state.database.reading() as session:
         suggestions, labels, tried = suggest_rules(session, live, since, limit or None)
     relevant = sum(1 for label in labels.values() if label == "relevant")
@@ -141,20 +141,30 @@ def rules_suggest(state: State, profile: str | None, since: datetime | None, lim
 @command(cli, "explain", short_help="A notice's score and every reason for it.")
 @click.argument("notice_id")
 @PROFILE_OPTION
-def explain(state: State, notice_id: str, profile: str | None) -> None:
+@click.option(
+    "--rules",
+    "candidate_file",
+    type=click.Path(path_type=Path),
+    metavar="CANDIDATE.yaml",
+    help="A changed rules file: explain the score under it, compared with --profile's.",
+)
+def explain(state: State, notice_id: str, profile: str | None, candidate_file: Path | None) -> None:
     """A notice, its score under a profile, and every reason: each rule that added or removed points.
 
     NOTICE_ID is like find_a_tender:076396-2026, or 076396-2026 when only one source has that id
     (see `tenderwatch notices`). The score uses the rules file as it is now, whatever is stored.
+    With --rules, the reasons are the candidate's, and a line compares its score with the live one.
 
     \b
-    Example:
+    Examples:
       tenderwatch explain find_a_tender:076396-2026 --profile example
+      tenderwatch explain 076396-2026 --rules my-candidate.yaml
     """
-    from scoring import configured_profile, score_notice
+    from scoring import load_profile, score_notice
     from scoring.timing import response_window
 
-    rules = configured_profile(state.config.scoring, profile)
+    live = state.profile(profile)
+    rules = load_profile(candidate_file, name=f"candidate {candidate_file}") if candidate_file else live
     with state.database.reading() as session:
         notice = stored_notice(session, notice_id)
     score = score_notice(notice, rules)
@@ -165,15 +175,35 @@ def explain(state: State, notice_id: str, profile: str | None) -> None:
         f"{_value(notice.value_amount, notice.value_currency)}; deadline {local_time(notice.deadline)}"
         + (f" ({timing.reason})" if timing.reason else "")
     )
+    clamped = f" ({score.clamped})" if score.clamped else ""
     echo(
-        f"profile {rules.name}: score {score.score}, band {score.band}, "
+        f"profile {rules.name}: score {score.score}{clamped}, band {score.band}, "
         f"service line {score.service_line or '-'}"
     )
+    if candidate_file:
+        before = score_notice(notice, live)
+        echo(f"live profile {live.name}: score {before.score}, band {before.band}" + _moved(before, score))
     echo(f"why: {score.summary}")
     if score.reasons:
         echo_table(
             ["points", "rule", "detail"], [[f"{r.points:+g}", r.rule, r.detail] for r in score.reasons]
         )
+        echo(_total_line(score))
+
+
+def _moved(before: Any, after: Any) -> str:
+    if before.band != after.band:
+        return f"; the candidate moves it {before.band} -> {after.band}"
+    change = after.score - before.score
+    return f"; the candidate changes its score by {change:+d}" if change else "; no change"
+
+
+def _total_line(score: Any) -> str:
+    """The rows' sum and the score it gives: they add up, but for rounding to whole points."""
+    total = round(sum(reason.points for reason in score.reasons), 2)
+    if total == score.score:
+        return f"total {total:+g} = score {score.score}"
+    return f"total {total:+g}, rounded to score {score.score}"
 
 
 # ---------------------------------------------------------------------------------------------- backtest
@@ -212,10 +242,10 @@ def backtest(
       tenderwatch backtest --since 90d
       tenderwatch backtest --since 90d --rules my-candidate.yaml
     """
-    from scoring import configured_profile, load_profile
+    from scoring import load_profile
     from store.scores import run_backtest
 
-    live = configured_profile(state.config.scoring, profile)
+    live = state.profile(profile)
     candidate = load_profile(candidate_file, name=live.name) if candidate_file else None
     with state.database.reading() as session:
         result = run_backtest(session, live, candidate, since)
@@ -271,12 +301,33 @@ def feedback() -> None:
     """
 
 
+class Label(click.ParamType):
+    """relevant or not relevant, in any case and spelling (not-relevant, not_relevant), as in CSV."""
+
+    name = "label"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from scoring.feedback import check_label
+
+        try:
+            return check_label(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "relevant|not-relevant"
+
+
 @command(feedback, "add")
 @click.argument("notice_id")
-@click.argument("label", type=click.Choice(["relevant", "not-relevant"]))
+@click.argument("label", type=Label())
 @click.option("--note", metavar="TEXT", help="Why, in a few words (kept with the judgement).")
 def feedback_add(state: State, notice_id: str, label: str, note: str | None) -> None:
     """Record that a notice is relevant or not-relevant to the firm.
+
+    NOTICE_ID must be a stored notice (a mistyped id is refused, with the closest stored ids);
+    LABEL may be written in any case: Relevant, "not relevant", not_relevant. To judge notices not
+    crawled yet, use `feedback import`.
 
     \b
     Example:
@@ -291,34 +342,41 @@ def feedback_add(state: State, notice_id: str, label: str, note: str | None) -> 
             key = check_key(notice_key(session, notice_id))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="NOTICE_ID") from None
-        known = get_notice(session, key) is not None
+        if get_notice(session, key) is None:
+            raise unknown_notice(session, notice_id)
         add_feedback(session, key, label, note)
     echo(f"{key}: {label}")
-    if not known:
-        echo(f"note: {key} is not in the store yet; the judgement counts once it is crawled.", err=True)
 
 
-@command(feedback, "import", short_help="Import judgements from a CSV file (id,label[,note]).")
+@command(feedback, "import", short_help="Import judgements from a CSV file (id and label columns).")
 @click.argument("file", type=click.Path(path_type=Path))
 def feedback_import(state: State, file: Path) -> None:
-    """Import judgements from a CSV file with columns id,label (and optionally note).
+    """Import judgements from a CSV file with an id and a label column (and optionally note).
 
-    Labels are relevant or not-relevant. The whole file is checked first: one bad row imports
-    nothing and names its line and field (exit code 2).
+    The columns are found by the first line's names, in any order: id (or key, notice,
+    notice_id), label, note; any other column is ignored, so a file from `tenderwatch export
+    --format csv` with a label column added imports as it is. Labels are relevant or not relevant,
+    in any case; rows with an empty label are skipped and counted. The whole file is checked first:
+    one bad row imports nothing and names its line and field (exit code 2).
 
     \b
-    Example:
+    Examples:
       tenderwatch feedback import decisions.csv
+      tenderwatch export --format csv --band strong --band possible -o matches.csv
+      (add a label column in a spreadsheet, fill in some rows, save as CSV)
+      tenderwatch feedback import matches.csv
     """
-    from scoring.feedback import read_csv
+    from scoring.feedback import read_feedback
     from store.queries import missing_notices
     from store.scores import import_feedback
 
-    judgements = read_csv(file)
+    read = read_feedback(file)
+    judgements = read.judgements
     with state.database.writing() as session:
         count = import_feedback(session, judgements)
         missing = missing_notices(session, [judgement.notice_key for judgement in judgements])
-    echo(f"{file}: imported {counted(count, 'judgement')}")
+    skipped = f"; skipped {counted(read.unlabelled, 'row')} without a label" if read.unlabelled else ""
+    echo(f"{file}: imported {counted(count, 'judgement')}{skipped}")
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         echo(f"note: not in the store yet: {shown}; they count once they are crawled", err=True)
@@ -333,19 +391,32 @@ def feedback_import(state: State, file: Path) -> None:
     help="How many to show (0 for all).",
 )
 def feedback_list(state: State, limit: int) -> None:
-    """The latest judgement of each notice, newest first.
+    """The latest judgement of each notice, newest first, with its title.
+
+    Each row: the notice id, the label, when it was recorded, the notice's title and the note.
 
     \b
     Example:
       tenderwatch feedback list --limit 0
     """
+    from store.queries import titles_of
     from store.scores import list_feedback
 
     with state.database.reading() as session:
         rows = list_feedback(session, limit or None)
+        titles = titles_of(session, [row.notice_key for row in rows])
     echo_table(
-        ["notice", "label", "recorded", "note"],
-        [[row.notice_key, row.label, local_time(row.created_at), shorten(row.note, 50)] for row in rows],
+        ["notice", "label", "recorded", "title", "note"],
+        [
+            [
+                row.notice_key,
+                row.label,
+                local_time(row.created_at),
+                shorten(titles.get(row.notice_key, "(not in the store yet)"), 50),
+                shorten(row.note, 40),
+            ]
+            for row in rows
+        ],
     )
     if not rows:
         echo("No feedback yet: `tenderwatch feedback NOTICE_ID relevant|not-relevant`.", err=True)

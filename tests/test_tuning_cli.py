@@ -1,0 +1,339 @@
+"""The bid lead tuning the rules (issue 19, points 8-11), through the real CLI on a real store of
+recorded notices: reasons that add up, ranking above 100, rules files tried anywhere, near misses,
+word forms, and feedback round trips."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from scoring import score_notice
+from store.db import Database
+from store.ingest import save_notices
+from tests.scoring.helpers import example, real
+from tests.support.cli import tenderwatch
+
+NOW = datetime(2026, 8, 12, 6, tzinfo=UTC)
+VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation: raw 156.5
+DFT = "find_a_tender:075573-2026"  # DfT shared research and evaluation framework: raw 158.5
+BHCC = "find_a_tender:076068-2026"  # Pride in Place community engagement: raw 116.75
+PROCUREMENT = "find_a_tender:075610-2026"  # Procurement consultancy: 89.75, shown as 90
+NELFT = "find_a_tender:075929-2026"  # VCS core contract: a negative raw total, shown as 0
+SECURITY = "contracts_finder:490c2177-bd1c-43b0-b35a-896eba9862dc"  # an evaluation tender: raw 146.5
+
+
+def store(database: Database, *notices) -> None:
+    with database.writing() as session:
+        save_notices(session, list(notices), now=NOW)
+
+
+def reason_rows(output: str) -> list[float]:
+    """The points column of explain's reasons table."""
+    lines = output.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("points")) + 1
+    rows = []
+    for line in lines[start:]:
+        if not re.match(r"^[+-]\d", line):
+            break
+        rows.append(float(line.split()[0]))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------- point 8
+
+
+@pytest.mark.parametrize(
+    ("key", "score", "clamp_rule"),
+    [(VRP, 100, "score cap"), (NELFT, 0, "score floor"), (PROCUREMENT, 90, None)],
+)
+def test_explains_reasons_add_up_to_the_score_with_the_cap_and_floor_as_rows(
+    env, database, key, score, clamp_rule
+):
+    raw = score_notice(real(key), example()).raw
+    assert (raw > 100, raw < 0) == (clamp_rule == "score cap", clamp_rule == "score floor")
+    store(database, real(key))
+    result = tenderwatch("explain", key)
+    assert result.returncode == 0, result.stderr
+    rows = reason_rows(result.stdout)
+    assert round(sum(rows)) == score  # the rows add up, the cap or the floor included
+    if clamp_rule:
+        assert f"score {score} (raw {raw:g}, shown as {score})" in result.stdout
+        clamp = next(line for line in result.stdout.splitlines() if clamp_rule in line)
+        assert clamp.startswith(f"{score - raw:+g}") and f"raw {raw:g}, shown as {score}" in clamp
+        assert f"total {score:+g} = score {score}" in result.stdout
+    else:
+        assert "raw" not in result.stdout.split("why:")[0]
+        assert f"total {raw:+g}, rounded to score {score}" in result.stdout
+
+
+def test_notices_in_a_band_rank_by_the_raw_total_above_100(env, database):
+    store(database, real(DFT), real(VRP), real(BHCC), real(PROCUREMENT))
+    result = tenderwatch("notices", "--band", "strong")
+    assert result.returncode == 0, result.stderr
+    listed = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    # Newest first would be VRP, BHCC, PROCUREMENT, DFT: three of them are shown as 100.
+    assert listed == [DFT, VRP, BHCC, PROCUREMENT]
+    assert re.search(rf"^{DFT}\s+100 \(raw 158\.5\)", result.stdout, re.M)
+    assert re.search(rf"^{PROCUREMENT}\s+90\s", result.stdout, re.M)
+
+
+def test_the_digest_ranks_matches_shown_as_100_by_their_raw_total(env, database, tmp_path):
+    # The second tender shown as 100 closes sooner: ranked by score, then deadline, it came first.
+    security = replace(
+        real(SECURITY),
+        published_at=datetime(2026, 8, 11, 9, tzinfo=UTC),
+        deadline=datetime(2026, 8, 25, 12, tzinfo=UTC),
+    )
+    assert score_notice(security, example()).raw == 146.5
+    store(database, real(VRP), security)
+    out = tmp_path / "digest.html"
+    result = tenderwatch("digest", "--dry-run", "--as-of", "2026-08-12T07:30", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    html = out.read_text()
+    assert 0 < html.index("Violence Reduction Partnership") < html.index("Better Security")
+
+
+# ---------------------------------------------------------------------------------------------- point 9
+
+
+@pytest.fixture
+def candidate(tmp_path):
+    """A copy of the example rules that asks 95 points for strong: the procurement notice (90) drops."""
+    from tests.scoring.helpers import EXAMPLE
+
+    path = tmp_path / "candidate.yaml"
+    path.write_text(EXAMPLE.read_text().replace("strong: 40", "strong: 95"))
+    return path
+
+
+def stored_scores(database: Database, profile: str) -> int:
+    from sqlalchemy import func, select
+
+    from store.models import ScoreRow
+
+    with database.reading() as session:
+        return session.scalar(select(func.count()).where(ScoreRow.profile == profile))
+
+
+def test_explain_tries_a_candidate_rules_file_beside_the_live_rules(env, database, candidate):
+    store(database, real(PROCUREMENT))
+    result = tenderwatch("explain", PROCUREMENT, "--rules", str(candidate))
+    assert result.returncode == 0, result.stderr
+    assert "score 90, band possible" in result.stdout
+    assert "live profile example: score 90, band strong; the candidate moves it strong -> possible" in (
+        result.stdout
+    )
+    as_profile = tenderwatch("explain", PROCUREMENT, "--profile", str(candidate))
+    assert "profile file:candidate: score 90, band possible" in as_profile.stdout
+    missing = tenderwatch("explain", PROCUREMENT, "--rules", "nope.yaml")
+    assert missing.returncode == 2 and "nope.yaml: no such rules file" in missing.stderr
+
+
+def test_a_rules_file_as_profile_lists_and_exports_its_bands_and_stores_no_score(env, database, candidate):
+    store(database, real(DFT), real(VRP), real(BHCC), real(PROCUREMENT))
+    tried = tenderwatch("notices", "--band", "strong", "--profile", str(candidate))
+    assert tried.returncode == 0, tried.stderr
+    assert [line.split()[0] for line in tried.stdout.splitlines()[1:]] == [DFT, VRP, BHCC]
+    exported = tenderwatch("export", "--format", "csv", "--band", "possible", "--profile", str(candidate))
+    assert exported.returncode == 0, exported.stderr
+    assert PROCUREMENT in exported.stdout and VRP not in exported.stdout
+    assert stored_scores(database, "file:candidate") == 0  # tried, never stored
+    live = tenderwatch("notices", "--band", "strong")
+    assert PROCUREMENT in live.stdout and stored_scores(database, "example") == 4
+
+
+def test_every_scoring_command_takes_a_rules_file_as_profile(env, database, candidate):
+    store(database, real(PROCUREMENT))
+    checked = tenderwatch("rules", "check", "--profile", str(candidate))
+    assert checked.returncode == 0 and f"{candidate}: valid" in checked.stdout
+    assert "strong from 95" in checked.stdout
+    backtest = tenderwatch("backtest", "--profile", str(candidate))
+    assert backtest.returncode == 0, backtest.stderr
+    assert re.search(r"^possible\s+1$", backtest.stdout, re.M)
+    unknown = tenderwatch("explain", PROCUREMENT, "--profile", "nope")
+    assert unknown.returncode == 2
+    assert "unknown profile 'nope'" in unknown.stderr and "or give the path of a rules file" in unknown.stderr
+    for command in (["explain"], ["notices"], ["export"], ["backtest"], ["digest"], ["rules", "check"]):
+        shown = tenderwatch(*command, "--help").stdout
+        assert "--profile NAME|FILE" in shown, command
+
+
+def test_a_candidate_digest_is_previewed_without_a_channel_and_records_nothing(
+    env, database, candidate, tmp_path
+):
+    from sqlalchemy import func, select
+
+    from store.models import DigestRow
+
+    store(database, real(VRP), real(PROCUREMENT))
+    out = tmp_path / "candidate.html"
+    args = ("digest", "--profile", str(candidate), "--as-of", "2026-08-12T07:30")
+    result = tenderwatch(*args, "--dry-run", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    strong, possible = result.stdout.split("Strong matches:")[1].split("Possible matches:")
+    assert VRP in strong and PROCUREMENT in possible
+    assert "nothing sent or recorded" in result.stdout
+    assert "Procurement Consultancy" in out.read_text()
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(DigestRow)) == 0
+    assert stored_scores(database, "file:candidate") == 0
+    assert not (tmp_path / "data" / "digests").exists()
+    sent = tenderwatch(*args)
+    assert sent.returncode == 2 and "a rules file is only tried (add --dry-run)" in sent.stderr
+
+
+def test_a_profile_no_channel_serves_is_previewed_with_dry_run(env, database, candidate, tmp_path):
+    from tests.scoring.helpers import EXAMPLE
+
+    config = tmp_path / "tenderwatch.toml"
+    config.write_text(
+        f'[scoring.profiles]\nstrict = "{candidate}"\nloose = "{EXAMPLE}"\n\n'
+        '[[channels]]\nname = "bids"\nurl = "mailto://127.0.0.1:9/?to=bids@example.org"\nprofile = "loose"\n'
+    )
+    store(database, real(VRP), real(PROCUREMENT))
+    result = tenderwatch("digest", "--profile", "strict", "--dry-run", "--as-of", "2026-08-12T07:30")
+    assert result.returncode == 0, result.stderr
+    assert "profile strict, as file would get it" in result.stdout
+    assert PROCUREMENT in result.stdout.split("Possible matches:")[1]
+    as_bids = tenderwatch(
+        "digest", "--profile", str(candidate), "--channel", "bids", "--dry-run", "--as-of", "2026-08-12T07:30"
+    )
+    assert as_bids.returncode == 0 and "as bids would get it" in as_bids.stdout
+
+
+# ---------------------------------------------------------------------------------------------- point 10
+
+NEAR_MISS = "find_a_tender:075933-2026"  # 12 points; its last adjustment: not marked suitable for SMEs
+
+
+def test_a_near_miss_says_how_far_it_fell_short_first(env, database):
+    import csv
+
+    store(database, real(NEAR_MISS))
+    why = "12 points, 22 needed (Digital change and channel shift): for 'it strategies' in the description"
+    explained = tenderwatch("explain", NEAR_MISS)
+    assert explained.returncode == 0, explained.stderr
+    assert f"why: {why}; against not marked suitable for SMEs (-2)" in explained.stdout
+    exported = tenderwatch("export", "--format", "csv", "--profile", "example")  # from the stored score
+    rows = list(csv.DictReader(exported.stdout.lstrip("\ufeff").splitlines()))
+    assert rows[0]["why"].startswith(why)
+
+
+# ---------------------------------------------------------------------------------------------- point 11
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    import csv
+
+    return list(csv.DictReader(text.lstrip("\ufeff").splitlines()))
+
+
+def latest_labels(database: Database) -> dict[str, str]:
+    from store.scores import latest_feedback
+
+    with database.reading() as session:
+        return latest_feedback(session)
+
+
+def test_the_export_csv_with_a_label_column_added_imports_as_it_is(env, database, tmp_path):
+    import csv
+
+    store(database, real(VRP), real(PROCUREMENT), real(NEAR_MISS))
+    exported = tenderwatch("export", "--format", "csv", "--profile", "example", "-o", "matches.csv")
+    assert exported.returncode == 0, exported.stderr
+    with (tmp_path / "matches.csv").open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    # As a spreadsheet would: a label column inserted after the title, one row left unjudged.
+    at = rows[0].index("title") + 1
+    labels = {VRP: "Relevant", PROCUREMENT: "not relevant", NEAR_MISS: ""}
+    judged = [[*row[:at], "label" if row[0] == "id" else labels[row[0]], *row[at:]] for row in rows]
+    with (tmp_path / "judged.csv").open("w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle).writerows(judged)
+    result = tenderwatch("feedback", "import", "judged.csv")
+    assert result.returncode == 0, result.stderr
+    assert "judged.csv: imported 2 judgements; skipped 1 row without a label" in result.stdout
+    assert latest_labels(database) == {VRP: "relevant", PROCUREMENT: "not-relevant"}
+
+
+def test_a_bad_label_in_a_feedback_file_names_its_line_and_imports_nothing(env, database, tmp_path):
+    store(database, real(VRP), real(PROCUREMENT))
+    rows = f"note,label,title,key\n,relevant,x,{VRP}\nmaybe,perhaps,y,{PROCUREMENT}\n"  # any column order
+    (tmp_path / "bad.csv").write_text(rows)
+    result = tenderwatch("feedback", "import", "bad.csv")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "tenderwatch: bad.csv:3: field 'label': 'perhaps' is not a label; write relevant or not relevant "
+        "(any case); fix the row and import again"
+    )
+    assert latest_labels(database) == {}
+    (tmp_path / "no-id.csv").write_text("title,label\nx,relevant\n")
+    no_id = tenderwatch("feedback", "import", "no-id.csv")
+    assert no_id.returncode == 2 and "no-id.csv:1: the first line must name an id column" in no_id.stderr
+
+
+@pytest.mark.parametrize("written", ["Relevant", "RELEVANT", "not relevant", "Not-Relevant", "not_relevant"])
+def test_a_label_is_accepted_on_the_command_line_in_any_case_and_stored_in_one_form(env, database, written):
+    store(database, real(VRP))
+    result = tenderwatch("feedback", VRP, written)
+    assert result.returncode == 0, result.stderr
+    stored = "not-relevant" if "not" in written.lower() else "relevant"
+    assert result.stdout == f"{VRP}: {stored}\n" and latest_labels(database) == {VRP: stored}
+
+
+def test_a_mistyped_notice_id_is_refused_with_the_nearest_stored_ids(env, database):
+    store(database, real(VRP), real(PROCUREMENT))
+    typo = "find_a_tender:076369-2026"  # 076396 with two digits swapped
+    for command in (["feedback", "add", typo, "relevant"], ["explain", typo], ["show", typo]):
+        result = tenderwatch(*command)
+        assert result.returncode == 2, command
+        assert result.stderr.strip() == (
+            f"tenderwatch: no notice '{typo}' in the store: did you mean {VRP}? (see `tenderwatch notices`)"
+        )
+    short = tenderwatch("explain", "076369-2026")
+    assert short.returncode == 2 and f"did you mean {VRP}?" in short.stderr
+    assert latest_labels(database) == {}
+    nothing_near = tenderwatch("feedback", "add", "find_a_tender:999999-2026", "relevant")
+    assert nothing_near.returncode == 2 and "ids look like find_a_tender:076396-2026" in nothing_near.stderr
+
+
+def test_feedback_list_shows_titles_labels_notes_and_when(env, database):
+    store(database, real(VRP), real(PROCUREMENT))
+    tenderwatch("feedback", VRP, "relevant", "--note", "VRU evaluation")
+    tenderwatch("feedback", PROCUREMENT, "not relevant")
+    result = tenderwatch("feedback", "list")
+    assert result.returncode == 0, result.stderr
+    header, newest, older = result.stdout.splitlines()
+    assert header.split() == ["notice", "label", "recorded", "title", "note"]
+    assert newest.startswith(PROCUREMENT) and "not-relevant" in newest
+    assert "Procurement Consultancy" in newest
+    assert older.startswith(VRP) and "Violence Reduction Partnership" in older
+    assert older.endswith("VRU evaluation")
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", older)
+
+
+def test_backtest_rules_shows_the_teams_label_beside_each_moved_notice(env, database, candidate):
+    store(database, real(VRP), real(PROCUREMENT), real("find_a_tender:075735-2026"))
+    tenderwatch("feedback", PROCUREMENT, "relevant")
+    result = tenderwatch("backtest", "--rules", str(candidate))
+    assert result.returncode == 0, result.stderr
+    moved = result.stdout.split("Moved down (")[1].split("\n\n")[0].splitlines()[1:]
+    assert len(moved) == 2  # 075735 (69) and the procurement notice (90) drop to possible
+    procurement = next(line for line in moved if PROCUREMENT in line)
+    other = next(line for line in moved if "075735" in line)
+    assert re.search(rf"90 -> 90 +relevant +{PROCUREMENT}  Procurement Consultancy", procurement)
+    assert re.search(r"69 -> 69 +not judged +find_a_tender:075735-2026  Economic impact", other)
+
+
+def test_notices_band_none_lists_near_misses_first_with_why(env, database):
+    store(database, real(VRP), real(NEAR_MISS), real(NELFT), real("find_a_tender:075943-2026"))
+    result = tenderwatch("notices", "--band", "none")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[-1] == "why"
+    listed = [line.split()[0] for line in lines[1:]]
+    assert listed[0] == NEAR_MISS and VRP not in listed and len(listed) == 3
+    assert "12 points, 22 needed (Digital change" in lines[1]
+    assert "not a fit: works contract" in result.stdout
