@@ -20,11 +20,12 @@ from notify.digest import SECTIONS, Digest, build_digest
 from notify.redact import scrub
 from notify.render import Message, environment, render_html, teams_messages
 from notify.send import channel_key, check_url, send
-from scoring.profile import Profile, configured_profile
+from scoring.profile import Profile
 from store import deliveries, locks
 from store.db import Database
 from store.models import utcnow
 from store.notice import LONDON
+from store.profiles import live_profile
 from store.scores import rescore
 from tenderwatch.config import ChannelConfig, Config
 from tenderwatch.errors import ConfigError
@@ -108,7 +109,7 @@ def send_digests(
     results = []
     for target in chosen:
         if target.profile not in profiles:
-            profiles[target.profile] = configured_profile(config.scoring, target.profile)
+            profiles[target.profile] = live_profile(database, config.scoring, target.profile)
             with database.writing() as session:
                 rescore(session, profiles[target.profile])
         results.append(_send_one(config, database, target, profiles[target.profile], env, as_of, dry_run))

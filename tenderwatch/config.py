@@ -170,6 +170,21 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """`tenderwatch web`: where it listens, the address the team reaches it at, and its session key."""
+
+    host: str = "127.0.0.1"  # beyond localhost only with users (`tenderwatch web adduser`)
+    port: int = 8080
+    public_url: str | None = None  # e.g. https://tenders.firm.example: links in the digest e-mail
+    # Signs the session cookies; without it, a random key kept in DATA_DIR/web-secret-key.
+    secret_key: str | None = field(default=None, repr=False)
+
+    @property
+    def local_only(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
 class Config:
     data_dir: Path
     db_url: str
@@ -182,6 +197,7 @@ class Config:
     channels: tuple[ChannelConfig, ...] = ()
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     feeds: tuple[FeedConfig, ...] = ()  # the RSS/Atom feeds the "feeds" source reads
+    web: WebConfig = field(default_factory=WebConfig)
 
     def source(self, name: str) -> SourceConfig:
         try:
@@ -228,6 +244,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
             "digest",
             "channels",
             "schedule",
+            "web",
         },
         where,
         "",
@@ -263,6 +280,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         scoring=(scoring := _scoring(_table(data, "scoring", where), env, where, config_path)),
         digest=_digest(_table(data, "digest", where), env, where, config_path),
         channels=_channels(data.get("channels", []), env, where, scoring),
+        web=_web(_table(data, "web", where), env, where),
     )
 
 
@@ -632,3 +650,36 @@ def _clock(value: Any, where: str) -> time:
         return time.fromisoformat(str(value))
     except ValueError:
         raise ConfigError(f"{where}: [schedule] digest_at: '{value}' is not a time like 07:30") from None
+
+
+def _web(table: dict[str, Any], env: Mapping[str, str], where: str) -> WebConfig:
+    """[web] host, port, public_url (or TENDERWATCH_WEB_HOST, _PORT, _PUBLIC_URL); the session key only
+    from TENDERWATCH_WEB_SECRET_KEY, never the file, as it is a secret."""
+    _reject_unknown(table, {"host", "port", "public_url"}, where, "[web] ")
+
+    def setting(key: str) -> tuple[Any, str]:
+        variable = f"{ENV_PREFIX}WEB_{key.upper()}"
+        if env.get(variable, "") != "":
+            return env[variable], f"environment variable {variable}"
+        return table.get(key, getattr(WebConfig, key)), f"{where}: [web] {key}"
+
+    host, label = setting("host")
+    if not isinstance(host, str) or not re.fullmatch(r"[A-Za-z0-9.:_-]{1,253}", host.strip()):
+        raise ConfigError(f'{label} must be an address to listen on, e.g. "127.0.0.1" or "0.0.0.0"')
+    port, label = setting("port")
+    number = _number(port, label, minimum=1)
+    if number != int(number) or number > 65535:
+        raise ConfigError(f"{label} must be a port number from 1 to 65535, not {port}")
+    public_url, label = setting("public_url")
+    secret = env.get(f"{ENV_PREFIX}WEB_SECRET_KEY") or None
+    if secret is not None and len(secret) < 32:
+        raise ConfigError(
+            f"environment variable {ENV_PREFIX}WEB_SECRET_KEY must be at least 32 characters; "
+            "e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return WebConfig(
+        host=host.strip(),
+        port=int(number),
+        public_url=_url(public_url, label) if public_url else None,
+        secret_key=secret,
+    )

@@ -26,6 +26,7 @@ from tenderwatch.errors import ConfigError, TenderwatchError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from scoring.profile import Profile
     from store.notice import Notice
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # for dates given on the command line
@@ -48,6 +49,13 @@ class State:
         self._database: Database | None = None
         self._given_urls: list[str] = []
 
+    @classmethod
+    def of(cls, config: configuration.Config, database: Database) -> State:
+        """A State over a configuration and store already open (the web page's)."""
+        state = cls(None, False)
+        state._config, state._database = config, database
+        return state
+
     @property
     def config(self) -> configuration.Config:
         """Read when a command first needs it, so `--help` works whatever the config file says."""
@@ -67,6 +75,26 @@ class State:
     def _configure_logging(self) -> None:
         urls = [c.url for c in self.config.channels] + self._given_urls
         configure_logging(self.verbose, self.config.log_level, channel_urls=urls)
+
+    def live_profile(self, name: str | None = None) -> Profile:
+        """The rules scoring uses for profile `name` (store.profiles.live_profile): a version published
+        with `tenderwatch web`, else the configured rules file. Without a store yet (SQLite), the file:
+        checking rules must not create an empty store."""
+        from scoring.profile import configured_profile
+        from store.db import missing_sqlite_file
+        from store.profiles import live_profile
+
+        if missing_sqlite_file(self.config.db_url):
+            return configured_profile(self.config.scoring, name)
+        return live_profile(self.database, self.config.scoring, name)
+
+    def profile_problem(self, name: str) -> str | None:
+        """Why profile `name` cannot be used (its live rules' first mistake), or None."""
+        try:
+            self.live_profile(name)
+        except TenderwatchError as exc:
+            return str(exc)
+        return None
 
     @property
     def database(self) -> Database:

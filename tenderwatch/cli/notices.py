@@ -457,10 +457,9 @@ def _known_source(state: State, source: str | None) -> str | None:
 def _scored_profile(state: State, name: str | None) -> Any:
     """The profile's rules (the default one's if no name), with every stored notice's score under
     them brought up to date."""
-    from scoring.profile import configured_profile
     from store.scores import any_stale, rescore
 
-    rules = configured_profile(state.config.scoring, name)
+    rules = state.live_profile(name)
     with state.database.reading() as session:  # most of the time nothing is stale: no write lock
         stale = any_stale(session, rules)
     if stale:

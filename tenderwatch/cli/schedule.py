@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
@@ -61,13 +62,12 @@ def daemon(state: State) -> None:
     """
     from notify.run import targets
     from scheduler import Daemon, crawl_command
-    from scoring.profile import configured_profile
 
     # A channel that cannot send (its secret unset) or a rules file with a mistake stops it at once.
     for target in targets(state.config):
         if target.problem:
             raise ConfigError(target.problem)
-        configured_profile(state.config.scoring, target.profile)
+        state.live_profile(target.profile)
     config_path = str(state.config.path) if state.config.path else None
     sys.exit(Daemon(state.config, state.database, crawl_command(config_path, state.verbose)).run())
 
@@ -82,10 +82,7 @@ def status(state: State) -> None:
     send), so a monitoring check can run it; warnings (an interrupted crawl, which the next one
     resumes; a source never crawled yet; a PostgreSQL database's C locale) leave it at 0.
     """
-    from notify.run import settle_advice, targets
-    from scheduler import due_digests, next_slot
-    from store import deliveries
-    from store.db import missing_sqlite_file, sqlite_write_problem
+    from store.db import missing_sqlite_file
     from store.models import utcnow
 
     if path := missing_sqlite_file(state.config.db_url):
@@ -97,17 +94,46 @@ def status(state: State) -> None:
         )
         _echo_findings([missing, *_channel_problems(state)], [])
         sys.exit(1)
-    now = utcnow()
+    found = status_report(state, utcnow())
+    echo("Sources")
+    echo_table(SOURCE_HEADERS, found.sources)
+    echo(f"\n{found.digest_heading}")
+    echo_table(DIGEST_HEADERS, found.digests)
+    _echo_findings(found.problems, found.warnings)
+    sys.exit(1 if found.problems else 0)  # so that monitoring can run it
+
+
+SOURCE_HEADERS = ["source", "enabled", "last crawl", "next due"]
+DIGEST_HEADERS = ["channel", "profile", "last digest", "next due"]
+
+
+@dataclass
+class StatusReport:
+    """What `status` says (and the web page's Sources and digests shows): a row per source and per
+    channel, then the problems (to act on: exit 1) and warnings."""
+
+    sources: list[list[str]]
+    digest_heading: str
+    digests: list[list[str]]
+    problems: list[str]
+    warnings: list[str]
+
+
+def status_report(state: State, now: datetime) -> StatusReport:
+    """Everything `status` reports, for a store that exists."""
+    from notify.run import settle_advice, targets
+    from scheduler import due_digests, next_slot
+    from store import deliveries
+    from store.db import sqlite_write_problem
+
     # Problems need someone to act (and make it exit 1); warnings are worth knowing but resolve
     # themselves, or cannot be fixed in place, so a monitoring check must not stay red for them.
     problems = [problem] if (problem := sqlite_write_problem(state.config.db_url)) else []
     warnings = [problem] if (problem := state.database.search_locale_problem()) else []
-    rows = _source_rows(state, now, problems, warnings)
-    echo("Sources")
-    echo_table(["source", "enabled", "last crawl", "next due"], rows)
+    source_rows = _source_rows(state, now, problems, warnings)
     schedule = state.config.schedule
-    echo(
-        f"\nDigests ({', '.join(schedule.digest_days)} at "
+    heading = (
+        f"Digests ({', '.join(schedule.digest_days)} at "
         f"{', '.join(t.strftime('%H:%M') for t in schedule.digest_at)} UK time)"
     )
     rows = []
@@ -130,20 +156,17 @@ def status(state: State) -> None:
                 for pending in deliveries.unconfirmed(session, target.key)
             ]
             rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
-    echo_table(["channel", "profile", "last digest", "next due"], rows)
     problems += _channel_problems(state)
-    _echo_findings(problems, warnings)
-    sys.exit(1 if problems else 0)  # so that monitoring can run it
+    return StatusReport(source_rows, heading, rows, problems, warnings)
 
 
 def _channel_problems(state: State) -> list[str]:
     from notify.run import targets
-    from scoring.profile import profile_problem
 
     return [
         f"{target.label}: no digest can be sent: {problem}"
         for target in targets(state.config)
-        if (problem := target.problem or profile_problem(state.config.scoring, target.profile))
+        if (problem := target.problem or state.profile_problem(target.profile))
     ]
 
 

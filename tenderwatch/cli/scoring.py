@@ -54,10 +54,10 @@ def rules_check(state: State, file: Path | None, profile: str | None) -> None:
     Example:
       tenderwatch rules check scoring/profiles/example.yaml
     """
-    from scoring.profile import configured_profile, load_profile
+    from scoring.profile import load_profile
     from scoring.report import describe_profile
 
-    loaded = load_profile(file) if file else configured_profile(state.config.scoring, profile)
+    loaded = load_profile(file) if file else state.live_profile(profile)
     for line in describe_profile(loaded):
         echo(line)
 
@@ -70,12 +70,10 @@ def rules_list(state: State) -> None:
     Example:
       tenderwatch rules list
     """
-    from scoring.profile import profile_problem
-
     scoring = state.config.scoring
     rows = []
     for name, path in sorted(scoring.profiles.items()):
-        problem = profile_problem(scoring, name)
+        problem = state.profile_problem(name)
         check = f"INVALID: {problem}" if problem else "valid"
         rows.append([("* " if name == scoring.default_profile else "  ") + name, str(path), check])
     echo_table(["profile", "rules file", "check"], rows)
@@ -113,11 +111,10 @@ def rules_suggest(state: State, profile: str | None, since: datetime | None, lim
       tenderwatch rules suggest
       tenderwatch rules suggest --since 90d --limit 5
     """
-    from scoring import configured_profile
     from scoring.report import suggestion_lines
     from store.scores import suggest_rules
 
-    live = configured_profile(state.config.scoring, profile)
+    live = state.live_profile(profile)
     with state.database.reading() as session:
         suggestions, labels, tried = suggest_rules(session, live, since, limit or None)
     relevant = sum(1 for label in labels.values() if label == "relevant")
@@ -151,10 +148,10 @@ def explain(state: State, notice_id: str, profile: str | None) -> None:
     Example:
       tenderwatch explain find_a_tender:076396-2026 --profile example
     """
-    from scoring import configured_profile, score_notice
+    from scoring import score_notice
     from scoring.timing import response_window
 
-    rules = configured_profile(state.config.scoring, profile)
+    rules = state.live_profile(profile)
     with state.database.reading() as session:
         notice = stored_notice(session, notice_id)
     score = score_notice(notice, rules)
@@ -212,10 +209,10 @@ def backtest(
       tenderwatch backtest --since 90d
       tenderwatch backtest --since 90d --rules my-candidate.yaml
     """
-    from scoring import configured_profile, load_profile
+    from scoring import load_profile
     from store.scores import run_backtest
 
-    live = configured_profile(state.config.scoring, profile)
+    live = state.live_profile(profile)
     candidate = load_profile(candidate_file, name=live.name) if candidate_file else None
     with state.database.reading() as session:
         result = run_backtest(session, live, candidate, since)

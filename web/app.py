@@ -1,0 +1,101 @@
+"""`tenderwatch web`: the bid team's page on the store, a Flask application.
+
+Server-rendered HTML in the digest's look, no script. The pages: the inbox (matches, with filters
+in the URL), a notice (everything `show` and `explain` print, with the team's decisions), the
+decisions list (and its CSV), the rules (edit, check, try, publish, return to an earlier version),
+and sources and digests (what `status` says, and the next digest as it will be sent).
+Security is web.security's; the queries are the store's, shared with the commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from scoring.profile import Profile
+from store.db import Database
+from store.profiles import live_profile, published
+from store.scores import rescore
+from store.users import user_count
+from tenderwatch.config import Config
+from web import filters, security
+
+logger = logging.getLogger("tenderwatch")
+
+
+@dataclass
+class Live:
+    """The live rules of the profile the page serves, loaded once per published version."""
+
+    config: Config
+    database: Database
+    _key: tuple[Any, ...] | None = None
+    _profile: Profile | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config.scoring.default_profile
+
+    def profile(self) -> Profile:
+        """The live rules (store.profiles.live_profile), reloaded only when they change."""
+        key = self._version_key()
+        if key != self._key or self._profile is None:
+            self._profile, self._key = live_profile(self.database, self.config.scoring, self.name), key
+        return self._profile
+
+    def _version_key(self) -> tuple[Any, ...]:
+        with self.database.reading() as session:
+            version = published(session, self.name)
+        if version is not None:
+            return ("published", version.number)
+        path = self.config.scoring.profile_path(self.name)
+        return ("file", str(path), path.stat().st_mtime_ns)
+
+    def rescore(self) -> int:
+        """Bring every stored score under the live rules up to date (new notices, changed rules)."""
+        profile = self.profile()
+        with self.database.writing() as session:
+            return rescore(session, profile)
+
+
+def create_app(config: Config, database: Database) -> Flask:
+    """The application over `config` and an open store, its scores brought up to date."""
+    app = Flask(__name__, template_folder="templates", static_folder="static")
+    app.jinja_env.autoescape = True  # every template: notice text is untrusted
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    filters.install(app)
+    live = Live(config, database)
+    app.extensions["tenderwatch"] = {"config": config, "database": database, "live": live}
+
+    def users_exist() -> bool:
+        with database.reading() as session:
+            return user_count(session) > 0
+
+    security.install(app, config, users_exist)
+    from web import pages, rules
+
+    pages.register(app)
+    rules.register(app)
+    live.rescore()
+    return app
+
+
+def keep_scored(live: Live, every_seconds: float = 60) -> Callable[[], None]:
+    """Score newly crawled notices every minute in the background (the inbox reads stored bands);
+    returns a function that stops it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every_seconds):
+            try:
+                live.rescore()
+            except Exception as exc:  # a busy or full store: the next minute tries again
+                logger.warning("web: scoring new notices failed (%s); trying again in a minute", exc)
+
+    threading.Thread(target=loop, name="tenderwatch-web-rescore", daemon=True).start()
+    return stop.set
