@@ -6,7 +6,7 @@ The notices are bench_scoring's (the recorded real ones repeated with variations
 90 days), stored in a temporary SQLite file and scored once, with 300 of them judged by the team
 and 100 bid decisions. The application is served by waitress on 127.0.0.1 as `tenderwatch web`
 serves it, and every page is fetched over HTTP, signed in, `--requests` times after one warm-up;
-"Try it" posts a changed rules file (a lower bar for "possible") three times.
+"Try it" posts a changed rules file (a lower bar for "possible": 18) three times.
 
 Targets (issue 17): every page under 300 ms at the 95th percentile; "Try it" under 10 s.
 """
@@ -14,6 +14,7 @@ Targets (issue 17): every page under 300 ms at the 95th percentile; "Try it" und
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -115,7 +116,7 @@ def main() -> None:
                 failed += [label] if worst > PAGE_TARGET_MS else []
                 print(f"  {label:28} p95 {worst:6.0f} ms  (median {statistics.median(samples):.0f} ms)")
             rules = (ROOT / "scoring" / "profiles" / "example.yaml").read_text()
-            candidate = rules.replace("possible: 25", "possible: 20")
+            candidate = re.sub(r"(\n\s+possible:\s*)\d+", r"\g<1>18", rules, count=1)
             assert candidate != rules
             tries = []
             for _ in range(3):

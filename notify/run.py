@@ -102,14 +102,20 @@ def send_digests(
     *,
     as_of: datetime | None = None,
     dry_run: bool = False,
+    profiles: dict[str, Profile] | None = None,
 ) -> list[DigestResult]:
+    """Build and send each chosen digest; `profiles` are live rules already loaded, by name (the
+    web page's), else each is loaded from the store (store.profiles.live_profile)."""
     as_of = as_of or utcnow()
     env = environment(config.digest.templates_dir)
-    profiles: dict[str, Profile] = {}
+    profiles = dict(profiles or {})
+    rescored: set[str] = set()
     results = []
     for target in chosen:
         if target.profile not in profiles:
             profiles[target.profile] = live_profile(database, config.scoring, target.profile)
+        if target.profile not in rescored:
+            rescored.add(target.profile)
             with database.writing() as session:
                 rescore(session, profiles[target.profile])
         results.append(_send_one(config, database, target, profiles[target.profile], env, as_of, dry_run))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -30,30 +30,33 @@ logger = logging.getLogger("tenderwatch")
 
 @dataclass
 class Live:
-    """The live rules of the profile the page serves, loaded once per published version."""
+    """The live rules of each profile, loaded once per published version (or rules file change)."""
 
     config: Config
     database: Database
-    _key: tuple[Any, ...] | None = None
-    _profile: Profile | None = None
+    _loaded: dict[str, tuple[tuple[Any, ...], Profile]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
+        """The profile the page serves: the default one."""
         return self.config.scoring.default_profile
 
-    def profile(self) -> Profile:
-        """The live rules (store.profiles.live_profile), reloaded only when they change."""
-        key = self._version_key()
-        if key != self._key or self._profile is None:
-            self._profile, self._key = live_profile(self.database, self.config.scoring, self.name), key
-        return self._profile
+    def profile(self, name: str | None = None) -> Profile:
+        """The live rules of `name` (store.profiles.live_profile), reloaded only when they change."""
+        name = name or self.name
+        key = self._version_key(name)
+        loaded = self._loaded.get(name)
+        if loaded is None or loaded[0] != key:
+            loaded = key, live_profile(self.database, self.config.scoring, name)
+            self._loaded[name] = loaded
+        return loaded[1]
 
-    def _version_key(self) -> tuple[Any, ...]:
+    def _version_key(self, name: str) -> tuple[Any, ...]:
         with self.database.reading() as session:
-            version = published(session, self.name)
+            version = published(session, name)
         if version is not None:
             return ("published", version.number)
-        path = self.config.scoring.profile_path(self.name)
+        path = self.config.scoring.profile_path(name)
         return ("file", str(path), path.stat().st_mtime_ns)
 
     def rescore(self) -> int:

@@ -301,7 +301,8 @@ def status() -> str:
     from tenderwatch.cli.schedule import DIGEST_HEADERS, SOURCE_HEADERS, status_report
 
     config, database = store()["config"], store()["database"]
-    report = status_report(State.of(config, database), utcnow())
+    live = store()["live"]
+    report = status_report(State.of(config, database, live.profile), utcnow())
     return render_template(
         "status.html",
         report=report,
@@ -319,5 +320,7 @@ def digest_preview(channel: str) -> Response:
     chosen = [target for target in targets(config) if target.key == channel]
     if not chosen:
         abort(404, f"No channel '{channel}'.")
-    result = send_digests(config, database, chosen, dry_run=True)[0]
+    live = store()["live"]
+    profiles = {chosen[0].profile: live.profile(chosen[0].profile)}
+    result = send_digests(config, database, chosen, dry_run=True, profiles=profiles)[0]
     return Response(result.html, mimetype="text/html")

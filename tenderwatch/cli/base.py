@@ -48,12 +48,19 @@ class State:
         self._config: configuration.Config | None = None
         self._database: Database | None = None
         self._given_urls: list[str] = []
+        self._profiles: Callable[[str | None], Profile] | None = None
 
     @classmethod
-    def of(cls, config: configuration.Config, database: Database) -> State:
-        """A State over a configuration and store already open (the web page's)."""
+    def of(
+        cls,
+        config: configuration.Config,
+        database: Database,
+        profiles: Callable[[str | None], Profile] | None = None,
+    ) -> State:
+        """A State over a configuration and store already open (the web page's), and what gives the
+        live rules of a profile (its cache), if not store.profiles.live_profile."""
         state = cls(None, False)
-        state._config, state._database = config, database
+        state._config, state._database, state._profiles = config, database, profiles
         return state
 
     @property
@@ -84,6 +91,8 @@ class State:
         from store.db import missing_sqlite_file
         from store.profiles import live_profile
 
+        if self._profiles is not None:
+            return self._profiles(name)
         if missing_sqlite_file(self.config.db_url):
             return configured_profile(self.config.scoring, name)
         return live_profile(self.database, self.config.scoring, name)

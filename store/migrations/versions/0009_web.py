@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06 08:00:00
 
-Three new tables, nothing else touched: `web_users` (name, argon2 hash, last visit), `bid_decisions`
+An index on notices.ocid, and three new tables: `web_users` (name, argon2 hash, last visit), `bid_decisions`
 (bid, no-bid with a reason, watching; who and when; the latest per notice wins) and
 `profile_versions` (the rules text of each published version of a profile, who published it and
 when; the newest is the one scoring uses).
@@ -22,6 +22,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A procurement's notices on every service, by ocid alone (the web page's notice, `show`).
+    op.create_index("ix_notices_ocid", "notices", ["ocid"])
     op.create_table(
         "web_users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,3 +64,4 @@ def downgrade() -> None:
     op.drop_index("ix_bid_decisions_notice_key", "bid_decisions")
     op.drop_table("bid_decisions")
     op.drop_table("web_users")
+    op.drop_index("ix_notices_ocid", "notices")
