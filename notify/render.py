@@ -6,6 +6,7 @@ JSON-escaped by apprise), and links are only ever http(s) to the source's own pu
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ class Message:
     items: tuple[Item, ...]
 
 
+@functools.cache  # compiling the templates takes longer than building a digest; Jinja reloads changed files
 def environment(templates_dir: Path | None = None) -> Environment:
     search = [str(templates_dir)] if templates_dir else []
     env = Environment(

@@ -104,12 +104,13 @@ def send_digests(
     dry_run: bool = False,
     profiles: dict[str, Profile] | None = None,
 ) -> list[DigestResult]:
-    """Build and send each chosen digest; `profiles` are live rules already loaded, by name (the
-    web page's), else each is loaded from the store (store.profiles.live_profile)."""
+    """Build and send each chosen digest. `profiles` are live rules already loaded and scored, by
+    name (the web page keeps its own up to date); any other is loaded from the store
+    (store.profiles.live_profile) and its stored scores brought up to date first."""
     as_of = as_of or utcnow()
     env = environment(config.digest.templates_dir)
     profiles = dict(profiles or {})
-    rescored: set[str] = set()
+    rescored: set[str] = set(profiles)  # the caller's are scored
     results = []
     for target in chosen:
         if target.profile not in profiles:

@@ -108,6 +108,7 @@ class NoticeRow(Base):
         UniqueConstraint("key"),
         Index("ix_notices_source_ocid", "source", "ocid"),
         Index("ix_notices_ocid", "ocid"),  # a procurement's notices on every service (web, show)
+        Index("ix_notices_changed_at", "changed_at"),  # has anything changed since? (the web page)
         Index("ix_notices_published_at", "published_at"),
         Index("ix_notices_deadline", "deadline"),
     )

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import func, select
 
 from scoring.profile import Profile
 from store.db import Database
+from store.models import NoticeRow
 from store.profiles import live_profile, published
 from store.scores import rescore
 from store.users import user_count
@@ -35,6 +37,7 @@ class Live:
     config: Config
     database: Database
     _loaded: dict[str, tuple[tuple[Any, ...], Profile]] = field(default_factory=dict)
+    _scored: tuple[Any, ...] | None = None  # (rules hash, store state) at the last rescore
 
     @property
     def name(self) -> str:
@@ -62,8 +65,25 @@ class Live:
     def rescore(self) -> int:
         """Bring every stored score under the live rules up to date (new notices, changed rules)."""
         profile = self.profile()
+        before = self._store_state()
         with self.database.writing() as session:
-            return rescore(session, profile)
+            count = rescore(session, profile)
+        self._scored = (profile.hash, before)
+        return count
+
+    def ensure_scored(self) -> None:
+        """Rescore only if a notice was stored or changed, or the rules changed, since the last time:
+        finding stale scores reads every notice, which a page cannot afford on each request."""
+        if self._scored != (self.profile().hash, self._store_state()):
+            self.rescore()
+
+    def _store_state(self) -> tuple[Any, ...]:
+        with self.database.reading() as session:
+            return tuple(
+                session.execute(
+                    select(func.count(NoticeRow.id), func.max(NoticeRow.id), func.max(NoticeRow.changed_at))
+                ).one()
+            )
 
 
 def create_app(config: Config, database: Database) -> Flask:
@@ -96,7 +116,7 @@ def keep_scored(live: Live, every_seconds: float = 60) -> Callable[[], None]:
     def loop() -> None:
         while not stop.wait(every_seconds):
             try:
-                live.rescore()
+                live.ensure_scored()
             except Exception as exc:  # a busy or full store: the next minute tries again
                 logger.warning("web: scoring new notices failed (%s); trying again in a minute", exc)
 

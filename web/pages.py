@@ -157,6 +157,7 @@ def inbox() -> str:
         except ValueError as exc:
             abort(400, f"search: {exc}")
     live = store()["live"]
+    live.ensure_scored()  # notices crawled since the last look are in the inbox at once
     profile = live.profile()
     since = since_last_visit()
     now = utcnow()
@@ -321,6 +322,10 @@ def digest_preview(channel: str) -> Response:
     if not chosen:
         abort(404, f"No channel '{channel}'.")
     live = store()["live"]
-    profiles = {chosen[0].profile: live.profile(chosen[0].profile)}
+    if chosen[0].profile == live.name:
+        live.ensure_scored()
+        profiles = {live.name: live.profile()}
+    else:  # a channel of another profile: send_digests loads and scores it
+        profiles = {}
     result = send_digests(config, database, chosen, dry_run=True, profiles=profiles)[0]
     return Response(result.html, mimetype="text/html")

@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06 08:00:00
 
-An index on notices.ocid, and three new tables: `web_users` (name, argon2 hash, last visit), `bid_decisions`
+Indexes on notices.ocid and notices.changed_at, and three new tables: `web_users` (name, argon2 hash, last visit), `bid_decisions`
 (bid, no-bid with a reason, watching; who and when; the latest per notice wins) and
 `profile_versions` (the rules text of each published version of a profile, who published it and
 when; the newest is the one scoring uses).
@@ -24,6 +24,8 @@ depends_on = None
 def upgrade() -> None:
     # A procurement's notices on every service, by ocid alone (the web page's notice, `show`).
     op.create_index("ix_notices_ocid", "notices", ["ocid"])
+    # Whether any notice changed since the web page last scored them, without reading them all.
+    op.create_index("ix_notices_changed_at", "notices", ["changed_at"])
     op.create_table(
         "web_users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,3 +67,4 @@ def downgrade() -> None:
     op.drop_table("bid_decisions")
     op.drop_table("web_users")
     op.drop_index("ix_notices_ocid", "notices")
+    op.drop_index("ix_notices_changed_at", "notices")
