@@ -9,6 +9,7 @@ try, publish, return), and sources and digests.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import subprocess
@@ -23,6 +24,7 @@ from scoring.profile import load_profile
 from store.ingest import save_notices, store_releases
 from store.models import BidDecision, FeedbackRow, ProfileVersion, utcnow
 from store.profiles import live_profile, publish
+from store.scores import add_feedback
 from store.users import add_user
 from tenderwatch import config as configuration
 from tenderwatch.cli import cli
@@ -267,8 +269,6 @@ def test_a_mistake_in_the_rules_is_shown_beside_its_line_and_nothing_is_publishe
 
 def test_try_it_shows_what_a_change_adds_and_drops_and_agreement_with_decisions(site, stored, config):
     with stored.writing() as session:
-        from store.scores import add_feedback
-
         add_feedback(session, VRP, "relevant")
     client = requests.Session()
     tried = _rules_post(client, site, without_police(), "try")
@@ -402,3 +402,43 @@ def test_web_settings_are_checked_with_the_file_and_key(env, tmp_path, monkeypat
     monkeypatch.setenv("TENDERWATCH_WEB_SECRET_KEY", "short")
     with pytest.raises(ConfigError, match="TENDERWATCH_WEB_SECRET_KEY must be at least 32"):
         configuration.load()
+
+
+# ---------------------------------------------------------------------------------------------- suggestions
+
+
+def test_suggestions_open_as_drafts_that_try_the_change(env, database, tmp_path, monkeypatch):
+    from tests.scoring.helpers import write
+    from tests.test_scoring_suggest import NOW, RULES, labelled_notices
+
+    path = write(tmp_path, RULES, "firm.yaml")
+    toml = write(
+        tmp_path, f'[scoring]\ndefault_profile = "firm"\n[scoring.profiles]\nfirm = "{path}"\n', "t.toml"
+    )
+    monkeypatch.setenv("TENDERWATCH_CONFIG", str(toml))
+    with database.writing() as session:
+        save_notices(session, [found for found, _ in labelled_notices()], now=NOW)
+        for found, label in labelled_notices():
+            if label:
+                add_feedback(session, found.id, label, now=NOW)
+    with WebServer(configuration.load(), database) as server:
+        client = requests.Session()
+        page = client.get(server.url("/rules/suggestions"))
+        assert page.status_code == 200 and "From 11 judged notices (4 relevant)" in page.text
+        assert "paste under service_lines &gt; Research &gt; keywords:" in page.text
+        draft = html.unescape(
+            re.search(r'<textarea name="rules" hidden>(.*?)</textarea>', page.text, re.S)[1]
+        )
+        assert draft != RULES and "social research: " in draft  # the suggestion, in place
+        tried = client.post(
+            server.url("/rules"), data={"rules": draft, "action": "try", "csrf_token": csrf_token(page.text)}
+        )
+        assert tried.status_code == 200 and "Social research on transport" in tried.text
+        assert "Would add (0)" not in tried.text
+        with database.reading() as session:  # a draft publishes nothing
+            assert session.scalars(select(ProfileVersion)).first() is None
+
+
+def test_without_judgements_the_suggestions_say_how_to_give_them(site):
+    page = requests.get(site.url("/rules/suggestions"))
+    assert page.status_code == 200 and "No notice judged relevant yet" in page.text

@@ -19,11 +19,13 @@ from store.scores import run_backtest
 
 DRAFT = "draft"  # how the rules being edited are named in their errors
 MOVED_SHOWN = 50  # notices listed each way after "Try it"
+SUGGESTIONS_SHOWN = 10
 
 
 def register(app: Flask) -> None:
     app.add_url_rule("/rules", "rules", rules_page, methods=["GET", "POST"])
     app.add_url_rule("/rules/versions/<int:number>/restore", "restore", restore, methods=["POST"])
+    app.add_url_rule("/rules/suggestions", "suggestions", suggestions)
 
 
 def _store() -> dict[str, Any]:
@@ -121,3 +123,28 @@ def restore(number: int) -> Any:
         abort(404, f"No version {number} of profile {name}.")
     what = "the rules file" if number == 0 else f"version {number}"
     return _publish(name, text, f"return to {what}")
+
+
+def suggestions() -> Any:
+    """`rules suggest` on the page: each change the team's judgements support, with its effect, as a
+    draft one click opens in the editor (checked, not published)."""
+    from scoring.edit import apply_suggestion
+    from scoring.report import suggestion_lines
+    from store.scores import suggest_rules
+
+    live = _store()["live"]
+    text, _ = _live_text(live.name)
+    with _store()["database"].reading() as db:
+        found, labels, tried = suggest_rules(db, live.profile(), None, SUGGESTIONS_SHOWN)
+    items = [
+        {
+            "suggestion": suggestion,
+            "lines": suggestion_lines([suggestion], labels)[1:],  # without its number
+            "draft": apply_suggestion(text, suggestion.where, suggestion.yaml),
+        }
+        for suggestion in found
+    ]
+    relevant = sum(1 for label in labels.values() if label == "relevant")
+    return render_template(
+        "suggestions.html", name=live.name, items=items, judged=len(labels), relevant=relevant, tried=tried
+    )
