@@ -442,3 +442,27 @@ def test_suggestions_open_as_drafts_that_try_the_change(env, database, tmp_path,
 def test_without_judgements_the_suggestions_say_how_to_give_them(site):
     page = requests.get(site.url("/rules/suggestions"))
     assert page.status_code == 200 and "No notice judged relevant yet" in page.text
+
+
+def test_the_digest_scores_with_the_published_rules(stored, config):
+    from notify.run import send_digests, targets
+
+    with stored.writing() as session:
+        save_notices(
+            session, [hostile_notice(title="Independent evaluation and review of services")], now=utcnow()
+        )
+
+    def listed() -> set[str]:
+        result = send_digests(config, stored, targets(config), dry_run=True)[0]
+        return {item.notice.id for items in result.digest.sections.values() for item in items}
+
+    assert HOSTILE in listed()
+    rules = EXAMPLE_PROFILE.read_text().replace(
+        "  exclude_buyers:\n", "  exclude_buyers:\n    - council\n", 1
+    )
+    with stored.writing() as session:
+        publish(session, "example", rules, "alice")
+    assert HOSTILE not in listed()  # its buyer is a council: gated out by version 1
+    with stored.writing() as session:
+        publish(session, "example", EXAMPLE_PROFILE.read_text(), "alice", "return to the rules file")
+    assert HOSTILE in listed()
