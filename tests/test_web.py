@@ -25,7 +25,7 @@ from store.ingest import save_notices, store_releases
 from store.models import BidDecision, FeedbackRow, ProfileVersion, utcnow
 from store.profiles import live_profile, publish
 from store.scores import add_feedback
-from store.users import add_user
+from store.users import add_user, remove_user
 from tenderwatch import config as configuration
 from tenderwatch.cli import cli
 from tenderwatch.config import EXAMPLE_PROFILE
@@ -99,6 +99,12 @@ def test_with_a_user_every_page_asks_to_sign_in_and_a_wrong_password_is_refused(
     # Signing out ends the session.
     token = csrf_token(client.get(site.url("/")).text)
     client.post(site.url("/logout"), data={"csrf_token": token})
+    assert client.get(site.url("/"), allow_redirects=False).status_code == 302
+    # A user removed while signed in is signed out at the next request.
+    client = sign_in(site, "alice")
+    with stored.writing() as session:
+        add_user(session, "bob", PASSWORD)
+        remove_user(session, "alice")
     assert client.get(site.url("/"), allow_redirects=False).status_code == 302
 
 

@@ -23,7 +23,7 @@ from store.db import Database
 from store.models import NoticeRow
 from store.profiles import live_profile, published
 from store.scores import rescore
-from store.users import user_count
+from store.users import user_count, user_names
 from tenderwatch.config import Config
 from web import filters, security
 
@@ -99,7 +99,11 @@ def create_app(config: Config, database: Database) -> Flask:
         with database.reading() as session:
             return user_count(session) > 0
 
-    security.install(app, config, users_exist)
+    def user_known(name: str) -> bool:
+        with database.reading() as session:
+            return name in user_names(session)
+
+    security.install(app, config, users_exist, user_known)
     from web import pages, rules
 
     pages.register(app)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, Response, abort, g, redirect, request, session, url_for
@@ -54,7 +55,9 @@ def csrf_token() -> str:
     return str(session[CSRF_FIELD])
 
 
-def install(app: Flask, config: Config, users_exist) -> None:  # users_exist: () -> bool
+def install(
+    app: Flask, config: Config, users_exist: Callable[[], bool], user_known: Callable[[str], bool]
+) -> None:
     """Sign-in, CSRF and the headers, on every request of `app`."""
     app.config.update(
         SECRET_KEY=session_key(config),
@@ -76,6 +79,9 @@ def install(app: Flask, config: Config, users_exist) -> None:  # users_exist: ()
             g.user = "local"
         else:
             g.user = session.get("user")
+            if g.user is not None and not user_known(g.user):  # removed since it signed in
+                session.clear()
+                g.user = None
             if g.user is None and request.endpoint not in OPEN_ENDPOINTS:
                 return redirect(url_for("login", next=request.full_path if request.method == "GET" else None))
         if request.method == "POST" and not _token_matches(request.form.get(CSRF_FIELD)):
