@@ -259,13 +259,15 @@ def feedback(key: str) -> Any:
 
 
 def decide(key: str) -> Any:
+    problem = None
     with store()["database"].writing() as db:
         _notice_or_404(db, key)
         try:
             record_decision(db, key, request.form.get("decision", ""), request.form.get("reason"), g.user)
-        except InputError as exc:
-            db.rollback()
-            return notice_page(key, error=str(exc), status_code=400)
+        except InputError as exc:  # checked before anything is added: nothing to undo
+            problem = str(exc)
+    if problem:
+        return notice_page(key, error=problem, status_code=400)
     flash("Decision recorded.")
     return redirect(url_for("notice", key=notice_path(key)))
 
