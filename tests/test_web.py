@@ -369,6 +369,12 @@ def test_adduser_and_the_command_that_serves(env, tmp_path):
         check=False,
     )
     assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    runner = CliRunner()
+    assert runner.invoke(cli, ["web", "users"]).output == "alice\n"
+    missing = runner.invoke(cli, ["web", "deluser", "bob"])
+    assert missing.exit_code == 2 and "no user 'bob'" in missing.output
+    bad_name = runner.invoke(cli, ["web", "adduser", "<script>", "--password-stdin"], input=PASSWORD + "\n")
+    assert bad_name.exit_code == 2 and "cannot be a user name" in bad_name.output
     port = free_port()
     server = subprocess.Popen(
         [*TENDERWATCH, "web", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
