@@ -478,3 +478,18 @@ def test_the_digest_scores_with_the_published_rules(stored, config):
     with stored.writing() as session:
         publish(session, "example", EXAMPLE_PROFILE.read_text(), "alice", "return to the rules file")
     assert HOSTILE in listed()
+
+
+def test_new_means_new_since_the_users_last_visit(site, alice, stored):
+    first = sign_in(site, "alice")  # a first visit: what arrived in the last week is new
+    page = first.get(site.url("/?new=1")).text
+    new = '<span class="badge new">New</span>'  # once in the explanation above the list, then per item
+    assert "Violence Reduction" in page and page.count(new) > 2
+    second = sign_in(site, "alice")  # the next visit: nothing arrived since the first
+    assert "No match meets these filters" in second.get(site.url("/?new=1")).text
+    everything = second.get(site.url("/")).text
+    assert "Violence Reduction" in everything and everything.count(new) == 1
+    with stored.writing() as session:
+        save_notices(session, [hostile_notice()], now=utcnow())
+    fresh = second.get(site.url("/?new=1")).text
+    assert fresh.count('<li class="item">') == 1 and "&lt;script&gt;" in fresh
