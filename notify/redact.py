@@ -17,12 +17,19 @@ def scrub(text: str, url: str) -> str:
     return hide(text, url_secrets([url]))
 
 
+# Schemes whose host is a machine's name, said in failures ("the webhook at HOST answered 500"): in
+# others apprise reads tokens where the host goes (discord://WEBHOOK_ID/TOKEN), so it is hidden.
+NAMED_HOSTS = frozenset({"mailto", "mailtos", "workflow", "workflows", "http", "https"})
+
+
 def url_secrets(urls: Iterable[str]) -> list[str]:
     """The secret-looking parts of these URLs, longest first, so that none is left half hidden."""
     secrets: set[str] = set()
     for url in urls:
         parts = urlsplit(url)
-        secrets.update((url, parts.password or "", parts.username or "", parts.netloc))
+        secrets.update((url, parts.password or "", parts.username or ""))
+        if parts.scheme.lower() not in NAMED_HOSTS:
+            secrets.add(parts.netloc)
         secrets.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
         secrets.update(value for _, value in parse_qsl(parts.query) if len(value) >= 6)
     # A ${NAME} left unexpanded (its variable unset) is no secret: messages name it so it can be set.

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import parse_qsl, urlsplit
 
 import apprise
@@ -30,6 +31,9 @@ ACCEPTED = "Sent Email to "  # a recipient's message was accepted
 EXCEPTION = "Socket Exception: "  # what smtplib raised, logged at DEBUG
 # A server's reply in smtplib's exceptions: (554, b'5.7.1 rejected') or {'to@x': (550, b'...')}.
 SMTP_REPLY = re.compile(r"\((\d{3}), b(['\"])(.*?)\2")
+# apprise's webhook plugins: "Failed to send Workflows notification: Internal Server Error, error=500."
+HTTP_STATUS = re.compile(r"error=(?P<code>\d{3})")
+ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")  # "[Errno 111] Connection refused" in requests' errors
 
 
 @dataclass(frozen=True)
@@ -82,9 +86,57 @@ def send(
         return Outcome(True)
     if email:
         return mail_failure(captured, smtp_timeout_of(url, smtp_timeout), url)
+    if ChannelConfig("", url).kind == "teams":
+        return Outcome(False, web_failure(captured, url, result.status.name))
+    # Other services: apprise reads tokens where a host would be (discord://ID/TOKEN), so no host.
     warnings = [text for level, text in captured if level >= logging.WARNING]
     reason = warnings[-1] if warnings else f"the service did not accept it ({result.status.name})"
     return Outcome(False, scrub(reason, url))
+
+
+def web_failure(log: list[tuple[int, str]], url: str, status: str) -> str:
+    """Why a webhook post (Teams) failed, naming its host and the HTTP status or the network's cause,
+    never the URL: its path and query are the workflow's secret signature."""
+    where = f"the webhook at {webhook_host(url)}"
+    warnings = [text for level, text in log if level >= logging.WARNING]
+    said = warnings[-1] if warnings else ""
+    if answered := HTTP_STATUS.search(said):
+        return f"{where} answered {http_status(int(answered['code']))}: it did not take the post"
+    raw = next((text.split(EXCEPTION, 1)[1] for _, text in reversed(log) if EXCEPTION in text), "")
+    if raw:
+        return f"could not post to {where}: {network_cause(scrub(raw, url))}"
+    detail = scrub(said, url) or f"apprise gave no detail ({status})"
+    return f"{where} did not take the post: {detail}"
+
+
+def http_status(code: int) -> str:
+    try:
+        return f"HTTP {code} {HTTPStatus(code).phrase}"
+    except ValueError:  # a code no standard names
+        return f"HTTP {code}"
+
+
+def webhook_host(url: str) -> str:
+    """HOST:PORT as apprise posts to it (a Workflows URL's host is Microsoft's, not a secret)."""
+    plugin = apprise.Apprise.instantiate(url)
+    host = getattr(plugin, "host", None)
+    if not host:
+        return "its host"
+    port = getattr(plugin, "port", None) or (443 if getattr(plugin, "secure", True) else 80)
+    return f"{host}:{port}"
+
+
+def network_cause(exception: str) -> str:
+    """The part of a requests exception that says what went wrong, without the URL it quotes."""
+    if found := ERRNO.search(exception):
+        return found[1].strip()
+    lowered = exception.lower()
+    if "certificate verify failed" in lowered:
+        detail = exception[lowered.index("certificate verify failed") :].split("(_ssl", 1)[0].strip(" '\")")
+        return f"its TLS certificate was refused ({detail})"
+    if "timed out" in lowered or "timeout" in lowered:
+        return "no answer in time (timed out)"
+    return exception[:300]
 
 
 def with_smtp_timeout(url: str, seconds: float) -> str:

@@ -234,11 +234,7 @@ def source_health(
         state = session.get(SourceState, source)
         last_success = state.last_success_at if state else None
         if last_success and last_success > as_of:  # a digest built --as-of an earlier time
-            last_success = session.scalar(
-                select(func.max(CrawlRun.finished_at)).where(
-                    CrawlRun.source == source, CrawlRun.outcome == "ok", CrawlRun.finished_at <= as_of
-                )
-            )
+            last_success = _success_as_of(session, source, as_of)
         query = select(CrawlRun).where(
             CrawlRun.source == source,
             CrawlRun.outcome == "failed",
@@ -268,6 +264,18 @@ def source_health(
             }
         )
     return health
+
+
+def _success_as_of(session: Session, source: str, as_of: datetime) -> datetime | None:
+    """The last successful crawl by `as_of`; failing that, the first one after it.
+
+    A digest built --as-of a moment before the crawls that fetched what it lists (a crawl run just
+    now, a backfill) shows notices those crawls stored: the source was crawled successfully, and
+    saying "not crawled successfully yet" would send the reader to fix a source that works.
+    """
+    ok = (CrawlRun.source == source, CrawlRun.outcome == "ok")
+    before = session.scalar(select(func.max(CrawlRun.finished_at)).where(*ok, CrawlRun.finished_at <= as_of))
+    return before or session.scalar(select(func.min(CrawlRun.finished_at)).where(*ok))
 
 
 def record_digest(

@@ -252,7 +252,8 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
 
     if data.get("data_dir") is not None and not isinstance(data["data_dir"], str):
         raise ConfigError(
-            f'{where}: data_dir must be a folder path in quotes, e.g. data_dir = "/srv/tenderwatch"'
+            f"{where}: data_dir must be a folder path in quotes, not {_shown(data['data_dir'])}, "
+            'e.g. data_dir = "/srv/tenderwatch"'
         )
     data_dir_setting = env.get(f"{ENV_PREFIX}DATA_DIR") or data.get("data_dir")
     data_dir = Path(data_dir_setting or Path.home() / ".local" / "share" / "tenderwatch").expanduser()
@@ -261,7 +262,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     if data_dir.exists() and not data_dir.is_dir():
         label = _given_by(env, "DATA_DIR", where)
         raise ConfigError(f"{label}: data_dir {data_dir} is a file, not a folder; choose a folder")
-    store = _table(data, "store", where)
+    store = _table(data, "store", where, secret=True)  # a database URL may hold a password
     _reject_unknown(store, {"url"}, where, "[store] ")
     db_url = env.get(f"{ENV_PREFIX}DB_URL") or store.get("url") or f"sqlite:///{data_dir / 'tenderwatch.db'}"
     log_level = _log_level(data.get("log_level") or "INFO", where)  # checked even if the environment wins
@@ -351,11 +352,34 @@ def _opening_line(text: str) -> int:
     return 1
 
 
-def _table(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+def _table(data: Mapping[str, Any], key: str, where: str, *, secret: bool = False) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: [{key}] must be a table")
+        given = _kind(value) if secret else _shown(value)
+        raise ConfigError(f"{where}: [{key}] must be a table ([{key}] on a line of its own), not {given}")
     return value
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as an error message quotes it: on one line, short. Never for a secret (_kind)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict | list):
+        return _kind(value)
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...") if isinstance(value, str) else text
+
+
+def _kind(value: Any) -> str:
+    """What a wrong value is, without showing it: for settings that may hold a secret (a channel URL,
+    a database URL with its password)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "a table"
+    return "a list" if isinstance(value, list) else "text"
 
 
 def _reject_unknown(table: Mapping[str, Any], allowed: set[str], where: str, section: str) -> None:
@@ -415,7 +439,8 @@ def _crawl_config(table: dict[str, Any], env: Mapping[str, str], where: str) -> 
 def _user_agent(value: Any, label: str) -> str:
     if not isinstance(value, str) or not value.strip() or not value.isprintable():
         raise ConfigError(
-            f'{label}: [crawl] user_agent must be one line of text, e.g. "tenderwatch (bids@firm.example)"'
+            f"{label}: [crawl] user_agent must be one line of text, not {_shown(value)}, "
+            'e.g. "tenderwatch (bids@firm.example)"'
         )
     return value.strip()
 
@@ -440,7 +465,7 @@ def _source(
 ) -> SourceConfig:
     section = table.get(name, {})
     if not isinstance(section, dict):
-        raise ConfigError(f"{where}: [sources.{name}] must be a table")
+        raise ConfigError(f"{where}: [sources.{name}] must be a table, not {_shown(section)}")
     keys = {"delay", "enabled", "crawl_every_minutes"} | ({"url"} if defaults["url"] else set())
     _reject_unknown(section, keys, where, f"[sources.{name}] ")
     known = {"enabled": True, **defaults}  # a source is on unless its defaults say otherwise
@@ -474,7 +499,8 @@ def _feeds(value: Any, where: str) -> tuple[FeedConfig, ...]:
     """[[feeds]]: each a name (lower-case letters, digits, _ or -) and an http(s) URL."""
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise ConfigError(
-            f'{where}: feeds must be tables: [[feeds]] with name = "..." and url = "https://..."'
+            f'{where}: feeds must be tables: [[feeds]] with name = "..." and url = "https://...", '
+            f"not {_shown(value)}"
         )
     feeds: list[FeedConfig] = []
     for number, item in enumerate(value, 1):
@@ -500,7 +526,9 @@ def _scoring(
     _reject_unknown(table, {"default_profile", "profiles"}, where, "[scoring] ")
     named = table.get("profiles", {})
     if not isinstance(named, dict):
-        raise ConfigError(f'{where}: [scoring.profiles] must be a table of name = "path/to/rules.yaml"')
+        raise ConfigError(
+            f'{where}: [scoring.profiles] must be a table of name = "path/to/rules.yaml", not {_shown(named)}'
+        )
     profiles = dict(ScoringConfig().profiles)
     base = config_path.parent if config_path else Path.cwd()
     for name, value in named.items():
@@ -510,7 +538,9 @@ def _scoring(
                 f"{label}: a profile name is lowercase letters, digits, - and _, e.g. 'example'"
             )
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f'{label} must be the path of a rules file, e.g. "rules/{name}.yaml"')
+            raise ConfigError(
+                f'{label} must be the path of a rules file, e.g. "rules/{name}.yaml", not {_shown(value)}'
+            )
         path = Path(value).expanduser()
         path = path if path.is_absolute() else base / path
         if not path.is_file():
@@ -574,17 +604,20 @@ def _channels(
     entries: Any, env: Mapping[str, str], where: str, scoring: ScoringConfig
 ) -> tuple[ChannelConfig, ...]:
     if not isinstance(entries, list):
-        raise ConfigError(f"{where}: channels must be written as [[channels]] tables")
+        # Never the value itself: it may be a channel URL with its password.
+        raise ConfigError(f"{where}: channels must be written as [[channels]] tables, not {_kind(entries)}")
     channels = []
     for number, entry in enumerate(entries, start=1):
         label = f"{where}: [[channels]] #{number}"
         if not isinstance(entry, dict):
-            raise ConfigError(f"{label} must be a table")
+            raise ConfigError(f"{label} must be a table with name and url, not {_kind(entry)}")
         _reject_unknown(entry, {"name", "url", "profile"}, where, f"[[channels]] #{number} ")
         name, url = str(entry.get("name", "")).strip(), str(entry.get("url", "")).strip()
         if not name or not url:
+            missing = " and ".join(key for key, given in (("name", name), ("url", url)) if not given)
             raise ConfigError(
-                f"{label} needs a name and an apprise url (e.g. mailtos://... or workflows://...)"
+                f"{label} needs a name and an apprise url (e.g. mailtos://... or workflows://...); "
+                f"it has no {missing}"
             )
         if any(channel.name == name for channel in channels):
             raise ConfigError(f"{label}: another channel is already named '{name}'")
@@ -629,9 +662,15 @@ def _schedule(table: dict[str, Any], where: str) -> ScheduleConfig:
     times = table.get("digest_at", [t.strftime("%H:%M") for t in defaults.digest_at])
     days = table.get("digest_days", list(defaults.digest_days))
     if not isinstance(times, list) or not times:
-        raise ConfigError(f'{where}: [schedule] digest_at must be a list of times, e.g. ["07:30"]')
+        raise ConfigError(
+            f'{where}: [schedule] digest_at must be a list of times, e.g. ["07:30"], not {_shown(times)}'
+        )
     if not isinstance(days, list) or not days or any(_weekday(day) is None for day in days):
-        raise ConfigError(f'{where}: [schedule] digest_days must list days such as ["mon", "tue", "wed"]')
+        wrong = next((day for day in days if _weekday(day) is None), days) if isinstance(days, list) else days
+        raise ConfigError(
+            f'{where}: [schedule] digest_days must list days such as ["mon", "tue", "wed"], '
+            f"not {_shown(wrong) if wrong != [] else 'an empty list'}"
+        )
     return ScheduleConfig(
         digest_at=tuple(sorted(_clock(t, where) for t in times)),
         digest_days=tuple(_weekday(day) for day in days),

@@ -240,7 +240,7 @@ def test_crawl_then_list_show_and_export(env, replay_server):
     assert "find_a_tender: ok, 3 pages, 203 releases, 203 new and 0 changed notices" in result.stdout
     runner = CliRunner()
     sources = runner.invoke(cli, ["sources"])
-    assert "find_a_tender              on       yes" in sources.output
+    assert "find_a_tender              on       verified " in sources.output
     assert "sell2wales                 off      unverified against the live service" in sources.output
     assert "2026-08-11 12:00" not in sources.output  # a backfill does not start the watermark
     listed = runner.invoke(cli, ["notices", "--type", "UK4", "--limit", "0"])

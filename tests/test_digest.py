@@ -593,6 +593,28 @@ def test_a_digest_built_as_of_an_earlier_time_shows_source_health_as_it_was_then
     assert (health["last_success"], health["failing"]) == (then_ok + timedelta(minutes=5), True)
 
 
+def test_a_digest_built_as_of_a_moment_before_the_crawl_that_fetched_it_calls_the_source_crawled(
+    env, tmp_path, replay_server
+):
+    from tests.support.cli import tenderwatch
+
+    served = {
+        "TENDERWATCH_FIND_A_TENDER_URL": replay_server.url,
+        "TENDERWATCH_CONTRACTS_FINDER_ENABLED": "false",
+    }
+    window = ["--from", "2026-08-11T06:00", "--to", "2026-08-11T12:00"]
+    crawl = tenderwatch("crawl", "find_a_tender", *window, env_extra=served)
+    assert crawl.returncode == 0, crawl.stderr
+    output = tmp_path / "august.html"
+    digest = tenderwatch(
+        "digest", "--as-of", "2026-08-11T12:30", "--dry-run", "--output", str(output), env_extra=served
+    )
+    assert digest.returncode == 0, digest.stderr
+    html = output.read_text()
+    assert "not crawled successfully yet" not in html  # the crawl ran today, after the as-of moment
+    assert "Find a Tender</span>: last successful crawl" in html
+
+
 def test_a_source_working_again_is_not_called_failing_and_an_interrupted_crawl_is_no_failure(
     env, tmp_path, stored
 ):

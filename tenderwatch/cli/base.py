@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -131,16 +132,46 @@ def command(
     return decorate
 
 
+# The group's own options, which click reads only before the command's name.
+GLOBAL_OPTIONS = {"--config": True, "-v": False, "--verbose": False, "--version": False}  # takes a value?
+
+
 class Tenderwatch(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["tenderwatch.args"] = list(args)  # to suggest the right order if a command refuses one
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.NoSuchOption as exc:
+            if exc.option_name not in GLOBAL_OPTIONS:
+                raise
+            echo(f"tenderwatch: {global_option_after_command(exc.option_name, ctx)}", err=True)
+            ctx.exit(2)
         except TenderwatchError as exc:
             echo(f"tenderwatch: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except OperationalError as exc:  # busy, gone or full: the database's own words, in one line
             echo(f"tenderwatch: {database_failure(exc)}", err=True)
             ctx.exit(1)
+
+
+def global_option_after_command(option: str, ctx: click.Context) -> str:
+    """What to type instead: the group's options moved before the command, the rest kept in order."""
+    moved: list[str] = []
+    kept: list[str] = []
+    args = iter(ctx.meta.get("tenderwatch.args", []))
+    for arg in args:
+        name = arg.split("=", 1)[0]
+        if name not in GLOBAL_OPTIONS:
+            kept.append(arg)
+            continue
+        moved.append(arg)
+        value = next(args, None) if GLOBAL_OPTIONS[name] and "=" not in arg else None
+        if value is not None:
+            moved.append(value)  # --config FILE
+    return f"put {option} before the command: {shlex.join(['tenderwatch', *moved, *kept])}"
 
 
 @click.group(cls=Tenderwatch, context_settings=CONTEXT, invoke_without_command=True)
@@ -175,6 +206,31 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     ctx.obj = State(config_path, verbose)
     if ctx.invoked_subcommand is None:
         ctx.invoke(cli.get_command(ctx, "run"))
+
+
+@cli.command("help", short_help="Help on tenderwatch or one command: tenderwatch help crawl.")
+@click.argument("names", nargs=-1, metavar="[COMMAND]...")
+@click.pass_context
+def help_command(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Show the help of tenderwatch, or of COMMAND: the same as `tenderwatch COMMAND --help`.
+
+    \b
+    Examples:
+      tenderwatch help
+      tenderwatch help crawl
+      tenderwatch help sources check
+    """
+    shown = ctx.find_root()
+    for depth, name in enumerate(names):
+        group = shown.command
+        found = group.get_command(shown, name) if isinstance(group, click.Group) else None
+        if found is None:
+            asked, parent = " ".join(names[: depth + 1]), " ".join(["tenderwatch", "help", *names[:depth]])
+            said = "lists them" if isinstance(group, click.Group) else "shows how to use it"
+            echo(f"tenderwatch: there is no command '{asked}': `{parent}` {said}", err=True)
+            ctx.exit(2)
+        shown = click.Context(found, info_name=name, parent=shown)
+    echo(shown.get_help())
 
 
 def configure_logging(verbose: bool, level: str = "INFO", channel_urls: Sequence[str] = ()) -> None:

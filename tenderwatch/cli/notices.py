@@ -26,6 +26,7 @@ from tenderwatch.cli.base import (
     shorten,
     stored_notice,
 )
+from tenderwatch.config import FEEDS, SOURCE_DEFAULTS
 from tenderwatch.errors import ConfigError, InputError
 from tenderwatch.formatting import counted, money
 
@@ -54,10 +55,33 @@ def crawl(state: State, sources: tuple[str, ...], start: datetime | None, end: d
     Each source resumes from its watermark (the end of the last complete window) with a small
     overlap; --from/--to backfill a period, fetched in slices of at most 6 hours on Find a Tender.
     Exits 1 if any source failed (the others still complete).
+
+    \b
+    SOURCE is one of (`tenderwatch sources` says which are on):
+    {sources}
+
+    \b
+    Examples:
+      tenderwatch crawl
+      tenderwatch crawl find_a_tender --from 2026-08-01 --to 2026-08-02
     """
     chosen = list(dict.fromkeys(sources))  # a source named twice is crawled once
     results = crawl_sources(state, chosen or state.config.enabled_sources(), start, end)
     sys.exit(0 if all(result.ok for result in results) else 1)
+
+
+def _sources_for_help() -> str:
+    """Each source a crawl can name, for `crawl --help` (the list the config module defines)."""
+    notes = {
+        name: "" if settings.get("verified", True) else "unverified; off unless enabled"
+        for name, settings in SOURCE_DEFAULTS.items()
+    }
+    notes[FEEDS] = "the RSS/Atom feeds listed as [[feeds]]; on when any is"
+    # Indented as the docstring it goes into, which click dedents as a whole.
+    return "\n    ".join(f"  {name:<27}{note}".rstrip() for name, note in notes.items())
+
+
+crawl.help = (crawl.help or "").replace("{sources}", _sources_for_help())
 
 
 def crawl_sources(
@@ -122,7 +146,7 @@ def _list_sources(state: State) -> None:
                 [
                     name,
                     "on" if source.enabled else "off",
-                    "yes" if source.verified else "unverified against the live service",
+                    "verified" if source.verified else "unverified against the live service",
                     source.url or ", ".join(feed.name for feed in state.config.feeds),
                     local_time(status.last_success_at if status else None),
                     local_time(status.watermark if status else None),

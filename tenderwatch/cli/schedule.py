@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +15,10 @@ from tenderwatch.cli.digest import report
 from tenderwatch.cli.notices import crawl_sources
 from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import counted
+
+if TYPE_CHECKING:
+    from notify.check import Reachability
+    from notify.run import Target
 
 
 @command(cli, "run", short_help="The main job once, for cron: crawl, then digests.")
@@ -73,14 +79,36 @@ def daemon(state: State) -> None:
 
 
 @command(cli, "status")
-def status(state: State) -> None:
+@click.option(
+    "--no-channel-check",
+    is_flag=True,
+    help="Do not contact the channels' servers (offline, or to keep a monitoring check local).",
+)
+@click.option(
+    "--channel-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long each channel's server may take to answer the check.",
+)
+def status(state: State, no_channel_check: bool, channel_timeout: float) -> None:
     """What ran, what is next, and anything failing, in plain words.
 
     Exits 1 when it lists a problem (no store where the config points, a store it cannot write to
     (a full disk, a read-only folder), a failed crawl of an enabled source, a source with no
     successful crawl for too long, a failed or unconfirmed digest, a channel or profile that cannot
-    send), so a monitoring check can run it; warnings (an interrupted crawl, which the next one
-    resumes; a source never crawled yet; a PostgreSQL database's C locale) leave it at 0.
+    send, a channel's server that cannot be reached), so a monitoring check can run it; warnings (an
+    interrupted crawl, which the next one resumes; a source never crawled yet; a PostgreSQL
+    database's C locale) leave it at 0.
+
+    Each channel's server is contacted without sending anything: a mail server gets EHLO, STARTTLS
+    and the login its URL asks for, then QUIT; a webhook host (Teams) a TCP connection and TLS
+    handshake, no HTTP request, so no workflow runs. `--no-channel-check` skips this.
+
+    \b
+    Example (a monitoring check every 15 minutes):
+      tenderwatch --config /etc/tenderwatch/tenderwatch.toml status --channel-timeout 5
     """
     from store.db import missing_sqlite_file
     from store.models import utcnow
@@ -94,7 +122,7 @@ def status(state: State) -> None:
         )
         _echo_findings([missing, *_channel_problems(state)], [])
         sys.exit(1)
-    found = status_report(state, utcnow())
+    found = status_report(state, utcnow(), None if no_channel_check else channel_timeout)
     echo("Sources")
     echo_table(SOURCE_HEADERS, found.sources)
     echo(f"\n{found.digest_heading}")
@@ -104,7 +132,7 @@ def status(state: State) -> None:
 
 
 SOURCE_HEADERS = ["source", "enabled", "last crawl", "next due"]
-DIGEST_HEADERS = ["channel", "profile", "last digest", "next due"]
+DIGEST_HEADERS = ["channel", "profile", "last digest", "last worked", "server", "next due"]
 
 
 @dataclass
@@ -119,8 +147,9 @@ class StatusReport:
     warnings: list[str]
 
 
-def status_report(state: State, now: datetime) -> StatusReport:
-    """Everything `status` reports, for a store that exists."""
+def status_report(state: State, now: datetime, channel_timeout: float | None = None) -> StatusReport:
+    """Everything `status` reports, for a store that exists; each channel's server is checked
+    (without sending) within `channel_timeout` seconds, or not at all when it is None."""
     from notify.run import settle_advice, targets
     from scheduler import due_digests, next_slot
     from store import deliveries
@@ -139,9 +168,13 @@ def status_report(state: State, now: datetime) -> StatusReport:
     rows = []
     due = {target.key for target in due_digests(state.config, state.database, now)}
     retry = timedelta(minutes=schedule.retry_failed_digest_minutes)
+    # Before reading the store: a slow server must not hold a read transaction open.
+    no_channel_check = channel_timeout is None
+    checked = {} if no_channel_check else _check_channels(targets(state.config), channel_timeout)
     with state.database.reading() as session:
         for target in targets(state.config):
             last = deliveries.last_attempt(session, target.key)
+            worked = deliveries.last_sent(session, target.key)
             following = now if target.key in due else next_slot(schedule, now)
             if last and last.outcome == "failed":
                 retry_at = last.created_at + retry
@@ -155,9 +188,45 @@ def status_report(state: State, now: datetime) -> StatusReport:
                 f"{pending.error}; its items count as sent: {settle_advice(target.key)}"
                 for pending in deliveries.unconfirmed(session, target.key)
             ]
-            rows.append([target.label, target.profile, _digest_text(last), _due(following, now)])
+            reached = checked.get(target.key)
+            if reached and reached.problem:
+                problems.append(
+                    f"{target.label}: cannot reach {reached.where}: {reached.problem} "
+                    f"({f'it last worked {local_time(worked.created_at)}' if worked else 'it never has'})"
+                )
+            rows.append(
+                [
+                    target.label,
+                    target.profile,
+                    _digest_text(last),
+                    local_time(worked.created_at) if worked else "never",
+                    _reached_text(reached, target, no_channel_check),
+                    _due(following, now),
+                ]
+            )
     problems += _channel_problems(state)
     return StatusReport(source_rows, heading, rows, problems, warnings)
+
+
+def _check_channels(chosen: list[Target], timeout: float) -> dict[str, Reachability | None]:
+    """Each channel's server checked without sending, all at once (so at most one timeout in all);
+    none for a file or a channel that cannot send anyway."""
+    from notify.check import check_channel
+
+    checkable = [target for target in chosen if target.url is not None and not target.problem]
+    if not checkable:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(checkable)) as pool:
+        found = pool.map(lambda target: check_channel(target.url, target.kind, timeout), checkable)
+        return {target.key: reached for target, reached in zip(checkable, found, strict=True)}
+
+
+def _reached_text(reached: Reachability | None, target: Target, not_checked: bool) -> str:
+    if target.url is None:
+        return "-"  # a file: nothing to reach
+    if not_checked or target.problem or reached is None:
+        return "not checked"
+    return "down" if reached.problem else "up"  # words like the sources' on/off, not yes/no
 
 
 def _channel_problems(state: State) -> list[str]:
