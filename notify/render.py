@@ -7,6 +7,7 @@ bidding documents of a crawled notice, and the configured web app.
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 from collections.abc import Iterator
@@ -55,6 +56,7 @@ class Message:
 WRAP_STYLE = "overflow-wrap:anywhere;word-wrap:break-word;word-break:break-word;"
 
 
+@functools.cache  # compiling the templates takes longer than building a digest; Jinja reloads changed files
 def environment(templates_dir: Path | None = None, public_url: str | None = None) -> Environment:
     """The templates' environment; `public_url` is the web app's address ([web] public_url), which
     each item links to when set."""

@@ -21,11 +21,12 @@ from notify.redact import scrub
 from notify.render import Message, environment, render_html
 from notify.send import channel_key, check_url, send
 from notify.teams import teams_messages
-from scoring.profile import Profile, configured_profile
+from scoring.profile import Profile
 from store import deliveries, locks
 from store.db import Database
 from store.models import utcnow
 from store.notice import LONDON
+from store.profiles import live_profile
 from store.scores import rescore
 from tenderwatch.config import ChannelConfig, Config
 from tenderwatch.errors import ConfigError
@@ -102,14 +103,21 @@ def send_digests(
     *,
     as_of: datetime | None = None,
     dry_run: bool = False,
+    profiles: dict[str, Profile] | None = None,
 ) -> list[DigestResult]:
+    """Build and send each chosen digest. `profiles` are live rules already loaded and scored, by
+    name (the web page keeps its own up to date); any other is loaded from the store
+    (store.profiles.live_profile) and its stored scores brought up to date first."""
     as_of = as_of or utcnow()
     env = environment(config.digest.templates_dir, config.web.public_url)
-    profiles: dict[str, Profile] = {}
+    profiles = dict(profiles or {})
+    rescored: set[str] = set(profiles)  # the caller's are scored
     results = []
     for target in chosen:
         if target.profile not in profiles:
-            profiles[target.profile] = configured_profile(config.scoring, target.profile)
+            profiles[target.profile] = live_profile(database, config.scoring, target.profile)
+        if target.profile not in rescored:
+            rescored.add(target.profile)
             with database.writing() as session:
                 rescore(session, profiles[target.profile])
         results.append(_send_one(config, database, target, profiles[target.profile], env, as_of, dry_run))

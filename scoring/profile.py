@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scoring.matching import Term, parse_term
-from scoring.yamlnodes import Field, compose
+from scoring.yamlnodes import Field, compose, compose_text
 from tenderwatch.errors import TenderwatchError
 
 if TYPE_CHECKING:
@@ -127,7 +127,16 @@ def rules_hash(profile: Profile) -> str:
 def load_profile(path: str | Path, name: str | None = None) -> Profile:
     """Read and validate a rules file; raises ProfileError naming file, line and field."""
     path = Path(path)
-    root = compose(path)
+    return _profile(compose(path), name, path)
+
+
+def load_profile_text(text: str, name: str, label: str) -> Profile:
+    """Rules given as text (a draft in the browser, a published version in the store), validated as a
+    file is; errors name `label` in place of a file."""
+    return _profile(compose_text(text, label), name, None)
+
+
+def _profile(root: Field, name: str | None, path: Path | None) -> Profile:
     top = root.mapping(
         ("name", "description", "min_response_days", "scoring", "gates", "adjustments", "service_lines"),
         required=("service_lines",),
@@ -138,7 +147,7 @@ def load_profile(path: str | Path, name: str | None = None) -> Profile:
         raise top["service_lines"].error("needs at least one service line")
     _check_unique_names(top["service_lines"], lines)
     return Profile(
-        name=name or (top["name"].text() if "name" in top else path.stem),
+        name=name or (top["name"].text() if "name" in top else path.stem if path else "draft"),
         path=path,
         service_lines=lines,
         scale=scale,

@@ -48,6 +48,11 @@ def compose(path: Path) -> Field:
         raise ProfileError(file, None, "", "no such rules file; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(file, None, "", f"cannot read the rules file ({exc})") from None
+    return compose_text(text, file)
+
+
+def compose_text(text: str, file: str) -> Field:
+    """The root node of rules given as text (a draft, a published version); `file` names it in errors."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

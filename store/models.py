@@ -107,6 +107,8 @@ class NoticeRow(Base):
     __table_args__ = (
         UniqueConstraint("key"),
         Index("ix_notices_source_ocid", "source", "ocid"),
+        Index("ix_notices_ocid", "ocid"),  # a procurement's notices on every service (web, show)
+        Index("ix_notices_changed_at", "changed_at"),  # has anything changed since? (the web page)
         Index("ix_notices_published_at", "published_at"),
         Index("ix_notices_deadline", "deadline"),
     )
@@ -261,3 +263,45 @@ class DeliveryRow(Base):
     ref: Mapped[str] = mapped_column(String(40), default="")
     digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
     delivered_at: Mapped[datetime]
+
+
+class WebUser(Base):
+    """Someone who may sign in to `tenderwatch web`: a name and an argon2 hash of their password."""
+
+    __tablename__ = "web_users"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    last_visit_at: Mapped[datetime | None]  # the inbox shows what is new since then
+
+
+class BidDecision(Base):
+    """The team's bid decision on a notice (bid, no-bid with a reason, watching); the latest wins."""
+
+    __tablename__ = "bid_decisions"
+    __table_args__ = (Index("ix_bid_decisions_notice_key", "notice_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_key: Mapped[str] = mapped_column(String(250))
+    decision: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[datetime]
+
+
+class ProfileVersion(Base):
+    """A published version of a profile's rules (YAML text); the highest number is the live one."""
+
+    __tablename__ = "profile_versions"
+    __table_args__ = (UniqueConstraint("profile", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile: Mapped[str] = mapped_column(String(40))
+    number: Mapped[int] = mapped_column(Integer)
+    rules: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str] = mapped_column(String(80))
+    published_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)

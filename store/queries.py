@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
@@ -24,6 +24,11 @@ class NoticeFilter:
     text: str | None = None  # a full-text search (store.search): the best matches come first
     bands: tuple[str, ...] = ()  # only notices scored in these bands under `profile` (stored scores)
     profile: str | None = None
+    min_value: float | None = None  # notices without a stated value are left out by either bound
+    max_value: float | None = None
+    buyer: str | None = None  # words in the buyer's name, in that order (case ignored)
+    region: str | None = None  # an ITL/NUTS code prefix, e.g. UKG (notices naming a region under it)
+    first_seen_since: datetime | None = None  # new to the store since then
 
 
 def find_notices(session: Session, where: NoticeFilter, limit: int | None = 50) -> list[Notice]:
@@ -59,11 +64,40 @@ def filtered(where: NoticeFilter) -> Select:
         query = query.where(or_(NoticeRow.deadline.is_(None), NoticeRow.deadline > where.open_at))
     if where.published_since:
         query = query.where(NoticeRow.published_at >= where.published_since)
+    if where.min_value is not None:
+        query = query.where(NoticeRow.value_amount >= where.min_value)
+    if where.max_value is not None:
+        query = query.where(NoticeRow.value_amount <= where.max_value)
+    if where.buyer:
+        query = query.where(func.lower(NoticeRow.buyer_name).contains(_words(where.buyer), autoescape=True))
+    if where.region:
+        # Regions are a JSON list of codes: '["UKG31", "UKI"]' holds '"UKG' for a notice in UKG.
+        wanted = '"' + where.region.strip().upper()
+        query = query.where(cast(NoticeRow.regions, Text).contains(wanted, autoescape=True))
+    if where.first_seen_since:
+        query = query.where(NoticeRow.first_seen >= where.first_seen_since)
     if where.bands:
         query = query.join(
             ScoreRow, (ScoreRow.notice_id == NoticeRow.id) & (ScoreRow.profile == where.profile)
         ).where(ScoreRow.band.in_(where.bands))
     return query
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def same_procurement(session: Session, notice: Notice) -> list[str]:
+    """The ids of the other stored notices of the notice's procurement: the same ocid on any
+    service, or a notice that names the other's ocid as its own (same_as_ocid)."""
+    from store.notice import procurement_of
+
+    _, ocid = procurement_of(notice)
+    related = [NoticeRow.ocid == ocid, NoticeRow.same_as_ocid == ocid]
+    if notice.ocid:
+        related.append(NoticeRow.ocid == notice.ocid)  # the same service's other notices of it
+    query = select(NoticeRow.key).where(NoticeRow.key != notice.id, or_(*related)).order_by(NoticeRow.key)
+    return list(session.scalars(query))
 
 
 def missing_notices(session: Session, keys: list[str]) -> list[str]:

@@ -6,11 +6,11 @@ recomputes rows whose rules or notice changed, and `scores_for` never returns a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Select, Text, and_, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
@@ -263,7 +263,7 @@ def _notice(row: Any) -> Notice:
 def _json_list(value: Any) -> list[Any]:
     """A JSON list column read as text (or already decoded, as some drivers do)."""
     if isinstance(value, str):
-        return [] if value == "[]" else json.loads(value)
+        return [] if value == "[]" else orjson.loads(value)
     return value or []
 
 

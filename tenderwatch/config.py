@@ -136,15 +136,6 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
-class WebConfig:
-    """tenderwatch's web app, as digests link to it."""
-
-    # Where the team reaches the web app (https://tenders.example.org): digests link each notice
-    # there and to its relevant / not-relevant pages. None: no links, the CLI command instead.
-    public_url: str | None = None
-
-
-@dataclass(frozen=True)
 class ChannelConfig:
     """One place digests go: an apprise URL (secrets may come from ${VARIABLES}) and the profile it serves."""
 
@@ -177,6 +168,23 @@ class ScheduleConfig:
     retry_failed_digest_minutes: float = 15  # a digest that failed is tried again after this long
     crawl_timeout_minutes: float = 120  # a crawl still running after this long is stopped
     tick_seconds: float = 30  # how often the daemon looks at what is due
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """`tenderwatch web`: where it listens, the address the team reaches it at, and its session key."""
+
+    host: str = "127.0.0.1"  # beyond localhost only with users (`tenderwatch web adduser`)
+    port: int = 8080
+    # Where the team reaches the web app (https://tenders.example.org): digests link each notice
+    # there and to its relevant / not-relevant pages. None: no links, the CLI command instead.
+    public_url: str | None = None
+    # Signs the session cookies; without it, a random key kept in DATA_DIR/web-secret-key.
+    secret_key: str | None = field(default=None, repr=False)
+
+    @property
+    def local_only(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -278,22 +286,6 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         channels=_channels(data.get("channels", []), env, where, scoring),
         web=_web(_table(data, "web", where), env, where),
     )
-
-
-def _web(table: dict[str, Any], env: Mapping[str, str], where: str) -> WebConfig:
-    _reject_unknown(table, set(WebConfig.__dataclass_fields__), where, "[web] ")
-    variable = f"{ENV_PREFIX}WEB_PUBLIC_URL"
-    url, label = table.get("public_url"), f"{where}: [web] public_url"
-    if env.get(variable, "") != "":
-        url, label = env[variable], f"environment variable {variable}"
-    if url is None or url == "":
-        return WebConfig()
-    parts = urlsplit(str(url))
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ConfigError(
-            f"{label} must be the web app's address, e.g. https://tenders.example.org, not '{url}'"
-        )
-    return WebConfig(public_url=str(url).rstrip("/"))
 
 
 def _log_level(value: Any, label: str) -> str:
@@ -700,3 +692,45 @@ def _clock(value: Any, where: str) -> time:
         return time.fromisoformat(str(value))
     except ValueError:
         raise ConfigError(f"{where}: [schedule] digest_at: '{value}' is not a time like 07:30") from None
+
+
+def _web(table: dict[str, Any], env: Mapping[str, str], where: str) -> WebConfig:
+    """[web] host, port, public_url (or TENDERWATCH_WEB_HOST, _PORT, _PUBLIC_URL); the session key only
+    from TENDERWATCH_WEB_SECRET_KEY, never the file, as it is a secret."""
+    _reject_unknown(table, {"host", "port", "public_url"}, where, "[web] ")
+
+    def setting(key: str) -> tuple[Any, str]:
+        variable = f"{ENV_PREFIX}WEB_{key.upper()}"
+        if env.get(variable, "") != "":
+            return env[variable], f"environment variable {variable}"
+        return table.get(key, getattr(WebConfig, key)), f"{where}: [web] {key}"
+
+    host, label = setting("host")
+    if not isinstance(host, str) or not re.fullmatch(r"[A-Za-z0-9.:_-]{1,253}", host.strip()):
+        raise ConfigError(f'{label} must be an address to listen on, e.g. "127.0.0.1" or "0.0.0.0"')
+    port, label = setting("port")
+    number = _number(port, label, minimum=1)
+    if number != int(number) or number > 65535:
+        raise ConfigError(f"{label} must be a port number from 1 to 65535, not {port}")
+    public_url, label = setting("public_url")
+    secret = env.get(f"{ENV_PREFIX}WEB_SECRET_KEY") or None
+    if secret is not None and len(secret) < 32:
+        raise ConfigError(
+            f"environment variable {ENV_PREFIX}WEB_SECRET_KEY must be at least 32 characters; "
+            "e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return WebConfig(
+        host=host.strip(),
+        port=int(number),
+        public_url=_public_url(public_url, label) if public_url else None,
+        secret_key=secret,
+    )
+
+
+def _public_url(url: Any, label: str) -> str:
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{label} must be the web app's address, e.g. https://tenders.example.org, not '{url}'"
+        )
+    return str(url).rstrip("/")

@@ -76,7 +76,7 @@ def test_help_describes_every_command(env):
         assert sub.exit_code == 0 and len(sub.output.splitlines()) > 3
 
 
-@pytest.mark.parametrize("group", [[], ["db"], ["feedback"], ["notify"], ["rules"]])
+@pytest.mark.parametrize("group", [[], ["db"], ["feedback"], ["notify"], ["rules"], ["web"]])
 def test_every_command_is_summed_up_in_whole_in_its_groups_help(env, group):
     result = CliRunner().invoke(cli, [*group, "--help"])  # 80 columns, as in a plain terminal
     listed = result.output.split("Commands:")[1].splitlines()

@@ -17,6 +17,7 @@ from spiders.windows import LONDON
 from store import crawls
 from store.copy import copy_store
 from store.db import open_database
+from store.decisions import record_decision
 from store.ingest import store_releases
 from store.models import (
     Base,
@@ -28,8 +29,11 @@ from store.models import (
     NoticeRow,
     ScoreRow,
 )
+from store.profiles import publish
 from store.search import search
+from store.users import add_user
 from tenderwatch.cli import cli
+from tenderwatch.config import EXAMPLE_PROFILE
 from tenderwatch.errors import ConfigError
 from tests.support.crawling import crawl
 from tests.support.recorded import release_by_id
@@ -91,6 +95,10 @@ def fill(config, database, server):
                             delivered_at=LATER + timedelta(minutes=1))
             )  # fmt: skip
         session.add(FeedbackRow(notice_key=notices[0].key, label="bid", note="strong fit", created_at=LATER))
+        # The web page's: a user, a bid decision and a published version of the rules.
+        add_user(session, "alice", "correct horse battery", now=LATER)
+        record_decision(session, notices[0].key, "no-bid", "too small", "alice", now=LATER)
+        publish(session, "example", EXAMPLE_PROFILE.read_text(), "alice", "first", now=LATER)
 
 
 def everything(url: str) -> dict[str, list[dict]]:

@@ -25,22 +25,25 @@ DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
     shutil.which("systemd-analyze") is None,
     reason="systemd-analyze not installed: apt-get install systemd to check the unit file",
 )
-def test_the_systemd_unit_is_valid(tmp_path):
-    unit = (DEPLOY / "tenderwatch.service").read_text()
+@pytest.mark.parametrize(
+    ("name", "command"), [("tenderwatch.service", "daemon"), ("tenderwatch-web.service", "web")]
+)
+def test_the_systemd_unit_is_valid(tmp_path, name, command):
+    unit = (DEPLOY / name).read_text()
     tenderwatch = Path(sys.executable).parent / "tenderwatch"
-    assert "ExecStart=/opt/tenderwatch/.venv/bin/tenderwatch daemon" in unit
+    assert f"ExecStart=/opt/tenderwatch/.venv/bin/tenderwatch {command}\n" in unit
     # Checked as installed on this machine: the real executable, and a user that exists here.
     local = (
         unit.replace("/opt/tenderwatch/.venv/bin/tenderwatch", str(tenderwatch))
         .replace("User=tenderwatch", "User=root")
         .replace("Group=tenderwatch", "Group=root")
     )
-    path = tmp_path / "tenderwatch.service"
+    path = tmp_path / name
     path.write_text(local)
     result = subprocess.run(
         ["systemd-analyze", "verify", str(path)], capture_output=True, text=True, check=False
     )
-    problems = [line for line in result.stderr.splitlines() if "tenderwatch.service" in line]
+    problems = [line for line in result.stderr.splitlines() if name in line]
     assert result.returncode == 0 and not problems, result.stderr
 
 

@@ -56,6 +56,20 @@ class State:
         self._config: configuration.Config | None = None
         self._database: Database | None = None
         self._given_urls: list[str] = []
+        self._profiles: Callable[[str | None], Profile] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        config: configuration.Config,
+        database: Database,
+        profiles: Callable[[str | None], Profile] | None = None,
+    ) -> State:
+        """A State over a configuration and store already open (the web page's), and what gives the
+        live rules of a profile (its cache), if not store.profiles.live_profile."""
+        state = cls(None, False)
+        state._config, state._database, state._profiles = config, database, profiles
+        return state
 
     @property
     def config(self) -> configuration.Config:
@@ -77,11 +91,36 @@ class State:
         urls = [c.url for c in self.config.channels] + self._given_urls
         configure_logging(self.verbose, self.config.log_level, channel_urls=urls)
 
-    def profile(self, value: str | None) -> Profile:
-        """The profile --profile NAME|FILE names (the default one without it), loaded and checked."""
+    def profile(self, value: str | None = None) -> Profile:
+        """The rules `--profile NAME|FILE` names: a rules file to try (never live), else the live rules
+        of the profile called NAME (the default one without it)."""
         from scoring.profile import chosen_profile
 
-        return chosen_profile(self.config.scoring, value)
+        if value is not None and value not in self.config.scoring.profiles:
+            return chosen_profile(self.config.scoring, value)
+        return self.live_profile(value)
+
+    def live_profile(self, name: str | None = None) -> Profile:
+        """The rules scoring uses for profile `name` (store.profiles.live_profile): a version published
+        with `tenderwatch web`, else the configured rules file. Without a store yet (SQLite), the file:
+        checking rules must not create an empty store."""
+        from scoring.profile import configured_profile
+        from store.db import missing_sqlite_file
+        from store.profiles import live_profile
+
+        if self._profiles is not None:
+            return self._profiles(name)
+        if missing_sqlite_file(self.config.db_url):
+            return configured_profile(self.config.scoring, name)
+        return live_profile(self.database, self.config.scoring, name)
+
+    def profile_problem(self, name: str) -> str | None:
+        """Why profile `name` cannot be used (its live rules' first mistake), or None."""
+        try:
+            self.live_profile(name)
+        except TenderwatchError as exc:
+            return str(exc)
+        return None
 
     @property
     def database(self) -> Database:

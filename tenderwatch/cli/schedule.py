@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -67,13 +68,12 @@ def daemon(state: State) -> None:
     """
     from notify.run import targets
     from scheduler import Daemon, crawl_command
-    from scoring.profile import configured_profile
 
     # A channel that cannot send (its secret unset) or a rules file with a mistake stops it at once.
     for target in targets(state.config):
         if target.problem:
             raise ConfigError(target.problem)
-        configured_profile(state.config.scoring, target.profile)
+        state.live_profile(target.profile)
     config_path = str(state.config.path) if state.config.path else None
     sys.exit(Daemon(state.config, state.database, crawl_command(config_path, state.verbose)).run())
 
@@ -110,10 +110,7 @@ def status(state: State, no_channel_check: bool, channel_timeout: float) -> None
     Example (a monitoring check every 15 minutes):
       tenderwatch --config /etc/tenderwatch/tenderwatch.toml status --channel-timeout 5
     """
-    from notify.run import settle_advice, targets
-    from scheduler import due_digests, next_slot
-    from store import deliveries
-    from store.db import missing_sqlite_file, sqlite_write_problem
+    from store.db import missing_sqlite_file
     from store.models import utcnow
 
     if path := missing_sqlite_file(state.config.db_url):
@@ -125,23 +122,54 @@ def status(state: State, no_channel_check: bool, channel_timeout: float) -> None
         )
         _echo_findings([missing, *_channel_problems(state)], [])
         sys.exit(1)
-    now = utcnow()
+    found = status_report(state, utcnow(), None if no_channel_check else channel_timeout)
+    echo("Sources")
+    echo_table(SOURCE_HEADERS, found.sources)
+    echo(f"\n{found.digest_heading}")
+    echo_table(DIGEST_HEADERS, found.digests)
+    _echo_findings(found.problems, found.warnings)
+    sys.exit(1 if found.problems else 0)  # so that monitoring can run it
+
+
+SOURCE_HEADERS = ["source", "enabled", "last crawl", "next due"]
+DIGEST_HEADERS = ["channel", "profile", "last digest", "last worked", "server", "next due"]
+
+
+@dataclass
+class StatusReport:
+    """What `status` says (and the web page's Sources and digests shows): a row per source and per
+    channel, then the problems (to act on: exit 1) and warnings."""
+
+    sources: list[list[str]]
+    digest_heading: str
+    digests: list[list[str]]
+    problems: list[str]
+    warnings: list[str]
+
+
+def status_report(state: State, now: datetime, channel_timeout: float | None = None) -> StatusReport:
+    """Everything `status` reports, for a store that exists; each channel's server is checked
+    (without sending) within `channel_timeout` seconds, or not at all when it is None."""
+    from notify.run import settle_advice, targets
+    from scheduler import due_digests, next_slot
+    from store import deliveries
+    from store.db import sqlite_write_problem
+
     # Problems need someone to act (and make it exit 1); warnings are worth knowing but resolve
     # themselves, or cannot be fixed in place, so a monitoring check must not stay red for them.
     problems = [problem] if (problem := sqlite_write_problem(state.config.db_url)) else []
     warnings = [problem] if (problem := state.database.search_locale_problem()) else []
-    rows = _source_rows(state, now, problems, warnings)
-    echo("Sources")
-    echo_table(["source", "enabled", "last crawl", "next due"], rows)
+    source_rows = _source_rows(state, now, problems, warnings)
     schedule = state.config.schedule
-    echo(
-        f"\nDigests ({', '.join(schedule.digest_days)} at "
+    heading = (
+        f"Digests ({', '.join(schedule.digest_days)} at "
         f"{', '.join(t.strftime('%H:%M') for t in schedule.digest_at)} UK time)"
     )
     rows = []
     due = {target.key for target in due_digests(state.config, state.database, now)}
     retry = timedelta(minutes=schedule.retry_failed_digest_minutes)
     # Before reading the store: a slow server must not hold a read transaction open.
+    no_channel_check = channel_timeout is None
     checked = {} if no_channel_check else _check_channels(targets(state.config), channel_timeout)
     with state.database.reading() as session:
         for target in targets(state.config):
@@ -176,10 +204,8 @@ def status(state: State, no_channel_check: bool, channel_timeout: float) -> None
                     _due(following, now),
                 ]
             )
-    echo_table(["channel", "profile", "last digest", "last worked", "server", "next due"], rows)
     problems += _channel_problems(state)
-    _echo_findings(problems, warnings)
-    sys.exit(1 if problems else 0)  # so that monitoring can run it
+    return StatusReport(source_rows, heading, rows, problems, warnings)
 
 
 def _check_channels(chosen: list[Target], timeout: float) -> dict[str, Reachability | None]:
@@ -205,12 +231,11 @@ def _reached_text(reached: Reachability | None, target: Target, not_checked: boo
 
 def _channel_problems(state: State) -> list[str]:
     from notify.run import targets
-    from scoring.profile import profile_problem
 
     return [
         f"{target.label}: no digest can be sent: {problem}"
         for target in targets(state.config)
-        if (problem := target.problem or profile_problem(state.config.scoring, target.profile))
+        if (problem := target.problem or state.profile_problem(target.profile))
     ]
 
 

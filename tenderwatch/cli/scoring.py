@@ -71,12 +71,10 @@ def rules_list(state: State) -> None:
     Example:
       tenderwatch rules list
     """
-    from scoring.profile import profile_problem
-
     scoring = state.config.scoring
     rows = []
     for name, path in sorted(scoring.profiles.items()):
-        problem = profile_problem(scoring, name)
+        problem = state.profile_problem(name)
         check = f"INVALID: {problem}" if problem else "valid"
         rows.append([("* " if name == scoring.default_profile else "  ") + name, str(path), check])
     echo_table(["profile", "rules file", "check"], rows)

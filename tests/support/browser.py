@@ -1,21 +1,24 @@
-"""Laying a page out in Debian's headless Chromium (through its chromedriver and Selenium), as a phone
-or a desktop mail client would show it: how wide it renders, and a picture of it.
+"""A real headless Chromium (Debian's chromium and chromium-driver packages) driven by Selenium: the web
+page's browser tests, and laying a digest out as a phone or a desktop mail client would show it (how
+wide it renders, and a picture of it).
 
-Each width is set with Chrome's device emulation, exactly (headless windows are never narrower
+A digest's width is set with Chrome's device emulation, exactly (headless windows are never narrower
 than 500 px); below 700 px as a phone (mobile: the page's viewport meta tag applies).
 """
 
 from __future__ import annotations
 
 import base64
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")  # Debian's, matching its chromium: nothing is downloaded
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"  # Debian's, matching its chromium: nothing is downloaded
+# What works in a container as root, without a network for Chromium's own services.
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -25,25 +28,55 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-dev-shm-usage",
     "--hide-scrollbars",
 )
 PHONE_BELOW = 700
 
 
-@contextmanager
-def browser() -> Iterator[Any]:
+class Unavailable(Exception):
+    """No Chromium or chromedriver here (CI's .ci/run installs both)."""
+
+
+def start(profile_dir: Path, width: int = 1024, height: int = 900):
+    """A Chromium WebDriver with a fresh profile in `profile_dir`, its window `width` pixels wide."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    chromium = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    driver_path = CHROMEDRIVER if Path(CHROMEDRIVER).exists() else shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        raise Unavailable(
+            "Chromium and chromedriver are not installed: apt-get install chromium chromium-driver "
+            "(.ci/run does) to run the browser tests"
+        )
     options = webdriver.ChromeOptions()
+    options.binary_location = chromium
     for flag in FLAGS:
         options.add_argument(flag)
-    options.binary_location = str(CHROMIUM)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    options.add_argument(f"--user-data-dir={profile_dir}")
+    options.add_argument(f"--window-size={width},{height}")
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver.set_page_load_timeout(60)
+    return driver
+
+
+def resize(driver, width: int, height: int = 900) -> None:
+    """Make the page `width` CSS pixels wide (the window is resized so the viewport is)."""
+    driver.set_window_size(width, height)
+    inner = driver.execute_script("return window.innerWidth")
+    if inner != width:
+        driver.set_window_size(width + (width - inner), height)
+
+
+@contextmanager
+def browser() -> Iterator[Any]:
+    with tempfile.TemporaryDirectory() as profile:
+        driver = start(Path(profile))
+        try:
+            yield driver
+        finally:
+            driver.quit()
 
 
 def rendered_widths(html: str, widths: tuple[int, ...]) -> dict[int, int]:

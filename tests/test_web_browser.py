@@ -1,0 +1,153 @@
+"""The web page in a real Chromium: sign in, triage a notice, record a decision, make a mistake in
+the rules and see it beside its line, try a change and see what it adds and drops, publish it and
+return to the rules file. One browser and one served store (SQLite) for the module, so the steps
+run in order, as a bid lead would take them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from store.db import open_database
+from store.ingest import store_releases
+from store.users import add_user
+from tenderwatch import config as configuration
+from tenderwatch.config import EXAMPLE_PROFILE
+from tests.support import browser as chromium
+from tests.support.recorded import cassette_releases, fts_releases
+from tests.support.web import PASSWORD, VRP, WebServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    folder = tmp_path_factory.mktemp("web")
+    config = configuration.load(
+        environ={"TENDERWATCH_DATA_DIR": str(folder), "TENDERWATCH_DB_URL": f"sqlite:///{folder}/tw.db"},
+    )
+    database = open_database(config.db_url)
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases())
+        store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"))
+        add_user(session, "alice", PASSWORD)
+    with WebServer(config, database) as server:
+        yield server
+    database.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    try:
+        driver = chromium.start(tmp_path_factory.mktemp("chromium"))
+    except chromium.Unavailable as exc:
+        pytest.skip(str(exc))
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver: Any, css: str, timeout: float = 30) -> Any:
+    return WebDriverWait(driver, timeout).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def click(driver: Any, css: str) -> None:
+    driver.find_element(By.CSS_SELECTOR, css).click()
+
+
+def set_rules(driver: Any, text: str) -> None:
+    """Replace the rules in the editor (typing 20 KB key by key would take minutes)."""
+    area = driver.find_element(By.ID, "rules")
+    driver.execute_script("arguments[0].value = arguments[1];", area, text)
+
+
+def test_sign_in_and_see_the_inbox(browser, served):
+    browser.get(served.url("/"))
+    wait_for(browser, "#password")  # sent to sign in first
+    browser.find_element(By.ID, "name").send_keys("alice")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    click(browser, "form button[type=submit]")
+    wait_for(browser, "ol.items")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Inbox"
+    assert "Violence Reduction Partnership" in browser.find_element(By.CSS_SELECTOR, "ol.items").text
+
+
+def test_filter_the_inbox_and_the_filters_survive_a_reload(browser, served):
+    browser.get(served.url("/"))
+    browser.find_element(By.NAME, "q").send_keys("violence reduction")
+    click(browser, ".filters button[type=submit]")
+    wait_for(browser, "ol.items")
+    assert "q=violence+reduction" in browser.current_url
+    browser.refresh()
+    assert browser.find_element(By.NAME, "q").get_attribute("value") == "violence reduction"
+    assert "Violence Reduction Partnership" in browser.find_element(By.CSS_SELECTOR, "ol.items").text
+
+
+def test_triage_a_notice_and_record_a_decision(browser, served):
+    browser.get(served.url("/?q=violence+reduction"))
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Violence Reduction Partnership").click()
+    wait_for(browser, "#decide")
+    assert VRP in browser.find_element(By.CSS_SELECTOR, ".crumb").text
+    click(browser, "button[value=relevant]")
+    banner = wait_for(browser, ".notice-banner")
+    assert banner.text == "Recorded: relevant."
+    assert "Recorded: relevant" in browser.find_element(By.ID, "decide").find_element(By.XPATH, "..").text
+    click(browser, "input[name=decision][value=no-bid]")
+    click(browser, "form[action$='/decision'] button[type=submit]")
+    assert "needs a reason" in wait_for(browser, ".error-message").text
+    click(browser, "input[name=decision][value=no-bid]")
+    browser.find_element(By.ID, "reason").send_keys("framework call-off only")
+    click(browser, "form[action$='/decision'] button[type=submit]")
+    assert wait_for(browser, ".notice-banner").text == "Decision recorded."
+    line = browser.find_element(By.CSS_SELECTOR, ".decision-line").text
+    assert "no-bid: framework call-off only" in line and "by alice" in line
+    browser.get(served.url("/decisions"))
+    assert "framework call-off only" in browser.find_element(By.CSS_SELECTOR, "table.list").text
+
+
+def test_a_rules_mistake_is_shown_beside_its_line(browser, served):
+    browser.get(served.url("/rules"))
+    text = EXAMPLE_PROFILE.read_text()
+    lines = text.split("\n")
+    at = next(number for number, line in enumerate(lines, 1) if line.startswith("min_response_days:"))
+    lines[at - 1] = "min_response_days: soon"
+    set_rules(browser, "\n".join(lines))
+    click(browser, "button[value=check]")
+    error = wait_for(browser, f".rules-error[data-line='{at}']")
+    assert "min_response_days" in error.text
+    row = error.find_element(By.XPATH, "..")
+    assert "min_response_days: soon" in row.text  # beside the very line
+    assert f"Line {at}" in browser.find_element(By.ID, "rules-problem").text
+    assert "Nothing was published" in browser.find_element(By.ID, "rules-problem").text
+
+
+def test_try_a_change_then_publish_it_and_return(browser, served):
+    changed = EXAMPLE_PROFILE.read_text().replace(
+        "  exclude_buyers:\n", "  exclude_buyers:\n    - police and crime commissioner\n", 1
+    )
+    browser.get(served.url("/rules"))
+    set_rules(browser, changed)
+    click(browser, "button[value=try]")
+    wait_for(browser, "#tried")
+    dropped = browser.find_element(By.CSS_SELECTOR, "ul.dropped").text
+    assert "Violence Reduction Partnership" in dropped
+    assert "Would add (0)" in browser.find_element(By.ID, "added").text
+    # The draft stays in the editor: publish it.
+    browser.find_element(By.ID, "note").send_keys("no police work")
+    click(browser, "button[value=publish]")
+    assert "Published version 1" in wait_for(browser, ".notice-banner").text
+    versions = browser.find_element(By.CSS_SELECTOR, "ol.versions").text
+    assert "Version 1" in versions and "LIVE" in versions and "by alice" in versions
+    browser.get(served.url("/?band=strong&q=violence+reduction"))
+    assert "No match meets these filters" in browser.find_element(By.TAG_NAME, "main").text
+    browser.get(served.url("/rules"))
+    click(browser, "form[action$='/versions/0/restore'] button")
+    assert "Published version 2" in wait_for(browser, ".notice-banner").text
+    browser.get(served.url("/?band=strong&q=violence+reduction"))
+    assert "Violence Reduction Partnership" in browser.find_element(By.CSS_SELECTOR, "ol.items").text

@@ -1,0 +1,150 @@
+"""The rules page: the live profile's rules in the browser; check, try (a backtest against the live
+rules and the team's decisions), publish (a new version in the store), and return to any earlier one.
+
+Rules reach the store only through validation (store.profiles.publish), and never a file: the page
+reads only the configured rules file of the profile it serves, and writes nothing on disk.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
+
+from scoring.profile import load_profile_text
+from scoring.yamlnodes import ProfileError
+from store.profiles import publish, version, versions
+from store.scores import run_backtest
+
+DRAFT = "draft"  # how the rules being edited are named in their errors
+MOVED_SHOWN = 50  # notices listed each way after "Try it"
+SUGGESTIONS_SHOWN = 10
+
+
+def register(app: Flask) -> None:
+    app.add_url_rule("/rules", "rules", rules_page, methods=["GET", "POST"])
+    app.add_url_rule("/rules/versions/<int:number>/restore", "restore", restore, methods=["POST"])
+    app.add_url_rule("/rules/suggestions", "suggestions", suggestions)
+
+
+def _store() -> dict[str, Any]:
+    from flask import current_app
+
+    return current_app.extensions["tenderwatch"]
+
+
+def _file_text() -> str:
+    """The profile's configured rules file: the one file this page reads (it writes none)."""
+    config, live = _store()["config"], _store()["live"]
+    return config.scoring.profile_path(live.name).read_text(encoding="utf-8")
+
+
+def _history(name: str) -> list[dict[str, Any]]:
+    """Every published version, newest first, each with its diff from the one before."""
+    with _store()["database"].reading() as db:
+        rows = versions(db, name)
+    if not rows:
+        return []
+    earlier = [row.rules for row in rows[1:]] + [_file_text()]
+    return [
+        {"row": row, "diff": _diff(before, row.rules), "live": index == 0}
+        for index, (row, before) in enumerate(zip(rows, earlier, strict=True))
+    ]
+
+
+def _diff(before: str, after: str) -> list[str]:
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), "before", "after", lineterm="", n=1)
+    return list(lines)[2:]  # without the ---/+++ header
+
+
+def _live_text(name: str) -> tuple[str, int | None]:
+    from store.profiles import live_rules_text
+
+    return live_rules_text(_store()["database"], _store()["config"].scoring, name)
+
+
+def rules_page() -> Any:
+    live = _store()["live"]
+    name = live.name
+    text, number = _live_text(name)
+    context: dict[str, Any] = {"name": name, "live_number": number, "problem": None, "result": None}
+    status = 200
+    if request.method == "POST":
+        text = request.form.get("rules", "").replace("\r\n", "\n")
+        action = request.form.get("action")
+        if action not in ("check", "try", "publish"):
+            abort(400, "choose Check, Try it or Publish")
+        try:
+            draft = load_profile_text(text, name, DRAFT)
+        except ProfileError as exc:
+            context["problem"], context["problem_text"], status = exc, _what_is_wrong(exc), 400
+        else:
+            if action == "publish":
+                return _publish(name, text, request.form.get("note"))
+            if action == "try":
+                with _store()["database"].reading() as db:
+                    context["result"] = run_backtest(db, live.profile(), draft)
+                context["shown"] = MOVED_SHOWN
+            else:
+                context["checked"] = draft
+    context.update(text=text, lines=text.split("\n"), history=_history(name))
+    return render_template("rules.html", **context), status
+
+
+def _what_is_wrong(problem: ProfileError) -> str:
+    """The mistake without its "draft:LINE: field: " prefix, shown beside its line."""
+    prefix = f"{problem.file}:{problem.line}: " if problem.line else f"{problem.file}: "
+    prefix += f"{problem.field}: " if problem.field else ""
+    text = str(problem)
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+def _publish(name: str, text: str, note: str | None) -> Any:
+    live = _store()["live"]
+    with _store()["database"].writing() as db:
+        row = publish(db, name, text, g.user, (note or "").strip() or None)
+        number = row.number
+    scored = live.rescore()
+    flash(f"Published version {number}: it is live, and {scored:,} notices were scored again.")
+    return redirect(url_for("rules"))
+
+
+def restore(number: int) -> Any:
+    """Publish an earlier version's rules again (0: the configured rules file) as the newest."""
+    name = _store()["live"].name
+    if number == 0:
+        text = _file_text()
+    else:
+        with _store()["database"].reading() as db:
+            row = version(db, name, number)
+            text = row.rules if row else None
+    if text is None:
+        abort(404, f"No version {number} of profile {name}.")
+    what = "the rules file" if number == 0 else f"version {number}"
+    return _publish(name, text, f"return to {what}")
+
+
+def suggestions() -> Any:
+    """`rules suggest` on the page: each change the team's judgements support, with its effect, as a
+    draft one click opens in the editor (checked, not published)."""
+    from scoring.edit import apply_suggestion
+    from scoring.report import suggestion_lines
+    from store.scores import suggest_rules
+
+    live = _store()["live"]
+    text, _ = _live_text(live.name)
+    with _store()["database"].reading() as db:
+        found, labels, tried = suggest_rules(db, live.profile(), None, SUGGESTIONS_SHOWN)
+    items = [
+        {
+            "suggestion": suggestion,
+            "lines": suggestion_lines([suggestion], labels)[1:],  # without its number
+            "draft": apply_suggestion(text, suggestion.where, suggestion.yaml),
+        }
+        for suggestion in found
+    ]
+    relevant = sum(1 for label in labels.values() if label == "relevant")
+    return render_template(
+        "suggestions.html", name=live.name, items=items, judged=len(labels), relevant=relevant, tried=tried
+    )
