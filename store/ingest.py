@@ -16,19 +16,21 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, case, or_, select, union, update
+from sqlalchemy import Connection, case, delete, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import NoticeChange, NoticeRow, ReleaseRow, utcnow
-from store.normalise import FORMATS, compile_notice, format_for, is_update
-from store.normalise.ocds import RecordFormat, Release, as_text, parse_time, tag_list
-from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Lot, Notice
+from store.models import ContractRow, NoticeChange, NoticeRow, ReleaseRow, utcnow
+from store.normalise import FORMATS, compile_notice, format_for, is_update, merged_release
+from store.normalise.contracts import ContractTerms, contract_terms
+from store.normalise.ocds import RecordFormat, Release, SourceFormat, as_text, parse_time, tag_list
+from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Lot, Notice, procurement_text
 
 logger = logging.getLogger("tenderwatch.store")
 # The longest release id, notice id, ocid and tag list the releases table keeps (String(200)).
 KEY_LENGTH = 200
 RECOMPILE_BATCH = 500  # notices compiled again at a time
+CONTRACT_STAGES = ("award", "contract")  # notices that state the contracts awarded
 
 
 @dataclass
@@ -75,9 +77,12 @@ def store_releases(
     changed_ids = _upsert_releases(session, source, rows, now)
     if not changed_ids:
         return counts
-    notices, uncompiled = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
+    notices, uncompiled, contracts = _recompile(
+        session, source, {rid: batch[rid] for rid in changed_ids}, rows
+    )
     counts.left_out += uncompiled
     counts.new, counts.changed = save_notices(session, notices, now=now, crawl_run_id=crawl_run_id)
+    save_contracts(session, contracts)
     return counts
 
 
@@ -159,7 +164,35 @@ def save_notices(
         session.add_all(changes)
     if inserts:
         index_new_notices(session.connection())
+    if inserts or updates:
+        from store.opportunities import assign_opportunities
+
+        assign_opportunities(
+            session, [notice for notice in notices if notice.id in _keys(inserts, updates)], now
+        )
     return len(inserts), len(updates)
+
+
+def _keys(*rows: list[dict[str, Any]]) -> set[str]:
+    return {row["key"] for part in rows for row in part}
+
+
+def save_contracts(session: Session, contracts: dict[str, list[ContractTerms]]) -> None:
+    """Replace the stored contracts of these notices (by key) with what they now state."""
+    if not contracts:
+        return
+    ids = dict(
+        session.execute(select(NoticeRow.key, NoticeRow.id).where(NoticeRow.key.in_(list(contracts)))).all()
+    )
+    session.execute(delete(ContractRow).where(ContractRow.notice_id.in_(list(ids.values()))))
+    rows = [
+        {**term.__dict__, "suppliers": list(term.suppliers), "notice_id": ids[key]}
+        for key, terms in contracts.items()
+        if key in ids
+        for term in {term.award_id: term for term in terms}.values()  # an award id repeated: the last
+    ]
+    if rows:
+        session.connection().execute(ContractRow.__table__.insert(), rows)
 
 
 def index_new_notices(connection: Connection) -> None:
@@ -211,6 +244,7 @@ def notice_values(notice: Notice) -> dict[str, Any]:
         regions=list(notice.regions),
         lots=[lot.__dict__ for lot in notice.lots],
         content_hash=notice.content_hash(),
+        procurement=procurement_text(notice),
     )
     return values
 
@@ -282,9 +316,9 @@ def _upsert_releases(
 
 def _recompile(
     session: Session, source: str, changed: dict[str, Release], rows: dict[str, dict[str, Any]]
-) -> tuple[list[Notice], int]:
+) -> tuple[list[Notice], int, dict[str, list[ContractTerms]]]:
     """Compile every notice a changed release belongs to, or that a changed update applies to; returns
-    them and how many could not be compiled."""
+    them, how many could not be compiled, and the contracts each award or contract notice states."""
     fmt = format_for(source)
     releases_by_id: dict[str, Release] = dict(changed)
     notice_of = {rid: rows[rid]["notice_id"] for rid in changed}
@@ -323,11 +357,14 @@ def _recompile(
         if is_update(release):
             updates_by_ocid[ocid_of[release_id]].append(release)
     ocid_of_notice = {notice_of[rid]: ocid_of[rid] for rid in releases_by_id}
-    notices, uncompiled = [], 0
+    notices, uncompiled, contracts = [], 0, {}
     for notice_id in sorted(touched):
         updates = [u for u in updates_by_ocid[ocid_of_notice[notice_id]] if fmt.notice_id(u) != notice_id]
         try:
-            notices.append(compile_notice(own[notice_id], updates, fmt))
+            notice = compile_notice(own[notice_id], updates, fmt)
+            notices.append(notice)
+            if notice.stage in CONTRACT_STAGES and isinstance(fmt, SourceFormat):
+                contracts[notice.id] = contract_terms(merged_release(own[notice_id]))
         except Exception as exc:  # bad data lenient normalisation still cannot read; never its text
             uncompiled += 1
             logger.warning(
@@ -336,7 +373,7 @@ def _recompile(
                 notice_id,
                 type(exc).__name__,
             )
-    return notices, uncompiled
+    return notices, uncompiled, contracts
 
 
 @dataclass
@@ -393,7 +430,7 @@ def recompile_notices(session: Session, source: str, notice_ids: Sequence[str]) 
     ).all()
     releases = {release_id: orjson.loads(raw) for release_id, _, _, raw in stored}
     rows = {release_id: {"notice_id": notice_id, "ocid": ocid} for release_id, notice_id, ocid, _ in stored}
-    compiled, uncompiled = _recompile(session, source, releases, rows)
+    compiled, uncompiled, contracts = _recompile(session, source, releases, rows)
     imported = set(
         session.scalars(
             select(NoticeRow.key).where(
@@ -403,6 +440,7 @@ def recompile_notices(session: Session, source: str, notice_ids: Sequence[str]) 
     )
     notices = [notice for notice in compiled if notice.id not in imported]
     new, changed = save_notices(session, notices, now=utcnow(), record_changes=False)
+    save_contracts(session, {key: terms for key, terms in contracts.items() if key not in imported})
     return Recompiled({notice.id for notice in notices}, new=new, changed=changed, uncompiled=uncompiled)
 
 

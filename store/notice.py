@@ -176,6 +176,11 @@ def procurement_of(notice: Notice) -> tuple[str, str]:
     return procurement_key(notice.source, notice.ocid, notice.source_id, notice.same_as_ocid)
 
 
+def procurement_text(notice: Notice) -> str:
+    """The procurement as the store keeps it (notices.procurement): "find_a_tender:ocds-h6vhtk-069311"."""
+    return ":".join(procurement_of(notice))
+
+
 def _parse_field(name: str, value: Any) -> Any:
     if value is None:
         return () if name in ("cpv", "regions", "lots") else (False if name in _BOOLEANS else None)
