@@ -56,7 +56,11 @@ RECOMPILE_AFTER = {
     "0006": "futureNoticeDate",
     "0007": "/v1/Notice?id=",
     "0008": EVERY_RELEASE,  # end-of-day deadlines, placeholder values, repaired mojibake
+    "0009": '"awards"',  # the contracts of award and contract notices
 }
+# The revision that brought opportunities: an upgrade from before it matches the stored procurements
+# across services (store.matching.match_all) once every notice has its own opportunity.
+OPPORTUNITIES_REVISION = "0009"
 # Seconds a SQLite writer waits for another to finish before giving up (a cron crawl and the daemon).
 BUSY_TIMEOUT = 30
 
@@ -117,6 +121,8 @@ class Database:
                 mentioning = [text for revision, text in RECOMPILE_AFTER.items() if before < revision]
                 if mentioning:
                     _recompile_notices(connection, mentioning)
+                if before < OPPORTUNITIES_REVISION:
+                    _match_stored_procurements(connection)
 
     def current_revision(self) -> str | None:
         """The schema's revision, or None for a new, empty database."""
@@ -166,6 +172,16 @@ def _recompile_notices(connection: Connection, mentioning: list[str]) -> None:
             done = recompile_in_batches(lambda: nullcontext(session), source, notice_ids)  # one transaction
             logger.info("%s: %d stored notices compiled again for the new schema", source, len(done.keys))
         session.flush()
+
+
+def _match_stored_procurements(connection: Connection) -> None:
+    from store.matching import match_all
+    from store.models import utcnow
+
+    with Session(bind=connection) as session:
+        merged = match_all(session, utcnow())
+        session.flush()
+    logger.info("%d procurements found on two services and merged into one opportunity", merged)
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:

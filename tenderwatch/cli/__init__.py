@@ -8,7 +8,7 @@ import atexit
 import gc
 import os
 
-from tenderwatch.cli import db, digest, notices, schedule, scoring  # noqa: F401 - registers the commands
+from tenderwatch.cli import db, digest, notices, opportunities, schedule, scoring  # noqa: F401 - registers the commands
 from tenderwatch.cli.base import cli
 
 
