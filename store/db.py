@@ -56,7 +56,7 @@ RECOMPILE_AFTER = {
     "0006": "futureNoticeDate",
     "0007": "/v1/Notice?id=",
     "0008": EVERY_RELEASE,  # end-of-day deadlines, placeholder values, repaired mojibake
-    "0009": '"awards"',  # the contracts of award and contract notices
+    "0009": EVERY_RELEASE,  # references to other services, and the contracts of award notices
 }
 # The revision that brought opportunities: an upgrade from before it matches the stored procurements
 # across services (store.matching.match_all) once every notice has its own opportunity.

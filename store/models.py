@@ -337,3 +337,20 @@ class ContractRow(Base):
     end_date: Mapped[datetime | None]
     max_end_date: Mapped[datetime | None]  # with every extension or renewal the notice allows
     signed_at: Mapped[datetime | None]
+
+
+class NoticeReference(Base):
+    """What a notice's releases say that names its procurement elsewhere: a link to another service's
+    notice page (`links_to`, that notice's id) or the buyer's own reference (`buyer_reference`, a
+    ProContract "DN..." number in tender.id). Read when the notice is compiled; used to match."""
+
+    __tablename__ = "notice_references"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "kind", "value"),
+        Index("ix_notice_references_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(250))

@@ -107,6 +107,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_contracts_notice_id", "contracts", ["notice_id"])
     op.create_index("ix_contracts_end_date", "contracts", ["end_date"])
+    op.create_table(
+        "notice_references",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("notice_id", sa.Integer, nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("value", sa.String(250), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_notice_references"),
+        sa.UniqueConstraint("notice_id", "kind", "value", name="uq_notice_references_notice_id"),
+        sa.ForeignKeyConstraint(
+            ["notice_id"], ["notices.id"], name="fk_notice_references_notice_id_notices", ondelete="CASCADE"
+        ),
+    )
+    op.create_index("ix_notice_references_kind_value", "notice_references", ["kind", "value"])
     _assign_procurements()
 
 
@@ -158,6 +171,7 @@ def _assign_procurements() -> None:
 
 def downgrade() -> None:
     for table in (
+        "notice_references",
         "contracts",
         "opportunity_splits",
         "opportunity_links",
