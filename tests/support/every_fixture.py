@@ -6,9 +6,12 @@ Used to measure matching across services (scripts/measure_matching.py) and to te
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
 from store.db import Database
 from store.ingest import save_notices, store_releases
+from store.normalise import compile_notice, format_for
+from store.notice import Notice
 from tests.support.labels import imported
 from tests.support.recorded import cassette_releases, recorded_package
 
@@ -46,3 +49,22 @@ def fill_with_every_fixture(database: Database, *, labelled: bool = True) -> Non
     if labelled:
         with database.writing() as session:
             save_notices(session, imported(), now=NOW)
+
+
+@cache
+def every_notice() -> dict[str, Notice]:
+    """Notice id -> notice, compiled from every recorded source's releases (without a store), then the
+    labelled set (an imported notice replaces a crawled one of the same id, as in the store)."""
+    found: dict[str, Notice] = {}
+    for source, recorded in CRAWLED.items():
+        fmt = format_for(source)
+        releases = [release for name in recorded["cassettes"] for release in cassette_releases(name)]
+        releases += [
+            release for name in recorded["packages"] for release in recorded_package(name)["releases"]
+        ]
+        own: dict[str, dict[str, dict]] = {}
+        for release in releases:
+            own.setdefault(fmt.notice_id(release), {})[fmt.release_key(str(release["id"]))] = release
+        for notice_id, by_id in own.items():
+            found[f"{source}:{notice_id}"] = compile_notice(list(by_id.values()), [], fmt)
+    return {**found, **{notice.id: notice for notice in imported()}}
