@@ -15,17 +15,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from scoring import Profile
 from scoring.feedback import NOT_RELEVANT
 from scoring.timing import response_window
 from store import deliveries
 from store.deliveries import Announcement, Scored
+from store.expiring import expiring_contracts
 from store.models import NoticeChange
 from store.notice import LONDON, Notice, procurement_of
 from store.scores import declined_procurements, stored_score
 from tenderwatch.config import DigestConfig
 from tenderwatch.formatting import money, when
 
-SECTIONS = ("strong", "possible", "too_soon", "closing_soon", "changed", "early_warning")
+SECTIONS = ("strong", "possible", "too_soon", "closing_soon", "changed", "early_warning", "expiring")
 SUBJECT_LABELS = {  # the subject counts sections in the order the digest shows them
     "strong": "strong",
     "possible": "possible",
@@ -33,6 +35,7 @@ SUBJECT_LABELS = {  # the subject counts sections in the order the digest shows 
     "closing_soon": "closing soon",
     "changed": "changed",
     "early_warning": "early warning",
+    "expiring": "ending soon",
 }
 SECTION_TITLES = {
     "strong": "Strong matches",
@@ -41,6 +44,7 @@ SECTION_TITLES = {
     "closing_soon": "Closing soon",
     "changed": "Changed since we told you",
     "early_warning": "Early warning: pipeline and pre-market engagement",
+    "expiring": "Contracts in your field ending soon: re-tenders ahead (weekly)",
 }
 
 
@@ -108,8 +112,10 @@ def build_digest(
     settings: DigestConfig,
     sources: list[str],
     as_of: datetime,
+    rules: Profile | None = None,
 ) -> Digest:
-    """Choose everything the channel has not been told yet, as it stood at `as_of`."""
+    """Choose everything the channel has not been told yet, as it stood at `as_of` (with the
+    profile's `rules`, on the weekday of `settings.expiring_day`, contracts ending soon too)."""
     sections: dict[str, list[Item]] = {section: [] for section in SECTIONS}
     _new_matches(session, channel, profile, min_response_days, settings, as_of, sections)
     omitted = sections.pop("too_soon") if settings.too_soon == "omit" else []
@@ -123,6 +129,7 @@ def build_digest(
     sections["changed"], sections["closing_soon"] = _once_each(
         _changed(session, channel, profile, as_of), _closing_soon(session, channel, profile, settings, as_of)
     )
+    sections["expiring"] = _expiring(session, channel, rules, settings, as_of) if rules else []
     # A no-bid: nothing more of that procurement (its change notices, its tender after a pipeline notice).
     declined = declined_procurements(session, NOT_RELEVANT, until=as_of)
     sections = {name: _not_in(items, declined) for name, items in sections.items()}
@@ -172,6 +179,28 @@ def _early_warnings(
         for scored in _unannounced(session, channel, profile, ("planning",), settings, as_of)
         if scored.notice.status not in ("cancelled", "withdrawn")
     ]
+
+
+def _expiring(
+    session: Session, channel: str, rules: Profile, settings: DigestConfig, as_of: datetime
+) -> list[Item]:
+    """Weekly: contracts in the profile's field ending soon (store.expiring), each announced once."""
+    if as_of.astimezone(LONDON).strftime("%a").lower() != settings.expiring_day:
+        return []
+    told = deliveries.delivered_refs(session, channel, "expiring")
+    items = []
+    for found in expiring_contracts(session, rules, now=as_of, months=settings.expiring_months):
+        contract = found.contract
+        if str(contract.id) in told:
+            continue
+        incumbent = ", ".join(contract.suppliers) or "supplier not stated"
+        why = (
+            f"re-tender expected from about {found.retender_from.astimezone(LONDON):%b %Y}; incumbent "
+            f"{incumbent}, {money(contract.value_amount, contract.value_currency)}; {found.why}"
+        )
+        announcement = Announcement(contract.notice_id, "expiring", str(contract.id))
+        items.append(Item(found.notice, found.score.band, why, None, (announcement,)))
+    return items
 
 
 def _unannounced(

@@ -127,6 +127,15 @@ def delivered(
     return found
 
 
+def delivered_refs(session: Session, channel: str, kind: str) -> set[str]:
+    """The refs this channel was told of as `kind` (e.g. the contracts announced as expiring)."""
+    return set(
+        session.scalars(
+            select(DeliveryRow.ref).where(DeliveryRow.channel == channel, DeliveryRow.kind == kind)
+        )
+    )
+
+
 def procurements_announced(
     session: Session,
     channel: str,

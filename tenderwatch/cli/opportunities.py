@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import click
@@ -9,7 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import NoticeRow, OpportunityRow, utcnow
-from tenderwatch.cli.base import State, cli, command, echo, echo_table, local_time, shorten
+from store.notice import LONDON
+from tenderwatch.cli.base import (
+    PROFILE_OPTION,
+    State,
+    cli,
+    command,
+    echo,
+    echo_table,
+    local_time,
+    parse_time_option,
+    shorten,
+)
 from tenderwatch.cli.notices import filter_from_options, notice_filters
 from tenderwatch.errors import ConfigError
 from tenderwatch.formatting import counted, money
@@ -158,3 +171,71 @@ def _procurement_named(session: Session, name: str) -> str:
                 f"no notice or opportunity '{name}' in the store (see `tenderwatch opportunities`)"
             )
     return procurement or name
+
+
+def _months(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
+    found = re.fullmatch(r"\s*(\d{1,3})\s*-\s*(\d{1,3})\s*", value or "")
+    if not found or int(found.group(1)) >= int(found.group(2)):
+        raise click.BadParameter(f"'{value}' is not a range of months; write it like 3-18")
+    return int(found.group(1)), int(found.group(2))
+
+
+@command(cli, "expiring", short_help="Contracts in the firm's field that end soon: re-tenders ahead.")
+@click.option(
+    "--months",
+    default="3-18",
+    show_default=True,
+    callback=_months,
+    metavar="FROM-TO",
+    help="Contracts whose term ends this many months from now.",
+)
+@PROFILE_OPTION
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_time_option,
+    metavar="ISO",
+    help="As it would have been at this time (UK time unless an offset is given).",
+)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="0 for all.")
+def expiring(
+    state: State, months: tuple[int, int], profile: str | None, as_of: datetime | None, limit: int
+) -> None:
+    """Contracts in the firm's field whose term ends within --months (from award and contract-details
+    notices: Find a Tender UK6 and UK7, legacy and Contracts Finder awards), the soonest first, each
+    with when its re-tender is expected (about six months before it ends), the incumbent, the value,
+    and why it is listed: when it ends, the extensions allowed, and why it fits the profile (scored as
+    its tender would have been). A procurement's latest award or contract notice is the one read.
+
+    \b
+    Examples:
+      tenderwatch expiring
+      tenderwatch expiring --months 6-12 --profile example
+    """
+    from scoring.profile import configured_profile
+    from store.expiring import expiring_contracts
+
+    rules = configured_profile(state.config.scoring, profile)
+    with state.database.reading() as session:
+        found = expiring_contracts(session, rules, now=as_of or utcnow(), months=months)
+    shown = found[:limit] if limit else found
+    rows = [
+        [
+            local_time(item.contract.end_date, date_only=True),
+            item.retender_from.astimezone(LONDON).strftime("%b %Y"),
+            shorten(", ".join(item.contract.suppliers) or "not stated", 26),
+            money(item.contract.value_amount, item.contract.value_currency),
+            shorten(item.notice.buyer_name, 24),
+            shorten(item.notice.title, 40),
+            item.score.band,
+            item.notice.id,
+        ]
+        for item in shown
+    ]
+    echo_table(
+        ["ends", "re-tender from about", "incumbent", "value", "buyer", "title", "band", "notice"], rows
+    )
+    for item in shown:
+        echo(f"  {item.notice.id}: {' '.join(item.why.split())}")
+    if not found:
+        echo(f"No contract in the profile's field ends {months[0]} to {months[1]} months from now.", err=True)
