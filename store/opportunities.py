@@ -104,6 +104,20 @@ def opportunity_keys_of(session: Session, notice_keys: Sequence[str]) -> dict[st
     return found
 
 
+def opportunities_of_procurements(session: Session, procurements: Sequence[str]) -> set[str]:
+    """The keys of the opportunities these procurements ("service:ocid") belong to."""
+    found: set[str] = set()
+    for start in range(0, len(procurements), 500):
+        found.update(
+            session.scalars(
+                select(OpportunityRow.key)
+                .join(OpportunityProcurement, OpportunityProcurement.opportunity_id == OpportunityRow.id)
+                .where(OpportunityProcurement.procurement.in_(list(procurements[start : start + 500])))
+            )
+        )
+    return found
+
+
 def get_opportunity_row(session: Session, key: str) -> OpportunityRow | None:
     return session.scalars(select(OpportunityRow).where(OpportunityRow.key == key)).first()
 
