@@ -12,15 +12,19 @@ import copy
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from notify.run import send_digests, targets
 from store.db import Database
-from store.ingest import store_releases
-from store.models import NoticeChange, NoticeRow, OpportunityProcurement, OpportunityRow
+from store.ingest import notice_from_row, save_notices, store_releases
+from store.models import NoticeChange, NoticeRow, OpportunityLink, OpportunityProcurement, OpportunityRow
+from store.notice import LONDON
 from store.opportunities import load_opportunity, opportunity_key_of
+from tenderwatch import config as configuration
 from tenderwatch.cli import cli
 from tests.support.recorded import fts_releases, recorded_package, release_by_id
 from tests.support.schema import migrate
@@ -190,3 +194,75 @@ def test_export_carries_each_notices_opportunity_and_import_ignores_it(env, data
     assert runner.invoke(cli, ["import", str(path)]).exit_code == 0
     spreadsheet = list(csv.DictReader(io.StringIO(runner.invoke(cli, ["export", "--format", "csv"]).output)))
     assert [row["opportunity_id"] for row in spreadsheet] == [CONVERSION, CONVERSION]
+
+
+# ---------------------------------------------------------------------------------------------- digests
+
+DIGEST_AT = datetime(2026, 8, 12, 7, 30, tzinfo=LONDON)
+
+
+def digest(tmp_path, database, as_of):
+    (tmp_path / "tenderwatch.toml").write_text('[digest]\nexpiring_day = "never"\n')
+    config = configuration.load()
+    [result] = send_digests(config, database, targets(config), as_of=as_of)
+    return result.digest
+
+
+def listed(built) -> dict[str, list[str]]:
+    return {name: [item.notice.id for item in items] for name, items in built.sections.items() if items}
+
+
+def test_a_change_seen_on_several_notices_of_one_opportunity_is_told_once(env, database, tmp_path):
+    tender, update = release_by_id("076396-2026"), release_by_id("076396-2026")
+    update = copy.deepcopy(update)  # a real tender notice re-published as its own update (constructed)
+    update.update(id="079001-2026", tag=["tenderUpdate"], date="2026-08-12T10:00:00+01:00")
+    later = copy.deepcopy(update)  # and a second update moving the deadline again
+    later.update(id="079002-2026", date="2026-08-13T10:00:00+01:00")
+    later["tender"]["tenderPeriod"]["endDate"] = "2026-09-30T17:00:00+01:00"
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [tender], now=datetime(2026, 8, 11, 20, tzinfo=UTC))
+    first = digest(tmp_path, database, DIGEST_AT)
+    assert "find_a_tender:076396-2026" in listed(first)["strong"]
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [update], now=datetime(2026, 8, 12, 11, tzinfo=UTC))
+        store_releases(session, "find_a_tender", [later], now=datetime(2026, 8, 13, 11, tzinfo=UTC))
+        moved = session.scalar(
+            select(func.count()).select_from(NoticeChange).where(NoticeChange.field == "deadline")
+        )
+    assert moved == 2  # the tender and the first update both took the new deadline
+    second = digest(tmp_path, database, DIGEST_AT + timedelta(days=2))
+    assert listed(second) == {"changed": ["find_a_tender:076396-2026"]}  # not its updates as new
+    [item] = second.sections["changed"]
+    assert item.why == "deadline changed from Fri 28 Aug 2026 17:00 to Wed 30 Sep 2026 17:00"
+    assert len(item.announcements) == 2  # both changes recorded as told
+    assert digest(tmp_path, database, DIGEST_AT + timedelta(days=3)).sections["changed"] == []
+
+
+def test_a_tender_on_two_services_is_announced_once_and_followed_on_the_other(env, database, tmp_path):
+    tender = release_by_id("076396-2026")  # the VRP research and evaluation tender: a strong match
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [tender], now=datetime(2026, 8, 11, 20, tzinfo=UTC))
+        [fts] = list(session.scalars(select(NoticeRow)))
+    # Its copy on Contracts Finder, as buyers' portals write it there (constructed from the real notice).
+    copy_on_cf = replace(
+        notice_from_row(fts),
+        source="contracts_finder",
+        source_id="5a1f0c2e-0000-4000-8000-000000000001",
+        ocid="ocds-b5fd17-5a1f0c2e-0000-4000-8000-000000000001",
+        title=f"CA18999 - {fts.title}",
+        url=None,
+    )
+    with database.writing() as session:
+        save_notices(session, [copy_on_cf], now=datetime(2026, 8, 11, 21, tzinfo=UTC))
+        rule = session.scalar(select(OpportunityLink.rule))
+    assert rule == "buyer, title, deadline and value"
+    first = digest(tmp_path, database, DIGEST_AT)
+    shown = [key for keys in listed(first).values() for key in keys]
+    assert len({"find_a_tender:076396-2026", copy_on_cf.id} & set(shown)) == 1
+    moved = replace(copy_on_cf, deadline=copy_on_cf.deadline + timedelta(days=7))
+    with database.writing() as session:
+        save_notices(session, [moved], now=datetime(2026, 8, 12, 11, tzinfo=UTC))
+    second = digest(tmp_path, database, DIGEST_AT + timedelta(days=1))
+    assert [item.why for item in second.sections["changed"]] == [
+        "deadline changed from Fri 28 Aug 2026 17:00 to Fri 4 Sep 2026 17:00"
+    ]
