@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from notify.run import send_digests, targets
+from scoring.profile import configured_profile
 from store.ingest import store_releases
 from store.models import ContractRow, NoticeRow, ScoreRow
 from store.notice import LONDON
@@ -122,15 +123,9 @@ def test_expiring_lists_the_firms_contracts_ending_in_3_to_18_months_with_why(en
 def test_awards_stay_gated_in_stored_scores_so_no_digest_offers_one_as_an_opportunity(env, database):
     with database.writing() as session:
         store_releases(session, "find_a_tender", [release_by_id("075761-2026")])
-        rescore(session, configuration.load().scoring and _example())
+        rescore(session, configured_profile(configuration.load().scoring, None))
         band, reasons = session.execute(select(ScoreRow.band, ScoreRow.reasons)).one()
     assert band == "none" and reasons[0]["rule"] == "gate: notice type"
-
-
-def _example():
-    from scoring.profile import configured_profile
-
-    return configured_profile(configuration.load().scoring, None)
 
 
 def test_the_weekly_section_lists_each_contract_once_on_its_day(env, database, tmp_path):

@@ -21,7 +21,15 @@ from sqlalchemy import func, select
 from notify.run import send_digests, targets
 from store.db import Database
 from store.ingest import notice_from_row, save_notices, store_releases
-from store.models import NoticeChange, NoticeRow, OpportunityLink, OpportunityProcurement, OpportunityRow
+from store.models import (
+    ContractRow,
+    NoticeChange,
+    NoticeReference,
+    NoticeRow,
+    OpportunityLink,
+    OpportunityProcurement,
+    OpportunityRow,
+)
 from store.notice import LONDON
 from store.opportunities import load_opportunity, opportunity_key_of
 from tenderwatch import config as configuration
@@ -139,6 +147,10 @@ def test_the_upgrade_from_schema_0008_keeps_every_notice_and_change_and_gives_ea
         assert opportunity_key_of(session, "find_a_tender:079999-2026") == f"find_a_tender:{TENDER}"
         upgraded = load_opportunity(session, f"find_a_tender:{TENDER}", NOW)
     assert unassigned == 0 and opportunities == procurements
+    with database.reading() as session:  # read from the stored releases by the upgrade
+        contracts = session.scalar(select(func.count()).select_from(ContractRow))
+        references = session.scalar(select(func.count()).select_from(NoticeReference))
+    assert contracts >= 700 and references >= 40  # 711 contracts of 575 notices; 43 DN references
     assert [event.kind for event in upgraded.events][-1] == "cancelled"
 
 
