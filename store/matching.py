@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
@@ -47,6 +47,8 @@ DESCRIPTION_SIMILARITY, DESCRIPTION_OPENING = 0.8, 400  # the first 400 characte
 VALUE_TOLERANCE = 0.01  # net and gross are different values: only rounding may differ
 MATCHED_STAGES = ("planning", "tender")
 BATCH = 500
+SIMILARITY_BATCH = 50  # deadline windows in one query
+DAY = timedelta(days=1)
 # A reference a buyer writes before or after the title on one service only.
 TITLE_NOISE = (
     re.compile(r"^\s*(?:ca|dn|ref)\s*\d+\s*[-:\u2013]?\s*", re.I),
@@ -67,22 +69,29 @@ class Match:
 
 def match_procurements(session: Session, procurements: Sequence[str], now: datetime) -> int:
     """Merge each of these procurements into the same procurement on another service, if evidence
-    shows one; returns how many were merged."""
+    shows one; returns how many were merged. Each rule looks at a batch of procurements in a few
+    queries: this runs on every page a crawl stores."""
     merged = 0
     for start in range(0, len(procurements), BATCH):
         part = list(procurements[start : start + BATCH])
         rows = list(session.scalars(select(NoticeRow).where(NoticeRow.procurement.in_(part))))
+        found: dict[str, list[list[Match]]] = {procurement: [] for procurement in part}
+        for rule in (_by_link, _by_buyer_reference, _by_similarity):
+            by_procurement: dict[str, list[Match]] = {procurement: [] for procurement in part}
+            for match in rule(session, rows):
+                by_procurement[match.procurement].append(match)
+            for procurement, matches in by_procurement.items():
+                found[procurement].append(matches)
         for procurement in part:
-            own = [row for row in rows if row.procurement == procurement]
-            found = find_match(session, procurement, own)
-            if found and merge_procurement(
+            match = next((m for m in map(_only_one, found[procurement]) if m), None)
+            if match and merge_procurement(
                 session,
-                found.procurement,
-                found.into,
-                rule=found.rule,
-                notice_key=found.notice_key,
-                matched_notice_key=found.matched_notice_key,
-                evidence=found.evidence,
+                match.procurement,
+                match.into,
+                rule=match.rule,
+                notice_key=match.notice_key,
+                matched_notice_key=match.matched_notice_key,
+                evidence=match.evidence,
                 now=now,
             ):
                 merged += 1
@@ -97,102 +106,103 @@ def match_all(session: Session, now: datetime) -> int:
     return match_procurements(session, procurements, now)
 
 
-def find_match(session: Session, procurement: str, rows: Sequence[NoticeRow]) -> Match | None:
-    """The strongest evidence that this procurement is one on another service, or None."""
-    for rule in (_by_link, _by_buyer_reference, _by_similarity):
-        found = rule(session, procurement, rows)
-        if found:
-            return found
-    return None
-
-
 def service_of(procurement: str) -> str:
     return procurement.split(":", 1)[0]
 
 
-def _by_link(session: Session, procurement: str, rows: Sequence[NoticeRow]) -> Match | None:
-    ids = [row.id for row in rows]
+def _by_link(session: Session, rows: Sequence[NoticeRow]) -> list[Match]:
+    """Rule 2, both ways: these notices link to a stored notice elsewhere, or one links to them."""
+    by_id = {row.id: row for row in rows}
+    by_key = {row.key: row for row in rows}
     links = session.execute(
         select(NoticeReference.notice_id, NoticeReference.value).where(
-            NoticeReference.notice_id.in_(ids), NoticeReference.kind == LINKS_TO
+            NoticeReference.notice_id.in_(list(by_id)), NoticeReference.kind == LINKS_TO
         )
     ).all()
-    keys = {row.key: row for row in rows}
-    by_id = {row.id: row for row in rows}
-    found: list[Match] = []
-    # This procurement's notices link to a stored notice elsewhere...
-    targets = {value: by_id[notice_id] for notice_id, value in links}
-    for target in session.scalars(select(NoticeRow).where(NoticeRow.key.in_(list(targets)))):
-        if target.procurement != procurement:
-            source = targets[target.key]
-            found.append(
-                _match(
-                    procurement,
-                    target,
-                    source,
-                    CANONICAL_LINK,
-                    {"link": f"{source.key} links to {target.key}"},
-                )
-            )
-    # ...or a stored notice elsewhere links to one of this procurement's notices.
+    found = []
+    if links:
+        targets: dict[str, list[NoticeRow]] = {}
+        for notice_id, value in links:
+            targets.setdefault(value, []).append(by_id[notice_id])
+        for target in session.scalars(select(NoticeRow).where(NoticeRow.key.in_(list(targets)))):
+            for source in targets[target.key]:
+                if target.procurement != source.procurement:
+                    evidence = {"link": f"{source.key} links to {target.key}"}
+                    found.append(_match(source, target, CANONICAL_LINK, evidence))
     linking = session.execute(
         select(NoticeRow, NoticeReference.value)
         .join(NoticeReference, NoticeReference.notice_id == NoticeRow.id)
-        .where(NoticeReference.kind == LINKS_TO, NoticeReference.value.in_(list(keys)))
+        .where(NoticeReference.kind == LINKS_TO, NoticeReference.value.in_(list(by_key)))
     ).all()
     for other, value in linking:
-        if other.procurement != procurement:
-            evidence = {"link": f"{other.key} links to {value}"}
-            found.append(_match(procurement, other, keys[value], CANONICAL_LINK, evidence))
-    return _only_one(found)
+        own = by_key[value]
+        if other.procurement != own.procurement:
+            found.append(_match(own, other, CANONICAL_LINK, {"link": f"{other.key} links to {value}"}))
+    return found
 
 
-def _by_buyer_reference(session: Session, procurement: str, rows: Sequence[NoticeRow]) -> Match | None:
+def _by_buyer_reference(session: Session, rows: Sequence[NoticeRow]) -> list[Match]:
+    """Rule 3: the same ProContract reference on a notice of another service."""
     by_id = {row.id: row for row in rows}
-    own = dict(
-        session.execute(
-            select(NoticeReference.value, NoticeReference.notice_id).where(
-                NoticeReference.notice_id.in_(list(by_id)), NoticeReference.kind == BUYER_REFERENCE
-            )
-        ).all()
-    )
+    own: dict[str, list[NoticeRow]] = {}
+    for notice_id, value in session.execute(
+        select(NoticeReference.notice_id, NoticeReference.value).where(
+            NoticeReference.notice_id.in_(list(by_id)), NoticeReference.kind == BUYER_REFERENCE
+        )
+    ):
+        own.setdefault(value, []).append(by_id[notice_id])
     if not own:
-        return None
+        return []
     others = session.execute(
         select(NoticeRow, NoticeReference.value)
         .join(NoticeReference, NoticeReference.notice_id == NoticeRow.id)
         .where(NoticeReference.kind == BUYER_REFERENCE, NoticeReference.value.in_(list(own)))
     ).all()
-    found = [
-        _match(procurement, other, by_id[own[value]], BUYER_REFERENCE_RULE, {"buyer reference": value})
+    return [
+        _match(row, other, BUYER_REFERENCE_RULE, {"buyer reference": value})
         for other, value in others
-        if service_of(other.procurement or "") != service_of(procurement)
+        for row in own[value]
+        if service_of(other.procurement or "") != service_of(row.procurement or "")
     ]
-    return _only_one(found)
 
 
-def _by_similarity(session: Session, procurement: str, rows: Sequence[NoticeRow]) -> Match | None:
-    found: list[Match] = []
+def _by_similarity(session: Session, rows: Sequence[NoticeRow]) -> list[Match]:
+    """Rule 4, between pipeline or tender notices with a deadline: the other services' notices
+    within a day of each deadline, fetched for many notices at once, then compared in full."""
+    wanted: dict[str, list[NoticeRow]] = {}
     for row in rows:
-        if row.stage not in MATCHED_STAGES or row.deadline is None:
-            continue
-        notice = notice_from_row(row)
-        candidates = session.scalars(
-            select(NoticeRow).where(
-                NoticeRow.deadline.between(
-                    row.deadline - timedelta(days=1), row.deadline + timedelta(days=1)
-                ),
-                NoticeRow.stage.in_(MATCHED_STAGES),
-                NoticeRow.procurement != procurement,
+        if row.stage in MATCHED_STAGES and row.deadline is not None:
+            wanted.setdefault(service_of(row.procurement or ""), []).append(row)
+    found = []
+    for service, of_service in wanted.items():
+        for start in range(0, len(of_service), SIMILARITY_BATCH):
+            part = of_service[start : start + SIMILARITY_BATCH]
+            windows = [NoticeRow.deadline.between(row.deadline - DAY, row.deadline + DAY) for row in part]
+            candidates = list(
+                session.scalars(
+                    select(NoticeRow).where(
+                        or_(*windows),
+                        NoticeRow.stage.in_(MATCHED_STAGES),
+                        ~NoticeRow.procurement.startswith(f"{service}:", autoescape=True),
+                    )
+                )
             )
-        )
-        for other in candidates:
-            if service_of(other.procurement or "") == service_of(procurement):
-                continue
-            evidence = similar(notice, notice_from_row(other))
-            if evidence:
-                found.append(_match(procurement, other, row, SIMILAR, evidence))
-    return _only_one(found)
+            for row in part:
+                found += _similar_among(row, candidates)
+    return found
+
+
+def _similar_among(row: NoticeRow, candidates: Sequence[NoticeRow]) -> list[Match]:
+    near = [other for other in candidates if abs(other.deadline - row.deadline) <= DAY]
+    if not near:
+        return []
+    notice = notice_from_row(row)
+    found = []
+    for other in near:
+        evidence = similar(notice, notice_from_row(other))
+        if evidence:
+            found.append(_match(row, other, SIMILAR, evidence))
+    return found
 
 
 def similar(one: Notice, other: Notice) -> dict[str, object] | None:
@@ -259,10 +269,8 @@ def _day(moment: datetime) -> str:
     return moment.astimezone(LONDON).date().isoformat()
 
 
-def _match(
-    procurement: str, other: NoticeRow, own: NoticeRow, rule: str, evidence: dict[str, object]
-) -> Match:
-    return Match(procurement, other.procurement or "", own.key, other.key, rule, evidence)
+def _match(own: NoticeRow, other: NoticeRow, rule: str, evidence: dict[str, object]) -> Match:
+    return Match(own.procurement or "", other.procurement or "", own.key, other.key, rule, evidence)
 
 
 def _only_one(found: Iterable[Match]) -> Match | None:
