@@ -26,7 +26,7 @@ from store.notice import LONDON, Notice, procurement_of
 from store.opportunities import opportunities_of_procurements, opportunity_keys_of
 from store.scores import declined_procurements, stored_score
 from tenderwatch.config import DigestConfig
-from tenderwatch.formatting import money, when
+from tenderwatch.formatting import describe_change, money
 
 SECTIONS = ("strong", "possible", "too_soon", "closing_soon", "changed", "early_warning", "expiring")
 SUBJECT_LABELS = {  # the subject counts sections in the order the digest shows them
@@ -336,23 +336,3 @@ def _item(scored: Scored, kind: str, days: int | None, *, timing: str | None = N
 
 def why_it_matched(scored: Scored) -> str:
     return stored_score(scored).summary
-
-
-def describe_change(change: NoticeChange, currency: str | None = "GBP") -> str:
-    """One tracked change in words, as the digest and `tenderwatch show` print it."""
-    if change.field == "status" and change.new_value == "cancelled":
-        return "cancelled"
-    label = change.field.removesuffix("_amount")  # title, deadline, value, status
-    before = _show(change.field, change.old_value, currency)
-    after = _show(change.field, change.new_value, currency)
-    return f"{label} changed from {before} to {after}"
-
-
-def _show(field_name: str, value: str | None, currency: str | None) -> str:
-    if value is None:
-        return "not stated"
-    if field_name == "deadline":
-        return when(datetime.fromisoformat(value))
-    if field_name == "value_amount":
-        return money(float(value), currency)
-    return f"'{value}'" if field_name == "title" else value

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from store.models import ContractRow, NoticeChange, OpportunityLink
 from store.notice import Notice, procurement_text
-from tenderwatch.formatting import money, when
+from tenderwatch.formatting import describe_change, money, when
 
 STAGE_ORDER = ("planning", "tender", "award", "contract")
 TYPE_NAMES = {
@@ -176,8 +176,6 @@ def _award_text(notice: Notice, contracts: list[ContractRow]) -> str:
 
 
 def _change_event(notice: Notice, change: NoticeChange, cancelled_by_notice: bool) -> Event | None:
-    from notify.digest import describe_change
-
     if change.field == "status" and change.new_value == "cancelled":
         if cancelled_by_notice:
             return None  # the termination notice is the event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from store.notice import LONDON
 
@@ -34,3 +35,24 @@ def when(moment: datetime | None, style: str = "deadline") -> str:
     local = moment.astimezone(LONDON)
     formats = {"date": "%A %-d %B %Y", "day": "%a %-d %b %Y"}
     return local.strftime(formats.get(style, "%a %-d %b %Y %H:%M"))
+
+
+def describe_change(change: Any, currency: str | None = "GBP") -> str:
+    """One tracked change (a store.models.NoticeChange) in words, as digests, `show` and an
+    opportunity's timeline print it."""
+    if change.field == "status" and change.new_value == "cancelled":
+        return "cancelled"
+    label = change.field.removesuffix("_amount")  # title, deadline, value, status
+    before = _show(change.field, change.old_value, currency)
+    after = _show(change.field, change.new_value, currency)
+    return f"{label} changed from {before} to {after}"
+
+
+def _show(field_name: str, value: str | None, currency: str | None) -> str:
+    if value is None:
+        return "not stated"
+    if field_name == "deadline":
+        return when(datetime.fromisoformat(value))
+    if field_name == "value_amount":
+        return money(float(value), currency)
+    return f"'{value}'" if field_name == "title" else value

@@ -314,10 +314,10 @@ def show(state: State, notice_id: str, as_opportunity: bool) -> None:
     source has that id), or an opportunity like find_a_tender:ocds-h6vhtk-069311 (its ocid alone will
     do). --opportunity shows the opportunity of the notice named.
     """
-    from notify.digest import describe_change
     from store.opportunities import opportunity_key_of
     from store.queries import notice_history, release_count
     from tenderwatch.cli.opportunities import opportunity_named, show_opportunity
+    from tenderwatch.formatting import describe_change
 
     with state.database.reading() as session:
         named = None if as_opportunity else opportunity_named(session, notice_id)
