@@ -163,3 +163,16 @@ def test_a_shared_procontract_reference_merges_and_a_placeholder_one_is_not_read
         ).all()
     assert (link.rule, link.evidence) == ("buyer reference", {"buyer reference": "DN760314"})
     assert placeholder == []  # its tender.id is "DN00000005"
+
+
+def test_unmerging_an_opportunity_splits_off_everything_merged_into_it(env, database):
+    labelled = {notice.id: notice for notice in imported()}
+    with database.writing() as session:
+        save_notices(session, [labelled[key] for key in CHICHESTER], now=NOW)
+    merged = opportunity(database, CHICHESTER[1])
+    result = CliRunner().invoke(cli, ["unmerge", merged])
+    assert result.exit_code == 0, result.output
+    assert "split off contracts_finder:ocds-b5fd17-287ed446-ae14-4b1b-bef8-0fabe8744c07" in result.output
+    assert opportunity(database, CHICHESTER[1]) == merged != opportunity(database, CHICHESTER[0])
+    with database.reading() as session:
+        assert list(session.scalars(select(OpportunityLink))) == []  # its evidence went with it
