@@ -37,39 +37,58 @@ from store.timeline import Opportunity
 
 
 def assign_opportunities(session: Session, notices: Sequence[Notice], now: datetime) -> None:
-    """Give every procurement of these notices an opportunity (its own, unless it has one), then look
-    for the same procurement on other services (store.matching)."""
+    """Give every procurement of these (new or changed) notices an opportunity (its own, unless it
+    has one), then look for the same procurement on other services (store.matching): a new one, or
+    one still alone whose notice changed (a value or deadline stated later may now match)."""
     procurements = sorted({procurement_text(notice) for notice in notices})
     if not procurements:
         return
-    connection = session.connection()
     # Idempotent and safe when two workers store the same procurement at once (unique keys).
-    known = set(
-        session.scalars(
-            select(OpportunityProcurement.procurement).where(
+    known = dict(
+        session.execute(
+            select(OpportunityProcurement.procurement, OpportunityProcurement.opportunity_id).where(
                 OpportunityProcurement.procurement.in_(procurements)
             )
-        )
+        ).all()
     )
     fresh = [procurement for procurement in procurements if procurement not in known]
-    if not fresh:
-        return
+    if fresh:
+        _found_opportunities(session, fresh, now)
+    from store.matching import match_procurements
+
+    match_procurements(session, fresh + _alone(session, known), now)
+
+
+def _found_opportunities(session: Session, procurements: list[str], now: datetime) -> None:
+    """An opportunity of its own for each of these procurements, named after it."""
+    connection = session.connection()
     connection.execute(
         upsert(session, OpportunityRow).on_conflict_do_nothing(index_elements=["key"]),
-        [{"key": procurement, "created_at": now} for procurement in fresh],
+        [{"key": procurement, "created_at": now} for procurement in procurements],
     )
     ids = dict(
         session.execute(
-            select(OpportunityRow.key, OpportunityRow.id).where(OpportunityRow.key.in_(fresh))
+            select(OpportunityRow.key, OpportunityRow.id).where(OpportunityRow.key.in_(procurements))
         ).all()
     )
     connection.execute(
         upsert(session, OpportunityProcurement).on_conflict_do_nothing(index_elements=["procurement"]),
-        [{"procurement": procurement, "opportunity_id": ids[procurement]} for procurement in fresh],
+        [{"procurement": procurement, "opportunity_id": ids[procurement]} for procurement in procurements],
     )
-    from store.matching import match_procurements
 
-    match_procurements(session, fresh, now)
+
+def _alone(session: Session, known: dict[str, int]) -> list[str]:
+    """Those of these procurements whose opportunity holds no other procurement."""
+    if not known:
+        return []
+    sizes = dict(
+        session.execute(
+            select(OpportunityProcurement.opportunity_id, func.count())
+            .where(OpportunityProcurement.opportunity_id.in_(set(known.values())))
+            .group_by(OpportunityProcurement.opportunity_id)
+        ).all()
+    )
+    return [procurement for procurement, opportunity in known.items() if sizes.get(opportunity) == 1]
 
 
 def opportunity_id_of(session: Session, procurement: str) -> int | None:

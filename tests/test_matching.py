@@ -176,3 +176,15 @@ def test_unmerging_an_opportunity_splits_off_everything_merged_into_it(env, data
     assert opportunity(database, CHICHESTER[1]) == merged != opportunity(database, CHICHESTER[0])
     with database.reading() as session:
         assert list(session.scalars(select(OpportunityLink))) == []  # its evidence went with it
+
+
+def test_a_procurement_still_alone_is_matched_again_when_its_notice_changes(database):
+    cf, fts = (every_notice()[key] for key in CHICHESTER)
+    unpriced = replace(cf, value_amount=None, value_currency=None)  # as if Contracts Finder had no value yet
+    with database.writing() as session:
+        save_notices(session, [unpriced], now=NOW)
+        save_notices(session, [fts], now=NOW)
+    assert opportunity(database, CHICHESTER[0]) != opportunity(database, CHICHESTER[1])  # no value: apart
+    with database.writing() as session:
+        save_notices(session, [cf], now=NOW + timedelta(hours=1))  # the value stated later
+    assert opportunity(database, CHICHESTER[0]) == opportunity(database, CHICHESTER[1])
