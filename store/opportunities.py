@@ -162,11 +162,8 @@ def find_opportunity_ids(session: Session, where: NoticeFilter, limit: int | Non
         from store.search import ranked
 
         matching = ranked(session, where.text, filtered(where)).with_only_columns(NoticeRow.procurement)
-        ordered: dict[int, None] = {}
-        ids = _opportunity_ids(session, list(dict.fromkeys(session.scalars(matching))))
-        for procurement_id in ids:
-            ordered.setdefault(procurement_id, None)
-        found = list(ordered)
+        best_first = list(dict.fromkeys(session.scalars(matching)))
+        found = list(dict.fromkeys(_opportunity_ids(session, best_first)))  # each once, at its best
         return found[:limit] if limit else found
     matching = filtered(where).with_only_columns(NoticeRow.procurement, NoticeRow.published_at).subquery()
     newest = func.max(matching.c.published_at)
