@@ -15,17 +15,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from scoring import Profile
 from scoring.feedback import NOT_RELEVANT
 from scoring.timing import response_window
 from store import deliveries
 from store.deliveries import Announcement, Scored
+from store.expiring import expiring_contracts
 from store.models import NoticeChange
 from store.notice import LONDON, Notice, procurement_of
+from store.opportunities import opportunities_of_procurements, opportunity_keys_of
 from store.scores import declined_procurements, stored_score
 from tenderwatch.config import DigestConfig
-from tenderwatch.formatting import money, when
+from tenderwatch.formatting import describe_change, money
 
-SECTIONS = ("strong", "possible", "too_soon", "closing_soon", "changed", "early_warning")
+SECTIONS = ("strong", "possible", "too_soon", "closing_soon", "changed", "early_warning", "expiring")
 SUBJECT_LABELS = {  # the subject counts sections in the order the digest shows them
     "strong": "strong",
     "possible": "possible",
@@ -33,6 +36,7 @@ SUBJECT_LABELS = {  # the subject counts sections in the order the digest shows 
     "closing_soon": "closing soon",
     "changed": "changed",
     "early_warning": "early warning",
+    "expiring": "ending soon",
 }
 SECTION_TITLES = {
     "strong": "Strong matches",
@@ -41,6 +45,7 @@ SECTION_TITLES = {
     "closing_soon": "Closing soon",
     "changed": "Changed since we told you",
     "early_warning": "Early warning: pipeline and pre-market engagement",
+    "expiring": "Contracts in your field ending soon: re-tenders ahead (weekly)",
 }
 
 
@@ -108,25 +113,31 @@ def build_digest(
     settings: DigestConfig,
     sources: list[str],
     as_of: datetime,
+    rules: Profile | None = None,
 ) -> Digest:
-    """Choose everything the channel has not been told yet, as it stood at `as_of`."""
+    """Choose everything the channel has not been told yet, as it stood at `as_of` (with the
+    profile's `rules`, on the weekday of `settings.expiring_day`, contracts ending soon too)."""
     sections: dict[str, list[Item]] = {section: [] for section in SECTIONS}
     _new_matches(session, channel, profile, min_response_days, settings, as_of, sections)
     omitted = sections.pop("too_soon") if settings.too_soon == "omit" else []
     sections.setdefault("too_soon", [])
-    chosen = {_procurement(item.notice) for items in sections.values() for item in items}
+    chosen = {_opportunity(session, item.notice) for items in sections.values() for item in items}
     sections["early_warning"] = [
         item
         for item in _early_warnings(session, channel, profile, settings, as_of)
-        if _procurement(item.notice) not in chosen  # its tender is in this digest already
+        if _opportunity(session, item.notice) not in chosen  # its tender is in this digest already
     ]
     sections["changed"], sections["closing_soon"] = _once_each(
         _changed(session, channel, profile, as_of), _closing_soon(session, channel, profile, settings, as_of)
     )
-    # A no-bid: nothing more of that procurement (its change notices, its tender after a pipeline notice).
-    declined = declined_procurements(session, NOT_RELEVANT, until=as_of)
-    sections = {name: _not_in(items, declined) for name, items in sections.items()}
-    omitted = _not_in(omitted, declined)
+    sections["expiring"] = _expiring(session, channel, rules, settings, as_of) if rules else []
+    # A no-bid: nothing more of that opportunity (its change notices, its tender after a pipeline
+    # notice, its copy on another service).
+    declined = opportunities_of_procurements(
+        session, [":".join(key) for key in declined_procurements(session, NOT_RELEVANT, until=as_of)]
+    )
+    sections = {name: _not_in(session, items, declined) for name, items in sections.items()}
+    omitted = _not_in(session, omitted, declined)
     last = deliveries.last_sent(session, channel)
     health = deliveries.source_health(session, sources, last.created_at if last else None, as_of)
     return Digest(
@@ -174,6 +185,28 @@ def _early_warnings(
     ]
 
 
+def _expiring(
+    session: Session, channel: str, rules: Profile, settings: DigestConfig, as_of: datetime
+) -> list[Item]:
+    """Weekly: contracts in the profile's field ending soon (store.expiring), each announced once."""
+    if as_of.astimezone(LONDON).strftime("%a").lower() != settings.expiring_day:
+        return []
+    told = deliveries.delivered_refs(session, channel, "expiring")
+    items = []
+    for found in expiring_contracts(session, rules, now=as_of, months=settings.expiring_months):
+        contract = found.contract
+        if str(contract.id) in told:
+            continue
+        incumbent = ", ".join(contract.suppliers) or "supplier not stated"
+        why = (
+            f"re-tender expected from about {found.retender_from.astimezone(LONDON):%b %Y}; incumbent "
+            f"{incumbent}, {money(contract.value_amount, contract.value_currency)}; {found.why}"
+        )
+        announcement = Announcement(contract.notice_id, "expiring", str(contract.id))
+        items.append(Item(found.notice, found.score.band, why, None, (announcement,)))
+    return items
+
+
 def _unannounced(
     session: Session,
     channel: str,
@@ -182,8 +215,9 @@ def _unannounced(
     settings: DigestConfig,
     as_of: datetime,
 ) -> list[Scored]:
-    """Matches never announced here, one per procurement (its latest notice), none of a procurement
-    already announced as an opportunity (a Find a Tender change notice is shown as a change instead)."""
+    """Matches never announced here, one per opportunity (its latest notice), none of an opportunity
+    already announced (a Find a Tender change notice, or the same tender on another service, is shown
+    as a change instead)."""
     matches = deliveries.matching_notices(
         session,
         profile,
@@ -196,22 +230,35 @@ def _unannounced(
     # A tender is news even if its pipeline notice was sent; a pipeline notice is not, if anything of
     # its procurement was.
     kinds = deliveries.OPPORTUNITY_KINDS if stages == ("tender",) else deliveries.ANNOUNCED_KINDS
-    announced = deliveries.procurements_announced(
-        session, channel, [_procurement(m.notice) for m in matches], kinds
+    _remember_opportunities(session, [m.notice for m in matches])
+    announced = deliveries.opportunities_announced(
+        session, channel, [_opportunity(session, m.notice) for m in matches], kinds
     )
-    latest: dict[tuple[str, str], Scored] = {}
+    latest: dict[str, Scored] = {}
     for match in matches:
-        key = _procurement(match.notice)
+        key = _opportunity(session, match.notice)
         if match.row_id in told or key in announced:
             continue
         kept = latest.get(key)
         if kept is None or (match.notice.updated_at or as_of) > (kept.notice.updated_at or as_of):
             latest[key] = match
-    return [match for match in matches if latest.get(_procurement(match.notice)) is match]
+    return [match for match in matches if latest.get(_opportunity(session, match.notice)) is match]
 
 
-def _procurement(notice: Notice) -> tuple[str, str]:
-    return procurement_of(notice)  # one procurement, whichever service published the notice
+def _opportunity(session: Session, notice: Notice) -> str:
+    """The key of the notice's opportunity: one, whichever service published the notice (kept for
+    the session's life, which is one digest's)."""
+    known = session.info.setdefault("opportunity_of", {})
+    if notice.id not in known:
+        _remember_opportunities(session, [notice])
+    return known[notice.id]
+
+
+def _remember_opportunities(session: Session, notices: list[Notice]) -> None:
+    known = session.info.setdefault("opportunity_of", {})
+    found = opportunity_keys_of(session, [notice.id for notice in notices if notice.id not in known])
+    for notice in notices:
+        known.setdefault(notice.id, found.get(notice.id) or ":".join(procurement_of(notice)))
 
 
 def _closing_soon(
@@ -230,17 +277,33 @@ def _closing_soon(
 
 
 def _changed(session: Session, channel: str, profile: str, as_of: datetime) -> list[Item]:
+    """One item per changed opportunity: an update changes each earlier notice of its procurement,
+    and a copy on another service changes too; the change is told once, each recorded as told."""
     changes = deliveries.unannounced_changes(session, channel, as_of)
     found = deliveries.scored(session, profile, changes)
-    items = []
+    by_opportunity: dict[str, list[tuple[int, list[NoticeChange]]]] = {}
     for notice_id, notice_changes in changes.items():
-        scored = found[notice_id]
-        announcements = tuple(Announcement(notice_id, "change", str(change.id)) for change in notice_changes)
+        by_opportunity.setdefault(_opportunity(session, found[notice_id].notice), []).append(
+            (notice_id, notice_changes)
+        )
+    items = []
+    for members in by_opportunity.values():
+        scored = found[members[0][0]]  # its oldest notice: the one first announced
+        said = dict.fromkeys(
+            describe_change(c, scored.notice.value_currency)
+            for _, notice_changes in members
+            for c in notice_changes
+        )
+        announcements = tuple(
+            Announcement(notice_id, "change", str(change.id))
+            for notice_id, notice_changes in members
+            for change in notice_changes
+        )
         items.append(
             Item(
                 scored.notice,
                 scored.band,
-                "; ".join(describe_change(c, scored.notice.value_currency) for c in notice_changes),
+                "; ".join(said),
                 response_window(scored.notice, 0, as_of).days_left,
                 announcements,
             )
@@ -248,8 +311,8 @@ def _changed(session: Session, channel: str, profile: str, as_of: datetime) -> l
     return items
 
 
-def _not_in(items: list[Item], procurements: set[tuple[str, str]]) -> list[Item]:
-    return [item for item in items if _procurement(item.notice) not in procurements]
+def _not_in(session: Session, items: list[Item], opportunities: set[str]) -> list[Item]:
+    return [item for item in items if _opportunity(session, item.notice) not in opportunities]
 
 
 def _once_each(changed: list[Item], closing: list[Item]) -> tuple[list[Item], list[Item]]:
@@ -275,23 +338,3 @@ def why_it_matched(scored: Scored) -> str:
     """Why, in words for a bid manager: CPV codes named as the notice names them."""
     details = scored.notice.details
     return stored_score(scored).in_plain_words(details.cpv_name if details else lambda code: None)
-
-
-def describe_change(change: NoticeChange, currency: str | None = "GBP") -> str:
-    """One tracked change in words, as the digest and `tenderwatch show` print it."""
-    if change.field == "status" and change.new_value == "cancelled":
-        return "cancelled"
-    label = change.field.removesuffix("_amount")  # title, deadline, value, status
-    before = _show(change.field, change.old_value, currency)
-    after = _show(change.field, change.new_value, currency)
-    return f"{label} changed from {before} to {after}"
-
-
-def _show(field_name: str, value: str | None, currency: str | None) -> str:
-    if value is None:
-        return "not stated"
-    if field_name == "deadline":
-        return when(datetime.fromisoformat(value))
-    if field_name == "value_amount":
-        return money(float(value), currency)
-    return f"'{value}'" if field_name == "title" else value

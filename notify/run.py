@@ -174,6 +174,7 @@ def _build_and_send(
             settings=config.digest,
             sources=config.enabled_sources(),
             as_of=as_of,
+            rules=profile,
         )
     html = render_html(digest, env)
     result = DigestResult(target, "dry-run", digest, html=html)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scoring.gates import Buyers, adjustments, gate_reasons
 from scoring.matching import Matcher, Term
-from scoring.profile import Profile
+from scoring.profile import NOTICE_TYPES, STAGES, Profile
 from scoring.result import Reason, Score
 from store.notice import Notice
 
@@ -115,6 +115,27 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     reasons = [*lines[best], *_second_line(profile, ranked, totals, lines)]
     reasons += [*adjusting, *adjustments(notice, profile, prepared.buyers), *vetoed]
     return _finish(profile, profile.service_lines[best].name, reasons)
+
+
+def score_contract(notice: Notice, profile: Profile) -> Score:
+    """The fit of a contract awarded (an award or contract-details notice) to the profile, to list the
+    contracts in the firm's field that end soon (`tenderwatch expiring`): scored as its tender would
+    be. Only the notice-type gate is lifted, here and nowhere else: stored scores keep awards gated,
+    so an award never reaches the digest's new opportunities."""
+    return score_notice(notice, _for_contracts(profile))
+
+
+_contract_profiles: dict[str, Profile] = {}
+
+
+def _for_contracts(profile: Profile) -> Profile:
+    found = _contract_profiles.get(profile.hash)
+    if found is None:
+        if len(_contract_profiles) >= _COMPILED_LIMIT:
+            _contract_profiles.clear()
+        gates = replace(profile.gates, notice_types=NOTICE_TYPES, untyped_stages=STAGES)
+        found = _contract_profiles[profile.hash] = replace(profile, gates=gates)
+    return found
 
 
 TITLE, OPENING, LOTS, REST = "title", "opening", "lots", "description"

@@ -47,7 +47,7 @@ JSON_CODEC = {
 }
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 # Revisions that read something new from releases, and the text a release must hold for its notice
 # to need compiling again. An upgrade from before one of them compiles those notices again from their
 # releases, in the upgrade's transaction. A later normalisation change adds a revision and an entry.
@@ -57,7 +57,11 @@ RECOMPILE_AFTER = {
     "0007": "/v1/Notice?id=",
     "0008": EVERY_RELEASE,  # end-of-day deadlines, placeholder values, repaired mojibake
     "0009": EVERY_RELEASE,  # notices.details: clarification deadline, contract period, award criteria, ...
+    "0012": EVERY_RELEASE,  # references to other services, and the contracts of award notices
 }
+# The revision that brought opportunities: an upgrade from before it matches the stored procurements
+# across services (store.matching.match_all) once every notice has its own opportunity.
+OPPORTUNITIES_REVISION = "0012"
 # Seconds a SQLite writer waits for another to finish before giving up (a cron crawl and the daemon).
 BUSY_TIMEOUT = 30
 
@@ -129,6 +133,8 @@ class Database:
                 mentioning = [text for revision, text in RECOMPILE_AFTER.items() if before < revision]
                 if mentioning:
                     _recompile_notices(connection, mentioning)
+                if before < OPPORTUNITIES_REVISION:
+                    _match_stored_procurements(connection)
 
     def current_revision(self) -> str | None:
         """The schema's revision, or None for a new, empty database."""
@@ -178,6 +184,16 @@ def _recompile_notices(connection: Connection, mentioning: list[str]) -> None:
             done = recompile_in_batches(lambda: nullcontext(session), source, notice_ids)  # one transaction
             logger.info("%s: %d stored notices compiled again for the new schema", source, len(done.keys))
         session.flush()
+
+
+def _match_stored_procurements(connection: Connection) -> None:
+    from store.matching import match_all
+    from store.models import utcnow
+
+    with Session(bind=connection) as session:
+        merged = match_all(session, utcnow())
+        session.flush()
+    logger.info("%d procurements found on two services and merged into one opportunity", merged)
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
@@ -23,11 +23,13 @@ from store.models import (
     DigestRow,
     NoticeChange,
     NoticeRow,
+    OpportunityProcurement,
+    OpportunityRow,
     ScoreRow,
     SourceState,
     utcnow,
 )
-from store.notice import Notice, procurement_key
+from store.notice import Notice
 from store.queries import ranking
 
 UNCONFIRMED = "unconfirmed"  # a digest's outcome: handed to the mail server, never acknowledged
@@ -128,28 +130,37 @@ def delivered(
     return found
 
 
-def procurements_announced(
-    session: Session,
-    channel: str,
-    procurements: Iterable[tuple[str, str]],
-    kinds: Sequence[str] = OPPORTUNITY_KINDS,
-) -> set[tuple[str, str]]:
-    """Which procurements (store.notice.procurement_key) already had a notice announced here as one
-    of `kinds`, whichever service published that notice."""
-    wanted = {(source, ocid) for source, ocid in procurements if ocid}
-    if not wanted:
-        return set()
-    ocids = [ocid for _, ocid in wanted]
-    rows = session.execute(
-        select(NoticeRow.source, NoticeRow.ocid, NoticeRow.source_id, NoticeRow.same_as_ocid)
-        .join(DeliveryRow, DeliveryRow.notice_id == NoticeRow.id)
-        .where(
-            DeliveryRow.channel == channel,
-            DeliveryRow.kind.in_(kinds),
-            or_(NoticeRow.ocid.in_(ocids), NoticeRow.same_as_ocid.in_(ocids), NoticeRow.source_id.in_(ocids)),
+def delivered_refs(session: Session, channel: str, kind: str) -> set[str]:
+    """The refs this channel was told of as `kind` (e.g. the contracts announced as expiring)."""
+    return set(
+        session.scalars(
+            select(DeliveryRow.ref).where(DeliveryRow.channel == channel, DeliveryRow.kind == kind)
         )
-    ).all()
-    return {procurement_key(*row) for row in rows} & wanted
+    )
+
+
+def opportunities_announced(
+    session: Session, channel: str, opportunities: Iterable[str], kinds: Sequence[str] = OPPORTUNITY_KINDS
+) -> set[str]:
+    """Which opportunities (by key) already had a notice announced here as one of `kinds`, whichever
+    service published that notice."""
+    wanted = list(dict.fromkeys(opportunities))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        found.update(
+            session.scalars(
+                select(OpportunityRow.key)
+                .join(OpportunityProcurement, OpportunityProcurement.opportunity_id == OpportunityRow.id)
+                .join(NoticeRow, NoticeRow.procurement == OpportunityProcurement.procurement)
+                .join(DeliveryRow, DeliveryRow.notice_id == NoticeRow.id)
+                .where(
+                    OpportunityRow.key.in_(wanted[start : start + 500]),
+                    DeliveryRow.channel == channel,
+                    DeliveryRow.kind.in_(kinds),
+                )
+            )
+        )
+    return found
 
 
 def open_announced(
@@ -177,11 +188,14 @@ def open_announced(
 
 
 def unannounced_changes(session: Session, channel: str, as_of: datetime) -> dict[int, list[NoticeChange]]:
-    """Changes, seen by `as_of`, to notices this channel was told about, made after it was told."""
+    """Changes, seen by `as_of`, to the notices of opportunities this channel was told about (on
+    whichever service: the tender it was told of, or its copy on another), made after it was told."""
     first_told = (
-        select(DeliveryRow.notice_id, func.min(DeliveryRow.delivered_at).label("told_at"))
+        select(OpportunityProcurement.opportunity_id, func.min(DeliveryRow.delivered_at).label("told_at"))
+        .join(NoticeRow, NoticeRow.id == DeliveryRow.notice_id)
+        .join(OpportunityProcurement, OpportunityProcurement.procurement == NoticeRow.procurement)
         .where(DeliveryRow.channel == channel, DeliveryRow.kind.in_(ANNOUNCED_KINDS))
-        .group_by(DeliveryRow.notice_id)
+        .group_by(OpportunityProcurement.opportunity_id)
         .subquery()
     )
     told = set(
@@ -191,7 +205,9 @@ def unannounced_changes(session: Session, channel: str, as_of: datetime) -> dict
     )
     changes = session.scalars(
         select(NoticeChange)
-        .join(first_told, first_told.c.notice_id == NoticeChange.notice_id)
+        .join(NoticeRow, NoticeRow.id == NoticeChange.notice_id)
+        .join(OpportunityProcurement, OpportunityProcurement.procurement == NoticeRow.procurement)
+        .join(first_told, first_told.c.opportunity_id == OpportunityProcurement.opportunity_id)
         .where(NoticeChange.seen_at > first_told.c.told_at, NoticeChange.seen_at <= as_of)
         .order_by(NoticeChange.notice_id, NoticeChange.seen_at, NoticeChange.id)
     )

@@ -16,19 +16,22 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, case, or_, select, union, update
+from sqlalchemy import Connection, case, delete, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import NoticeChange, NoticeRow, ReleaseRow, utcnow
-from store.normalise import FORMATS, compile_notice, format_for, is_update
-from store.normalise.ocds import RecordFormat, Release, as_text, parse_time, tag_list
-from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Details, Lot, Notice
+from store.models import ContractRow, NoticeChange, NoticeReference, NoticeRow, ReleaseRow, utcnow
+from store.normalise import FORMATS, compile_notice, format_for, is_update, merged_release
+from store.normalise.contracts import ContractTerms, contract_terms
+from store.normalise.ocds import RecordFormat, Release, SourceFormat, as_text, parse_time, tag_list
+from store.normalise.references import references as read_references
+from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Details, Lot, Notice, procurement_text
 
 logger = logging.getLogger("tenderwatch.store")
 # The longest release id, notice id, ocid and tag list the releases table keeps (String(200)).
 KEY_LENGTH = 200
 RECOMPILE_BATCH = 500  # notices compiled again at a time
+CONTRACT_STAGES = ("award", "contract")  # notices that state the contracts awarded
 
 
 @dataclass
@@ -75,9 +78,12 @@ def store_releases(
     changed_ids = _upsert_releases(session, source, rows, now)
     if not changed_ids:
         return counts
-    notices, uncompiled = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
-    counts.left_out += uncompiled
-    counts.new, counts.changed = save_notices(session, notices, now=now, crawl_run_id=crawl_run_id)
+    compiled = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
+    counts.left_out += compiled.uncompiled
+    counts.new, counts.changed = save_notices(
+        session, compiled.notices, now=now, crawl_run_id=crawl_run_id, references=compiled.references
+    )
+    save_contracts(session, compiled.contracts)
     return counts
 
 
@@ -132,9 +138,12 @@ def save_notices(
     now: datetime,
     crawl_run_id: int | None = None,
     record_changes: bool = True,
+    references: dict[str, list[tuple[str, str]]] | None = None,
 ) -> tuple[int, int]:
     """Insert new notices, update changed ones (keeping each tracked change, unless told not to: a
-    notice compiled again reads its releases better, the buyer changed nothing); returns (new, changed)."""
+    notice compiled again reads its releases better, the buyer changed nothing), keep what each says
+    names it elsewhere (`references`, by notice key), and give each procurement its opportunity;
+    returns (new, changed)."""
     notices = [_storable(notice) for notice in notices]
     keys = [notice.id for notice in notices]
     existing = {row.key: row for row in session.scalars(select(NoticeRow).where(NoticeRow.key.in_(keys)))}
@@ -159,7 +168,52 @@ def save_notices(
         session.add_all(changes)
     if inserts:
         index_new_notices(session.connection())
+    if references:
+        _save_references(session, {key: refs for key, refs in references.items() if key in keys})
+    if inserts or updates:
+        from store.opportunities import assign_opportunities
+
+        assign_opportunities(
+            session, [notice for notice in notices if notice.id in _keys(inserts, updates)], now
+        )
     return len(inserts), len(updates)
+
+
+def _keys(*rows: list[dict[str, Any]]) -> set[str]:
+    return {row["key"] for part in rows for row in part}
+
+
+def _save_references(session: Session, references: dict[str, list[tuple[str, str]]]) -> None:
+    ids = dict(
+        session.execute(select(NoticeRow.key, NoticeRow.id).where(NoticeRow.key.in_(list(references)))).all()
+    )
+    session.execute(delete(NoticeReference).where(NoticeReference.notice_id.in_(list(ids.values()))))
+    rows = [
+        {"notice_id": ids[key], "kind": kind, "value": value[:250]}
+        for key, found in references.items()
+        if key in ids
+        for kind, value in found
+    ]
+    if rows:
+        session.connection().execute(NoticeReference.__table__.insert(), rows)
+
+
+def save_contracts(session: Session, contracts: dict[str, list[ContractTerms]]) -> None:
+    """Replace the stored contracts of these notices (by key) with what they now state."""
+    if not contracts:
+        return
+    ids = dict(
+        session.execute(select(NoticeRow.key, NoticeRow.id).where(NoticeRow.key.in_(list(contracts)))).all()
+    )
+    session.execute(delete(ContractRow).where(ContractRow.notice_id.in_(list(ids.values()))))
+    rows = [
+        {**term.__dict__, "suppliers": list(term.suppliers), "notice_id": ids[key]}
+        for key, terms in contracts.items()
+        if key in ids
+        for term in {term.award_id: term for term in terms}.values()  # an award id repeated: the last
+    ]
+    if rows:
+        session.connection().execute(ContractRow.__table__.insert(), rows)
 
 
 def index_new_notices(connection: Connection) -> None:
@@ -212,6 +266,7 @@ def notice_values(notice: Notice) -> dict[str, Any]:
         lots=[lot.__dict__ for lot in notice.lots],
         details=notice.details.to_json() if notice.details else None,
         content_hash=notice.content_hash(),
+        procurement=procurement_text(notice),
     )
     return values
 
@@ -286,11 +341,19 @@ def _upsert_releases(
     return changed
 
 
+@dataclass
+class Compiled:
+    notices: list[Notice] = field(default_factory=list)
+    uncompiled: int = 0  # notices that could not be compiled
+    contracts: dict[str, list[ContractTerms]] = field(default_factory=dict)  # of award and contract notices
+    references: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # by notice key
+
+
 def _recompile(
     session: Session, source: str, changed: dict[str, Release], rows: dict[str, dict[str, Any]]
-) -> tuple[list[Notice], int]:
-    """Compile every notice a changed release belongs to, or that a changed update applies to; returns
-    them and how many could not be compiled."""
+) -> Compiled:
+    """Compile every notice a changed release belongs to, or that a changed update applies to, with
+    the contracts each award or contract notice states and what each says names it elsewhere."""
     fmt = format_for(source)
     releases_by_id: dict[str, Release] = dict(changed)
     notice_of = {rid: rows[rid]["notice_id"] for rid in changed}
@@ -329,20 +392,26 @@ def _recompile(
         if is_update(release):
             updates_by_ocid[ocid_of[release_id]].append(release)
     ocid_of_notice = {notice_of[rid]: ocid_of[rid] for rid in releases_by_id}
-    notices, uncompiled = [], 0
+    compiled = Compiled()
     for notice_id in sorted(touched):
         updates = [u for u in updates_by_ocid[ocid_of_notice[notice_id]] if fmt.notice_id(u) != notice_id]
         try:
-            notices.append(compile_notice(own[notice_id], updates, fmt))
+            notice = compile_notice(own[notice_id], updates, fmt)
+            if isinstance(fmt, SourceFormat):
+                merged = merged_release(own[notice_id])
+                compiled.references[notice.id] = read_references(merged)
+                if notice.stage in CONTRACT_STAGES:
+                    compiled.contracts[notice.id] = contract_terms(merged)
+            compiled.notices.append(notice)
         except Exception as exc:  # bad data lenient normalisation still cannot read; never its text
-            uncompiled += 1
+            compiled.uncompiled += 1
             logger.warning(
                 "%s: notice %r cannot be compiled (%s); its releases are kept as received",
                 source,
                 notice_id,
                 type(exc).__name__,
             )
-    return notices, uncompiled
+    return compiled
 
 
 @dataclass
@@ -399,16 +468,20 @@ def recompile_notices(session: Session, source: str, notice_ids: Sequence[str]) 
     ).all()
     releases = {release_id: orjson.loads(raw) for release_id, _, _, raw in stored}
     rows = {release_id: {"notice_id": notice_id, "ocid": ocid} for release_id, notice_id, ocid, _ in stored}
-    compiled, uncompiled = _recompile(session, source, releases, rows)
+    compiled = _recompile(session, source, releases, rows)
     imported = set(
         session.scalars(
             select(NoticeRow.key).where(
-                NoticeRow.key.in_([notice.id for notice in compiled]), NoticeRow.origin == "import"
+                NoticeRow.key.in_([notice.id for notice in compiled.notices]), NoticeRow.origin == "import"
             )
         )
     )
-    notices = [notice for notice in compiled if notice.id not in imported]
-    new, changed = save_notices(session, notices, now=utcnow(), record_changes=False)
+    notices = [notice for notice in compiled.notices if notice.id not in imported]
+    new, changed = save_notices(
+        session, notices, now=utcnow(), record_changes=False, references=compiled.references
+    )
+    save_contracts(session, {key: terms for key, terms in compiled.contracts.items() if key not in imported})
+    uncompiled = compiled.uncompiled
     return Recompiled({notice.id for notice in notices}, new=new, changed=changed, uncompiled=uncompiled)
 
 

@@ -141,6 +141,9 @@ class NoticeRow(Base):
     procedure: Mapped[str | None] = mapped_column(Text)
     same_as_ocid: Mapped[str | None] = mapped_column(String(200), index=True)
     details: Mapped[dict[str, Any] | None]  # store.notice.Details as JSON
+    # "<service>:<ocid>" (store.notice.procurement_text): its procurement, whichever source holds it.
+    # Not a foreign key: the procurement's opportunity is looked up in opportunity_procurements.
+    procurement: Mapped[str | None] = mapped_column(String(250), index=True)
     origin: Mapped[str] = mapped_column(String(20), default="crawl")
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen: Mapped[datetime]
@@ -305,3 +308,96 @@ class ProfileVersion(Base):
     published_by: Mapped[str] = mapped_column(String(80))
     published_at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class OpportunityRow(Base):
+    """One opportunity: the procurements (usually one) a bid manager sees as one piece of work.
+
+    `key` is the procurement it was founded by ("find_a_tender:ocds-h6vhtk-069311"); it stays the
+    same whatever is merged into it, so exports and digests can name it.
+    """
+
+    __tablename__ = "opportunities"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(250))
+    created_at: Mapped[datetime]
+
+
+class OpportunityProcurement(Base):
+    """Which opportunity a procurement belongs to: its own, or one it was merged into with evidence."""
+
+    __tablename__ = "opportunity_procurements"
+    __table_args__ = (UniqueConstraint("procurement"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procurement: Mapped[str] = mapped_column(String(250))
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+
+
+class OpportunityLink(Base):
+    """The evidence for one merge: which rule joined which two notices, with the values it compared."""
+
+    __tablename__ = "opportunity_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    procurement: Mapped[str] = mapped_column(String(250))  # the one merged in
+    matched_procurement: Mapped[str] = mapped_column(String(250))  # the one it was found to be
+    notice_key: Mapped[str] = mapped_column(String(250))
+    matched_notice_key: Mapped[str] = mapped_column(String(250))
+    rule: Mapped[str] = mapped_column(String(40))
+    evidence: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class OpportunitySplit(Base):
+    """Two procurements a user split apart (`tenderwatch unmerge`): never merged again."""
+
+    __tablename__ = "opportunity_splits"
+    __table_args__ = (UniqueConstraint("procurement_a", "procurement_b"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procurement_a: Mapped[str] = mapped_column(String(250))  # the smaller of the two, as text
+    procurement_b: Mapped[str] = mapped_column(String(250))
+    created_at: Mapped[datetime]
+
+
+class ContractRow(Base):
+    """A contract awarded, read from an award or contract-details notice (one row per award)."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (UniqueConstraint("notice_id", "award_id"), Index("ix_contracts_end_date", "end_date"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    award_id: Mapped[str] = mapped_column(String(200))
+    suppliers: Mapped[list[Any]]
+    value_amount: Mapped[float | None] = mapped_column(Float)
+    value_currency: Mapped[str | None] = mapped_column(String(3))
+    start_date: Mapped[datetime | None]
+    end_date: Mapped[datetime | None]
+    max_end_date: Mapped[datetime | None]  # with every extension or renewal the notice allows
+    signed_at: Mapped[datetime | None]
+
+
+class NoticeReference(Base):
+    """What a notice's releases say that names its procurement elsewhere: a link to another service's
+    notice page (`links_to`, that notice's id) or the buyer's own reference (`buyer_reference`, a
+    ProContract "DN..." number in tender.id). Read when the notice is compiled; used to match."""
+
+    __tablename__ = "notice_references"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "kind", "value"),
+        Index("ix_notice_references_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(250))

@@ -19,8 +19,9 @@ LONDON = ZoneInfo("Europe/London")
 STAGES = ("planning", "tender", "award", "contract")
 CATEGORIES = ("services", "goods", "works")
 CPV_PATTERN = re.compile(r"^\d{8}$")
-# Computed by scoring when exporting with a profile (`export --profile`); an import ignores them.
-COMPUTED_FIELDS = frozenset({"score", "band", "service_line", "reasons"})
+# Computed when exporting (scoring's with `export --profile`; the notice's opportunity, store.opportunities);
+# an import ignores them.
+COMPUTED_FIELDS = frozenset({"score", "band", "service_line", "reasons", "opportunity_id"})
 # Fields whose change a bid manager must hear about; each change is kept with when it was seen.
 TRACKED_FIELDS = ("title", "deadline", "value_amount", "status")
 # Buyers write £0 or £1 (£1.20 with VAT) when they do not state a value; no real contract is this small.
@@ -244,6 +245,11 @@ def procurement_key(
 
 def procurement_of(notice: Notice) -> tuple[str, str]:
     return procurement_key(notice.source, notice.ocid, notice.source_id, notice.same_as_ocid)
+
+
+def procurement_text(notice: Notice) -> str:
+    """The procurement as the store keeps it (notices.procurement): "find_a_tender:ocds-h6vhtk-069311"."""
+    return ":".join(procurement_of(notice))
 
 
 def _parse_field(name: str, value: Any) -> Any:

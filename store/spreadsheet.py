@@ -17,18 +17,22 @@ from store.notice import Notice
 
 # `details` stays in the JSON export: its parts read poorly in one cell.
 NOTICE_COLUMNS = ["id", *(f.name for f in fields(Notice) if f.name not in ("origin", "details"))]
+OPPORTUNITY_COLUMN = "opportunity_id"
 SCORE_COLUMNS = ["score", "band", "service_line", "why"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_csv(rows: Iterable[tuple[Notice, Any]], out: TextIO, *, scored: bool) -> int:
-    """Write (notice, score or None) pairs with a header row; returns how many notices were written."""
+def write_csv(rows: Iterable[tuple[Notice, Any, str | None]], out: TextIO, *, scored: bool) -> int:
+    """Write (notice, score or None, opportunity id) rows with a header row; returns how many notices
+    were written."""
     writer = csv.writer(out)
-    writer.writerow(NOTICE_COLUMNS + (SCORE_COLUMNS if scored else []))
+    writer.writerow([*NOTICE_COLUMNS, OPPORTUNITY_COLUMN] + (SCORE_COLUMNS if scored else []))
     count = 0
-    for notice, score in rows:
+    for notice, score, opportunity in rows:
         record = notice.to_json()
-        cells = [_cell(name, record[name]) for name in NOTICE_COLUMNS]
+        cells = [_cell(name, record[name]) for name in NOTICE_COLUMNS] + [
+            _cell(OPPORTUNITY_COLUMN, opportunity)
+        ]
         if scored:
             cells += [
                 score.score,

@@ -133,6 +133,10 @@ class DigestConfig:
     # handed: RFC 5321 (4.5.3.2) gives that reply ten minutes. apprise's own default is 15 s, after
     # which a slow server that keeps the message would be sent it again.
     smtp_timeout_seconds: float = 600
+    # The weekly section of contracts in the firm's field ending soon (`tenderwatch expiring`): on
+    # the first digest of this UK weekday ("mon" ... "sun"), or "never"; for these months ahead.
+    expiring_day: str = "mon"
+    expiring_months: tuple[int, int] = (3, 18)
 
 
 @dataclass(frozen=True)
@@ -586,7 +590,26 @@ def _digest(
     if values.get("templates_dir") and not values["templates_dir"].is_dir():
         raise ConfigError(f"{where}: [digest] templates_dir {values['templates_dir']} is not a directory")
     values["smtp_timeout_seconds"] = _smtp_timeout(table, env, where)
+    values["expiring_day"], values["expiring_months"] = _expiring(table, defaults, where)
     return DigestConfig(**values)
+
+
+def _expiring(table: dict[str, Any], defaults: DigestConfig, where: str) -> tuple[str, tuple[int, int]]:
+    """[digest] expiring_day (a weekday or "never") and expiring_months ("3-18")."""
+    day = str(table.get("expiring_day", defaults.expiring_day)).strip().lower()
+    weekday = "never" if day == "never" else _weekday(day)
+    if weekday is None:
+        raise ConfigError(
+            f'{where}: [digest] expiring_day must be a day such as "mon", or "never", not \'{day}\''
+        )
+    default_months = "-".join(map(str, defaults.expiring_months))
+    months = str(table.get("expiring_months", default_months))
+    found = re.fullmatch(r"\s*(\d{1,3})\s*-\s*(\d{1,3})\s*", months)
+    if not found or int(found.group(1)) >= int(found.group(2)):
+        raise ConfigError(
+            f"{where}: [digest] expiring_months must be a range of months such as \"3-18\", not '{months}'"
+        )
+    return weekday, (int(found.group(1)), int(found.group(2)))
 
 
 def _smtp_timeout(table: dict[str, Any], env: Mapping[str, str], where: str) -> float:

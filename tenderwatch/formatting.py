@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from store.notice import LONDON
 
@@ -73,3 +74,24 @@ def _lower_word(found: re.Match[str]) -> str:
     if word.upper() in ACRONYMS or (len(word) > 1 and not _VOWELS & set(word.upper())):
         return word
     return word.lower()
+
+
+def describe_change(change: Any, currency: str | None = "GBP") -> str:
+    """One tracked change (a store.models.NoticeChange) in words, as digests, `show` and an
+    opportunity's timeline print it."""
+    if change.field == "status" and change.new_value == "cancelled":
+        return "cancelled"
+    label = change.field.removesuffix("_amount")  # title, deadline, value, status
+    before = _show(change.field, change.old_value, currency)
+    after = _show(change.field, change.new_value, currency)
+    return f"{label} changed from {before} to {after}"
+
+
+def _show(field_name: str, value: str | None, currency: str | None) -> str:
+    if value is None:
+        return "not stated"
+    if field_name == "deadline":
+        return when(datetime.fromisoformat(value))
+    if field_name == "value_amount":
+        return money(float(value), currency)
+    return f"'{value}'" if field_name == "title" else value

@@ -27,8 +27,10 @@ from store.models import (
     FeedbackRow,
     NoticeChange,
     NoticeRow,
+    OpportunitySplit,
     ScoreRow,
 )
+from store.opportunities import merge_procurement
 from store.profiles import publish
 from store.search import search
 from store.users import add_user
@@ -99,6 +101,13 @@ def fill(config, database, server):
         add_user(session, "alice", "correct horse battery", now=LATER)
         record_decision(session, notices[0].key, "no-bid", "too small", "alice", now=LATER)
         publish(session, "example", EXAMPLE_PROFILE.read_text(), "alice", "first", now=LATER)
+        # An opportunity merged across services with its evidence, and a split a user made.
+        merge_procurement(
+            session, notices[1].procurement, notices[2].procurement, rule="same buyer reference",
+            notice_key=notices[1].key, matched_notice_key=notices[2].key, evidence={"reference": "DN1"},
+            now=LATER,
+        )  # fmt: skip
+        session.add(OpportunitySplit(procurement_a="a:1", procurement_b="b:2", created_at=LATER))
 
 
 def everything(url: str) -> dict[str, list[dict]]:
@@ -152,7 +161,8 @@ def test_a_target_that_holds_data_is_refused_and_left_alone(database, other_url)
     with database.writing() as session:
         store_releases(session, "find_a_tender", [release_by_id("076396-2026")])
     copy_store(database.url, other_url)
-    with pytest.raises(ConfigError, match=r"already holds data \(notices: 1, releases: 1\): copy into a new"):
+    held = r"notices: 1, opportunities: 1, releases: 1, opportunity_procurements: 1"  # its opportunity too
+    with pytest.raises(ConfigError, match=rf"already holds data \({held}\): copy into a new"):
         copy_store(database.url, other_url)
     assert len(everything(other_url)["notices"]) == 1
 
@@ -179,7 +189,7 @@ def test_db_copy_on_the_command_line(database, other_url):
     assert "every table's count matches the source" in result.output.splitlines()[-1]
     again = CliRunner().invoke(cli, ["db", "copy", database.url, other_url])
     assert again.exit_code == 2  # bad usage: a target that is not empty
-    assert "already holds data (notices: 2, releases: 2)" in again.output
+    assert "already holds data (notices: 2, opportunities: 2, releases: 2," in again.output
 
 
 @pytest.mark.parametrize("batch", ["0", "-5"])

@@ -7,12 +7,11 @@ from urllib.parse import quote
 
 from flask import Flask
 
-from notify.digest import describe_change
 from notify.render import SOURCE_NAMES, days_left, safe_link, shown_link
 from scoring.timing import response_window
 from store.models import utcnow
 from store.notice import LONDON, Notice
-from tenderwatch.formatting import money, when
+from tenderwatch.formatting import describe_change, money, when
 
 
 def notice_path(key: str) -> str:

@@ -73,13 +73,18 @@ def _compiled(own: list[Release], procurement_updates: list[Release], fmt: Forma
     if isinstance(fmt, RecordFormat):
         return fmt.to_notice(own[-1])
     ordered = sorted(own, key=_release_order)
-    merged: dict[str, Any] = {}
-    for release in ordered:
-        merged = merge(merged, release)
-    notice = to_notice(merged, fmt, first_published=published_at(ordered[0]))
+    notice = to_notice(merged_release(own), fmt, first_published=published_at(ordered[0]))
     for update in sorted(procurement_updates, key=_release_order):
         notice = _apply_update(notice, update, fmt)
     return notice
+
+
+def merged_release(own: list[Release]) -> Release:
+    """A notice's releases merged in date order, later ones winning (what its notice is read from)."""
+    merged: dict[str, Any] = {}
+    for release in sorted(own, key=_release_order):
+        merged = merge(merged, release)
+    return merged
 
 
 def _apply_update(notice: Notice, update: Release, fmt: SourceFormat) -> Notice:

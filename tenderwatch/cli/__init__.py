@@ -8,7 +8,15 @@ import atexit
 import gc
 import os
 
-from tenderwatch.cli import db, digest, notices, schedule, scoring, web  # noqa: F401 - registers the commands
+from tenderwatch.cli import (  # noqa: F401 - registers the commands
+    db,
+    digest,
+    notices,
+    opportunities,
+    schedule,
+    scoring,
+    web,
+)
 from tenderwatch.cli.base import cli
 
 

@@ -209,54 +209,83 @@ BAND_OPTION = click.option(
 )
 
 
+def notice_filters(function: Any) -> Any:
+    """The filters of `tenderwatch notices`, shared with `tenderwatch opportunities`."""
+    options = [
+        click.option("--source", help="Only this source."),
+        click.option(
+            "--type",
+            "notice_types",
+            multiple=True,
+            metavar="UKn",
+            callback=lambda ctx, param, values: tuple(_notice_type(value) for value in values),
+            help="Only these notice types, UK1 to UK17 (repeatable).",
+        ),
+        click.option(
+            "--opportunities",
+            is_flag=True,
+            help="Only opportunities (UK4, UK13 and equivalents), open or closed.",
+        ),
+        click.option(
+            "--open",
+            "still_open",
+            is_flag=True,
+            help="Only opportunities still open: deadline not passed or not given.",
+        ),
+        click.option(
+            "--since",
+            callback=parse_since,
+            metavar="AGE|ISO",
+            help="Published since, e.g. 7d, 24h or 2026-08-01.",
+        ),
+        click.option(
+            "--search",
+            metavar="TEXT",
+            help='Words in the title, description or buyer, best matches first; "a phrase", OR, -word.',
+        ),
+        BAND_OPTION,
+        PROFILE_OPTION,
+        click.option(
+            "--limit",
+            default=30,
+            show_default=True,
+            type=click.IntRange(min=0),
+            help="How many to show (0 for all).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def filter_from_options(state: State, options: dict[str, Any]) -> tuple[Any, Any]:
+    """(the NoticeFilter, the scored profile's rules or None) that the filter options ask for."""
+    from store.queries import NoticeFilter
+    from store.search import parse
+
+    if options["search"] is not None:
+        try:
+            parse(options["search"])
+        except ValueError as exc:
+            raise ConfigError(f"--search: {exc}") from None
+    bands, profile = options["bands"], options["profile"]
+    rules = state.profile(profile) if bands or profile else None  # a score column
+    where = NoticeFilter(
+        source=_known_source(state, options["source"]),
+        notice_types=options["notice_types"],
+        opportunities_only=options["opportunities"] or options["still_open"],
+        open_at=utcnow() if options["still_open"] else None,
+        published_since=options["since"],
+        text=options["search"],
+        bands=bands,
+        profile=rules.name if rules else None,
+    )
+    return where, rules
+
+
 @command(cli, "notices", short_help="List recent notices, with filters and search.")
-@click.option("--source", help="Only this source.")
-@click.option(
-    "--type",
-    "notice_types",
-    multiple=True,
-    metavar="UKn",
-    callback=lambda ctx, param, values: tuple(_notice_type(value) for value in values),
-    help="Only these notice types, UK1 to UK17 (repeatable).",
-)
-@click.option(
-    "--opportunities", is_flag=True, help="Only opportunities (UK4, UK13 and equivalents), open or closed."
-)
-@click.option(
-    "--open",
-    "still_open",
-    is_flag=True,
-    help="Only opportunities still open: deadline not passed or not given.",
-)
-@click.option(
-    "--since", callback=parse_since, metavar="AGE|ISO", help="Published since, e.g. 7d, 24h or 2026-08-01."
-)
-@click.option(
-    "--search",
-    metavar="TEXT",
-    help='Words in the title, description or buyer, best matches first; "a phrase", OR, -word.',
-)
-@BAND_OPTION
-@PROFILE_OPTION
-@click.option(
-    "--limit",
-    default=30,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="How many to show (0 for all).",
-)
-def notices(
-    state: State,
-    source: str | None,
-    notice_types: tuple[str, ...],
-    opportunities: bool,
-    still_open: bool,
-    since: datetime | None,
-    search: str | None,
-    bands: tuple[str, ...],
-    profile: str | None,
-    limit: int,
-) -> None:
+@notice_filters
+def notices(state: State, **options: Any) -> None:
     """Recent notices, newest first, as a table (with --band, the best scores first; with --search,
     the best matches first). Scores held at 100 rank by their raw total, shown as "100 (raw 137)".
 
@@ -270,27 +299,12 @@ def notices(
       tenderwatch notices --band none --open       # near misses first, with why they fell short
       tenderwatch notices --search "evaluation" --since 7d
     """
-    from store.queries import NoticeFilter, find_notices
+    from store.queries import find_notices
     from store.scores import scores_for
-    from store.search import parse
 
-    if search is not None:
-        try:
-            parse(search)
-        except ValueError as exc:
-            raise ConfigError(f"--search: {exc}") from None
-    rules = state.profile(profile) if bands or profile else None  # a score column
-    where = NoticeFilter(
-        source=_known_source(state, source),
-        notice_types=notice_types,
-        opportunities_only=opportunities or still_open,
-        open_at=utcnow() if still_open else None,
-        published_since=since,
-        text=search,
-        bands=bands,
-        profile=rules.name if rules else None,
-    )
-    with _scored(state, rules) as session:
+    where, rules = filter_from_options(state, options)
+    limit = options["limit"]
+    with scored(state, rules) as session:
         found = find_notices(session, where, limit=limit or None)
         stored = 0 if found else session.scalar(select(func.count()).select_from(NoticeRow))
         scores = scores_for(session, rules, [n.id for n in found]) if rules else {}
@@ -311,7 +325,7 @@ def notices(
         header.insert(1, "score")
         for row, notice in zip(rows, found, strict=True):
             row.insert(1, _shown_score(scores[notice.id]))
-    if "none" in bands:  # a near miss is read for why it fell short
+    if "none" in options["bands"]:  # a near miss is read for why it fell short
         header.append("why")
         for row, notice in zip(rows, found, strict=True):
             row.append(shorten(scores[notice.id].summary, 90))
@@ -327,19 +341,32 @@ def _shown_score(score: Any) -> str:
     return f"{score.score} (raw {score.raw:g})" if score.clamped else str(score.score)
 
 
-@command(cli, "show")
-@click.argument("notice_id")
-def show(state: State, notice_id: str) -> None:
-    """One notice in full, with every change seen to it.
+@command(cli, "show", short_help="One notice, or one opportunity with its timeline, in full.")
+@click.argument("notice_id", metavar="NOTICE_OR_OPPORTUNITY")
+@click.option("--opportunity", "as_opportunity", is_flag=True, help="Show the notice's opportunity instead.")
+def show(state: State, notice_id: str, as_opportunity: bool) -> None:
+    """One notice in full, with every change seen to it and the opportunity it belongs to; or one
+    opportunity: what it is now, its timeline, every notice in it, and why notices from other
+    services were merged into it.
 
-    NOTICE_ID is like find_a_tender:076396-2026, or 076396-2026 when only one source has that id.
+    NOTICE_OR_OPPORTUNITY is a notice like find_a_tender:076396-2026 (or 076396-2026 when only one
+    source has that id), or an opportunity like find_a_tender:ocds-h6vhtk-069311 (its ocid alone will
+    do). --opportunity shows the opportunity of the notice named.
     """
-    from notify.digest import describe_change
+    from store.opportunities import opportunity_key_of
     from store.queries import notice_history, release_count
+    from tenderwatch.cli.opportunities import opportunity_named, show_opportunity
+    from tenderwatch.formatting import describe_change
 
     with state.database.reading() as session:
-        notice = stored_notice(session, notice_id)
-        history, releases = notice_history(session, notice.id), release_count(session, notice)
+        named = None if as_opportunity else opportunity_named(session, notice_id)
+        if named is None:
+            notice = stored_notice(session, notice_id)
+            history, releases = notice_history(session, notice.id), release_count(session, notice)
+            opportunity = opportunity_key_of(session, notice.id)
+    if named or as_opportunity:
+        show_opportunity(state, named or opportunity)
+        return
     fields = [
         ("title", notice.title),
         ("buyer", notice.buyer_name),
@@ -366,6 +393,7 @@ def show(state: State, notice_id: str) -> None:
         ("releases", str(releases)),
         ("ocid", notice.ocid),
         *([("same as", same_as)] if (same_as := _same_procurement(state, notice)) else []),
+        ("opportunity", f"{opportunity} (tenderwatch show {opportunity})" if opportunity else None),
     ]
     for label, value in fields:
         echo(f"{label:>15}: {' '.join(str(value or '').split())}")  # one line each: a title cannot fake more
@@ -448,13 +476,15 @@ def export(
         bands=bands,
         profile=rules.name if rules else None,
     )
-    with _scored(state, rules) as session:
+    with scored(state, rules) as session:
         pairs = _with_scores(session, rules, iter_notices(session, where))
 
         def write(out: Any) -> int:
             if fmt == "csv":
                 return write_csv(pairs, out, scored=rules is not None)
-            records = ({**n.to_json(), **s.export_fields()} if s else n for n, s in pairs)
+            records = (
+                {**n.to_json(), "opportunity_id": o, **(s.export_fields() if s else {})} for n, s, o in pairs
+            )
             return write_jsonl(records, out)
 
         if output:
@@ -496,7 +526,7 @@ def _known_source(state: State, source: str | None) -> str | None:
 
 
 @contextmanager
-def _scored(state: State, rules: Any) -> Iterator[Any]:
+def scored(state: State, rules: Any) -> Iterator[Any]:
     """A session in which every stored notice's score under `rules` is up to date (a plain read
     without rules). A rules file being tried is scored in a transaction rolled back at the end, so
     its scores never reach the store."""
@@ -519,15 +549,19 @@ def _scored(state: State, rules: Any) -> Iterator[Any]:
 
 
 def _with_scores(session: Any, rules: Any, notices_: Any, batch: int = 500) -> Any:
-    """Each notice with its score under `rules` (None without rules), looked up a batch at a time."""
+    """Each notice with its score under `rules` (None without rules) and its opportunity's id,
+    looked up a batch at a time."""
     from itertools import islice
 
+    from store.opportunities import opportunity_keys_of
     from store.scores import scores_for
 
     while chunk := list(islice(notices_, batch)):
-        scores = scores_for(session, rules, [notice.id for notice in chunk]) if rules else {}
+        keys = [notice.id for notice in chunk]
+        scores = scores_for(session, rules, keys) if rules else {}
+        opportunities = opportunity_keys_of(session, keys)
         for notice in chunk:
-            yield notice, scores.get(notice.id)
+            yield notice, scores.get(notice.id), opportunities.get(notice.id)
 
 
 @command(cli, "import", short_help="Add or update notices from a JSON Lines file.")

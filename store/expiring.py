@@ -1,0 +1,97 @@
+"""Contracts in the firm's field that end soon: the best early warning of a re-tender.
+
+From the contracts read off award and contract-details notices (store.normalise.contracts), those
+whose term ends in a window of months from now, one procurement's latest notice only (a contract
+details notice after its award notice), each scored against a profile as its tender would have been
+(scoring.engine.score_contract) and kept when it is a strong or possible match.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scoring import Profile, Score
+from scoring.engine import score_contract
+from store.ingest import notice_from_row
+from store.models import ContractRow, NoticeRow, OpportunityProcurement, OpportunityRow
+from store.notice import LONDON, Notice
+
+# Buyers usually go to market about six months before a contract ends (an assumption, stated as such
+# wherever it is shown: "re-tender expected from about ...").
+RETENDER_LEAD_MONTHS = 6
+MATCHING_BANDS = ("strong", "possible")
+
+
+@dataclass(frozen=True)
+class Expiring:
+    contract: ContractRow
+    notice: Notice  # the award or contract-details notice it was read from
+    opportunity: str  # its opportunity's key
+    score: Score
+    retender_from: datetime
+
+    @property
+    def why(self) -> str:
+        """Why it is listed: when it ends, what extensions allow, and why it fits the firm."""
+        ends = f"ends {self.contract.end_date.astimezone(LONDON):%-d %b %Y}"
+        if self.contract.max_end_date and self.contract.max_end_date > self.contract.end_date:
+            ends += f" (extensions allow up to {self.contract.max_end_date.astimezone(LONDON):%-d %b %Y})"
+        return f"{ends}; {self.score.summary}"
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day `months` calendar months on (the month's last day when it has fewer days)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+def expiring_contracts(
+    session: Session, profile: Profile, *, now: datetime, months: tuple[int, int] = (3, 18)
+) -> list[Expiring]:
+    """Contracts ending between `months[0]` and `months[1]` months from `now` that fit the profile,
+    the soonest first."""
+    start, end = add_months(now, months[0]), add_months(now, months[1])
+    rows = session.execute(
+        select(ContractRow, NoticeRow, OpportunityRow.key)
+        .join(NoticeRow, NoticeRow.id == ContractRow.notice_id)
+        .join(OpportunityProcurement, OpportunityProcurement.procurement == NoticeRow.procurement)
+        .join(OpportunityRow, OpportunityRow.id == OpportunityProcurement.opportunity_id)
+        .where(ContractRow.end_date >= start, ContractRow.end_date <= end)
+        .order_by(ContractRow.end_date, ContractRow.id)
+    ).all()
+    found = []
+    for contract, row, opportunity in _latest_notice_only(session, rows):
+        notice = notice_from_row(row)
+        score = score_contract(notice, profile)
+        if score.band in MATCHING_BANDS:
+            retender = max(add_months(contract.end_date, -RETENDER_LEAD_MONTHS), now)
+            found.append(Expiring(contract, notice, opportunity, score, retender))
+    return found
+
+
+def _latest_notice_only(session: Session, rows: Sequence) -> list:
+    """Those of `rows` read from their opportunity's latest notice stating contracts (a contract
+    details notice that moved the end date out of the window leaves its award notice out too)."""
+    opportunities = sorted({opportunity for _, _, opportunity in rows})
+    latest: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(opportunities), 500):
+        stating = session.execute(
+            select(OpportunityRow.key, NoticeRow.id, NoticeRow.published_at, NoticeRow.first_seen)
+            .join(OpportunityProcurement, OpportunityProcurement.opportunity_id == OpportunityRow.id)
+            .join(NoticeRow, NoticeRow.procurement == OpportunityProcurement.procurement)
+            .where(
+                OpportunityRow.key.in_(opportunities[start : start + 500]),
+                NoticeRow.id.in_(select(ContractRow.notice_id)),
+            )
+        ).all()
+        for opportunity, notice_id, published, seen in stating:
+            mark = ((published or seen).isoformat(), notice_id)
+            latest[opportunity] = max(latest.get(opportunity, mark), mark)
+    return [entry for entry in rows if latest[entry[2]][1] == entry[1].id]

@@ -1,0 +1,163 @@
+"""Expiring contracts: contract terms read from real award and contract notices, the firm's field
+ending soon (`tenderwatch expiring`), and the weekly digest section.
+
+Every expected date below was read by hand from the raw release (quoted beside it).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from notify.run import send_digests, targets
+from scoring.profile import configured_profile
+from store.ingest import store_releases
+from store.models import ContractRow, NoticeRow, ScoreRow
+from store.notice import LONDON
+from store.scores import rescore
+from tenderwatch import config as configuration
+from tenderwatch.cli import cli
+from tests.support.recorded import cassette_releases, fts_releases, release_by_id
+
+AS_OF = datetime(2026, 8, 12, 7, 30, tzinfo=LONDON)  # a Wednesday
+SURVEY = "find_a_tender:075761-2026"  # UK7: GMCA residents' survey, BMG Research, a strong match
+
+
+def uk(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def contracts_of(database, key: str) -> list[ContractRow]:
+    with database.reading() as session:
+        return list(
+            session.scalars(
+                select(ContractRow)
+                .join(NoticeRow, NoticeRow.id == ContractRow.notice_id)
+                .where(NoticeRow.key == key)
+            )
+        )
+
+
+def test_contract_terms_of_real_award_and_contract_notices_are_read_as_their_releases_state_them(database):
+    award = next(
+        r for r in cassette_releases("contracts_finder_2025-01-20") if r["id"].startswith("2623b830")
+    )
+    with database.writing() as session:
+        store_releases(
+            session,
+            "find_a_tender",
+            [release_by_id(rid) for rid in ("075961-2026", "075761-2026", "075956-2026", "076396-2026")],
+        )
+        store_releases(session, "contracts_finder", [award])
+    # UK7 075961-2026, contracts[0]: period 2026-08-10T00:00:00+01:00 to 2027-03-31T23:59:59+01:00, no
+    # maxExtentDate; value amount 92811.25 GBP (amountGross 111373.5); dateSigned 2026-08-10; its
+    # award's supplier "The Social Agency/Basis Social Limited".
+    [details] = contracts_of(database, "find_a_tender:075961-2026")
+    assert (details.start_date, details.end_date, details.max_end_date) == (
+        uk("2026-08-10T00:00:00+01:00"),
+        uk("2027-03-31T23:59:59+01:00"),
+        None,
+    )
+    assert (details.suppliers, details.value_amount, details.value_currency) == (
+        ["The Social Agency/Basis Social Limited"],
+        92811.25,
+        "GBP",
+    )
+    assert details.signed_at == uk("2026-08-10T00:00:00+01:00")
+    # UK7 075761-2026, contracts[0].period: 2026-07-01T00:00:00+01:00 to 2027-06-30T23:59:59+01:00,
+    # maxExtentDate 2028-04-30T23:59:59+01:00; value amount 315875 (gross 379050); BMG RESEARCH LTD.
+    [survey] = contracts_of(database, SURVEY)
+    assert (survey.start_date, survey.end_date, survey.max_end_date) == (
+        uk("2026-07-01T00:00:00+01:00"),
+        uk("2027-06-30T23:59:59+01:00"),
+        uk("2028-04-30T23:59:59+01:00"),
+    )
+    assert (survey.suppliers, survey.value_amount) == (["BMG RESEARCH LTD"], 315875)
+    # UK6 075956-2026 states no contract yet: awards[0].contractPeriod 2026-08-20 to
+    # 2027-08-19T23:59:59+01:00, maxExtentDate 2029-08-19T23:59:59+01:00; value only gross, 2379600.
+    [awarded] = contracts_of(database, "find_a_tender:075956-2026")
+    assert (awarded.end_date, awarded.max_end_date, awarded.value_amount, awarded.suppliers) == (
+        uk("2027-08-19T23:59:59+01:00"),
+        uk("2029-08-19T23:59:59+01:00"),
+        2379600,
+        ["CRISISCAST LTD"],
+    )
+    # Contracts Finder award 2623b830: awards[0].contractPeriod 2024-11-15T00:00:00Z to
+    # 2026-11-14T23:59:59Z; value 232600; Asprey Management Solutions Ltd.
+    [legacy] = contracts_of(database, "contracts_finder:2623b830-47c8-4811-b3cc-d00e1d93f03c")
+    assert (legacy.start_date, legacy.end_date, legacy.value_amount, legacy.suppliers) == (
+        datetime(2024, 11, 15, tzinfo=UTC),
+        datetime(2026, 11, 14, 23, 59, 59, tzinfo=UTC),
+        232600,
+        ["Asprey Management Solutions Ltd"],
+    )
+    assert contracts_of(database, "find_a_tender:076396-2026") == []  # a tender states no contract
+
+
+def test_expiring_lists_the_firms_contracts_ending_in_3_to_18_months_with_why(env, database):
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases())
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["expiring", "--as-of", "2026-08-12T09:00"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    row = next(line for line in lines if line.rstrip().endswith(SURVEY))
+    assert row.split()[:3] == ["2027-06-30", "Dec", "2026"]  # re-tender about six months before
+    assert "BMG RESEARCH LTD" in row and "£315,875" in row and "strong" in row
+    assert (
+        f"  {SURVEY}: ends 30 Jun 2027 (extensions allow up to 30 Apr 2028); Evaluation, research and "
+        "economic analysis: 'residents survey' in the title, 'survey' in the title"
+    ) in lines
+    ends = [line.split()[0] for line in lines[1:] if not line.startswith("  ")]
+    assert ends == sorted(ends) and all("2026-11-12" <= end <= "2028-02-12" for end in ends)
+    assert "075956-2026" not in listed.output  # CRISISCAST's hospitality contract: not the firm's field
+    narrower = runner.invoke(cli, ["expiring", "--as-of", "2026-08-12T09:00", "--months", "3-6"]).output
+    assert SURVEY not in narrower and "find_a_tender:075556-2026" in narrower  # ends 30 Nov 2026
+    bad = runner.invoke(cli, ["expiring", "--months", "18-3"])
+    assert bad.exit_code == 2 and "write it like 3-18" in bad.output
+
+
+def test_awards_stay_gated_in_stored_scores_so_no_digest_offers_one_as_an_opportunity(env, database):
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id("075761-2026")])
+        rescore(session, configured_profile(configuration.load().scoring, None))
+        band, reasons = session.execute(select(ScoreRow.band, ScoreRow.reasons)).one()
+    assert band == "none" and reasons[0]["rule"] == "gate: notice type"
+
+
+def test_the_weekly_section_lists_each_contract_once_on_its_day(env, database, tmp_path):
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases())
+
+    def digest_on(day: str, as_of: datetime):
+        (tmp_path / "tenderwatch.toml").write_text(f'[digest]\nexpiring_day = "{day}"\n')
+        config = configuration.load()
+        [result] = send_digests(config, database, targets(config), as_of=as_of)
+        return result.digest
+
+    monday_only = digest_on("mon", AS_OF)
+    assert monday_only.sections["expiring"] == []  # a Wednesday
+    new = monday_only.sections["strong"] + monday_only.sections["possible"]
+    assert new and {item.notice.stage for item in new} == {"tender"}  # never an award
+    first = digest_on("wed", AS_OF)
+    survey = next(item for item in first.sections["expiring"] if item.notice.id == SURVEY)
+    assert survey.why.startswith(
+        "re-tender expected from about Dec 2026; incumbent BMG RESEARCH LTD, £315,875; ends 30 Jun 2027"
+    )
+    assert "ending soon" in first.subject
+    assert digest_on("wed", AS_OF.replace(hour=9)).sections["expiring"] == []  # told once
+
+
+def test_the_weekly_day_and_months_are_checked_in_the_config(env, tmp_path):
+    (tmp_path / "tenderwatch.toml").write_text('[digest]\nexpiring_day = "someday"\n')
+    result = CliRunner().invoke(cli, ["expiring"])
+    assert result.exit_code == 2 and "[digest] expiring_day must be a day" in result.output
+    (tmp_path / "tenderwatch.toml").write_text('[digest]\nexpiring_months = "18"\n')
+    assert "expiring_months must be a range" in CliRunner().invoke(cli, ["expiring"]).output
+    (tmp_path / "tenderwatch.toml").write_text('[digest]\nexpiring_day = "never"\nexpiring_months = "6-12"\n')
+    digest = configuration.load().digest
+    assert (digest.expiring_day, digest.expiring_months) == ("never", (6, 12))
+    assert json.dumps(list(digest.expiring_months)) == "[6, 12]"
