@@ -57,6 +57,7 @@ class Item:
     days_left: int | None
     announcements: tuple[Announcement, ...]
     timing: str | None = None  # e.g. "minimum 7 days to respond"
+    contract_ends: datetime | None = None  # an expiring contract's end, shown where a deadline would be
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,9 @@ def _expiring(
             f"{incumbent}, {money(contract.value_amount, contract.value_currency)}; {found.why}"
         )
         announcement = Announcement(contract.notice_id, "expiring", str(contract.id))
-        items.append(Item(found.notice, found.score.band, why, None, (announcement,)))
+        items.append(
+            Item(found.notice, found.score.band, why, None, (announcement,), contract_ends=contract.end_date)
+        )
     return items
 
 

@@ -124,6 +124,8 @@ def _item(item: Item, digest: Digest, public_url: str | None, *, brief: bool) ->
 def _deadline(item: Item, as_of: datetime) -> str:
     """When it closes, in the words the e-mail uses (lower case, as one fact), Markdown-escaped."""
     notice = item.notice
+    if item.contract_ends:
+        return markdown_escape(f"contract ends {when(item.contract_ends, 'day')}")
     if notice.status == "cancelled":
         return "**cancelled**"  # Markdown of our own: escaped text never holds it
     parts = []

@@ -49,11 +49,6 @@ class FeedbackFile:
     unlabelled: int = 0
 
 
-def read_csv(path: str | Path) -> list[Judgement]:
-    """Every labelled row of a feedback CSV, validated; InputError names the file, line and field."""
-    return read_feedback(path).judgements
-
-
 def read_feedback(path: str | Path) -> FeedbackFile:
     """A feedback CSV: a header naming an id column (id, key, notice or notice_id) and a label column,
     in any order, and optionally a note column; any other column is ignored, so an `export --format

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from scoring.matching import Term, parse_term
 from scoring.yamlnodes import Field, compose, compose_text
-from tenderwatch.errors import TenderwatchError
 
 if TYPE_CHECKING:
     from tenderwatch.config import ScoringConfig
@@ -184,15 +183,6 @@ def chosen_profile(config: ScoringConfig, value: str | None) -> Profile:
 def is_trial(profile: Profile) -> bool:
     """Whether the profile came from a rules file given on the command line, not from the config."""
     return profile.name.startswith(TRIAL_PREFIX)
-
-
-def profile_problem(config: ScoringConfig, name: str) -> str | None:
-    """Why the profile called `name` cannot be used (its rules file's first mistake), or None."""
-    try:
-        configured_profile(config, name)
-    except TenderwatchError as exc:
-        return str(exc)
-    return None
 
 
 def _scale(node: Field) -> Scale:

@@ -223,9 +223,7 @@ def similar(one: Notice, other: Notice) -> dict[str, object] | None:
         "buyer": buyer,
         "titles": f"{one.title!r} / {other.title!r} ({ratio:.2f})",
         "deadline": _day(one.deadline),
-        "value": "not stated"
-        if one.value_amount is None
-        else f"{one.value_amount:,.0f} / {other.value_amount:,.0f}",
+        "value": f"{one.value_amount:,.0f} / {other.value_amount:,.0f}",  # both stated (same_value)
     }
 
 

@@ -212,7 +212,7 @@ class ScoreRow(Base):
     rules_hash: Mapped[str] = mapped_column(String(64))
     notice_hash: Mapped[str] = mapped_column(String(64))
     score: Mapped[int] = mapped_column(Integer)
-    # The total before it was held to 0-100: ranks notices all shown as 100 (NULL: scored before 0009).
+    # The total before it was held to 0-100: ranks notices all shown as 100 (NULL: scored before 0010).
     raw_score: Mapped[float | None] = mapped_column(Float)
     band: Mapped[str] = mapped_column(String(10))
     service_line: Mapped[str | None] = mapped_column(String(200))

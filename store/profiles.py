@@ -17,7 +17,6 @@ from scoring.profile import Profile, configured_profile, load_profile_text
 from store.db import Database
 from store.models import ProfileVersion, utcnow
 from tenderwatch.config import ScoringConfig
-from tenderwatch.errors import TenderwatchError
 
 
 def version_label(profile: str, number: int) -> str:
@@ -85,11 +84,3 @@ def live_rules_text(database: Database, config: ScoringConfig, name: str) -> tup
             return live.rules, live.number
     return config.profile_path(name).read_text(encoding="utf-8"), None
 
-
-def live_profile_problem(database: Database, config: ScoringConfig, name: str) -> str | None:
-    """Why profile `name` cannot be used (its live rules' first mistake), or None."""
-    try:
-        live_profile(database, config, name)
-    except TenderwatchError as exc:
-        return str(exc)
-    return None

@@ -295,13 +295,18 @@ def test_the_wrapper_names_a_bad_line_of_secrets_env_without_its_value(installed
     secrets = installed.path("/etc/tenderwatch/secrets.env")
     kept = secrets.read_text()
     try:
-        secrets.write_text("GOOD=1\nexport SMTP_PASSWORD = hunter2-secret\n")
-        result = installed.as_user([str(installed.path("/opt/tenderwatch/bin/with-secrets")), "--version"])
+        results = []
+        # A name with spaces, and a channel URL pasted without a name: its password is before the =.
+        for bad in ("export SMTP_PASSWORD = hunter2-secret", "mailtos://bids:hunter2@smtp.example?to=a@b.example"):
+            secrets.write_text(f"GOOD=1\n{bad}\n")
+            wrapper = str(installed.path("/opt/tenderwatch/bin/with-secrets"))
+            results.append(installed.as_user([wrapper, "--version"]))
     finally:
         secrets.write_text(kept)
-    assert result.returncode == 2
-    assert f"{secrets} line 2: 'export SMTP_PASSWORD ' is not a variable name" in result.stderr
-    assert "hunter2" not in result.stderr + result.stdout
+    for result in results:
+        assert result.returncode == 2
+        assert f"{secrets} line 2: the part before = is not a variable name" in result.stderr
+        assert "hunter2" not in result.stderr + result.stdout
 
 
 @pytest.mark.skipif(

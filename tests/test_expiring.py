@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from notify.run import send_digests, targets
+from notify.teams import teams_messages
 from scoring.profile import configured_profile
 from store.ingest import store_releases
 from store.models import ContractRow, NoticeRow, ScoreRow
@@ -134,21 +135,31 @@ def test_the_weekly_section_lists_each_contract_once_on_its_day(env, database, t
     with database.writing() as session:
         store_releases(session, "find_a_tender", fts_releases())
 
-    def digest_on(day: str, as_of: datetime):
+    def digest_on(day: str, as_of: datetime, results: list | None = None):
         (tmp_path / "tenderwatch.toml").write_text(f'[digest]\nexpiring_day = "{day}"\n')
         config = configuration.load()
         [result] = send_digests(config, database, targets(config), as_of=as_of)
+        if results is not None:
+            results.append(result)
         return result.digest
 
     monday_only = digest_on("mon", AS_OF)
     assert monday_only.sections["expiring"] == []  # a Wednesday
     new = monday_only.sections["strong"] + monday_only.sections["possible"]
     assert new and {item.notice.stage for item in new} == {"tender"}  # never an award
-    first = digest_on("wed", AS_OF)
+    sent: list = []
+    first = digest_on("wed", AS_OF, sent)
     survey = next(item for item in first.sections["expiring"] if item.notice.id == SURVEY)
     assert survey.why.startswith(
         "re-tender expected from about Dec 2026; incumbent BMG RESEARCH LTD, £315,875; ends 30 Jun 2027"
     )
+    # Where a tender's deadline would be, the contract's end (an award states no deadline).
+    html = sent[0].html or sent[0].path.read_text(encoding="utf-8")
+    section = html[html.index("ending soon") :]
+    assert "Contract ends Wed 30 Jun 2027" in section
+    assert "No deadline stated" not in section
+    teams = teams_messages(first, None, 12)
+    assert "contract ends Wed 30 Jun 2027" in json.dumps(teams[-1].card)
     assert "ending soon" in first.subject
     assert digest_on("wed", AS_OF.replace(hour=9)).sections["expiring"] == []  # told once
 

@@ -14,11 +14,11 @@ import pytest
 
 from scoring import score_notice
 from scoring.backtest import agreement
-from scoring.feedback import read_csv
+from scoring.feedback import read_feedback
 from scoring.gates import cpv_kinds
 from tests.scoring.helpers import LABELLED, example, real, real_notices
 
-LABELS = read_csv(LABELLED)
+LABELS = read_feedback(LABELLED).judgements
 NOT_THE_FIRMS = ("care and support delivery", "software product", "works:", "goods:", "staffing")
 
 

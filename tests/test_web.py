@@ -13,7 +13,7 @@ import html
 import io
 import re
 import subprocess
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
@@ -493,3 +493,30 @@ def test_new_means_new_since_the_users_last_visit(site, alice, stored):
         save_notices(session, [hostile_notice()], now=utcnow())
     fresh = second.get(site.url("/?new=1")).text
     assert fresh.count('<li class="item">') == 1 and "&lt;script&gt;" in fresh
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", "https://evil.example/"],
+)
+def test_signing_in_never_leads_to_another_site(site, alice, target):
+    client = requests.Session()
+    token = csrf_token(client.get(site.url("/login")).text)
+    answer = client.post(
+        site.url("/login"),
+        data={"name": "alice", "password": PASSWORD, "csrf_token": token, "next": target},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302
+    assert urlsplit(answer.headers["Location"]).path == "/"  # the inbox, not the target
+
+
+def test_signing_in_returns_to_the_page_asked_for(site, alice):
+    client = requests.Session()
+    token = csrf_token(client.get(site.url("/login")).text)
+    answer = client.post(
+        site.url("/login"),
+        data={"name": "alice", "password": PASSWORD, "csrf_token": token, "next": "/decisions?x=1"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/decisions?x=1")

@@ -18,6 +18,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, redirect, request, session, url_for
 
@@ -111,7 +112,11 @@ def _local_host(host: str) -> bool:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site only, never another site."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
+    """Where to go after signing in: a path on this site only, never another site. Browsers drop tabs
+    and line breaks from a URL and read a backslash as a slash, so "/\t/evil.example" would be
+    "//evil.example": a target holding any of them is refused."""
+    if target and target.isprintable() and "\\" not in target:
+        parts = urlsplit(target)
+        if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
+            return target
     return url_for("inbox")

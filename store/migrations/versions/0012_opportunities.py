@@ -10,7 +10,7 @@ merges a user undid (opportunity_splits, never merged again), and the contracts 
 contract-details notices. Every stored notice keeps its row, id and history; each procurement gets
 its own opportunity here. After upgrading past this revision `Database.upgrade` reads the award and
 contract notices again for their contracts and matches procurements across services, in the same
-transaction (`store.db.RECOMPILE_AFTER`, `store.opportunities.match_all`).
+transaction (`store.db.RECOMPILE_AFTER`, `store.matching.match_all`).
 
 The column is added in place, without a foreign key (SQLite cannot add one without a batch rebuild,
 which would drop its search triggers): an opportunity is found through opportunity_procurements.
