@@ -273,6 +273,34 @@ def test_a_mistake_in_the_rules_is_shown_beside_its_line_and_nothing_is_publishe
     assert fine.status_code == 200 and "No mistakes" in fine.text
 
 
+def with_two_bad_service_lines() -> tuple[str, list[int]]:
+    """The example rules with a keyword's points made text in each of the first two service lines;
+    returns the rules and the two (1-based) lines that are wrong."""
+    lines = EXAMPLE_PROFILE.read_text().split("\n")
+    starts = [i for i, line in enumerate(lines) if re.match(r"\s+- name:", line)][:2]
+    bad = []
+    for start in starts:
+        at = next(i for i in range(start + 2, len(lines)) if re.match(r"\s+[\w ]+: \d+$", lines[i]))
+        lines[at] = re.sub(r": \d+$", ": lots", lines[at])
+        bad.append(at + 1)
+    return "\n".join(lines), bad
+
+
+def test_every_mistake_in_the_rules_is_shown_each_beside_its_own_line(site, stored):
+    text, bad = with_two_bad_service_lines()
+    answer = _rules_post(requests.Session(), site, text, "check")
+    assert answer.status_code == 400
+    assert "2 mistakes, each shown beside its line. Nothing was published." in answer.text
+    for number, line in enumerate(bad, start=1):
+        shown = re.search(rf'<li class="bad" id="line-{line}"><code>[^<]*</code>(.*?)</li>', answer.text)
+        assert shown, f"line {line} is not marked"
+        assert shown[1].count('class="rules-error"') == 1
+        assert f'data-line="{line}">← service_lines[{number}].keywords.' in shown[1]
+        assert "must be a number" in shown[1]
+        assert f'<a href="#line-{line}">Line {line}</a>, service_lines[{number}].keywords.' in answer.text
+    assert answer.text.count('class="rules-error"') == 2
+
+
 def test_try_it_shows_what_a_change_adds_and_drops_and_agreement_with_decisions(site, stored, config):
     with stored.writing() as session:
         add_feedback(session, VRP, "relevant")
