@@ -178,6 +178,29 @@ def test_inbox_filters_are_url_parameters_and_narrow_the_list(site):
     assert requests.get(site.url("/?type=UK99")).status_code == 400
 
 
+def test_the_inbox_pages_through_every_match_with_its_filters_kept(site, monkeypatch):
+    monkeypatch.setattr("web.pages.INBOX_LIMIT", 4)  # the real page holds 100: fewer than stored here
+    items = re.compile(r'class="item".*?href="/notices/([^"]+)"', re.S)
+    first = requests.get(site.url("/?source=find_a_tender")).text
+    second_link = html.unescape(re.search(r'<a href="([^"]+)" rel="next">Next page</a>', first)[1])
+    assert "source=find_a_tender" in second_link and "page=2" in second_link
+    second = requests.get(site.url(second_link)).text
+    assert "Matches 5 to 8." in second and 'rel="prev">Previous page' in second
+    page_one, page_two = items.findall(first), items.findall(second)
+    assert len(page_one) == len(page_two) == 4 and not set(page_one) & set(page_two)
+    everything = []
+    for page in range(1, 100):
+        found = items.findall(requests.get(site.url(f"/?source=find_a_tender&page={page}")).text)
+        everything += found
+        if len(found) < 4:
+            break
+    assert everything[:8] == page_one + page_two and len(everything) == len(set(everything))
+    monkeypatch.setattr("web.pages.INBOX_LIMIT", 1000)
+    assert items.findall(requests.get(site.url("/?source=find_a_tender")).text) == everything
+    assert requests.get(site.url("/?page=0")).status_code == 400
+    assert requests.get(site.url("/?page=two")).status_code == 400
+
+
 # ---------------------------------------------------------------------------------------------- a notice
 
 
