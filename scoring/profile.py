@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scoring.matching import Term, parse_term
-from scoring.yamlnodes import Field, compose, compose_text
+from scoring.yamlnodes import Field, ProfileError, compose, compose_text
 
 if TYPE_CHECKING:
     from tenderwatch.config import ScoringConfig
@@ -136,27 +137,79 @@ def load_profile_text(text: str, name: str, label: str) -> Profile:
 
 
 def _profile(root: Field, name: str | None, path: Path | None) -> Profile:
+    """Each top-level section and each service line is validated on its own, so one save shows
+    every independent mistake (ProfileError.mistakes); the first is the one raised."""
     top = root.mapping(
         ("name", "description", "min_response_days", "scoring", "gates", "adjustments", "service_lines"),
         required=("service_lines",),
     )
-    scale = _scale(top["scoring"]) if "scoring" in top else Scale()
-    lines = tuple(_service_line(item) for item in top["service_lines"].sequence())
-    if not lines:
-        raise top["service_lines"].error("needs at least one service line")
-    _check_unique_names(top["service_lines"], lines)
+    found = _Mistakes()
+    scale = found.check(_scale, top["scoring"]) if "scoring" in top else Scale()
+    lines = found.check(_service_lines, top["service_lines"], found)
+    gates = found.check(_gates, top["gates"]) if "gates" in top else Gates()
+    adjustments = found.check(_adjustments, top["adjustments"]) if "adjustments" in top else Adjustments()
+    days = found.check(_number, top["min_response_days"], 0, 365, "7") if "min_response_days" in top else 7
+    description = found.check(_text, top["description"]) if "description" in top else ""
+    if name is None and "name" in top:
+        name = found.check(Field.text, top["name"])
+    found.raise_any()
     return Profile(
-        name=name or (top["name"].text() if "name" in top else path.stem if path else "draft"),
+        name=name or (path.stem if path else "draft"),
         path=path,
         service_lines=lines,
         scale=scale,
-        gates=_gates(top["gates"]) if "gates" in top else Gates(),
-        adjustments=_adjustments(top["adjustments"]) if "adjustments" in top else Adjustments(),
-        min_response_days=int(top["min_response_days"].number(0, 365, "7"))
-        if "min_response_days" in top
-        else 7,
-        description=top["description"].text().strip() if "description" in top else "",
+        gates=gates,
+        adjustments=adjustments,
+        min_response_days=int(days),
+        description=description,
     )
+
+
+class _Mistakes:
+    """The mistakes found so far; `check` runs one independent part and keeps its mistake."""
+
+    def __init__(self) -> None:
+        self.found: list[ProfileError] = []
+
+    def check(self, part: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return part(*args)
+        except ProfileError as exc:
+            self.found.extend(exc.mistakes)
+            return None
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        ordered = sorted(self.found, key=lambda mistake: mistake.line or 0)
+        first = ordered[0]
+        first.mistakes = ordered
+        raise first
+
+
+def _service_lines(node: Field, found: _Mistakes) -> tuple[ServiceLine, ...]:
+    items = node.sequence()
+    if not items:
+        raise node.error("needs at least one service line")
+    lines = [found.check(_service_line, item) for item in items]
+    seen: set[str] = set()
+    for item, line in zip(items, lines, strict=True):
+        if line is None:
+            continue
+        if line.name in seen:
+            found.found.append(
+                item.error(f"two service lines are called '{line.name}'; give each a different name")
+            )
+        seen.add(line.name)
+    return tuple(line for line in lines if line is not None)
+
+
+def _number(node: Field, low: float, high: float, example: str) -> float:
+    return node.number(low, high, example)
+
+
+def _text(node: Field) -> str:
+    return node.text().strip()
 
 
 def configured_profile(config: ScoringConfig, name: str | None = None) -> Profile:
@@ -235,14 +288,6 @@ def _service_line(node: Field) -> ServiceLine:
         if "cpv" in exclude:
             codes = tuple(_cpv_code(item) for item in exclude["cpv"].sequence(allow_single=True))
     return ServiceLine(name, keywords, cpv, terms, codes)
-
-
-def _check_unique_names(node: Field, lines: tuple[ServiceLine, ...]) -> None:
-    seen: set[str] = set()
-    for item, line in zip(node.sequence(), lines, strict=True):
-        if line.name in seen:
-            raise item.error(f"two service lines are called '{line.name}'; give each a different name")
-        seen.add(line.name)
 
 
 def _keywords(node: Field) -> tuple[Keyword, ...]:

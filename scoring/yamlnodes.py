@@ -37,6 +37,16 @@ class ProfileError(InputError):
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
         self.file, self.line, self.field = file, line, field
+        # Every independent mistake found, in file order, this one first (scoring.profile collects
+        # them: each top-level section and each service line is validated on its own).
+        self.mistakes: list[ProfileError] = [self]
+
+    def what_is_wrong(self) -> str:
+        """The mistake without its "FILE:LINE: field: " prefix, for showing beside its line."""
+        prefix = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        prefix += f"{self.field}: " if self.field else ""
+        text = str(self)
+        return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def compose(path: Path) -> Field:

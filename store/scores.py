@@ -7,6 +7,7 @@ recomputes rows whose rules or notice changed, and `scores_for` never returns a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import Select, Text, and_, insert, or_, select, type_coerce, upd
 from sqlalchemy.orm import Session
 
 from scoring.backtest import BacktestResult, backtest
-from scoring.engine import score_notice
+from scoring.engine import band_for, score_notice
 from scoring.feedback import Judgement
 from scoring.profile import Profile
 from scoring.result import Reason, Score
@@ -134,6 +135,8 @@ def run_backtest(
     query = _with_stored(live)
     if since is not None:
         query = query.where(NoticeRow.published_at >= since)
+    feedback = latest_feedback(session)
+    bands_only = candidate is not None and _only_bands_differ(live, candidate)
 
     def scored() -> Iterator[tuple[Notice, Score, Score | None]]:
         for rows in _batches(session, query):
@@ -142,9 +145,35 @@ def run_backtest(
                 fresh = row.rules_hash == live.hash and row.notice_hash == row.content_hash
                 # Only the band and score of a fresh stored score are needed: skip its reasons.
                 before = _bare(row) if fresh else score_notice(notice, live)
-                yield notice, before, score_notice(notice, candidate) if candidate else None
+                after = None
+                if candidate is not None:
+                    after = _rebanded(before, live, candidate) if bands_only and fresh else None
+                    if after is None or after.band != before.band or notice.id in feedback:
+                        after = score_notice(notice, candidate)  # shown: with its reasons
+                yield notice, before, after
 
-    return backtest(scored(), latest_feedback(session))
+    return backtest(scored(), feedback)
+
+
+def _only_bands_differ(live: Profile, candidate: Profile) -> bool:
+    """Whether the candidate's rules are the live ones but for the strong and possible thresholds."""
+    scale = replace(candidate.scale, strong=live.scale.strong, possible=live.scale.possible)
+    return replace(candidate, scale=scale).hash == live.hash
+
+
+def _rebanded(before: Score, live: Profile, candidate: Profile) -> Score | None:
+    """The candidate's score from the live one when only the thresholds differ, without scoring the
+    notice again; None when it must be scored (the total may be held below `possible` by the
+    "no keyword" rule, which moves with `possible`: scoring.engine._finish)."""
+    raw = before.raw
+    if raw is None:
+        return None
+    live_ceiling, candidate_ceiling = live.scale.possible - 1, candidate.scale.possible - 1
+    # Above the live ceiling the notice has a keyword, so no ceiling applies under either rules;
+    # below both, neither ceiling was reached. Either way the total, and so the score, is the same.
+    if raw > live_ceiling or (raw < live_ceiling and raw < candidate_ceiling):
+        return Score(before.score, band_for(before.score, candidate), None, (), raw)
+    return None
 
 
 def suggest_rules(

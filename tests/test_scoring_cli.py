@@ -49,6 +49,25 @@ def test_rules_check_reports_a_bad_file_with_line_and_field_and_exits_2(env, tmp
     assert "Traceback" not in result.output
 
 
+def test_rules_check_prints_every_mistake_each_on_its_line_the_first_as_before(env, tmp_path):
+    text = (
+        "scoring:\n  cpv_cap: 200\n"
+        "service_lines:\n  - name: E\n    keywords:\n      evaluation: lots\n"
+        "  - name: R\n    keywords:\n      review: 10\n"
+        "  - name: S\n    cpv: {'7941': high}\n"
+    )
+    bad = write(tmp_path, text, "bad.yaml")
+    result = CliRunner().invoke(cli, ["rules", "check", str(bad)])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"tenderwatch: {bad}:2: scoring.cpv_cap: must be from 0 to 100, not 200; e.g. 20",
+        f"tenderwatch: {bad}:6: service_lines[1].keywords.evaluation: must be a number from -100 to 100, "
+        "not 'lots'; e.g. evaluation: 10",
+        f"tenderwatch: {bad}:11: service_lines[3].cpv.7941: must be a number from 0 to 100, not 'high'; "
+        "e.g. '79419': 10",
+    ]
+
+
 def test_rules_check_of_an_unknown_profile_exits_2(env):
     result = CliRunner().invoke(cli, ["rules", "check", "--profile", "nope"])
     assert result.exit_code == 2 and "unknown profile 'nope'" in result.output

@@ -341,3 +341,36 @@ def test_empty_and_missing_files(tmp_path):
         load_profile(tmp_path / "missing.yaml")
     with pytest.raises(ProfileError, match=r"\(top level\): must be a mapping"):
         load_profile(write(tmp_path, "- just\n- a list\n", "list.yaml"))
+
+
+def test_each_section_and_service_line_is_checked_on_its_own_and_every_mistake_is_kept(tmp_path):
+    found = error(
+        tmp_path,
+        "gates:\n  kinds: [services, boats]\n"
+        "service_lines:\n  - name: E\n    keywords:\n      evaluation: lots\n"
+        "  - name: E\n    keywords:\n      review: 10\n"
+        "  - name: F\n    colour: red\n",
+    )
+    assert [(mistake.line, mistake.field) for mistake in found.mistakes] == [
+        (2, "gates.kinds[2]"),
+        (6, "service_lines[1].keywords.evaluation"),
+        (11, "service_lines[3].colour"),
+    ]
+    assert found is found.mistakes[0]  # the error raised is the first, as a single error was before
+
+
+def test_two_service_lines_of_one_name_are_reported_beside_the_second_with_other_mistakes(tmp_path):
+    found = error(
+        tmp_path,
+        "service_lines:\n  - name: E\n    keywords: {evaluation: 10}\n"
+        "  - name: E\n    keywords: {review: 10}\n  - name: F\n    keywords: {audit: x}\n",
+    )
+    assert [(mistake.line, mistake.field) for mistake in found.mistakes] == [
+        (4, "service_lines[2]"),
+        (7, "service_lines[3].keywords.audit"),
+    ]
+
+
+def test_a_yaml_syntax_error_is_the_only_mistake_reported(tmp_path):
+    found = error(tmp_path, "service_lines:\n  - name: E\n    keywords: {evaluation: 10\n  - name: [F\n")
+    assert found.mistakes == [found] and "not valid YAML" in str(found)

@@ -197,3 +197,26 @@ def test_a_notice_changed_since_it_was_scored_is_scored_afresh_everywhere(stored
     assert backtested.live["strong"] == sum(
         score_notice(n if n.id != VRP else grass, example()).band == "strong" for n in real_notices()
     )
+
+
+@pytest.mark.parametrize(("strong", "possible"), [(50, 18), (50, 40), (30, 5), (70, 25)])
+def test_a_backtest_of_new_thresholds_matches_scoring_every_notice_afresh(stored, strong, possible):
+    """Only the thresholds changed: the live scores are re-banded, not scored again; same result."""
+    live = example()
+    candidate = replace(live, scale=replace(live.scale, strong=strong, possible=possible))
+    with stored.writing() as session:
+        rescore(session, live, now=NOW)
+        add_feedback(session, VRP, "relevant", now=NOW)
+    with stored.reading() as session:
+        found = run_backtest(session, live, candidate)
+    expected = backtest(
+        ((n, score_notice(n, live), score_notice(n, candidate)) for n in real_notices()), {VRP: "relevant"}
+    )
+
+    def moved(result):
+        return [(c.key, c.before.band, c.before.score, c.after, c.after.raw) for c in result.changes]
+
+    assert (found.live, found.candidate) == (expected.live, expected.candidate)
+    assert moved(found) == moved(expected) and found.changes
+    assert found.candidate_agreement == expected.candidate_agreement
+    assert [j.candidate for j in found.judged] == [j.candidate for j in expected.judged]

@@ -178,6 +178,29 @@ def test_inbox_filters_are_url_parameters_and_narrow_the_list(site):
     assert requests.get(site.url("/?type=UK99")).status_code == 400
 
 
+def test_the_inbox_pages_through_every_match_with_its_filters_kept(site, monkeypatch):
+    monkeypatch.setattr("web.pages.INBOX_LIMIT", 4)  # the real page holds 100: fewer than stored here
+    items = re.compile(r'class="item".*?href="/notices/([^"]+)"', re.S)
+    first = requests.get(site.url("/?source=find_a_tender")).text
+    second_link = html.unescape(re.search(r'<a href="([^"]+)" rel="next">Next page</a>', first)[1])
+    assert "source=find_a_tender" in second_link and "page=2" in second_link
+    second = requests.get(site.url(second_link)).text
+    assert "Matches 5 to 8." in second and 'rel="prev">Previous page' in second
+    page_one, page_two = items.findall(first), items.findall(second)
+    assert len(page_one) == len(page_two) == 4 and not set(page_one) & set(page_two)
+    everything = []
+    for page in range(1, 100):
+        found = items.findall(requests.get(site.url(f"/?source=find_a_tender&page={page}")).text)
+        everything += found
+        if len(found) < 4:
+            break
+    assert everything[:8] == page_one + page_two and len(everything) == len(set(everything))
+    monkeypatch.setattr("web.pages.INBOX_LIMIT", 1000)
+    assert items.findall(requests.get(site.url("/?source=find_a_tender")).text) == everything
+    assert requests.get(site.url("/?page=0")).status_code == 400
+    assert requests.get(site.url("/?page=two")).status_code == 400
+
+
 # ---------------------------------------------------------------------------------------------- a notice
 
 
@@ -271,6 +294,34 @@ def test_a_mistake_in_the_rules_is_shown_beside_its_line_and_nothing_is_publishe
         assert session.scalars(select(ProfileVersion)).first() is None
     fine = _rules_post(client, site, text, "check")
     assert fine.status_code == 200 and "No mistakes" in fine.text
+
+
+def with_two_bad_service_lines() -> tuple[str, list[int]]:
+    """The example rules with a keyword's points made text in each of the first two service lines;
+    returns the rules and the two (1-based) lines that are wrong."""
+    lines = EXAMPLE_PROFILE.read_text().split("\n")
+    starts = [i for i, line in enumerate(lines) if re.match(r"\s+- name:", line)][:2]
+    bad = []
+    for start in starts:
+        at = next(i for i in range(start + 2, len(lines)) if re.match(r"\s+[\w ]+: \d+$", lines[i]))
+        lines[at] = re.sub(r": \d+$", ": lots", lines[at])
+        bad.append(at + 1)
+    return "\n".join(lines), bad
+
+
+def test_every_mistake_in_the_rules_is_shown_each_beside_its_own_line(site, stored):
+    text, bad = with_two_bad_service_lines()
+    answer = _rules_post(requests.Session(), site, text, "check")
+    assert answer.status_code == 400
+    assert "2 mistakes, each shown beside its line. Nothing was published." in answer.text
+    for number, line in enumerate(bad, start=1):
+        shown = re.search(rf'<li class="bad" id="line-{line}"><code>[^<]*</code>(.*?)</li>', answer.text)
+        assert shown, f"line {line} is not marked"
+        assert shown[1].count('class="rules-error"') == 1
+        assert f'data-line="{line}">← service_lines[{number}].keywords.' in shown[1]
+        assert "must be a number" in shown[1]
+        assert f'<a href="#line-{line}">Line {line}</a>, service_lines[{number}].keywords.' in answer.text
+    assert answer.text.count('class="rules-error"') == 2
 
 
 def test_try_it_shows_what_a_change_adds_and_drops_and_agreement_with_decisions(site, stored, config):

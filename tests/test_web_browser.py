@@ -111,19 +111,25 @@ def test_triage_a_notice_and_record_a_decision(browser, served):
     assert "framework call-off only" in browser.find_element(By.CSS_SELECTOR, "table.list").text
 
 
-def test_a_rules_mistake_is_shown_beside_its_line(browser, served):
+def test_each_rules_mistake_is_shown_beside_its_line(browser, served):
     browser.get(served.url("/rules"))
     text = EXAMPLE_PROFILE.read_text()
     lines = text.split("\n")
     at = next(number for number, line in enumerate(lines, 1) if line.startswith("min_response_days:"))
     lines[at - 1] = "min_response_days: soon"
+    also = next(number for number, line in enumerate(lines, 1) if line.strip() == "TOM: 10")
+    lines[also - 1] = lines[also - 1].replace("10", "ten")  # and one in the first service line
     set_rules(browser, "\n".join(lines))
     click(browser, "button[value=check]")
     error = wait_for(browser, f".rules-error[data-line='{at}']")
     assert "min_response_days" in error.text
     row = error.find_element(By.XPATH, "..")
     assert "min_response_days: soon" in row.text  # beside the very line
+    other = browser.find_element(By.CSS_SELECTOR, f".rules-error[data-line='{also}']")
+    assert "service_lines[1].keywords.TOM" in other.text
+    assert "TOM: ten" in other.find_element(By.XPATH, "..").text
     assert f"Line {at}" in browser.find_element(By.ID, "rules-problem").text
+    assert f"Line {also}" in browser.find_element(By.ID, "rules-problem").text
     assert "Nothing was published" in browser.find_element(By.ID, "rules-problem").text
 
 

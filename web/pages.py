@@ -30,6 +30,7 @@ from web.filters import notice_path
 from web.security import safe_next
 
 INBOX_LIMIT = 100
+MAX_PAGE = 50  # pages read the ones before them: beyond this, a narrower filter is the answer
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))
 LOCAL_NEW_DAYS = 7  # without users there is no last visit: "new" is what arrived in the last week
 
@@ -151,6 +152,7 @@ def inbox() -> str:
     from store.search import parse
 
     query = inbox_query(request.args)
+    page = _page_number(request.args.get("page", "1"))
     if query.text:
         try:
             parse(query.text)
@@ -176,7 +178,12 @@ def inbox() -> str:
         first_seen_since=since if query.new_only else None,
     )
     with store()["database"].reading() as db:
-        found = find_notices(db, where, limit=INBOX_LIMIT)
+        # Pages are few (a narrower filter beats paging far), so a page reads the ones before it
+        # too: the same order as page 1, with search's ranking, and no offset in every query.
+        shown = INBOX_LIMIT * page
+        found = find_notices(db, where, limit=shown + 1)
+        more = len(found) > shown
+        found = found[shown - INBOX_LIMIT : shown]
         keys = [notice.id for notice in found]
         scores = scores_for(db, profile, keys)
         first_seen = dict(
@@ -202,7 +209,24 @@ def inbox() -> str:
         types=NOTICE_TYPES,
         limit=INBOX_LIMIT,
         profile=profile,
+        page=page,
+        first=(page - 1) * INBOX_LIMIT + 1,
+        next_page=_page_url(page + 1) if more else None,
+        previous_page=_page_url(page - 1) if page > 1 else None,
     )
+
+
+def _page_number(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        abort(400, f"page: '{value}' is not a page number from 1 to {MAX_PAGE}; narrow the filters instead")
+    return int(value)
+
+
+def _page_url(page: int) -> str:
+    """This inbox URL, its filters kept, at another page."""
+    arguments = request.args.to_dict(flat=False)
+    arguments["page"] = [str(page)]
+    return url_for("inbox", **arguments)
 
 
 # ------------------------------------------------------------------------------------------- a notice

@@ -78,7 +78,7 @@ def rules_page() -> Any:
         try:
             draft = load_profile_text(text, name, DRAFT)
         except ProfileError as exc:
-            context["problem"], context["problem_text"], status = exc, _what_is_wrong(exc), 400
+            context["problem"], context["mistakes"], status = exc, _mistakes_by_line(exc), 400
         else:
             if action == "publish":
                 return _publish(name, text, request.form.get("note"))
@@ -92,12 +92,12 @@ def rules_page() -> Any:
     return render_template("rules.html", **context), status
 
 
-def _what_is_wrong(problem: ProfileError) -> str:
-    """The mistake without its "draft:LINE: field: " prefix, shown beside its line."""
-    prefix = f"{problem.file}:{problem.line}: " if problem.line else f"{problem.file}: "
-    prefix += f"{problem.field}: " if problem.field else ""
-    text = str(problem)
-    return text[len(prefix) :] if text.startswith(prefix) else text
+def _mistakes_by_line(problem: ProfileError) -> dict[int | None, list[ProfileError]]:
+    """Every mistake found, grouped by its line (None: no line), each shown beside its line."""
+    grouped: dict[int | None, list[ProfileError]] = {}
+    for mistake in problem.mistakes:
+        grouped.setdefault(mistake.line, []).append(mistake)
+    return grouped
 
 
 def _publish(name: str, text: str, note: str | None) -> Any:

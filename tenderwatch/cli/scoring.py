@@ -49,7 +49,8 @@ def rules_check(state: State, file: Path | None, profile: str | None) -> None:
     """Validate a rules file and print a summary of its profile.
 
     FILE defaults to the rules of --profile (a profile's name or a rules file; without it, the
-    default profile). A mistake is reported as FILE:LINE: field: what is wrong, with exit code 2.
+    default profile). Each mistake is reported on its own line as FILE:LINE: field: what is wrong,
+    with exit code 2 (each top-level section and each service line is checked on its own).
 
     \b
     Example:
@@ -57,8 +58,14 @@ def rules_check(state: State, file: Path | None, profile: str | None) -> None:
     """
     from scoring.profile import load_profile
     from scoring.report import describe_profile
+    from scoring.yamlnodes import ProfileError
 
-    loaded = load_profile(file) if file else state.profile(profile)
+    try:
+        loaded = load_profile(file) if file else state.profile(profile)
+    except ProfileError as exc:
+        for mistake in exc.mistakes:
+            echo(f"tenderwatch: {mistake}", err=True)
+        click.get_current_context().exit(exc.exit_code)
     for line in describe_profile(loaded):
         echo(line)
 
