@@ -571,3 +571,13 @@ def test_signing_in_returns_to_the_page_asked_for(site, alice):
         allow_redirects=False,
     )
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/decisions?x=1")
+
+
+def test_a_shouted_title_reads_as_the_digest_shows_it(site, stored):
+    shouted = "INDEPENDENT   EVALUATION AND REVIEW OF NHS SERVICES"
+    with stored.writing() as session:
+        save_notices(session, [hostile_notice(title=shouted)], now=utcnow())
+    for path in ("/?q=evaluation", f"/notices/{HOSTILE}"):
+        page = html.unescape(requests.get(site.url(path)).text)
+        assert "Independent evaluation and review of NHS services" in page, path
+        assert shouted not in page, path

@@ -11,7 +11,7 @@ from notify.render import SOURCE_NAMES, days_left, safe_link, shown_link
 from scoring.timing import response_window
 from store.models import utcnow
 from store.notice import LONDON, Notice
-from tenderwatch.formatting import describe_change, money, when
+from tenderwatch.formatting import describe_change, money, tidy_title, when
 
 
 def notice_path(key: str) -> str:
@@ -36,6 +36,7 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["describe_change"] = describe_change
     app.jinja_env.filters.update(
         money=money,
+        tidy=tidy_title,  # titles as the digest shows them: whitespace collapsed, no shouting
         when=when,
         local=local,
         link=safe_link,
