@@ -112,8 +112,9 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
         return Score(0, "none", None, tuple(vetoed), 0.0)
     ranked = sorted(open_lines, key=lambda index: (-totals[index], index))
     best = ranked[0]
+    named = any(_names_the_work(reason) for index in open_lines for reason in lines[index])
     reasons = [*lines[best], *_second_line(profile, ranked, totals, lines)]
-    reasons += [*adjusting, *adjustments(notice, profile, prepared.buyers), *vetoed]
+    reasons += [*adjusting, *adjustments(notice, profile, prepared.buyers, named), *vetoed]
     return _finish(profile, profile.service_lines[best].name, reasons)
 
 
@@ -146,6 +147,13 @@ _SHOWN = {
     LOTS: "a lot's title",
     REST: "the description",
 }
+_NAMING = tuple(f"in {_SHOWN[zone]}" for zone in (TITLE, OPENING, LOTS))
+
+
+def _names_the_work(reason: Reason) -> bool:
+    """A line's keyword where the notice says what the work is: the title, the opening or a lot's
+    title (not the rest of the description, not a CPV code)."""
+    return _is_word(reason) and reason.points > 0 and reason.detail.endswith(_NAMING)
 
 
 class _Found:
@@ -175,8 +183,12 @@ def _second_line(
     share = profile.scale.second_line_share
     if share <= 0 or len(ranked) < 2:
         return []
+    # Only words: CPV codes are often wrong, and the best line has counted its codes already.
     counted = {reason.detail for reason in lines[ranked[0]]}
-    own = {index: [reason for reason in lines[index] if reason.detail not in counted] for index in ranked[1:]}
+    own = {
+        index: [reason for reason in lines[index] if reason.detail not in counted and _is_word(reason)]
+        for index in ranked[1:]
+    }
     points = {index: min(totals[index], sum(reason.points for reason in own[index])) for index in own}
     runner_up = max(ranked[1:], key=lambda index: (points[index], -index))
     if points[runner_up] <= 0:
@@ -185,6 +197,10 @@ def _second_line(
     evidence = max(own[runner_up], key=lambda reason: reason.points)
     detail = f"also {name}: {evidence.detail}"
     return [Reason(share * points[runner_up], f"second line {name}", detail)]
+
+
+def _is_word(reason: Reason) -> bool:
+    return reason.rule.startswith("keyword")
 
 
 def split_description(notice: Notice) -> tuple[str, str, str]:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tenderwatch.config import ScoringConfig
 
 # Bump when the engine's arithmetic changes, so every stored score is recomputed.
-ENGINE_VERSION = 3  # 3: the raw (uncapped) total is stored beside the score
+ENGINE_VERSION = 4  # 4: a runner-up line counts words only; a route earns points only when the work is named
 KINDS = ("services", "goods", "works")
 STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))

@@ -152,7 +152,7 @@ def test_backtest_counts_bands_and_lists_what_a_candidate_moves(stored, tmp_path
     )
     assert "Moved up by the candidate (0):" in result.output
     assert (
-        "Moved down (1):\n  strong -> possible   44 -> 44  not judged    find_a_tender:075962-2026  "
+        "Moved down (1):\n  strong -> possible   43 -> 43  not judged    find_a_tender:075962-2026  "
         "HULME PLAN DEVELOPMENT"
         in (result.output)
     )
@@ -173,11 +173,11 @@ def test_backtest_lists_the_judged_notices_each_band_gets_wrong(stored, tmp_path
     lines = result.output.splitlines()
     assert "strong           50% (1 of 2)    100%" in result.output
     wrong = lines.index("Not relevant, yet strong or possible under the live rules (1):")
-    assert lines[wrong + 1].split()[:3] == ["strong", "44", "find_a_tender:075962-2026"]
+    assert lines[wrong + 1].split()[:3] == ["strong", "43", "find_a_tender:075962-2026"]
     stricter = write(tmp_path, EXAMPLE.read_text().replace("strong: 40", "strong: 100"), "c.yaml")
     with_candidate = run("backtest", "--rules", str(stricter))
     assert (  # moved notices show the team's label
-        "strong -> possible   44 -> 44  not-relevant  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT"
+        "strong -> possible   43 -> 43  not-relevant  find_a_tender:075962-2026  HULME PLAN DEVELOPMENT"
         in with_candidate.output
     )
     assert "Not relevant, yet strong or possible under the candidate rules (1):" in with_candidate.output
@@ -285,9 +285,9 @@ def test_the_profile_can_come_from_the_environment(stored, tmp_path, monkeypatch
     config = write(tmp_path, f'[scoring.profiles]\nstrict = "{rules}"\n', "t.toml")
     monkeypatch.setenv("TENDERWATCH_CONFIG", str(config))
     monkeypatch.setenv("TENDERWATCH_PROFILE", "strict")
-    assert "profile strict: score 44, band possible" in run("explain", "find_a_tender:075962-2026").output
+    assert "profile strict: score 43, band possible" in run("explain", "find_a_tender:075962-2026").output
     assert (
-        "profile example: score 44, band strong"
+        "profile example: score 43, band strong"
         in run("explain", "find_a_tender:075962-2026", "--profile", "example").output
     )
 
@@ -323,16 +323,16 @@ def test_notices_of_a_band_are_the_notices_the_rules_put_there_each_with_its_sco
 
 
 def test_notices_of_a_band_follow_a_rules_change_at_once(env, database, tmp_path, monkeypatch):
-    hulme = "find_a_tender:075962-2026"  # Hulme Plan Development: 44 under the example rules
+    hulme = "find_a_tender:075962-2026"  # Hulme Plan Development: 43 under the example rules
     with database.writing() as session:
         save_notices(session, [real(hulme), real(WORKS)], now=NOW)
-    assert listed(run("notices", "--band", "strong").output) == {hulme: 44}
+    assert listed(run("notices", "--band", "strong").output) == {hulme: 43}
     stricter = write(tmp_path, EXAMPLE.read_text().replace("strong: 40", "strong: 80"), "strict.yaml")
     config = f'[scoring]\ndefault_profile = "example"\n[scoring.profiles]\nexample = "{stricter.name}"\n'
     monkeypatch.setenv("TENDERWATCH_CONFIG", str(write(tmp_path, config, "t.toml")))
     result = run("notices", "--band", "strong")
     assert "No notice matches these filters (2 notices stored): widen them." in result.output
-    assert listed(run("notices", "--band", "possible").output) == {hulme: 44}
+    assert listed(run("notices", "--band", "possible").output) == {hulme: 43}
 
 
 @pytest.mark.sqlite_only(reason="SQLite's one writer at a time: a held write lock")

@@ -374,6 +374,29 @@ def test_evidence_two_lines_share_counts_once(tmp_path):
     assert points(own, "second line Research") == 4  # half of 'research' (x2 in the title) alone
 
 
+def test_a_runner_up_line_of_codes_alone_adds_nothing(tmp_path):
+    # A buyer's CPV codes are often wrong, and the best line has counted its own codes already.
+    profile = load_profile(
+        write(
+            tmp_path,
+            """
+            scoring: {second_line_share: 0.5}
+            service_lines:
+              - name: Safety
+                keywords: {violence reduction: 10}
+              - name: Research
+                keywords: {research: 4}
+                cpv: {'73': 6}
+            """,
+        )
+    )
+    codes_only = score_notice(notice("Violence reduction partnership", cpv=["73110000"]), profile)
+    assert codes_only.service_line == "Safety"
+    assert not [reason for reason in codes_only.reasons if reason.rule.startswith("second line")]
+    with_words = score_notice(notice("Violence reduction research", cpv=["73110000"]), profile)
+    assert points(with_words, "second line Research") == 4  # half of 'research' x2; the code adds nothing
+
+
 @pytest.mark.parametrize(
     ("title", "band"), [("Evaluation", "none"), ("Evaluation evaluation co-production", "possible")]
 )

@@ -94,6 +94,22 @@ def test_a_route_is_judged_by_scope_not_value_and_explain_says_why():
     assert not [reason for reason in dps.reasons if reason.rule == "value band"]
 
 
+def test_a_route_earns_its_points_only_when_the_work_is_named_where_the_notice_says_what_it_buys():
+    background = (
+        "The Authority wishes to establish a four-year framework agreement for marine services along its coast. "
+        "Suppliers may also be asked for evaluation of options and research."
+    )
+    unnamed = score_notice(notice("Marine services", description=background), example())
+    [route] = [reason for reason in unnamed.reasons if reason.rule == "route to market"]
+    assert route.points == 0
+    assert route.detail.endswith("no points: the work is not named in the title, opening or a lot's title")
+    lots = [Lot(id="1", title="Lot 1: Evaluation of programmes")]
+    named = score_notice(notice("Marine services", description=background, lots=lots), example())
+    [route] = [reason for reason in named.reasons if reason.rule == "route to market"]
+    assert route.points == example().adjustments.route
+    assert named.raw == unnamed.raw + route.points + 5  # the route's points, and 'evaluation' x1 not x0.5
+
+
 def test_a_route_of_lots_is_judged_by_scope_too():
     lots = [Lot(id="1", title="Lot 1: Evaluation", value_amount=30e6)]
     framework = notice("Research framework", description="A framework agreement for research.", lots=lots)

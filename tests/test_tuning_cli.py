@@ -20,7 +20,7 @@ NOW = datetime(2026, 8, 12, 6, tzinfo=UTC)
 VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation: raw 156.5
 DFT = "find_a_tender:075573-2026"  # DfT shared research and evaluation framework: raw 166
 BHCC = "find_a_tender:076068-2026"  # Pride in Place community engagement: raw 131.75
-PROCUREMENT = "find_a_tender:075610-2026"  # Procurement consultancy: 89.75, shown as 90
+PROCUREMENT = "find_a_tender:075610-2026"  # Procurement consultancy: 85.75, shown as 86
 NELFT = "find_a_tender:075929-2026"  # VCS core contract: a negative raw total, shown as 0
 SECURITY = "contracts_finder:490c2177-bd1c-43b0-b35a-896eba9862dc"  # an evaluation tender: raw 155.5
 
@@ -47,7 +47,7 @@ def reason_rows(output: str) -> list[float]:
 
 @pytest.mark.parametrize(
     ("key", "score", "clamp_rule"),
-    [(VRP, 100, "score cap"), (NELFT, 0, "score floor"), (PROCUREMENT, 90, None)],
+    [(VRP, 100, "score cap"), (NELFT, 0, "score floor"), (PROCUREMENT, 86, None)],
 )
 def test_explains_reasons_add_up_to_the_score_with_the_cap_and_floor_as_rows(
     env, database, key, score, clamp_rule
@@ -77,7 +77,7 @@ def test_notices_in_a_band_rank_by_the_raw_total_above_100(env, database):
     # Newest first would be VRP, BHCC, PROCUREMENT, DFT: three of them are shown as 100.
     assert listed == [DFT, VRP, BHCC, PROCUREMENT]
     assert re.search(rf"^{DFT}\s+100 \(raw 166\)", result.stdout, re.M)
-    assert re.search(rf"^{PROCUREMENT}\s+90\s", result.stdout, re.M)
+    assert re.search(rf"^{PROCUREMENT}\s+86\s", result.stdout, re.M)
 
 
 def test_the_digest_ranks_matches_shown_as_100_by_their_raw_total(env, database, tmp_path):
@@ -101,7 +101,7 @@ def test_the_digest_ranks_matches_shown_as_100_by_their_raw_total(env, database,
 
 @pytest.fixture
 def candidate(tmp_path):
-    """A copy of the example rules that asks 95 points for strong: the procurement notice (90) drops."""
+    """A copy of the example rules that asks 95 points for strong: the procurement notice (86) drops."""
     from tests.scoring.helpers import EXAMPLE
 
     path = tmp_path / "candidate.yaml"
@@ -122,12 +122,12 @@ def test_explain_tries_a_candidate_rules_file_beside_the_live_rules(env, databas
     store(database, real(PROCUREMENT))
     result = tenderwatch("explain", PROCUREMENT, "--rules", str(candidate))
     assert result.returncode == 0, result.stderr
-    assert "score 90, band possible" in result.stdout
-    assert "live profile example: score 90, band strong; the candidate moves it strong -> possible" in (
+    assert "score 86, band possible" in result.stdout
+    assert "live profile example: score 86, band strong; the candidate moves it strong -> possible" in (
         result.stdout
     )
     as_profile = tenderwatch("explain", PROCUREMENT, "--profile", str(candidate))
-    assert "profile file:candidate: score 90, band possible" in as_profile.stdout
+    assert "profile file:candidate: score 86, band possible" in as_profile.stdout
     missing = tenderwatch("explain", PROCUREMENT, "--rules", "nope.yaml")
     assert missing.returncode == 2 and "nope.yaml: no such rules file" in missing.stderr
 
@@ -206,14 +206,14 @@ def test_a_profile_no_channel_serves_is_previewed_with_dry_run(env, database, ca
 
 # ---------------------------------------------------------------------------------------------- point 10
 
-NEAR_MISS = "find_a_tender:075933-2026"  # 12 points; its last adjustment: not marked suitable for SMEs
+NEAR_MISS = "find_a_tender:075933-2026"  # 4 points; its last adjustment: not marked suitable for SMEs
 
 
 def test_a_near_miss_says_how_far_it_fell_short_first(env, database):
     import csv
 
     store(database, real(NEAR_MISS))
-    why = "12 points, 22 needed (Digital change and channel shift): for 'it strategies' in the description"
+    why = "4 points, 22 needed (Digital change and channel shift): for 'it strategies' in the description"
     explained = tenderwatch("explain", NEAR_MISS)
     assert explained.returncode == 0, explained.stderr
     assert f"why: {why}; against not marked suitable for SMEs (-2)" in explained.stdout
@@ -320,10 +320,10 @@ def test_backtest_rules_shows_the_teams_label_beside_each_moved_notice(env, data
     result = tenderwatch("backtest", "--rules", str(candidate))
     assert result.returncode == 0, result.stderr
     moved = result.stdout.split("Moved down (")[1].split("\n\n")[0].splitlines()[1:]
-    assert len(moved) == 2  # 075735 (69) and the procurement notice (90) drop to possible
+    assert len(moved) == 2  # 075735 (69) and the procurement notice (86) drop to possible
     procurement = next(line for line in moved if PROCUREMENT in line)
     other = next(line for line in moved if "075735" in line)
-    assert re.search(rf"90 -> 90 +relevant +{PROCUREMENT}  Procurement Consultancy", procurement)
+    assert re.search(rf"86 -> 86 +relevant +{PROCUREMENT}  Procurement Consultancy", procurement)
     assert re.search(r"69 -> 69 +not judged +find_a_tender:075735-2026  Economic impact", other)
 
 
@@ -335,5 +335,5 @@ def test_notices_band_none_lists_near_misses_first_with_why(env, database):
     assert lines[0].split()[-1] == "why"
     listed = [line.split()[0] for line in lines[1:]]
     assert listed[0] == NEAR_MISS and VRP not in listed and len(listed) == 3
-    assert "12 points, 22 needed (Digital change" in lines[1]
+    assert "4 points, 22 needed (Digital change" in lines[1]
     assert "not a fit: works contract" in result.stdout
