@@ -96,7 +96,8 @@ def test_a_route_is_judged_by_scope_not_value_and_explain_says_why():
 
 def test_a_route_earns_its_points_only_when_the_work_is_named_where_the_notice_says_what_it_buys():
     background = (
-        "The Authority wishes to establish a four-year framework agreement for marine services along its coast. "
+        "The Authority wishes to establish a four-year framework agreement for marine services "
+        "along its coast. "
         "Suppliers may also be asked for evaluation of options and research."
     )
     unnamed = score_notice(notice("Marine services", description=background), example())
