@@ -114,8 +114,19 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     best = ranked[0]
     named = any(_names_the_work(reason) for index in open_lines for reason in lines[index])
     reasons = [*lines[best], *_second_line(profile, ranked, totals, lines)]
-    reasons += [*adjusting, *adjustments(notice, profile, prepared.buyers, named), *vetoed]
+    reasons += [*adjusting, *_negative_cap(profile, adjusting)]
+    reasons += [*adjustments(notice, profile, prepared.buyers, named), *vetoed]
     return _finish(profile, profile.service_lines[best].name, reasons)
+
+
+def _negative_cap(profile: Profile, adjusting: list[Reason]) -> list[Reason]:
+    """Negative keywords held to `negative_cap` together: "homecare", "care homes" and "nursing care"
+    in a cost-of-care review's title name one market the work is about, not three reasons against it."""
+    cap = profile.scale.negative_cap
+    taken = sum(reason.points for reason in adjusting if reason.points < 0)
+    if cap is None or taken >= -cap:
+        return []
+    return [Reason(-cap - taken, "negative cap", f"negative keywords {taken:g}, held to -{cap:g}")]
 
 
 def score_contract(notice: Notice, profile: Profile) -> Score:

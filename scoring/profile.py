@@ -61,6 +61,7 @@ class Scale:
     opening_weight: float = 1.0  # the description's first sentence and the lots' titles
     cpv_cap: float = 20.0
     second_line_share: float = 0.0  # how much of the runner-up service line's points also count
+    negative_cap: float | None = None  # negative adjustment keywords take away at most this, together
     strong: float = 50.0
     possible: float = 25.0
 
@@ -240,7 +241,15 @@ def is_trial(profile: Profile) -> bool:
 
 def _scale(node: Field) -> Scale:
     fields = node.mapping(
-        ("title_weight", "opening_weight", "description_weight", "cpv_cap", "second_line_share", "bands")
+        (
+            "title_weight",
+            "opening_weight",
+            "description_weight",
+            "cpv_cap",
+            "second_line_share",
+            "negative_cap",
+            "bands",
+        )
     )
     defaults = Scale()
     bands = fields["bands"].mapping(("strong", "possible")) if "bands" in fields else {}
@@ -265,6 +274,7 @@ def _scale(node: Field) -> Scale:
         second_line_share=fields["second_line_share"].number(0, 1, "0.5")
         if "second_line_share" in fields
         else 0.0,
+        negative_cap=fields["negative_cap"].number(1, 100, "25") if "negative_cap" in fields else None,
         strong=strong,
         possible=possible,
     )

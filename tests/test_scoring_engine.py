@@ -374,6 +374,29 @@ def test_evidence_two_lines_share_counts_once(tmp_path):
     assert points(own, "second line Research") == 4  # half of 'research' (x2 in the title) alone
 
 
+def test_negative_keywords_together_take_at_most_the_negative_cap(tmp_path):
+    text = """
+        scoring: {negative_cap: 25}
+        adjustments:
+          keywords: {homecare: -15, care homes: -15, nursing care: -15}
+        service_lines:
+          - name: Finance
+            keywords: {cost of care: 20}
+        """
+    capped, uncapped = (
+        load_profile(write(tmp_path, text.replace("scoring: {negative_cap: 25}", cap), f"{name}.yaml"))
+        for name, cap in (("capped", "scoring: {negative_cap: 25}"), ("uncapped", "scoring: {}"))
+    )
+    review = notice("Cost of care exercise: care homes, nursing care and homecare")
+    held = score_notice(review, capped)
+    [cap] = [reason for reason in held.reasons if reason.rule == "negative cap"]
+    assert (cap.points, cap.detail) == (20, "negative keywords -45, held to -25")
+    assert held.raw == 40 - 25 and sum(reason.points for reason in held.reasons) == held.score
+    assert score_notice(review, uncapped).raw == 40 - 45
+    one = score_notice(notice("Cost of care exercise: homecare"), capped)
+    assert not [reason for reason in one.reasons if reason.rule == "negative cap"] and one.raw == 25
+
+
 def test_a_runner_up_line_of_codes_alone_adds_nothing(tmp_path):
     # A buyer's CPV codes are often wrong, and the best line has counted its own codes already.
     profile = load_profile(

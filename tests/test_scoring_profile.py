@@ -179,6 +179,18 @@ BAD_FILES = [
     ),
     (
         """
+        scoring:
+          negative_cap: 0
+        service_lines:
+          - name: Evaluation
+            keywords: {evaluation: 10}
+        """,
+        2,
+        "scoring.negative_cap",
+        "must be from 1 to 100, not 0; e.g. 25",
+    ),
+    (
+        """
         gates:
           notice_types: [UK4, UK99]
         service_lines:
