@@ -3,7 +3,9 @@
     .venv/bin/python scripts/probe_report.py [--rules FILE] [--quiet]
 
 scripts/probe/fits.jsonl holds 110 notices the firm must see (80) or would look at (30);
-scripts/probe/look-alikes.jsonl 110 it would not bid for that use its words. Two helpers wrote them
+scripts/probe/look-alikes.jsonl 110 it would not bid for that use its words; hard-fits.jsonl 70
+must-see notices written the hard way (a programme's name or a reference for a title, the ask put
+indirectly or after background, wrong CPV codes, Welsh, NHS and police wording). Helpers wrote them
 from ../shared/firm-profile.md alone, without seeing the rules or the labelled set, in the styles
 UK buyers use. They are no substitute for real graded notices (docs/scoring.md says what they are
 for): they show which kinds of phrasing the rules miss and which look-alikes they let in. Prints
@@ -31,7 +33,7 @@ STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning", "UK4": "tende
 def probe_notices() -> list[tuple[Notice, int]]:
     """(notice, grade) for every written notice: 2 must see, 1 worth a look, 0 not relevant."""
     found = []
-    for path in (PROBE / "fits.jsonl", PROBE / "look-alikes.jsonl"):
+    for path in (PROBE / "fits.jsonl", PROBE / "look-alikes.jsonl", PROBE / "hard-fits.jsonl"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             item = json.loads(line)
             notice = Notice(
@@ -65,8 +67,14 @@ def main() -> None:
     scored = [(notice, grade, score_notice(notice, profile)) for notice, grade in probe_notices()]
     listed = [(grade, score) for _, grade, score in scored if score.band != "none"]
     strong = [grade for grade, score in listed if score.band == "strong"]
-    for grade, name in ((2, "must see"), (1, "worth a look")):
-        found = [score for _, graded, score in scored if graded == grade]
+    def hard(notice: Notice) -> bool:
+        return notice.source_id.startswith("hard-fits")
+
+    for name, found in (
+        ("must see", [score for notice, grade, score in scored if grade == 2 and not hard(notice)]),
+        ("worth a look", [score for _, grade, score in scored if grade == 1]),
+        ("must see, written the hard way", [score for notice, _, score in scored if hard(notice)]),
+    ):
         print(f"{name}: {sum(score.band != 'none' for score in found)} of {len(found)} in strong or possible")
     print(f"strong + possible: {sum(grade >= 1 for grade, _ in listed)} of {len(listed)} are fits")
     print(f"strong: {sum(grade >= 1 for grade in strong)} of {len(strong)} are fits")
