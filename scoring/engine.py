@@ -7,8 +7,10 @@ Points, in order:
    rest of the description (x description_weight); and its CPV rules' points (the most specific
    rule per code, summed, capped at cpv_cap); an exclusion in the title or opening vetoes the line;
 3. the best line (most points) is the notice's service line, with a share of the runner-up line's
-   own evidence; profile-wide adjustments (keywords, route or value band, SME, buyer, kind
-   mismatch) are added to it; a negative keyword counts only in the title or the opening;
+   own words; profile-wide adjustments (keywords, route or value band, SME, buyer, kind mismatch)
+   are added to it; a negative adjustment keyword counts only in the title or the opening, and
+   together they take at most negative_cap; a route's points need a line keyword that names the
+   work (in the title, the opening or a lot's title);
 4. the score is the total, held to 0-100 by a "score cap" or "score floor" reason (so the reasons
    always add up to the score); the uncapped total is kept as Score.raw, which ranks notices that
    are all shown as 100; the band comes from the profile's thresholds.
@@ -103,7 +105,7 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     if gates:
         return Score(0, "none", None, tuple(gates), 0.0)
     found = _Found(prepared, notice)
-    lines, vetoes, adjusting = _line_reasons(profile, prepared, found)
+    lines, vetoes, adjusting, naming = _line_reasons(profile, prepared, found)
     _add_cpv(notice, profile, prepared, lines, vetoes)
     totals = {index: sum(reason.points for reason in reasons) for index, reasons in lines.items()}
     open_lines = [index for index in totals if index not in vetoes and totals[index] > 0]
@@ -112,16 +114,17 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
         return Score(0, "none", None, tuple(vetoed), 0.0)
     ranked = sorted(open_lines, key=lambda index: (-totals[index], index))
     best = ranked[0]
-    named = any(_names_the_work(reason) for index in open_lines for reason in lines[index])
+    work_named = any(index in naming for index in open_lines)
     reasons = [*lines[best], *_second_line(profile, ranked, totals, lines)]
     reasons += [*adjusting, *_negative_cap(profile, adjusting)]
-    reasons += [*adjustments(notice, profile, prepared.buyers, named), *vetoed]
+    reasons += [*adjustments(notice, profile, prepared.buyers, work_named=work_named), *vetoed]
     return _finish(profile, profile.service_lines[best].name, reasons)
 
 
 def _negative_cap(profile: Profile, adjusting: list[Reason]) -> list[Reason]:
-    """Negative keywords held to `negative_cap` together: "homecare", "care homes" and "nursing care"
-    in a cost-of-care review's title name one market the work is about, not three reasons against it."""
+    """Negative adjustment keywords held to `negative_cap` together: "homecare", "care homes" and
+    "nursing care" in a cost-of-care review's title name one market the work is about, not three
+    reasons against it. (A ceiling: a look-alike with many positive points keeps some of them.)"""
     cap = profile.scale.negative_cap
     taken = sum(reason.points for reason in adjusting if reason.points < 0)
     if cap is None or taken >= -cap:
@@ -158,13 +161,7 @@ _SHOWN = {
     LOTS: "a lot's title",
     REST: "the description",
 }
-_NAMING = tuple(f"in {_SHOWN[zone]}" for zone in (TITLE, OPENING, LOTS))
-
-
-def _names_the_work(reason: Reason) -> bool:
-    """A line's keyword where the notice says what the work is: the title, the opening or a lot's
-    title (not the rest of the description, not a CPV code)."""
-    return _is_word(reason) and reason.points > 0 and reason.detail.endswith(_NAMING)
+_NAMING_ZONES = (TITLE, OPENING, LOTS)  # where a notice says what the work is
 
 
 class _Found:
@@ -186,18 +183,17 @@ class _Found:
 def _second_line(
     profile: Profile, ranked: list[int], totals: dict[int, float], lines: dict[int, list[Reason]]
 ) -> list[Reason]:
-    """A share of the runner-up line's own points: a notice that fits two service lines fits better.
+    """A share of the runner-up line's own words: a notice that fits two service lines fits better.
 
-    Only evidence the best line has not counted already: words or a CPV code two lines share are
-    one piece of evidence, not two.
+    Only words the best line has not counted already (words two lines share are one piece of
+    evidence, not two), and no CPV codes: codes are often wrong, so a second line needs words.
     """
     share = profile.scale.second_line_share
     if share <= 0 or len(ranked) < 2:
         return []
-    # Only words: CPV codes are often wrong, and the best line has counted its codes already.
     counted = {reason.detail for reason in lines[ranked[0]]}
     own = {
-        index: [reason for reason in lines[index] if reason.detail not in counted and _is_word(reason)]
+        index: [r for r in lines[index] if r.detail not in counted and _is_line_keyword(r)]
         for index in ranked[1:]
     }
     points = {index: min(totals[index], sum(reason.points for reason in own[index])) for index in own}
@@ -210,7 +206,8 @@ def _second_line(
     return [Reason(share * points[runner_up], f"second line {name}", detail)]
 
 
-def _is_word(reason: Reason) -> bool:
+def _is_line_keyword(reason: Reason) -> bool:
+    """A service line's keyword (not a CPV rule, an adjustment or a cap)."""
     return reason.rule.startswith("keyword")
 
 
@@ -243,8 +240,9 @@ def _opening_end(description: str) -> int:
 
 def _line_reasons(
     profile: Profile, prepared: Compiled, found: _Found
-) -> tuple[dict[int, list[Reason]], dict[int, Reason], list[Reason]]:
-    """Keyword reasons per service line, vetoes per line, and profile-wide keyword adjustments.
+) -> tuple[dict[int, list[Reason]], dict[int, Reason], list[Reason], set[int]]:
+    """Keyword reasons per service line, vetoes per line, profile-wide keyword adjustments, and the
+    lines whose keywords name the work (a positive one in the title, the opening or a lot's title).
 
     A line's keyword counts at its best zone: title_weight times in the title, opening_weight times
     in the description's opening, description_weight times in the rest. Adjustment keywords count
@@ -260,6 +258,7 @@ def _line_reasons(
     lines: dict[int, list[Reason]] = defaultdict(list)
     vetoes: dict[int, Reason] = {}
     adjusting: list[Reason] = []
+    naming: set[int] = set()
     for term_id in sorted(found.zones):
         zone, words = found.zones[term_id]
         shown = f"'{words}' in {_SHOWN[zone]}"
@@ -271,6 +270,8 @@ def _line_reasons(
                 counts = use.points > 0 or zone in (TITLE, OPENING)
                 if use.points and weight and counts:
                     lines[use.line].append(Reason(use.points * weight, rule, shown))
+                if use.points > 0 and weight and zone in _NAMING_ZONES:
+                    naming.add(use.line)
             elif use.role == ADJUST and use.points > 0:
                 adjusting.append(Reason(use.points, rule, shown))
             elif zone in (LOTS, REST):
@@ -280,7 +281,7 @@ def _line_reasons(
                 vetoes.setdefault(use.line, Reason(0, rule, f"{name} ruled out: {shown}"))
             elif use.points:
                 adjusting.append(Reason(use.points, rule, shown))
-    return lines, vetoes, adjusting
+    return lines, vetoes, adjusting, naming
 
 
 def _add_cpv(
@@ -316,7 +317,7 @@ def _finish(profile: Profile, line: str, reasons: list[Reason]) -> Score:
     total = sum(reason.points for reason in reasons)
     ceiling = profile.scale.possible - 1
     if total > ceiling and not any(
-        reason.rule.startswith("keyword") and reason.points > 0 for reason in reasons
+        _is_line_keyword(reason) and reason.points > 0 for reason in reasons
     ):
         # A buyer's CPV codes are often wrong: without a word of the firm's work, no band.
         reasons.append(

@@ -175,26 +175,23 @@ def _value_limit(notice: Notice, limit: float | None) -> Reason | None:
     return Reason(0, "gate: value", f"{_value_text(notice, value)} above the {money(limit)} limit")
 
 
-def adjustments(notice: Notice, profile: Profile, buyers: Buyers, named: bool) -> Iterator[Reason]:
+def adjustments(notice: Notice, profile: Profile, buyers: Buyers, *, work_named: bool) -> Iterator[Reason]:
     """Profile-wide points for a notice a service line matched (keyword adjustments are in engine).
 
-    `named`: a line's keyword names the work where the notice says what it buys (title, opening, a
-    lot's title). A route to market is judged by scope, so its points need that scope named: a
-    framework matched only by codes or background words is no sign of years of the firm's call-offs.
+    `work_named`: a line's keyword names the work where the notice says what it buys (the title, the
+    opening, a lot's title). A route to market is judged by scope, so its bonus needs that scope
+    named: a framework matched only by codes or background words is no sign of years of call-offs.
     """
     rules = profile.adjustments
     route = route_of(notice)
     if route:
         shown = f" (up to {money(notice.value_amount)})" if stated_amount(notice.value_amount) else ""
         detail = f"{route.detail}: judged by scope, not value{shown}"
-        if named:
+        if work_named or rules.route <= 0:  # a profile's penalty for routes applies to every route
             yield Reason(rules.route, "route to market", detail)
         else:
-            yield Reason(
-                0,
-                "route to market",
-                f"{detail}; no points: the work is not named in the title, opening or a lot's title",
-            )
+            withheld = "no points: the work is not named in the title, opening or a lot's title"
+            yield Reason(0, "route to market", f"{detail}; {withheld}")
     else:
         yield from _value_band(notice, profile)
     if notice.suitable_for_sme is True and rules.sme_suitable:

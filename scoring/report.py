@@ -23,7 +23,7 @@ def describe_profile(profile: Profile) -> list[str]:
         f"bands: strong from {scale.strong:g}, possible from {scale.possible:g} (scores 0-100); "
         f"title x{scale.title_weight:g}, description x{scale.description_weight:g}; "
         f"CPV codes add at most {scale.cpv_cap:g}; runner-up line counts x{scale.second_line_share:g}"
-        + (f"; negative keywords take at most {scale.negative_cap:g}" if scale.negative_cap else ""),
+        + (f"; negative keywords take at most {scale.negative_cap:g} together" if scale.negative_cap else ""),
         f"gates: kinds {', '.join(gates.kinds)}; notice types {', '.join(gates.notice_types)}; "
         f"regions {', '.join(gates.regions) or 'any'}{limit}; {len(gates.exclude_buyers)} excluded buyers",
     ]

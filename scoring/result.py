@@ -11,7 +11,7 @@ BANDS = ("strong", "possible", "none")
 # The fields `tenderwatch export --profile P` adds to each exported notice.
 EXPORT_FIELDS = ("score", "band", "service_line", "reasons")
 _SUMMARY_REASONS = 3
-_CLAMPS = ("score cap", "score floor", "no keyword", "CPV cap")  # how totals are held, not evidence
+_CLAMPS = ("score cap", "score floor", "no keyword", "CPV cap", "negative cap")  # held totals, not evidence
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,9 @@ class Score:
         )
         if against:
             shown = ", ".join(f"{r.detail} ({r.points:+g})" for r in against[:_SUMMARY_REASONS])
+            held = [r for r in self.reasons if r.rule == "negative cap"]
+            if held:  # "negative keywords -46, held to -25": the words above took 25, not 46
+                shown += f" ({held[0].detail.split(', ')[-1]} together)"
             parts.append(f"against {shown}")
         return parts[0] + (": " + "; ".join(parts[1:]) if parts[1:] else "")
 

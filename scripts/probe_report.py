@@ -6,10 +6,11 @@ scripts/probe/fits.jsonl holds 110 notices the firm must see (80) or would look 
 scripts/probe/look-alikes.jsonl 110 it would not bid for that use its words; hard-fits.jsonl 70
 must-see notices written the hard way (a programme's name or a reference for a title, the ask put
 indirectly or after background, wrong CPV codes, Welsh, NHS and police wording). Helpers wrote them
-from ../shared/firm-profile.md alone, without seeing the rules or the labelled set, in the styles
-UK buyers use. They are no substitute for real graded notices (docs/scoring.md says what they are
-for): they show which kinds of phrasing the rules miss and which look-alikes they let in. Prints
-the counts, then every notice the bands get wrong with its one-line why.
+from the firm's description alone (../shared/firm-profile.md, beside the repository), without
+seeing the rules or the labelled set, in the styles UK buyers use. They are no substitute for real
+graded notices (docs/scoring.md says what they are for): they show which kinds of phrasing the rules
+miss and which look-alikes they let in. Prints the counts, then every notice the bands get wrong
+with its one-line why.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 from scoring import Score, load_profile, score_notice  # noqa: E402
 from store.notice import Notice  # noqa: E402
-from tests.scoring.helpers import EXAMPLE  # noqa: E402
 
+EXAMPLE = ROOT / "scoring" / "profiles" / "example.yaml"
 PROBE = ROOT / "scripts" / "probe"
-STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning", "UK4": "tender"}
+STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
 
 
 def probe_notices() -> list[tuple[Notice, int]]:
@@ -43,7 +44,7 @@ def probe_notices() -> list[tuple[Notice, int]]:
                 description=item["description"],
                 buyer_name=item["buyer_name"],
                 notice_type=item["notice_type"],
-                stage=STAGES[item["notice_type"]],
+                stage=STAGES.get(item["notice_type"], "tender"),
                 is_opportunity=True,
                 value_amount=item["value_amount"],
                 value_currency="GBP",
@@ -55,6 +56,7 @@ def probe_notices() -> list[tuple[Notice, int]]:
 
 
 def wrong(grade: int, score: Score) -> bool:
+    """A fit (grade 1 or 2) in no band, or a look-alike (grade 0) in one."""
     return (grade >= 1) == (score.band == "none")
 
 

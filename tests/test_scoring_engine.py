@@ -395,6 +395,27 @@ def test_negative_keywords_together_take_at_most_the_negative_cap(tmp_path):
     assert score_notice(review, uncapped).raw == 40 - 45
     one = score_notice(notice("Cost of care exercise: homecare"), capped)
     assert not [reason for reason in one.reasons if reason.rule == "negative cap"] and one.raw == 25
+    # A near miss says what the words took together, not only each word's points.
+    weak = score_notice(notice("Cost of care: care homes, nursing care and homecare"), capped)
+    assert weak.band == "none"
+    assert "(-15), 'nursing care' in the title (-15) (held to -25 together)" in weak.summary
+
+
+def test_without_a_negative_cap_negatives_add_up_and_positive_adjustments_never_count_as_taken(tmp_path):
+    rules = """
+        scoring: {CAP}
+        adjustments:
+          keywords: {homecare: -15, care homes: -15, advisory: 8}
+        service_lines:
+          - name: Finance
+            keywords: {cost of care: 20}
+        """
+    review = notice("Cost of care advisory review: care homes and homecare")
+    default = score_notice(review, load_profile(write(tmp_path, rules.replace("{CAP}", "{}"), "a.yaml")))
+    assert default.raw == 40 + 8 - 30 and not [r for r in default.reasons if r.rule == "negative cap"]
+    capped = load_profile(write(tmp_path, rules.replace("{CAP}", "{negative_cap: 20}"), "b.yaml"))
+    [cap] = [reason for reason in score_notice(review, capped).reasons if reason.rule == "negative cap"]
+    assert cap.detail == "negative keywords -30, held to -20"  # the +8 is not netted against them
 
 
 def test_a_runner_up_line_of_codes_alone_adds_nothing(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from scoring import score_notice
@@ -109,6 +111,18 @@ def test_a_route_earns_its_points_only_when_the_work_is_named_where_the_notice_s
     [route] = [reason for reason in named.reasons if reason.rule == "route to market"]
     assert route.points == example().adjustments.route
     assert named.raw == unnamed.raw + route.points + 5  # the route's points, and 'evaluation' x1 not x0.5
+
+
+def test_a_profile_that_penalises_routes_penalises_every_route_named_or_not():
+    penalised = replace(example(), adjustments=replace(example().adjustments, route=-6))
+    framework = notice(
+        "Marine services",
+        description="The Authority wishes to establish a four-year framework agreement for marine services "
+        "along its coast. Suppliers may also be asked for evaluation of options and research.",
+    )
+    reasons = score_notice(framework, penalised).reasons
+    [route] = [reason for reason in reasons if reason.rule == "route to market"]
+    assert route.points == -6 and "no points" not in route.detail
 
 
 def test_a_route_of_lots_is_judged_by_scope_too():
