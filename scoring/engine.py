@@ -21,7 +21,9 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from scoring.gates import Buyers, adjustments, gate_reasons
 from scoring.matching import Matcher, Term
@@ -86,16 +88,22 @@ class Compiled:
         return found
 
 
+T = TypeVar("T")
 _compiled: dict[str, Compiled] = {}
 
 
-def compiled(profile: Profile) -> Compiled:
-    found = _compiled.get(profile.hash)
+def _per_profile(cache: dict[str, T], profile: Profile, make: Callable[[Profile], T]) -> T:
+    """`make(profile)`, made once per rules hash; a bounded cache (trial rules come and go)."""
+    found = cache.get(profile.hash)
     if found is None:
-        if len(_compiled) >= _COMPILED_LIMIT:
-            _compiled.clear()
-        found = _compiled[profile.hash] = Compiled(profile)
+        if len(cache) >= _COMPILED_LIMIT:
+            cache.clear()
+        found = cache[profile.hash] = make(profile)
     return found
+
+
+def compiled(profile: Profile) -> Compiled:
+    return _per_profile(_compiled, profile, Compiled)
 
 
 def score_notice(notice: Notice, profile: Profile) -> Score:
@@ -137,20 +145,15 @@ def score_contract(notice: Notice, profile: Profile) -> Score:
     contracts in the firm's field that end soon (`tenderwatch expiring`): scored as its tender would
     be. Only the notice-type gate is lifted, here and nowhere else: stored scores keep awards gated,
     so an award never reaches the digest's new opportunities."""
-    return score_notice(notice, _for_contracts(profile))
+    return score_notice(notice, _per_profile(_contract_profiles, profile, _for_contracts))
 
 
 _contract_profiles: dict[str, Profile] = {}
 
 
 def _for_contracts(profile: Profile) -> Profile:
-    found = _contract_profiles.get(profile.hash)
-    if found is None:
-        if len(_contract_profiles) >= _COMPILED_LIMIT:
-            _contract_profiles.clear()
-        gates = replace(profile.gates, notice_types=NOTICE_TYPES, untyped_stages=STAGES)
-        found = _contract_profiles[profile.hash] = replace(profile, gates=gates)
-    return found
+    gates = replace(profile.gates, notice_types=NOTICE_TYPES, untyped_stages=STAGES)
+    return replace(profile, gates=gates)
 
 
 TITLE, OPENING, LOTS, REST = "title", "opening", "lots", "description"

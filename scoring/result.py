@@ -84,9 +84,10 @@ class Score:
         )
         if against:
             shown = ", ".join(f"{r.detail} ({r.points:+g})" for r in against[:_SUMMARY_REASONS])
-            held = [r for r in self.reasons if r.rule == "negative cap"]
-            if held:  # "negative keywords -46, held to -25": the words above took 25, not 46
-                shown += f" ({held[0].detail.split(', ')[-1]} together)"
+            cap = sum(r.points for r in self.reasons if r.rule == "negative cap")
+            if cap:  # the negative keywords above took less than their points add up to
+                words = sum(r.points for r in against if r.rule.startswith("adjustment keyword"))
+                shown += f" (held to {words + cap:g} together)"
             parts.append(f"against {shown}")
         return parts[0] + (": " + "; ".join(parts[1:]) if parts[1:] else "")
 

@@ -161,9 +161,9 @@ def test_a_config_mistake_names_the_file_the_key_and_the_bad_value(env, tmp_path
 @pytest.mark.parametrize(
     ("text", "said"),
     [
-        ('channels = "mailtos://u:hunter2pass@smtp.example.org"\n', "tables, not text"),
+        ('channels = "mailtos://u:hunter2pass@redacted.invalid"\n', "tables, not text"),
         (
-            'channels = ["mailtos://u:hunter2pass@smtp.example.org"]\n',
+            'channels = ["mailtos://u:hunter2pass@redacted.invalid"]\n',
             "[[channels]] #1 must be a table with name and url, not text",
         ),
         (
@@ -171,7 +171,7 @@ def test_a_config_mistake_names_the_file_the_key_and_the_bad_value(env, tmp_path
             "[store] must be a table ([store] on a line of its own), not text",
         ),
         (
-            '[[channels]]\nurl = "mailtos://u:hunter2pass@smtp.example.org"\n',
+            '[[channels]]\nurl = "mailtos://u:hunter2pass@redacted.invalid"\n',
             "needs a name and an apprise url",
         ),
     ],

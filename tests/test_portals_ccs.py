@@ -118,12 +118,12 @@ def test_a_changed_api_and_an_empty_list_fail_the_source(config, database):
 
 @pytest_twisted.inlineCallbacks
 def test_every_request_says_the_configured_user_agent(config, database, monkeypatch):
-    monkeypatch.setenv("TENDERWATCH_USER_AGENT", "tenderwatch (bids@firm.example)")
+    monkeypatch.setenv("TENDERWATCH_USER_AGENT", "tenderwatch (redacted@redacted.invalid)")
     configured = configuration.load()
-    assert configured.crawl.user_agent == "tenderwatch (bids@firm.example)"
+    assert configured.crawl.user_agent == "tenderwatch (redacted@redacted.invalid)"
     with PagesServer(pages=ccs_pages()) as server:
         yield crawl(configured, CrownCommercialService, base_url=server.url, **WINDOW)
-    assert set(server.user_agents) == {"tenderwatch (bids@firm.example)"}
+    assert set(server.user_agents) == {"tenderwatch (redacted@redacted.invalid)"}
     monkeypatch.setenv("TENDERWATCH_USER_AGENT", "two\nlines")
     with pytest.raises(ConfigError, match="environment variable TENDERWATCH_USER_AGENT: "):
         configuration.load()

@@ -73,7 +73,7 @@ def test_a_route_is_recognised_from_its_flags_or_its_words(values, kind, evidenc
         {"title": "Practice Framework Development for Adult Social Care"},  # a document, not a route
         {"title": "Evaluation of the Outcomes Framework"},
         {"description": "The work will be called off under the YPO framework."},  # a call-off
-        {"description": "The contract will use the Send ambition. Tenders to DPS@council.example"},
+        {"description": "The contract will use the Send ambition. Tenders to DPS@redacted.invalid"},
         {"description": "dps means nothing in lower case"},
     ],
 )
