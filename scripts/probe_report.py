@@ -8,8 +8,11 @@ would look at (30); look-alikes.jsonl 110 it would not bid for that use its word
 put indirectly or after background, wrong CPV codes, Welsh, NHS and police wording).
 Round 2 (afternoon): fits-2.jsonl, 60 must see and 25 worth a look written as the real feed words
 them (terse Contracts Finder notices, the ask after background, misleading codes), and
-look-alikes-2.jsonl, 80 notices the firm would not bid for. Round 2 was measured before any rule
-was changed for it; docs/scoring.md gives both figures.
+look-alikes-2.jsonl, 80 notices the firm would not bid for. Round 3: fits-3.jsonl, 50 must see
+and 20 worth a look in Find a Tender's Procurement Act style, and look-alikes-3.jsonl, 90 of the
+kinds that most fool a keyword alert (other professional services, delivery contracts written in
+strategy language, technical training, scientific and market research, communications). Rounds 2
+and 3 were measured before any rule was changed for them; docs/scoring.md gives both figures.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
