@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 # Bump when the engine's arithmetic changes, so every stored score is recomputed.
 # 4: a runner-up line counts words only; a route earns points only when the work is named.
 # (negative_cap needed no new version: it is a rule of the profile, and Scale is in the rules hash.)
-ENGINE_VERSION = 4
+# 5: a stated framework value ("total framework value", "value of the framework") marks a route.
+ENGINE_VERSION = 5
 KINDS = ("services", "goods", "works")
 STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))

@@ -42,7 +42,9 @@ _PHRASES = (
             r"\b(?:framework agreements?|(?:multi|single)[- ]?(?:supplier|provider|lot) framework"
             r"|open framework|framework (?:of|for) (?:suppliers|providers|consultants|contractors)"
             r"|(?:establish|creat|set(?:ting)? up|put(?:ting)? in place)\w* (?:a|an|the|this|its|new)"
-            r"(?: [\w-]+){0,4} framework)\b",
+            r"(?: [\w-]+){0,4} framework"
+            # a framework's value is the route's ceiling; a call-off states its own value
+            r"|framework value|value of (?:the|this) framework)\b",
             re.IGNORECASE,
         ),
     ),

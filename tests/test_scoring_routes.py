@@ -60,6 +60,16 @@ from tests.support.labels import notices
             "'establish a new four-year framework' in the description",
         ),
         ({"title": "Management Consultancy Framework 3"}, "framework", "'Framework' in the title"),
+        (
+            {"title": "Lot 5: Research and Evaluation", "description": "Total framework value £250m."},
+            "framework",
+            "'framework value' in the description",
+        ),
+        (
+            {"description": "The estimated value of the framework is £40m over four years."},
+            "framework",
+            "'value of the framework' in the description",
+        ),
     ],
 )
 def test_a_route_is_recognised_from_its_flags_or_its_words(values, kind, evidence):
