@@ -17,8 +17,10 @@ Contracts Scotland, Sell2Wales with Welsh titles, Northern Ireland, universities
 firm's work as one lot of many), and look-alikes-4.jsonl, 80 ordinary notices of a day's feed.
 Round 5: fits-5.jsonl, 60 must see and 20 worth a look in every style, and look-alikes-5.jsonl,
 80 (half ordinary, half confusable); it is kept out of tuning, so that the next change to the rules
-can be measured on notices nobody tuned on. Rounds 2 to 4 were measured before any rule was
-changed for them; docs/scoring.md gives both figures.
+can be measured on notices nobody tuned on. Round 6: look-alikes-6.jsonl, 120 look-alikes each of
+a different kind, and fits-6.jsonl, 40 must-see notices that use the same risky words in the firm's
+sense, to check that a negative which drops a look-alike keeps the fits. Rounds 2 to 4 and 6 were
+measured before any rule was changed for them; docs/scoring.md gives both figures.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -51,6 +53,7 @@ ROUNDS = {
     "round 3": ("fits-3", "look-alikes-3"),
     "round 4": ("fits-4", "look-alikes-4"),
     "round 5 (held out: never tuned on)": ("fits-5", "look-alikes-5"),
+    "round 6": ("fits-6", "look-alikes-6"),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
