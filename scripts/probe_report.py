@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scoring import Score, load_profile, score_notice  # noqa: E402
-from store.notice import Lot, Notice  # noqa: E402
+from store.notice import Notice  # noqa: E402
 
 EXAMPLE = ROOT / "scoring" / "profiles" / "example.yaml"
 PROBE = ROOT / "scripts" / "probe"
@@ -70,30 +70,26 @@ class Written:
 
 
 def probe_notices(file: str) -> list[Written]:
-    """Every notice of scripts/probe/FILE.jsonl: 2 must see, 1 worth a look, 0 not relevant."""
+    """Every notice of scripts/probe/FILE.jsonl, read as `tenderwatch import` reads a notice: 2 must
+    see, 1 worth a look, 0 not relevant."""
     found: list[Written] = []
     path = PROBE / f"{file}.jsonl"
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         item = json.loads(line)
-        notice = Notice(
-            source="probe",
-            source_id=f"{file}:{number}",
-            title=item["title"],
-            description=item["description"],
-            buyer_name=item["buyer_name"],
-            notice_type=item["notice_type"],
-            stage=STAGES.get(item["notice_type"], "tender"),
-            is_opportunity=True,
-            value_amount=item["value_amount"],
-            value_currency="GBP",
-            cpv=tuple(item["cpv"]),
-            category=item["category"],
-            lots=tuple(
-                Lot(id=str(index), title=lot.get("title"), description=lot.get("description"))
-                for index, lot in enumerate(item.get("lots", []), start=1)
-            ),
-        )
-        found.append(Written(file, notice, item["grade"], item.get("why", "")))
+        grade, why = item.pop("grade"), item.pop("why", "")
+        lots = [  # a lot's title and description; writers added other keys the import format lacks
+            {"id": str(index), "title": lot.get("title"), "description": lot.get("description")}
+            for index, lot in enumerate(item.pop("lots", []), start=1)
+        ]
+        item |= {
+            "source": "probe",
+            "source_id": f"{file}:{number}",
+            "stage": STAGES.get(item["notice_type"], "tender"),
+            "is_opportunity": True,
+            "value_currency": "GBP",
+            "lots": lots,
+        }
+        found.append(Written(file, Notice.from_json(item), grade, why))
     return found
 
 
