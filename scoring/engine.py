@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from scoring.gates import Buyers, adjustments, gate_reasons
-from scoring.matching import Matcher, Term
+from scoring.matching import Matcher, Term, split_words
 from scoring.profile import NOTICE_TYPES, STAGES, Profile
 from scoring.result import Reason, Score
 from store.notice import Notice
@@ -69,6 +69,9 @@ class Compiled:
         self.matcher = Matcher(terms)
         # Per term: (use, its rule's name), named once here rather than for every notice.
         self.uses = [[(use, use.rule) for use in uses] for uses in terms.values()]
+        # Per term: is it a sign of other work (a negative adjustment), and a line's positive keyword?
+        self.negative = [any(u.points < 0 and u.role == ADJUST for u in uses) for uses in terms.values()]
+        self.positive = [any(u.points > 0 and u.role == KEYWORD for u in uses) for uses in terms.values()]
         self.buyers = Buyers(profile)
         self._lines = profile.service_lines
         self._codes: dict[str, tuple[list[tuple[int, str, float]], list[tuple[int, str]]]] = {}
@@ -181,6 +184,53 @@ class _Found:
         parts = (notice.title, *split_description(notice))  # the zones, best first
         found = prepared.matcher.find_in_parts(parts)
         self.zones = {term_id: (_ZONES[part], words) for term_id, (part, words) in found.items()}
+        self.subjects = _subjects(notice.title, prepared, self.zones)
+
+
+_TITLE_PART = re.compile(r"\s[-\u2013\u2014|/]\s|:\s")  # "Lot 2 - Evaluation: Family Hubs"
+_LAST_BRACKETS = re.compile(r"\s*\([^)]*\)\s*$")  # "(SaaS)", "(P26-0006)"
+_PREPOSITIONS = frozenset({"of", "for", "into", "on", "in", "to", "about", "across", "within"})
+_HEAD_NOUNS = frozenset({"service", "services"})
+
+
+def _subjects(title: str, prepared: Compiled, zones: dict[int, tuple[str, str]]) -> dict[int, str]:
+    """The title's positive terms that say what a delivery or product is about, not the work bought:
+    {term id: the negative words they qualify}.
+
+    English puts what is bought last: a "Community Engagement Support Service" is a support service,
+    a "Consultation and Engagement Platform (SaaS)" a platform. When a part of the title ends in a
+    negative term (a trailing "Service" aside), the firm's words before it are that thing's subject
+    and count as the opening's, not twice as the title's. A preposition before the negative makes it
+    the subject instead ("Review of Home Care"), and another part of the title is left alone
+    ("Commissioning review - day opportunities").
+    """
+    negatives = [
+        words.split()
+        for term_id, (zone, words) in zones.items()
+        if zone == TITLE and prepared.negative[term_id]
+    ]
+    if not negatives:  # the usual case: nothing in the title counts against the notice
+        return {}
+    for part in _TITLE_PART.split(title):
+        head = _negative_head(split_words(_LAST_BRACKETS.sub("", part)), negatives)
+        if head:
+            return {
+                term_id: head
+                for term_id in prepared.matcher.find(part)
+                if prepared.positive[term_id] and zones[term_id][0] == TITLE
+            }
+    return {}
+
+
+def _negative_head(words: list[str], negatives: list[list[str]]) -> str | None:
+    """The negative the words end with (before a last "service"), unless a preposition precedes it."""
+    ends = [len(words), len(words) - 1] if words and words[-1] in _HEAD_NOUNS else [len(words)]
+    for negative in negatives:
+        for end in ends:
+            start = end - len(negative)
+            if start >= 0 and words[start:end] == negative and not _PREPOSITIONS.intersection(words[:start]):
+                return " ".join(negative)
+    return None
 
 
 def _second_line(
@@ -264,7 +314,10 @@ def _line_reasons(
     naming: set[int] = set()
     for term_id in sorted(found.zones):
         zone, words = found.zones[term_id]
+        head = found.subjects.get(term_id)
         shown = f"'{words}' in {_SHOWN[zone]}"
+        if head:  # "Community Engagement Support Service": what the support service is about
+            shown, zone = f"{shown}, the subject of the '{head}' bought (counted once)", OPENING
         weight = weights[zone]
         for use, rule in prepared.uses[term_id]:
             if use.role == KEYWORD:
@@ -319,9 +372,7 @@ def _add_cpv(
 def _finish(profile: Profile, line: str, reasons: list[Reason]) -> Score:
     total = sum(reason.points for reason in reasons)
     ceiling = profile.scale.possible - 1
-    if total > ceiling and not any(
-        _is_line_keyword(reason) and reason.points > 0 for reason in reasons
-    ):
+    if total > ceiling and not any(_is_line_keyword(reason) and reason.points > 0 for reason in reasons):
         # A buyer's CPV codes are often wrong: without a word of the firm's work, no band.
         reasons.append(
             Reason(ceiling - total, "no keyword", f"CPV codes alone: kept below possible ({ceiling:g})")

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 # 4: a runner-up line counts words only; a route earns points only when the work is named.
 # (negative_cap needed no new version: it is a rule of the profile, and Scale is in the rules hash.)
 # 5: a stated framework value ("total framework value", "value of the framework") marks a route.
-ENGINE_VERSION = 5
+# 6: the firm's words before a negative that ends a part of the title count as the opening's
+#    ("Community Engagement Support Service" is a support service).
+ENGINE_VERSION = 6
 KINDS = ("services", "goods", "works")
 STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))

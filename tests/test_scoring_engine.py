@@ -401,6 +401,48 @@ def test_negative_keywords_together_take_at_most_the_negative_cap(tmp_path):
     assert "(-15), 'nursing care' in the title (-15) (held to -25 together)" in weak.summary
 
 
+def test_the_firms_words_before_a_negative_that_ends_the_title_name_its_subject_not_the_work(tmp_path):
+    """English puts what is bought last: a "Community Engagement Support Service" is a support service.
+    The firm's words before such a negative count as the opening's (x1), not the title's (x2)."""
+    profile = load_profile(
+        write(
+            tmp_path,
+            """
+            adjustments:
+              keywords: {support service: -20, "platform": -8, home care: -15}
+            service_lines:
+              - name: Engagement
+                keywords: {community engagement: 20, commissioning review: 20}
+            """,
+        )
+    )
+    service = score_notice(notice("Community Engagement Support Service"), profile)
+    assert points(service, "keyword community engagement") == 20
+    assert "the subject of the 'support service' bought (counted once)" in service.summary
+    assert service.raw == 20 - 20
+    # The same with a reference, a last "Service(s)" after the negative, or brackets at the end.
+    for title in (
+        "AQNV 068 - Adults Community Engagement Support Services",
+        "Community Engagement Platform Service",
+        "Community Engagement Platform (SaaS)",
+    ):
+        assert points(score_notice(notice(title), profile), "keyword community engagement") == 20, title
+    # Still the firm's work: the negative is the subject after a preposition, in another part of the
+    # title, or not at the end.
+    for title in (
+        "Community engagement review of the support service",
+        "Community Engagement - Support Service",
+        "Commissioning review: home care",
+        "Support Service Community Engagement",
+        "Community engagement on the home care platform",
+    ):
+        best = max(
+            points(score_notice(notice(title), profile), f"keyword {keyword}")
+            for keyword in ("community engagement", "commissioning review")
+        )
+        assert best == 40, title
+
+
 def test_without_a_negative_cap_negatives_add_up_and_positive_adjustments_never_count_as_taken(tmp_path):
     rules = """
         scoring: {CAP}
