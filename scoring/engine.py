@@ -4,8 +4,10 @@ Points, in order:
 1. gates: a notice the firm cannot bid for scores 0, band none, with the gates as reasons;
 2. each service line adds its keywords' points, each keyword once, at the best place it appears:
    the title (x title_weight), the description's opening or a lot's title (x opening_weight), the
-   rest of the description (x description_weight); and its CPV rules' points (the most specific
-   rule per code, summed, capped at cpv_cap); an exclusion in the title or opening vetoes the line;
+   rest of the description (x description_weight), or x opening_weight in a part of the title that
+   ends in a negative adjustment keyword (its subject: "Community Engagement Support Service");
+   and its CPV rules' points (the most specific rule per code, summed, capped at cpv_cap); an
+   exclusion in the title or opening vetoes the line;
 3. the best line (most points) is the notice's service line, with a share of the runner-up line's
    own words; profile-wide adjustments (keywords, route or value band, SME, buyer, kind mismatch)
    are added to it; a negative adjustment keyword counts only in the title or the opening, and
