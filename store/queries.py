@@ -115,7 +115,7 @@ def titles_of(session: Session, keys: list[str]) -> dict[str, str]:
     for start in range(0, len(keys), 500):  # bounded IN lists
         part = keys[start : start + 500]
         query = select(NoticeRow.key, NoticeRow.title).where(NoticeRow.key.in_(part))
-        titles.update(session.execute(query).tuples().all())  # a list: a Result looks like a mapping
+        titles.update(session.execute(query).all())  # a list of rows: a Result looks like a mapping
     return titles
 
 
