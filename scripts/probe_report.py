@@ -1,4 +1,5 @@
-"""The example profile on the written probe: notices written, not recorded, to check vocabulary.
+"""The example profile on the written probe (notices written to check vocabulary) and on real notices
+read blind.
 
     .venv/bin/python scripts/probe_report.py [--rules FILE] [--quiet]
 
@@ -21,6 +22,12 @@ can be measured on notices nobody tuned on. Round 6: look-alikes-6.jsonl, 120 lo
 a different kind, and fits-6.jsonl, 40 must-see notices that use the same risky words in the firm's
 sense, to check that a negative which drops a look-alike keeps the fits. Rounds 2 to 4 and 6 were
 measured before any rule was changed for them; docs/scoring.md gives both figures.
+
+Real 1 and real 2 are recorded notices, not written ones: real-1.jsonl, 65 Contracts Finder
+opportunity notices of October 2022, and real-2.jsonl, 89 Public Contracts Scotland contract notices
+of spring 2019, found in public repositories' test data and not in the labelled set (provenance:
+REAL.md). Two helpers graded each one blind from the firm's description and agreed on every grade.
+Real 1 was measured, then tuned on; real 2 was measured once, after that, and is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -54,6 +61,8 @@ ROUNDS = {
     "round 4": ("fits-4", "look-alikes-4"),
     "round 5 (held out: never tuned on)": ("fits-5", "look-alikes-5"),
     "round 6": ("fits-6", "look-alikes-6"),
+    "real 1 (65 recorded Contracts Finder notices)": ("real-1",),
+    "real 2 (89 recorded Public Contracts Scotland notices; held out)": ("real-2",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
@@ -77,6 +86,9 @@ def probe_notices(file: str) -> list[Written]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         item = json.loads(line)
         grade, why = item.pop("grade"), item.pop("why", "")
+        if "source" in item:  # a recorded notice, already in the import format
+            found.append(Written(file, Notice.from_json(item), grade, why))
+            continue
         lots = [  # a lot's title and description; writers added other keys the import format lacks
             {"id": str(index), "title": lot.get("title"), "description": lot.get("description")}
             for index, lot in enumerate(item.pop("lots", []), start=1)
