@@ -61,6 +61,7 @@ ROUNDS = {
     "round 4": ("fits-4", "look-alikes-4"),
     "round 5 (held out: never tuned on)": ("fits-5", "look-alikes-5"),
     "round 6": ("fits-6", "look-alikes-6"),
+    "round 7": ("fits-7", "look-alikes-7"),
     "real 1 (65 recorded Contracts Finder notices)": ("real-1",),
     "real 2 (89 recorded Public Contracts Scotland notices; held out)": ("real-2",),
 }
