@@ -29,7 +29,8 @@ of spring 2019, found in public repositories' test data and not in the labelled 
 REAL.md). Two helpers graded each one blind from the firm's description and agreed on every grade.
 Real 1 was measured, then tuned on; real 2 was measured once, after that, and is held out. Real 3,
 89 Find a Tender notices of 2026 that two bid-alert projects saved (descriptions cut at 600
-characters, no CPV codes), was graded the same way, a third reader deciding six disagreements.
+characters, no CPV codes), was graded the same way, a third reader deciding six disagreements;
+real 4, 23 more such notices, was measured once after every change and is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -67,6 +68,7 @@ ROUNDS = {
     "real 1 (65 recorded Contracts Finder notices)": ("real-1",),
     "real 2 (89 recorded Public Contracts Scotland notices; held out)": ("real-2",),
     "real 3 (89 recorded Find a Tender notices, bid-alert selections)": ("real-3",),
+    "real 4 (23 more of them; held out)": ("real-4",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
