@@ -184,7 +184,8 @@ class _Found:
 
     def __init__(self, prepared: Compiled, notice: Notice):
         parts = (notice.title, *split_description(notice))  # the zones, best first
-        found = prepared.matcher.find_in_parts(parts)
+        # Lists ("process and impact evaluation") are read where the notice says what it buys.
+        found = prepared.matcher.find_in_parts(parts, read_lists_in=len(_NAMING_ZONES))
         self.zones = {term_id: (_ZONES[part], words) for term_id, (part, words) in found.items()}
         self.subjects = _subjects(notice.title, prepared, self.zones)
 

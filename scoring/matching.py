@@ -13,6 +13,8 @@ A term is written by the bid lead in one of three ways:
 
 Words are runs of ASCII letters and digits; a possessive 's is dropped ("children's" -> "children"),
 other apostrophes are deleted ("don't" -> "dont"), "&" reads as "and", anything else separates words.
+Words joined by "and" share what follows: "process and impact evaluation" also reads "process
+evaluation" (for plain and quoted terms; a reading has no case, so never for an acronym).
 For speed (a notice is scored in tens of microseconds) a text is split with a byte translation table,
 each distinct word is reduced to its form once per matcher, and all terms are found in a single pass of an
 Aho-Corasick automaton (pyahocorasick) over the space-joined stems.
@@ -24,7 +26,7 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ahocorasick
 
@@ -153,11 +155,15 @@ class Matcher:
         """{term index: its words as found} for every term in the text (its first occurrence)."""
         return {term_id: words for term_id, (_, words) in self.find_in_parts([text]).items()}
 
-    def find_in_parts(self, parts: Sequence[str | None]) -> dict[int, tuple[int, str]]:
+    def find_in_parts(
+        self, parts: Sequence[str | None], read_lists_in: int | None = None
+    ) -> dict[int, tuple[int, str]]:
         """{term index: (the first part it occurs in, its words as found there)}, in one scan.
 
         A term never spans two parts, and each counts once, at its first occurrence: give the
-        parts best first.
+        parts best first. In the first `read_lists_in` parts (all by default), words joined by
+        "and" share what follows them: "process and impact evaluation" is a process evaluation
+        and an impact evaluation (see `_shared_readings`).
         """
         hits: dict[int, tuple[int, str]] = {}
         if not self.terms or not any(parts):
@@ -174,22 +180,29 @@ class Matcher:
         except KeyError:  # words never seen by this matcher: stem them once
             self._learn(set(words))
             keys = list(map(self._word_key.__getitem__, words))
-        haystack = f" {' '.join(keys)} "
+        written = " ".join(keys)
+        lists_end = ends[min(read_lists_in or len(ends), len(ends)) - 1]
+        readings = _shared_readings(words, keys, ends, lists_end)
+        words += readings.words  # after the text as written, so that its indexes stay as they are
+        haystack = f" {written} {' '.join(readings.keys)} " if readings.keys else f" {written} "
         as_written: list[str] | None = None
         for end, (term_ids, length, size) in self._automaton.iter(haystack):
-            if term_ids[0] in hits and len(term_ids) == 1:
+            in_reading = end > len(written) + 1
+            if term_ids[0] in hits and len(term_ids) == 1 and not in_reading:
                 continue  # a word family seen before: each term counts once
             start = haystack.count(" ", 0, end - size + 1)
-            owner = bisect_right(ends, start)
+            owner = readings.part_at(start) if in_reading else bisect_right(ends, start)
             for term_id in term_ids:
-                if term_id in hits:
-                    continue
+                if term_id in hits and hits[term_id][0] <= owner:
+                    continue  # found already, in this part or a better one
                 term = self.terms[term_id]
                 if term.kind == STEM or (
                     term.kind == EXACT and tuple(words[start : start + length]) == term.words
                 ):
                     hits[term_id] = (owner, " ".join(words[start : start + length]))
-                elif term.kind == ACRONYM and not (parts[owner] or "").isupper():
+                elif term.kind == ACRONYM and (in_reading or (parts[owner] or "").isupper()):
+                    continue  # a reading has no case; in text all in capitals case says nothing
+                elif term.kind == ACRONYM:
                     # In text written all in capitals, case says nothing: "PLEASE SEND" is not SEND.
                     as_written = as_written or _written_words(raws)
                     if _is_acronym(as_written[start : start + length], term.words):
@@ -203,6 +216,41 @@ class Matcher:
         words = list(text_words.difference(self._word_key))
         for word, stem in zip(words, stems_of(words), strict=True):
             self._word_key[word] = stem if stem in self._vocabulary else "-"
+
+
+@dataclass
+class _Readings:
+    """Word sequences scanned after the text as written, each owned by the part it was read in."""
+
+    offset: int  # the index of their first word, after all the written words
+    words: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    parts: list[int] = field(default_factory=list)
+
+    def part_at(self, index: int) -> int:
+        return self.parts[bisect_right(self.starts, index) - 1]
+
+
+def _shared_readings(words: list[str], keys: list[str], ends: list[int], stop: int) -> _Readings:
+    """For each "A and B C D" within a part, the reading "A C D": buyers write "process and impact
+    evaluation", "community and stakeholder engagement", "leadership and management development".
+    (B C D is read where it stands.) Only where A and C are words some term uses (a key other
+    than "-"): most "and"s join words no term has, and `words.index` finds each "and" in C,
+    up to `stop`."""
+    readings = _Readings(offset=len(words))
+    at = 0
+    while True:
+        try:
+            at = words.index("and", at + 1, stop)
+        except ValueError:
+            return readings
+        if keys[at - 1] == "-" or at + 2 >= len(keys) or keys[at + 2] == "-" or not words[at + 1]:
+            continue
+        readings.starts.append(readings.offset + len(readings.words))
+        readings.parts.append(bisect_right(ends, at))
+        readings.words += [words[at - 1], *words[at + 2 : at + 4], ""]
+        readings.keys += [keys[at - 1], *keys[at + 2 : at + 4], "-"]
 
 
 def _written_words(raws: list[bytes]) -> list[str]:

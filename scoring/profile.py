@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 # 5: a stated framework value ("total framework value", "value of the framework") marks a route.
 # 6: the firm's words before a negative that ends a part of the title count as the opening's
 #    ("Community Engagement Support Service" is a support service).
-ENGINE_VERSION = 6
+# 7: words joined by "and" share the words after them ("process and impact evaluation").
+ENGINE_VERSION = 7
 KINDS = ("services", "goods", "works")
 STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))
