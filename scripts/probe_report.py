@@ -30,7 +30,7 @@ REAL.md). Two helpers graded each one blind from the firm's description and agre
 Real 1 was measured, then tuned on; real 2 was measured once, after that, and is held out. Real 3,
 89 Find a Tender notices of 2026 that two bid-alert projects saved (descriptions cut at 600
 characters, no CPV codes), was graded the same way, a third reader deciding six disagreements;
-real 4, 23 more such notices, was measured once after every change and is held out.
+real 4, 23 more such notices, was measured once and is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
