@@ -20,8 +20,11 @@ Round 5: fits-5.jsonl, 60 must see and 20 worth a look in every style, and look-
 80 (half ordinary, half confusable); it is kept out of tuning, so that the next change to the rules
 can be measured on notices nobody tuned on. Round 6: look-alikes-6.jsonl, 120 look-alikes each of
 a different kind, and fits-6.jsonl, 40 must-see notices that use the same risky words in the firm's
-sense, to check that a negative which drops a look-alike keeps the fits. Rounds 2 to 4 and 6 were
-measured before any rule was changed for them; docs/scoring.md gives both figures.
+sense, to check that a negative which drops a look-alike keeps the fits. Round 7: fits-7.jsonl, 50
+must see and 15 worth a look that name the firm's work indirectly (research questions as titles,
+sessions, partnership support written as a role, change described by its outcome), and
+look-alikes-7.jsonl, 65 in the same styles. Rounds 2 to 4, 6 and 7 were measured before any rule
+was changed for them; docs/scoring.md gives both figures.
 
 Real 1 and real 2 are recorded notices, not written ones: real-1.jsonl, 65 Contracts Finder
 opportunity notices of October 2022, and real-2.jsonl, 89 Public Contracts Scotland contract notices
