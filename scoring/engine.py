@@ -71,9 +71,12 @@ class Compiled:
         self.matcher = Matcher(terms)
         # Per term: (use, its rule's name), named once here rather than for every notice.
         self.uses = [[(use, use.rule) for use in uses] for uses in terms.values()]
-        # Per term: is it a sign of other work (a negative adjustment), and a line's positive keyword?
-        self.negative = [any(u.points < 0 and u.role == ADJUST for u in uses) for uses in terms.values()]
-        self.positive = [any(u.points > 0 and u.role == KEYWORD for u in uses) for uses in terms.values()]
+        # The terms that are signs of other work (negative adjustments), and lines' positive keywords.
+        uses_of = list(terms.values())
+        self.negative = frozenset(
+            i for i, uses in enumerate(uses_of) if any(u.points < 0 and u.role == ADJUST for u in uses)
+        )
+        self.positive = [any(u.points > 0 and u.role == KEYWORD for u in uses) for uses in uses_of]
         self.buyers = Buyers(profile)
         self._lines = profile.service_lines
         self._codes: dict[str, tuple[list[tuple[int, str, float]], list[tuple[int, str]]]] = {}
@@ -207,10 +210,10 @@ def _subjects(title: str, prepared: Compiled, zones: dict[int, tuple[str, str]])
     the subject instead ("Review of Home Care"), and another part of the title is left alone
     ("Commissioning review - day opportunities").
     """
-    negatives = [
-        words.split()
-        for term_id, (zone, words) in zones.items()
-        if zone == TITLE and prepared.negative[term_id]
+    negatives = [  # a set intersection first: most notices have no negative term at all
+        zones[term_id][1].split()
+        for term_id in prepared.negative.intersection(zones)
+        if zones[term_id][0] == TITLE
     ]
     if not negatives:  # the usual case: nothing in the title counts against the notice
         return {}

@@ -238,19 +238,24 @@ def _shared_readings(words: list[str], keys: list[str], ends: list[int], stop: i
     (B C D is read where it stands.) Only where A and C are words some term uses (a key other
     than "-"): most "and"s join words no term has, and `words.index` finds each "and" in C,
     up to `stop`."""
+    try:
+        at = words.index("and", 1, stop)
+    except ValueError:
+        return _NO_READINGS  # the usual title and opening: no list to read
     readings = _Readings(offset=len(words))
-    at = 0
     while True:
+        if keys[at - 1] != "-" and at + 2 < len(keys) and keys[at + 2] != "-" and words[at + 1]:
+            readings.starts.append(readings.offset + len(readings.words))
+            readings.parts.append(bisect_right(ends, at))
+            readings.words += [words[at - 1], *words[at + 2 : at + 4], ""]
+            readings.keys += [keys[at - 1], *keys[at + 2 : at + 4], "-"]
         try:
             at = words.index("and", at + 1, stop)
         except ValueError:
             return readings
-        if keys[at - 1] == "-" or at + 2 >= len(keys) or keys[at + 2] == "-" or not words[at + 1]:
-            continue
-        readings.starts.append(readings.offset + len(readings.words))
-        readings.parts.append(bisect_right(ends, at))
-        readings.words += [words[at - 1], *words[at + 2 : at + 4], ""]
-        readings.keys += [keys[at - 1], *keys[at + 2 : at + 4], "-"]
+
+
+_NO_READINGS = _Readings(offset=0)  # shared and never changed: find_in_parts only reads it
 
 
 def _written_words(raws: list[bytes]) -> list[str]:
