@@ -211,20 +211,22 @@ def _subjects(title: str, prepared: Compiled, zones: dict[int, tuple[str, str]])
     ("Commissioning review - day opportunities").
     """
     negatives = [  # a set intersection first: most notices have no negative term at all
-        zones[term_id][1].split()
+        zones[term_id][1].lower().split()  # an acronym's words are found as written
         for term_id in prepared.negative.intersection(zones)
         if zones[term_id][0] == TITLE
     ]
     if not negatives:  # the usual case: nothing in the title counts against the notice
         return {}
-    for part in _TITLE_PART.split(title):
-        head = _negative_head(split_words(_LAST_BRACKETS.sub("", part)), negatives)
-        if head:
-            return {
-                term_id: head
-                for term_id in prepared.matcher.find(part)
-                if prepared.positive[term_id] and zones[term_id][0] == TITLE
-            }
+    negatives.sort(key=len, reverse=True)  # "support service" before "support"
+    for part in (_LAST_BRACKETS.sub("", part) for part in _TITLE_PART.split(title)):
+        head = _negative_head(split_words(part), negatives)
+        subjects = head and {
+            term_id: head
+            for term_id in prepared.matcher.find(part)
+            if prepared.positive[term_id] and zones[term_id][0] == TITLE
+        }
+        if subjects:
+            return subjects
     return {}
 
 

@@ -22,6 +22,7 @@ Aho-Corasick automaton (pyahocorasick) over the space-joined stems.
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from collections import defaultdict
@@ -143,6 +144,9 @@ class Matcher:
             stems = term.words if term.kind == STEM else stems_of([word.lower() for word in term.words])
             keys[" ".join(stems)].append(term_id)
         self._vocabulary = {stem for key in keys for stem in key.split()}
+        # Neighbouring words within a term: a list "A and B C" is read as "A C" only where both
+        # "A C" and "B C" are (see `_shared_readings`).
+        self._pairs = {pair for key in keys for pair in itertools.pairwise(key.split())}
         # Every word seen -> its stem if some term uses that stem, else "-" (no term can match there).
         self._word_key: dict[str, str] = {"": "-"}
         self._automaton = ahocorasick.Automaton()
@@ -182,7 +186,7 @@ class Matcher:
             keys = list(map(self._word_key.__getitem__, words))
         written = " ".join(keys)
         lists_end = ends[min(read_lists_in or len(ends), len(ends)) - 1]
-        readings = _shared_readings(words, keys, ends, lists_end)
+        readings = _shared_readings(words, keys, ends, lists_end, self._pairs)
         words += readings.words  # after the text as written, so that its indexes stay as they are
         haystack = f" {written} {' '.join(readings.keys)} " if readings.keys else f" {written} "
         as_written: list[str] | None = None
@@ -232,19 +236,26 @@ class _Readings:
         return self.parts[bisect_right(self.starts, index) - 1]
 
 
-def _shared_readings(words: list[str], keys: list[str], ends: list[int], stop: int) -> _Readings:
+def _shared_readings(
+    words: list[str], keys: list[str], ends: list[int], stop: int, pairs: set[tuple[str, str]]
+) -> _Readings:
     """For each "A and B C D" within a part, the reading "A C D": buyers write "process and impact
     evaluation", "community and stakeholder engagement", "leadership and management development".
-    (B C D is read where it stands.) Only where A and C are words some term uses (a key other
-    than "-"): most "and"s join words no term has, and `words.index` finds each "and" in C,
-    up to `stop`."""
+    (B C D is read where it stands.) Only where some term has "A C" and some term "B C", so that A
+    and B are parallel modifiers of C, not a verb or a preposition ("capability and identify
+    development needs", "home and in care settings"). Like written words, a reading does not see
+    punctuation. `list.index` finds each "and" up to `stop`."""
     try:
         at = words.index("and", 1, stop)
     except ValueError:
         return _NO_READINGS  # the usual title and opening: no list to read
     readings = _Readings(offset=len(words))
     while True:
-        if keys[at - 1] != "-" and at + 2 < len(keys) and keys[at + 2] != "-" and words[at + 1]:
+        if (
+            at + 2 < len(keys)
+            and (keys[at - 1], keys[at + 2]) in pairs
+            and (keys[at + 1], keys[at + 2]) in pairs
+        ):
             readings.starts.append(readings.offset + len(readings.words))
             readings.parts.append(bisect_right(ends, at))
             readings.words += [words[at - 1], *words[at + 2 : at + 4], ""]

@@ -17,7 +17,7 @@ from tests.scoring.helpers import example, real
 from tests.support.cli import tenderwatch
 
 NOW = datetime(2026, 8, 12, 6, tzinfo=UTC)
-VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation: raw 164.5
+VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation: raw 156.5
 DFT = "find_a_tender:075573-2026"  # DfT shared research and evaluation framework: raw 166
 BHCC = "find_a_tender:076068-2026"  # Pride in Place community engagement: raw 126.75
 PROCUREMENT = "find_a_tender:075610-2026"  # Procurement consultancy: 85.75, shown as 86
