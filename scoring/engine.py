@@ -220,10 +220,8 @@ def _subjects(title: str, prepared: Compiled, zones: dict[int, tuple[str, str]])
     negatives.sort(key=len, reverse=True)  # "support service" before "support"
     for part in (_LAST_BRACKETS.sub("", part) for part in _TITLE_PART.split(title)):
         head = _negative_head(split_words(part), negatives)
-        subjects = head and {
-            term_id: head
-            for term_id in prepared.matcher.find(part)
-            if prepared.positive[term_id] and zones[term_id][0] == TITLE
+        subjects = head and {  # a term of the title is in the title's zone: the best part
+            term_id: head for term_id in prepared.matcher.find(part) if prepared.positive[term_id]
         }
         if subjects:
             return subjects
