@@ -19,6 +19,7 @@ LONDON = ZoneInfo("Europe/London")
 STAGES = ("planning", "tender", "award", "contract")
 CATEGORIES = ("services", "goods", "works")
 CPV_PATTERN = re.compile(r"^\d{8}$")
+_CPV_WITH_CHECK_DIGIT = re.compile(r"^(\d{8})-\d$")  # "79315000-1", as the CPV list itself writes codes
 # Computed when exporting (scoring's with `export --profile`; the notice's opportunity, store.opportunities);
 # an import ignores them.
 COMPUTED_FIELDS = frozenset({"score", "band", "service_line", "reasons", "opportunity_id"})
@@ -316,11 +317,17 @@ def _choice(options: tuple[str, ...]) -> Any:
 
 
 def _cpv_list(value: Any) -> tuple[str, ...]:
-    codes = tuple(_text(code) for code in _list(value))
-    for code in codes:
-        if not CPV_PATTERN.match(code):
-            raise ValueError(f"CPV code {code!r} must be 8 digits without the check digit, e.g. '79411000'")
-    return codes
+    return tuple(dict.fromkeys(_cpv_code(_text(code)) for code in _list(value)))
+
+
+def _cpv_code(code: str) -> str:
+    """The 8-digit code; a check digit ("79315000-1") is dropped, since scoring reads the code alone."""
+    with_check = _CPV_WITH_CHECK_DIGIT.match(code)
+    if with_check:
+        return with_check.group(1)
+    if not CPV_PATTERN.match(code):
+        raise ValueError(f"CPV code {code!r} must be 8 digits, e.g. '79411000' (or '79411000-8')")
+    return code
 
 
 def _text_list(value: Any) -> tuple[str, ...]:
