@@ -218,13 +218,17 @@ def _subjects(title: str, prepared: Compiled, zones: dict[int, tuple[str, str]])
     if not negatives:  # the usual case: nothing in the title counts against the notice
         return {}
     negatives.sort(key=len, reverse=True)  # "support service" before "support"
-    for part in (_LAST_BRACKETS.sub("", part) for part in _TITLE_PART.split(title)):
+    parts = [_LAST_BRACKETS.sub("", part) for part in _TITLE_PART.split(title)]
+    for index, part in enumerate(parts):
         head = _negative_head(split_words(part), negatives)
         subjects = head and {  # a term of the title is in the title's zone: the best part
             term_id: head for term_id in prepared.matcher.find(part) if prepared.positive[term_id]
         }
         if subjects:
-            return subjects
+            # Named as the work in another part ("Community Engagement Strategy - Community
+            # Engagement Support Service"), a term keeps its title's weight.
+            elsewhere = prepared.matcher.find(" - ".join(parts[:index] + parts[index + 1 :]))
+            return {term_id: head for term_id, head in subjects.items() if term_id not in elsewhere}
     return {}
 
 
@@ -304,9 +308,10 @@ def _line_reasons(
     lines whose keywords name the work (a positive one in the title, the opening or a lot's title).
 
     A line's keyword counts at its best zone: title_weight times in the title, opening_weight times
-    in the description's opening, description_weight times in the rest. Adjustment keywords count
-    once, as written. Negative ones and exclusions count only where they say what the work is: the
-    title or the description's opening.
+    in the description's opening, description_weight times in the rest; a title term that is the
+    subject of a negative ending the title ("Community Engagement Support Service", `_subjects`)
+    counts as the opening's. Adjustment keywords count once, as written. Negative ones and
+    exclusions count only where they say what the work is: the title or the description's opening.
     """
     weights = {
         TITLE: profile.scale.title_weight,

@@ -165,7 +165,7 @@ class Matcher:
         """{term index: (the first part it occurs in, its words as found there)}, in one scan.
 
         A term never spans two parts, and each counts once, at its first occurrence: give the
-        parts best first. In the first `read_lists_in` parts (all by default), words joined by
+        parts best first. In the first `read_lists_in` parts (all by default, none for 0), words joined by
         "and" share what follows them: "process and impact evaluation" is a process evaluation
         and an impact evaluation (see `_shared_readings`).
         """
@@ -185,7 +185,8 @@ class Matcher:
             self._learn(set(words))
             keys = list(map(self._word_key.__getitem__, words))
         written = " ".join(keys)
-        lists_end = ends[min(read_lists_in or len(ends), len(ends)) - 1]
+        reading = len(ends) if read_lists_in is None else min(read_lists_in, len(ends))
+        lists_end = ends[reading - 1] if reading else 0
         readings = _shared_readings(words, keys, ends, lists_end, self._pairs)
         words += readings.words  # after the text as written, so that its indexes stay as they are
         haystack = f" {written} {' '.join(readings.keys)} " if readings.keys else f" {written} "

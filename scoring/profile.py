@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 # 6: the firm's words before a negative that ends a part of the title count as the opening's
 #    ("Community Engagement Support Service" is a support service).
 # 7: words joined by "and" share the words after them ("process and impact evaluation").
-ENGINE_VERSION = 7
+# 8: a title term named as the work in another part of the title keeps its title weight.
+ENGINE_VERSION = 8
 KINDS = ("services", "goods", "works")
 STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))

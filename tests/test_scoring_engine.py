@@ -435,6 +435,7 @@ def test_the_firms_words_before_a_negative_that_ends_the_title_name_its_subject_
         "Commissioning review: home care",
         "Support Service Community Engagement",
         "Community engagement on the home care platform",
+        "Community Engagement Strategy - Community Engagement Support Service",  # named as the work too
     ):
         best = max(
             points(score_notice(notice(title), profile), f"keyword {keyword}")

@@ -218,3 +218,5 @@ def test_a_reading_counts_in_its_own_part_and_a_better_part_wins():
     later = ["Evaluation", "An evaluation.", "Lots", "Its process and impact evaluation."]
     assert 0 not in process.find_in_parts(later, read_lists_in=3)
     assert process.find_in_parts(later, read_lists_in=4)[0] == (3, "process evaluation")
+    assert process.find_in_parts(later)[0] == (3, "process evaluation")  # every part by default
+    assert 0 not in process.find_in_parts(["Process and impact evaluation"], read_lists_in=0)
