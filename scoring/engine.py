@@ -117,7 +117,7 @@ def compiled(profile: Profile) -> Compiled:
 def score_notice(notice: Notice, profile: Profile) -> Score:
     """The notice's fit to the profile; never raises for a valid Notice."""
     prepared = compiled(profile)
-    gates = gate_reasons(notice, profile, prepared.buyers)
+    gates = gate_reasons(notice, profile, prepared.buyers, lambda: _title_names_work(prepared, notice))
     if gates:
         return Score(0, "none", None, tuple(gates), 0.0)
     found = _Found(prepared, notice)
@@ -135,6 +135,11 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     reasons += [*adjusting, *_negative_cap(profile, adjusting)]
     reasons += [*adjustments(notice, profile, prepared.buyers, work_named=work_named), *vetoed]
     return _finish(profile, profile.service_lines[best].name, reasons)
+
+
+def _title_names_work(prepared: Compiled, notice: Notice) -> bool:
+    """Whether a service line's positive keyword is in the title."""
+    return any(prepared.positive[term_id] for term_id in prepared.matcher.find(notice.title))
 
 
 def _negative_cap(profile: Profile, adjusting: list[Reason]) -> list[Reason]:

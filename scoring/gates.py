@@ -8,7 +8,7 @@ preference, kind mismatch) nudge the score of a notice some service line matched
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from scoring.profile import NOTICE_TYPES, Gates, Profile
@@ -83,14 +83,17 @@ def cpv_kinds(codes: tuple[str, ...]) -> frozenset[str]:
     return frozenset(map(cpv_kind, codes))
 
 
-def gate_reasons(notice: Notice, profile: Profile, buyers: Buyers) -> list[Reason]:
-    """Every gate the notice fails (empty when it may be scored)."""
+def gate_reasons(
+    notice: Notice, profile: Profile, buyers: Buyers, title_names_work: Callable[[], bool]
+) -> list[Reason]:
+    """Every gate the notice fails (empty when it may be scored). `title_names_work`: whether a
+    service line's keyword is in the title, asked only when CPV codes alone would gate the kind."""
     gates = profile.gates
     reasons = [
         reason
         for reason in (
             _notice_type(notice, gates),
-            _kind(notice, gates.kinds)[0],
+            _kind(notice, gates.kinds, title_names_work)[0],
             _region(notice, gates.regions),
             _value_limit(notice, gates.max_value),
         )
@@ -114,8 +117,12 @@ def _notice_type(notice: Notice, gates: Gates) -> Reason | None:
     return Reason(0, "gate: notice type", f"{notice.stage} notice")
 
 
-def _kind(notice: Notice, allowed: tuple[str, ...]) -> tuple[Reason | None, str | None]:
-    """(gate reason, mismatch detail): gated when category and CPV codes agree on a kind not allowed."""
+def _kind(
+    notice: Notice, allowed: tuple[str, ...], title_names_work: Callable[[], bool]
+) -> tuple[Reason | None, str | None]:
+    """(gate reason, mismatch detail): gated when category and CPV codes agree on a kind not allowed,
+    or CPV codes alone say so and the title names none of the firm's work. Buyers' codes are often
+    wrong: "Strategic Transformation Partner" has been published with a food code."""
     kinds = cpv_kinds(notice.cpv)
     permitted = kinds & set(allowed)
     category = notice.category
@@ -128,15 +135,24 @@ def _kind(notice: Notice, allowed: tuple[str, ...]) -> tuple[Reason | None, str 
             f"says {category} but CPV {_divisions(notice, permitted)} is {' and '.join(sorted(permitted))}",
         )
     if kinds and not permitted:
-        detail = f"{' and '.join(sorted(kinds))}: CPV {_divisions(notice, kinds)}"
-        if category is None:
-            return Reason(0, "gate: kind", detail), None
-        return None, f"says {category} but its CPV codes are {detail}"
+        return _kind_of_codes(notice, kinds, title_names_work)
     main = notice.cpv[0] if notice.cpv else None
     if main and cpv_kind(main) not in allowed:
         # The first code is the notice's main classification: what is mostly being bought.
         return None, f"has a {cpv_kind(main)} main CPV code ({main})"
     return None, None
+
+
+def _kind_of_codes(
+    notice: Notice, kinds: frozenset[str], title_names_work: Callable[[], bool]
+) -> tuple[Reason | None, str | None]:
+    """`_kind` when every CPV code is of a kind not allowed and the category (if any) is allowed."""
+    detail = f"{' and '.join(sorted(kinds))}: CPV {_divisions(notice, kinds)}"
+    if notice.category is not None:
+        return None, f"says {notice.category} but its CPV codes are {detail}"
+    if not title_names_work():
+        return Reason(0, "gate: kind", detail), None
+    return None, f"has {detail} alone, but its title names the work"
 
 
 def _divisions(notice: Notice, kinds: frozenset[str]) -> str:
@@ -201,7 +217,8 @@ def adjustments(notice: Notice, profile: Profile, buyers: Buyers, *, work_named:
     preferred = buyers.verdict(notice.buyer_name)[1] if notice.buyer_name else None
     if preferred:
         yield Reason(preferred[1], f"buyer {preferred[0]}", f"buyer '{notice.buyer_name}'")
-    mismatch = _kind(notice, profile.gates.kinds)[1]
+    # Scored, so a title naming the work is what let CPV codes of another kind through the gate.
+    mismatch = _kind(notice, profile.gates.kinds, title_names_work=lambda: True)[1]
     if mismatch and rules.kind_mismatch:
         yield Reason(rules.kind_mismatch, "kind mismatch", f"the notice {mismatch}")
 

@@ -159,7 +159,6 @@ def test_without_a_keyword_a_notice_stays_below_possible(tmp_path):
         ({"notice_type": None, "stage": "award"}, "award notice"),
         ({"category": "works", "cpv": ["45000000"]}, "works contract (CPV 45*)"),
         ({"category": "goods"}, "goods contract"),
-        ({"category": None, "cpv": ["33100000", "39000000"]}, "goods: CPV 33*, 39*"),
         ({"regions": ["UKD", "UKC1"]}, "delivered in UKD, UKC1, outside UKM, UKI"),
         ({"value_amount": 6000000.0}, "value £6m above the £5m limit"),
         ({"value_amount": 90e6, "lots": [Lot(id="1", value_amount=7e6)]}, "value £7m (smallest lot) above"),
@@ -191,6 +190,24 @@ def test_each_gate_rules_a_notice_out_with_its_reason(rules, values, detail):
 def test_notices_that_pass_every_gate(rules, values):
     score = score_notice(notice("Evaluation of community engagement", **values), rules)
     assert not score.gated and score.service_line == "Engagement" and score.band != "none"
+
+
+def test_codes_alone_gate_the_kind_only_when_the_title_names_none_of_the_work(rules):
+    # Buyers' CPV codes are often wrong: a "Strategic Transformation Partner" has had a food code.
+    goods_codes = {"category": None, "cpv": ["33100000", "39000000"]}
+    described = score_notice(
+        notice("Supplies", description="Evaluation of community engagement", **goods_codes), rules
+    )
+    assert described.gated and "goods: CPV 33*, 39*" in described.summary
+    named = score_notice(notice("Evaluation of community engagement", **goods_codes), rules)
+    assert not named.gated and named.band != "none"
+    assert [(r.points, r.detail) for r in named.reasons if r.rule == "kind mismatch"] == [
+        (-6, "the notice has goods: CPV 33*, 39* alone, but its title names the work")
+    ]
+    # A stated category still gates with codes that agree, whatever the title says.
+    assert score_notice(
+        notice("Evaluation of community engagement", **{**goods_codes, "category": "goods"}), rules
+    ).gated
 
 
 def test_a_kind_mismatch_costs_points(rules):
