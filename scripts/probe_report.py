@@ -33,7 +33,9 @@ REAL.md). Two helpers graded each one blind from the firm's description and agre
 Real 1 was measured, then tuned on; real 2 was measured once, after that, and is held out. Real 3,
 89 Find a Tender notices of 2026 that two bid-alert projects saved (descriptions cut at 600
 characters, no CPV codes), was graded the same way, a third reader deciding six disagreements;
-real 4, 23 more such notices, was measured once and is held out.
+real 4, 23 more such notices, was measured once and is held out. Real 5, 78 Contracts Finder
+notices of 2012-2014 from the Open Contracting Partnership's sample data, was graded the same way
+(the readers agreed on all 78), measured, and then tuned on (one engine rule).
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -72,6 +74,7 @@ ROUNDS = {
     "real 2 (89 recorded Public Contracts Scotland notices; held out)": ("real-2",),
     "real 3 (89 recorded Find a Tender notices, bid-alert selections)": ("real-3",),
     "real 4 (23 more of them; held out)": ("real-4",),
+    "real 5 (78 recorded Contracts Finder notices of 2012-2014)": ("real-5",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
