@@ -35,7 +35,10 @@ Real 1 was measured, then tuned on; real 2 was measured once, after that, and is
 characters, no CPV codes), was graded the same way, a third reader deciding six disagreements;
 real 4, 23 more such notices, was measured once and is held out. Real 5, 78 Contracts Finder
 notices of 2012-2014 from the Open Contracting Partnership's sample data, was graded the same way
-(the readers agreed on all 78), measured, and then tuned on (one engine rule).
+(the readers agreed on all 78), measured, and then tuned on (one engine rule). Real 6, 58 contract
+awards (Contracts Finder 2021-2025, and four of 2018-2021 from a data company's sample), is graded
+for the work as if it were advertised and scored as its tender would be (`score_contract`); it was
+measured once and is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -57,7 +60,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scoring import Score, load_profile, score_notice  # noqa: E402
+from scoring import Profile, Score, load_profile, score_notice  # noqa: E402
+from scoring.engine import score_contract  # noqa: E402
 from store.notice import Notice  # noqa: E402
 
 EXAMPLE = ROOT / "scoring" / "profiles" / "example.yaml"
@@ -75,6 +79,7 @@ ROUNDS = {
     "real 3 (89 recorded Find a Tender notices, bid-alert selections)": ("real-3",),
     "real 4 (23 more of them; held out)": ("real-4",),
     "real 5 (78 recorded Contracts Finder notices of 2012-2014)": ("real-5",),
+    "real 6 (58 recorded contract awards, judged as their tenders; held out)": ("real-6",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
@@ -149,6 +154,11 @@ def wrong(grade: int, score: Score) -> bool:
     return (grade >= 1) == (score.band == "none")
 
 
+def scored_as_tender(notice: Notice, profile: Profile) -> Score:
+    """An award's work is judged as its tender would have been (real 6 holds awards: fit, not timing)."""
+    return score_contract(notice, profile) if notice.stage == "award" else score_notice(notice, profile)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", type=Path, default=EXAMPLE, help="the rules file (default: example)")
@@ -156,7 +166,7 @@ def main() -> None:
     arguments = parser.parse_args()
     profile = load_profile(arguments.rules)
     scored = [
-        (written, score_notice(written.notice, profile))
+        (written, scored_as_tender(written.notice, profile))
         for files in ROUNDS.values()
         for file in files
         for written in probe_notices(file)
@@ -167,8 +177,10 @@ def main() -> None:
     if not arguments.quiet:
         for written, score in sorted(scored, key=lambda item: item[1].score):
             if wrong(written.grade, score):
-                print(f"  {written.notice.source_id} grade {written.grade}, {score.band} {score.score}: "
-                      f"{written.notice.title[:80]}")
+                print(
+                    f"  {written.notice.source_id} grade {written.grade}, {score.band} {score.score}: "
+                    f"{written.notice.title[:80]}"
+                )
                 print(f"      written as: {written.why}")
                 print(f"      {score.summary}")
 
