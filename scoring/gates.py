@@ -147,12 +147,13 @@ def _kind_of_codes(
     notice: Notice, kinds: frozenset[str], title_names_work: Callable[[], bool]
 ) -> tuple[Reason | None, str | None]:
     """`_kind` when every CPV code is of a kind not allowed and the category (if any) is allowed."""
-    detail = f"{' and '.join(sorted(kinds))}: CPV {_divisions(notice, kinds)}"
+    named = " and ".join(sorted(kinds))
+    detail = f"{named}: CPV {_divisions(notice, kinds)}"
     if notice.category is not None:
         return None, f"says {notice.category} but its CPV codes are {detail}"
     if not title_names_work():
         return Reason(0, "gate: kind", detail), None
-    return None, f"has {detail} alone, but its title names the work"
+    return None, f"has only {named} CPV codes ({_divisions(notice, kinds)}), but its title names the work"
 
 
 def _divisions(notice: Notice, kinds: frozenset[str]) -> str:

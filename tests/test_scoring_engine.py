@@ -202,7 +202,7 @@ def test_codes_alone_gate_the_kind_only_when_the_title_names_none_of_the_work(ru
     named = score_notice(notice("Evaluation of community engagement", **goods_codes), rules)
     assert not named.gated and named.band != "none"
     assert [(r.points, r.detail) for r in named.reasons if r.rule == "kind mismatch"] == [
-        (-6, "the notice has goods: CPV 33*, 39* alone, but its title names the work")
+        (-6, "the notice has only goods CPV codes (33*, 39*), but its title names the work")
     ]
     # A stated category still gates with codes that agree, whatever the title says.
     assert score_notice(
