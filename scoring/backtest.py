@@ -8,7 +8,7 @@ code serves the CLI (notices from the store) and the tests (notices in memory).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from scoring.result import BANDS, Score
@@ -42,6 +42,12 @@ class Agreement:
     shortlisted_relevant: int
     strong: int
     strong_relevant: int
+    must_see: int = 0  # judged notices graded must see (measured against grades, not feedback)
+    must_see_found: int = 0  # of them, in strong or possible
+
+    @property
+    def must_see_recall(self) -> float | None:
+        return _ratio(self.must_see_found, self.must_see)
 
     @property
     def possible(self) -> int:
@@ -96,6 +102,7 @@ class BacktestResult:
     live_agreement: Agreement | None = None
     candidate_agreement: Agreement | None = None
     judged: list[Judged] = field(default_factory=list)
+    must_see: frozenset[str] | None = None  # the notices graded must see, when measured against grades
 
     @property
     def added(self) -> list[Change]:
@@ -108,10 +115,13 @@ class BacktestResult:
 
 
 def backtest(
-    scored: Iterable[tuple[Notice, Score, Score | None]], feedback: Mapping[str, str] | None = None
+    scored: Iterable[tuple[Notice, Score, Score | None]],
+    feedback: Mapping[str, str] | None = None,
+    must_see: Collection[str] | None = None,
 ) -> BacktestResult:
-    """Compare live and (optional) candidate scores of the same notices; feedback maps id -> label."""
-    result = BacktestResult()
+    """Compare live and (optional) candidate scores of the same notices; feedback maps id -> label.
+    Measured against grades, `must_see` holds the ids graded must see (for their recall alone)."""
+    result = BacktestResult(must_see=None if must_see is None else frozenset(must_see))
     live_bands: dict[str, str] = {}
     candidate_bands: dict[str, str] = {}
     for notice, live, candidate in scored:
@@ -130,9 +140,10 @@ def backtest(
             result.changes.append(Change(notice.id, notice.title, live, candidate))
     result.changes.sort(key=lambda change: (-_RANK[change.after.band], -_ranked(change.after), change.key))
     if feedback:
-        result.live_agreement = agreement(live_bands, feedback)
+        must = result.must_see or frozenset()
+        result.live_agreement = agreement(live_bands, feedback, must)
         if result.candidate is not None:
-            result.candidate_agreement = agreement(candidate_bands, feedback)
+            result.candidate_agreement = agreement(candidate_bands, feedback, must)
     return result
 
 
@@ -141,12 +152,16 @@ def _ranked(score: Score) -> float:
     return score.score if score.raw is None else score.raw
 
 
-def agreement(bands: Mapping[str, str], feedback: Mapping[str, str]) -> Agreement:
-    """Precision and recall counts of `bands` (notice id -> band) against labels for the same ids."""
+def agreement(
+    bands: Mapping[str, str], feedback: Mapping[str, str], must_see: Collection[str] = frozenset()
+) -> Agreement:
+    """Precision and recall counts of `bands` (notice id -> band) against labels for the same ids, and
+    of the recall of the ids in `must_see` (graded must see) alone."""
     labelled = [key for key in bands if key in feedback]
     relevant = {key for key in labelled if feedback[key] == "relevant"}
     shortlisted = {key for key in labelled if bands[key] in ("strong", "possible")}
     strong = {key for key in labelled if bands[key] == "strong"}
+    must = relevant.intersection(must_see)
     return Agreement(
         labelled=len(labelled),
         relevant=len(relevant),
@@ -154,6 +169,8 @@ def agreement(bands: Mapping[str, str], feedback: Mapping[str, str]) -> Agreemen
         shortlisted_relevant=len(shortlisted & relevant),
         strong=len(strong),
         strong_relevant=len(strong & relevant),
+        must_see=len(must),
+        must_see_found=len(must & shortlisted),
     )
 
 

@@ -49,32 +49,60 @@ class FeedbackFile:
     unlabelled: int = 0
 
 
+GRADES = {"0": 0, "1": 1, "2": 2}  # the labelled set's scale: not relevant, worth a look, must see
+
+
+def check_grade(grade: str) -> str:
+    if grade.strip() not in GRADES:
+        raise ValueError(
+            f"'{grade}' is not a grade; write 2 (must see), 1 (worth a look) or 0 (not relevant)"
+        )
+    return grade.strip()
+
+
 def read_feedback(path: str | Path) -> FeedbackFile:
     """A feedback CSV: a header naming an id column (id, key, notice or notice_id) and a label column,
     in any order, and optionally a note column; any other column is ignored, so an `export --format
     csv` file with a label column added imports as it is. Rows without a label are left out and
     counted; InputError names the file, line and field of a bad row."""
-    path = Path(path)
+    rows, unlabelled = _read(Path(path), "label", check_label)
+    return FeedbackFile([Judgement(key, label, note) for key, label, note in rows], unlabelled)
+
+
+def read_grades(path: str | Path) -> dict[str, int]:
+    """A grades CSV, as the labelled development set's grades.csv: an id column and a grade column
+    (2 must see, 1 worth a look, 0 not relevant), any other column ignored; {notice id: grade}.
+    Rows without a grade are left out; InputError names the file, line and field of a bad row."""
+    rows, _ = _read(Path(path), "grade", check_grade, retry="run the command again")
+    return {key: GRADES[grade] for key, grade, _ in rows}
+
+
+def _read(
+    path: Path, column: str, check: Callable[[str], str], retry: str = "import again"
+) -> tuple[list[tuple[str, str, str | None]], int]:
+    """(notice id, checked value of `column`, note) per row that has a value, and the rows without."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            return _rows(path, csv.reader(handle))
+            return _rows(path, csv.reader(handle), column, check, retry)
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file; give the path of a CSV with columns id,label") from None
+        raise InputError(f"{path}: no such file; give the path of a CSV with columns id,{column}") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read it as CSV ({exc})") from None
 
 
-def _rows(path: Path, reader: csv.Reader) -> FeedbackFile:
+def _rows(
+    path: Path, reader: csv.Reader, column: str, check: Callable[[str], str], retry: str
+) -> tuple[list[tuple[str, str, str | None]], int]:
     header = [name.strip().lower() for name in next(reader, [])]
     id_column = next((index for index, name in enumerate(header) if name in ID_COLUMNS), None)
-    if id_column is None or "label" not in header:
+    if id_column is None or column not in header:
         raise InputError(
-            f"{path}:1: the first line must name an id column ({', '.join(ID_COLUMNS)}) and a label "
-            "column, e.g. 'id,label' (a note column is kept; other columns are ignored)"
+            f"{path}:1: the first line must name an id column ({', '.join(ID_COLUMNS)}) and a {column} "
+            f"column, e.g. 'id,{column}' (a note column is kept; other columns are ignored)"
         )
-    label_column = header.index("label")
+    value_column = header.index(column)
     note_column = header.index("note") if "note" in header else None
-    judgements, unlabelled = [], 0
+    rows, missing = [], 0
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
@@ -88,23 +116,23 @@ def _rows(path: Path, reader: csv.Reader) -> FeedbackFile:
                 f"{path}:{line}: {len(row)} fields, but the first line names {len(header)} columns; "
                 "put a note that holds commas in double quotes"
             )
-        if not cell(label_column):
-            unlabelled += 1  # a spreadsheet row nobody has judged yet
+        if not cell(value_column):
+            missing += 1  # a spreadsheet row nobody has judged yet
             continue
-        judgements.append(
-            Judgement(
-                _field(path, line, header[id_column], cell(id_column), check_key),
-                _field(path, line, "label", cell(label_column), check_label),
+        rows.append(
+            (
+                _field(f"{path}:{line}", header[id_column], cell(id_column), check_key, retry),
+                _field(f"{path}:{line}", column, cell(value_column), check, retry),
                 cell(note_column) or None,
             )
         )
-    return FeedbackFile(judgements, unlabelled)
+    return rows, missing
 
 
-def _field(path: Path, line: int, name: str, value: str, check: Callable[[str], str]) -> str:
+def _field(where: str, name: str, value: str, check: Callable[[str], str], retry: str) -> str:
     if not value:
-        raise InputError(f"{path}:{line}: field '{name}' is empty; fill it in or delete the row")
+        raise InputError(f"{where}: field '{name}' is empty; fill it in or delete the row")
     try:
         return check(value)
     except ValueError as exc:
-        raise InputError(f"{path}:{line}: field '{name}': {exc}; fix the row and import again") from None
+        raise InputError(f"{where}: field '{name}': {exc}; fix the row and {retry}") from None

@@ -88,7 +88,9 @@ def agreement_table(result: BacktestResult) -> tuple[str, list[str], list[list[s
     if not found:
         return None
     first = found[0][1]
-    heading = f"Against feedback ({counted(first.labelled, 'judged notice')}, {first.relevant:,} relevant):"
+    graded = result.must_see is not None
+    against = "the grades" if graded else "feedback"
+    heading = f"Against {against} ({counted(first.labelled, 'judged notice')}, {first.relevant:,} relevant):"
     headers = ["band"]
     for name, _ in found:
         headers += [f"{name} precision", "recall"]
@@ -106,12 +108,21 @@ def agreement_table(result: BacktestResult) -> tuple[str, list[str], list[list[s
             precision, recall, hits, held = measures(agreement)
             row += [f"{_percent(precision)} ({hits} of {held})", f"{_percent(recall)}"]
         rows.append(row)
+    if graded:  # the must-see notices' recall: what matters most
+        row = ["must see"]
+        for _, agreement in found:
+            row += [
+                "-",
+                f"{_percent(agreement.must_see_recall)} ({agreement.must_see_found} of {agreement.must_see})",
+            ]
+        rows.append(row)
     return heading, headers, rows
 
 
 def misses(result: BacktestResult, limit: int | None) -> list[str]:
     """The judged notices the bands get wrong under the rules tried (the candidate's, else the live
-    ones): relevant ones in no band, relevant ones only possible, and not-relevant ones in a band."""
+    ones): relevant ones in no band (against grades: must see, then worth a look), relevant ones only
+    possible, and not-relevant ones in a band."""
     rules = "candidate" if result.candidate is not None else "live"
 
     def score(judged: Judged) -> Score:
@@ -120,8 +131,22 @@ def misses(result: BacktestResult, limit: int | None) -> list[str]:
     def relevant(judged: Judged) -> bool:
         return judged.label == "relevant"
 
+    def must_see(judged: Judged) -> bool:
+        return judged.key in (result.must_see or ())
+
+    none = (  # against grades, must-see notices missed are listed apart, first
+        [
+            ("Must see, in no band", lambda j: must_see(j) and score(j).band == "none"),
+            (
+                "Worth a look, in no band",
+                lambda j: relevant(j) and not must_see(j) and score(j).band == "none",
+            ),
+        ]
+        if result.must_see is not None
+        else [("Relevant, in no band", lambda j: relevant(j) and score(j).band == "none")]
+    )
     groups = (
-        ("Relevant, in no band", lambda j: relevant(j) and score(j).band == "none"),
+        *none,
         ("Relevant, possible but not strong", lambda j: relevant(j) and score(j).band == "possible"),
         ("Not relevant, yet strong or possible", lambda j: not relevant(j) and score(j).band != "none"),
     )

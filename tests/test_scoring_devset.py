@@ -43,14 +43,15 @@ def test_the_example_profile_meets_its_floors_on_the_whole_set(bands):
     assert found.strong_precision >= 0.85, str(found)
 
 
-def test_the_set_imports_and_backtest_reports_against_its_decisions(env, database, tmp_path):
-    """The issue's way in: `import`, `feedback import`, then `backtest` reports precision and recall."""
+def test_the_set_imports_and_backtest_reports_against_its_decisions_and_grades(env, database, tmp_path):
+    """The issue's way in: `import`, `feedback import`, then `backtest` reports precision and recall;
+    `backtest --grades` measures the set's grades as the issue does, must-see recall first."""
     from click.testing import CliRunner
 
     from scoring.backtest import agreement
     from store.ingest import save_notices
     from tenderwatch.cli import cli
-    from tests.support.labels import FEEDBACK, import_file, imported
+    from tests.support.labels import FEEDBACK, LABELS, import_file, imported
 
     def run(*args: str) -> str:
         result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
@@ -76,3 +77,13 @@ def test_the_set_imports_and_backtest_reports_against_its_decisions(env, databas
         f"{expected.shortlisted})",
     ]
     assert both.split()[5] == f"{expected.recall:.0%}"
+    graded = measure({key: score_notice(n, example()).band for key, n in notices().items()}, grades())
+    files = [str(LABELS / name) for name in ("dev_grades.csv", "dev_fixtures-grades.csv")]
+    output = run("backtest", "--grades", files[0], "--grades", files[1])
+    assert "Against the grades (837 judged notices, 40 relevant):" in output
+    must_see = next(line for line in output.splitlines() if line.startswith("must see "))
+    assert must_see.split()[2:] == ["-", f"{graded.recall:.0%}", f"({graded.must_see_found}", "of", "18)"]
+    both = next(line for line in output.splitlines() if line.startswith("strong+possible "))
+    assert both.split()[2:5] == [f"({graded.shortlisted_relevant}", "of", f"{graded.shortlisted})"]
+    assert "Must see, in no band under the live rules" in output
+    assert "not measured" not in output  # every graded notice is in the store

@@ -337,3 +337,35 @@ def test_notices_band_none_lists_near_misses_first_with_why(env, database):
     assert listed[0] == NEAR_MISS and VRP not in listed and len(listed) == 3
     assert "4 points, 22 needed (Digital change" in lines[1]
     assert "not a fit: works contract" in result.stdout
+
+
+def test_backtest_against_grades_lists_must_see_misses_apart_and_what_it_could_not_measure(
+    env, database, tmp_path
+):
+    store(database, real(VRP), real(NELFT))
+    unstored = "find_a_tender:999999-2026"
+    (tmp_path / "grades.csv").write_text(f"id,grade,title\n{VRP},2,x\n{NELFT},2,y\n{unstored},1,z\n")
+    result = tenderwatch("backtest", "--grades", "grades.csv")
+    assert result.returncode == 0, result.stderr
+    assert "Against the grades (2 judged notices, 2 relevant):" in result.stdout
+    assert re.search(r"^must see +- +50% \(1 of 2\)$", result.stdout, re.MULTILINE)
+    missed = result.stdout.split("Must see, in no band under the live rules (1):\n")[1].splitlines()[0]
+    assert NELFT in missed
+    assert f"1 graded notice not measured (not in the store): {unstored}" in result.stdout
+    assert latest_labels(database) == {}  # grades are measured, never recorded as feedback
+
+
+def test_a_bad_grade_names_its_file_line_and_field(env, database, tmp_path):
+    store(database, real(VRP))
+    (tmp_path / "grades.csv").write_text(f"id,grade\n{VRP},3\n")
+    result = tenderwatch("backtest", "--grades", "grades.csv")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "tenderwatch: grades.csv:2: field 'grade': '3' is not a grade; write 2 (must see), 1 (worth a "
+        "look) or 0 (not relevant); fix the row and run the command again"
+    )
+    (tmp_path / "labels.csv").write_text(f"id,label\n{VRP},relevant\n")
+    no_grade = tenderwatch("backtest", "--grades", "labels.csv")
+    assert (
+        no_grade.returncode == 2 and "labels.csv:1: the first line must name an id column" in no_grade.stderr
+    )

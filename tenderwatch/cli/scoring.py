@@ -227,6 +227,16 @@ def _total_line(score: Any) -> str:
     help="A changed rules file: show which notices it would move into or out of strong/possible.",
 )
 @click.option(
+    "--grades",
+    "grades_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="GRADES.csv",
+    help="Measure against graded notices instead of the team's feedback: a CSV of id and grade "
+    "(2 must see, 1 worth a look, 0 not relevant), as the labelled set's grades.csv; repeat for "
+    "several files. Adds the recall of the must-see notices.",
+)
+@click.option(
     "--limit",
     default=25,
     show_default=True,
@@ -234,27 +244,51 @@ def _total_line(score: Any) -> str:
     help="How many moved notices to list each way (0: all).",
 )
 def backtest(
-    state: State, profile: str | None, since: datetime | None, candidate_file: Path | None, limit: int
+    state: State,
+    profile: str | None,
+    since: datetime | None,
+    candidate_file: Path | None,
+    grades_files: tuple[Path, ...],
+    limit: int,
 ) -> None:
     """How the stored notices fall into bands, and what a candidate rules file would change.
 
     With feedback recorded (`tenderwatch feedback`), also the precision and recall of the bands:
     of the judged notices in strong or possible, how many the team found relevant, and of the
-    relevant ones, how many reached strong or possible.
+    relevant ones, how many reached strong or possible. With --grades, the same against a graded
+    set of notices kept aside (import or crawl them first), and how many must-see notices the bands
+    found.
 
     \b
     Examples:
       tenderwatch backtest --since 90d
       tenderwatch backtest --since 90d --rules my-candidate.yaml
+      tenderwatch import held-back.jsonl && tenderwatch backtest --grades held-back-grades.csv
     """
     from scoring import load_profile
+    from scoring.feedback import read_grades
     from store.scores import run_backtest
 
     live = state.profile(profile)
     candidate = load_profile(candidate_file, name=live.name) if candidate_file else None
+    grades = None
+    if grades_files:  # later files win for an id graded twice
+        grades = {key: grade for path in grades_files for key, grade in read_grades(path).items()}
     with state.database.reading() as session:
-        result = run_backtest(session, live, candidate, since)
+        result = run_backtest(session, live, candidate, since, grades)
     _print_backtest(result, limit or None)
+    if grades is not None:
+        _print_unmeasured(grades, result, since)
+
+
+def _print_unmeasured(grades: dict[str, int], result: Any, since: datetime | None) -> None:
+    """Graded notices the backtest could not measure: not in the store (or published before --since)."""
+    measured = {judged.key for judged in result.judged}
+    unmeasured = [key for key in grades if key not in measured]
+    if unmeasured:
+        why = "not in the store" + (" or published before --since" if since else "")
+        shown = ", ".join(unmeasured[:5]) + (", ..." if len(unmeasured) > 5 else "")
+        echo(f"\n{counted(len(unmeasured), 'graded notice')} not measured ({why}): {shown}")
 
 
 def _print_backtest(result: Any, limit: int | None) -> None:
