@@ -1,18 +1,21 @@
 """Scoring one notice against one profile: a pure function, no database, no clock.
 
 Points, in order:
-1. gates: a notice the firm cannot bid for scores 0, band none, with the gates as reasons;
+1. gates: a notice the firm cannot bid for scores 0, band none, with the gates as reasons (CPV codes
+   alone gate the kind of contract only when the title names none of the firm's work);
 2. each service line adds its keywords' points, each keyword once, at the best place it appears:
    the title (x title_weight), the description's opening or a lot's title (x opening_weight), the
    rest of the description (x description_weight), or x opening_weight in a part of the title that
-   ends in a negative adjustment keyword (its subject: "Community Engagement Support Service");
+   ends in a negative adjustment keyword (its subject: "Community Engagement Support Service"),
+   unless another part of the title names it;
    and its CPV rules' points (the most specific rule per code, summed, capped at cpv_cap); an
    exclusion in the title or opening vetoes the line;
 3. the best line (most points) is the notice's service line, with a share of the runner-up line's
    own words; profile-wide adjustments (keywords, route or value band, SME, buyer, kind mismatch)
    are added to it; a negative adjustment keyword counts only in the title or the opening, and
    together they take at most negative_cap; a route's points need a line keyword that names the
-   work (in the title, the opening or a lot's title);
+   work (in the title, the opening or a lot's title); a notice only its title keeps from the kind
+   gate is held below strong;
 4. the score is the total, held to 0-100 by a "score cap" or "score floor" reason (so the reasons
    always add up to the score); the uncapped total is kept as Score.raw, which ranks notices that
    are all shown as 100; the band comes from the profile's thresholds.
@@ -27,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from scoring.gates import Buyers, adjustments, gate_reasons
+from scoring.gates import Buyers, adjustments, gate_reasons, kind_from_title
 from scoring.matching import Matcher, Term, split_words
 from scoring.profile import NOTICE_TYPES, STAGES, Profile
 from scoring.result import Reason, Score
@@ -134,7 +137,24 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     reasons = [*lines[best], *_second_line(profile, ranked, totals, lines)]
     reasons += [*adjusting, *_negative_cap(profile, adjusting)]
     reasons += [*adjustments(notice, profile, prepared.buyers, work_named=work_named), *vetoed]
+    if kind_from_title(notice, profile.gates.kinds):
+        reasons += _below_strong(profile, reasons)
     return _finish(profile, profile.service_lines[best].name, reasons)
+
+
+def _below_strong(profile: Profile, reasons: list[Reason]) -> list[Reason]:
+    """A notice whose CPV codes all say goods or works, scored only because its title names the
+    work, is at most possible: the title may name what goods are about ("Leadership development
+    books"), so it is worth a look, not a strong match."""
+    total = sum(reason.points for reason in reasons)
+    ceiling = profile.scale.strong - 1
+    if total <= ceiling:
+        return []
+    return [
+        Reason(
+            ceiling - total, "kind uncertain", f"CPV codes of another kind: held below strong ({ceiling:g})"
+        )
+    ]
 
 
 def _title_names_work(prepared: Compiled, notice: Notice) -> bool:
@@ -211,9 +231,9 @@ def _subjects(title: str, prepared: Compiled, zones: dict[int, tuple[str, str]])
     English puts what is bought last: a "Community Engagement Support Service" is a support service,
     a "Consultation and Engagement Platform (SaaS)" a platform. When a part of the title ends in a
     negative term (a trailing "Service" aside), the firm's words before it are that thing's subject
-    and count as the opening's, not twice as the title's. A preposition before the negative makes it
-    the subject instead ("Review of Home Care"), and another part of the title is left alone
-    ("Commissioning review - day opportunities").
+    and count as the opening's, not twice as the title's, unless another part names them as the work.
+    A preposition before the negative makes it the subject instead ("Review of Home Care"), and
+    another part of the title is left alone ("Commissioning review - day opportunities").
     """
     negatives = [  # a set intersection first: most notices have no negative term at all
         zones[term_id][1].lower().split()  # an acronym's words are found as written
@@ -231,8 +251,11 @@ def _subjects(title: str, prepared: Compiled, zones: dict[int, tuple[str, str]])
         }
         if subjects:
             # Named as the work in another part ("Community Engagement Strategy - Community
-            # Engagement Support Service"), a term keeps its title's weight.
-            elsewhere = prepared.matcher.find(" - ".join(parts[:index] + parts[index + 1 :]))
+            # Engagement Support Service"), a term keeps its title's weight. Parts are read apart,
+            # so that no term spans two.
+            others = [other for at, other in enumerate(parts) if at != index]
+            work = [other for other in others if not _negative_head(split_words(other), negatives)]
+            elsewhere = prepared.matcher.find_in_parts(work)
             return {term_id: head for term_id, head in subjects.items() if term_id not in elsewhere}
     return {}
 

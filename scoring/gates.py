@@ -143,6 +143,13 @@ def _kind(
     return None, None
 
 
+def kind_from_title(notice: Notice, allowed: tuple[str, ...]) -> bool:
+    """Whether only the title speaks for a kind allowed: no category, and every CPV code of a kind not
+    allowed (scored because the title names the work; `_kind_of_codes`)."""
+    kinds = cpv_kinds(notice.cpv)
+    return notice.category is None and bool(kinds) and not kinds.intersection(allowed)
+
+
 def _kind_of_codes(
     notice: Notice, kinds: frozenset[str], title_names_work: Callable[[], bool]
 ) -> tuple[Reason | None, str | None]:
@@ -152,7 +159,7 @@ def _kind_of_codes(
     if notice.category is not None:
         return None, f"says {notice.category} but its CPV codes are {detail}"
     if not title_names_work():
-        return Reason(0, "gate: kind", detail), None
+        return Reason(0, "gate: kind", f"{detail}, and the title names none of the firm's work"), None
     return None, f"has only {named} CPV codes ({_divisions(notice, kinds)}), but its title names the work"
 
 

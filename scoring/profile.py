@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 # 7: words joined by "and" share the words after them ("process and impact evaluation").
 # 8: a title term named as the work in another part of the title keeps its title weight.
 # 9: CPV codes alone (no category) gate the kind only when the title names none of the firm's work.
-ENGINE_VERSION = 9
+# 10: such a notice is held below strong; another title part names the work only on its own.
+ENGINE_VERSION = 10
 KINDS = ("services", "goods", "works")
 STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))

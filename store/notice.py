@@ -18,8 +18,7 @@ from zoneinfo import ZoneInfo
 LONDON = ZoneInfo("Europe/London")
 STAGES = ("planning", "tender", "award", "contract")
 CATEGORIES = ("services", "goods", "works")
-CPV_PATTERN = re.compile(r"^\d{8}$")
-_CPV_WITH_CHECK_DIGIT = re.compile(r"^(\d{8})-\d$")  # "79315000-1", as the CPV list itself writes codes
+CPV_CODE = re.compile(r"([0-9]{8})(?:-[0-9])?")  # "79315000", or "79315000-1" as the CPV list writes it
 # Computed when exporting (scoring's with `export --profile`; the notice's opportunity, store.opportunities);
 # an import ignores them.
 COMPUTED_FIELDS = frozenset({"score", "band", "service_line", "reasons", "opportunity_id"})
@@ -322,12 +321,10 @@ def _cpv_list(value: Any) -> tuple[str, ...]:
 
 def _cpv_code(code: str) -> str:
     """The 8-digit code; a check digit ("79315000-1") is dropped, since scoring reads the code alone."""
-    with_check = _CPV_WITH_CHECK_DIGIT.match(code)
-    if with_check:
-        return with_check.group(1)
-    if not CPV_PATTERN.match(code):
+    found = CPV_CODE.fullmatch(code.strip())
+    if not found:
         raise ValueError(f"CPV code {code!r} must be 8 digits, e.g. '79411000' (or '79411000-8')")
-    return code
+    return found.group(1)
 
 
 def _text_list(value: Any) -> tuple[str, ...]:

@@ -340,6 +340,11 @@ def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
         ),
         ({"source": "e:mail"}, "field 'source': 'e:mail' is not a source name"),
         ({"cpv": ["7931500"]}, "field 'cpv': CPV code '7931500' must be 8 digits, e.g. '79411000'"),
+        # Digits of another script are not CPV digits.
+        (
+            {"cpv": ["\u0667" * 8]},
+            "field 'cpv': CPV code '\u0667\u0667\u0667\u0667\u0667\u0667\u0667\u0667' must be 8",
+        ),
     ],
 )
 def test_import_refuses_values_the_store_could_not_use(env, tmp_path, fields, message):
@@ -359,7 +364,7 @@ def test_an_imported_opportunity_without_a_status_is_active(env, tmp_path):
 
 def test_an_imported_cpv_code_with_its_check_digit_is_stored_as_the_code(env, tmp_path):
     # Buyers' exports and the CPV list itself write "79315000-1"; scoring reads the 8 digits.
-    cpv = ["79315000-1", "79315000", "85312320-8"]
+    cpv = ["79315000-1", "79315000", " 85312320-8 ", "85312320\n"]
     assert import_notices(tmp_path, {**CALL_OFF, "cpv": cpv}).exit_code == 0
     database = open_database(env["TENDERWATCH_DB_URL"])
     with database.reading() as session:

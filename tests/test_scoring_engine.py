@@ -199,15 +199,36 @@ def test_codes_alone_gate_the_kind_only_when_the_title_names_none_of_the_work(ru
         notice("Supplies", description="Evaluation of community engagement", **goods_codes), rules
     )
     assert described.gated and "goods: CPV 33*, 39*" in described.summary
+    assert "goods: CPV 33*, 39*, and the title names none of the firm's work" in described.summary
     named = score_notice(notice("Evaluation of community engagement", **goods_codes), rules)
     assert not named.gated and named.band != "none"
     assert [(r.points, r.detail) for r in named.reasons if r.rule == "kind mismatch"] == [
         (-6, "the notice has only goods CPV codes (33*, 39*), but its title names the work")
     ]
+    # The title may name what goods are about ("Leadership development books"): possible at most.
+    title = "Community engagement and co-production"  # 40 + 20 in the title
+    held = score_notice(notice(title, **goods_codes), rules)
+    assert (held.score, held.band) == (49, "possible")
+    assert [r.detail for r in held.reasons if r.rule == "kind uncertain"] == [
+        "CPV codes of another kind: held below strong (49)"
+    ]
+    services = score_notice(notice(title, category=None, cpv=[]), rules)
+    assert services.band == "strong" and not [r for r in services.reasons if r.rule == "kind uncertain"]
     # A stated category still gates with codes that agree, whatever the title says.
     assert score_notice(
         notice("Evaluation of community engagement", **{**goods_codes, "category": "goods"}), rules
     ).gated
+
+
+def test_the_title_is_read_for_the_kind_gate_only_when_codes_alone_would_gate(rules):
+    from scoring.engine import compiled
+    from scoring.gates import gate_reasons
+
+    def unasked() -> bool:
+        raise AssertionError("the title was read")
+
+    for values in ({"category": "services", "cpv": ["33100000"]}, {"category": None, "cpv": ["79419000"]}):
+        gate_reasons(notice("Supplies", **values), rules, compiled(rules).buyers, unasked)
 
 
 def test_a_kind_mismatch_costs_points(rules):
@@ -434,6 +455,12 @@ def test_the_firms_words_before_a_negative_that_ends_the_title_name_its_subject_
         )
     )
     service = score_notice(notice("Community Engagement Support Service"), profile)
+    # Another part names the work only if it names it on its own, and is no support service itself.
+    for title in (
+        "Stronger Communities - Community Engagement Support Service - Engagement Hub",
+        "Community Engagement Support Service - Community Engagement Support Service",
+    ):
+        assert points(score_notice(notice(title), profile), "keyword community engagement") == 20, title
     assert points(service, "keyword community engagement") == 20
     assert "the subject of the 'support service' bought (counted once)" in service.summary
     assert service.raw == 20 - 20
