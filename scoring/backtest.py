@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from scoring.feedback import Grades
 from scoring.result import BANDS, Score
 from store.notice import Notice
 
@@ -102,7 +103,7 @@ class BacktestResult:
     live_agreement: Agreement | None = None
     candidate_agreement: Agreement | None = None
     judged: list[Judged] = field(default_factory=list)
-    must_see: frozenset[str] | None = None  # the notices graded must see, when measured against grades
+    grades: Grades | None = None  # measured against grades rather than the team's feedback
 
     @property
     def added(self) -> list[Change]:
@@ -117,11 +118,14 @@ class BacktestResult:
 def backtest(
     scored: Iterable[tuple[Notice, Score, Score | None]],
     feedback: Mapping[str, str] | None = None,
-    must_see: Collection[str] | None = None,
+    grades: Grades | None = None,
 ) -> BacktestResult:
     """Compare live and (optional) candidate scores of the same notices; feedback maps id -> label.
-    Measured against grades, `must_see` holds the ids graded must see (for their recall alone)."""
-    result = BacktestResult(must_see=None if must_see is None else frozenset(must_see))
+    With `grades`, measured against them instead (and the recall of the must-see notices alone)."""
+    result = BacktestResult(grades=grades)
+    if grades is not None:
+        feedback = grades.labels
+    must_see = grades.must_see if grades is not None else frozenset()
     live_bands: dict[str, str] = {}
     candidate_bands: dict[str, str] = {}
     for notice, live, candidate in scored:
@@ -140,10 +144,9 @@ def backtest(
             result.changes.append(Change(notice.id, notice.title, live, candidate))
     result.changes.sort(key=lambda change: (-_RANK[change.after.band], -_ranked(change.after), change.key))
     if feedback:
-        must = result.must_see or frozenset()
-        result.live_agreement = agreement(live_bands, feedback, must)
+        result.live_agreement = agreement(live_bands, feedback, must_see)
         if result.candidate is not None:
-            result.candidate_agreement = agreement(candidate_bands, feedback, must)
+            result.candidate_agreement = agreement(candidate_bands, feedback, must_see)
     return result
 
 

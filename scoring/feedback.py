@@ -1,11 +1,12 @@
 """The team's judgements of notices: labels, and reading them from a CSV file (an id and a label
-column, optionally a note: a file of its own, or an `export --format csv` file with a label column)."""
+column, optionally a note: a file of its own, or an `export --format csv` file with a label column);
+and grades (2 must see, 1 worth a look, 0 not relevant) of a set kept aside to measure the rules on."""
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,15 +50,36 @@ class FeedbackFile:
     unlabelled: int = 0
 
 
-GRADES = {"0": 0, "1": 1, "2": 2}  # the labelled set's scale: not relevant, worth a look, must see
+NO_FIT, WORTH_A_LOOK, MUST_SEE = 0, 1, 2  # the labelled set's scale
+GRADE_NAMES = {MUST_SEE: "must see", WORTH_A_LOOK: "worth a look", NO_FIT: "not relevant"}
 
 
 def check_grade(grade: str) -> str:
-    if grade.strip() not in GRADES:
+    """A grade as written: "2" (must see), "1" (worth a look) or "0" (not relevant)."""
+    if grade.strip() not in ("0", "1", "2"):
         raise ValueError(
             f"'{grade}' is not a grade; write 2 (must see), 1 (worth a look) or 0 (not relevant)"
         )
     return grade.strip()
+
+
+@dataclass(frozen=True)
+class Grades:
+    """Graded notices kept aside to measure the rules on: {notice id: grade}, and rows left out."""
+
+    grades: dict[str, int]
+    ungraded: int = 0
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """As the team's labels: must see and worth a look are relevant."""
+        return {
+            key: "relevant" if grade >= WORTH_A_LOOK else NOT_RELEVANT for key, grade in self.grades.items()
+        }
+
+    @property
+    def must_see(self) -> frozenset[str]:
+        return frozenset(key for key, grade in self.grades.items() if grade == MUST_SEE)
 
 
 def read_feedback(path: str | Path) -> FeedbackFile:
@@ -65,40 +87,68 @@ def read_feedback(path: str | Path) -> FeedbackFile:
     in any order, and optionally a note column; any other column is ignored, so an `export --format
     csv` file with a label column added imports as it is. Rows without a label are left out and
     counted; InputError names the file, line and field of a bad row."""
-    rows, unlabelled = _read(Path(path), "label", check_label)
-    return FeedbackFile([Judgement(key, label, note) for key, label, note in rows], unlabelled)
+    rows, unlabelled = _read(Path(path), "label", check_label, "import again")
+    return FeedbackFile([Judgement(row.key, row.value, row.note) for row in rows], unlabelled)
 
 
-def read_grades(path: str | Path) -> dict[str, int]:
-    """A grades CSV, as the labelled development set's grades.csv: an id column and a grade column
-    (2 must see, 1 worth a look, 0 not relevant), any other column ignored; {notice id: grade}.
-    Rows without a grade are left out; InputError names the file, line and field of a bad row."""
-    rows, _ = _read(Path(path), "grade", check_grade, retry="run the command again")
-    return {key: GRADES[grade] for key, grade, _ in rows}
+def read_grades(paths: Iterable[str | Path]) -> Grades:
+    """Grades CSVs, as the labelled development set's grades.csv: an id column and a grade column
+    (2 must see, 1 worth a look, 0 not relevant), any other column ignored. Rows without a grade are
+    left out and counted. InputError names the file, line and field of a bad row, both places of an
+    id graded two ways, and a set with no grade at all."""
+    grades: dict[str, int] = {}
+    where: dict[str, str] = {}
+    ungraded = 0
+    for path in map(Path, paths):
+        rows, left_out = _read(path, "grade", check_grade, "run the command again")
+        ungraded += left_out
+        for row in rows:
+            grade = int(row.value)
+            if grades.setdefault(row.key, grade) != grade:
+                raise InputError(
+                    f"{row.where}: {row.key} is graded {grade} here but {grades[row.key]} at "
+                    f"{where[row.key]}; keep one grade and run the command again"
+                )
+            where.setdefault(row.key, row.where)
+    if not grades:
+        raise InputError("no graded notice in the grades files: fill in the grade column (2, 1 or 0)")
+    return Grades(grades, ungraded)
 
 
-def _read(
-    path: Path, column: str, check: Callable[[str], str], retry: str = "import again"
-) -> tuple[list[tuple[str, str, str | None]], int]:
-    """(notice id, checked value of `column`, note) per row that has a value, and the rows without."""
+@dataclass(frozen=True)
+class _Row:
+    key: str
+    value: str  # the checked label or grade
+    note: str | None
+    where: str  # "file:line"
+
+
+def _read(path: Path, column: str, check: Callable[[str], str], retry: str) -> tuple[list[_Row], int]:
+    """The rows that have a value in `column`, and how many had none (a spreadsheet row nobody has
+    judged yet). `retry` ends the message of a bad row: what to do once it is fixed."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             return _rows(path, csv.reader(handle), column, check, retry)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; give the path of a CSV with columns id,{column}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path}: not UTF-8 text; save it from the spreadsheet as 'CSV UTF-8' and {retry}"
+        ) from None
+    except (OSError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read it as CSV ({exc})") from None
 
 
 def _rows(
     path: Path, reader: csv.Reader, column: str, check: Callable[[str], str], retry: str
-) -> tuple[list[tuple[str, str, str | None]], int]:
+) -> tuple[list[_Row], int]:
     header = [name.strip().lower() for name in next(reader, [])]
     id_column = next((index for index, name in enumerate(header) if name in ID_COLUMNS), None)
     if id_column is None or column not in header:
+        kept = "a note column is kept; " if column == "label" else ""
         raise InputError(
             f"{path}:1: the first line must name an id column ({', '.join(ID_COLUMNS)}) and a {column} "
-            f"column, e.g. 'id,{column}' (a note column is kept; other columns are ignored)"
+            f"column, e.g. 'id,{column}' ({kept}other columns are ignored)"
         )
     value_column = header.index(column)
     note_column = header.index("note") if "note" in header else None
@@ -106,26 +156,22 @@ def _rows(
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
-        line = reader.line_num
+        where = f"{path}:{reader.line_num}"
 
         def cell(index: int | None, row: list[str] = row) -> str:
             return row[index].strip() if index is not None and index < len(row) else ""
 
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
             raise InputError(
-                f"{path}:{line}: {len(row)} fields, but the first line names {len(header)} columns; "
-                "put a note that holds commas in double quotes"
+                f"{where}: {len(row)} fields, but the first line names {len(header)} columns; "
+                "put a value that holds commas (a title, a note) in double quotes"
             )
         if not cell(value_column):
-            missing += 1  # a spreadsheet row nobody has judged yet
+            missing += 1
             continue
-        rows.append(
-            (
-                _field(f"{path}:{line}", header[id_column], cell(id_column), check_key, retry),
-                _field(f"{path}:{line}", column, cell(value_column), check, retry),
-                cell(note_column) or None,
-            )
-        )
+        key = _field(where, header[id_column], cell(id_column), check_key, retry)
+        value = _field(where, column, cell(value_column), check, retry)
+        rows.append(_Row(key, value, cell(note_column) or None, where))
     return rows, missing
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from scoring.backtest import BacktestResult, Change, Judged
+from scoring.feedback import GRADE_NAMES
 from scoring.profile import Profile
 from scoring.result import BANDS, Score
 from scoring.suggest import Suggestion
@@ -65,7 +66,7 @@ def moved(result: BacktestResult, limit: int | None) -> list[str]:
     its own, so a long title never hides it) and title, `limit` each way."""
     if result.candidate is None:
         return []
-    labels = {judged.key: judged.label for judged in result.judged}
+    labels = _shown_labels(result)
     lines = []
     for heading, changes in (("Moved up by the candidate", result.added), ("Moved down", result.dropped)):
         lines.append(f"\n{heading} ({len(changes)}):")
@@ -80,6 +81,13 @@ def moved(result: BacktestResult, limit: int | None) -> list[str]:
     return lines
 
 
+def _shown_labels(result: BacktestResult) -> dict[str, str]:
+    """Each judged notice's label as shown: its grade's name when measured against grades."""
+    if result.grades is not None:
+        return {key: GRADE_NAMES[grade] for key, grade in result.grades.grades.items()}
+    return {judged.key: judged.label for judged in result.judged}
+
+
 def agreement_table(result: BacktestResult) -> tuple[str, list[str], list[list[str]]] | None:
     """Precision and recall of each band, and of both together, against feedback (live and candidate);
     None without feedback."""
@@ -88,7 +96,7 @@ def agreement_table(result: BacktestResult) -> tuple[str, list[str], list[list[s
     if not found:
         return None
     first = found[0][1]
-    graded = result.must_see is not None
+    graded = result.grades is not None
     against = "the grades" if graded else "feedback"
     heading = f"Against {against} ({counted(first.labelled, 'judged notice')}, {first.relevant:,} relevant):"
     headers = ["band"]
@@ -131,8 +139,10 @@ def misses(result: BacktestResult, limit: int | None) -> list[str]:
     def relevant(judged: Judged) -> bool:
         return judged.label == "relevant"
 
+    must_see_keys = result.grades.must_see if result.grades is not None else frozenset()
+
     def must_see(judged: Judged) -> bool:
-        return judged.key in (result.must_see or ())
+        return judged.key in must_see_keys
 
     none = (  # against grades, must-see notices missed are listed apart, first
         [
@@ -142,7 +152,7 @@ def misses(result: BacktestResult, limit: int | None) -> list[str]:
                 lambda j: relevant(j) and not must_see(j) and score(j).band == "none",
             ),
         ]
-        if result.must_see is not None
+        if result.grades is not None
         else [("Relevant, in no band", lambda j: relevant(j) and score(j).band == "none")]
     )
     groups = (

@@ -6,7 +6,7 @@ recomputes rows whose rules or notice changed, and `scores_for` never returns a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from scoring.backtest import BacktestResult, backtest
 from scoring.engine import band_for, score_notice
-from scoring.feedback import NOT_RELEVANT, Judgement
+from scoring.feedback import Grades, Judgement
 from scoring.profile import Profile
 from scoring.result import Reason, Score
 from scoring.suggest import Judged, Suggestion, add_history, suggest
@@ -133,15 +133,14 @@ def run_backtest(
     live: Profile,
     candidate: Profile | None = None,
     since: datetime | None = None,
-    grades: Mapping[str, int] | None = None,
+    grades: Grades | None = None,
 ) -> BacktestResult:
     """Bands of the stored notices (published since `since`) under the live rules, and the candidate's,
-    against the team's feedback, or against `grades` ({id: 2 must see, 1 worth a look, 0 not})."""
+    against the team's feedback, or against `grades` (a graded set kept aside)."""
     query = _with_stored(live)
     if since is not None:
         query = query.where(NoticeRow.published_at >= since)
-    feedback = latest_feedback(session) if grades is None else _as_feedback(grades)
-    must_see = None if grades is None else {key for key, grade in grades.items() if grade == 2}
+    feedback = latest_feedback(session) if grades is None else grades.labels
     bands_only = candidate is not None and _only_bands_differ(live, candidate)
 
     def scored() -> Iterator[tuple[Notice, Score, Score | None]]:
@@ -158,12 +157,7 @@ def run_backtest(
                         after = score_notice(notice, candidate)  # shown: with its reasons
                 yield notice, before, after
 
-    return backtest(scored(), feedback, must_see)
-
-
-def _as_feedback(grades: Mapping[str, int]) -> dict[str, str]:
-    """Grades as the team's labels: must see and worth a look are relevant."""
-    return {key: "relevant" if grade >= 1 else NOT_RELEVANT for key, grade in grades.items()}
+    return backtest(scored(), feedback, grades)
 
 
 def _only_bands_differ(live: Profile, candidate: Profile) -> bool:

@@ -344,28 +344,72 @@ def test_backtest_against_grades_lists_must_see_misses_apart_and_what_it_could_n
 ):
     store(database, real(VRP), real(NELFT))
     unstored = "find_a_tender:999999-2026"
-    (tmp_path / "grades.csv").write_text(f"id,grade,title\n{VRP},2,x\n{NELFT},2,y\n{unstored},1,z\n")
+    rows = f"id,grade,title\n{VRP},2,x\n{NELFT},2,y\n{unstored},2,z\n{PROCUREMENT},,not graded yet\n"
+    (tmp_path / "grades.csv").write_text("\ufeff" + rows, encoding="utf-8")  # as a spreadsheet saves it
     result = tenderwatch("backtest", "--grades", "grades.csv")
     assert result.returncode == 0, result.stderr
     assert "Against the grades (2 judged notices, 2 relevant):" in result.stdout
     assert re.search(r"^must see +- +50% \(1 of 2\)$", result.stdout, re.MULTILINE)
+    assert "1 row without a grade left out." in result.stdout
+    assert (
+        f"1 graded notice (1 must see) not measured, not in the store: import or crawl them: {unstored}"
+        in (result.stdout)
+    )
     missed = result.stdout.split("Must see, in no band under the live rules (1):\n")[1].splitlines()[0]
     assert NELFT in missed
-    assert f"1 graded notice not measured (not in the store): {unstored}" in result.stdout
     assert latest_labels(database) == {}  # grades are measured, never recorded as feedback
+    # Notices published before --since are not measured, and said so apart.
+    since = tenderwatch("backtest", "--grades", "grades.csv", "--since", "2099-01-01")
+    assert since.returncode == 0, since.stderr
+    assert "2 graded notices (2 must see) not measured, published before --since" in since.stdout
 
 
-def test_a_bad_grade_names_its_file_line_and_field(env, database, tmp_path):
+def test_a_candidate_against_grades_shows_each_moved_notices_grade(env, database, candidate, tmp_path):
+    store(database, real(VRP), real(PROCUREMENT), real("find_a_tender:075735-2026"))
+    (tmp_path / "grades.csv").write_text(f"id,grade\n{PROCUREMENT},2\nfind_a_tender:075735-2026,0\n")
+    result = tenderwatch("backtest", "--grades", "grades.csv", "--rules", str(candidate))
+    assert result.returncode == 0, result.stderr
+    moved = result.stdout.split("Moved down (")[1].split("\n\n")[0]
+    assert re.search(rf"86 -> 86 +must see +{PROCUREMENT}", moved)
+    assert re.search(r"69 -> 69 +not relevant +find_a_tender:075735-2026", moved)
+    assert re.search(r"^must see +- +100% \(1 of 1\) +- +100% \(1 of 1\)$", result.stdout, re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"g.csv": f"id,grade\n{VRP},3\n"},
+            "g.csv:2: field 'grade': '3' is not a grade; write 2 (must see), "
+            "1 (worth a look) or 0 (not relevant); fix the row and run the command again",
+        ),
+        (
+            {"g.csv": f"id,label\n{VRP},relevant\n"},
+            "g.csv:1: the first line must name an id column (id, key, "
+            "notice, notice_id) and a grade column, e.g. 'id,grade' (other columns are ignored)",
+        ),
+        ({"g.csv": f"id,grade\n{VRP},\n"}, "no graded notice in the grades files: fill in the grade column"),
+        (
+            {"g.csv": f"id,grade\n{VRP},2\n", "h.csv": f"id,grade\n{VRP},0\n"},
+            f"h.csv:2: {VRP} is graded 0 here but 2 at g.csv:2; keep one grade and run the command again",
+        ),
+        (
+            {"g.csv": f"id,grade,title\n{VRP},2,Evaluation, review\n"},
+            "g.csv:2: 4 fields, but the first line names 3 columns; put a value that holds commas",
+        ),
+        (
+            {"g.csv": "id,grade,title\nfind_a_tender:1-2026,2,Review \u2013 phase 2\n".encode("cp1252")},
+            "g.csv: not UTF-8 text; save it from the spreadsheet as 'CSV UTF-8' and run the command again",
+        ),
+    ],
+)
+def test_a_bad_grades_file_says_where_and_what_to_do(env, database, tmp_path, files, message):
     store(database, real(VRP))
-    (tmp_path / "grades.csv").write_text(f"id,grade\n{VRP},3\n")
-    result = tenderwatch("backtest", "--grades", "grades.csv")
+    for name, text in files.items():
+        (tmp_path / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = tenderwatch("backtest", *[arg for name in files for arg in ("--grades", name)])
     assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "tenderwatch: grades.csv:2: field 'grade': '3' is not a grade; write 2 (must see), 1 (worth a "
-        "look) or 0 (not relevant); fix the row and run the command again"
-    )
-    (tmp_path / "labels.csv").write_text(f"id,label\n{VRP},relevant\n")
-    no_grade = tenderwatch("backtest", "--grades", "labels.csv")
-    assert (
-        no_grade.returncode == 2 and "labels.csv:1: the first line must name an id column" in no_grade.stderr
-    )
+    assert message in result.stderr
+    same_twice = tmp_path / "twice.csv"
+    same_twice.write_text(f"id,grade\n{VRP},2\n{VRP},2\n")  # the same grade twice is no conflict
+    assert tenderwatch("backtest", "--grades", "twice.csv").returncode == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -256,14 +257,15 @@ def backtest(
     With feedback recorded (`tenderwatch feedback`), also the precision and recall of the bands:
     of the judged notices in strong or possible, how many the team found relevant, and of the
     relevant ones, how many reached strong or possible. With --grades, the same against a graded
-    set of notices kept aside (import or crawl them first), and how many must-see notices the bands
-    found.
+    set of notices kept aside (import them into a store of their own first, so that they never
+    reach a digest), and how many must-see notices the bands found.
 
     \b
     Examples:
       tenderwatch backtest --since 90d
       tenderwatch backtest --since 90d --rules my-candidate.yaml
-      tenderwatch import held-back.jsonl && tenderwatch backtest --grades held-back-grades.csv
+      TENDERWATCH_DB_URL=sqlite:///held-back.db tenderwatch import held-back.jsonl
+      TENDERWATCH_DB_URL=sqlite:///held-back.db tenderwatch backtest --grades held-back-grades.csv
     """
     from scoring import load_profile
     from scoring.feedback import read_grades
@@ -271,27 +273,42 @@ def backtest(
 
     live = state.profile(profile)
     candidate = load_profile(candidate_file, name=live.name) if candidate_file else None
-    grades = None
-    if grades_files:  # later files win for an id graded twice
-        grades = {key: grade for path in grades_files for key, grade in read_grades(path).items()}
+    grades = read_grades(grades_files) if grades_files else None
     with state.database.reading() as session:
         result = run_backtest(session, live, candidate, since, grades)
-    _print_backtest(result, limit or None)
-    if grades is not None:
-        _print_unmeasured(grades, result, since)
+        unmeasured = _unmeasured(session, result, limit or None) if grades else []
+    _print_backtest(result, limit or None, unmeasured)
 
 
-def _print_unmeasured(grades: dict[str, int], result: Any, since: datetime | None) -> None:
-    """Graded notices the backtest could not measure: not in the store (or published before --since)."""
+def _unmeasured(session: Any, result: Any, limit: int | None) -> list[str]:
+    """Lines on the graded notices the backtest could not measure (its figures leave them out):
+    not stored, or published before --since; and on rows without a grade."""
+    from scoring.feedback import MUST_SEE
+    from store.queries import missing_notices
+
+    grades = result.grades
+    lines = []
+    if grades.ungraded:
+        lines.append(f"{counted(grades.ungraded, 'row')} without a grade left out.")
     measured = {judged.key for judged in result.judged}
-    unmeasured = [key for key in grades if key not in measured]
-    if unmeasured:
-        why = "not in the store" + (" or published before --since" if since else "")
-        shown = ", ".join(unmeasured[:5]) + (", ..." if len(unmeasured) > 5 else "")
-        echo(f"\n{counted(len(unmeasured), 'graded notice')} not measured ({why}): {shown}")
+    not_stored = missing_notices(session, [key for key in grades.grades if key not in measured])
+    before = [key for key in grades.grades if key not in measured.union(not_stored)]
+    for keys, why in (
+        (not_stored, "not in the store: import or crawl them"),
+        (before, "published before --since"),
+    ):
+        if keys:
+            must_see = sum(1 for key in keys if grades.grades[key] == MUST_SEE)
+            shown = ", ".join(keys[:limit]) + (
+                f" and {len(keys) - limit} more" if limit and len(keys) > limit else ""
+            )
+            lines.append(
+                f"{counted(len(keys), 'graded notice')} ({must_see} must see) not measured, {why}: {shown}"
+            )
+    return lines
 
 
-def _print_backtest(result: Any, limit: int | None) -> None:
+def _print_backtest(result: Any, limit: int | None, notes: Sequence[str] = ()) -> None:
     from scoring.report import agreement_table, band_table, misses, moved
 
     echo(f"{result.notices:,} notices")
@@ -299,14 +316,17 @@ def _print_backtest(result: Any, limit: int | None) -> None:
     for line in moved(result, limit):
         echo(line)
     agreements = agreement_table(result)
-    if agreements is None:
+    if agreements is None:  # never against grades: a graded set always gives a table
         echo("\nNo feedback on these notices yet: record some with `tenderwatch feedback`.")
-        return
-    heading, headers, rows = agreements
-    echo(f"\n{heading}")
-    echo_table(headers, rows)
-    for line in misses(result, limit):
+    else:
+        heading, headers, rows = agreements
+        echo(f"\n{heading}")
+        echo_table(headers, rows)
+    for line in notes:
         echo(line)
+    if agreements is not None:
+        for line in misses(result, limit):
+            echo(line)
 
 
 # ---------------------------------------------------------------------------------------------- feedback
