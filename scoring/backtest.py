@@ -120,11 +120,9 @@ def backtest(
     feedback: Mapping[str, str] | None = None,
     grades: Grades | None = None,
 ) -> BacktestResult:
-    """Compare live and (optional) candidate scores of the same notices; feedback maps id -> label.
-    With `grades`, measured against them instead (and the recall of the must-see notices alone)."""
+    """Compare live and (optional) candidate scores of the same notices; feedback maps id -> label
+    (a graded set's `labels` when measured against `grades`, which add the must-see recall)."""
     result = BacktestResult(grades=grades)
-    if grades is not None:
-        feedback = grades.labels
     must_see = grades.must_see if grades is not None else frozenset()
     live_bands: dict[str, str] = {}
     candidate_bands: dict[str, str] = {}

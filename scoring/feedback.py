@@ -8,6 +8,7 @@ import csv
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from tenderwatch.errors import InputError
@@ -70,14 +71,14 @@ class Grades:
     grades: dict[str, int]
     ungraded: int = 0
 
-    @property
+    @cached_property  # read per judged notice while a backtest runs
     def labels(self) -> dict[str, str]:
         """As the team's labels: must see and worth a look are relevant."""
         return {
             key: "relevant" if grade >= WORTH_A_LOOK else NOT_RELEVANT for key, grade in self.grades.items()
         }
 
-    @property
+    @cached_property
     def must_see(self) -> frozenset[str]:
         return frozenset(key for key, grade in self.grades.items() if grade == MUST_SEE)
 
