@@ -40,7 +40,11 @@ notices of 2012-2014 from the Open Contracting Partnership's sample data, was gr
 (the readers agreed on all 78), measured, and then tuned on (one engine rule). Real 6, 58 contract
 awards (Contracts Finder 2021-2025, and four of 2018-2021 from a data company's sample), is graded
 for the work as if it were advertised and scored as its tender would be (`score_contract`); it was
-measured once and is held out.
+measured once and is held out. Real 7, 291 Contracts Finder, Find a Tender and Public Contracts
+Scotland opportunity notices of 2015-2026 copied from a tender search site's stored pages, was
+graded the same way and measured before any change; it was split by a hash of the ocid into 7a
+(tuned on) and 7b (held out), and 7c, the Find a Tender notices of 2026 or undated (which may share notices
+with the team's own held-back set), is held out too.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -83,6 +87,9 @@ ROUNDS = {
     "real 4 (23 more of them; held out)": ("real-4",),
     "real 5 (78 recorded Contracts Finder notices of 2012-2014)": ("real-5",),
     "real 6 (58 recorded contract awards, judged as their tenders; held out)": ("real-6",),
+    "real 7a (123 recorded notices of 2015-2026; tuned on)": ("real-7a",),
+    "real 7b (134 more of them; held out)": ("real-7b",),
+    "real 7c (34 recorded Find a Tender notices of 2026 or undated; held out)": ("real-7c",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
