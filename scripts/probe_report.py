@@ -44,7 +44,9 @@ measured once and is held out. Real 7, 291 Contracts Finder, Find a Tender and P
 Scotland opportunity notices of 2015-2026 copied from a tender search site's stored pages, was
 graded the same way and measured before any change; it was split by a hash of the ocid into 7a
 (tuned on) and 7b (held out), and 7c, the Find a Tender notices of 2026 or undated (which may share notices
-with the team's own held-back set), is held out too.
+with the team's own held-back set), is held out too. Real 8, 201 more from the same pages, found
+by CPV code, by the domains the firm's clients work in and by the ordinary mix, was graded the same
+way and measured once, after the changes taken from 7a; it is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -90,6 +92,7 @@ ROUNDS = {
     "real 7a (123 recorded notices of 2015-2026; tuned on)": ("real-7a",),
     "real 7b (134 more of them; held out)": ("real-7b",),
     "real 7c (34 recorded Find a Tender notices of 2026 or undated; held out)": ("real-7c",),
+    "real 8 (201 more, found by CPV code, client domain and the ordinary mix; held out)": ("real-8",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
