@@ -43,10 +43,11 @@ for the work as if it were advertised and scored as its tender would be (`score_
 measured once and is held out. Real 7, 291 Contracts Finder, Find a Tender and Public Contracts
 Scotland opportunity notices of 2015-2026 copied from a tender search site's stored pages, was
 graded the same way and measured before any change; it was split by a hash of the ocid into 7a
-(tuned on) and 7b (held out), and 7c, the Find a Tender notices of 2026 or undated (which may share notices
-with the team's own held-back set), is held out too. Real 8, 201 more from the same pages, found
-by CPV code, by the domains the firm's clients work in and by the ordinary mix, was graded the same
-way and measured once, after the changes taken from 7a; it is held out.
+(tuned on first) and 7b (measured again after 7a's changes, then tuned on), and 7c, the Find a
+Tender notices of 2026 or undated (which may share notices with the team's own held-back set), is
+held out. Real 8, 201 more from the same pages, found by CPV code, by the domains the firm's
+clients work in and by the ordinary mix, was graded the same way and measured once, after the
+changes taken from 7a; it is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -90,7 +91,7 @@ ROUNDS = {
     "real 5 (78 recorded Contracts Finder notices of 2012-2014)": ("real-5",),
     "real 6 (58 recorded contract awards, judged as their tenders; held out)": ("real-6",),
     "real 7a (123 recorded notices of 2015-2026; tuned on)": ("real-7a",),
-    "real 7b (134 more of them; held out)": ("real-7b",),
+    "real 7b (134 more of them; measured, then tuned on)": ("real-7b",),
     "real 7c (34 recorded Find a Tender notices of 2026 or undated; held out)": ("real-7c",),
     "real 8 (201 more, found by CPV code, client domain and the ordinary mix; held out)": ("real-8",),
 }
