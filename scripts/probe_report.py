@@ -47,7 +47,9 @@ graded the same way and measured before any change; it was split by a hash of th
 Tender notices of 2026 or undated (which may share notices with the team's own held-back set), is
 held out. Real 8, 201 more from the same pages, found by CPV code, by the domains the firm's
 clients work in and by the ordinary mix, was graded the same way and measured once, after the
-changes taken from 7a; it is held out.
+changes taken from 7a; it is held out. Real 9, 128 Find a Tender notices of 2025-2026 from the
+same pages (and four other copies of them), found by buyer, by client domain and by the ordinary
+mix, was graded the same way and measured once, after the changes taken from 7b; it is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -94,6 +96,7 @@ ROUNDS = {
     "real 7b (134 more of them; measured, then tuned on)": ("real-7b",),
     "real 7c (34 recorded Find a Tender notices of 2026 or undated; held out)": ("real-7c",),
     "real 8 (201 more, found by CPV code, client domain and the ordinary mix; held out)": ("real-8",),
+    "real 9 (128 recorded Find a Tender notices of 2025-2026; held out)": ("real-9",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
