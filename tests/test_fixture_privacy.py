@@ -159,3 +159,19 @@ def test_the_second_net_catches_phone_numbers(text):
 def test_no_phone_number_remains_by_a_second_pattern():
     found = found_in_fixtures(ANY_UK_NUMBER)
     assert not found, sorted(found)[:5]
+
+
+REAL_NOTICES = sorted((ROOT / "scripts" / "probe").glob("real-*.jsonl"))
+REDACTED = "redacted@redacted.invalid"  # how the real sets write a removed e-mail address
+
+
+@pytest.mark.parametrize("path", REAL_NOTICES, ids=lambda path: path.name)
+def test_real_notice_sets_hold_no_contact_details(path):
+    """The graded real notices in scripts/probe were copied from public pages with contacts removed."""
+    found = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        for value in strings(json.loads(line)):
+            text = value.replace(REDACTED, " ")  # some texts run on into the next word
+            for pattern in (EMAIL, UK_PHONE, TITLED_NAME):
+                found |= {hit.group(0) for hit in pattern.finditer(text)}
+    assert not found, f"{path.name} still holds {sorted(found)[:5]}"
