@@ -163,6 +163,7 @@ def test_no_phone_number_remains_by_a_second_pattern():
 
 REAL_NOTICES = sorted((ROOT / "scripts" / "probe").glob("real-*.jsonl"))
 REDACTED = "redacted@redacted.invalid"  # how the real sets write a removed e-mail address
+NOT_NAMES = {"Councillor Code"}  # "the Councillor Code of Conduct", a document, not a person
 
 
 @pytest.mark.parametrize("path", REAL_NOTICES, ids=lambda path: path.name)
@@ -173,5 +174,5 @@ def test_real_notice_sets_hold_no_contact_details(path):
         for value in strings(json.loads(line)):
             text = value.replace(REDACTED, " ")  # some texts run on into the next word
             for pattern in (EMAIL, UK_PHONE, TITLED_NAME):
-                found |= {hit.group(0) for hit in pattern.finditer(text)}
+                found |= {hit.group(0) for hit in pattern.finditer(text)} - NOT_NAMES
     assert not found, f"{path.name} still holds {sorted(found)[:5]}"
