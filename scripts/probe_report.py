@@ -52,7 +52,10 @@ same pages (and five from other copies of them), found by buyer, by client domai
 mix, was graded the same way and measured once, after the changes taken from 7b; it is held out.
 Real 10, 131 more from the same pages, found by naming buyers that often commission advisory work
 (the Local Government Association, departments, police and crime commissioners, councils), was
-graded the same way and measured once, after every change of the round; it is held out.
+graded the same way and measured once, after every change of the round; it is held out. Real 11,
+152 more, found by naming other buyers (district, unitary and combined authorities, NHS trusts,
+universities, departments, housing associations), was graded and measured the same way, with no
+rule changed after real 10; it is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -101,6 +104,7 @@ ROUNDS = {
     "real 8 (196 more, found by CPV code, client domain and the ordinary mix; held out)": ("real-8",),
     "real 9 (128 recorded Find a Tender notices of 2025-2026; held out)": ("real-9",),
     "real 10 (131 recorded notices of buyers that commission advisory work; held out)": ("real-10",),
+    "real 11 (152 more, of other buyers: councils, NHS, universities, departments; held out)": ("real-11",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
