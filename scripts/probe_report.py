@@ -55,7 +55,8 @@ Real 10, 131 more from the same pages, found by naming buyers that often commiss
 graded the same way and measured once, after every change of the round; it is held out. Real 11,
 152 more, found by naming other buyers (district, unitary and combined authorities, NHS trusts,
 universities, departments, housing associations), was graded and measured the same way, with no
-rule changed after real 10; it is held out.
+rule changed after real 10; it is held out. Real 12, 160 more of other councils, police forces and
+national agencies, was graded and measured the same way; it is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -105,6 +106,9 @@ ROUNDS = {
     "real 9 (128 recorded Find a Tender notices of 2025-2026; held out)": ("real-9",),
     "real 10 (131 recorded notices of buyers that commission advisory work; held out)": ("real-10",),
     "real 11 (152 more, of other buyers: councils, NHS, universities, departments; held out)": ("real-11",),
+    "real 12 (160 more, of county, metropolitan and London councils, police, agencies; held out)": (
+        "real-12",
+    ),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
