@@ -146,8 +146,10 @@ def _kind(
 def kind_from_title(notice: Notice, allowed: tuple[str, ...]) -> bool:
     """Whether only the title speaks for a kind allowed: no category, and every CPV code of a kind not
     allowed (scored because the title names the work; `_kind_of_codes`)."""
+    if notice.category is not None:  # most notices: asked of every scored one, so the cheap test first
+        return False
     kinds = cpv_kinds(notice.cpv)
-    return notice.category is None and bool(kinds) and not kinds.intersection(allowed)
+    return bool(kinds) and not kinds.intersection(allowed)
 
 
 def _kind_of_codes(
