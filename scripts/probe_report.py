@@ -56,7 +56,10 @@ graded the same way and measured once, after every change of the round; it is he
 152 more, found by naming other buyers (district, unitary and combined authorities, NHS trusts,
 universities, departments, housing associations), was graded and measured the same way, with no
 rule changed after real 10; it is held out. Real 12, 160 more of other councils, police forces and
-national agencies, was graded and measured the same way; it is held out.
+national agencies, was graded and measured the same way; it is held out. Real 13, 393 more, found by
+naming Scottish, Welsh, Northern Irish, national and local buyers, client domains and CPV codes by
+year (never a kind of work), was graded the same way and measured before any change; it was split by
+a hash of the ocid into 13a (then tuned on) and 13b (held out).
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -109,6 +112,8 @@ ROUNDS = {
     "real 12 (160 more, of county, metropolitan and London councils, police, agencies; held out)": (
         "real-12",
     ),
+    "real 13a (192 of buyers in Scotland, Wales, Northern Ireland and England; tuned on)": ("real-13a",),
+    "real 13b (201 more of them; held out)": ("real-13b",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
