@@ -59,7 +59,9 @@ rule changed after real 10; it is held out. Real 12, 160 more of other councils,
 national agencies, was graded and measured the same way; it is held out. Real 13, 393 more, found by
 naming Scottish, Welsh, Northern Irish, national and local buyers, client domains and CPV codes by
 year (never a kind of work), was graded the same way and measured before any change; it was split by
-a hash of the ocid into 13a (then tuned on) and 13b (held out).
+a hash of the ocid into 13a (then tuned on) and 13b (held out). Real 14, 213 more, found by naming
+national bodies, client domains and the ordinary mix of 2025-2026, was graded the same way and
+measured once, after 13a's changes; one exclusion was then written from its look-alike and 7b's.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -114,6 +116,7 @@ ROUNDS = {
     ),
     "real 13a (192 of buyers in Scotland, Wales, Northern Ireland and England; tuned on)": ("real-13a",),
     "real 13b (201 more of them; held out)": ("real-13b",),
+    "real 14 (213 of national bodies, client domains, 2025-2026's mix; measured once)": ("real-14",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
