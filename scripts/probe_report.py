@@ -57,11 +57,13 @@ graded the same way and measured once, after every change of the round; it is he
 universities, departments, housing associations), was graded and measured the same way, with no
 rule changed after real 10; it is held out. Real 12, 160 more of other councils, police forces and
 national agencies, was graded and measured the same way; it is held out. Real 13, 393 more, found by
-naming Scottish, Welsh, Northern Irish, national and local buyers, client domains and CPV codes by
-year (never a kind of work), was graded the same way and measured before any change; it was split by
-a hash of the ocid into 13a (then tuned on) and 13b (held out). Real 14, 213 more, found by naming
-national bodies, client domains and the ordinary mix of 2025-2026, was graded the same way and
-measured once, after 13a's changes; one exclusion was then written from its look-alike and 7b's.
+naming Scottish, Welsh, Northern Irish, national and local buyers, client domains and the ordinary
+mix by CPV code and year (never a kind of work), was graded the same way and measured before any
+change; it was split by a hash of the ocid into 13a (then tuned on) and 13b (held out; its errors
+were read with 13a's before the split). Real 14, 212 more, found by naming national bodies, client
+domains and the ordinary mix of 2025-2026, was graded the same way and measured once, after 13a's
+changes; then, with 7b, it was tuned on (a section 202 exclusion from their look-alikes, DoLS words
+from their misses).
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -116,7 +118,9 @@ ROUNDS = {
     ),
     "real 13a (192 of buyers in Scotland, Wales, Northern Ireland and England; tuned on)": ("real-13a",),
     "real 13b (201 more of them; held out)": ("real-13b",),
-    "real 14 (213 of national bodies, client domains, 2025-2026's mix; measured once)": ("real-14",),
+    "real 14 (212 of national bodies, client domains, 2025-2026's mix; measured, then tuned on)": (
+        "real-14",
+    ),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
@@ -140,7 +144,7 @@ def probe_notices(file: str) -> list[Written]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         item = json.loads(line)
         grade, why = item.pop("grade"), item.pop("why", "")
-        item.pop("description_cut", None)  # real 7-9: the copy's excerpt ended mid-description
+        item.pop("description_cut", None)  # real 7-14: the copy's excerpt ended mid-description
         if "source" in item:  # a recorded notice, already in the import format
             found.append(Written(file, Notice.from_json(item), grade, why))
             continue
