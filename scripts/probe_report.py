@@ -63,7 +63,9 @@ change; it was split by a hash of the ocid into 13a (then tuned on) and 13b (hel
 were read with 13a's before the split). Real 14, 212 more, found by naming national bodies, client
 domains and the ordinary mix of 2025-2026, was graded the same way and measured once, after 13a's
 changes; then, with 7b, it was tuned on (a section 202 exclusion from their look-alikes, DoLS words
-from their misses).
+from their misses). Real 15, 204 more, found by naming departments and their agencies, district and
+town councils and more client domains, was graded the same way and measured once, after every
+change of the session; it is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -121,6 +123,7 @@ ROUNDS = {
     "real 14 (212 of national bodies, client domains, 2025-2026's mix; measured, then tuned on)": (
         "real-14",
     ),
+    "real 15 (204 of departments, district councils, more client domains; held out)": ("real-15",),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
