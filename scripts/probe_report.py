@@ -64,8 +64,8 @@ were read with 13a's before the split). Real 14, 212 more, found by naming natio
 domains and the ordinary mix of 2025-2026, was graded the same way and measured once, after 13a's
 changes; then, with 7b, it was tuned on (a section 202 exclusion from their look-alikes, DoLS words
 from their misses). Real 15, 204 more, found by naming departments and their agencies, district and
-town councils and more client domains, was graded the same way and measured once, after every
-change of the session; it is held out.
+town councils and more client domains, was graded the same way and measured once, after real 14's
+changes; it is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -147,7 +147,7 @@ def probe_notices(file: str) -> list[Written]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         item = json.loads(line)
         grade, why = item.pop("grade"), item.pop("why", "")
-        item.pop("description_cut", None)  # real 7-14: the copy's excerpt ended mid-description
+        item.pop("description_cut", None)  # real 7-15: the copy's excerpt ended mid-description
         if "source" in item:  # a recorded notice, already in the import format
             found.append(Written(file, Notice.from_json(item), grade, why))
             continue
