@@ -48,7 +48,9 @@ def test_every_probe_file_is_reported_and_reads_as_notices(report, scored):
     [("written", 0.96, 0.12), ("real", 0.80, 0.05)],
 )
 def test_nearly_every_must_see_notice_is_in_a_band_and_few_look_alikes_are(scored, kind, floor, ceiling):
-    chosen = [(w, score) for w, score in scored if w.file.startswith("real-") == (kind == "real")]
+    chosen = [
+        (written, score) for written, score in scored if written.file.startswith("real-") == (kind == "real")
+    ]
     must_see = [score.band != "none" for written, score in chosen if written.grade == 2]
     look_alikes = [score.band != "none" for written, score in chosen if written.grade == 0]
     assert sum(must_see) >= floor * len(must_see), f"{sum(must_see)} of {len(must_see)}"
