@@ -173,14 +173,9 @@ def save_notices(
     if inserts or updates:
         from store.opportunities import assign_opportunities
 
-        assign_opportunities(
-            session, [notice for notice in notices if notice.id in _keys(inserts, updates)], now
-        )
+        stored = {row["key"] for row in inserts + updates}
+        assign_opportunities(session, [notice for notice in notices if notice.id in stored], now)
     return len(inserts), len(updates)
-
-
-def _keys(*rows: list[dict[str, Any]]) -> set[str]:
-    return {row["key"] for part in rows for row in part}
 
 
 def _save_references(session: Session, references: dict[str, list[tuple[str, str]]]) -> None:

@@ -187,14 +187,18 @@ def _by_similarity(session: Session, rows: Sequence[NoticeRow]) -> list[Match]:
                     )
                 )
             )
+            by_buyer: dict[str, list[NoticeRow]] = {}
+            for candidate in candidates:
+                by_buyer.setdefault(normal_buyer(candidate.buyer_name), []).append(candidate)
             for row in part:
-                found += _similar_among(row, candidates)
+                found += _similar_among(row, by_buyer.get(normal_buyer(row.buyer_name), []))
     return found
 
 
-def _similar_among(row: NoticeRow, candidates: Sequence[NoticeRow]) -> list[Match]:
-    near = [other for other in candidates if abs(other.deadline - row.deadline) <= DAY]
-    if not near:
+def _similar_among(row: NoticeRow, same_buyer: Sequence[NoticeRow]) -> list[Match]:
+    # The buyer and the day are compared on the rows first: building notices is the slow part.
+    near = [other for other in same_buyer if abs(other.deadline - row.deadline) <= DAY]
+    if not near or not normal_buyer(row.buyer_name):
         return []
     notice = notice_from_row(row)
     found = []
