@@ -65,7 +65,10 @@ domains and the ordinary mix of 2025-2026, was graded the same way and measured 
 changes; then, with 7b, it was tuned on (a section 202 exclusion from their look-alikes, DoLS words
 from their misses). Real 15, 204 more, found by naming departments and their agencies, district and
 town councils and more client domains, was graded the same way and measured once, after real 14's
-changes; it is held out.
+changes; it is held out. Real 16, 219 more, found by naming departments and agencies, county and city
+councils, police, fire, NHS bodies and combined authorities, was graded the same way and measured
+once, after real 15; then it was tuned on ("research" at 11, a candidate written down before it
+was read).
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -124,6 +127,9 @@ ROUNDS = {
         "real-14",
     ),
     "real 15 (204 of departments, district councils, more client domains; held out)": ("real-15",),
+    "real 16 (219 of departments, county and city councils, police, NHS; measured, then tuned on)": (
+        "real-16",
+    ),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders

@@ -112,7 +112,7 @@ def test_explain_shows_the_notice_its_score_and_every_reason(stored):
     lines = result.output.splitlines()
     assert lines[0] == f"{VRP}  Violence Reduction Partnership Research and Evaluation"
     assert (
-        "profile example: score 100 (raw 156.5, shown as 100), band strong, "
+        "profile example: score 100 (raw 162.5, shown as 100), band strong, "
         "service line Evaluation, research and economic analysis" in lines
     )
     assert any(

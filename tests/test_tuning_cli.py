@@ -17,12 +17,12 @@ from tests.scoring.helpers import example, real
 from tests.support.cli import tenderwatch
 
 NOW = datetime(2026, 8, 12, 6, tzinfo=UTC)
-VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation: raw 156.5
-DFT = "find_a_tender:075573-2026"  # DfT shared research and evaluation framework: raw 166
+VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation: raw 162.5
+DFT = "find_a_tender:075573-2026"  # DfT shared research and evaluation framework: raw 172
 BHCC = "find_a_tender:076068-2026"  # Pride in Place community engagement: raw 126.75
 PROCUREMENT = "find_a_tender:075610-2026"  # Procurement consultancy: 85.75, shown as 86
 NELFT = "find_a_tender:075929-2026"  # VCS core contract: a negative raw total, shown as 0
-SECURITY = "contracts_finder:490c2177-bd1c-43b0-b35a-896eba9862dc"  # an evaluation tender: raw 150.5
+SECURITY = "contracts_finder:490c2177-bd1c-43b0-b35a-896eba9862dc"  # an evaluation tender: raw 152
 
 
 def store(database: Database, *notices) -> None:
@@ -76,7 +76,7 @@ def test_notices_in_a_band_rank_by_the_raw_total_above_100(env, database):
     listed = [line.split()[0] for line in result.stdout.splitlines()[1:]]
     # Newest first would be VRP, BHCC, PROCUREMENT, DFT: three of them are shown as 100.
     assert listed == [DFT, VRP, BHCC, PROCUREMENT]
-    assert re.search(rf"^{DFT}\s+100 \(raw 166\)", result.stdout, re.M)
+    assert re.search(rf"^{DFT}\s+100 \(raw 172\)", result.stdout, re.M)
     assert re.search(rf"^{PROCUREMENT}\s+86\s", result.stdout, re.M)
 
 
@@ -87,7 +87,7 @@ def test_the_digest_ranks_matches_shown_as_100_by_their_raw_total(env, database,
         published_at=datetime(2026, 8, 11, 9, tzinfo=UTC),
         deadline=datetime(2026, 8, 25, 12, tzinfo=UTC),
     )
-    assert score_notice(security, example()).raw == 150.5
+    assert score_notice(security, example()).raw == 152
     store(database, real(VRP), security)
     out = tmp_path / "digest.html"
     result = tenderwatch("digest", "--dry-run", "--as-of", "2026-08-12T07:30", "--output", str(out))
