@@ -7,6 +7,7 @@ a read transaction tries to become a write (measured: 0 "database is locked" err
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -278,26 +279,32 @@ def missing_sqlite_file(url: str) -> Path | None:
 def sqlite_write_problem(url: str) -> str | None:
     """Why a SQLite store cannot be written now (a read-only mount, a full disk), or None if it can.
 
-    Tried, not guessed: the file is opened for writing and a little data is written (and removed)
-    beside it, where SQLite keeps its journal and tenderwatch its locks. A crawl that fails on such a
-    store cannot record why, so `status` looks for itself.
+    Tried, not guessed: a little data is written (and removed) beside the file, where SQLite keeps
+    its journal and tenderwatch its locks. A crawl that fails on such a store cannot record why, so
+    `status` looks for itself. The file itself is only asked about, never opened: closing any handle
+    to it would drop this process's SQLite locks (POSIX locks belong to the process), and another
+    program closing the store would then delete the write-ahead log still in use here.
     """
     path = _sqlite_file(parse_url(url))
     if path is None or not path.is_file():
         return None
     try:
-        with open(path, "r+b"):
-            pass
         with tempfile.TemporaryFile(dir=path.parent) as probe:
             probe.write(bytes(PROBE_BYTES))
             probe.flush()
             os.fsync(probe.fileno())
     except OSError as exc:
-        return (
-            f"the store cannot be written: {path.parent}: {exc.strerror or exc}; crawls and digests fail "
-            "until it can (free some space, or check the folder's mount and permissions for this user)"
-        )
+        return _cannot_write(path.parent, exc.strerror or str(exc))
+    if not os.access(path, os.W_OK):
+        return _cannot_write(path, os.strerror(errno.EACCES))
     return None
+
+
+def _cannot_write(where: Path, why: str) -> str:
+    return (
+        f"the store cannot be written: {where}: {why}; crawls and digests fail until it can (free some "
+        "space, or check the folder's mount and permissions for this user)"
+    )
 
 
 def _sqlite_file(parsed: URL) -> Path | None:

@@ -30,6 +30,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -495,3 +496,25 @@ def test_a_digest_folder_that_cannot_be_made_fails_that_digest_and_records_it(en
             assert deliveries.last_attempt(session, "file").outcome == "failed"
     finally:
         database.close()
+
+
+def test_checking_the_store_leaves_this_process_holding_its_sqlite_locks(tmp_path):
+    # `status` runs inside the long-running web server too. Opening and closing the store's file
+    # there drops the server's SQLite locks (POSIX locks belong to the process, not the handle):
+    # another program's clean exit then takes itself for the last user and deletes the live WAL.
+    from sqlalchemy import text
+
+    from store.db import sqlite_write_problem
+
+    path = tmp_path / "tw.db"
+    database = open_database(f"sqlite:///{path}")
+    with database.engine.connect() as held:
+        held.execute(text("select count(*) from notices")).scalar()
+        assert sqlite_write_problem(f"sqlite:///{path}") is None
+        reads_and_exits = (
+            f"import sqlite3; c = sqlite3.connect({str(path)!r}); "
+            "c.execute('select count(*) from notices').fetchall(); c.close()"
+        )
+        subprocess.run([sys.executable, "-c", reads_and_exits], check=True)
+        assert (tmp_path / "tw.db-wal").exists() and (tmp_path / "tw.db-shm").exists()
+    database.close()
