@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from scoring.matching import Term, parse_term
 from scoring.yamlnodes import Field, ProfileError, compose, compose_text
+from store.regions import known_region
 
 if TYPE_CHECKING:
     from tenderwatch.config import ScoringConfig
@@ -39,7 +40,6 @@ POINTS = (-100.0, 100.0)
 _CPV = re.compile(r"^(\d{2,8})\*?(?:-\d)?$")
 TRIAL_PREFIX = "file:"
 _RULES_FILE = re.compile(r"[/\\]|\.ya?ml$", re.I)  # a path, not a profile name
-_REGION = re.compile(r"^[A-Z]{2}(?:[A-Z0-9](?:[0-9][A-Z0-9]?)?)?$")  # UK, UKM, UKM8, UKM82
 
 
 @dataclass(frozen=True)
@@ -382,8 +382,11 @@ def _choices(node: Field, options: tuple[str, ...]) -> tuple[str, ...]:
 
 def _region(node: Field) -> str:
     code = node.text().strip().upper()
-    if not _REGION.match(code):
-        raise node.error(f"'{code}' is not a NUTS/ITL code prefix; write e.g. UK, UKM or UKG31")
+    if not known_region(code):
+        raise node.error(
+            f"'{code}' is not a UK region code (ITL/NUTS) or a country's two letters; write e.g. UK, "
+            "UKM (Scotland), UKG3 or UKI31"
+        )
     return code
 
 

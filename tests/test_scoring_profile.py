@@ -36,6 +36,11 @@ def test_a_minimal_file_gets_the_defaults(tmp_path):
     assert (keyword.term.kind, keyword.term.words, keyword.points) == (STEM, ("evaluation",), 10)
 
 
+def test_regions_are_read_at_every_level_and_abroad(tmp_path):
+    text = "gates:\n  regions: [uk, UKM, UKM8, UKI31, UKI1, GB, ie]\n" + MINIMAL
+    assert load_profile(write(tmp_path, text)).gates.regions == ("UK", "UKM", "UKM8", "UKI31", "UKI1", "GB", "IE")
+
+
 def test_keyword_styles_and_cpv_codes_are_read_as_written(tmp_path):
     profile = load_profile(
         write(
@@ -246,7 +251,19 @@ BAD_FILES = [
         """,
         3,
         "gates.regions[1]",
-        "'NORTH' is not a NUTS/ITL code prefix",
+        "'NORTH' is not a UK region code",
+    ),
+    (
+        """
+        gates:
+          regions: [UKM, UKX99]
+        service_lines:
+          - name: Evaluation
+            keywords: {evaluation: 10}
+        """,
+        2,
+        "gates.regions[2]",
+        "'UKX99' is not a UK region code (ITL/NUTS) or a country's two letters; write e.g. UK, UKM",
     ),
     (
         """
