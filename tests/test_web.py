@@ -148,8 +148,12 @@ def test_hostile_notice_text_is_escaped_and_its_links_stay_on_the_source_host(si
 # ---------------------------------------------------------------------------------------------- the inbox
 
 
-def test_the_inbox_lists_matches_newest_first_with_what_a_bid_manager_needs(site):
+def test_the_inbox_lists_matches_best_first_with_what_a_bid_manager_needs(site):
     page = requests.get(site.url("/")).text
+    assert "best first" in page
+    bands = re.findall(r"(STRONG|POSSIBLE)</span>", page)
+    assert "STRONG" in bands and "POSSIBLE" in bands
+    assert bands == sorted(bands, key=("STRONG", "POSSIBLE").index)  # strong matches above possible ones
     item = next(li for li in page.split('<li class="item">') if "Violence Reduction" in li)
     item = item[: item.index("</li>")]
     assert "STRONG" in item and "Why:" in item and "Find a Tender" in item
