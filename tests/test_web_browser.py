@@ -13,8 +13,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from store import crawls
 from store.db import open_database
 from store.ingest import store_releases
+from store.models import utcnow
 from store.users import add_user
 from tenderwatch import config as configuration
 from tenderwatch.config import EXAMPLE_PROFILE
@@ -36,6 +38,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
         store_releases(session, "find_a_tender", fts_releases())
         store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"))
         add_user(session, "alice", PASSWORD)
+        # A failed crawl: its one-line reason names a long URL, which must wrap on a phone.
+        run = crawls.start_run(session, "find_a_tender", utcnow(), utcnow())
+        long_url = "http://127.0.0.1:9/find_a_tender/" + "ocdsReleasePackages/" * 8  # no hyphen to break at
+        crawls.finish_run(session, run, crawls.FAILED, f"cannot reach {long_url}")
     with WebServer(config, database) as server:
         yield server
     database.close()
@@ -157,3 +163,14 @@ def test_try_a_change_then_publish_it_and_return(browser, served):
     assert "Published version 2" in wait_for(browser, ".notice-banner").text
     browser.get(served.url("/?band=strong&q=violence+reduction"))
     assert "Violence Reduction Partnership" in browser.find_element(By.CSS_SELECTOR, "ol.items").text
+
+
+@pytest.mark.parametrize("path", ["/", f"/notices/{VRP}", "/decisions", "/rules", "/status"])
+def test_each_page_fits_a_phone_without_scrolling_sideways(browser, served, path):
+    chromium.resize(browser, 390)
+    try:
+        browser.get(served.url(path))
+        wait_for(browser, "h1")
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    finally:
+        chromium.resize(browser, 1024)
