@@ -129,7 +129,14 @@ def _read(path: Path, column: str, check: Callable[[str], str], retry: str) -> t
     judged yet). `retry` ends the message of a bad row: what to do once it is fixed."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            return _rows(path, csv.reader(handle), column, check, retry)
+            reader = csv.reader(handle, strict=True)  # an unclosed quote is an error, not one long value
+            try:
+                return _rows(path, reader, column, check, retry)
+            except csv.Error as exc:
+                raise InputError(
+                    f"{path}:{reader.line_num}: not valid CSV ({exc}); a value that opens with a double "
+                    f"quote must close with one: fix it and {retry}"
+                ) from None
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; give the path of a CSV with columns id,{column}") from None
     except UnicodeDecodeError:

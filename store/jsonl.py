@@ -39,7 +39,7 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[Notice]:
         if not line.strip():
             continue
         try:
-            notice = Notice.from_json(json.loads(line))
+            notice = Notice.from_json(json.loads(line.rstrip("\r\n")))  # an error names its own column
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})") from None
         except NoticeFormatError as exc:

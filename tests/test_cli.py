@@ -308,6 +308,11 @@ def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
     assert result.exit_code == 2
     assert f"{path}:2: field 'deadline': Invalid isoformat string: 'next Tuesday'" in result.output
     assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
+    cut = json.dumps(good)[:40]  # a line cut off mid-field: the column is where it ends, not 1
+    path.write_text(json.dumps(good) + "\n" + cut + "\n")
+    result = CliRunner().invoke(cli, ["import", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:2: not valid JSON (Expecting ',' delimiter, column 41)" in result.output
 
 
 @pytest.mark.parametrize(

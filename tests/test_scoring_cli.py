@@ -272,6 +272,8 @@ def test_feedback_import_notes_ids_not_in_the_store_yet(stored, tmp_path):
         ("id,label\n,relevant\n", ":2: field 'id' is empty"),
         ("id,label\nnot an id,relevant\n", ":2: field 'id': 'not an id' is not a notice id"),
         ("id,label\nx:1,relevant,too late, sadly\n", ":2: 4 fields, but the first line names 2 columns"),
+        # Read leniently, an unclosed quote swallowed the rest of the file: "imported 0 judgements".
+        ('id,label\n"x:1,relevant\n', ":2: not valid CSV (unexpected end of data); a value that opens"),
     ],
 )
 def test_feedback_import_errors_name_line_and_field(stored, tmp_path, text, message):
