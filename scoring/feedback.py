@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from store.notice import SOURCE_NAME
 from tenderwatch.errors import InputError
 
 NOT_RELEVANT = "not-relevant"  # the team decided not to bid: digests stop mentioning it
 LABELS = ("relevant", NOT_RELEVANT)
-NOTICE_KEY = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
+# "<source>:<source_id>" as store.notice allows them: an imported id may hold spaces ("CALL OFF/12").
+NOTICE_KEY = re.compile(rf"^{SOURCE_NAME.pattern}:\S(?:.*\S)?$")
 ID_COLUMNS = ("id", "key", "notice", "notice_id")  # the export's is id
 _SEPARATORS = re.compile(r"[\s_-]+")
 

@@ -359,6 +359,15 @@ def test_import_refuses_values_the_store_could_not_use(env, tmp_path, fields, me
     assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
 
 
+def test_every_id_import_accepts_can_be_judged(env, tmp_path):
+    # A source with a hyphen and a reference with spaces are valid on import; feedback refused both.
+    spaced = {**CALL_OFF, "source": "my-portal", "source_id": "CALL OFF/12?x=1#frag"}
+    assert import_notices(tmp_path, spaced).exit_code == 0
+    judged = CliRunner().invoke(cli, ["feedback", "my-portal:CALL OFF/12?x=1#frag", "relevant"])
+    assert judged.exit_code == 0, judged.output
+    assert "my-portal:CALL OFF/12?x=1#frag" in CliRunner().invoke(cli, ["feedback", "list"]).output
+
+
 def test_an_imported_opportunity_without_a_status_is_active(env, tmp_path):
     assert import_notices(tmp_path, {**CALL_OFF, "is_opportunity": True, "status": None}).exit_code == 0
     database = open_database(env["TENDERWATCH_DB_URL"])
