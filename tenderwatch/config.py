@@ -210,6 +210,11 @@ class Config:
         try:
             return self.sources[name]
         except KeyError:
+            if name == FEEDS:  # a source only once a feed is listed
+                raise ConfigError(
+                    "no feed is configured: list each RSS or Atom feed as [[feeds]] with a name and a url "
+                    "in the config file (README, 'The sources'), then crawl feeds"
+                ) from None
             known = ", ".join(sorted(self.sources))
             raise ConfigError(f"unknown source '{name}': known sources are {known}") from None
 

@@ -91,6 +91,7 @@ def test_every_command_is_summed_up_in_whole_in_its_groups_help(env, group):
             "unknown source 'nosuch': known sources are contracts_finder, crown_commercial_service, "
             "digital_outcomes, find_a_tender, public_contracts_scotland, sell2wales",
         ),
+        (["crawl", "feeds"], "no feed is configured: list each RSS or Atom feed as [[feeds]] with a name"),
         (["crawl", "--from", "2026-13-01"], "'2026-13-01' is not a date"),
         (["crawl", "--from", "2026-08-12", "--to", "2026-08-11"], "--from (2026-08-12 00:00) must be before"),
         (["show", "find_a_tender:000000-2020"], "no notice 'find_a_tender:000000-2020'"),
