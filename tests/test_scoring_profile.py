@@ -38,7 +38,8 @@ def test_a_minimal_file_gets_the_defaults(tmp_path):
 
 def test_regions_are_read_at_every_level_and_abroad(tmp_path):
     text = "gates:\n  regions: [uk, UKM, UKM8, UKI31, UKI1, GB, ie]\n" + MINIMAL
-    assert load_profile(write(tmp_path, text)).gates.regions == ("UK", "UKM", "UKM8", "UKI31", "UKI1", "GB", "IE")
+    regions = load_profile(write(tmp_path, text)).gates.regions
+    assert regions == ("UK", "UKM", "UKM8", "UKI31", "UKI1", "GB", "IE")
 
 
 def test_keyword_styles_and_cpv_codes_are_read_as_written(tmp_path):
