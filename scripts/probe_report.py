@@ -68,7 +68,9 @@ town councils and more client domains, was graded the same way and measured once
 changes; it is held out. Real 16, 219 more, found by naming departments and agencies, county and city
 councils, police, fire, NHS bodies and combined authorities, was graded the same way and measured
 once, after real 15; then it was tuned on ("research" at 11, a candidate written down before it
-was read).
+was read). Real 17, 211 more, found by naming Scottish, Welsh and Northern Irish bodies, English
+metropolitan and unitary councils, NHS bodies, housing associations, charities, cultural bodies and
+academy trusts, was graded the same way and measured once, after real 16's change; it is held out.
 
 Helpers wrote each file from the firm's description alone (../shared/firm-profile.md, beside the
 repository), without seeing the rules, the labelled set or the earlier probes, in the styles UK
@@ -129,6 +131,9 @@ ROUNDS = {
     "real 15 (204 of departments, district councils, more client domains; held out)": ("real-15",),
     "real 16 (219 of departments, county and city councils, police, NHS; measured, then tuned on)": (
         "real-16",
+    ),
+    "real 17 (211 of Scottish, Welsh, metropolitan and unitary bodies, NHS, charities; held out)": (
+        "real-17",
     ),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
