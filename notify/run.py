@@ -1,8 +1,10 @@
 """Sending digests: for each channel, choose, render, send, and record what the channel accepted.
 
-Deliveries are written only after apprise reports success for that channel (message by message on
-Teams), in the same transaction as the digest's record, so a channel that is down simply gets the
-undelivered items in its next digest and nothing is ever announced twice.
+Each message's items are recorded as delivered before it is handed to the channel, in a digest
+recorded as unconfirmed; once the channel answers they are kept (and the digest is sent), or
+withdrawn if it refused them (failed). So a channel that is down simply gets the undelivered items in
+its next digest, a process stopped mid-send leaves an unconfirmed digest, and nothing is ever
+announced twice.
 
 A mail the server was handed but never acknowledged may have arrived: its digest is recorded as
 "unconfirmed" with its items counted as told (at most once rather than twice), and `status` names it
@@ -24,7 +26,7 @@ from notify.teams import teams_messages
 from scoring.profile import Profile
 from store import deliveries, locks
 from store.db import Database
-from store.models import utcnow
+from store.models import DigestRow, utcnow
 from store.notice import LONDON
 from store.profiles import live_profile
 from store.scores import rescore
@@ -33,6 +35,8 @@ from tenderwatch.errors import ConfigError
 from tenderwatch.files import write_whole
 
 FILE_CHANNEL = "file"
+# What a digest says if tenderwatch is stopped while a channel is being handed it.
+STOPPED_WHILE_SENDING = "tenderwatch stopped before the channel answered; the digest may have arrived"
 
 
 @dataclass(frozen=True)
@@ -131,17 +135,19 @@ def _send_one(
         return _build_and_send(config, database, target, profile, env, as_of, dry_run=True)
     # One sender per channel at a time (daemon, cron, other machines): what is chosen, sent and
     # recorded must not interleave with another sender's.
-    with locks.hold(database, lock_name(target)) as lock:
+    with locks.hold(database, lock_name(target.key)) as lock:
         if lock is None:
-            holder = locks.holder(database, lock_name(target))
+            holder = locks.holder(database, lock_name(target.key))
             busy = DigestResult(target, "busy", _empty(target, profile, config, as_of))
             busy.reason = f"another process is sending it ({holder.describe() if holder else 'unknown'})"
             return busy
         return _build_and_send(config, database, target, profile, env, as_of, dry_run=False)
 
 
-def lock_name(target: Target) -> str:
-    return "digest:" + re.sub(r"[^A-Za-z0-9_.-]", "_", target.key)
+def lock_name(channel: str) -> str:
+    """The lock a sender holds on a channel (by its delivery log name) while it chooses, sends and
+    records a digest."""
+    return "digest:" + re.sub(r"[^A-Za-z0-9_.-]", "_", channel)
 
 
 def _empty(target: Target, profile: Profile, config: Config, as_of: datetime) -> Digest:
@@ -197,26 +203,33 @@ def _build_and_send(
         result.outcome = "written"
         _record(database, target, digest, "written", delivered=digest.announcements())
         return result
-    messages = _messages(target, digest, html, config)
-    delivered, failure = [], None
-    for message in messages:
+    # Written ahead: each message's items count as told before it is handed over, so a process
+    # stopped while the channel answers leaves an unconfirmed digest, not a message sent twice.
+    digest_id = _record(database, target, digest, deliveries.UNCONFIRMED, error=STOPPED_WHILE_SENDING)
+    failure = None
+    for message in _messages(target, digest, html, config):
+        told = digest.announcements(list(message.items))
+        _told(database, digest_id, told)
         outcome = send(
             # Other services get the HTML too: apprise converts it to what each one reads.
-            target.url, message, html=target.kind != "teams", smtp_timeout=config.digest.smtp_timeout_seconds
+            target.url,
+            message,
+            html=target.kind != "teams",
+            smtp_timeout=config.digest.smtp_timeout_seconds,
         )
-        if outcome.ok or outcome.unconfirmed:  # an unconfirmed message may have arrived: told, once
-            delivered += digest.announcements(list(message.items))
         if not outcome.ok:
             failure = outcome
+            if not outcome.unconfirmed:  # refused or never handed over: not told after all
+                _told(database, digest_id, told, withdraw=True)
             break
     if failure is None or failure.unconfirmed:
-        delivered += digest.announcements(digest.omitted)  # counted in the digest, so told about
+        _told(database, digest_id, digest.announcements(digest.omitted))  # counted in it, so told about
     if failure is None:
         result.outcome = "sent"
     else:
         result.outcome = deliveries.UNCONFIRMED if failure.unconfirmed else "failed"
         result.reason = failure.reason
-    _record(database, target, digest, result.outcome, error=result.reason, delivered=delivered)
+    _settle(database, target, digest_id, result.outcome, result.reason)
     return result  # the caller reports it: the CLI prints it, the daemon logs it
 
 
@@ -259,15 +272,38 @@ def _record(
     *,
     error: str | None = None,
     delivered: list | None = None,
-) -> None:
+) -> int:
     with database.writing() as session:
-        deliveries.record_digest(
+        return deliveries.record_digest(
             session,
             channel=target.key,
             profile=digest.profile,
             as_of=digest.as_of,
             outcome=outcome,
             counts=digest.counts,
-            error=scrub(error, target.url) if error and target.url else error,
+            error=_stored_error(target, error),
             announcements=delivered or (),
         )
+
+
+def _stored_error(target: Target, error: str | None) -> str | None:
+    """A channel's error as stored: without the channel's secrets, which its URL holds."""
+    if not error or not target.url or error == STOPPED_WHILE_SENDING:  # ours: nothing to hide
+        return error
+    return scrub(error, target.url)
+
+
+def _told(database: Database, digest_id: int, told: list, *, withdraw: bool = False) -> None:
+    with database.writing() as session:
+        if withdraw:
+            deliveries.withdraw_deliveries(session, digest_id, told)
+        else:
+            deliveries.add_deliveries(session, session.get(DigestRow, digest_id), told)
+
+
+def _settle(database: Database, target: Target, digest_id: int, outcome: str, error: str | None) -> None:
+    """The digest's outcome once the channel has answered (it was recorded as unconfirmed before)."""
+    with database.writing() as session:
+        digest = session.get(DigestRow, digest_id)
+        digest.outcome = outcome
+        digest.error = _stored_error(target, error)

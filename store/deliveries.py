@@ -1,9 +1,10 @@
 """The delivery log: which notices each channel has been told about, and the digests that told them.
 
-A notice is recorded as delivered to a channel only once that channel accepted the digest; a unique
-(channel, notice, kind, ref) row makes every announcement happen at most once, even if two digests
-race. A digest the channel was handed but never acknowledged ("unconfirmed") also counts its items
-as delivered, until the operator says it did not arrive (settle_unconfirmed).
+A notice is recorded as delivered to a channel as its message is handed over, and withdrawn if the
+channel refuses it; a unique (channel, notice, kind, ref) row makes every announcement happen at most
+once, even if two digests race. A digest the channel was handed but never acknowledged
+("unconfirmed", also the digest of a process stopped mid-send) counts its items as delivered, until
+the operator says it did not arrive (settle_unconfirmed).
 """
 
 from __future__ import annotations
@@ -323,29 +324,48 @@ def record_digest(
     )
     session.add(digest)
     session.flush()
-    if announcements:
-        existing = {
-            (row.notice_id, row.kind, row.ref)
-            for row in session.scalars(
-                select(DeliveryRow).where(
-                    DeliveryRow.channel == channel,
-                    DeliveryRow.notice_id.in_({a.notice_row_id for a in announcements}),
-                )
-            )
-        }
-        fresh = {(a.notice_row_id, a.kind, a.ref) for a in announcements} - existing
-        session.add_all(
-            DeliveryRow(
-                channel=channel,
-                notice_id=notice_id,
-                kind=kind,
-                ref=ref,
-                digest_id=digest.id,
-                delivered_at=as_of,
-            )
-            for notice_id, kind, ref in fresh
-        )
+    add_deliveries(session, digest, announcements)
     return digest.id
+
+
+def add_deliveries(session: Session, digest: DigestRow, announcements: Sequence[Announcement]) -> None:
+    """Record these announcements as made by `digest`, each at most once on its channel."""
+    if not announcements:
+        return
+    existing = {
+        (row.notice_id, row.kind, row.ref)
+        for row in session.scalars(
+            select(DeliveryRow).where(
+                DeliveryRow.channel == digest.channel,
+                DeliveryRow.notice_id.in_({a.notice_row_id for a in announcements}),
+            )
+        )
+    }
+    fresh = {(a.notice_row_id, a.kind, a.ref) for a in announcements} - existing
+    session.add_all(
+        DeliveryRow(
+            channel=digest.channel,
+            notice_id=notice_id,
+            kind=kind,
+            ref=ref,
+            digest_id=digest.id,
+            delivered_at=digest.as_of,
+        )
+        for notice_id, kind, ref in fresh
+    )
+
+
+def withdraw_deliveries(session: Session, digest_id: int, announcements: Sequence[Announcement]) -> None:
+    """Forget what this digest recorded of these announcements: the channel refused the message."""
+    for a in announcements:
+        session.execute(
+            delete(DeliveryRow).where(
+                DeliveryRow.digest_id == digest_id,
+                DeliveryRow.notice_id == a.notice_row_id,
+                DeliveryRow.kind == a.kind,
+                DeliveryRow.ref == a.ref,
+            )
+        )
 
 
 def unconfirmed(session: Session, channel: str) -> list[DigestRow]:

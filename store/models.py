@@ -250,7 +250,8 @@ class DigestRow(Base):
 
 
 class DeliveryRow(Base):
-    """A notice announced on a channel, recorded only after the channel accepted the digest.
+    """A notice announced on a channel: recorded as its message is handed over, kept once the channel
+    accepts it, withdrawn if the channel refuses it.
 
     `kind` is what it was announced as (new, too_soon, closing_soon, change, early_warning); `ref`
     tells apart several announcements of one kind (the change's id), so each is made once.

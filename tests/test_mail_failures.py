@@ -29,6 +29,7 @@ from store.models import DeliveryRow, DigestRow, utcnow
 from tenderwatch import config as configuration
 from tenderwatch.cli import cli
 from tenderwatch.errors import ConfigError
+from tests.support.cli import TENDERWATCH, tenderwatch
 from tests.support.receivers import SmtpReceiver, free_port
 from tests.support.recorded import fts_releases, shifted
 from tests.support.waiting import wait_until
@@ -133,6 +134,30 @@ def test_status_names_an_unconfirmed_digest_and_resend_sends_its_items_once_more
     assert again.outcome == "sent"
     assert len(late.messages) == 2 and delivered(stored) == told
     assert "unconfirmed" not in runner.invoke(cli, ["status"]).output
+
+
+def test_a_digest_stopped_while_the_server_answers_is_unconfirmed_not_sent_again(env, tmp_path, stored):
+    slow = SmtpReceiver(reply_delay=60).start()  # keeps the message at once, answers a minute later
+    try:
+        configure(tmp_path, [("bids", slow.url())], smtp_timeout_seconds=120)
+        process = subprocess.Popen([*TENDERWATCH, "digest", "--channel", "bids"], cwd=tmp_path)
+        try:
+            wait_until(lambda: len(slow.messages) == 1, what="the message handed to the server")
+            # Meanwhile the operator cannot settle the digest being sent, nor is it a problem yet.
+            busy = tenderwatch("notify", "resend", "--channel", "bids")
+            assert busy.returncode == 1 and "a digest is being sent on this channel now" in busy.stderr
+            assert "unconfirmed" not in tenderwatch("status").stdout
+        finally:
+            process.send_signal(signal.SIGTERM)  # stopped before the server answered
+            process.wait(timeout=30)
+        assert outcomes(stored) == ["unconfirmed"] and delivered(stored) > 0
+        status = tenderwatch("status")
+        assert "is unconfirmed: tenderwatch stopped before the channel answered" in status.stdout
+        again = tenderwatch("digest", "--channel", "bids")
+        assert again.returncode == 0, again.stderr
+        assert len(slow.messages) == 1  # its items counted as told: nothing handed over twice
+    finally:
+        slow.stop()
 
 
 def test_arrived_counts_an_unconfirmed_digest_as_sent(env, tmp_path, stored, late):

@@ -21,7 +21,7 @@ from tenderwatch.cli.base import (
     profile_option,
     shorten,
 )
-from tenderwatch.errors import ConfigError, InputError
+from tenderwatch.errors import ConfigError, InputError, TenderwatchError
 
 
 @command(cli, "digest", short_help="Send the digests of new matching opportunities now.")
@@ -298,19 +298,29 @@ def notify_resend(state: State, channel: str | None, to: str | None) -> None:
 
 
 def _settle(state: State, channel: str | None, to: str | None, *, arrived: bool) -> None:
+    from notify.run import lock_name
     from notify.send import channel_key
-    from store import deliveries
+    from store import deliveries, locks
 
     if to and channel:
         raise ConfigError("use either --to or --channel, not both")
-    with state.database.writing() as session:
+    with state.database.reading() as session:
         if to:
             key, label = channel_key(state.channel_url(to)), "--to"
         elif channel:
             key = label = state.config.channel(channel).name
         else:
             key = label = _only_unconfirmed_channel(state, deliveries.channels_unconfirmed(session))
-        settled = deliveries.settle_unconfirmed(session, key, arrived=arrived)
+    # A digest being sent now is unconfirmed until its channel answers: wait for the sender.
+    with locks.hold(state.database, lock_name(key)) as lock:
+        if lock is None:
+            holder = locks.holder(state.database, lock_name(key))
+            raise TenderwatchError(
+                f"{label}: a digest is being sent on this channel now "
+                f"({holder.describe() if holder else 'another process'}); run this again when it has finished"
+            )
+        with state.database.writing() as session:
+            settled = deliveries.settle_unconfirmed(session, key, arrived=arrived)
     if not settled:
         echo(f"{label}: no digest is waiting to be confirmed")
         return

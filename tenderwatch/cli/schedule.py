@@ -150,9 +150,9 @@ class StatusReport:
 def status_report(state: State, now: datetime, channel_timeout: float | None = None) -> StatusReport:
     """Everything `status` reports, for a store that exists; each channel's server is checked
     (without sending) within `channel_timeout` seconds, or not at all when it is None."""
-    from notify.run import settle_advice, targets
+    from notify.run import STOPPED_WHILE_SENDING, lock_name, settle_advice, targets
     from scheduler import due_digests, next_slot
-    from store import deliveries
+    from store import deliveries, locks
     from store.db import sqlite_write_problem
 
     # Problems need someone to act (and make it exit 1); warnings are worth knowing but resolve
@@ -183,10 +183,13 @@ def status_report(state: State, now: datetime, channel_timeout: float | None = N
                     f"{target.label}: the last digest failed ({local_time(last.created_at)}): "
                     f"{last.error}; it will be tried again"
                 )
+            # A digest being sent now is recorded as unconfirmed until its channel answers.
+            sending = locks.holder(state.database, lock_name(target.key)) is not None
             problems += [
                 f"{target.label}: the digest of {local_time(pending.created_at)} is unconfirmed: "
                 f"{pending.error}; its items count as sent: {settle_advice(target.key)}"
                 for pending in deliveries.unconfirmed(session, target.key)
+                if not (sending and pending.error == STOPPED_WHILE_SENDING)
             ]
             reached = checked.get(target.key)
             if reached and reached.problem:
@@ -198,7 +201,7 @@ def status_report(state: State, now: datetime, channel_timeout: float | None = N
                 [
                     target.label,
                     target.profile,
-                    _digest_text(last),
+                    _digest_text(last, sending),
                     local_time(worked.created_at) if worked else "never",
                     _reached_text(reached, target, no_channel_check),
                     _due(following, now),
@@ -316,11 +319,14 @@ def _run_text(run_, outcome: str | None) -> str:
     return f"{local_time(run_.started_at)} {outcome} ({counts})"
 
 
-def _digest_text(digest) -> str:
+def _digest_text(digest, sending: bool = False) -> str:
     if digest is None:
         return "never"
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in digest.counts.items() if n) or "nothing new"
-    return f"{local_time(digest.created_at)} {digest.outcome} ({counts})"
+    from store.deliveries import UNCONFIRMED
+
+    outcome = "being sent" if sending and digest.outcome == UNCONFIRMED else digest.outcome
+    return f"{local_time(digest.created_at)} {outcome} ({counts})"
 
 
 def _due(moment: datetime | None, now: datetime) -> str:
