@@ -19,6 +19,7 @@ from scoring import score_notice
 from spiders.feeds import Feeds
 from store import crawls
 from store.models import NoticeRow
+from store.normalise.feeds import buyer_from_author
 from store.queries import get_notice
 from tenderwatch import config as configuration
 from tenderwatch.config import FeedConfig
@@ -106,6 +107,8 @@ def test_entries_are_read_as_far_as_the_feed_allows(config, database, portal):
         None,
     )
     assert review.source_id.startswith("council-")
+    # RSS 2.0 writes an author as "address (name)": the buyer is the name, never an officer's address.
+    assert review.buyer_name == "Example Council"
     evaluation = notices["Evaluation of a domestic abuse perpetrator programme"]
     assert evaluation.buyer_name == "Office of the Police and Crime Commissioner for Example"
     assert evaluation.published_at == datetime.fromisoformat("2026-12-05T09:00:00+00:00")
@@ -174,3 +177,16 @@ def test_an_entry_link_that_could_lead_elsewhere_is_not_kept(link):
 
     assert own_link(link, "https://tenders.example.gov.uk/rss") is None
     assert own_link("https://tenders.example.gov.uk/view?id=1&x=2", "https://tenders.example.gov.uk/rss")
+
+
+@pytest.mark.parametrize(
+    ("author", "buyer"),
+    [
+        ("officer@council.gov.uk (Example Council)", "Example Council"),
+        ("Example Council <officer@council.gov.uk>", "Example Council"),
+        ("officer@council.gov.uk", None),  # an address alone names no buyer
+        ("Office of the Police and Crime Commissioner", "Office of the Police and Crime Commissioner"),
+    ],
+)
+def test_an_author_gives_its_name_as_the_buyer_and_never_an_address(author, buyer):
+    assert buyer_from_author(author) == buyer

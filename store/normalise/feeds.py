@@ -18,6 +18,8 @@ from store.notice import Notice
 
 NAME = "feeds"
 PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+")
+EMAIL = re.compile(r"<?[^\s()<>@,;:]+@[^\s()<>@,;:]+>?")
+EMAIL_WITH_NAME = re.compile(r"[^\s()<>@,;:]+@[^\s()<>@,;:]+\s*\((.*)\)")  # RSS 2.0: "address (name)"
 
 
 def notice_id(record: Release) -> str:
@@ -37,11 +39,21 @@ def to_notice(record: Release) -> Notice:
         is_opportunity=True,
         status="active",
         description="\n".join(part for part in (summary, categories) if part) or None,
-        buyer_name=plain(record.get("author")),
+        buyer_name=buyer_from_author(plain(record.get("author"))),
         published_at=published,
         updated_at=parse_time(record.get("updated")) or published,
         procedure=f"from the feed '{as_text(record.get('feed'))}'",
     )
+
+
+def buyer_from_author(author: str | None) -> str | None:
+    """The buyer an entry's author names, never an e-mail address: RSS 2.0 writes an author as
+    "officer@council.gov.uk (Example Council)", and an officer's address is personal data."""
+    if not author:
+        return None
+    named = EMAIL_WITH_NAME.fullmatch(author.strip())
+    name = named[1] if named else EMAIL.sub("", author)
+    return " ".join(name.split()) or None
 
 
 def own_link(link: Any, feed_url: Any) -> str | None:
