@@ -12,7 +12,8 @@ To add a source of the window kind:
 
 The spider walks the windows oldest first, one request at a time: each window's pages follow its
 `links.next` until a page has none. A full page without a next link means the service dropped the
-rest, so that window is split in halves and fetched again. Each page is yielded as it arrives; the
+rest, so that window is split in halves and fetched again; a window answered with nothing at all is
+asked once more, in case the service hiccuped. Each page is yielded as it arrives; the
 page that completes a window says so, which is what lets the store advance the watermark only past
 windows fetched completely. The spider never touches the database.
 """
@@ -120,6 +121,7 @@ class OcdsWindowSpider(SourceSpider):
         self.parts: deque[Window] = deque()  # what is left of the current window (after splits)
         # Every URL requested for the current window: a next link back to one of them is a loop.
         self.fetched_in_window: set[str] = set()
+        self.asked_again: set[Window] = set()  # windows whose empty answer was checked once more
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.windows:
@@ -131,11 +133,11 @@ class OcdsWindowSpider(SourceSpider):
         query = urlencode(
             {self.from_param: start, self.to_param: end, **self.extra_params, "limit": self.page_size}
         )
-        return self.page_request(f"{self.base_url}{self.api_path}?{query}", window)
+        return self.page_request(f"{self.base_url}{self.api_path}?{query}", window, first=True)
 
-    def page_request(self, url: str, window: Window) -> scrapy.Request:
+    def page_request(self, url: str, window: Window, *, first: bool = False) -> scrapy.Request:
         self.fetched_in_window.add(canonicalize_url(url))
-        return self.source_request(url, window=window)
+        return self.source_request(url, window=window, first=first)
 
     def parse(self, response: Response) -> Iterator[ReleasePage | CrawlFailure | scrapy.Request]:
         window: Window = response.meta["window"]
@@ -146,6 +148,12 @@ class OcdsWindowSpider(SourceSpider):
             return
         releases = package["releases"]
         next_url = (package.get("links") or {}).get("next")
+        if not releases and not next_url and response.meta.get("first") and window not in self.asked_again:
+            # Nothing at all for a whole window may be a busy service's hiccup, not a quiet spell:
+            # asked once more before the store moves its watermark past the window for good.
+            self.asked_again.add(window)
+            yield self.window_request(window)
+            return
         if next_url:
             yield ReleasePage(self.name, response.url, releases)
             yield self.follow(response, str(next_url), window)

@@ -128,7 +128,8 @@ def test_a_backfill_in_the_hour_the_clocks_go_back_covers_both_of_its_times(env,
         env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
     )
     assert result.returncode == 0, result.stderr
-    [served] = replay_server.requests_to(FIND_A_TENDER)
+    served, again = replay_server.requests_to(FIND_A_TENDER)  # nothing there: asked once more
+    assert again.query == served.query
     # Each boundary in the repeated hour is widened by an hour again, as the service reads local times.
     assert (served.query["updatedFrom"], served.query["updatedTo"]) == (
         "2025-10-26T00:30:00",

@@ -177,6 +177,31 @@ def test_a_truncated_body_is_fetched_again(config, database, replay_server):
 
 
 @pytest_twisted.inlineCallbacks
+def test_an_empty_answer_for_a_whole_window_is_asked_once_more_before_the_watermark_passes_it(
+    config, database, replay_server
+):
+    # A busy service once answered 200 with no releases: the window's 106 releases were lost for good.
+    nothing = b'{"uri": "x", "version": "1.1", "releases": []}'
+    replay_server.add_fault(FIND_A_TENDER, Fault(on_request=1, body=nothing))
+    crawler = yield crawl_fts(config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    served = replay_server.requests_to(FIND_A_TENDER)
+    assert served[0].query == served[1].query  # the same window asked again
+    assert run_of(database, crawler).outcome == "ok"
+    expected = releases_in(replay_server, FIND_A_TENDER, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
+    assert len(expected) > 0 and stored(database, "find_a_tender") == Counter(expected)
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_window_empty_twice_is_a_quiet_spell_and_the_watermark_passes_it(config, database, replay_server):
+    crawler = yield crawl_fts(config, replay_server, "2026-08-01T00:00:00", "2026-08-01T06:00:00")
+    served = replay_server.requests_to(FIND_A_TENDER)
+    assert len(served) == 2 and served[0].query == served[1].query
+    assert run_of(database, crawler).outcome == "ok"
+    with database.reading() as session:
+        assert session.get(SourceState, "find_a_tender").watermark == uk("2026-08-01T06:00:00")
+
+
+@pytest_twisted.inlineCallbacks
 def test_a_release_served_twice_in_one_page_is_stored_once(config, database, replay_server):
     releases = replay_server.releases[FIND_A_TENDER]
     twin = next(r for r in releases if r["date"].startswith("2026-08-11T07"))
@@ -353,7 +378,8 @@ def test_a_window_that_still_drops_results_when_split_fails_and_keeps_the_waterm
     requests = replay_server.requests_to(CONTRACTS_FINDER)
     assert [(r.query["publishedFrom"], r.query["publishedTo"]) for r in requests] == [
         ("2025-01-22T23:00:00", "2025-01-23T23:00:00"),
-        ("2025-01-22T23:00:00", "2025-01-23T11:00:00"),  # the first half: nothing there
+        ("2025-01-22T23:00:00", "2025-01-23T11:00:00"),  # the first half: nothing there,
+        ("2025-01-22T23:00:00", "2025-01-23T11:00:00"),  # asked once more to be sure
         ("2025-01-23T11:00:00", "2025-01-23T23:00:00"),
         ("2025-01-23T11:00:00", "2025-01-23T17:00:00"),  # still full: too small to split again
     ]
