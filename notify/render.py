@@ -34,6 +34,9 @@ SOURCE_NAMES = {
     "contracts_finder": "Contracts Finder",
     "public_contracts_scotland": "Public Contracts Scotland",
     "sell2wales": "Sell2Wales",
+    "crown_commercial_service": "Crown Commercial Service",
+    "digital_outcomes": "Digital Outcomes",
+    "feeds": "RSS and Atom feeds",
 }
 # What can format, link or mention in a Teams card (<at> tags): escaped. Nothing more, because Teams
 # on phones shows a needless backslash as it is ("\(RFI\)"). Text is one line, so nothing starts one.

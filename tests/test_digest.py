@@ -1024,3 +1024,16 @@ def test_a_procurement_is_named_the_same_whichever_source_holds_its_notice():
     )
     assert procurement_key("email", None, "call-off-2", None) == ("email", "call-off-2")
     assert procurement_key("email", "our-own-ref", "call-off-3", None) == ("email", "our-own-ref")
+
+
+def test_every_source_is_named_in_words_and_credited_under_its_licence(env, tmp_path, stored, monkeypatch):
+    for source in ("PUBLIC_CONTRACTS_SCOTLAND", "CROWN_COMMERCIAL_SERVICE", "DIGITAL_OUTCOMES"):
+        monkeypatch.setenv(f"TENDERWATCH_{source}_ENABLED", "true")
+    [result] = send(configure(tmp_path), stored)
+    html = result.html
+    assert "crown_commercial_service" not in html and "digital_outcomes" not in html
+    assert "Crown Commercial Service</span>" in html and "Digital Outcomes</span>" in html
+    assert (
+        "Notice data from Find a Tender, Contracts Finder, Public Contracts Scotland, Crown Commercial "
+        "Service and Digital Outcomes, under the Open Government Licence v3.0."
+    ) in " ".join(html.split())
