@@ -226,12 +226,18 @@ def http_problem(response: Response, rate_limits: dict[int, float], advice: str)
     status = response.status
     if 300 <= status < 400:
         return redirect_problem(response, advice)
+    detail = _error_detail(response)
+    if status == 503 and status in rate_limits and "rate limit" not in detail.lower():
+        # Some services say "rate limit" with a 503, most mean down for maintenance.
+        return (
+            f"the service stayed unavailable (HTTP 503{f': {detail}' if detail else ''}) after waiting "
+            "as asked; it may be down for maintenance, and the next crawl will try again"
+        )
     if status in rate_limits:
         return (
             f"still rate limited (HTTP {status}) after waiting as asked; "
             "raise this source's delay in the config file"
         )
-    detail = _error_detail(response)
     detail = f": {detail}" if detail else ""
     if status == 404:
         return f"no such page (HTTP 404){detail}; check {advice}"

@@ -140,6 +140,27 @@ def test_endless_rate_limiting_fails_the_crawl_with_advice_instead_of_looping(
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_503_that_persists_is_a_service_down_not_a_rate_limit(config, database, replay_server):
+    replay_server.add_fault(
+        FIND_A_TENDER,
+        Fault(
+            on_request=1,
+            status=503,
+            headers={"Retry-After": "0"},
+            body=b"<html>maintenance</html>",
+            times=100,
+        ),
+    )
+    crawler = yield crawl_fts(
+        config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00", RATE_LIMIT_RETRY_TIMES=2
+    )
+    run = run_of(database, crawler)
+    assert run.outcome == "failed"
+    assert "the service stayed unavailable (HTTP 503) after waiting as asked; it may be down" in run.message
+    assert "delay" not in run.message  # a slower crawl would not help
+
+
+@pytest_twisted.inlineCallbacks
 def test_contracts_finder_403_is_a_rate_limit(config, database, replay_server):
     replay_server.add_fault(
         CONTRACTS_FINDER,
