@@ -252,7 +252,6 @@ NETWORK_PROBLEMS = {
     "CannotResolveHostError": "DNS lookup failed",
     "DownloadConnectionRefusedError": "connection refused",
     "DownloadTimeoutError": "timed out",
-    "ResponseDataLossError": "the response was cut off",
     "IgnoreRequest": "the request was not sent",
 }
 
@@ -265,6 +264,11 @@ def network_problem(failure: Failure, advice: str, base_url: str) -> str:
             f"{shown_origin(base_url)} did not prove who it is: its TLS certificate could not be "
             "verified (expired, issued for another name, or missing an authority this machine trusts); "
             "nothing is fetched over such a connection, and the next crawl will try again"
+        )
+    if failure.type.__name__ == "ResponseDataLossError":  # reached, but the answer stopped short
+        return (
+            f"{shown_origin(base_url)} cut its answer off part-way each time it was asked; "
+            "nothing of that page is kept, and the next crawl will try again"
         )
     reason = one_line(NETWORK_PROBLEMS.get(failure.type.__name__) or message or failure.type.__name__, 200)
     return f"cannot reach {base_url} ({reason}); check the network, or {advice}"

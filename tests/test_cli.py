@@ -137,6 +137,26 @@ def test_a_backfill_in_the_hour_the_clocks_go_back_covers_both_of_its_times(env,
     )
 
 
+def test_answers_cut_off_every_time_fail_in_one_line_without_scrapys_advice(env, replay_server):
+    from tests.support.replay_server import FIND_A_TENDER, Fault
+
+    replay_server.add_fault(FIND_A_TENDER, Fault(on_request=1, dropped=True, times=100))
+    result = tenderwatch(
+        "crawl",
+        "find_a_tender",
+        "--from",
+        "2026-08-11T06:00",
+        "--to",
+        "2026-08-11T12:00",
+        env_extra={"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
+    )
+    assert result.returncode == 1
+    said = result.stdout + result.stderr
+    assert "cut its answer off part-way each time it was asked" in said
+    assert "cannot reach" not in said  # it was reached
+    assert "DOWNLOAD_FAIL_ON_DATALOSS" not in said  # Scrapy's advice would keep broken pages
+
+
 def test_a_malformed_config_file_names_the_file_and_line(env, tmp_path):
     (tmp_path / "tenderwatch.toml").write_text('[sources.find_a_tender]\ndelay = "fast"\n[crawl\n')
     result = CliRunner().invoke(cli, ["sources"])

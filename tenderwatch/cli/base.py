@@ -257,6 +257,8 @@ def configure_logging(verbose: bool, level: str = "INFO", channel_urls: Sequence
     if not verbose:
         # Scrapy and Twisted talk a lot at INFO; without --verbose only their problems are shown.
         # apprise's own warnings are dropped: tenderwatch reports each channel's outcome itself.
+        # A cut-off response is retried and, if it persists, the crawl's one line says so: Scrapy's
+        # own warning about it would advise a setting that keeps broken pages.
         handler.addFilter(
             lambda record: (
                 not record.name.startswith("apprise")
@@ -264,6 +266,7 @@ def configure_logging(verbose: bool, level: str = "INFO", channel_urls: Sequence
                     record.levelno >= logging.WARNING
                     or not record.name.startswith(("scrapy", "twisted", "py.warnings"))
                 )
+                and not (record.name.startswith("scrapy") and record.getMessage().startswith("Got data loss"))
             )
         )
     else:

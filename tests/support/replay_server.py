@@ -3,7 +3,7 @@
 It follows the APIs' documented and observed semantics: windows read as UK local time with seconds
 (`YYYY-MM-DDTHH:MM:SS`, a trailing Z ignored), `limit` 1-100, an opaque base64 cursor embedding the
 window, newest first, `links.next` only when more remain, and a JSON 400 for unknown parameters.
-Faults are switched on per test: rate limits with Retry-After, truncated bodies, and Contracts
+Faults are switched on per test: rate limits with Retry-After, truncated or dropped bodies, and Contracts
 Finder's full page without a next link.
 """
 
@@ -71,6 +71,7 @@ class Fault:
     truncate: bool = False
     times: int = 1
     content_length: bool = True  # False: none sent, so the body ends when the connection closes
+    dropped: bool = False  # the whole length announced, half sent, the connection closed: data loss
 
 
 class ReplayServer:
@@ -114,7 +115,7 @@ class ReplayServer:
         with self._lock:
             self._counts[api] = number = self._counts.get(api, 0) + 1
         playing = [f for f in self.faults[api] if f.on_request <= number < f.on_request + f.times]
-        answer = next((f for f in playing if not f.truncate), None)
+        answer = next((f for f in playing if not (f.truncate or f.dropped)), None)
         if answer:
             return answer.status, answer.headers, answer.body or b"", answer
         status, headers, body = self.page(api, query)
@@ -207,12 +208,15 @@ class ReplayServer:
                 server.log.append(served)
                 status, headers, body, fault = server.respond(parts.path, served.query)
                 time.sleep(server.response_delay)
-                sent = body[: len(body) // 2] if fault and fault.truncate else body
+                cut = fault and (fault.truncate or fault.dropped)
+                sent = body[: len(body) // 2] if cut else body
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
                 if not fault or fault.content_length:
-                    self.send_header("Content-Length", str(len(sent)))
+                    self.send_header("Content-Length", str(len(body if fault and fault.dropped else sent)))
+                if fault and fault.dropped:
+                    self.close_connection = True
                 self.end_headers()
                 self.wfile.write(sent)
                 served.finished, served.status = time.monotonic(), status
