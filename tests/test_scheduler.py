@@ -279,6 +279,23 @@ def test_cron_run_while_the_daemon_crawls_a_source_does_not_crawl_it_twice(
     assert scalar(database, select(func.count()).select_from(ReleaseRow)) == 955
 
 
+def test_a_second_daemon_on_the_same_store_is_refused(env, tmp_path, database, recent_server, smtp):
+    daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60)
+    process = start_daemon(recent_server, tmp_path)
+    try:
+        wait_until(lambda: crawls_done(database) >= 1, timeout=120)
+        second = subprocess.run(
+            [*TENDERWATCH, "daemon"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert second.returncode == 2
+        assert (
+            f"another daemon (pid {process.pid} " in second.stderr
+            and "already runs on this store" in second.stderr
+        )
+    finally:
+        stop(process)
+
+
 def test_sigterm_during_a_crawl_then_restart_loses_and_duplicates_nothing(
     env, tmp_path, database, recent_server, smtp
 ):

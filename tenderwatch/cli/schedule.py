@@ -68,6 +68,7 @@ def daemon(state: State) -> None:
     """
     from notify.run import targets
     from scheduler import Daemon, crawl_command
+    from store import locks
 
     # A channel that cannot send (its secret unset) or a rules file with a mistake stops it at once.
     for target in targets(state.config):
@@ -75,7 +76,16 @@ def daemon(state: State) -> None:
             raise ConfigError(target.problem)
         state.live_profile(target.profile)
     config_path = str(state.config.path) if state.config.path else None
-    sys.exit(Daemon(state.config, state.database, crawl_command(config_path, state.verbose)).run())
+    # One daemon per store: a second would only find every crawl and digest busy, tick after tick.
+    with locks.hold(state.database, "daemon") as lock:
+        if lock is None:
+            holder = locks.holder(state.database, "daemon")
+            raise ConfigError(
+                f"another daemon ({holder.describe() if holder else 'another process'}) already runs on "
+                "this store; stop it first, or give this one a store of its own (TENDERWATCH_DB_URL)"
+            )
+        code = Daemon(state.config, state.database, crawl_command(config_path, state.verbose)).run()
+    sys.exit(code)
 
 
 @command(cli, "status")
