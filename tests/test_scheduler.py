@@ -460,7 +460,10 @@ def test_a_rules_file_broken_while_the_daemon_runs_is_logged_once_and_its_fix_pi
         wait_until(lambda: messages(caplog, "ERROR"))
         time.sleep(0.3)  # some thirty more ticks, each meeting the same mistake
         assert digests_recorded(database) == 0
-        rules.write_text(configuration.EXAMPLE_PROFILE.read_text())
+        # Saved whole, as an editor saves: a tick must not read the file half-written ("empty").
+        fixed = tmp_path / "bids.yaml.new"
+        fixed.write_text(configuration.EXAMPLE_PROFILE.read_text())
+        fixed.replace(rules)
         wait_until(lambda: "working again" in messages(caplog, "INFO"))
         wait_until(lambda: digests_recorded(database) == 1)
 
