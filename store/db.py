@@ -37,7 +37,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 PROBE_BYTES = 64 * 1024  # a few of SQLite's pages: less free space than this and a crawl cannot store one
 # What to do about the failures an operator can fix, after the database's own words.
 FAILURE_HINTS = {
-    "disk is full": "; free some space on the store's disk, then crawl again: nothing stored is lost",
+    "disk is full": "; free some space on the store's disk, and run it again: nothing stored is lost",
     "readonly database": "; the store's file and folder must be writable by this user",
 }
 UNPARSEABLE = "(unparseable URL)"  # never echo a URL we cannot parse: it may hold a password

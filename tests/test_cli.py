@@ -910,7 +910,7 @@ def test_status_exits_1_when_a_source_has_never_succeeded_for_too_long(env):
     assert "find_a_tender: never crawled" in stale.output.split("Warnings:")[1]
 
 
-FULL = "; free some space on the store's disk, then crawl again: nothing stored is lost"
+FULL = "; free some space on the store's disk, and run it again: nothing stored is lost"
 
 
 @pytest.mark.sqlite_only(

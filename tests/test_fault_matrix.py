@@ -62,7 +62,7 @@ TWO_DAYS = ("--from", "2026-08-10T00:00", "--to", "2026-08-12T00:00")  # 955 rec
 BUDGET_NOTICE = "8f124d5d-fa11-457c-a0ed-431674a867c1"  # Contracts Finder: "a maximum budget of Â£95,000"
 BUDGET_RELEASE = f"{BUDGET_NOTICE}-819916"
 FULL = (
-    "database or disk is full; free some space on the store's disk, then crawl again: nothing stored is lost"
+    "database or disk is full; free some space on the store's disk, and run it again: nothing stored is lost"
 )
 
 
