@@ -135,11 +135,11 @@ def _send_one(
         return _build_and_send(config, database, target, profile, env, as_of, dry_run=True)
     # One sender per channel at a time (daemon, cron, other machines): what is chosen, sent and
     # recorded must not interleave with another sender's.
-    with locks.hold(database, lock_name(target.key)) as lock:
+    name = lock_name(target.key)
+    with locks.hold(database, name) as lock:
         if lock is None:
-            holder = locks.holder(database, lock_name(target.key))
             busy = DigestResult(target, "busy", _empty(target, profile, config, as_of))
-            busy.reason = f"another process is sending it ({holder.describe() if holder else 'unknown'})"
+            busy.reason = f"another process is sending it ({locks.who_holds(database, name)})"
             return busy
         return _build_and_send(config, database, target, profile, env, as_of, dry_run=False)
 

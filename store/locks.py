@@ -139,6 +139,13 @@ def holder(database: Database, name: str) -> Holder | None:
     return _file_holder(_lock_dir(database) / f"{name}.lock")
 
 
+def who_holds(database: Database, name: str) -> str:
+    """Who holds `name`, for a message ("pid 4242 on bidserver since 14:05"), or "another process"
+    if it was let go meanwhile."""
+    found = holder(database, name)
+    return found.describe() if found else "another process"
+
+
 def held_locks(database: Database, names: Iterable[str]) -> dict[str, Holder]:
     """Which of `names` are held now, and by whom (for status displays)."""
     found = {}

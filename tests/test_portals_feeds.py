@@ -182,9 +182,9 @@ def test_an_entry_link_that_could_lead_elsewhere_is_not_kept(link):
 @pytest.mark.parametrize(
     ("author", "buyer"),
     [
-        ("officer@council.gov.uk (Example Council)", "Example Council"),
-        ("Example Council <officer@council.gov.uk>", "Example Council"),
-        ("officer@council.gov.uk", None),  # an address alone names no buyer
+        ("officer@redacted.invalid (Example Council)", "Example Council"),
+        ("Example Council <officer@redacted.invalid>", "Example Council"),
+        ("officer@redacted.invalid", None),  # an address alone names no buyer
         ("Office of the Police and Crime Commissioner", "Office of the Police and Crime Commissioner"),
     ],
 )

@@ -18,8 +18,9 @@ from store.notice import Notice
 
 NAME = "feeds"
 PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+")
-EMAIL = re.compile(r"<?[^\s()<>@,;:]+@[^\s()<>@,;:]+>?")
-EMAIL_WITH_NAME = re.compile(r"[^\s()<>@,;:]+@[^\s()<>@,;:]+\s*\((.*)\)")  # RSS 2.0: "address (name)"
+ADDRESS = r"[^\s()<>@,;:]+@[^\s()<>@,;:]+"
+EMAIL = re.compile(rf"<?{ADDRESS}>?")
+EMAIL_WITH_NAME = re.compile(rf"{ADDRESS}\s*\((.*)\)")  # RSS 2.0: "address (name)"
 
 
 def notice_id(record: Release) -> str:
@@ -48,7 +49,7 @@ def to_notice(record: Release) -> Notice:
 
 def buyer_from_author(author: str | None) -> str | None:
     """The buyer an entry's author names, never an e-mail address: RSS 2.0 writes an author as
-    "officer@council.gov.uk (Example Council)", and an officer's address is personal data."""
+    "officer@redacted.invalid (Example Council)", and an officer's address is personal data."""
     if not author:
         return None
     named = EMAIL_WITH_NAME.fullmatch(author.strip())

@@ -314,10 +314,9 @@ def _settle(state: State, channel: str | None, to: str | None, *, arrived: bool)
     # A digest being sent now is unconfirmed until its channel answers: wait for the sender.
     with locks.hold(state.database, lock_name(key)) as lock:
         if lock is None:
-            holder = locks.holder(state.database, lock_name(key))
             raise TenderwatchError(
                 f"{label}: a digest is being sent on this channel now "
-                f"({holder.describe() if holder else 'another process'}); run this again when it has finished"
+                f"({locks.who_holds(state.database, lock_name(key))}); run this again when it has finished"
             )
         with state.database.writing() as session:
             settled = deliveries.settle_unconfirmed(session, key, arrived=arrived)

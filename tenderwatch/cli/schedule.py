@@ -79,10 +79,9 @@ def daemon(state: State) -> None:
     # One daemon per store: a second would only find every crawl and digest busy, tick after tick.
     with locks.hold(state.database, "daemon") as lock:
         if lock is None:
-            holder = locks.holder(state.database, "daemon")
             raise ConfigError(
-                f"another daemon ({holder.describe() if holder else 'another process'}) already runs on "
-                "this store; stop it first, or give this one a store of its own (TENDERWATCH_DB_URL)"
+                f"another daemon ({locks.who_holds(state.database, 'daemon')}) already runs on this store; "
+                "stop it first, or give this one a store of its own (TENDERWATCH_DB_URL)"
             )
         code = Daemon(state.config, state.database, crawl_command(config_path, state.verbose)).run()
     sys.exit(code)
@@ -330,11 +329,11 @@ def _run_text(run_, outcome: str | None) -> str:
 
 
 def _digest_text(digest, sending: bool = False) -> str:
+    from store.deliveries import UNCONFIRMED
+
     if digest is None:
         return "never"
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in digest.counts.items() if n) or "nothing new"
-    from store.deliveries import UNCONFIRMED
-
     outcome = "being sent" if sending and digest.outcome == UNCONFIRMED else digest.outcome
     return f"{local_time(digest.created_at)} {outcome} ({counts})"
 
