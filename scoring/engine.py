@@ -16,7 +16,9 @@ Points, in order:
    together they take at most negative_cap; a route's points need a line keyword that names the
    work (in the title, the opening or a lot's title); a notice only its title keeps from the kind
    gate is held below strong;
-4. the score is the total, held to 0-100 by a "score cap" or "score floor" reason (so the reasons
+4. a near miss that reads like notices judged relevant (the profile's `learned` words) is lifted to
+   `possible`;
+5. the score is the total, held to 0-100 by a "score cap" or "score floor" reason (so the reasons
    always add up to the score); the uncapped total is kept as Score.raw, which ranks notices that
    are all shown as 100; the band comes from the profile's thresholds.
 """
@@ -31,9 +33,10 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from scoring.gates import Buyers, adjustments, gate_reasons, kind_from_title
+from scoring.learned import likeness
 from scoring.matching import Matcher, Term, split_words
 from scoring.profile import NOTICE_TYPES, STAGES, Profile
-from scoring.result import Reason, Score
+from scoring.result import LEARNED, Reason, Score
 from store.notice import Notice
 
 KEYWORD, EXCLUDE, ADJUST = "keyword", "exclude", "adjust"
@@ -139,7 +142,26 @@ def score_notice(notice: Notice, profile: Profile) -> Score:
     reasons += [*adjustments(notice, profile, prepared.buyers, work_named=work_named), *vetoed]
     if kind_from_title(notice, profile.gates.kinds):
         reasons += _below_strong(profile, reasons)
+    reasons += _promotion(profile, notice, reasons)
     return _finish(profile, profile.service_lines[best].name, reasons)
+
+
+def _promotion(profile: Profile, notice: Notice, reasons: list[Reason]) -> list[Reason]:
+    """A near miss (at least `promote_from` points and a line keyword, short of `possible`) that reads
+    like notices judged relevant is lifted to `possible`: the rules saw some of the firm's work in it,
+    and the judged notices say such notices were worth seeing. Likeness alone never lifts a notice."""
+    learned, needed = profile.learned, profile.scale.possible
+    if learned is None:
+        return []
+    total = sum(reason.points for reason in reasons)
+    if not learned.promote_from <= total < needed:
+        return []
+    if not any(_is_line_keyword(reason) and reason.points > 0 for reason in reasons):
+        return []
+    liked = likeness(learned.weights, notice)
+    if liked.value < learned.promote_at:
+        return []
+    return [Reason(needed - total, LEARNED, liked.detail)]
 
 
 def _below_strong(profile: Profile, reasons: list[Reason]) -> list[Reason]:

@@ -15,9 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scoring.learned import Learned, read_words
 from scoring.matching import Term, parse_term
 from scoring.yamlnodes import Field, ProfileError, compose, compose_text
 from store.regions import known_region
+from tenderwatch.errors import InputError
 
 if TYPE_CHECKING:
     from tenderwatch.config import ScoringConfig
@@ -32,13 +34,15 @@ if TYPE_CHECKING:
 # 8: a title term named as the work in another part of the title keeps its title weight.
 # 9: CPV codes alone (no category) gate the kind only when the title names none of the firm's work.
 # 10: such a notice is held below strong; another title part names the work only on its own.
-ENGINE_VERSION = 10
+# 11: a near miss that reads like notices judged relevant is lifted to possible (scoring/learned.py).
+ENGINE_VERSION = 11
 KINDS = ("services", "goods", "works")
 STAGES = ("planning", "tender", "award", "contract")
 NOTICE_TYPES = tuple(f"UK{number}" for number in range(1, 18))
 POINTS = (-100.0, 100.0)
 _CPV = re.compile(r"^(\d{2,8})\*?(?:-\d)?$")
 TRIAL_PREFIX = "file:"
+SHIPPED = Path(__file__).resolve().parent / "profiles"  # the example profile and its learned words
 _RULES_FILE = re.compile(r"[/\\]|\.ya?ml$", re.I)  # a path, not a profile name
 
 
@@ -115,6 +119,7 @@ class Profile:
     adjustments: Adjustments = Adjustments()
     min_response_days: int = 7
     description: str = ""
+    learned: Learned | None = None
     # Always computed from the rules, so a changed copy (dataclasses.replace) never keeps a stale hash.
     hash: str = field(init=False, compare=False)
 
@@ -131,6 +136,9 @@ def rules_hash(profile: Profile) -> str:
         "adjustments": asdict(profile.adjustments),
         "service_lines": [asdict(line) for line in profile.service_lines],
     }
+    if profile.learned is not None:
+        learned = profile.learned
+        rules["learned"] = [learned.promote_from, learned.promote_at, learned.digest]
     return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
 
 
@@ -140,17 +148,27 @@ def load_profile(path: str | Path, name: str | None = None) -> Profile:
     return _profile(compose(path), name, path)
 
 
-def load_profile_text(text: str, name: str, label: str) -> Profile:
+def load_profile_text(text: str, name: str, label: str, folder: Path | None = None) -> Profile:
     """Rules given as text (a draft in the browser, a published version in the store), validated as a
-    file is; errors name `label` in place of a file."""
-    return _profile(compose_text(text, label), name, None)
+    file is; errors name `label` in place of a file. A learned words file is found in `folder` (the
+    profile's rules file's folder), as it would be beside a rules file."""
+    return _profile(compose_text(text, label), name, None, folder)
 
 
-def _profile(root: Field, name: str | None, path: Path | None) -> Profile:
+def _profile(root: Field, name: str | None, path: Path | None, folder: Path | None = None) -> Profile:
     """Each top-level section and each service line is validated on its own, so one save shows
     every independent mistake (ProfileError.mistakes); the first is the one raised."""
     top = root.mapping(
-        ("name", "description", "min_response_days", "scoring", "gates", "adjustments", "service_lines"),
+        (
+            "name",
+            "description",
+            "min_response_days",
+            "scoring",
+            "gates",
+            "adjustments",
+            "learned",
+            "service_lines",
+        ),
         required=("service_lines",),
     )
     found = _Mistakes()
@@ -160,6 +178,8 @@ def _profile(root: Field, name: str | None, path: Path | None) -> Profile:
     adjustments = found.check(_adjustments, top["adjustments"]) if "adjustments" in top else Adjustments()
     days = found.check(_number, top["min_response_days"], 0, 365, "7") if "min_response_days" in top else 7
     description = found.check(_text, top["description"]) if "description" in top else ""
+    folder = path.parent if path else folder
+    learned = found.check(_learned, top["learned"], folder) if "learned" in top else None
     if name is None and "name" in top:
         name = found.check(Field.text, top["name"])
     found.raise_any()
@@ -172,6 +192,7 @@ def _profile(root: Field, name: str | None, path: Path | None) -> Profile:
         adjustments=adjustments,
         min_response_days=int(days),
         description=description,
+        learned=learned,
     )
 
 
@@ -287,6 +308,24 @@ def _scale(node: Field) -> Scale:
         strong=strong,
         possible=possible,
     )
+
+
+def _learned(node: Field, folder: Path | None) -> Learned:
+    """`learned:` the words file `tenderwatch rules learn` wrote, and when its likeness lifts a near
+    miss to possible. A relative path is found beside the rules file, else among the shipped
+    profiles, so a copy of the example made to try a change keeps the example's words."""
+    fields = node.mapping(("words", "promote_from", "promote_at"), required=("words",))
+    words = Path(fields["words"].text()).expanduser()
+    if not words.is_absolute():
+        places = [place / words for place in (folder, SHIPPED) if place is not None]
+        words = next((path for path in places if path.is_file()), places[0])
+    try:
+        weights, digest = read_words(words)
+    except InputError as exc:
+        raise fields["words"].error(str(exc)) from None
+    promote_from = fields["promote_from"].number(0, 100, "14") if "promote_from" in fields else 14.0
+    promote_at = fields["promote_at"].number(0.5, 1, "0.8") if "promote_at" in fields else 0.8
+    return Learned(words, promote_from, promote_at, weights, digest)
 
 
 def _service_line(node: Field) -> ServiceLine:

@@ -11,6 +11,7 @@ BANDS = ("strong", "possible", "none")
 # The fields `tenderwatch export --profile P` adds to each exported notice.
 EXPORT_FIELDS = ("score", "band", "service_line", "reasons")
 _SUMMARY_REASONS = 3
+LEARNED = "learned"  # the rule of a near miss lifted to possible by the learned words
 _CLAMPS = ("score cap", "score floor", "no keyword", "CPV cap", "negative cap")  # held totals, not evidence
 
 
@@ -69,7 +70,13 @@ class Score:
         if self.band == "none":
             return self._near_miss()
         shown = ", ".join(reason.detail for reason in self._evidence()[:_SUMMARY_REASONS])
-        return f"{self.service_line}: {shown}" if shown else self.service_line
+        return (f"{self.service_line}: {shown}" if shown else self.service_line) + self._lifted()
+
+    def _lifted(self) -> str:
+        """"; lifted to possible: reads like notices judged relevant (0.86): ..." for a near miss the
+        learned words lifted (scoring/learned.py), so a reader knows the rules alone fell short."""
+        lifted = [reason.detail for reason in self.reasons if reason.rule == LEARNED]
+        return f"; lifted to possible: {lifted[0]}" if lifted else ""
 
     def _near_miss(self) -> str:
         """"15 points, 22 needed (Evaluation): for 'evaluation' in the description; against ...":
@@ -110,7 +117,7 @@ class Score:
         if not words:
             shown = ", ".join(codes)
             return f"{self.service_line}: matched on CPV codes only, no words of the firm's work: {shown}"
-        return f"{self.service_line}: " + "; ".join([*words, *codes])
+        return f"{self.service_line}: " + "; ".join([*words, *codes]) + self._lifted()
 
     def export_fields(self) -> dict[str, Any]:
         """The four fields added to an exported notice (see EXPORT_FIELDS)."""

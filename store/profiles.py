@@ -9,6 +9,7 @@ Every command that scores (digests, notices, explain, backtest, the daemon) asks
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -48,13 +49,15 @@ def publish(
     by: str,
     note: str | None = None,
     *,
+    folder: Path | None = None,
     now: datetime | None = None,
 ) -> ProfileVersion:
-    """Make `rules` the live rules of `profile` (validated first: a ProfileError publishes nothing)."""
+    """Make `rules` the live rules of `profile` (validated first: a ProfileError publishes nothing);
+    `folder` is where its rules file is, for a learned words file named beside it."""
     number = (
         session.scalar(select(func.max(ProfileVersion.number)).where(ProfileVersion.profile == profile)) or 0
     ) + 1
-    load_profile_text(rules, profile, version_label(profile, number))
+    load_profile_text(rules, profile, version_label(profile, number), folder)
     row = ProfileVersion(
         profile=profile, number=number, rules=rules, published_by=by, published_at=now or utcnow(), note=note
     )
@@ -73,7 +76,7 @@ def live_profile(database: Database, config: ScoringConfig, name: str | None = N
         text, number = (live.rules, live.number) if live else (None, 0)
     if text is None:
         return configured_profile(config, name)
-    return load_profile_text(text, name, version_label(name, number))
+    return load_profile_text(text, name, version_label(name, number), config.profile_path(name).parent)
 
 
 def live_rules_text(database: Database, config: ScoringConfig, name: str) -> tuple[str, int | None]:
@@ -83,4 +86,3 @@ def live_rules_text(database: Database, config: ScoringConfig, name: str) -> tup
         if live is not None:
             return live.rules, live.number
     return config.profile_path(name).read_text(encoding="utf-8"), None
-

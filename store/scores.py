@@ -187,13 +187,10 @@ def suggest_rules(
     """Rule changes the feedback supports (scoring.suggest), with what each moves on the stored
     notices (published since `since`); also the labels used and how many notices were tried."""
     labels = latest_feedback(session)
-    judged = []
-    keys = list(labels)
-    for start in range(0, len(keys), _KEYS_PER_QUERY):
-        query = _with_stored(profile).where(NoticeRow.key.in_(keys[start : start + _KEYS_PER_QUERY]))
-        for row in session.execute(query):
-            notice = _notice(row)
-            judged.append(Judged(notice, labels[notice.id], score_notice(notice, profile)))
+    judged = [
+        Judged(notice, labels[notice.id], score_notice(notice, profile))
+        for notice in stored_notices(session, profile, labels)
+    ]
     suggestions = suggest(profile, judged, limit)
     history = _with_stored(profile)
     if since is not None:
@@ -212,6 +209,16 @@ def suggest_rules(
     if suggestions:
         add_history(suggestions, scored())
     return suggestions, {item.notice.id: item.label for item in judged}, count
+
+
+def stored_notices(session: Session, profile: Profile, keys: Iterable[str]) -> list[Notice]:
+    """The stored notices of these ids (as scoring reads them); ids not stored are left out."""
+    keys = list(keys)
+    found: list[Notice] = []
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        query = _with_stored(profile).where(NoticeRow.key.in_(keys[start : start + _KEYS_PER_QUERY]))
+        found += [_notice(row) for row in session.execute(query)]
+    return found
 
 
 def add_feedback(

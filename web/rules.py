@@ -8,6 +8,7 @@ reads only the configured rules file of the profile it serves, and writes nothin
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
@@ -76,7 +77,7 @@ def rules_page() -> Any:
         if action not in ("check", "try", "publish"):
             abort(400, "choose Check, Try it or Publish")
         try:
-            draft = load_profile_text(text, name, DRAFT)
+            draft = load_profile_text(text, name, DRAFT, _folder())
         except ProfileError as exc:
             context["problem"], context["mistakes"], status = exc, _mistakes_by_line(exc), 400
         else:
@@ -100,10 +101,15 @@ def _mistakes_by_line(problem: ProfileError) -> dict[int | None, list[ProfileErr
     return grouped
 
 
+def _folder() -> Path:
+    """The folder of the profile's rules file, where a learned words file it names is found."""
+    return _store()["config"].scoring.profile_path(_store()["live"].name).parent
+
+
 def _publish(name: str, text: str, note: str | None) -> Any:
     live = _store()["live"]
     with _store()["database"].writing() as db:
-        row = publish(db, name, text, g.user, (note or "").strip() or None)
+        row = publish(db, name, text, g.user, (note or "").strip() or None, folder=_folder())
         number = row.number
     scored = live.rescore()
     flash(f"Published version {number}: it is live, and {scored:,} notices were scored again.")

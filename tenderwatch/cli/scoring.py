@@ -40,6 +40,7 @@ def rules() -> None:
       tenderwatch rules check my-rules.yaml        # any file, before it goes live
       tenderwatch rules list
       tenderwatch rules suggest                    # changes the team's feedback supports
+      tenderwatch rules learn our-words.tsv        # the words of the notices the team judged
     """
 
 
@@ -139,6 +140,75 @@ def rules_suggest(state: State, profile: str | None, since: datetime | None, lim
     echo(f"{shown}, best first; what each moves is counted over {counted(tried, 'stored notice')}:")
     for line in suggestion_lines(suggestions, labels):
         echo(line)
+
+
+@command(rules, "learn", short_help="Learn the words of the notices the team judged, for the rules.")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@PROFILE_OPTION
+@click.option(
+    "--grades",
+    "grades_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="GRADES.csv",
+    help="Also learn from graded notices: a CSV of id and grade (2 must see, 1 worth a look, 0 not "
+    "relevant), as backtest --grades reads; a grade wins over feedback for the same notice.",
+)
+def rules_learn(state: State, out: Path, profile: str | None, grades_files: tuple[Path, ...]) -> None:
+    """Learn which words the notices judged relevant share, and write them to OUT (a text file).
+
+    The judged notices are the stored ones with feedback (`tenderwatch feedback`) or a grade
+    (--grades): at least 20 relevant and 20 not relevant. Point the rules at OUT to use it: a near
+    miss (in no band, with `promote_from` points and a service line's keyword) that reads like the
+    relevant ones (likeness `promote_at` or more) is lifted to possible, and `explain` names the
+    words that counted. Likeness alone never scores a notice. Before you do, this command tries the
+    promotion honestly: learnt from half of the judged notices and tried on the other half (then
+    swapped), it says how many notices it would lift and how many of those were relevant.
+
+    \b
+    Examples:
+      tenderwatch rules learn our-words.tsv
+      tenderwatch rules learn our-words.tsv --grades held-back-grades.csv
+    then, in the rules file:
+      learned:
+        words: our-words.tsv    # beside the rules file, or a full path
+        promote_from: 14
+        promote_at: 0.8
+    """
+    from scoring.feedback import read_grades
+    from scoring.learned import (
+        checked_on_halves,
+        enough_to_learn,
+        judged_examples,
+        strongest,
+        train,
+        write_words,
+    )
+    from store.scores import latest_feedback, stored_notices
+
+    live = state.profile(profile)
+    grades = read_grades(grades_files).grades if grades_files else {}
+    with state.database.reading() as session:
+        labels = latest_feedback(session)
+        judged = stored_notices(session, live, {*labels, *grades})
+    examples = judged_examples(judged, labels, grades)
+    enough_to_learn(examples)
+    relevant = sum(example.relevant for example in examples)
+    weights = train(examples)
+    heading = (
+        f"Learnt by `tenderwatch rules learn` from {len(examples):,} judged notices ({relevant:,} relevant)."
+    )
+    write_words(out, weights, heading)
+    echo(f"Learnt from {counted(len(examples), 'judged notice')} ({relevant:,} relevant): wrote {out}.")
+    liked, disliked = strongest(weights, 8)
+    echo(f"Words that count most for: {', '.join(liked)}.")
+    echo(f"Words that count most against: {', '.join(disliked)}.")
+    lifted, wrongly = checked_on_halves(live, examples)
+    echo(
+        f"Learnt from half of the judged notices and tried on the other half, the promotion lifts "
+        f"{counted(lifted + wrongly, 'notice')} into possible: {lifted} relevant, {wrongly} not relevant."
+    )
+    echo("To use it, name it in the rules (learned: words: FILE), then `tenderwatch rules check`.")
 
 
 # ---------------------------------------------------------------------------------------------- explain
