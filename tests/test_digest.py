@@ -732,12 +732,13 @@ def test_a_cancelled_notice_says_cancelled_not_when_it_closes(env, tmp_path, sto
     )
     with stored.writing() as session:
         store_releases(session, "find_a_tender", [cancellation])
+    posted = len(teams.posts)
     results = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
     assert all(VRP in {i.notice.id for i in r.digest.sections["changed"]} for r in results)
     html = list(smtp.messages[-1].walk())[2].get_content()
     vrp_block = html[html.index("Violence Reduction Partnership") :][:1500]
     assert "Cancelled" in vrp_block and "Closes" not in vrp_block
-    post = json.dumps(teams.posts[-1])
+    post = json.dumps(teams.posts[posted:])  # the digest may take several posts (on Mondays, ending soon)
     vrp_line = post[post.index("Violence Reduction Partnership") :][:600]
     assert "**cancelled**" in vrp_line and "closes" not in vrp_line
 
