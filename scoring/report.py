@@ -40,6 +40,13 @@ def describe_profile(profile: Profile) -> list[str]:
         f"{len(adjust.buyers)} buyer patterns, SME {adjust.sme_suitable:+g}/{adjust.sme_not_suitable:+g}"
     )
     lines.append(f"timing (used by the digest): at least {profile.min_response_days} days to respond")
+    if profile.learned is not None:
+        learned = profile.learned
+        lines.append(
+            f"learned words: {learned.words} ({len(learned.weights) - 1:,} words); a notice in no band with "
+            f"{learned.promote_from:g}+ points and a line keyword is lifted to possible at likeness "
+            f"{learned.promote_at:g}+"
+        )
     lines.append(f"service lines ({len(profile.service_lines)}):")
     for line in profile.service_lines:
         excluded = len(line.exclude_terms) + len(line.exclude_cpv)

@@ -10,12 +10,13 @@ The file is found at ``--config``, else ``$TENDERWATCH_CONFIG``, else ``./tender
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     feeds: tuple[FeedConfig, ...] = ()  # the RSS/Atom feeds the "feeds" source reads
     web: WebConfig = field(default_factory=WebConfig)
+    unread_variables: tuple[str, ...] = ()  # TENDERWATCH_* names set that no setting reads (misspelt?)
 
     def source(self, name: str) -> SourceConfig:
         try:
@@ -237,9 +239,47 @@ class Config:
         return self.digest.output_dir or self.data_dir / "digests"
 
 
+# TENDERWATCH_* names that are not settings: deploy/with-secrets' command, the tests' own server.
+NOT_SETTINGS = (f"{ENV_PREFIX}BIN", f"{ENV_PREFIX}TEST_")
+
+
+class _Asked(Mapping[str, str]):
+    """The environment, noting each name the configuration asked for (so a misspelt one is found)."""
+
+    def __init__(self, env: Mapping[str, str]):
+        self.env, self.asked = env, set[str]()
+
+    def __getitem__(self, name: str) -> str:
+        self.asked.add(name)
+        return self.env[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.env)
+
+    def __len__(self) -> int:
+        return len(self.env)
+
+
+def _not_read(env: _Asked, feeds_listed: bool) -> tuple[str, ...]:
+    """A warning for each TENDERWATCH_* variable set that no setting read, naming the one it was
+    probably meant to be: a misspelt variable would otherwise be ignored in silence."""
+    asked = sorted(name for name in env.asked if name.startswith(ENV_PREFIX))
+    found = []
+    for name in sorted(env.env):
+        if not name.startswith(ENV_PREFIX) or name in env.asked or name.startswith(NOT_SETTINGS):
+            continue
+        if name.startswith(f"{ENV_PREFIX}{FEEDS.upper()}_") and not feeds_listed:
+            why = "ignored: the feeds source's settings apply once [[feeds]] are listed in the config file"
+        else:
+            close = difflib.get_close_matches(name, asked, n=1)
+            why = "not a setting and is ignored" + (f"; did you mean {close[0]}?" if close else "")
+        found.append(f"environment variable {name} is {why}")
+    return tuple(found)
+
+
 def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read the config file (if any) and the environment into a validated Config."""
-    env = os.environ if environ is None else environ
+    env = _Asked(os.environ if environ is None else environ)
     config_path = _find_config_file(path, env)
     data = _read_toml(config_path) if config_path else {}
     where = str(config_path) if config_path else "defaults"
@@ -281,7 +321,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     if env.get(f"{ENV_PREFIX}LOG_LEVEL"):
         log_level = _log_level(env[f"{ENV_PREFIX}LOG_LEVEL"], f"environment variable {ENV_PREFIX}LOG_LEVEL")
     feeds = _feeds(data.get("feeds", []), where)
-    return Config(
+    config = Config(
         data_dir=data_dir,
         db_url=str(db_url),
         crawl=_crawl_config(_table(data, "crawl", where), env, where),
@@ -295,6 +335,7 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
         channels=_channels(data.get("channels", []), env, where, scoring),
         web=_web(_table(data, "web", where), env, where),
     )
+    return replace(config, unread_variables=_not_read(env, bool(feeds)))
 
 
 def _log_level(value: Any, label: str) -> str:

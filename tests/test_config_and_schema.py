@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -44,6 +45,50 @@ def test_environment_overrides_the_file(env, tmp_path, monkeypatch):
     assert loaded.source("find_a_tender").url == "http://127.0.0.1:9"
     assert loaded.source("find_a_tender").delay == 20
     assert loaded.enabled_sources() == ["find_a_tender"]
+
+
+def test_every_documented_variable_is_read_and_a_misspelt_one_is_named(env, tmp_path):
+    """A TENDERWATCH_* variable no setting reads is reported, with the one it was meant to be; every
+    variable the README documents is read (so none of them is ever reported)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    documented = set(re.findall(r"\bTENDERWATCH_[A-Z0-9_]*[A-Z0-9]\b", readme)) - {"TENDERWATCH_CONFIG"}
+    documented = {name for name in documented if not name.startswith(configuration.NOT_SETTINGS)}
+    with_a_feed = tmp_path / "tw.toml"  # the feeds source (and its variables) exist once a feed is listed
+    with_a_feed.write_text('[[feeds]]\nname = "council"\nurl = "http://127.0.0.1:9/feed.xml"\n')
+    sources = configuration.load(with_a_feed, environ={}).sources
+    per_source = {
+        f"TENDERWATCH_{name.upper()}_{key}"
+        for name in sources
+        for key in ("URL", "DELAY", "ENABLED")
+        if key != "URL" or sources[name].url  # each feed has its own url, in the file
+    }
+    values = {
+        "TENDERWATCH_WEB_SECRET_KEY": "k" * 32,
+        "TENDERWATCH_WEB_PORT": "8080",
+        "TENDERWATCH_LOG_LEVEL": "INFO",
+    }
+    environ = {name: values.get(name, "") for name in documented | per_source}
+    assert len(environ) > 20 and configuration.load(with_a_feed, environ=environ).unread_variables == ()
+    misspelt = {**environ, "TENDERWATCH_DB_ULR": "sqlite:///x.db", "TENDERWATCH_TEST_POSTGRES_URL": "x"}
+    assert configuration.load(with_a_feed, environ=misspelt).unread_variables == (
+        "environment variable TENDERWATCH_DB_ULR is not a setting and is ignored; did you mean "
+        "TENDERWATCH_DB_URL?",
+    )
+
+
+def test_a_misspelt_variable_is_a_warning_on_stderr_not_a_failure(env):
+    ran = subprocess.run(
+        [sys.executable, "-m", "tenderwatch", "rules", "list"],
+        env={**env, "TENDERWATCH_FIND_A_TENDER_DELAI": "30"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr == (
+        "tenderwatch: warning: environment variable TENDERWATCH_FIND_A_TENDER_DELAI is not a setting and "
+        "is ignored; did you mean TENDERWATCH_FIND_A_TENDER_DELAY?\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -235,3 +235,4 @@ def test_rules_learn_writes_words_the_rules_can_use_and_tries_them_on_halves(env
     assert learned is not None and learned.words == out
     code, output = run("rules", "check", str(rules))
     assert code == 0, output
+    assert f"learned words: {out} ({len(weights) - 1:,} words)" in output

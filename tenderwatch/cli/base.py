@@ -77,6 +77,8 @@ class State:
         if self._config is None:
             self._config = configuration.load(self.config_path)
             self._configure_logging()
+            for warning in self._config.unread_variables:
+                echo(f"tenderwatch: warning: {warning}", err=True)
         return self._config
 
     def channel_url(self, url: str) -> str:
