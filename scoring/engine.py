@@ -154,14 +154,14 @@ def _promotion(profile: Profile, notice: Notice, reasons: list[Reason]) -> list[
     if learned is None:
         return []
     total = sum(reason.points for reason in reasons)
-    if not learned.promote_from <= total < needed:
+    if total < learned.promote_from or _shown(total) >= needed:  # a band as it is: nothing to lift
         return []
     if not any(_is_line_keyword(reason) and reason.points > 0 for reason in reasons):
         return []
     liked = likeness(learned.weights, notice)
     if liked.value < learned.promote_at:
         return []
-    return [Reason(needed - total, LEARNED, liked.detail)]
+    return [Reason(math.ceil(needed) - total, LEARNED, liked.detail)]  # the lowest score in possible
 
 
 def _below_strong(profile: Profile, reasons: list[Reason]) -> list[Reason]:
@@ -445,8 +445,13 @@ def _finish(profile: Profile, line: str, reasons: list[Reason]) -> Score:
         reasons.append(Reason(100 - raw, "score cap", shown))
     elif total < 0:
         reasons.append(Reason(-raw, "score floor", f"raw {raw:g}, shown as 0: scores stop at 0"))
-    score = min(100, max(0, math.floor(total + 0.5)))
+    score = min(100, max(0, _shown(total)))
     return Score(score, band_for(score, profile), line, tuple(reasons), raw, profile.scale.possible)
+
+
+def _shown(total: float) -> int:
+    """The score a total is shown as: rounded half up (21.5 is 22)."""
+    return math.floor(total + 0.5)
 
 
 def band_for(score: float, profile: Profile) -> str:

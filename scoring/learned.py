@@ -19,6 +19,7 @@ import hashlib
 import math
 import random
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 STEM, DESCRIPTION_CHARS, DESCRIPTION_WEIGHT = 7, 800, 0.5
 TITLE, DESCRIPTION, BIAS = "title", "description", "bias"
 _PLACES = {TITLE: "t:", DESCRIPTION: "d:"}
+_PLACE_OF = {prefix: place for place, prefix in _PLACES.items()}
+PROMOTE_FROM, PROMOTE_AT = 14.0, 0.8  # the defaults of a rules file's learned section
 _WORD = re.compile(r"[a-z][a-z]+")
 _COMMON = (
     "the and for of to in an on with by be is are will this that from as or at it its our their which all any"
@@ -41,6 +44,9 @@ _STOP = frozenset(_COMMON.split(" "))  # too common to tell notices apart
 _PASSES, _STEP, _L2, _SEED = 15, 0.1, 1e-4, 1
 _SHOWN_WORDS = 3
 MIN_JUDGED = 20  # relevant and not relevant notices each: fewer teach the model nothing it can use
+# `rules learn` learns a word only if three judged notices or more hold it: a name or an address part
+# that one notice mentions (contacts are personal data) stays out of the words file and its output.
+SEEN_IN = 3
 GRADE_WEIGHT = {2: 3.0, 1: 1.5, 0: 1.0}  # a graded must see counts most: missing one costs most
 LABEL_WEIGHT = {True: 2.0, False: 1.0}  # the team's relevant / not relevant, when no grade is known
 
@@ -95,7 +101,7 @@ def likeness(weights: Mapping[str, float], notice: Notice) -> Likeness:
     parts = [(weights.get(key, 0.0) * value, word, key) for key, (value, word) in found.items()]
     total = weights.get(BIAS, 0.0) + sum(part for part, _, _ in parts)
     best = sorted((part for part in parts if part[0] > 0), reverse=True)[:_SHOWN_WORDS]
-    named = tuple((word, TITLE if key.startswith("t:") else DESCRIPTION) for _, word, key in best)
+    named = tuple((word, _PLACE_OF[key[:2]]) for _, word, key in best)
     return Likeness(_sigmoid(total), named)
 
 
@@ -103,13 +109,16 @@ def _sigmoid(total: float) -> float:
     return 1 / (1 + math.exp(-max(-30.0, min(30.0, total))))
 
 
-def train(examples: Iterable[Example]) -> dict[str, float]:
+def train(examples: Iterable[Example], *, seen_in: int = 1) -> dict[str, float]:
     """Weights learnt from the examples by stochastic gradient descent; the same examples in the same
-    order always give the same weights."""
+    order always give the same weights. A word in fewer than `seen_in` notices is not learnt."""
     rows = [
         ({key: value for key, (value, _) in features(ex.notice).items()}, float(ex.relevant), ex.weight)
         for ex in examples
     ]
+    if seen_in > 1:
+        counts = Counter(key for found, _, _ in rows for key in found)
+        rows = [({k: v for k, v in found.items() if counts[k] >= seen_in}, *rest) for found, *rest in rows]
     weights: dict[str, float] = {}
     shuffled = random.Random(_SEED)
     for _ in range(_PASSES):
@@ -126,9 +135,10 @@ def train(examples: Iterable[Example]) -> dict[str, float]:
 def judged_examples(
     notices: Iterable[Notice], labels: Mapping[str, str], grades: Mapping[str, int]
 ) -> list[Example]:
-    """The judged notices as examples: a grade (2, 1, 0) where one is given, else the team's label."""
+    """The judged notices as examples, by id (so the same judgements always teach the same words): a
+    grade (2, 1, 0) where one is given, else the team's label."""
     found = []
-    for notice in notices:
+    for notice in sorted(notices, key=lambda notice: notice.id):
         if notice.id in grades:
             found.append(Example(notice, grades[notice.id] >= 1, GRADE_WEIGHT[grades[notice.id]]))
         elif notice.id in labels:
@@ -152,24 +162,26 @@ def enough_to_learn(examples: list[Example]) -> None:
 def strongest(weights: Mapping[str, float], count: int) -> tuple[list[str], list[str]]:
     """The words that count most for and against relevance: "'evaluat' (title)"."""
     ranked = sorted((weight, key) for key, weight in weights.items() if key != BIAS)
-    named = [f"'{key[2:]}' ({TITLE if key.startswith('t:') else DESCRIPTION})" for _, key in ranked]
+    named = [f"'{key[2:]}' ({_PLACE_OF[key[:2]]})" for _, key in ranked]
     return named[::-1][:count], named[:count]
 
 
-def checked_on_halves(profile: Profile, examples: list[Example]) -> tuple[int, int]:
+def checked_on_halves(profile: Profile, examples: list[Example], *, seen_in: int = 1) -> tuple[int, int]:
     """Notices the promotion lifts into possible when the model is learnt from one half of the
     examples and tried on the other (then swapped): (relevant, not relevant). An honest preview: a
     model always agrees with the notices it learnt from."""
     from scoring.engine import score_notice  # the engine reads this module: imported when needed
 
-    settings = profile.learned or Learned(Path("-"), 14.0, 0.8, {})
+    settings = profile.learned or Learned(Path("-"), PROMOTE_FROM, PROMOTE_AT, {})
     alone = replace(profile, learned=None)
     halves = ([], [])
     for example in examples:
         halves[hashlib.sha1(example.notice.id.encode()).digest()[0] % 2].append(example)
     lifted = [0, 0]
     for number, tried in enumerate(halves):
-        trained = replace(settings, weights=train(halves[1 - number]), digest=f"half {number}")
+        trained = replace(
+            settings, weights=train(halves[1 - number], seen_in=seen_in), digest=f"half {number}"
+        )
         model = replace(profile, learned=trained)
         for example in tried:
             if score_notice(example.notice, alone).band == "none" != score_notice(example.notice, model).band:
@@ -191,9 +203,14 @@ def write_words(path: Path, weights: Mapping[str, float], heading: str) -> None:
     lines = [f"# {line}" for line in heading.splitlines()]
     lines += ["# place\tword\tweight (place: title or description; a word is its first 7 letters)"]
     for key, weight in kept:
-        place, word = (BIAS, "") if key == BIAS else ({"t:": TITLE, "d:": DESCRIPTION}[key[:2]], key[2:])
+        place, word = (BIAS, "") if key == BIAS else (_PLACE_OF[key[:2]], key[2:])
         lines.append(f"{place}\t{word}\t{weight:.4f}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {path} ({exc.strerror or exc}); choose a folder that exists"
+        ) from None
 
 
 def read_words(path: Path) -> tuple[dict[str, float], str]:
@@ -202,8 +219,8 @@ def read_words(path: Path) -> tuple[dict[str, float], str]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot read the learned words file ({exc.strerror or exc}); "
-            "check the path, or write it with `tenderwatch rules learn`"
+            f"{path}: cannot read the learned words file ({exc.strerror or exc}); check the path "
+            "(`tenderwatch rules learn` writes such a file)"
         ) from None
     weights: dict[str, float] = {}
     for number, line in enumerate(text.splitlines(), start=1):

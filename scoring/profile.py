@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scoring.learned import Learned, read_words
+from scoring.learned import PROMOTE_AT, PROMOTE_FROM, Learned, read_words
 from scoring.matching import Term, parse_term
 from scoring.yamlnodes import Field, ProfileError, compose, compose_text
 from store.regions import known_region
@@ -180,6 +180,18 @@ def _profile(root: Field, name: str | None, path: Path | None, folder: Path | No
     description = found.check(_text, top["description"]) if "description" in top else ""
     folder = path.parent if path else folder
     learned = found.check(_learned, top["learned"], folder) if "learned" in top else None
+    if learned is not None and scale is not None and learned.promote_from >= scale.possible:
+        node = (
+            top["learned"]
+            .mapping(("words", "promote_from", "promote_at"))
+            .get("promote_from", top["learned"])
+        )
+        found.found.append(
+            node.error(
+                f"promote_from ({learned.promote_from:g}) must be below bands.possible ({scale.possible:g}), "
+                "or no notice is ever lifted"
+            )
+        )
     if name is None and "name" in top:
         name = found.check(Field.text, top["name"])
     found.raise_any()
@@ -323,8 +335,8 @@ def _learned(node: Field, folder: Path | None) -> Learned:
         weights, digest = read_words(words)
     except InputError as exc:
         raise fields["words"].error(str(exc)) from None
-    promote_from = fields["promote_from"].number(0, 100, "14") if "promote_from" in fields else 14.0
-    promote_at = fields["promote_at"].number(0.5, 1, "0.8") if "promote_at" in fields else 0.8
+    promote_from = fields["promote_from"].number(0, 100, "14") if "promote_from" in fields else PROMOTE_FROM
+    promote_at = fields["promote_at"].number(0.5, 1, "0.8") if "promote_at" in fields else PROMOTE_AT
     return Learned(words, promote_from, promote_at, weights, digest)
 
 

@@ -47,7 +47,7 @@ class Score:
 
     @property
     def clamped(self) -> str | None:
-        """"raw 137, shown as 100" when the total was held to 0-100 (None when it was not)."""
+        """ "raw 137, shown as 100" when the total was held to 0-100 (None when it was not)."""
         if self.raw is None or 0 <= self.raw <= 100:
             return None
         return f"raw {self.raw:g}, shown as {self.score}"
@@ -73,13 +73,13 @@ class Score:
         return (f"{self.service_line}: {shown}" if shown else self.service_line) + self._lifted()
 
     def _lifted(self) -> str:
-        """"; lifted to possible: reads like notices judged relevant (0.86): ..." for a near miss the
+        """ "; lifted to possible: reads like notices judged relevant (0.86): ..." for a near miss the
         learned words lifted (scoring/learned.py), so a reader knows the rules alone fell short."""
         lifted = [reason.detail for reason in self.reasons if reason.rule == LEARNED]
         return f"; lifted to possible: {lifted[0]}" if lifted else ""
 
     def _near_miss(self) -> str:
-        """"15 points, 22 needed (Evaluation): for 'evaluation' in the description; against ...":
+        """ "15 points, 22 needed (Evaluation): for 'evaluation' in the description; against ...":
         how far it fell short first, then what counted for and against it."""
         short = f"{self.needed:g} needed" if self.needed is not None else "too few for a band"
         parts = [f"{self.score} points, {short} ({self.service_line})"]
@@ -130,7 +130,7 @@ class Score:
 
 
 def _by_place(details: list[str]) -> list[str]:
-    """"'research' in the title" and "'evaluation' in the title" as "'research' and 'evaluation' in
+    """ "'research' in the title" and "'evaluation' in the title" as "'research' and 'evaluation' in
     the title": the words found, grouped by where they were found."""
     places: dict[str, list[str]] = {}
     for detail in details:

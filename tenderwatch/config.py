@@ -351,7 +351,8 @@ def _given_by(env: Mapping[str, str], name: str, where: str) -> str:
 
 
 def _find_config_file(path: str | Path | None, env: Mapping[str, str]) -> Path | None:
-    explicit = path or env.get(f"{ENV_PREFIX}CONFIG")
+    from_environment = env.get(f"{ENV_PREFIX}CONFIG")  # a setting even when --config wins over it
+    explicit = path or from_environment
     if explicit:
         explicit = Path(explicit).expanduser()
         if not explicit.is_file():

@@ -236,3 +236,73 @@ def test_rules_learn_writes_words_the_rules_can_use_and_tries_them_on_halves(env
     code, output = run("rules", "check", str(rules))
     assert code == 0, output
     assert f"learned words: {out} ({len(weights) - 1:,} words)" in output
+
+
+@pytest.mark.parametrize(
+    ("bands", "description", "expected"),
+    [
+        ("{strong: 40, possible: 22}", "Background. About nursery.", (22, None)),  # 21.5 shows as 22
+        ("{strong: 40, possible: 22.4}", "Background.", (23, 7.0)),  # lifted to the lowest score in it
+    ],
+)
+def test_the_lift_follows_the_shown_score_at_a_fractional_total_or_threshold(
+    tmp_path, bands, description, expected
+):
+    (tmp_path / "words.tsv").write_text("bias\t\t5\n")  # likes every notice
+    rules = write(
+        tmp_path,
+        f"scoring:\n  description_weight: 0.5\n  bands: {bands}\nlearned:\n  words: words.tsv\n"
+        "service_lines:\n  - name: Reviews\n    keywords:\n      review: 8\n      nursery: 11\n",
+    )
+    scored = score_notice(notice("Review", description=description), load_profile(rules))
+    lifted = [reason.points for reason in scored.reasons if reason.rule == "learned"]
+    assert (scored.score, lifted[0] if lifted else None) == expected
+    assert scored.band == "possible"
+
+
+def test_promote_from_at_or_above_possible_is_refused(tmp_path):
+    (tmp_path / "words.tsv").write_text(WORDS)
+    path = write(tmp_path, RULES.replace("promote_from: 14", "promote_from: 22"))
+    with pytest.raises(ProfileError, match=re.escape("promote_from (22) must be below bands.possible (22)")):
+        load_profile(path)
+
+
+def test_a_published_version_finds_the_words_beside_the_configured_rules(database, tmp_path):
+    from store.profiles import live_profile, publish
+    from tenderwatch.config import ScoringConfig
+
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "words.tsv").write_text(WORDS)
+    rules = write(folder, RULES)
+    config = ScoringConfig(profiles={"ours": rules}, default_profile="ours")
+    with database.writing() as session, pytest.raises(ProfileError, match="cannot read the learned words"):
+        publish(session, "ours", rules.read_text(), "tester")  # no folder: only the shipped words
+    with database.writing() as session:
+        publish(session, "ours", rules.read_text(), "tester", folder=folder)
+    live = live_profile(database, config, "ours")
+    assert live.learned is not None and live.learned.words == folder / "words.tsv"
+
+
+def test_the_web_page_rescores_with_new_words_written_in_place(database, tmp_path, env):
+    """`rules learn` rewrites the words file: the page's live rules follow it, as the daemon's do."""
+    from tenderwatch import config as configuration
+    from web.app import Live
+
+    (tmp_path / "words.tsv").write_text(WORDS)
+    rules = write(tmp_path, RULES)
+    toml = tmp_path / "tw.toml"
+    toml.write_text(f'[scoring]\ndefault_profile = "ours"\n[scoring.profiles]\nours = "{rules}"\n')
+    live = Live(configuration.load(toml), database)
+    before = live.profile().hash
+    (tmp_path / "words.tsv").write_text(WORDS.replace("2.5", "3"))
+    after = live.profile().hash
+    assert after != before and after == load_profile(rules).hash
+
+
+def test_rules_learn_keeps_a_word_only_three_notices_hold():
+    examples = [judged(f"Review of provision {n}", True, n) for n in range(20)]
+    examples += [judged(f"Cleaning {n}", False, 100 + n) for n in range(20)]
+    examples.append(judged("Review by Ms Featherstonehaugh", True, 999))  # a name one notice holds
+    assert "t:feather" in train(examples)
+    assert "t:feather" not in train(examples, seen_in=3) and "t:review" in train(examples, seen_in=3)

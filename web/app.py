@@ -49,8 +49,9 @@ class Live:
         name = name or self.name
         key = self._version_key(name)
         loaded = self._loaded.get(name)
-        if loaded is None or loaded[0] != key:
-            loaded = key, live_profile(self.database, self.config.scoring, name)
+        if loaded is None or loaded[0] != key + _words_key(loaded[1]):
+            profile = live_profile(self.database, self.config.scoring, name)
+            loaded = key + _words_key(profile), profile
             self._loaded[name] = loaded
         return loaded[1]
 
@@ -126,3 +127,14 @@ def keep_scored(live: Live, every_seconds: float = 60) -> Callable[[], None]:
 
     threading.Thread(target=loop, name="tenderwatch-web-rescore", daemon=True).start()
     return stop.set
+
+
+def _words_key(profile: Profile) -> tuple[Any, ...]:
+    """When the profile's learned words file last changed (`rules learn` rewrites it in place, and
+    the daemon scores with the new words from its next run): the page must not score with the old."""
+    if profile.learned is None:
+        return ()
+    try:
+        return (profile.learned.words.stat().st_mtime_ns,)
+    except OSError:
+        return ("missing",)

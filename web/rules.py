@@ -2,7 +2,8 @@
 rules and the team's decisions), publish (a new version in the store), and return to any earlier one.
 
 Rules reach the store only through validation (store.profiles.publish), and never a file: the page
-reads only the configured rules file of the profile it serves, and writes nothing on disk.
+reads only the configured rules file of the profile it serves (and the learned words file the rules
+name, found beside it), and writes nothing on disk.
 """
 
 from __future__ import annotations

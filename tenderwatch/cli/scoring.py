@@ -25,6 +25,7 @@ from tenderwatch.cli.base import (
     stored_notice,
     unknown_notice,
 )
+from tenderwatch.errors import InputError
 from tenderwatch.formatting import counted, money
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -152,23 +153,27 @@ def rules_suggest(state: State, profile: str | None, since: datetime | None, lim
     type=click.Path(path_type=Path),
     metavar="GRADES.csv",
     help="Also learn from graded notices: a CSV of id and grade (2 must see, 1 worth a look, 0 not "
-    "relevant), as backtest --grades reads; a grade wins over feedback for the same notice.",
+    "relevant), as backtest --grades reads; a grade wins over feedback for the same notice. Never the "
+    "set you measure with backtest --grades: learning from it makes that measure in-sample.",
 )
 def rules_learn(state: State, out: Path, profile: str | None, grades_files: tuple[Path, ...]) -> None:
     """Learn which words the notices judged relevant share, and write them to OUT (a text file).
 
     The judged notices are the stored ones with feedback (`tenderwatch feedback`) or a grade
-    (--grades): at least 20 relevant and 20 not relevant. Point the rules at OUT to use it: a near
-    miss (in no band, with `promote_from` points and a service line's keyword) that reads like the
-    relevant ones (likeness `promote_at` or more) is lifted to possible, and `explain` names the
-    words that counted. Likeness alone never scores a notice. Before you do, this command tries the
-    promotion honestly: learnt from half of the judged notices and tried on the other half (then
-    swapped), it says how many notices it would lift and how many of those were relevant.
+    (--grades): at least 20 relevant and 20 not relevant. A word is learnt only if three judged
+    notices or more hold it, so a name one notice mentions stays out of the file.
+
+    Point the rules at OUT to use it: a near miss (in no band, with `promote_from` points and a
+    service line's keyword) that reads like the relevant ones (likeness `promote_at` or more) is
+    lifted to possible, and `explain` names the words that counted. Likeness alone never scores a
+    notice. Before you do, this command tries the promotion honestly: learnt from half of the
+    judged notices and tried on the other half (then swapped), it says how many notices it would
+    lift and how many of those were relevant.
 
     \b
     Examples:
       tenderwatch rules learn our-words.tsv
-      tenderwatch rules learn our-words.tsv --grades held-back-grades.csv
+      tenderwatch rules learn our-words.tsv --grades our-grades.csv
     then, in the rules file:
       learned:
         words: our-words.tsv    # beside the rules file, or a full path
@@ -177,6 +182,7 @@ def rules_learn(state: State, out: Path, profile: str | None, grades_files: tupl
     """
     from scoring.feedback import read_grades
     from scoring.learned import (
+        SEEN_IN,
         checked_on_halves,
         enough_to_learn,
         judged_examples,
@@ -184,9 +190,18 @@ def rules_learn(state: State, out: Path, profile: str | None, grades_files: tupl
         train,
         write_words,
     )
+    from scoring.yamlnodes import ProfileError
     from store.scores import latest_feedback, stored_notices
 
-    live = state.profile(profile)
+    try:
+        live = state.profile(profile)
+    except ProfileError as exc:
+        if exc.field != "learned.words":
+            raise
+        raise InputError(
+            f"{exc}. `rules learn` scores the judged notices with these rules: point learned: words at a "
+            "readable file, or take the learned section out for now, then run it again"
+        ) from None
     grades = read_grades(grades_files).grades if grades_files else {}
     with state.database.reading() as session:
         labels = latest_feedback(session)
@@ -194,7 +209,7 @@ def rules_learn(state: State, out: Path, profile: str | None, grades_files: tupl
     examples = judged_examples(judged, labels, grades)
     enough_to_learn(examples)
     relevant = sum(example.relevant for example in examples)
-    weights = train(examples)
+    weights = train(examples, seen_in=SEEN_IN)
     heading = (
         f"Learnt by `tenderwatch rules learn` from {len(examples):,} judged notices ({relevant:,} relevant)."
     )
@@ -203,7 +218,7 @@ def rules_learn(state: State, out: Path, profile: str | None, grades_files: tupl
     liked, disliked = strongest(weights, 8)
     echo(f"Words that count most for: {', '.join(liked)}.")
     echo(f"Words that count most against: {', '.join(disliked)}.")
-    lifted, wrongly = checked_on_halves(live, examples)
+    lifted, wrongly = checked_on_halves(live, examples, seen_in=SEEN_IN)
     echo(
         f"Learnt from half of the judged notices and tried on the other half, the promotion lifts "
         f"{counted(lifted + wrongly, 'notice')} into possible: {lifted} relevant, {wrongly} not relevant."
