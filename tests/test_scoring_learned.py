@@ -238,11 +238,14 @@ def test_rules_learn_writes_words_the_rules_can_use_and_tries_them_on_halves(env
     assert f"learned words: {out} ({len(weights) - 1:,} words)" in output
 
 
+BACKGROUND = "The council has set out its plans for the coming years across the whole of the area."
+
+
 @pytest.mark.parametrize(
     ("bands", "description", "expected"),
     [
-        ("{strong: 40, possible: 22}", "Background. About nursery.", (22, None)),  # 21.5 shows as 22
-        ("{strong: 40, possible: 22.4}", "Background.", (23, 7.0)),  # lifted to the lowest score in it
+        ("{strong: 40, possible: 22}", f"{BACKGROUND} It mentions nursery.", (22, None)),  # 21.5 shows as 22
+        ("{strong: 40, possible: 22.4}", BACKGROUND, (23, 7.0)),  # lifted to the lowest score in it
     ],
 )
 def test_the_lift_follows_the_shown_score_at_a_fractional_total_or_threshold(
