@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,18 @@ from tenderwatch.errors import InputError
 from tenderwatch.formatting import counted, money
 
 # ---------------------------------------------------------------------------------------------- rules
+
+
+def grades_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--grades GRADES.csv (repeatable), as `backtest` and `rules learn` read graded notices."""
+    return click.option(
+        "--grades",
+        "grades_files",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        metavar="GRADES.csv",
+        help=help_text,
+    )
 
 
 @cli.group("rules", context_settings=CONTEXT, short_help="Check, list and improve the scoring rules files.")
@@ -146,15 +158,10 @@ def rules_suggest(state: State, profile: str | None, since: datetime | None, lim
 @command(rules, "learn", short_help="Learn the words of the notices the team judged, for the rules.")
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 @PROFILE_OPTION
-@click.option(
-    "--grades",
-    "grades_files",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="GRADES.csv",
-    help="Also learn from graded notices: a CSV of id and grade (2 must see, 1 worth a look, 0 not "
+@grades_option(
+    "Also learn from graded notices: a CSV of id and grade (2 must see, 1 worth a look, 0 not "
     "relevant), as backtest --grades reads; a grade wins over feedback for the same notice. Never the "
-    "set you measure with backtest --grades: learning from it makes that measure in-sample.",
+    "set you measure with backtest --grades: learning from it makes that measure in-sample."
 )
 def rules_learn(state: State, out: Path, profile: str | None, grades_files: tuple[Path, ...]) -> None:
     """Learn which words the notices judged relevant share, and write them to OUT (a text file).
@@ -312,15 +319,10 @@ def _total_line(score: Any) -> str:
     metavar="CANDIDATE.yaml",
     help="A changed rules file: show which notices it would move into or out of strong/possible.",
 )
-@click.option(
-    "--grades",
-    "grades_files",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="GRADES.csv",
-    help="Measure against graded notices instead of the team's feedback: a CSV of id and grade "
+@grades_option(
+    "Measure against graded notices instead of the team's feedback: a CSV of id and grade "
     "(2 must see, 1 worth a look, 0 not relevant), as the labelled set's grades.csv; repeat for "
-    "several files. Adds the recall of the must-see notices.",
+    "several files. Adds the recall of the must-see notices."
 )
 @click.option(
     "--limit",
