@@ -174,7 +174,7 @@ def checked_on_halves(profile: Profile, examples: list[Example], *, seen_in: int
 
     settings = profile.learned or Learned(Path("-"), PROMOTE_FROM, PROMOTE_AT, {})
     alone = replace(profile, learned=None)
-    halves = ([], [])
+    halves: tuple[list[Example], list[Example]] = ([], [])
     for example in examples:
         halves[hashlib.sha1(example.notice.id.encode()).digest()[0] % 2].append(example)
     lifted = [0, 0]
@@ -234,7 +234,7 @@ def read_words(path: Path) -> tuple[dict[str, float], str]:
 
 def _weight(path: Path, number: int, line: str) -> tuple[str, float]:
     parts = line.split("\t")
-    fix = "each line is place, word and weight, separated by tabs (title\treview\t1.25)"
+    fix = "each line is place, word and weight separated by tabs, e.g. title<tab>review<tab>1.25"
     if len(parts) != 3 or parts[0] not in (TITLE, DESCRIPTION, BIAS):
         raise InputError(f"{path}:{number}: '{line[:60]}' is not a weight; {fix}")
     place, word, weight = parts
