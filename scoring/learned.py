@@ -166,23 +166,26 @@ def strongest(weights: Mapping[str, float], count: int) -> tuple[list[str], list
     return named[::-1][:count], named[:count]
 
 
+def with_weights(profile: Profile, weights: Mapping[str, float], label: str) -> Profile:
+    """The profile scoring with these weights (its promotion settings, or the defaults); `label` stands
+    in for the words file's digest in its rules hash."""
+    settings = profile.learned or Learned(Path("-"), PROMOTE_FROM, PROMOTE_AT, {})
+    return replace(profile, learned=replace(settings, weights=weights, digest=label))
+
+
 def checked_on_halves(profile: Profile, examples: list[Example], *, seen_in: int = 1) -> tuple[int, int]:
     """Notices the promotion lifts into possible when the model is learnt from one half of the
     examples and tried on the other (then swapped): (relevant, not relevant). An honest preview: a
     model always agrees with the notices it learnt from."""
     from scoring.engine import score_notice  # the engine reads this module: imported when needed
 
-    settings = profile.learned or Learned(Path("-"), PROMOTE_FROM, PROMOTE_AT, {})
     alone = replace(profile, learned=None)
     halves: tuple[list[Example], list[Example]] = ([], [])
     for example in examples:
         halves[hashlib.sha1(example.notice.id.encode()).digest()[0] % 2].append(example)
     lifted = [0, 0]
     for number, tried in enumerate(halves):
-        trained = replace(
-            settings, weights=train(halves[1 - number], seen_in=seen_in), digest=f"half {number}"
-        )
-        model = replace(profile, learned=trained)
+        model = with_weights(profile, train(halves[1 - number], seen_in=seen_in), f"half {number}")
         for example in tried:
             if score_notice(example.notice, alone).band == "none" != score_notice(example.notice, model).band:
                 lifted[0 if example.relevant else 1] += 1

@@ -179,19 +179,8 @@ def _profile(root: Field, name: str | None, path: Path | None, folder: Path | No
     days = found.check(_number, top["min_response_days"], 0, 365, "7") if "min_response_days" in top else 7
     description = found.check(_text, top["description"]) if "description" in top else ""
     folder = path.parent if path else folder
-    learned = found.check(_learned, top["learned"], folder) if "learned" in top else None
-    if learned is not None and scale is not None and learned.promote_from >= scale.possible:
-        node = (
-            top["learned"]
-            .mapping(("words", "promote_from", "promote_at"))
-            .get("promote_from", top["learned"])
-        )
-        found.found.append(
-            node.error(
-                f"promote_from ({learned.promote_from:g}) must be below bands.possible ({scale.possible:g}), "
-                "or no notice is ever lifted"
-            )
-        )
+    possible = scale.possible if scale else None  # unknown when the scoring section has a mistake
+    learned = found.check(_learned, top["learned"], folder, possible) if "learned" in top else None
     if name is None and "name" in top:
         name = found.check(Field.text, top["name"])
     found.raise_any()
@@ -322,11 +311,18 @@ def _scale(node: Field) -> Scale:
     )
 
 
-def _learned(node: Field, folder: Path | None) -> Learned:
+def _learned(node: Field, folder: Path | None, possible: float | None) -> Learned:
     """`learned:` the words file `tenderwatch rules learn` wrote, and when its likeness lifts a near
     miss to possible. A relative path is found beside the rules file, else among the shipped
     profiles, so a copy of the example made to try a change keeps the example's words."""
     fields = node.mapping(("words", "promote_from", "promote_at"), required=("words",))
+    promote_from = fields["promote_from"].number(0, 100, "14") if "promote_from" in fields else PROMOTE_FROM
+    if possible is not None and promote_from >= possible:
+        raise fields.get("promote_from", node).error(
+            f"promote_from ({promote_from:g}) must be below bands.possible ({possible:g}), "
+            "or no notice is ever lifted"
+        )
+    promote_at = fields["promote_at"].number(0.5, 1, "0.8") if "promote_at" in fields else PROMOTE_AT
     words = Path(fields["words"].text()).expanduser()
     if not words.is_absolute():
         places = [place / words for place in (folder, SHIPPED) if place is not None]
@@ -335,8 +331,6 @@ def _learned(node: Field, folder: Path | None) -> Learned:
         weights, digest = read_words(words)
     except InputError as exc:
         raise fields["words"].error(str(exc)) from None
-    promote_from = fields["promote_from"].number(0, 100, "14") if "promote_from" in fields else PROMOTE_FROM
-    promote_at = fields["promote_at"].number(0.5, 1, "0.8") if "promote_at" in fields else PROMOTE_AT
     return Learned(words, promote_from, promote_at, weights, digest)
 
 

@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from probe_report import ROUNDS, Written, probe_notices, scored_as_tender  # noqa: E402
+from probe_report import ROUNDS, Written, probe_notices, scored_as_tender, summary  # noqa: E402
 
-from scoring import Profile, load_profile, score_notice  # noqa: E402
-from scoring.learned import GRADE_WEIGHT, Example, train, write_words  # noqa: E402
-from tests.support.labels import grades, keys_of, notices  # noqa: E402
+from scoring import Profile, Score, load_profile, score_notice  # noqa: E402
+from scoring.learned import GRADE_WEIGHT, Example, train, with_weights, write_words  # noqa: E402
+from tests.support.labels import grades, keys_of, measure, notices  # noqa: E402
 
 EXAMPLE = ROOT / "scoring" / "profiles" / "example.yaml"
 WORDS = ROOT / "scoring" / "profiles" / "example.words.tsv"
@@ -42,51 +42,33 @@ def examples(written: Iterable[Written]) -> list[Example]:
     return [Example(item.notice, item.grade >= 1, GRADE_WEIGHT[item.grade]) for item in written]
 
 
-def with_model(profile: Profile, written: list[Written], label: str) -> Profile:
-    """The profile with a model trained on `written` (its promotion settings kept)."""
-    assert profile.learned is not None
-    learned = replace(profile.learned, weights=train(examples(written)), digest=label)
-    return replace(profile, learned=learned)
-
-
-def tally(pairs: Iterable[tuple[int, str]]) -> str:
-    pairs = list(pairs)
-    must = [band for grade, band in pairs if grade == 2]
-    shown = [grade for grade, band in pairs if band != "none"]
-    found = sum(band != "none" for band in must)
-    relevant = sum(grade >= 1 for grade in shown)
-    precision = relevant / len(shown) if shown else 0.0
-    share = f"{relevant} of {len(shown)} relevant ({precision:.2f})"
-    return f"must see {found} of {len(must)}, strong + possible {share}"
-
-
 def leave_one_set_out(profile: Profile, by_file: dict[str, list[Written]]) -> None:
     alone = replace(profile, learned=None)
-    rows: dict[str, list[tuple[str, int, str, str]]] = {}
+    scored: dict[str, list[list[tuple[Written, Score]]]] = {}  # per set: rules alone, with the words
     for held in REAL:
         trained = [item for file, items in by_file.items() if file != held for item in items]
-        model = with_model(profile, trained, f"without {held}")
-        rows[held] = [
-            (held, item.grade, *(scored_as_tender(item.notice, each).band for each in (alone, model)))
-            for item in by_file[held]
+        model = with_weights(profile, train(examples(trained)), f"without {held}")
+        scored[held] = [
+            [(item, scored_as_tender(item.notice, each)) for item in by_file[held]] for each in (alone, model)
         ]
-        print(f"   {held}: rules {tally((g, a) for _, g, a, _ in rows[held])}")
-        print(f"   {' ' * len(held)}  with {tally((g, b) for _, g, _, b in rows[held])}")
+        print(f"   {held}: rules alone {summary(scored[held][0])}")
+        print(f"   {' ' * len(held)}  with the promotion {summary(scored[held][1])}")
     for name, kept in (("all real sets", set(REAL)), ("held-out sets", {f"real-{n}" for n in HELD})):
-        chosen = [row for held in REAL if held in kept for row in rows[held]]
-        print(f"   {name}: rules alone {tally((g, a) for _, g, a, _ in chosen)}")
-        print(f"   {' ' * len(name)}  with the promotion {tally((g, b) for _, g, _, b in chosen)}")
+        for number, what in enumerate(("rules alone", "with the promotion")):
+            chosen = [pair for held in REAL if held in kept for pair in scored[held][number]]
+            print(f"   {name}, {what}: {summary(chosen)}")
 
 
 def labelled_set(profile: Profile) -> None:
     alone = replace(profile, learned=None)
-    found, graded = notices(), grades()
+    found = notices()
     for fold in ("A", "B", None):
-        keys = keys_of(fold) if fold else list(graded)
-        name = f"fold {fold}" if fold else "all 837"
-        before = tally((graded[key], score_notice(found[key], alone).band) for key in keys)
-        after = tally((graded[key], score_notice(found[key], profile).band) for key in keys)
-        print(f"   {name}: rules alone {before}; with the promotion {after}")
+        keys = keys_of(fold) if fold else list(grades())
+        before, after = (
+            measure({key: score_notice(found[key], each).band for key in keys}, keys)
+            for each in (alone, profile)
+        )
+        print(f"   {f'fold {fold}' if fold else 'all 837'}: rules alone {before}; with the promotion {after}")
 
 
 def main() -> None:
