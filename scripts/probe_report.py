@@ -139,8 +139,11 @@ ROUNDS = {
     "real 17 (211 of Scottish, Welsh, metropolitan and unitary bodies, NHS, charities; held out)": (
         "real-17",
     ),
-    "real 18 (213 of district councils, national bodies, Scottish and Welsh bodies; held out, not learnt)": (
+    "real 18 (213 of district councils, national bodies, Scottish and Welsh bodies; held out, learnt)": (
         "real-18",
+    ),
+    "real 19 (226 of police, fire, combined authorities, NHS, departments, boroughs; held out, not learnt)": (
+        "real-19",
     ),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
