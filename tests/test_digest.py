@@ -33,18 +33,16 @@ from tenderwatch.config import EXAMPLE_PROFILE as EXAMPLE_RULES
 from tenderwatch.config import WEEKDAYS
 from tenderwatch.formatting import tidy_title
 from tests.support.receivers import SmtpReceiver, WebhookReceiver, free_port
-from tests.support.recorded import cassette_releases, fts_releases, release_by_id
+from tests.support.recorded import cassette_releases, release_by_id
+from tests.support.stored import RECORDED, filled_store, store_recorded
 
 AS_OF = datetime(2026, 8, 12, 7, 30, tzinfo=LONDON)
 VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation: a strong match
 
 
 @pytest.fixture
-def stored(database):
-    with database.writing() as session:
-        store_releases(session, "find_a_tender", fts_releases())
-        store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"))
-    return database
+def stored(request):
+    return filled_store(request, RECORDED, store_recorded)
 
 
 @pytest.fixture

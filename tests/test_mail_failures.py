@@ -32,6 +32,7 @@ from tenderwatch.errors import ConfigError
 from tests.support.cli import TENDERWATCH, tenderwatch
 from tests.support.receivers import SmtpReceiver, free_port
 from tests.support.recorded import fts_releases, shifted
+from tests.support.stored import filled_store
 from tests.support.waiting import wait_until
 
 SHORT = 0.3  # the test's smtp_timeout_seconds: a late server answers after LATE seconds
@@ -40,14 +41,17 @@ PASSWORD = "S3cretPassw0rd"
 
 
 @pytest.fixture
-def stored(database):
-    """Two recorded days of Find a Tender, moved to end an hour ago: digests are built for now, as
-    the daemon and `run` build them."""
+def stored(request):
+    """Two recorded days of Find a Tender, moved to end an hour before the worker first stored them:
+    digests are built for now, as the daemon and `run` build them."""
+    return filled_store(request, "two recorded days of Find a Tender ending an hour ago", store_recent)
+
+
+def store_recent(database) -> None:
     releases = fts_releases()
     newest = max(datetime.fromisoformat(release["date"]) for release in releases)
     with database.writing() as session:
         store_releases(session, "find_a_tender", shifted(releases, utcnow() - timedelta(hours=1) - newest))
-    return database
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from scoring.profile import load_profile
-from store.ingest import save_notices, store_releases
+from store.ingest import save_notices
 from store.models import BidDecision, FeedbackRow, ProfileVersion, utcnow
 from store.profiles import live_profile, publish
 from store.scores import add_feedback
@@ -32,18 +32,15 @@ from tenderwatch.config import EXAMPLE_PROFILE
 from tenderwatch.errors import ConfigError
 from tests.support.cli import TENDERWATCH
 from tests.support.receivers import free_port
-from tests.support.recorded import cassette_releases, fts_releases
+from tests.support.stored import RECORDED, filled_store, store_recorded
 from tests.support.web import PASSWORD, VRP, WebServer, csrf_token, hostile_notice, sign_in
 
 HOSTILE = "find_a_tender:099999-2026"
 
 
 @pytest.fixture
-def stored(database):
-    with database.writing() as session:
-        store_releases(session, "find_a_tender", fts_releases())
-        store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"))
-    return database
+def stored(request):
+    return filled_store(request, RECORDED, store_recorded)
 
 
 @pytest.fixture

@@ -76,6 +76,7 @@ class Server:
         self._names = (f"tenderwatch_test_{os.getpid()}_{n}" for n in itertools.count(1))
         self._admin = psycopg.connect(admin_url, autocommit=True)
         self._template: str | None = None
+        self._kept: list[str] = []  # databases to copy from, dropped with the server
 
     def sqlalchemy_url(self, database: str) -> str:
         url = make_url(self.admin_url).set(drivername="postgresql+psycopg", database=database)
@@ -102,13 +103,25 @@ class Server:
             self._template = template
         return self.create_database(self._template)
 
+    def kept_database(self) -> str:
+        """A new database at the current schema, kept until the server closes (to fill and copy)."""
+        name = self.migrated_database()
+        self._kept.append(name)
+        return name
+
+    def replace_with_copy(self, name: str, template: str) -> None:
+        """Database `name` made again as a copy of `template`; refused while `name` has connections."""
+        self._admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+        names = sql.Identifier(name), sql.Identifier(template)
+        self._admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(*names))
+
     def drop_database(self, name: str) -> None:
         self._admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def close(self) -> None:
         try:
-            if self._template:
-                self.drop_database(self._template)
+            for name in [*self._kept, *([self._template] if self._template else [])]:
+                self.drop_database(name)
         finally:
             self._admin.close()
             if self._stop:
