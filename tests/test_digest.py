@@ -41,8 +41,8 @@ VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and
 
 
 @pytest.fixture
-def stored(request):
-    return filled_store(request, RECORDED, store_recorded)
+def stored(request, env):
+    return filled_store(request, env, RECORDED, store_recorded)
 
 
 @pytest.fixture

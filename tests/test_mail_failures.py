@@ -41,10 +41,10 @@ PASSWORD = "S3cretPassw0rd"
 
 
 @pytest.fixture
-def stored(request):
+def stored(request, env):
     """Two recorded days of Find a Tender, moved to end an hour before the worker first stored them:
     digests are built for now, as the daemon and `run` build them."""
-    return filled_store(request, "two recorded days of Find a Tender ending an hour ago", store_recent)
+    return filled_store(request, env, "two recorded days of Find a Tender ending an hour ago", store_recent)
 
 
 def store_recent(database) -> None:

@@ -24,16 +24,20 @@ from store.scores import (
     scores_for,
 )
 from tests.scoring.helpers import EXAMPLE, example, notice, real, real_notices, write
+from tests.support.stored import filled_store
 
 NOW = datetime(2026, 8, 12, 6, 0, tzinfo=UTC)
 VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation (UK4)
 
 
 @pytest.fixture
-def stored(database):
+def stored(request, env):
+    return filled_store(request, env, "the recorded notices saved at NOW", save_at_now)
+
+
+def save_at_now(database) -> None:
     with database.writing() as session:
         save_notices(session, real_notices(), now=NOW)
-    return database
 
 
 def score_rows(database) -> dict[int, tuple[str, str, int]]:

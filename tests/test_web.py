@@ -39,8 +39,8 @@ HOSTILE = "find_a_tender:099999-2026"
 
 
 @pytest.fixture
-def stored(request):
-    return filled_store(request, RECORDED, store_recorded)
+def stored(request, env):
+    return filled_store(request, env, RECORDED, store_recorded)
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ Fill = Callable[[Database], None]
 _filled: dict[tuple[str, str], str] = {}  # (what, backend): a SQLite file, or a PostgreSQL database
 
 
-def filled_store(request: pytest.FixtureRequest, what: str, fill: Fill) -> Database:
-    """The test's store (the `database` fixture) holding what `fill` stores; `what` names the filling."""
-    url = make_url(request.getfixturevalue("env")["TENDERWATCH_DB_URL"])
+def filled_store(request: pytest.FixtureRequest, env: dict[str, str], what: str, fill: Fill) -> Database:
+    """The test's store (the `database` fixture of `env`) holding what `fill` stores; `what` names it."""
+    url = make_url(env["TENDERWATCH_DB_URL"])
     if url.get_backend_name() == "sqlite":
         _copy_sqlite(_sqlite_original(request, what, fill), Path(url.database))
     else:
