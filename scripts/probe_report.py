@@ -145,6 +145,9 @@ ROUNDS = {
     "real 19 (226 of police, fire, combined authorities, NHS, departments, boroughs; held out, not learnt)": (
         "real-19",
     ),
+    "real 20 (231 of unitary and district councils, universities, colleges, housing, heritage; held out)": (
+        "real-20",
+    ),
 }
 HARD = "hard-fits"  # must-see notices written the hard way, counted apart
 STAGES = {"UK1": "planning", "UK2": "planning", "UK3": "planning"}  # the rest are tenders
