@@ -34,8 +34,9 @@ def filled_store(request: pytest.FixtureRequest, env: dict[str, str], what: str,
         server = request.getfixturevalue("postgres_server")
         original = _filled.get((what, "postgresql"))
         if original is None:
-            original = _filled[what, "postgresql"] = server.kept_database()
+            original = server.kept_database()
             _fill(server.sqlalchemy_url(original), fill)
+            _filled[what, "postgresql"] = original  # only once filled: a failed fill is tried again
         server.replace_with_copy(url.database, original)
     return request.getfixturevalue("database")
 
@@ -44,8 +45,9 @@ def _sqlite_original(request: pytest.FixtureRequest, what: str, fill: Fill) -> P
     original = _filled.get((what, "sqlite"))
     if original is None:
         folder = request.getfixturevalue("tmp_path_factory").mktemp("filled")
-        original = _filled[what, "sqlite"] = str(folder / "tenderwatch.db")
+        original = str(folder / "tenderwatch.db")
         _fill(f"sqlite:///{original}", fill)
+        _filled[what, "sqlite"] = original  # only once filled: a failed fill is tried again
     return Path(original)
 
 
