@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.support.waiting import wait_until
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"  # Debian's, matching its chromium: nothing is downloaded
 # What works in a container as root, without a network for Chromium's own services.
@@ -62,11 +64,20 @@ def start(profile_dir: Path, width: int = 1024, height: int = 900):
 
 
 def resize(driver, width: int, height: int = 900) -> None:
-    """Make the page `width` CSS pixels wide (the window is resized so the viewport is)."""
+    """Make the page `width` CSS pixels wide (the window is resized so the viewport is).
+
+    The page takes its new width a moment after the command returns: measured at once, it can still
+    have the old one (and a window twice too narrow, or of negative width, was asked for)."""
+
+    def page_width() -> int:
+        return driver.execute_script("return window.innerWidth")
+
     driver.set_window_size(width, height)
-    inner = driver.execute_script("return window.innerWidth")
-    if inner != width:
-        driver.set_window_size(width + (width - inner), height)
+    try:
+        wait_until(lambda: page_width() == width, 2, f"a {width} px page")
+    except AssertionError:  # a window frame takes some of the width: ask for that much more
+        driver.set_window_size(2 * width - page_width(), height)
+        wait_until(lambda: page_width() == width, 10, f"a {width} px page")
 
 
 @contextmanager
