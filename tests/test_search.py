@@ -16,9 +16,9 @@ from store.models import NoticeRow
 from store.queries import NoticeFilter, find_notices
 from store.search import parse, search
 from tenderwatch.cli import cli
-from tests.support.recorded import cassette_releases, fts_releases, release_by_id
+from tests.support.recorded import release_by_id
 from tests.support.schema import migrate
-from tests.support.stored import RECORDED, filled_store
+from tests.support.stored import RECORDED, filled_store, store_recorded
 
 NOW = datetime(2026, 8, 12, 9, 0, tzinfo=UTC)
 BULK_INDEX = "its index takes new notices in bulk (migration 0005); PostgreSQL's search column is generated"
@@ -26,13 +26,7 @@ BULK_INDEX = "its index takes new notices in bulk (migration 0005); PostgreSQL's
 
 @pytest.fixture
 def stored(request, env):
-    return filled_store(request, env, f"{RECORDED}, stored at NOW", store_at_now)
-
-
-def store_at_now(database) -> None:
-    with database.writing() as session:
-        store_releases(session, "find_a_tender", fts_releases(), now=NOW)
-        store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"), now=NOW)
+    return filled_store(request, env, f"{RECORDED}, at NOW", lambda database: store_recorded(database, NOW))
 
 
 def found(database, query: str, **where) -> list:

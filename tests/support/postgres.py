@@ -76,7 +76,7 @@ class Server:
         self._names = (f"tenderwatch_test_{os.getpid()}_{n}" for n in itertools.count(1))
         self._admin = psycopg.connect(admin_url, autocommit=True)
         self._template: str | None = None
-        self._kept: list[str] = []  # databases to copy from, dropped with the server
+        self._kept: list[str] = []  # databases to copy from (the template among them), dropped on close
 
     def sqlalchemy_url(self, database: str) -> str:
         url = make_url(self.admin_url).set(drivername="postgresql+psycopg", database=database)
@@ -101,6 +101,7 @@ class Server:
             template = self.create_database()
             open_database(self.sqlalchemy_url(template)).close()  # a template must have no connections
             self._template = template
+            self._kept.append(template)
         return self.create_database(self._template)
 
     def kept_database(self) -> str:
@@ -120,7 +121,7 @@ class Server:
 
     def close(self) -> None:
         try:
-            for name in [*self._kept, *([self._template] if self._template else [])]:
+            for name in self._kept:
                 self.drop_database(name)
         finally:
             self._admin.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def _copy_sqlite(original: Path, target: Path) -> None:
 RECORDED = "two recorded days of Find a Tender and a Contracts Finder page"
 
 
-def store_recorded(database: Database) -> None:
+def store_recorded(database: Database, now: datetime | None = None) -> None:
     with database.writing() as session:
-        store_releases(session, "find_a_tender", fts_releases())
-        store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"))
+        store_releases(session, "find_a_tender", fts_releases(), now=now)
+        store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"), now=now)
