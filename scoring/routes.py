@@ -18,22 +18,19 @@ DYNAMIC_MARKET_TYPES = frozenset({"UK13", "UK14", "UK15", "UK16"})
 _FLEXIBLE = r"flexible (?:procurement|purchasing) (?:system|agreement|arrangement)s?"
 _WHO = r"(?:suppliers?|providers?|contractors?|consultants?)"
 _LIST = rf"(?:approved|preferred|select(?:ed)?) {_WHO} (?:list|panel)s?"
-# Phrases that say the notice sets up a route, wherever they appear (case aside; DPS as written),
-# each with the lower-case words one of which must be in the text for the pattern to be tried:
-# most descriptions hold none, and looking for a word costs far less than a pattern.
+# Phrases that say the notice sets up a route, wherever they appear, each with the words one of
+# which must be in the text for the pattern to be tried: most descriptions hold none, and looking
+# for a word costs far less than a pattern. Patterns and words are lower case and are matched
+# against the lower-cased text (a case-blind pattern is several times slower); DPS is matched as
+# written, below.
 _PHRASES = (
-    # DPS as a word, not inside an e-mail address (DPS@council.gov.uk)
-    (
-        "dynamic purchasing system",
-        ("dynamic purchasing", "dps"),
-        re.compile(r"(?i:\bdynamic purchasing system)|(?<![\w.@])DPS(?![\w@]|\.\w)"),
-    ),
-    ("dynamic market", ("dynamic market",), re.compile(r"\bdynamic market\b", re.IGNORECASE)),
-    ("flexible procurement system", ("flexible",), re.compile(rf"\b{_FLEXIBLE}\b", re.IGNORECASE)),
+    ("dynamic purchasing system", ("dynamic purchasing",), re.compile(r"\bdynamic purchasing system")),
+    ("dynamic market", ("dynamic market",), re.compile(r"\bdynamic market\b")),
+    ("flexible procurement system", ("flexible",), re.compile(rf"\b{_FLEXIBLE}\b")),
     (
         "approved list",
         ("approved", "preferred", "select list", "selected", "select supplier", "select provider"),
-        re.compile(rf"\b(?:{_LIST}|approved list|select list)\b", re.IGNORECASE),
+        re.compile(rf"\b(?:{_LIST}|approved list|select list)\b"),
     ),
     (
         "framework",
@@ -44,12 +41,12 @@ _PHRASES = (
             r"|(?:establish|creat|set(?:ting)? up|put(?:ting)? in place)\w* (?:a|an|the|this|its|new)"
             r"(?: [\w-]+){0,4} framework"
             # a framework's value is the route's ceiling; a call-off states its own value
-            r"|framework value|value of (?:the|this) framework)\b",
-            re.IGNORECASE,
+            r"|framework value|value of (?:the|this) framework)\b"
         ),
     ),
 )
-_ANY_HINT = re.compile("|".join(re.escape(hint) for _, hints, _ in _PHRASES for hint in hints))
+_HINTS = tuple(hint for _, hints, _ in _PHRASES for hint in hints)
+_DPS = re.compile(r"(?<![\w.@])DPS(?![\w@]|\.\w)")  # a word, not in an address (DPS@council.gov.uk)
 # "Framework" alone in a title is the route ("Management Consultancy Framework"), unless it names a
 # document the work is about ("Practice Framework Development").
 _TITLE_FRAMEWORK = re.compile(r"\bframeworks?\b", re.IGNORECASE)
@@ -80,16 +77,29 @@ def route_of(notice: Notice) -> Route | None:
         return Route("dynamic market", f"a {notice.notice_type} notice")
     if notice.framework:
         return Route("framework or DPS", "flagged in the notice's data")
-    for where, text in (("title", notice.title), ("description", notice.description)):
-        lower = (text or "").lower()
-        if not _ANY_HINT.search(lower):
-            continue
-        for kind, hints, pattern in _PHRASES:
-            found = any(hint in lower for hint in hints) and pattern.search(text)
-            if found:
-                return Route(kind, f"'{found.group(0)}' in the {where}")
+    for where, text in (("title", notice.title or ""), ("description", notice.description or "")):
+        found = _phrase_in(text)
+        if found:
+            return Route(found[0], f"'{found[1]}' in the {where}")
     title = notice.title or ""
     found = "framework" in title.lower() and _TITLE_FRAMEWORK.search(title)
     if found and not _DOCUMENT_FRAMEWORK.search(title):
         return Route("framework", f"'{found.group(0)}' in the title")
+    return None
+
+
+def _phrase_in(text: str) -> tuple[str, str] | None:
+    """(kind of route, the words as written) for the first phrase of `_PHRASES` in the text."""
+    lower = text.lower()
+    acronym = _DPS.search(text) if "DPS" in text else None
+    if acronym is None and not any(hint in lower for hint in _HINTS):
+        return None
+    for kind, hints, pattern in _PHRASES:
+        found = any(hint in lower for hint in hints) and pattern.search(lower)
+        if kind == _PHRASES[0][0] and acronym and (not found or acronym.start() < found.start()):
+            return kind, acronym.group(0)
+        if found:
+            start, end = found.span()
+            # Lower-casing keeps each character's place, bar a few letters ("İ" becomes two).
+            return kind, text[start:end] if len(lower) == len(text) else found.group(0)
     return None

@@ -59,6 +59,16 @@ from tests.support.labels import notices
             "framework",
             "'establish a new four-year framework' in the description",
         ),
+        (  # the first of the two names, as written
+            {"description": "A DPS (Dynamic Purchasing System) for trainers."},
+            "dynamic purchasing system",
+            "'DPS' in the description",
+        ),
+        (  # lower-casing "İ" makes two characters: the words are still shown
+            {"description": "İzmir office: a Framework Agreement for advice."},
+            "framework",
+            "'framework agreement' in the description",
+        ),
         ({"title": "Management Consultancy Framework 3"}, "framework", "'Framework' in the title"),
         (
             {"title": "Lot 5: Research and Evaluation", "description": "Total framework value £250m."},
