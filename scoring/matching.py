@@ -191,11 +191,12 @@ class Matcher:
         words += readings.words  # after the text as written, so that its indexes stay as they are
         haystack = f" {written} {' '.join(readings.keys)} " if readings.keys else f" {written} "
         as_written: list[str] | None = None
+        counted = _SpaceCount(haystack)
         for end, (term_ids, length, size) in self._automaton.iter(haystack):
             in_reading = end > len(written) + 1
             if term_ids[0] in hits and len(term_ids) == 1 and not in_reading:
                 continue  # a word family seen before: each term counts once
-            start = haystack.count(" ", 0, end - size + 1)
+            start = counted.before(end - size + 1)  # the index of the term's first word
             owner = readings.part_at(start) if in_reading else bisect_right(ends, start)
             for term_id in term_ids:
                 if term_id in hits and hits[term_id][0] <= owner:
@@ -221,6 +222,22 @@ class Matcher:
         words = list(text_words.difference(self._word_key))
         for word, stem in zip(words, stems_of(words), strict=True):
             self._word_key[word] = stem if stem in self._vocabulary else "-"
+
+
+class _SpaceCount:
+    """The spaces before a place in the text, counted on from the last place asked about: matches
+    come in order of their end, so the whole text is counted about once, not once per match."""
+
+    def __init__(self, text: str):
+        self._text, self._place, self._spaces = text, 0, 0
+
+    def before(self, place: int) -> int:
+        if place >= self._place:
+            self._spaces += self._text.count(" ", self._place, place)
+        else:
+            self._spaces -= self._text.count(" ", place, self._place)
+        self._place = place
+        return self._spaces
 
 
 @dataclass
