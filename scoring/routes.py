@@ -18,13 +18,14 @@ DYNAMIC_MARKET_TYPES = frozenset({"UK13", "UK14", "UK15", "UK16"})
 _FLEXIBLE = r"flexible (?:procurement|purchasing) (?:system|agreement|arrangement)s?"
 _WHO = r"(?:suppliers?|providers?|contractors?|consultants?)"
 _LIST = rf"(?:approved|preferred|select(?:ed)?) {_WHO} (?:list|panel)s?"
+_DPS_KIND = "dynamic purchasing system"
 # Phrases that say the notice sets up a route, wherever they appear, each with the words one of
 # which must be in the text for the pattern to be tried: most descriptions hold none, and looking
 # for a word costs far less than a pattern. Patterns and words are lower case and are matched
 # against the lower-cased text (a case-blind pattern is several times slower); DPS is matched as
 # written, below.
 _PHRASES = (
-    ("dynamic purchasing system", ("dynamic purchasing",), re.compile(r"\bdynamic purchasing system")),
+    (_DPS_KIND, ("dynamic purchasing",), re.compile(r"\bdynamic purchasing system")),
     ("dynamic market", ("dynamic market",), re.compile(r"\bdynamic market\b")),
     ("flexible procurement system", ("flexible",), re.compile(rf"\b{_FLEXIBLE}\b")),
     (
@@ -96,7 +97,7 @@ def _phrase_in(text: str) -> tuple[str, str] | None:
         return None
     for kind, hints, pattern in _PHRASES:
         found = any(hint in lower for hint in hints) and pattern.search(lower)
-        if kind == _PHRASES[0][0] and acronym and (not found or acronym.start() < found.start()):
+        if kind == _DPS_KIND and acronym and (not found or acronym.start() < found.start()):
             return kind, acronym.group(0)
         if found:
             start, end = found.span()
