@@ -178,21 +178,32 @@ def _by_similarity(session: Session, rows: Sequence[NoticeRow]) -> list[Match]:
         for start in range(0, len(of_service), SIMILARITY_BATCH):
             part = of_service[start : start + SIMILARITY_BATCH]
             windows = [NoticeRow.deadline.between(row.deadline - DAY, row.deadline + DAY) for row in part]
-            candidates = list(
-                session.scalars(
-                    select(NoticeRow).where(
-                        or_(*windows),
-                        NoticeRow.stage.in_(MATCHED_STAGES),
-                        ~NoticeRow.procurement.startswith(f"{service}:", autoescape=True),
-                    )
+            # Ids and buyers first: many notices close on the same days, few of them for these buyers,
+            # and a whole row costs far more to load than its buyer's name.
+            named = session.execute(
+                select(NoticeRow.id, NoticeRow.buyer_name).where(
+                    or_(*windows),
+                    NoticeRow.stage.in_(MATCHED_STAGES),
+                    ~NoticeRow.procurement.startswith(f"{service}:", autoescape=True),
                 )
-            )
+            ).all()
+            buyers = {normal_buyer(row.buyer_name) for row in part} - {""}
+            same_buyer = [notice_id for notice_id, name in named if normal_buyer(name) in buyers]
+            candidates = [
+                candidate
+                for ids in _batches(same_buyer, BATCH)
+                for candidate in session.scalars(select(NoticeRow).where(NoticeRow.id.in_(ids)))
+            ]
             by_buyer: dict[str, list[NoticeRow]] = {}
             for candidate in candidates:
                 by_buyer.setdefault(normal_buyer(candidate.buyer_name), []).append(candidate)
             for row in part:
                 found += _similar_among(row, by_buyer.get(normal_buyer(row.buyer_name), []))
     return found
+
+
+def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    return (items[start : start + size] for start in range(0, len(items), size))
 
 
 def _similar_among(row: NoticeRow, same_buyer: Sequence[NoticeRow]) -> list[Match]:
