@@ -22,7 +22,7 @@ DFT = "find_a_tender:075573-2026"  # DfT shared research and evaluation framewor
 BHCC = "find_a_tender:076068-2026"  # Pride in Place community engagement: raw 126.75
 PROCUREMENT = "find_a_tender:075610-2026"  # Procurement consultancy: 85.75, shown as 86
 NELFT = "find_a_tender:075929-2026"  # VCS core contract: a negative raw total, shown as 0
-SECURITY = "contracts_finder:490c2177-bd1c-43b0-b35a-896eba9862dc"  # an evaluation tender: raw 155.5
+SECURITY = "contracts_finder:490c2177-bd1c-43b0-b35a-896eba9862dc"  # an evaluation tender: raw 152
 
 
 def store(database: Database, *notices) -> None:
@@ -87,7 +87,7 @@ def test_the_digest_ranks_matches_shown_as_100_by_their_raw_total(env, database,
         published_at=datetime(2026, 8, 11, 9, tzinfo=UTC),
         deadline=datetime(2026, 8, 25, 12, tzinfo=UTC),
     )
-    assert score_notice(security, example()).raw == 155.5
+    assert score_notice(security, example()).raw == 152
     store(database, real(VRP), security)
     out = tmp_path / "digest.html"
     result = tenderwatch("digest", "--dry-run", "--as-of", "2026-08-12T07:30", "--output", str(out))
