@@ -95,12 +95,18 @@ def _phrase_in(text: str) -> tuple[str, str] | None:
     acronym = _DPS.search(text) if "DPS" in text else None
     if acronym is None and not any(hint in lower for hint in _HINTS):
         return None
+    # Lower-casing keeps each character's place except for "İ", which becomes two characters: then
+    # the words are shown lower-cased, and a full name wins over "DPS" (their places differ). (A
+    # case-blind pattern also read the dotless i and the long s as i and s; no notice writes them.)
+    same_places = len(lower) == len(text)
     for kind, hints, pattern in _PHRASES:
         found = any(hint in lower for hint in hints) and pattern.search(lower)
-        if kind == _DPS_KIND and acronym and (not found or acronym.start() < found.start()):
+        acronym_first = acronym is not None and (
+            not found or (same_places and acronym.start() < found.start())
+        )
+        if kind == _DPS_KIND and acronym_first:
             return kind, acronym.group(0)
         if found:
             start, end = found.span()
-            # Lower-casing keeps each character's place, bar a few letters ("İ" becomes two).
-            return kind, text[start:end] if len(lower) == len(text) else found.group(0)
+            return kind, text[start:end] if same_places else found.group(0)
     return None

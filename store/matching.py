@@ -168,7 +168,8 @@ def _by_buyer_reference(session: Session, rows: Sequence[NoticeRow]) -> list[Mat
 
 def _by_similarity(session: Session, rows: Sequence[NoticeRow]) -> list[Match]:
     """Rule 4, between pipeline or tender notices with a deadline: the other services' notices
-    within a day of each deadline, fetched for many notices at once, then compared in full."""
+    within a day of each deadline, fetched for many notices at once (their ids and buyers first,
+    then in full those of the same buyers), then compared in full."""
     wanted: dict[str, list[NoticeRow]] = {}
     for row in rows:
         if row.stage in MATCHED_STAGES and row.deadline is not None:
@@ -189,10 +190,12 @@ def _by_similarity(session: Session, rows: Sequence[NoticeRow]) -> list[Match]:
             ).all()
             buyers = {normal_buyer(row.buyer_name) for row in part} - {""}
             same_buyer = [notice_id for notice_id, name in named if normal_buyer(name) in buyers]
-            candidates = [
+            candidates = [  # in id order, so that the same store always records the same pair
                 candidate
-                for ids in _batches(same_buyer, BATCH)
-                for candidate in session.scalars(select(NoticeRow).where(NoticeRow.id.in_(ids)))
+                for ids in _batches(sorted(same_buyer), BATCH)  # BATCH ids in a query, as above
+                for candidate in session.scalars(
+                    select(NoticeRow).where(NoticeRow.id.in_(ids)).order_by(NoticeRow.id)
+                )
             ]
             by_buyer: dict[str, list[NoticeRow]] = {}
             for candidate in candidates:
