@@ -20,12 +20,17 @@ _WHO = r"(?:suppliers?|providers?|contractors?|consultants?)"
 _LIST = rf"(?:approved|preferred|select(?:ed)?) {_WHO} (?:list|panel)s?"
 _DPS_KIND = "dynamic purchasing system"
 # Phrases that say the notice sets up a route, wherever they appear, each with the words one of
-# which must be in the text for the pattern to be tried: most descriptions hold none, and looking
-# for a word costs far less than a pattern. Patterns and words are lower case and are matched
-# against the lower-cased text (a case-blind pattern is several times slower); DPS is matched as
-# written, below.
+# which must be in the lower-cased text for the pattern to be tried: most descriptions hold none,
+# and looking for a word costs far less than a pattern. The patterns are lower case and search the
+# lower-cased text (a case-blind pattern is several times slower), bar the first: DPS counts only in
+# capitals, so it searches the text as written.
 _PHRASES = (
-    (_DPS_KIND, ("dynamic purchasing",), re.compile(r"\bdynamic purchasing system")),
+    # DPS as a word, not inside an e-mail address (DPS@council.gov.uk)
+    (
+        _DPS_KIND,
+        ("dynamic purchasing", "dps"),
+        re.compile(r"(?i:\bdynamic purchasing system)|(?<![\w.@])DPS(?![\w@]|\.\w)"),
+    ),
     ("dynamic market", ("dynamic market",), re.compile(r"\bdynamic market\b")),
     ("flexible procurement system", ("flexible",), re.compile(rf"\b{_FLEXIBLE}\b")),
     (
@@ -47,7 +52,6 @@ _PHRASES = (
     ),
 )
 _HINTS = tuple(hint for _, hints, _ in _PHRASES for hint in hints)
-_DPS = re.compile(r"(?<![\w.@])DPS(?![\w@]|\.\w)")  # a word, not in an address (DPS@council.gov.uk)
 # "Framework" alone in a title is the route ("Management Consultancy Framework"), unless it names a
 # document the work is about ("Practice Framework Development").
 _TITLE_FRAMEWORK = re.compile(r"\bframeworks?\b", re.IGNORECASE)
@@ -92,21 +96,16 @@ def route_of(notice: Notice) -> Route | None:
 def _phrase_in(text: str) -> tuple[str, str] | None:
     """(kind of route, the words as written) for the first phrase of `_PHRASES` in the text."""
     lower = text.lower()
-    acronym = _DPS.search(text) if "DPS" in text else None
-    if acronym is None and not any(hint in lower for hint in _HINTS):
+    if not any(hint in lower for hint in _HINTS):
         return None
     # Lower-casing keeps each character's place except for "İ", which becomes two characters: then
-    # the words are shown lower-cased, and a full name wins over "DPS" (their places differ). (A
-    # case-blind pattern also read the dotless i and the long s as i and s; no notice writes them.)
+    # the words are shown lower-cased. (A case-blind pattern also read the dotless i and the long s
+    # as i and s; no notice writes them.)
     same_places = len(lower) == len(text)
     for kind, hints, pattern in _PHRASES:
-        found = any(hint in lower for hint in hints) and pattern.search(lower)
-        acronym_first = acronym is not None and (
-            not found or (same_places and acronym.start() < found.start())
-        )
-        if kind == _DPS_KIND and acronym_first:
-            return kind, acronym.group(0)
+        as_written = kind == _DPS_KIND
+        found = any(hint in lower for hint in hints) and pattern.search(text if as_written else lower)
         if found:
             start, end = found.span()
-            return kind, text[start:end] if same_places else found.group(0)
+            return kind, text[start:end] if as_written or same_places else found.group(0)
     return None
