@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -41,10 +41,18 @@ def latest_slot(schedule: ScheduleConfig, now: datetime) -> datetime | None:
         if WEEKDAYS[day.weekday()] not in schedule.digest_days:
             continue
         for at in reversed(schedule.digest_at):
-            slot = datetime.combine(day, at, tzinfo=LONDON)
+            slot = _scheduled(day, at)
             if slot <= local:
                 return slot
     return None
+
+
+def _scheduled(day: date, at: time) -> datetime:
+    """The moment `at` on `day` in UK time. Aware datetimes that share a zone compare by wall clock,
+    so a time the clocks skip (01:30 on the last Sunday of March) is first turned into the moment it
+    stands for (an hour later by the clock); compared as written, it would be "passed" at 02:00 BST
+    while its digest, built before 01:30 UTC, never counted as built for it: due on every tick."""
+    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC).astimezone(LONDON)
 
 
 def next_slot(schedule: ScheduleConfig, now: datetime) -> datetime | None:
@@ -53,7 +61,7 @@ def next_slot(schedule: ScheduleConfig, now: datetime) -> datetime | None:
         day = local.date() + timedelta(days=days_ahead)
         if WEEKDAYS[day.weekday()] in schedule.digest_days:
             for at in schedule.digest_at:
-                slot = datetime.combine(day, at, tzinfo=LONDON)
+                slot = _scheduled(day, at)
                 if slot > local:
                     return slot
     return None

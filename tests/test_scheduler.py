@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -54,6 +54,25 @@ def test_the_latest_slot_is_the_last_scheduled_weekday_time():
     assert latest_slot(twice, uk("2026-11-28T17:00:00")) == uk("2026-11-28T16:00:00")
     assert latest_slot(twice, uk("2026-10-24T12:00:00")).utcoffset() == timedelta(hours=1)  # BST
     assert latest_slot(twice, uk("2026-10-31T12:00:00")).utcoffset() == timedelta(0)  # GMT
+
+
+def test_a_digest_time_the_clocks_skip_is_sent_once_an_hour_later_by_the_clock(config, database):
+    # 01:30 does not exist on 29 March 2026 (01:00 GMT is 02:00 BST): its moment is 01:30 GMT.
+    nightly = replace(config, schedule=schedule(digest_at=["01:30"], digest_days=["sun"]))
+    assert latest_slot(nightly.schedule, uk("2026-03-29T02:29:00")) == uk("2026-03-22T01:30:00")
+    assert next_slot(nightly.schedule, uk("2026-03-29T02:00:00")) == uk("2026-03-29T02:30:00")
+    sent = []
+    start = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 02:00 BST, the clocks just gone forward
+    for tick in range(80):  # the daemon's 30-second ticks for 40 minutes
+        now = start + timedelta(seconds=30 * tick)
+        for target in due_digests(nightly, database, now):
+            with database.writing() as session:
+                record_digest(
+                    session, channel=target.key, profile="example", as_of=now, outcome="written", counts={}
+                )
+            sent.append(now)
+    # One digest for the week before it, at once, and one at 01:30 GMT: not one per tick.
+    assert sent == [start, datetime(2026, 3, 29, 1, 30, tzinfo=UTC)]
 
 
 def test_after_a_day_of_downtime_one_digest_is_due_not_one_per_missed_slot(config, database):
