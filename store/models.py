@@ -280,6 +280,8 @@ class WebUser(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     last_visit_at: Mapped[datetime | None]  # the inbox shows what is new since then
+    # Every session carries it; a new one (password changed, signed out) ends the sessions signed before.
+    session_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class BidDecision(Base):

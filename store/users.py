@@ -1,12 +1,15 @@
 """The people who may sign in to `tenderwatch web`: names and argon2 hashes of their passwords.
 
 argon2id (argon2-cffi's defaults, RFC 9106's second recommended setting) is slow and salted, so a
-copied store does not give the passwords away cheaply.
+copied store does not give the passwords away cheaply. Each user has a session key that every signed
+session carries: setting the password again or signing out replaces it, which ends every session
+signed before (a signed cookie is otherwise valid until it expires, wherever it was copied to).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -43,9 +46,9 @@ def add_user(session: Session, name: str, password: str, *, now: datetime | None
     hashed = _HASHER.hash(check_password(password))
     user = session.scalars(select(WebUser).where(WebUser.name == check_name(name))).first()
     if user is not None:
-        user.password_hash = hashed
+        user.password_hash, user.session_key = hashed, _new_key()
         return False
-    session.add(WebUser(name=name, password_hash=hashed, created_at=now or utcnow()))
+    session.add(WebUser(name=name, password_hash=hashed, created_at=now or utcnow(), session_key=_new_key()))
     return True
 
 
@@ -75,10 +78,28 @@ def authenticate(session: Session, name: str, password: str) -> WebUser | None:
     return user
 
 
-def start_visit(session: Session, name: str, *, now: datetime | None = None) -> datetime | None:
-    """Record a new visit by `name`; returns when the previous one started (None the first time)."""
-    user = session.scalars(select(WebUser).where(WebUser.name == name)).first()
-    if user is None:
-        return None
+def start_visit(
+    session: Session, user: WebUser, *, now: datetime | None = None
+) -> tuple[datetime | None, str]:
+    """Record a new visit by `user`: (when the previous one started, None the first time; the session
+    key the new session carries)."""
     previous, user.last_visit_at = user.last_visit_at, now or utcnow()
-    return previous
+    user.session_key = user.session_key or _new_key()  # a user added before session keys existed
+    return previous, user.session_key
+
+
+def session_valid(session: Session, name: str, key: str | None) -> bool:
+    """Whether a session signed for `name` with `key` still stands: the user is there, with that key."""
+    found = session.scalar(select(WebUser.session_key).where(WebUser.name == name))
+    return bool(found and key) and secrets.compare_digest(found, key)
+
+
+def end_sessions(session: Session, name: str) -> None:
+    """Sign `name` out everywhere: every session carrying the current key ends."""
+    user = session.scalars(select(WebUser).where(WebUser.name == name)).first()
+    if user is not None:
+        user.session_key = _new_key()
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(32)

@@ -105,6 +105,38 @@ def test_with_a_user_every_page_asks_to_sign_in_and_a_wrong_password_is_refused(
     assert client.get(site.url("/"), allow_redirects=False).status_code == 302
 
 
+def copied(client: requests.Session) -> requests.Session:
+    """Another browser holding a copy of the client's session cookie."""
+    thief = requests.Session()
+    thief.cookies.update(client.cookies)
+    return thief
+
+
+def test_a_copied_session_cookie_stops_working_at_sign_out_and_at_a_new_password(site, alice, stored):
+    client = sign_in(site, "alice")
+    thief = copied(client)
+    assert "Violence Reduction" in thief.get(site.url("/")).text
+    client.post(site.url("/logout"), data={"csrf_token": csrf_token(client.get(site.url("/")).text)})
+    assert thief.get(site.url("/"), allow_redirects=False).status_code == 302
+    # A second device signed in stays signed in until a new password is set.
+    laptop, phone = sign_in(site, "alice"), sign_in(site, "alice")
+    thief = copied(laptop)
+    assert phone.get(site.url("/"), allow_redirects=False).status_code == 200
+    token = csrf_token(thief.get(site.url(f"/notices/{VRP}")).text)
+    with stored.writing() as session:
+        add_user(session, "alice", PASSWORD[::-1])  # `web adduser alice` again: the password reset
+    for old in (thief, laptop, phone):
+        assert old.get(site.url("/"), allow_redirects=False).status_code == 302
+    refused = thief.post(
+        site.url(f"/notices/{VRP}/feedback"),
+        data={"label": "relevant", "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    assert feedback_rows(stored) == []
+    assert sign_in(site, "alice", PASSWORD[::-1]).get(site.url("/")).status_code == 200
+
+
 def test_a_post_without_the_csrf_token_or_with_another_is_refused_and_changes_nothing(site, stored):
     client = requests.Session()
     page = client.get(site.url(f"/notices/{VRP}"))

@@ -23,7 +23,7 @@ from store.db import Database
 from store.models import NoticeRow
 from store.profiles import live_profile, published
 from store.scores import rescore
-from store.users import user_count, user_names
+from store.users import session_valid, user_count
 from tenderwatch.config import Config
 from web import filters, security
 
@@ -100,11 +100,11 @@ def create_app(config: Config, database: Database) -> Flask:
         with database.reading() as session:
             return user_count(session) > 0
 
-    def user_known(name: str) -> bool:
+    def signed_session_valid(name: str, key: str | None) -> bool:
         with database.reading() as session:
-            return name in user_names(session)
+            return session_valid(session, name, key)
 
-    security.install(app, config, users_exist, user_known)
+    security.install(app, config, users_exist, signed_session_valid)
     from web import pages, rules
 
     pages.register(app)

@@ -24,7 +24,7 @@ from store.queries import (
     same_procurement,
 )
 from store.scores import add_feedback, scores_for
-from store.users import authenticate, start_visit
+from store.users import authenticate, end_sessions, start_visit
 from tenderwatch.errors import InputError
 from web.filters import notice_path
 from web.security import safe_next
@@ -71,17 +71,22 @@ def login() -> Any:
     database = store()["database"]
     with database.writing() as db:
         user = authenticate(db, name, password)
-        previous = start_visit(db, name) if user else None
+        previous, key = start_visit(db, user) if user else (None, None)
     if user is None:
         return render_template("login.html", next=request.form.get("next"), failed=True), 401
     session.clear()  # a new session on signing in: nothing set before it survives
     session.permanent = True
     session["user"] = name
     session["since"] = previous.isoformat() if previous else None
+    session["key"] = key
     return redirect(safe_next(request.form.get("next")))
 
 
 def logout() -> Response:
+    """Signing out ends this user's sessions on every device: a copied cookie must not outlive it."""
+    if g.signed_in and g.user:
+        with store()["database"].writing() as db:
+            end_sessions(db, g.user)
     session.clear()
     return redirect(url_for("login"))
 

@@ -5,7 +5,9 @@
   only to requests addressed to it by a local name (so a web page that rebinds its own host name to
   127.0.0.1 cannot read it); the CLI refuses to listen beyond localhost without users.
 - **Sessions** are Flask's signed cookies (itsdangerous, HMAC-SHA1 over the session key), HttpOnly,
-  SameSite=Lax, and Secure when the public address is https. Signing in starts a new session.
+  SameSite=Lax, and Secure when the public address is https. Signing in starts a new session. Each
+  carries its user's session key (store.users): signing out, or setting the password again, replaces
+  it, so a copied cookie stops working then, on every device.
 - **CSRF.** Every form carries the session's random token; a POST without it, or with another one,
   is refused (400) before any handler runs. GETs never change anything.
 - **Headers.** A Content-Security-Policy that allows no script at all, styles only from the page's
@@ -57,7 +59,10 @@ def csrf_token() -> str:
 
 
 def install(
-    app: Flask, config: Config, users_exist: Callable[[], bool], user_known: Callable[[str], bool]
+    app: Flask,
+    config: Config,
+    users_exist: Callable[[], bool],
+    session_valid: Callable[[str, str | None], bool],
 ) -> None:
     """Sign-in, CSRF and the headers, on every request of `app`."""
     app.config.update(
@@ -80,7 +85,8 @@ def install(
             g.user = "local"
         else:
             g.user = session.get("user")
-            if g.user is not None and not user_known(g.user):  # removed since it signed in
+            # Removed, signed out elsewhere or given a new password since this session began.
+            if g.user is not None and not session_valid(g.user, session.get("key")):
                 session.clear()
                 g.user = None
             if g.user is None and request.endpoint not in OPEN_ENDPOINTS:
