@@ -1009,3 +1009,8 @@ def test_notices_says_why_nothing_is_listed(env, tmp_path):
     typo = runner.invoke(cli, ["notices", "--since", "7x"])
     assert typo.exit_code == 2
     assert "'7x' is neither an age such as 7d, 24h or 2w nor a date such as 2026-08-11" in typo.output
+    for age in ("99999999d", "100000000000h", "9999w"):  # out of any date's range, or before 2000
+        too_old = runner.invoke(cli, ["notices", "--since", age])
+        assert too_old.exit_code == 2 and f"'{age}' reaches back before 2000" in too_old.output
+    future = runner.invoke(cli, ["expiring", "--as-of", "9999-12-31"])
+    assert future.exit_code == 2 and "--as-of (9999-12-31 00:00 UK time) is in the future" in future.output

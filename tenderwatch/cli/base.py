@@ -339,7 +339,15 @@ def parse_since(ctx: click.Context, param: click.Parameter, value: str | None) -
         return None
     units = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
     if value[:-1].isdigit() and value[-1:] in units:
-        return utcnow() - int(value[:-1]) * units[value[-1]]
+        try:
+            moment = utcnow() - int(value[:-1]) * units[value[-1]]
+        except OverflowError:  # "99999999d": before year 1
+            moment = EARLIEST - timedelta(days=1)
+        if moment < EARLIEST:
+            raise click.BadParameter(
+                f"'{value}' reaches back before 2000; no service publishes notices that old"
+            )
+        return moment
     return parse_time_option(
         ctx, param, value, not_a_date="is neither an age such as 7d, 24h or 2w nor a date such as 2026-08-11"
     )

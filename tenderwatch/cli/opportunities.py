@@ -214,6 +214,8 @@ def expiring(
     """
     from store.expiring import expiring_contracts
 
+    if as_of and as_of > utcnow():  # the store holds only what was published until now
+        raise ConfigError(f"--as-of ({local_time(as_of)} UK time) is in the future; give a time already past")
     rules = state.profile(profile)
     with state.database.reading() as session:
         found = expiring_contracts(session, rules, now=as_of or utcnow(), months=months)
