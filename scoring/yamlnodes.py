@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,10 @@ def _syntax_error(file: str, text: str, exc: yaml.MarkedYAMLError) -> ProfileErr
     if began and context == "while scanning a quoted scalar" and problem.startswith("found unexpected"):
         fix = f"the quote opened on this line is not closed; add its closing {text[began.index]}"
         return _began_here(file, began, gave_up_line, problem, fix)
+    squeezed = _squeezed_key(text, gave_up_line)
+    if squeezed is not None:
+        fix = "put a space after the ':' of this line's key, as in key: value"
+        return ProfileError(file, squeezed, "", f"not valid YAML ({problem}): {fix}")
     if began and context == "while scanning a simple key":
         fix = "this line needs a ':' after its key, as in key: value"
         return _began_here(file, began, gave_up_line, problem, fix)
@@ -110,6 +115,19 @@ def _syntax_error(file: str, text: str, exc: yaml.MarkedYAMLError) -> ProfileErr
     return ProfileError(
         file, gave_up_line, "", f"not valid YAML ({problem}); check the indentation and quotes on this line"
     )
+
+
+_SQUEEZED_KEY = re.compile(r"^\s*(?:- )?[^\s#:'\"][^#:]*:[^\s:/#]")  # "consultancy:8", not "http://"
+
+
+def _squeezed_key(text: str, line: int | None) -> int | None:
+    """The line, this one or the last written before it, whose key has no space after its ':'
+    ("consultancy:8"): YAML reads it as text, and gives up a line later."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    written = [n for n in range(line, 0, -1) if n <= len(lines) and lines[n - 1].split("#")[0].strip()]
+    return next((n for n in written[:2] if _SQUEEZED_KEY.match(lines[n - 1])), None)
 
 
 def _began_here(

@@ -330,6 +330,17 @@ LONG_START = "service_lines:\n  - name: Evaluation\n    keywords:\n" + "".join(
             54,
             "(could not find expected ':' on line 55): this line needs a ':' after its key",
         ),
+        # A key without the space after its ':' is text to YAML: the line, and the fix, are named.
+        (
+            LONG_START + "      evaluation:10\n      review: 5\n",
+            54,
+            "put a space after the ':' of this line's key, as in key: value",
+        ),
+        (
+            "keywords:\n  # signs of advisory work\n  consultancy:8   # note: a colon\n  advisory: 8\n",
+            3,
+            "(expected <block end>, but found '<block mapping start>'): put a space after the ':'",
+        ),
         (
             LONG_START + "    cpv:\n      79419000 15\n      '794': 5\n",
             55,
