@@ -182,7 +182,7 @@ def _build_and_send(
             as_of=as_of,
             rules=profile,
         )
-    html = render_html(digest, env)
+    html = _rendered(database, target, digest, env, dry_run=dry_run)
     result = DigestResult(target, "dry-run", digest, html=html)
     if dry_run:
         return result
@@ -231,6 +231,27 @@ def _build_and_send(
         result.reason = failure.reason
     _settle(database, target, digest_id, result.outcome, result.reason)
     return result  # the caller reports it: the CLI prints it, the daemon logs it
+
+
+def _rendered(database: Database, target: Target, digest: Digest, env, *, dry_run: bool) -> str:
+    try:
+        return render_html(digest, env)
+    except ConfigError as exc:  # the firm's own template: recorded, so `status` names it until fixed
+        if not dry_run:
+            _record(database, target, digest, "failed", error=str(exc))
+        raise
+
+
+def template_problem(config: Config) -> str | None:
+    """Why the digest templates cannot render (a firm's own copy with a mistake), tried on an empty
+    digest: `status` and the daemon's start say so before a digest is due. None when they render."""
+    env = environment(config.digest.templates_dir, config.web.public_url)
+    empty = Digest(FILE_CHANNEL, config.scoring.default_profile, utcnow(), {s: [] for s in SECTIONS}, [])
+    try:
+        render_html(empty, env)
+    except ConfigError as exc:
+        return str(exc)
+    return None
 
 
 def settle_advice(channel: str | None) -> str:

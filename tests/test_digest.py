@@ -506,6 +506,19 @@ def test_a_broken_house_template_is_one_line_naming_its_file_and_line(env, tmp_p
     assert f"tenderwatch: {styles / message}" in result.output
     assert result.output.rstrip().endswith("; fix the template ([digest] templates_dir)")
     assert deliveries(stored) == 0
+    # Recorded as a failed digest and named by `status` (exit 1), and the daemon will not start.
+    with stored.reading() as session:
+        assert [row.outcome for row in session.scalars(select(DigestRow))] == ["failed"]
+    status = CliRunner().invoke(cli, ["status", "--no-channel-check"])
+    assert status.exit_code == 1 and f"no digest can be sent: {styles / message}" in status.output
+    daemon = subprocess.run(
+        [sys.executable, "-m", "tenderwatch", "daemon"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert daemon.returncode == 2 and str(styles / message) in daemon.stderr
 
 
 def test_digest_output_into_a_missing_folder_is_refused_before_anything_is_sent(env, tmp_path, stored):

@@ -66,15 +66,18 @@ def daemon(state: State) -> None:
     SIGTERM, Ctrl-C or closing its terminal stops it at a clean point: a crawl in progress finishes
     its page and the next start resumes from the watermark. See the README for a systemd unit.
     """
-    from notify.run import targets
+    from notify.run import targets, template_problem
     from scheduler import Daemon, crawl_command
     from store import locks
 
-    # A channel that cannot send (its secret unset) or a rules file with a mistake stops it at once.
+    # A channel that cannot send (its secret unset), a rules file or a digest template with a
+    # mistake stops it at once.
     for target in targets(state.config):
         if target.problem:
             raise ConfigError(target.problem)
         state.live_profile(target.profile)
+    if problem := template_problem(state.config):
+        raise ConfigError(problem)
     config_path = str(state.config.path) if state.config.path else None
     # One daemon per store: a second would only find every crawl and digest busy, tick after tick.
     with locks.hold(state.database, "daemon") as lock:
@@ -242,12 +245,13 @@ def _reached_text(reached: Reachability | None, target: Target, not_checked: boo
 
 
 def _channel_problems(state: State) -> list[str]:
-    from notify.run import targets
+    from notify.run import targets, template_problem
 
+    template = template_problem(state.config)
     return [
         f"{target.label}: no digest can be sent: {problem}"
         for target in targets(state.config)
-        if (problem := target.problem or state.profile_problem(target.profile))
+        if (problem := target.problem or state.profile_problem(target.profile) or template)
     ]
 
 
