@@ -32,6 +32,10 @@ def test_crawl_help_names_every_source():
             ["notices", "--limit", "3", "--config=my file.toml", "-v"],
             "put --config before the command: tenderwatch '--config=my file.toml' -v notices --limit 3",
         ),
+        (  # given twice: the one before the command stays, the one after it goes
+            ["--config", "x.toml", "status", "--config", "x.toml"],
+            "put --config before the command: tenderwatch --config x.toml status",
+        ),
         (
             ["sources", "check", "--verbose"],
             "put --verbose before the command: tenderwatch --verbose sources check",

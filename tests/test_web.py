@@ -473,12 +473,18 @@ def test_adduser_and_the_command_that_serves(env, tmp_path):
         server.wait(timeout=20)
 
 
-def test_serving_beyond_this_machine_needs_a_user(env):
+def test_serving_beyond_this_machine_needs_a_user(env, monkeypatch):
     refused = subprocess.run(
         [*TENDERWATCH, "web", "--host", "0.0.0.0"], capture_output=True, text=True, check=False
     )
     assert refused.returncode == 2
     assert refused.stderr.strip().count("\n") == 0 and "needs users" in refused.stderr
+    assert refused.stderr.startswith("tenderwatch: --host 0.0.0.0:")
+    # Set in the environment, not on the command line: the message names where it can be changed.
+    monkeypatch.setenv("TENDERWATCH_WEB_HOST", "0.0.0.0")
+    from_env = subprocess.run([*TENDERWATCH, "web"], capture_output=True, text=True, check=False)
+    assert from_env.returncode == 2
+    assert from_env.stderr.startswith("tenderwatch: host 0.0.0.0 ([web] host or TENDERWATCH_WEB_HOST):")
 
 
 def test_web_settings_are_checked_with_the_file_and_key(env, tmp_path, monkeypatch):

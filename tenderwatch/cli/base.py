@@ -179,14 +179,18 @@ def global_option_after_command(option: str, ctx: click.Context) -> str:
     """What to type instead: the group's options moved before the command, the rest kept in order."""
     moved: list[str] = []
     kept: list[str] = []
+    seen: set[str] = set()
     args = iter(ctx.meta.get("tenderwatch.args", []))
     for arg in args:
         name = arg.split("=", 1)[0]
         if name not in GLOBAL_OPTIONS:
             kept.append(arg)
             continue
-        moved.append(arg)
         value = next(args, None) if GLOBAL_OPTIONS[name] and "=" not in arg else None
+        if name in seen:  # given before the command already: the one after it goes
+            continue
+        seen.add(name)
+        moved.append(arg)
         if value is not None:
             moved.append(value)  # --config FILE
     return f"put {option} before the command: {shlex.join(['tenderwatch', *moved, *kept])}"

@@ -46,8 +46,9 @@ def _serve(state: State, host: str | None, port: int | None) -> None:
     with state.database.reading() as session:
         users = user_count(session)
     if not settings.local_only and not users:
+        given = f"--host {host}" if host else f"host {settings.host} ([web] host or TENDERWATCH_WEB_HOST)"
         raise ConfigError(
-            f"--host {settings.host}: serving beyond this machine needs users; add one with "
+            f"{given}: serving beyond this machine needs users; add one with "
             "`tenderwatch web adduser NAME`, or serve on 127.0.0.1"
         )
     app = create_app(config, state.database)
