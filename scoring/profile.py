@@ -19,7 +19,7 @@ from scoring.learned import PROMOTE_AT, PROMOTE_FROM, Learned, read_words
 from scoring.matching import Term, parse_term
 from scoring.yamlnodes import Field, ProfileError, compose, compose_text
 from store.regions import known_region
-from tenderwatch.errors import InputError
+from tenderwatch.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from tenderwatch.config import ScoringConfig
@@ -247,7 +247,12 @@ def _text(node: Field) -> str:
 def configured_profile(config: ScoringConfig, name: str | None = None) -> Profile:
     """The profile called `name` in the configuration (default: its default profile), loaded."""
     name = name or config.default_profile
-    return load_profile(config.profile_path(name), name=name)
+    path = config.profile_path(name)
+    if not path.is_file():
+        raise ConfigError(
+            f"profile '{name}': its rules file {path} does not exist; check [scoring.profiles] {name}"
+        )
+    return load_profile(path, name=name)
 
 
 def chosen_profile(config: ScoringConfig, value: str | None) -> Profile:

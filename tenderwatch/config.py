@@ -596,10 +596,9 @@ def _scoring(
                 f'{label} must be the path of a rules file, e.g. "rules/{name}.yaml", not {_shown(value)}'
             )
         path = Path(value).expanduser()
-        path = path if path.is_absolute() else base / path
-        if not path.is_file():
-            raise ConfigError(f"{label}: rules file {path} does not exist")
-        profiles[name] = path
+        # A missing file is that profile's problem, as a mistake in it is: the commands that use
+        # the profile say so (as do `status` and `rules list`); crawls and other profiles go on.
+        profiles[name] = path if path.is_absolute() else base / path
     # The file's default is checked even when the environment chooses another.
     default = _known_profile(
         table.get("default_profile", "example"), profiles, f"{where}: [scoring] default_profile"

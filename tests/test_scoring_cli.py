@@ -106,6 +106,21 @@ def test_a_broken_rules_file_is_reported_by_rules_list_and_status_and_stops_the_
     assert daemon.exit_code == 2 and problem in daemon.output
 
 
+def test_a_missing_rules_file_stops_only_the_commands_that_use_its_profile(env, tmp_path, monkeypatch):
+    config = write(tmp_path, '[scoring.profiles]\nspare = "moved.yaml"\n', "t.toml")
+    monkeypatch.setenv("TENDERWATCH_CONFIG", str(config))
+    moved = tmp_path / "moved.yaml"
+    problem = f"profile 'spare': its rules file {moved} does not exist; check [scoring.profiles] spare"
+    listed = run("rules", "list")
+    assert (
+        listed.exit_code == 0 and f"spare    {tmp_path / 'moved.yaml'}  INVALID: {problem}" in listed.output
+    )
+    assert run("sources").exit_code == 0  # crawling and the example profile's digest go on
+    assert run("status", "--no-channel-check").exit_code == 0
+    used = run("notices", "--band", "strong", "--profile", "spare")
+    assert used.exit_code == 2 and used.output.strip() == f"tenderwatch: {problem}"
+
+
 def test_explain_shows_the_notice_its_score_and_every_reason(stored):
     result = run("explain", VRP)
     assert result.exit_code == 0, result.output
@@ -153,8 +168,7 @@ def test_backtest_counts_bands_and_lists_what_a_candidate_moves(stored, tmp_path
     assert "Moved up by the candidate (0):" in result.output
     assert (
         "Moved down (1):\n  strong -> possible   43 -> 43  not judged    find_a_tender:075962-2026  "
-        "HULME PLAN DEVELOPMENT"
-        in (result.output)
+        "HULME PLAN DEVELOPMENT" in (result.output)
     )
     assert "Against feedback (1 judged notice, 1 relevant):" in result.output
     assert (
