@@ -21,8 +21,8 @@ from pathlib import Path
 from notify.digest import SECTIONS, Digest, build_digest
 from notify.redact import scrub
 from notify.render import Message, environment, render_html
-from notify.send import channel_key, check_url, send
-from notify.teams import teams_messages
+from notify.send import channel_key, check_url, markdown_limit, send
+from notify.teams import markdown_messages, teams_messages
 from scoring.profile import Profile
 from store import deliveries, locks
 from store.db import Database
@@ -211,10 +211,9 @@ def _build_and_send(
         told = digest.announcements(list(message.items))
         _told(database, digest_id, told)
         outcome = send(
-            # Other services get the HTML too: apprise converts it to what each one reads.
             target.url,
             message,
-            html=target.kind != "teams",
+            html=target.kind == "email",  # Teams: a card; other services: Markdown (notify.teams)
             smtp_timeout=config.digest.smtp_timeout_seconds,
         )
         if not outcome.ok:
@@ -266,6 +265,8 @@ def settle_advice(channel: str | None) -> str:
 def _messages(target: Target, digest: Digest, html: str, config: Config) -> list[Message]:
     if target.kind == "teams":
         return teams_messages(digest, config.web.public_url, config.digest.teams_items_per_post)
+    if target.kind == "other":  # chat services read Markdown, which apprise makes badly of the e-mail
+        return markdown_messages(digest, config.web.public_url, markdown_limit(target.url or ""))
     return [Message(digest.subject, html, tuple(i for items in digest.sections.values() for i in items))]
 
 

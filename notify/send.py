@@ -13,20 +13,27 @@ have reached the mailbox and is "unconfirmed": not sent again without the operat
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 import logging
 import re
 import tempfile
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import apprise
+from apprise.conversion import convert_between
 
+from notify.digest import Item
+from notify.facts import excerpt
 from notify.redact import scrub
 from notify.render import Message
 from notify.teams import card_json
 from tenderwatch.config import ChannelConfig, DigestConfig
+from tenderwatch.formatting import tidy_title
 
 # apprise's email plugin (apprise/plugins/email/base.py and smtp.py, 2.x) logs these:
 CONNECTION_ERROR = "Connection error while submitting email"  # connecting, STARTTLS or login failed
@@ -37,6 +44,12 @@ SMTP_REPLY = re.compile(r"\((\d{3}), b(['\"])(.*?)\2")
 # apprise's webhook plugins: "Failed to send Workflows notification: Internal Server Error, error=500."
 HTTP_STATUS = re.compile(r"error=(?P<code>\d{3})")
 ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")  # "[Errno 111] Connection refused" in requests' errors
+# A Markdown message's length, whatever more a service takes (Slack 35,000 characters): longer
+# digests are split into several messages of whole items.
+MARKDOWN_MAX = 20_000
+MARKDOWN_MIN = 500  # a service that takes less (an SMS) gets one item a message, cut by the service
+TITLE_ROOM = 200  # where a service has no title field, apprise puts the title atop the body
+TITLE_PROBE = 40  # a title's first letters and digits, enough to tell it is there
 
 
 @dataclass(frozen=True)
@@ -80,17 +93,21 @@ def send(
     kind = ChannelConfig("", url).kind
     email = kind == "email"
     body_format = apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.MARKDOWN
+    body = message.body or message.title  # a card is posted as it is; apprise wants a body
     with tempfile.TemporaryDirectory(prefix="tenderwatch-card-") as folder:
-        notifier = apprise.Apprise()
         if email:
-            notifier.add(with_smtp_timeout(url, smtp_timeout))
+            plugin = apprise.Apprise.instantiate(with_smtp_timeout(url, smtp_timeout))
         elif kind == "teams":
-            notifier.add(with_card(url, _card_file(message, Path(folder))))
+            plugin = apprise.Apprise.instantiate(with_card(url, _card_file(message, Path(folder))))
         else:
-            notifier.add(url)
+            plugin = apprise.Apprise.instantiate(url)
+        lost = lost_items(message, body, body_format, plugin)
+        if lost:
+            return Outcome(False, lost_reason(lost, message, plugin, body_format))
+        notifier = apprise.Apprise()
+        notifier.add(plugin)
         # DEBUG: where a mail failed is said only there (the exception smtplib raised).
         with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelno)d\t%(message)s") as log:
-            body = message.body or message.title  # a card is posted as it is; apprise wants a body
             result = notifier.notify(title=message.title, body=body, body_format=body_format)
             captured = _records(log.getvalue())
     if result:
@@ -103,6 +120,55 @@ def send(
     warnings = [text for level, text in captured if level >= logging.WARNING]
     reason = warnings[-1] if warnings else f"the service did not accept it ({result.status.name})"
     return Outcome(False, scrub(reason, url))
+
+
+def lost_items(message: Message, body: str, body_format: apprise.NotifyFormat, plugin: Any) -> list[Item]:
+    """The message's items whose titles the service would not be shown, as apprise would convert the
+    body for it (or in the card): sent, they would count as delivered and never be sent again."""
+    if message.card is not None:
+        shown = json.dumps(message.card, ensure_ascii=False)
+    else:
+        target = plugin.resolve_format(body_format)
+        shown = convert_between(body_format, target, body)
+        if target == apprise.NotifyFormat.HTML:  # what a reader sees, not the markup
+            shown = convert_between(target, apprise.NotifyFormat.TEXT, shown)
+    seen = _letters(shown)
+    return [item for item in message.items if _title_probe(item) not in seen]
+
+
+def _title_probe(item: Item) -> str:
+    return _letters(tidy_title(item.notice.title))[:TITLE_PROBE]
+
+
+def lost_reason(lost: list[Item], message: Message, plugin: Any, body_format: apprise.NotifyFormat) -> str:
+    first = lost[0].notice
+    shown_as = plugin.resolve_format(body_format).value
+    return (
+        f"not sent: as {plugin.service_name} would get it ({shown_as}), the message shows "
+        f"{len(message.items) - len(lost)} of its {len(message.items)} notices' titles (missing "
+        f"{first.id}, '{excerpt(tidy_title(first.title), 80)}'), and the rest would count as sent "
+        "unseen; a digest template of your own ([digest] templates_dir) must show every title"
+    )
+
+
+def _letters(text: str) -> str:
+    """The text's letters and digits only, in one case: the same words whatever the markup or escaping."""
+    return "".join(character for character in html.unescape(text).casefold() if character.isalnum())
+
+
+def markdown_limit(url: str) -> int:
+    """The most characters a Markdown message to this service should hold: its own limit (within
+    MARKDOWN_MAX), less room for the title where the service puts it in the body, and half that where
+    apprise turns the Markdown into HTML (the tags take room)."""
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return MARKDOWN_MAX
+    limit = min(plugin.body_maxlen, MARKDOWN_MAX) if plugin.body_maxlen > 0 else MARKDOWN_MAX
+    if plugin.title_maxlen <= 0:
+        limit -= TITLE_ROOM
+    if plugin.resolve_format(apprise.NotifyFormat.MARKDOWN) != apprise.NotifyFormat.MARKDOWN:
+        limit //= 2
+    return max(limit, MARKDOWN_MIN)
 
 
 def web_failure(log: list[tuple[int, str]], url: str, status: str) -> str:
@@ -151,11 +217,18 @@ def network_cause(exception: str) -> str:
 
 
 def with_card(url: str, card: Path | None) -> str:
-    """The Workflows URL with apprise's `image=no` (else its default card shows an icon fetched from
-    a third-party site) and, for a card of ours, `template=` its file: apprise then posts the card
-    as it is instead of one Markdown block."""
-    extra = {"image": "no", **({"template": str(card)} if card else {})}
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(extra)}"
+    """The Workflows URL (workflows:// or the https:// one Teams gives out) with apprise's `image=no`
+    (else its default card shows an icon fetched from a third-party site) and, for a card of ours,
+    `template=` its file: apprise then posts the card as it is instead of one Markdown block."""
+    return with_arguments(url, {"image": "no", **({"template": str(card)} if card else {})})
+
+
+def with_arguments(url: str, arguments: dict[str, str]) -> str:
+    """The URL with these query arguments in place of any of the same name it had."""
+    base, _, query = url.partition("?")
+    given = parse_qsl(query, keep_blank_values=True)
+    kept = [(name, value) for name, value in given if name not in arguments]
+    return f"{base}?{urlencode([*kept, *arguments.items()])}"
 
 
 def _card_file(message: Message, folder: Path) -> Path | None:

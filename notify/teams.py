@@ -7,11 +7,14 @@ from a third-party site) unless given a JSON template: each card is written to a
 sent with `template=` and `image=no` (see notify.send). Notice text is Markdown-escaped (Teams
 renders Markdown in TextBlocks and facts) and JSON-escaped; links are only the source's own page
 and the configured web app.
+
+Chat services other than Teams get the same cards' text as Markdown (markdown_messages).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -35,16 +38,33 @@ TEAMS_MAX_CARD = 24_000
 
 def teams_messages(digest: Digest, public_url: str | None, items_per_post: int) -> list[Message]:
     """The digest as Teams posts of whole items: split, never truncated mid-item."""
+    posts = _posts(digest, public_url, items_per_post, lambda card: len(json.dumps(card)), TEAMS_MAX_CARD)
+    return [Message(title, "", items, card=card) for title, items, card in posts]
+
+
+def markdown_messages(digest: Digest, public_url: str | None, limit: int) -> list[Message]:
+    """The digest as Markdown messages of whole items, each at most `limit` characters where items
+    allow, for the chat services other than Teams (Slack, Rocket.Chat, Discord, ...): the Teams cards'
+    text. Given the e-mail's HTML, apprise makes an empty Markdown table of its layout instead."""
+    everything = max(1, sum(len(items) for items in digest.sections.values()))
+    posts = _posts(digest, public_url, everything, lambda card: len(card_markdown(card)), limit)
+    return [Message(title, card_markdown(card), items) for title, items, card in posts]
+
+
+def _posts(
+    digest: Digest, public_url: str | None, items_per_post: int, size: Callable[[dict], int], limit: int
+) -> list[tuple[str, tuple[Item, ...], dict[str, Any]]]:
+    """Each post's title, items and card: whole items, fewer to a post until each is within `limit`."""
     chunks = _chunks(digest, items_per_post)
-    messages = []
+    posts = []
     for number, chunk in enumerate(chunks, start=1):
-        part = f" (part {number} of {len(chunks)})" if len(chunks) > 1 else ""
-        card = post(digest, chunk, public_url, title=digest.subject + part, last=number == len(chunks))
+        title = digest.subject + (f" (part {number} of {len(chunks)})" if len(chunks) > 1 else "")
+        card = post(digest, chunk, public_url, title=title, last=number == len(chunks))
         items = tuple(item for section in chunk.values() for item in section)
-        if len(json.dumps(card)) > TEAMS_MAX_CARD and len(items) > 1:
-            return teams_messages(digest, public_url, max(1, items_per_post // 2))
-        messages.append(Message(digest.subject + part, "", items, card=card))
-    return messages
+        if size(card) > limit and len(items) > 1:
+            return _posts(digest, public_url, max(1, items_per_post // 2), size, limit)
+        posts.append((title, items, card))
+    return posts
 
 
 def post(
@@ -81,6 +101,33 @@ def post(
             {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
         ],
     }
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    """A card's text as Markdown, without its title (the message's own title): each TextBlock a
+    paragraph (bold where the card's is), facts a list, buttons links."""
+    [attachment] = card["attachments"]
+    return "\n\n".join(filter(None, map(_markdown, attachment["content"]["body"][1:])))
+
+
+def _markdown(element: dict[str, Any]) -> str:
+    kind = element["type"]
+    if kind == "TextBlock":
+        text = element["text"]
+        bold = element.get("weight") == "Bolder" and not text.startswith("**")
+        return f"**{text}**" if bold else text
+    if kind == "Container":
+        return "\n\n".join(filter(None, map(_markdown, element["items"])))
+    if kind == "FactSet":
+        return "\n".join(f"- **{fact['title']}:** {fact['value']}" for fact in element["facts"])
+    if kind == "ActionSet":
+        return " · ".join(f"[{action['title']}]({_link(action['url'])})" for action in element["actions"])
+    return ""
+
+
+def _link(url: str) -> str:
+    """A URL as a Markdown link's target: a bracket or a space in it would end the link early."""
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
 def card_json(card: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ The file is found at ``--config``, else ``$TENDERWATCH_CONFIG``, else ``./tender
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import os
 import re
@@ -153,10 +154,26 @@ class ChannelConfig:
 
     @property
     def kind(self) -> str:
-        scheme = self.url.split("://", 1)[0].lower()
-        return {"mailto": "email", "mailtos": "email", "workflow": "teams", "workflows": "teams"}.get(
-            scheme, "other"
-        )
+        return channel_kind(self.url)
+
+
+def channel_kind(url: str) -> str:
+    """email, teams or other. Teams is any URL apprise posts through its Workflows plugin: workflows://
+    and the https://....logic.azure.com/workflows/... URL Teams gives out, pasted as it is."""
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("mailto", "mailtos"):
+        return "email"
+    if scheme in ("workflow", "workflows") or _is_workflows(url):
+        return "teams"
+    return "other"
+
+
+@functools.cache  # asked for each channel on every send and status
+def _is_workflows(url: str) -> bool:
+    import apprise  # only where a channel is used: a crawl or --help need not load it
+    from apprise.plugins.workflows import NotifyWorkflows
+
+    return isinstance(apprise.Apprise.instantiate(url), NotifyWorkflows)
 
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -22,7 +22,9 @@ from sqlalchemy import func, select
 
 import notify.render as notify_templates
 from notify.digest import SECTION_TITLES, SECTIONS, SUBJECT_LABELS
+from notify.render import Message, markdown_escape
 from notify.run import send_digests, targets
+from notify.send import send as notify_send
 from store import locks
 from store.ingest import save_notices, store_releases
 from store.models import DeliveryRow, DigestRow, utcnow
@@ -32,7 +34,7 @@ from tenderwatch.cli import cli
 from tenderwatch.config import EXAMPLE_PROFILE as EXAMPLE_RULES
 from tenderwatch.config import WEEKDAYS
 from tenderwatch.formatting import tidy_title
-from tests.support.receivers import SmtpReceiver, WebhookReceiver, free_port
+from tests.support.receivers import SmtpReceiver, TunnelProxy, WebhookReceiver, free_port
 from tests.support.recorded import cassette_releases, release_by_id
 from tests.support.stored import RECORDED, filled_store, store_recorded
 
@@ -223,6 +225,97 @@ def test_teams_posts_are_valid_adaptive_cards_split_by_whole_items(env, tmp_path
         assert sum(item.notice.url in text for text in texts) == 1
     assert "**Sources:**" in texts[-1] and "**Sources:**" not in texts[0]
     assert deliveries(stored) == len(result.digest.announcements())
+
+
+# The URL Teams gives out for a Workflows webhook, pasted into the config as it is (README, Configuration).
+WORKFLOWS_HOST = "prod-01.uksouth.logic.azure.com"
+PASTED_WORKFLOWS_URL = (
+    f"https://{WORKFLOWS_HOST}:443/workflows/643e69f83c8944438d68119179a10a64/triggers/manual/paths/"
+    "invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=KODuebWbDGYFr0z0eu-6Rj8"
+)
+
+
+def shown_title(item) -> str:
+    return markdown_escape(tidy_title(item.notice.title))
+
+
+def test_the_workflows_url_teams_gives_out_gets_the_card_of_every_item(
+    env, tmp_path, stored, teams, monkeypatch
+):
+    # The URL names Microsoft's host; a local proxy tunnels its posts to the local webhook receiver.
+    proxy = TunnelProxy(teams.port).start()
+    for name in ("https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, proxy.url())
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        config = configure(tmp_path, [("teams", PASTED_WORKFLOWS_URL + "&verify=no")])  # self-signed here
+        [channel] = config.channels
+        [result] = send(config, stored)
+    finally:
+        proxy.stop()
+    assert channel.kind == "teams" and result.outcome == "sent"
+    assert set(proxy.asked) == {f"{WORKFLOWS_HOST}:443"}
+    assert all(path.startswith("/workflows/643e69f83c8944438d68119179a10a64/") for path in teams.paths)
+    cards = [post["attachments"][0]["content"] for post in teams.posts]
+    assert all(card["type"] == "AdaptiveCard" for card in cards)
+    assert '"Image"' not in json.dumps(cards)  # image=no: no icon fetched from a third-party site
+    texts = "\n".join(card_texts(post) for post in teams.posts)
+    items = [item for section in result.digest.sections.values() for item in section]
+    assert items and all(shown_title(item) in texts for item in items)
+    assert deliveries(stored) == len(result.digest.announcements())
+
+
+def rocket_chat(receiver: WebhookReceiver) -> str:
+    """A Rocket.Chat incoming webhook on the local receiver: a service apprise sends Markdown."""
+    return f"rockets://hookid/hooktoken@127.0.0.1:{receiver.port}/%23bids?verify=no"
+
+
+def test_a_chat_service_gets_every_item_as_markdown_in_messages_it_takes(env, tmp_path, stored):
+    receiver = WebhookReceiver(status=200).start()  # Rocket.Chat answers 200
+    try:
+        config = configure(tmp_path, [("chat", rocket_chat(receiver))])
+        [result] = send(config, stored)
+    finally:
+        receiver.stop()
+    assert result.target.kind == "other" and result.outcome == "sent"
+    texts = [post["text"] for post in receiver.posts]
+    assert len(texts) > 1 and all(len(text) <= 1000 for text in texts)  # Rocket.Chat's limit
+    items = [item for section in result.digest.sections.values() for item in section]
+    for item in items:  # every item once, with its title and link
+        assert sum(shown_title(item) in text and item.notice.url in text for text in texts) == 1
+    assert "**Sources:**" in texts[-1] and "|" not in "".join(texts)  # not the e-mail's layout as a table
+    assert deliveries(stored) == len(result.digest.announcements())
+
+
+def test_a_message_that_would_lose_its_titles_on_the_way_is_not_sent(env, tmp_path, stored):
+    receiver = WebhookReceiver(status=200).start()
+    try:
+        config = configure(tmp_path, [("chat", rocket_chat(receiver))])
+        [preview] = send_digests(config, stored, targets(config), as_of=AS_OF, dry_run=True)
+        items = tuple(item for section in preview.digest.sections.values() for item in section)
+        # The e-mail's HTML, which apprise turns into an empty Markdown table for Rocket.Chat.
+        as_html = Message(preview.digest.subject, preview.html, items)
+        outcome = notify_send(rocket_chat(receiver), as_html, html=True)
+    finally:
+        receiver.stop()
+    assert not outcome.ok and not outcome.unconfirmed and receiver.posts == []
+    assert outcome.reason.startswith("not sent: as Rocket.Chat would get it (markdown), the message shows 0")
+
+
+def test_a_template_of_our_own_that_leaves_out_the_titles_sends_nothing_and_records_nothing(
+    env, tmp_path, stored, smtp
+):
+    own = tmp_path / "templates"
+    own.mkdir()
+    shipped = (Path(notify_templates.__file__).parent / "templates" / "digest.html.j2").read_text()
+    (own / "digest.html.j2").write_text(shipped.replace("{{ item.notice.title | tidy }}", "a notice"))
+    config = configure(tmp_path, [("bids", smtp.url())], templates_dir=str(own))
+    [result] = send(config, stored)
+    assert result.outcome == "failed" and "templates_dir" in result.reason
+    shown = re.search(r"the message shows (\d+) of its (\d+) notices' titles \(missing ", result.reason)
+    assert int(shown[1]) < int(shown[2])  # a few titles are quoted in other notices' descriptions
+    assert smtp.messages == [] and deliveries(stored) == 0
 
 
 def matching_notice(**fields) -> Notice:

@@ -151,3 +151,58 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+class TunnelProxy:
+    """An HTTP proxy on 127.0.0.1 that tunnels every CONNECT to one local port, whatever host it names.
+
+    A client given a public https:// URL and HTTPS_PROXY reaches a local receiver through it, as it
+    would reach that host: the URL is sent as it is. `asked` records each tunnel's "host:port".
+    """
+
+    def __init__(self, to_port: int) -> None:
+        self.to_port = to_port
+        self.asked: list[str] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> TunnelProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_CONNECT(self) -> None:
+                proxy.asked.append(self.path)
+                with socket.create_connection(("127.0.0.1", proxy.to_port)) as upstream:
+                    self.send_response(200, "Connection established")
+                    self.end_headers()
+                    copying = threading.Thread(target=_pipe, args=(upstream, self.connection), daemon=True)
+                    copying.start()
+                    _pipe(self.connection, upstream)
+                    copying.join(timeout=5)
+                self.close_connection = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    """Copy bytes one way until the source closes, then tell the target nothing more is coming."""
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+        target.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass  # the other side closed first
