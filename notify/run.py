@@ -266,7 +266,8 @@ def _messages(target: Target, digest: Digest, html: str, config: Config) -> list
     if target.kind == "teams":
         return teams_messages(digest, config.web.public_url, config.digest.teams_items_per_post)
     if target.kind == "other":  # chat services read Markdown, which apprise makes badly of the e-mail
-        return markdown_messages(digest, config.web.public_url, markdown_limit(target.url or ""))
+        limit = markdown_limit(target.url or "", digest.subject)
+        return markdown_messages(digest, config.web.public_url, limit)
     return [Message(digest.subject, html, tuple(i for items in digest.sections.values() for i in items))]
 
 

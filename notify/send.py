@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import apprise
 from apprise.conversion import convert_between
+from apprise.plugins.workflows import NotifyWorkflows
 
 from notify.digest import Item
 from notify.facts import excerpt
@@ -48,8 +49,13 @@ ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")  # "[Errno 111] Connection r
 # digests are split into several messages of whole items.
 MARKDOWN_MAX = 20_000
 MARKDOWN_MIN = 500  # a service that takes less (an SMS) gets one item a message, cut by the service
-TITLE_ROOM = 200  # where a service has no title field, apprise puts the title atop the body
+TITLE_ROOM = 30  # " (part 12 of 20)" and the Markdown around a title apprise puts atop the body
 TITLE_PROBE = 40  # a title's first letters and digits, enough to tell it is there
+# apprise's Workflows plugin: "Could not access Workflow template file:///tmp/.../card.json." (e.g.
+# over its 35,000 bytes), "Workflow template file://... contains invalid JSON."
+WORKFLOW_TEMPLATE = "Workflow template"
+CARD_FILE = re.compile(r"Workflow template file://\S+")
+MAX_TEMPLATE = NotifyWorkflows.max_workflows_template_size
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ def send(
     if email:
         return mail_failure(captured, smtp_timeout_of(url, smtp_timeout), url)
     if kind == "teams":
-        return Outcome(False, web_failure(captured, url, result.status.name))
+        return Outcome(False, web_failure(captured, url, result.status.name, message.items))
     # Other services: apprise reads tokens where a host would be (discord://ID/TOKEN), so no host.
     warnings = [text for level, text in captured if level >= logging.WARNING]
     reason = warnings[-1] if warnings else f"the service did not accept it ({result.status.name})"
@@ -156,34 +162,48 @@ def _letters(text: str) -> str:
     return "".join(character for character in html.unescape(text).casefold() if character.isalnum())
 
 
-def markdown_limit(url: str) -> int:
+def markdown_limit(url: str, subject: str) -> int:
     """The most characters a Markdown message to this service should hold: its own limit (within
-    MARKDOWN_MAX), less room for the title where the service puts it in the body, and half that where
+    MARKDOWN_MAX), less the subject where the service puts it atop the body, and half that where
     apprise turns the Markdown into HTML (the tags take room)."""
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return MARKDOWN_MAX
     limit = min(plugin.body_maxlen, MARKDOWN_MAX) if plugin.body_maxlen > 0 else MARKDOWN_MAX
     if plugin.title_maxlen <= 0:
-        limit -= TITLE_ROOM
+        limit -= len(subject) + TITLE_ROOM
     if plugin.resolve_format(apprise.NotifyFormat.MARKDOWN) != apprise.NotifyFormat.MARKDOWN:
         limit //= 2
     return max(limit, MARKDOWN_MIN)
 
 
-def web_failure(log: list[tuple[int, str]], url: str, status: str) -> str:
+def web_failure(log: list[tuple[int, str]], url: str, status: str, items: tuple[Item, ...] = ()) -> str:
     """Why a webhook post (Teams) failed, naming its host and the HTTP status or the network's cause,
-    never the URL: its path and query are the workflow's secret signature."""
+    never the URL: its path and query are the workflow's secret signature. Where the post itself was
+    refused (by apprise, or by the webhook as a bad request), the notices it carried are named."""
     where = f"the webhook at {webhook_host(url)}"
     warnings = [text for level, text in log if level >= logging.WARNING]
     said = warnings[-1] if warnings else ""
     if answered := HTTP_STATUS.search(said):
-        return f"{where} answered {http_status(int(answered['code']))}: it did not take the post"
+        code = int(answered["code"])
+        refused = f" carrying {carried(items)}" if 400 <= code < 500 and items else ""
+        return f"{where} answered {http_status(code)}: it did not take the post{refused}"
+    if WORKFLOW_TEMPLATE in said:  # apprise would not read our card: nothing was posted
+        detail = CARD_FILE.sub("the card", said).rstrip(".")
+        if "could not access" in said.lower():  # what apprise says of a card over its size limit
+            detail += f" (apprise reads at most {MAX_TEMPLATE:,} bytes)"
+        return f"apprise did not post the card carrying {carried(items)}: {detail}"
     raw = next((text.split(EXCEPTION, 1)[1] for _, text in reversed(log) if EXCEPTION in text), "")
     if raw:
         return f"could not post to {where}: {network_cause(scrub(raw, url))}"
     detail = scrub(said, url) or f"apprise gave no detail ({status})"
     return f"{where} did not take the post: {detail}"
+
+
+def carried(items: tuple[Item, ...]) -> str:
+    """The notices a post carried, for an error: the first named, by id."""
+    first = excerpt(items[0].notice.id, 120) if items else "no notice"
+    return first if len(items) <= 1 else f"{len(items)} notices, the first {first}"
 
 
 def http_status(code: int) -> str:

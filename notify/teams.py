@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from notify.digest import SECTION_TITLES, SECTIONS, Digest, Item
-from notify.facts import facts
+from notify.facts import excerpt, facts
 from notify.render import (
     SOURCE_NAMES,
     Message,
@@ -34,6 +34,12 @@ from tenderwatch.formatting import counted, money, tidy_title, when
 CARD_VERSION = "1.4"  # what Teams renders on desktop, web and phones
 # Well inside Teams' ~28 KB message limit (and the 35,000 bytes apprise reads from a template).
 TEAMS_MAX_CARD = 24_000
+# Notice text is cut (at a word, as facts.excerpt cuts descriptions) so that one notice with a huge
+# title, buyer or reason cannot make a post that no channel takes, blocking everything after it.
+TITLE_CHARACTERS = 300
+FACT_CHARACTERS = 400
+WHY_CHARACTERS = 600
+LINK_CHARACTERS = 2_000  # a longer link (a feed entry's) is left out of a shortened post
 
 
 def teams_messages(digest: Digest, public_url: str | None, items_per_post: int) -> list[Message]:
@@ -59,18 +65,28 @@ def _posts(
     posts = []
     for number, chunk in enumerate(chunks, start=1):
         title = digest.subject + (f" (part {number} of {len(chunks)})" if len(chunks) > 1 else "")
-        card = post(digest, chunk, public_url, title=title, last=number == len(chunks))
+        last = number == len(chunks)
+        card = post(digest, chunk, public_url, title=title, last=last)
         items = tuple(item for section in chunk.values() for item in section)
         if size(card) > limit and len(items) > 1:
             return _posts(digest, public_url, max(1, items_per_post // 2), size, limit)
+        if size(card) > limit:  # one notice too long even cut: its title and link only, not no post
+            card = post(digest, chunk, public_url, title=title, last=last, shortened=True)
         posts.append((title, items, card))
     return posts
 
 
 def post(
-    digest: Digest, sections: dict[str, list[Item]], public_url: str | None, *, title: str, last: bool
+    digest: Digest,
+    sections: dict[str, list[Item]],
+    public_url: str | None,
+    *,
+    title: str,
+    last: bool,
+    shortened: bool = False,
 ) -> dict[str, Any]:
-    """One Workflows post: a message holding one Adaptive Card."""
+    """One Workflows post: a message holding one Adaptive Card (`shortened`: each item's title and
+    link only)."""
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
@@ -85,7 +101,10 @@ def post(
     for name, items in sections.items():
         heading = f"**{SECTION_TITLES[name]}** ({len(items)})"
         body.append({**_text(heading), "size": "Medium", "separator": True, "spacing": "Large"})
-        body += [_item(item, digest, public_url, brief=name == "too_soon") for item in items]
+        body += [
+            _short_item(item) if shortened else _item(item, digest, public_url, brief=name == "too_soon")
+            for item in items
+        ]
     if last:
         body += _footer(digest)
     card = {
@@ -142,12 +161,10 @@ def _item(item: Item, digest: Digest, public_url: str | None, *, brief: bool) ->
     shown = facts(
         notice, min_response_days=digest.min_response_days, as_of=digest.as_of, public_url=public_url
     )
-    title = markdown_escape(tidy_title(notice.title))
     elements: list[dict[str, Any]] = []
     if item.band == "strong" and not brief:
         elements.append({**_text("✔ Strong match"), "color": "Good", "weight": "Bolder", "size": "Small"})
-    heading = f"[{title}]({link})" if link else f"**{title}** ({markdown_escape(notice.id)})"
-    elements.append({**_text(heading), "weight": "Bolder", "spacing": "None"})
+    elements.append(_heading(item, link))
     plain = [
         ("Buyer", notice.buyer_name or "buyer not stated"),
         ("Value", money(notice.value_amount, notice.value_currency)),
@@ -157,12 +174,38 @@ def _item(item: Item, digest: Digest, public_url: str | None, *, brief: bool) ->
         ("Type", f"{shown.notice_type} · {SOURCE_NAMES.get(notice.source, notice.source)}"),
         ("Timing", item.timing),
     ]
-    rows = [(name, markdown_escape(value)) for name, value in plain if value]
+    rows = [(name, markdown_escape(excerpt(value, FACT_CHARACTERS))) for name, value in plain if value]
     rows.insert(2, ("Deadline", _deadline(item, digest.as_of)))
     elements.append({"type": "FactSet", "facts": [{"title": name, "value": value} for name, value in rows]})
     if not brief:
-        elements.append({**_text(f"_{markdown_escape(item.why)}_"), "isSubtle": True})
+        why = markdown_escape(excerpt(item.why, WHY_CHARACTERS))
+        elements.append({**_text(f"_{why}_"), "isSubtle": True})
     actions = _actions(notice.source, link, shown.web_url, shown.relevant_url, shown.not_relevant_url)
+    if actions:
+        elements.append({"type": "ActionSet", "actions": actions})
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": elements}
+
+
+def _heading(item: Item, link: str | None) -> dict[str, Any]:
+    """The notice's title (cut to TITLE_CHARACTERS), linked to its page; its id where it has none."""
+    notice = item.notice
+    title = markdown_escape(excerpt(tidy_title(notice.title), TITLE_CHARACTERS) or "untitled")
+    named = markdown_escape(excerpt(notice.id, FACT_CHARACTERS))
+    heading = f"[{title}]({link})" if link else f"**{title}** ({named})"
+    return {**_text(heading), "weight": "Bolder", "spacing": "None"}
+
+
+def _short_item(item: Item) -> dict[str, Any]:
+    """An item too long for a post even with its text cut: its title and the link to the rest."""
+    link = safe_link(item.notice)
+    link = link if link and len(link) <= LINK_CHARACTERS else None
+    source = SOURCE_NAMES.get(item.notice.source, "its source")
+    where = f"on {source}" if link else f"with tenderwatch show {excerpt(item.notice.id, FACT_CHARACTERS)}"
+    elements = [
+        _heading(item, link),
+        {**_text(markdown_escape(f"Too long to show here: read it {where}.")), "isSubtle": True},
+    ]
+    actions = _actions(item.notice.source, link, None, None, None)
     if actions:
         elements.append({"type": "ActionSet", "actions": actions})
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": elements}

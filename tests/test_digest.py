@@ -22,9 +22,11 @@ from sqlalchemy import func, select
 
 import notify.render as notify_templates
 from notify.digest import SECTION_TITLES, SECTIONS, SUBJECT_LABELS
+from notify.facts import excerpt
 from notify.render import Message, markdown_escape
 from notify.run import send_digests, targets
 from notify.send import send as notify_send
+from notify.teams import post as teams_post
 from store import locks
 from store.ingest import save_notices, store_releases
 from store.models import DeliveryRow, DigestRow, utcnow
@@ -363,6 +365,63 @@ def test_notice_text_is_escaped_and_links_stay_on_the_source_host(env, tmp_path,
     assert r"\[Click\](https://ev.il/p) \<at\>x\</at\>" in body  # no link, no mention
     assert '"mention"' not in json.dumps(teams.posts)  # apprise found no <at> mention to send
     assert "review (RFI) and" in body  # no needless backslashes: Teams on phones shows them
+
+
+def test_a_notice_too_long_for_a_post_is_shortened_and_every_other_item_still_posted(
+    env, tmp_path, stored, teams
+):
+    huge_title = matching_notice(
+        ocid="ocds-h6vhtk-fffff7",
+        source_id="099997-2026",
+        title="Independent evaluation and review of services " + "with a very long title " * 1800,  # 41 KB
+    )
+    huge_link = matching_notice(  # a framework page whose link alone is longer than a post
+        source="crown_commercial_service",
+        source_id="RM9997",
+        ocid="ocds-h6vhtk-fffff8",
+        title="Independent evaluation and review of frameworks",
+        url="https://www.crowncommercial.gov.uk/agreements/RM9997?" + "x" * 30_000,
+    )
+    with stored.writing() as session:
+        save_notices(session, [huge_title, huge_link], now=utcnow())
+    config = configure(tmp_path, [("teams", teams.url())], teams_items_per_post=12)
+    [result] = send(config, stored)
+    items = [item for section in result.digest.sections.values() for item in section]
+    assert {huge_title.id, huge_link.id} <= {item.notice.id for item in items}
+    assert result.outcome == "sent" and deliveries(stored) == len(result.digest.announcements())
+    assert all(len(json.dumps(post).encode()) < 28_000 for post in teams.posts)
+    texts = "\n".join(card_texts(post) for post in teams.posts)
+    others = [item for item in items if item.notice.id not in (huge_title.id, huge_link.id)]
+    assert others and all(shown_title(item) in texts for item in others)
+    cut = markdown_escape(excerpt(tidy_title(huge_title.title), 300))
+    assert cut.endswith("\u2026") and f"[{cut}](https://www.find-tender" in texts
+    assert f"**{huge_link.title}** (crown" in texts  # its title, without the link no post can hold
+    show = r"tenderwatch show crown\_commercial\_service:RM9997."
+    assert f"Too long to show here: read it with {show}" in texts
+    assert "x" * 3000 not in json.dumps(teams.posts)
+
+
+def test_a_post_refused_names_the_notices_it_carried(env, tmp_path, stored, teams):
+    config = configure(tmp_path, [("teams", teams.url())])
+    [preview] = send_digests(config, stored, targets(config), as_of=AS_OF, dry_run=True)
+    items = tuple(item for section in preview.digest.sections.values() for item in section)[:3]
+    card = teams_post(preview.digest, {"strong": list(items)}, None, title="too big", last=True)
+    card["attachments"][0]["content"]["body"].append({"type": "TextBlock", "text": "x" * 40_000})
+    too_big = notify_send(teams.url(), Message("too big", "", items, card=card), html=False)
+    assert not too_big.ok and teams.posts == []  # apprise reads no template over 35,000 bytes
+    assert too_big.reason == (
+        f"apprise did not post the card carrying 3 notices, the first {items[0].notice.id}: "
+        "Could not access the card (apprise reads at most 35,000 bytes)"
+    )
+    refusing = WebhookReceiver(status=400).start()
+    try:
+        [refused] = send(configure(tmp_path, [("teams", refusing.url())]), stored)
+    finally:
+        refusing.stop()
+    assert refused.outcome == "failed" and refused.reason.endswith(
+        f"answered HTTP 400 Bad Request: it did not take the post carrying 12 notices, the first "
+        f"{refused.digest.sections['strong'][0].notice.id}"
+    )
 
 
 def test_an_imported_notice_is_listed_with_its_id_instead_of_a_link(env, tmp_path, stored, smtp, teams):
