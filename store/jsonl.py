@@ -25,7 +25,7 @@ def write_jsonl(records: Iterable[Notice | dict[str, Any]], out: TextIO) -> int:
 def read_jsonl(path: Path) -> list[Notice]:
     """Every notice in the file, or an InputError naming the first bad line and field."""
     try:
-        with path.open(encoding="utf-8") as lines:
+        with path.open(encoding="utf-8-sig") as lines:  # a byte-order mark, as some editors save, is no text
             return list(_parse_lines(path, lines))
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None

@@ -296,7 +296,12 @@ def _number(value: Any) -> float:
 
 
 def _timestamp(value: Any) -> datetime:
-    moment = datetime.fromisoformat(_text(value))
+    try:
+        moment = datetime.fromisoformat(_text(value))
+    except ValueError:
+        raise ValueError(
+            f"'{value}' is not a date and time; write it like 2026-09-01T12:00:00+01:00"
+        ) from None
     if moment.tzinfo is None:
         raise ValueError(f"'{value}' has no UTC offset; write it like 2026-09-01T12:00:00+01:00")
     try:

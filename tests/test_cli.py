@@ -6,6 +6,7 @@ local replay server; the other commands run in-process through click's CliRunner
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import resource
@@ -162,6 +163,15 @@ def test_a_malformed_config_file_names_the_file_and_line(env, tmp_path):
     result = CliRunner().invoke(cli, ["sources"])
     assert result.exit_code == 2
     assert "tenderwatch.toml: not valid TOML" in result.output and "line 3" in result.output
+
+
+def test_a_config_file_saved_with_a_byte_order_mark_is_read(env, tmp_path):
+    (tmp_path / "tenderwatch.toml").write_bytes(codecs.BOM_UTF8 + b"[web]\nport = 8081\n")
+    result = CliRunner().invoke(cli, ["sources"])
+    assert result.exit_code == 0, result.output
+    from tenderwatch import config as configuration
+
+    assert configuration.load().web.port == 8081
 
 
 @pytest.mark.parametrize(
@@ -328,8 +338,14 @@ def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
     path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     result = CliRunner().invoke(cli, ["import", str(path)])
     assert result.exit_code == 2
-    assert f"{path}:2: field 'deadline': Invalid isoformat string: 'next Tuesday'" in result.output
+    assert (
+        f"{path}:2: field 'deadline': 'next Tuesday' is not a date and time; "
+        "write it like 2026-09-01T12:00:00+01:00"
+    ) in result.output
     assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
+    path.write_bytes(codecs.BOM_UTF8 + (json.dumps(good) + "\n").encode())  # as Windows editors save
+    assert CliRunner().invoke(cli, ["import", str(path)]).exit_code == 0
+    assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 1
     cut = json.dumps(good)[:40]  # a line cut off mid-field: the column is where it ends, not 1
     path.write_text(json.dumps(good) + "\n" + cut + "\n")
     result = CliRunner().invoke(cli, ["import", str(path)])
