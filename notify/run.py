@@ -209,7 +209,7 @@ def _build_and_send(
     failure = None
     for message in _messages(target, digest, html, config):
         told = digest.announcements(list(message.items))
-        _told(database, digest_id, told)
+        _told(database, digest_id, told, confirmed=False)
         outcome = send(
             target.url,
             message,
@@ -219,10 +219,11 @@ def _build_and_send(
         if not outcome.ok:
             failure = outcome
             if not outcome.unconfirmed:  # refused or never handed over: not told after all
-                _told(database, digest_id, told, withdraw=True)
+                _withdrawn(database, digest_id, told)
             break
-    if failure is None or failure.unconfirmed:
-        _told(database, digest_id, digest.announcements(digest.omitted))  # counted in it, so told about
+        _confirmed(database, digest_id, told)  # accepted: never released by `notify resend`
+    if failure is None or failure.unconfirmed:  # counted in it, so told about
+        _told(database, digest_id, digest.announcements(digest.omitted), confirmed=failure is None)
     if failure is None:
         result.outcome = "sent"
     else:
@@ -316,12 +317,19 @@ def _stored_error(target: Target, error: str | None) -> str | None:
     return scrub(error, target.url)
 
 
-def _told(database: Database, digest_id: int, told: list, *, withdraw: bool = False) -> None:
+def _told(database: Database, digest_id: int, told: list, *, confirmed: bool) -> None:
     with database.writing() as session:
-        if withdraw:
-            deliveries.withdraw_deliveries(session, digest_id, told)
-        else:
-            deliveries.add_deliveries(session, session.get(DigestRow, digest_id), told)
+        deliveries.add_deliveries(session, session.get(DigestRow, digest_id), told, confirmed=confirmed)
+
+
+def _confirmed(database: Database, digest_id: int, told: list) -> None:
+    with database.writing() as session:
+        deliveries.confirm_deliveries(session, digest_id, told)
+
+
+def _withdrawn(database: Database, digest_id: int, told: list) -> None:
+    with database.writing() as session:
+        deliveries.withdraw_deliveries(session, digest_id, told)
 
 
 def _settle(database: Database, target: Target, digest_id: int, outcome: str, error: str | None) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from store.ingest import notice_from_row
@@ -328,8 +328,11 @@ def record_digest(
     return digest.id
 
 
-def add_deliveries(session: Session, digest: DigestRow, announcements: Sequence[Announcement]) -> None:
-    """Record these announcements as made by `digest`, each at most once on its channel."""
+def add_deliveries(
+    session: Session, digest: DigestRow, announcements: Sequence[Announcement], *, confirmed: bool = True
+) -> None:
+    """Record these announcements as made by `digest`, each at most once on its channel; `confirmed`
+    False while their message is with the channel (see confirm_deliveries)."""
     if not announcements:
         return
     existing = {
@@ -350,22 +353,32 @@ def add_deliveries(session: Session, digest: DigestRow, announcements: Sequence[
             ref=ref,
             digest_id=digest.id,
             delivered_at=digest.as_of,
+            confirmed=confirmed,
         )
         for notice_id, kind, ref in fresh
     )
 
 
+def confirm_deliveries(session: Session, digest_id: int, announcements: Sequence[Announcement]) -> None:
+    """The channel accepted the message that made these announcements: they stay told, whatever
+    becomes of the rest of the digest."""
+    for a in announcements:
+        session.execute(update(DeliveryRow).where(*_made_by(digest_id, a)).values(confirmed=True))
+
+
 def withdraw_deliveries(session: Session, digest_id: int, announcements: Sequence[Announcement]) -> None:
     """Forget what this digest recorded of these announcements: the channel refused the message."""
     for a in announcements:
-        session.execute(
-            delete(DeliveryRow).where(
-                DeliveryRow.digest_id == digest_id,
-                DeliveryRow.notice_id == a.notice_row_id,
-                DeliveryRow.kind == a.kind,
-                DeliveryRow.ref == a.ref,
-            )
-        )
+        session.execute(delete(DeliveryRow).where(*_made_by(digest_id, a)))
+
+
+def _made_by(digest_id: int, a: Announcement) -> tuple:
+    return (
+        DeliveryRow.digest_id == digest_id,
+        DeliveryRow.notice_id == a.notice_row_id,
+        DeliveryRow.kind == a.kind,
+        DeliveryRow.ref == a.ref,
+    )
 
 
 def unconfirmed(session: Session, channel: str) -> list[DigestRow]:
@@ -395,8 +408,9 @@ def settle_unconfirmed(session: Session, channel: str, *, arrived: bool) -> list
     """Record the operator's word on this channel's unconfirmed digests, with how many announcements
     each released.
 
-    It arrived: each becomes a sent digest. It did not: its deliveries are removed, so its items go in
-    the next digest, and it becomes a failed one, which the daemon and `run` try again like any other.
+    It arrived: each becomes a sent digest. It did not: its deliveries the channel never confirmed are
+    removed, so their items go in the next digest (those of posts it accepted before it stopped stay
+    told), and it becomes a failed one, which the daemon and `run` try again like any other.
     """
     settled = []
     now = utcnow()
@@ -404,9 +418,13 @@ def settle_unconfirmed(session: Session, channel: str, *, arrived: bool) -> list
         if arrived:
             digest.outcome = "sent"
             digest.error = f"{digest.error}; the operator confirmed it arrived ({now:%Y-%m-%d %H:%M} UTC)"
+            session.execute(
+                update(DeliveryRow).where(DeliveryRow.digest_id == digest.id).values(confirmed=True)
+            )
             settled.append((digest, 0))
             continue
-        released = session.execute(delete(DeliveryRow).where(DeliveryRow.digest_id == digest.id)).rowcount
+        in_flight = (DeliveryRow.digest_id == digest.id, DeliveryRow.confirmed.is_(False))
+        released = session.execute(delete(DeliveryRow).where(*in_flight)).rowcount
         digest.outcome = "failed"
         digest.error = f"{digest.error}; the operator said it did not arrive, so its items are sent again"
         settled.append((digest, released))

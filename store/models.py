@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -267,6 +268,9 @@ class DeliveryRow(Base):
     ref: Mapped[str] = mapped_column(String(40), default="")
     digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
     delivered_at: Mapped[datetime]
+    # False from handing the message over until the channel accepts it: what `notify resend` releases
+    # of a digest stopped part-way (the posts Teams had accepted stay told).
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class WebUser(Base):

@@ -10,6 +10,7 @@ import copy
 import dataclasses
 import json
 import re
+import signal
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -36,9 +37,11 @@ from tenderwatch.cli import cli
 from tenderwatch.config import EXAMPLE_PROFILE as EXAMPLE_RULES
 from tenderwatch.config import WEEKDAYS
 from tenderwatch.formatting import tidy_title
+from tests.support.cli import TENDERWATCH
 from tests.support.receivers import SmtpReceiver, TunnelProxy, WebhookReceiver, free_port
 from tests.support.recorded import cassette_releases, release_by_id
 from tests.support.stored import RECORDED, filled_store, store_recorded
+from tests.support.waiting import wait_until
 
 AS_OF = datetime(2026, 8, 12, 7, 30, tzinfo=LONDON)
 VRP = "find_a_tender:076396-2026"  # Violence Reduction Partnership Research and Evaluation: a strong match
@@ -1004,6 +1007,32 @@ def test_a_teams_digest_cut_short_sends_only_the_rest_next_time(env, tmp_path, s
         receiver.stop()
     assert rest.outcome == "sent"
     assert {i.notice.id for section in rest.digest.sections.values() for i in section} == set(items) - told
+
+
+def test_a_teams_digest_stopped_mid_post_resends_only_the_post_in_flight(env, tmp_path, stored):
+    add_strong_matches(stored, 30)
+    receiver = WebhookReceiver(hold_after=2).start()  # answers two posts, keeps the third's answer back
+    try:
+        config = configure(tmp_path, [("teams", receiver.url())], teams_items_per_post=12)
+        digest = [*TENDERWATCH, "digest", "--channel", "teams", "--as-of", AS_OF.isoformat()]
+        process = subprocess.Popen(digest, cwd=tmp_path)
+        try:
+            wait_until(lambda: len(receiver.posts) == 3, what="the third post handed over")
+        finally:
+            process.send_signal(signal.SIGTERM)  # stopped while Teams holds the third post
+            process.wait(timeout=30)
+        accepted, in_flight = json.dumps(receiver.posts[:2]), json.dumps(receiver.posts[2])
+        resend = CliRunner().invoke(cli, ["notify", "resend", "--channel", "teams"])
+        assert resend.exit_code == 0, resend.output
+        assert "12 items released" in resend.output  # the post in flight's, not the 24 Teams took
+        receiver.hold_after = None
+        [rest] = send(config, stored, as_of=AS_OF + timedelta(hours=1))
+    finally:
+        receiver.stop()
+    assert rest.outcome == "sent"
+    urls = [i.notice.url for section in rest.digest.sections.values() for i in section]
+    assert not [url for url in urls if url in accepted]  # nothing Teams had taken is posted twice
+    assert sum(url in in_flight for url in urls) == 12  # the post in flight is sent again
 
 
 def test_a_procurement_marked_not_relevant_then_relevant_again_is_mentioned_again(

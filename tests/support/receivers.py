@@ -82,9 +82,11 @@ class SmtpReceiver:
 class WebhookReceiver:
     """An HTTPS server (self-signed certificate) that records JSON posts, as a Teams workflow would."""
 
-    def __init__(self, status: int = 202, accept: int | None = None) -> None:
+    def __init__(self, status: int = 202, accept: int | None = None, hold_after: int | None = None) -> None:
         self.status = status
         self.accept = accept  # how many posts to take before answering 500 (None: all)
+        self.hold_after = hold_after  # how many posts to answer before keeping the answers back
+        self.released = threading.Event()  # set: the answers kept back go out
         self.posts: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self._folder = Path(tempfile.mkdtemp())
@@ -107,6 +109,7 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
+        self.released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -118,6 +121,8 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", 0))
                 receiver.paths.append(self.path)
                 receiver.posts.append(json.loads(self.rfile.read(length)))
+                if receiver.hold_after is not None and len(receiver.posts) > receiver.hold_after:
+                    receiver.released.wait(120)  # taken, not yet answered: the sender may be stopped now
                 full = receiver.accept is not None and len(receiver.posts) > receiver.accept
                 self.send_response(500 if full else receiver.status)
                 self.send_header("Content-Length", "0")
