@@ -11,9 +11,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Connection, case, delete, or_, select, union, update
@@ -31,6 +31,7 @@ logger = logging.getLogger("tenderwatch.store")
 # The longest release id, notice id, ocid and tag list the releases table keeps (String(200)).
 KEY_LENGTH = 200
 RECOMPILE_BATCH = 500  # notices compiled again at a time
+Stored = TypeVar("Stored", Notice, ContractTerms)  # what `_storable` cleans
 CONTRACT_STAGES = ("award", "contract")  # notices that state the contracts awarded
 
 
@@ -205,7 +206,8 @@ def save_contracts(session: Session, contracts: dict[str, list[ContractTerms]]) 
         {**term.__dict__, "suppliers": list(term.suppliers), "notice_id": ids[key]}
         for key, terms in contracts.items()
         if key in ids
-        for term in {term.award_id: term for term in terms}.values()  # an award id repeated: the last
+        # Made storable before an award id repeated is dropped (the last kept): "1\x00" is then "1".
+        for term in {term.award_id: term for term in map(_storable, terms)}.values()
     ]
     if rows:
         session.connection().execute(ContractRow.__table__.insert(), rows)
@@ -237,18 +239,28 @@ def _dated(notice: Notice, row: NoticeRow | None, now: datetime) -> Notice:
     return replace(notice, published_at=row.published_at if row is not None and row.published_at else now)
 
 
-def _storable(notice: Notice) -> Notice:
-    """The notice without NUL characters in its text, which PostgreSQL cannot store (SQLite can).
+def _storable(record: Stored) -> Stored:
+    """A notice or contract without NUL characters in its text, which PostgreSQL cannot store (SQLite
+    can): one in a single value would roll back the batch, and so fail its source on every crawl.
 
     Removed before anything is compared or hashed, so both stores keep the same text and the next
     crawl sees no change.
     """
     dirty = {
-        name: value.replace("\x00", "")
-        for name in FIELD_NAMES
-        if isinstance(value := getattr(notice, name), str) and "\x00" in value
+        item.name: _without_nul(value)
+        for item in fields(record)
+        if _without_nul(value := getattr(record, item.name)) != value
     }
-    return replace(notice, **dirty) if dirty else notice
+    return replace(record, **dirty) if dirty else record
+
+
+def _without_nul(value: Any) -> Any:
+    """Text, or a tuple of texts (a contract's suppliers), without NUL characters; anything else as is."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+        return tuple(item.replace("\x00", "") for item in value)
+    return value
 
 
 def notice_values(notice: Notice) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 from spiders.crawl import result_of
 from store import crawls
 from store.ingest import notice_from_row, notice_values
-from store.models import NoticeRow, ReleaseRow, SourceState
+from store.models import ContractRow, NoticeRow, ReleaseRow, SourceState
 from tenderwatch.cli import cli
 from tests.support.bystander import Bystander
 from tests.support.replay_server import FIND_A_TENDER, Fault
@@ -264,7 +264,11 @@ LENIENT = {
         "tag": ["planning"],
     },
     "date out of range": lambda r: {**r, "date": "9999-12-31T23:00:00-05:00"},
+    # PostgreSQL refuses NUL in text: once written to the contracts table, it failed every crawl.
+    "award id holds a NUL": lambda r: {**r, "awards": [{**r["awards"][0], "id": "1\x00"}, *r["awards"][1:]]},
 }
+# The recorded release each is made from, where not a UK4 tender notice (075968-2026, 07:53).
+RECORDED = {"award id holds a NUL": "076165-2026"}  # a UK6 award notice, 11:59, with one award
 # What lenient normalisation makes of them, where it differs from the recorded release.
 NOTICE_READ = {
     "status too long for the store": {"status": None, "is_opportunity": False},
@@ -275,6 +279,7 @@ NOTICE_READ = {
     "roles is a number": {"buyer_name": None},  # no party is a buyer
 }
 TAGS_STORED = {"tag is a number": "", "tag is one string": "tender", "document type is an object": "planning"}
+AWARDS_STORED = {"award id holds a NUL": ["1"]}  # the contracts the notice states, by award id
 LEFT_OUT = {
     "id is an object": lambda r: {**r, "id": {"contact": CONTACT}},
     "ocid too long for the store": lambda r: {**r, "ocid": f"{CONTACT} " * 20},
@@ -290,7 +295,7 @@ LEFT_OUT = {
 def test_a_malformed_release_cannot_block_its_source(config, database, replay_server, caplog, malformed):
     releases = replay_server.releases[FIND_A_TENDER]
     others = releases_in(replay_server, FIND_A_TENDER, *WINDOW)
-    recorded = next(r for r in releases if r["id"] == "075968-2026")  # a UK4 tender notice, 07:53
+    recorded = next(r for r in releases if r["id"] == RECORDED.get(malformed, "075968-2026"))
     poison = (LENIENT | LEFT_OUT)[malformed]({**recorded, "id": "999001-2026"})
     releases.insert(releases.index(recorded), poison)
     caplog.set_level(logging.WARNING)
@@ -307,9 +312,13 @@ def test_a_malformed_release_cannot_block_its_source(config, database, replay_se
             tags = session.scalar(select(ReleaseRow.tags).where(ReleaseRow.release_id == "999001-2026"))
             row = session.scalar(select(NoticeRow).where(NoticeRow.source_id == "999001-2026"))
             notice = notice_from_row(row)
+            awards = session.scalars(select(ContractRow.award_id).where(ContractRow.notice_id == row.id))
+            awards = sorted(awards)
         assert tags == TAGS_STORED.get(malformed, ",".join(recorded["tag"]))
         expected = NOTICE_READ.get(malformed, {})
         assert {name: getattr(notice, name) for name in expected} == expected
+        if malformed in AWARDS_STORED:
+            assert awards == AWARDS_STORED[malformed]
         assert CONTACT not in str(notice_values(notice))
     else:
         assert kept == others
