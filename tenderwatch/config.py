@@ -486,11 +486,42 @@ def _boolean(value: Any, label: str) -> bool:
     raise ConfigError(f"{label} must be true or false, not '{value}'")
 
 
-def _url(value: Any, label: str) -> str:
+# A host name (letters of any script, for IDN), an IPv4 address, or an IPv6 one (written in [ ]).
+_HOST = re.compile(r"[\w.-]+|[0-9a-f:.]+")
+
+
+def _url(value: Any, label: str, *, base: bool = False) -> str:
+    """An http(s) URL a crawl can fetch, checked now so that a mistake is an exit 2 naming its setting,
+    not a crash of every crawl. A `base` URL (a source's, to which API paths and queries are added)
+    has no query or fragment; a feed's URL may have a query."""
     text = str(value).strip().rstrip("/")
     if not text.startswith(("http://", "https://")):
-        raise ConfigError(f"{label} must be an http(s) URL, not '{value}'")
+        raise ConfigError(f"{label} must be an http(s) URL, not {_shown(value)}")
+    problem = _url_problem(text, base=base)
+    if problem:
+        raise ConfigError(f"{label} must be an http(s) URL, not {_shown(text)}: {problem}")
     return text
+
+
+def _url_problem(text: str, *, base: bool) -> str | None:
+    """What stops a crawl from fetching this http(s) URL, or None."""
+    if any(char.isspace() or not char.isprintable() for char in text):
+        return "it holds a space or an unprintable character"
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an unclosed or invalid [IPv6 address]
+        return "its host cannot be read (an IPv6 address is written in [ ])"
+    if not parts.hostname or not _HOST.fullmatch(parts.hostname):
+        return "it names no valid host"
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or over 65535
+        port = 0
+    if port == 0:
+        return "its port must be a number from 1 to 65535"
+    if base and (parts.query or parts.fragment):
+        return "a source's URL is its service's address, without ?query or #fragment"
+    return None
 
 
 def _crawl_config(table: dict[str, Any], env: Mapping[str, str], where: str) -> CrawlConfig:
@@ -552,7 +583,7 @@ def _source(
 
     return SourceConfig(
         name=name,
-        url=setting("url", _url) if defaults["url"] else "",
+        url=setting("url", lambda value, label: _url(value, label, base=True)) if defaults["url"] else "",
         delay=setting("delay", _number),
         enabled=setting("enabled", _boolean),
         crawl_every_minutes=_number(

@@ -230,6 +230,40 @@ def test_a_bad_environment_value_names_the_variable(env, monkeypatch):
     assert "environment variable TENDERWATCH_CONTRACTS_FINDER_URL must be an http(s) URL" in result.output
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://host.example:99999", "its port must be a number from 1 to 65535"),
+        ("http://[::1", "its host cannot be read (an IPv6 address is written in [ ])"),
+        ("https://exa mple.com", "it holds a space or an unprintable character"),
+        (
+            "https://host.example?page=2",
+            "a source's URL is its service's address, without ?query or #fragment",
+        ),
+    ],
+)
+def test_a_source_url_no_crawl_could_fetch_is_refused_at_start_naming_its_variable(env, url, problem):
+    # Each once passed the config and crashed the crawl with a traceback, recording the run as
+    # interrupted, which the daemon retried on every tick.
+    result = tenderwatch("crawl", "find_a_tender", env_extra={"TENDERWATCH_FIND_A_TENDER_URL": url})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"tenderwatch: environment variable TENDERWATCH_FIND_A_TENDER_URL must be an http(s) URL, "
+        f"not '{url}': {problem}"
+    ]
+    assert count(env["TENDERWATCH_DB_URL"], CrawlRun) == 0  # no crawl started, none recorded
+
+
+def test_a_source_url_in_the_file_is_checked_as_well(env, tmp_path):
+    (tmp_path / "tenderwatch.toml").write_text('[sources.contracts_finder]\nurl = "https://host.example:0"\n')
+    result = CliRunner().invoke(cli, ["sources"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "tenderwatch: tenderwatch.toml: [sources.contracts_finder] url must be an http(s) URL, "
+        "not 'https://host.example:0': its port must be a number from 1 to 65535\n"
+    )
+
+
 def test_unreachable_sources_fail_fast_with_one_line_each(env):
     started = time.monotonic()
     result = tenderwatch(
