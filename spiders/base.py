@@ -270,8 +270,18 @@ def network_problem(failure: Failure, advice: str, base_url: str) -> str:
             f"{shown_origin(base_url)} cut its answer off part-way each time it was asked; "
             "nothing of that page is kept, and the next crawl will try again"
         )
-    reason = one_line(NETWORK_PROBLEMS.get(failure.type.__name__) or message or failure.type.__name__, 200)
-    return f"cannot reach {base_url} ({reason}); check the network, or {advice}"
+    reason = NETWORK_PROBLEMS.get(failure.type.__name__) or message or failure.type.__name__
+    # The origin only, and the error without it: a URL's user:password@ must never reach status or a
+    # digest (Twisted's "invalid hostname: user:password@host" quotes it).
+    reason = one_line(without_user_info(reason, base_url), 200)
+    return f"cannot reach {shown_origin(base_url)} ({reason}); check the network, or {advice}"
+
+
+def without_user_info(text: str, url: str) -> str:
+    """The text with the URL's user name and password (`user:password@`) shown as `***@`."""
+    authority = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]  # urlsplit may refuse the URL
+    user_info = authority.rpartition("@")[0]
+    return text.replace(f"{user_info}@", "***@") if user_info else text
 
 
 def robots_problem(url: str) -> str:
@@ -332,10 +342,13 @@ UNSAFE_IN_HOST = re.compile(r"[^A-Za-z0-9.\-_:\[\]]")
 
 
 def shown_origin(url: str) -> str:
-    """`scheme://host:port` of a URL, for a one-line message: no path, query or user, nothing unprintable."""
+    """`scheme://host:port` of a URL, for a one-line message: no path, query or user, nothing unprintable,
+    and no port where it is the scheme's own (as the URL is usually written)."""
     scheme, host, port = origin(url)
     scheme, host = UNSAFE_IN_HOST.sub("?", scheme)[:10], UNSAFE_IN_HOST.sub("?", host)[:100]
-    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+    if ":" in host:  # an IPv6 address, written in [ ] in a URL
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}" if port and port != DEFAULT_PORTS.get(scheme) else f"{scheme}://{host}"
 
 
 def _error_detail(response: Response) -> str:

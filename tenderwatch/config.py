@@ -497,10 +497,22 @@ def _url(value: Any, label: str, *, base: bool = False) -> str:
     text = str(value).strip().rstrip("/")
     if not text.startswith(("http://", "https://")):
         raise ConfigError(f"{label} must be an http(s) URL, not {_shown(value)}")
+    if _has_user_info(text):  # the URL is not repeated: it holds a password
+        raise ConfigError(
+            f"{label} must not hold a user name or password (user:password@): the sources are public, "
+            "and tenderwatch would show them in its messages"
+        )
     problem = _url_problem(text, base=base)
     if problem:
         raise ConfigError(f"{label} must be an http(s) URL, not {_shown(text)}: {problem}")
     return text
+
+
+def _has_user_info(text: str) -> bool:
+    """Whether the URL's authority (after :// and before any path, query or fragment) has a user@,
+    told without urlsplit, which cannot read every URL this is asked about."""
+    authority = re.split(r"[/?#]", text.split("://", 1)[1], maxsplit=1)[0]
+    return "@" in authority
 
 
 def _url_problem(text: str, *, base: bool) -> str | None:

@@ -264,6 +264,18 @@ def test_a_source_url_in_the_file_is_checked_as_well(env, tmp_path):
     )
 
 
+def test_a_source_url_with_a_password_is_refused_without_repeating_it(env):
+    url = f"http://bids:pw-7f3a@127.0.0.1:{closed_port()}"  # a password that must be shown nowhere
+    result = tenderwatch("crawl", "find_a_tender", env_extra={"TENDERWATCH_FIND_A_TENDER_URL": url})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "tenderwatch: environment variable TENDERWATCH_FIND_A_TENDER_URL must not hold a user name or "
+        "password (user:password@): the sources are public, and tenderwatch would show them in its messages"
+    ]
+    assert "pw-7f3a" not in result.stdout + result.stderr
+    assert count(env["TENDERWATCH_DB_URL"], CrawlRun) == 0
+
+
 def test_unreachable_sources_fail_fast_with_one_line_each(env):
     started = time.monotonic()
     result = tenderwatch(

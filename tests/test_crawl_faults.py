@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import pytest_twisted
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from spiders.contracts_finder import ContractsFinder
@@ -20,7 +21,9 @@ from spiders.pipelines import PAGES_PER_TRANSACTION
 from store import crawls
 from store.ingest import store_releases
 from store.models import NoticeRow, ReleaseRow, SourceState
+from tenderwatch.cli import cli
 from tests.support.crawling import crawl, run_of, uk
+from tests.support.receivers import free_port
 from tests.support.replay_server import CONTRACTS_FINDER, FIND_A_TENDER, Fault
 
 DAY_START, DAY_END = "2026-08-11T00:00:00", "2026-08-12T00:00:00"
@@ -278,6 +281,30 @@ def test_a_server_error_that_persists_says_the_service_failed(config, database, 
     assert run_of(database, crawler).message == (
         "the service failed (HTTP 500); it may be down, and the next crawl will try again"
     )
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_source_unreachable_is_named_by_its_origin_never_its_user_and_password(config, database):
+    # The config refuses such a URL; the message must not depend on that to keep a password out of
+    # status and the digest.
+    port = free_port()  # nothing listens there
+    crawler = yield crawl(
+        config,
+        FindATender,
+        base_url=f"http://bids:pw-7f3a@127.0.0.1:{port}/prefix",
+        start=uk("2026-08-11T06:00:00"),
+        end=uk("2026-08-11T12:00:00"),
+    )
+    run = run_of(database, crawler)
+    assert (run.outcome, run.message) == (
+        crawls.FAILED,
+        # Twisted cannot connect to a host given with user:password@, and its error says so.
+        f"cannot reach http://127.0.0.1:{port} (invalid hostname: ***@127.0.0.1); check the network, "
+        "or the source's URL (TENDERWATCH_FIND_A_TENDER_URL)",
+    )
+    status = CliRunner().invoke(cli, ["status"])
+    assert f"cannot reach http://127.0.0.1:{port}" in status.output
+    assert "pw-7f3a" not in status.output and "bids" not in status.output
 
 
 @pytest_twisted.inlineCallbacks
