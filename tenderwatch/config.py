@@ -540,14 +540,32 @@ def _crawl_config(table: dict[str, Any], env: Mapping[str, str], where: str) -> 
     defaults = CrawlConfig()
     _reject_unknown(table, set(defaults.__dataclass_fields__), where, "[crawl] ")
     values: dict[str, Any] = {
-        key: int(_number(table.get(key, getattr(defaults, key)), f"{where}: [crawl] {key}"))
-        for key in defaults.__dataclass_fields__
-        if key != "user_agent"
+        key: _whole_number(table.get(key, getattr(defaults, key)), f"{where}: [crawl] {key}", minimum)
+        for key, minimum in CRAWL_MINIMUMS.items()
     }
     agent = _user_agent(table.get("user_agent", defaults.user_agent), where)  # checked even if overridden
     if env.get(f"{ENV_PREFIX}USER_AGENT"):
         agent = _user_agent(env[f"{ENV_PREFIX}USER_AGENT"], f"environment variable {ENV_PREFIX}USER_AGENT")
     return CrawlConfig(**values, user_agent=agent)
+
+
+# The least each whole-number [crawl] setting may be: a crawl may start right at the watermark, but a
+# first crawl of no hours, a request given no time, or a rate limit not waited out cannot work (0 or
+# 0.5 lookback hours failed every crawl with a misleading "--to ... is before ...").
+CRAWL_MINIMUMS = {
+    "overlap_minutes": 0,
+    "initial_lookback_hours": 1,
+    "timeout_seconds": 1,
+    "max_rate_limit_wait": 1,
+}
+
+
+def _whole_number(value: Any, label: str, minimum: int) -> int:
+    """A whole number of at least `minimum`: 0.5 is refused, not cut to 0."""
+    number = _number(value, label, minimum=-math.inf)  # a number at all; then the range, said here
+    if number != int(number) or number < minimum:
+        raise ConfigError(f"{label} must be a whole number of at least {minimum}, not {_shown(value)}")
+    return int(number)
 
 
 def _user_agent(value: Any, label: str) -> str:

@@ -223,6 +223,31 @@ def test_a_bad_config_value_names_the_key(env, tmp_path, monkeypatch):
     assert "tenderwatch.toml: [sources.find_a_tender] delay must be a number, not 'fast'" in result.output
 
 
+@pytest.mark.parametrize(
+    ("setting", "minimum"),
+    [
+        # Each once read as 0 and failed every crawl with "--to ... is before ...".
+        ("initial_lookback_hours = 0", 1),
+        ("initial_lookback_hours = 0.5", 1),
+        ("timeout_seconds = 0", 1),
+        ("max_rate_limit_wait = 0", 1),
+        ("overlap_minutes = 2.5", 0),  # once cut to 2 in silence
+    ],
+)
+def test_a_crawl_setting_that_is_no_whole_number_in_range_is_refused_naming_the_key(
+    env, tmp_path, setting, minimum
+):
+    (tmp_path / "tenderwatch.toml").write_text(f"[crawl]\n{setting}\n")
+    result = tenderwatch("crawl", "find_a_tender")
+    assert result.returncode == 2
+    key, value = setting.split(" = ")
+    assert result.stderr.splitlines() == [
+        f"tenderwatch: tenderwatch.toml: [crawl] {key} must be a whole number of at least {minimum}, "
+        f"not {value}"
+    ]
+    assert count(env["TENDERWATCH_DB_URL"], CrawlRun) == 0
+
+
 def test_a_bad_environment_value_names_the_variable(env, monkeypatch):
     monkeypatch.setenv("TENDERWATCH_CONTRACTS_FINDER_URL", "ftp://example.org")
     result = CliRunner().invoke(cli, ["sources"])

@@ -97,7 +97,7 @@ def test_a_misspelt_variable_is_a_warning_on_stderr_not_a_failure(env):
     ("text", "message"),
     [
         ("[sources.nosuch]\n", "[sources] unknown key 'nosuch'"),
-        ("[crawl]\noverlap_minutes = -5\n", "[crawl] overlap_minutes must be at least 0"),
+        ("[crawl]\noverlap_minutes = -5\n", "[crawl] overlap_minutes must be a whole number of at least 0"),
         (
             "[sources.find_a_tender]\nenabled = 'maybe'\n",
             "[sources.find_a_tender] enabled must be true or false",
@@ -112,6 +112,16 @@ def test_config_mistakes_name_the_file_and_key(env, tmp_path, text, message):
         configuration.load(path)
     assert str(path) in str(error.value)
     assert message in str(error.value)
+
+
+def test_crawl_settings_at_their_least_are_kept(env, tmp_path):
+    (tmp_path / "tenderwatch.toml").write_text(
+        "[crawl]\noverlap_minutes = 0\ninitial_lookback_hours = 1\ntimeout_seconds = 1.0\n"
+        "max_rate_limit_wait = 1\n"
+    )
+    crawl = configuration.load().crawl
+    assert (crawl.overlap_minutes, crawl.initial_lookback_hours, crawl.timeout_seconds) == (0, 1, 1)
+    assert crawl.max_rate_limit_wait == 1 and isinstance(crawl.timeout_seconds, int)
 
 
 @pytest.mark.parametrize(
