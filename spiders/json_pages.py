@@ -22,6 +22,7 @@ from scrapy.http import Response
 
 from spiders.base import SourceSpider
 from spiders.items import CrawlFailure, ReleasePage
+from spiders.ocds_json import without_bom
 from spiders.windows import Window
 
 
@@ -47,7 +48,7 @@ class JsonPagesSpider(SourceSpider):
     def parse(self, response: Response) -> Iterator[ReleasePage | CrawlFailure | scrapy.Request]:
         page: int = response.meta["page"]
         try:
-            body = orjson.loads(response.body)
+            body = orjson.loads(without_bom(response.body))
         except orjson.JSONDecodeError:
             yield self.retry_or_fail(response, "not JSON")
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import re
@@ -12,15 +13,22 @@ import orjson
 # `1e9999` means "unlimited" (e.g. maximumLotsBidPerSupplier); it overflows to infinity, which JSON
 # cannot store. kingfisher-collect stores such numbers as 9999999, and so do we.
 UNLIMITED = 9999999
-# A JSON string (left alone) or the leading zeros of a number such as ` 007`.
-STRING_OR_LEADING_ZEROS = re.compile(rb'"(?:[^"\\]|\\.)*"|(?<=[:\[,])(\s*)0+(?=\d)')
+# A JSON string (left alone) or the leading zeros of a number such as ` 007` or `-007`.
+STRING_OR_LEADING_ZEROS = re.compile(rb'"(?:[^"\\]|\\.)*"|(?<=[:\[,])(\s*-?)0+(?=\d)')
 
 
 class InvalidPackage(ValueError):
     """The body is not a readable OCDS release package (truncated, HTML error page, ...)."""
 
 
+def without_bom(body: bytes) -> bytes:
+    """The body without a leading UTF-8 byte order mark: some servers write one, and JSON parsers
+    refuse it (RFC 8259 lets a reader ignore it), which failed the source on every crawl."""
+    return body.removeprefix(codecs.BOM_UTF8)
+
+
 def decode_package(body: bytes) -> dict[str, Any]:
+    body = without_bom(body)
     try:
         package = orjson.loads(body)  # fast path: a well-formed page
     except orjson.JSONDecodeError:

@@ -6,6 +6,7 @@ exactly once, whatever went wrong on the way.
 
 from __future__ import annotations
 
+import codecs
 import itertools
 from collections import Counter
 from datetime import datetime, timedelta
@@ -186,6 +187,19 @@ def test_a_truncated_body_is_fetched_again(config, database, replay_server):
     assert stored(database, "find_a_tender") == Counter(
         releases_in(replay_server, FIND_A_TENDER, "2026-08-11T06:00:00", "2026-08-11T12:00:00")
     )
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_page_that_starts_with_a_byte_order_mark_is_read_and_stored(config, database, replay_server):
+    start, end = "2026-08-11T06:00:00", "2026-08-11T12:00:00"
+    query = {"updatedFrom": start, "updatedTo": end, "limit": "100"}
+    _, headers, page = replay_server.page(FIND_A_TENDER, query)  # the window's first page, as served
+    replay_server.add_fault(FIND_A_TENDER, Fault(on_request=1, headers=headers, body=codecs.BOM_UTF8 + page))
+    crawler = yield crawl_fts(config, replay_server, start, end)
+    served = replay_server.requests_to(FIND_A_TENDER)
+    assert "cursor" in served[1].query  # read at once (not fetched again), then its next link followed
+    assert run_of(database, crawler).outcome == "ok"
+    assert stored(database, "find_a_tender") == Counter(releases_in(replay_server, FIND_A_TENDER, start, end))
 
 
 @pytest_twisted.inlineCallbacks

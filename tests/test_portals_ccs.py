@@ -6,6 +6,7 @@ Unverified against the live service: the pages are written from the API's docume
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
@@ -53,6 +54,16 @@ def test_the_whole_list_is_read_page_by_page_and_each_agreement_kept_once(config
             session.scalars(select(NoticeRow.key).where(NoticeRow.source == "crown_commercial_service"))
         )
     assert keys == {f"crown_commercial_service:{n}" for n in (4012, 3987, 3150, 4101)}  # the record ids
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_page_that_starts_with_a_byte_order_mark_is_read(config, database):
+    pages = ccs_pages()
+    pages[FIRST] = Page(codecs.BOM_UTF8 + pages[FIRST].body)  # once: "not JSON", the source failed
+    with PagesServer(pages=pages) as server:
+        crawler = yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+    assert server.requests == [FIRST, SECOND]
+    assert (run_of(database, crawler).outcome, run_of(database, crawler).new) == (crawls.OK, 4)
 
 
 @pytest_twisted.inlineCallbacks

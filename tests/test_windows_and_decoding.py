@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import gzip
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from spiders.ocds_json import UNLIMITED, InvalidPackage, decode_package
 from spiders.windows import Window, parse_moment, slices
 from tenderwatch.errors import ConfigError
+from tests.support.recorded import FIXTURES
 
 
 def utc(text: str) -> datetime:
@@ -73,6 +76,25 @@ def test_unlimited_numbers_become_finite():
 def test_numbers_with_leading_zeros_are_repaired_only_when_needed():
     package = decode_package(b'{"releases": [{"amount": 000, "note": "ref: 007"}]}')
     assert package["releases"][0] == {"amount": 0, "note": "ref: 007"}
+
+
+def test_negative_numbers_with_leading_zeros_are_repaired_too():
+    package = decode_package(b'{"releases": [{"amount": -007, "rate": -00.5, "note": "-007"}]}')
+    assert package["releases"][0] == {"amount": -7, "rate": -0.5, "note": "-007"}
+
+
+@pytest.mark.parametrize("lenient", [False, True], ids=["well-formed", "needing-repair"])
+def test_a_page_that_starts_with_a_byte_order_mark_is_read_as_without_it(lenient):
+    # A recorded Find a Tender page; a server that writes a UTF-8 BOM first once failed its source
+    # on every crawl. Also with a leading zero, so that the lenient path reads it too.
+    page = gzip.decompress(
+        (FIXTURES / "recorded" / "find_a_tender_whole_stream_page-050.json.gz").read_bytes()
+    )
+    if lenient:
+        page = page.replace(b'"releases":', b'"padding": 007, "releases":', 1)
+    package = decode_package(codecs.BOM_UTF8 + page)
+    assert package == decode_package(page)
+    assert len(package["releases"]) == 100
 
 
 @pytest.mark.parametrize(
