@@ -140,6 +140,7 @@ class Daemon:
         self.database = database
         self.crawl_command = crawl_command  # e.g. [python, -m, tenderwatch, --config, FILE, crawl]
         self.running: dict[str, tuple[subprocess.Popen[bytes], datetime]] = {}
+        self.told_to_stop: dict[str, datetime] = {}  # crawls past their timeout: when they were signalled
         self.stopping = threading.Event()
 
     def run(self) -> int:
@@ -217,9 +218,22 @@ class Daemon:
                 level = logging.INFO if process.returncode == 0 else logging.WARNING
                 logger.log(level, "%s: crawl finished (exit %s)", source, process.returncode)
                 del self.running[source]
+                self.told_to_stop.pop(source, None)
             elif now - started > timeout:
-                logger.warning("%s: crawl still running after %s; stopping it", source, timeout)
-                process.terminate()
+                self._stop_overdue(source, process, timeout, now)
+
+    def _stop_overdue(
+        self, source: str, process: subprocess.Popen[bytes], timeout: timedelta, now: datetime
+    ) -> None:
+        """Signal a crawl past its timeout once (Scrapy stops it cleanly on the first signal and
+        abruptly on a second), then kill it if it has not stopped within STOP_GRACE_SECONDS."""
+        told = self.told_to_stop.setdefault(source, now)
+        if told == now:
+            logger.warning("%s: crawl still running after %s; stopping it", source, timeout)
+            process.terminate()
+        elif now - told > timedelta(seconds=STOP_GRACE_SECONDS):
+            logger.warning("%s: crawl did not stop in %s s; killing it", source, STOP_GRACE_SECONDS)
+            process.kill()
 
     def _stop(self, signum: int, _frame: Any) -> None:
         logger.info(

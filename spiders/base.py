@@ -37,6 +37,7 @@ from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
 from spiders.items import CrawlFailure, ReleasePage
+from spiders.middlewares import StoppedWaiting
 from spiders.ocds_json import InvalidPackage, decode_package
 from spiders.windows import Window, slices
 
@@ -87,6 +88,8 @@ class SourceSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> Iterator[CrawlFailure]:
         request = failure.request
+        if failure.check(StoppedWaiting):
+            return  # not a failure: the crawl is stopping, and records itself as interrupted
         if failure.check(HttpError):
             response = failure.value.response
             yield CrawlFailure(

@@ -16,10 +16,18 @@ from email.utils import parsedate_to_datetime
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
 RATE_LIMIT_WAITS = "tenderwatch_rate_limit_waits"  # request.meta: waits so far for this page
+# How often a rate-limit wait (up to 10 minutes) looks whether the crawl was told to stop.
+STOP_CHECK_SECONDS = 0.5
+
+
+class StoppedWaiting(IgnoreRequest):
+    """The crawl was told to stop while a page waited out a rate limit: the page is not fetched, and
+    nothing failed (the crawl records itself as interrupted)."""
 
 
 class RetryAfterMiddleware(RetryMiddleware):
@@ -57,8 +65,21 @@ class RetryAfterMiddleware(RetryMiddleware):
             response.status,
             wait,
         )
-        await asyncio.sleep(wait)
+        if not await self.wait_unless_stopped(wait):
+            raise StoppedWaiting(f"the crawl was stopped while waiting out a rate limit on {request.url}")
         return retry
+
+    async def wait_unless_stopped(self, seconds: float) -> bool:
+        """Sleep `seconds`, cut short once the crawl is told to stop (SIGTERM, the daemon's timeout):
+        a 10-minute wait would otherwise hold Scrapy's graceful shutdown. Whether it waited it all."""
+        engine = self.crawler.engine
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (left := deadline - loop.time()) > 0:
+            if engine is not None and not engine.running:
+                return False
+            await asyncio.sleep(min(left, STOP_CHECK_SECONDS))
+        return engine is None or engine.running
 
 
 def retry_after_seconds(header: bytes | None, default: float) -> float:

@@ -539,6 +539,40 @@ def test_a_crawl_stopped_as_it_starts_is_recorded_as_interrupted(env, replay_ser
     assert (run.outcome, run.finished_at is not None) == ("interrupted", True)  # not left "running"
 
 
+def test_sigterm_stops_a_crawl_waiting_out_a_rate_limit_at_once(env, replay_server):
+    from tests.support.replay_server import FIND_A_TENDER, Fault
+
+    # The service asks for 10 minutes (the most tenderwatch waits): the wait once held Scrapy's
+    # graceful shutdown that long, and the daemon signalled it again on every tick.
+    replay_server.add_fault(
+        FIND_A_TENDER, Fault(on_request=1, status=429, headers={"Retry-After": "600"}, times=100)
+    )
+    process = subprocess.Popen(
+        [*TENDERWATCH, "crawl", "find_a_tender", "--from", "2026-08-11T06:00", "--to", "2026-08-11T12:00"],
+        env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": replay_server.url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not replay_server.requests_to(FIND_A_TENDER):
+            time.sleep(0.05)
+        time.sleep(1)  # well into its wait
+        stopped = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+        assert time.monotonic() - stopped < 10
+    finally:
+        process.kill()
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 1  # not asked again on the way out
+    assert "find_a_tender: INTERRUPTED: stopped before the last window" in stderr, stderr
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.reading() as session:
+        [run] = session.scalars(select(CrawlRun))
+    assert (run.outcome, run.message) == ("interrupted", "stopped before the last window")
+
+
 def test_a_crawl_killed_part_way_resumes_and_stores_everything_exactly_once(env, replay_server):
     replay_server.response_delay = 0.3
     base = {"TENDERWATCH_FIND_A_TENDER_URL": replay_server.url}

@@ -554,6 +554,51 @@ def test_a_crawl_past_its_timeout_is_stopped_and_one_within_it_left_to_finish(co
             process.wait()
 
 
+IGNORES_SIGTERM = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGTERM, lambda *_: print('told', flush=True))\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(600)\n"
+)
+
+
+def test_a_crawl_past_its_timeout_is_signalled_once_then_killed_after_the_grace_period(
+    config, database, caplog
+):
+    # A second SIGTERM makes Scrapy stop at once, without closing the crawl: the daemon once sent
+    # one on every tick (30 s) to a crawl still finishing.
+    import scheduler
+
+    caplog.set_level(logging.INFO, logger="tenderwatch")
+    daemon = scheduler.Daemon(config, database, ["true"])
+    started, timeout = utcnow(), timedelta(minutes=config.schedule.crawl_timeout_minutes)
+    overdue = started + timeout + timedelta(seconds=1)
+    slow = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM], stdout=subprocess.PIPE, text=True)
+    daemon.running = {"find_a_tender": (slow, started)}
+    try:
+        assert slow.stdout.readline() == "ready\n"
+        daemon._reap(overdue)
+        assert slow.stdout.readline() == "told\n"  # signalled once
+        for seconds in (30, 60):  # ticks within the grace period: neither signalled again nor killed
+            daemon._reap(overdue + timedelta(seconds=seconds))
+        time.sleep(0.5)
+        assert slow.poll() is None
+        daemon._reap(overdue + timedelta(seconds=scheduler.STOP_GRACE_SECONDS + 1))
+        assert slow.wait(10) == -signal.SIGKILL
+        daemon._reap(overdue + timedelta(seconds=scheduler.STOP_GRACE_SECONDS + 31))
+        assert daemon.running == {} and daemon.told_to_stop == {}
+    finally:
+        slow.kill()
+        slow.wait()
+    slow.stdout.close()
+    said = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert said == [
+        f"find_a_tender: crawl still running after {timeout}; stopping it",
+        f"find_a_tender: crawl did not stop in {scheduler.STOP_GRACE_SECONDS} s; killing it",
+        f"find_a_tender: crawl finished (exit {-signal.SIGKILL})",
+    ]
+
+
 def test_a_database_failure_is_logged_once_in_one_line_and_its_return_noted(config, database, caplog):
     """A table the daemon reads every tick goes missing (a restore half done, say), then comes back."""
     caplog.set_level(logging.INFO, logger="tenderwatch")
