@@ -700,9 +700,7 @@ def _digest(
     _reject_unknown(table, set(defaults.__dataclass_fields__), where, "[digest] ")
     values: dict[str, Any] = {}
     for key in ("closing_soon_days", "lookback_days", "teams_items_per_post"):
-        values[key] = int(
-            _number(table.get(key, getattr(defaults, key)), f"{where}: [digest] {key}", minimum=1)
-        )
+        values[key] = _whole_number(table.get(key, getattr(defaults, key)), f"{where}: [digest] {key}", 1)
     for key, options in (("too_soon", ("brief", "omit")), ("empty", ("skip", "send"))):
         values[key] = str(table.get(key, getattr(defaults, key)))
         if values[key] not in options:

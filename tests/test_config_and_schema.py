@@ -347,6 +347,10 @@ def test_processes_opening_a_new_sqlite_store_at_once_all_get_in(tmp_path):
             "[digest]\nclosing_soon_days = inf\n",
             "[digest] closing_soon_days must be a finite number, not 'inf'",
         ),
+        (
+            "[digest]\nclosing_soon_days = 2.7\n",
+            "[digest] closing_soon_days must be a whole number of at least 1, not 2.7",
+        ),
         ("[sources.find_a_tender]\ndelay = nan\n", "[sources.find_a_tender] delay must be a finite number"),
         ("data_dir = 3\n", "data_dir must be a folder path in quotes"),
         (
