@@ -46,7 +46,6 @@ def test_the_environment_chooses_the_default_profile(tmp_path):
     [
         ("[scoring]\ndefault = 1\n", {}, "[scoring] unknown key 'default'"),
         ('[scoring.profiles]\nFirm = "x.yaml"\n', {}, "[scoring.profiles] Firm: a profile name is lowercase"),
-        ('[scoring.profiles]\nfirm = "missing.yaml"\n', {}, "[scoring.profiles] firm: rules file"),
         ("[scoring.profiles]\nfirm = 3\n", {}, "[scoring.profiles] firm must be the path of a rules file"),
         ('[scoring]\ndefault_profile = "firm"\n', {}, "[scoring] default_profile: unknown profile 'firm'"),
         (
@@ -61,6 +60,16 @@ def test_mistakes_name_the_key(tmp_path, text, environ, message):
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, text, environ)
     assert message in str(caught.value)
+
+
+def test_a_missing_rules_file_is_its_profiles_mistake_not_the_configs(tmp_path):
+    scoring = load(tmp_path, '[scoring.profiles]\nfirm = "missing.yaml"\n').scoring  # loads
+    assert configured_profile(scoring).name == "example"
+    with pytest.raises(ConfigError) as caught:
+        configured_profile(scoring, "firm")
+    missing = tmp_path / "missing.yaml"
+    said = f"profile 'firm': its rules file {missing} does not exist; check [scoring.profiles] firm"
+    assert str(caught.value) == said
 
 
 def test_an_unknown_profile_name_lists_the_configured_ones():
