@@ -20,7 +20,7 @@ from scoring.feedback import NOT_RELEVANT
 from scoring.timing import response_window
 from store import deliveries
 from store.deliveries import Announcement, Scored
-from store.expiring import expiring_contracts
+from store.expiring import contract_ref, expiring_contracts
 from store.models import NoticeChange
 from store.notice import LONDON, Notice, procurement_of
 from store.opportunities import opportunities_of_procurements, opportunity_keys_of
@@ -196,14 +196,15 @@ def _expiring(
     items = []
     for found in expiring_contracts(session, rules, now=as_of, months=settings.expiring_months):
         contract = found.contract
-        if str(contract.id) in told:
+        ref = contract_ref(contract)
+        if (contract.notice_id, ref) in told:
             continue
         incumbent = ", ".join(contract.suppliers) or "supplier not stated"
         why = (
             f"re-tender expected from about {found.retender_from.astimezone(LONDON):%b %Y}; incumbent "
             f"{incumbent}, {money(contract.value_amount, contract.value_currency)}; {found.why}"
         )
-        announcement = Announcement(contract.notice_id, "expiring", str(contract.id))
+        announcement = Announcement(contract.notice_id, "expiring", ref)
         items.append(
             Item(found.notice, found.score.band, why, None, (announcement,), contract_ends=contract.end_date)
         )

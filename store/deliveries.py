@@ -131,13 +131,15 @@ def delivered(
     return found
 
 
-def delivered_refs(session: Session, channel: str, kind: str) -> set[str]:
-    """The refs this channel was told of as `kind` (e.g. the contracts announced as expiring)."""
-    return set(
-        session.scalars(
-            select(DeliveryRow.ref).where(DeliveryRow.channel == channel, DeliveryRow.kind == kind)
+def delivered_refs(session: Session, channel: str, kind: str) -> set[tuple[int, str]]:
+    """The (notice, ref) pairs this channel was told of as `kind` (e.g. the contracts announced as
+    expiring: their notices and award ids, store.expiring.contract_ref)."""
+    rows = session.execute(
+        select(DeliveryRow.notice_id, DeliveryRow.ref).where(
+            DeliveryRow.channel == channel, DeliveryRow.kind == kind
         )
     )
+    return {(notice_id, ref) for notice_id, ref in rows}
 
 
 def opportunities_announced(

@@ -9,6 +9,7 @@ details notice after its award notice), each scored against a profile as its ten
 from __future__ import annotations
 
 import calendar
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,13 @@ class Expiring:
         if self.contract.max_end_date and self.contract.max_end_date > self.contract.end_date:
             ends += f" (extensions allow up to {self.contract.max_end_date.astimezone(LONDON):%-d %b %Y})"
         return f"{ends}; {self.score.summary}"
+
+
+def contract_ref(contract: ContractRow) -> str:
+    """What a contract is announced under, the same for as long as its notice says it: its award id
+    (hashed to fit a delivery's ref). Its row id is not: a notice's contracts are written again
+    each time the notice is compiled (`db recompile`, a changed release)."""
+    return hashlib.sha1(contract.award_id.encode("utf-8")).hexdigest()
 
 
 def add_months(moment: datetime, months: int) -> datetime:

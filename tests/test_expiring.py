@@ -15,7 +15,7 @@ from sqlalchemy import select
 from notify.run import send_digests, targets
 from notify.teams import teams_messages
 from scoring.profile import configured_profile
-from store.ingest import store_releases
+from store.ingest import recompile_notices, store_releases
 from store.models import ContractRow, NoticeRow, ScoreRow
 from store.notice import LONDON
 from store.scores import rescore
@@ -162,6 +162,12 @@ def test_the_weekly_section_lists_each_contract_once_on_its_day(env, database, t
     assert "contract ends Wed 30 Jun 2027" in json.dumps(teams[-1].card)
     assert "ending soon" in first.subject
     assert digest_on("wed", AS_OF.replace(hour=9)).sections["expiring"] == []  # told once
+    # Compiled again (`db recompile`, a changed release), a notice's contracts get new rows: still told.
+    before = {contract.id for contract in contracts_of(database, SURVEY)}
+    with database.writing() as session:
+        recompile_notices(session, "find_a_tender", [SURVEY.split(":", 1)[1]])
+    assert before.isdisjoint(contract.id for contract in contracts_of(database, SURVEY))
+    assert digest_on("wed", AS_OF.replace(hour=10)).sections["expiring"] == []
 
 
 def test_the_weekly_day_and_months_are_checked_in_the_config(env, tmp_path):

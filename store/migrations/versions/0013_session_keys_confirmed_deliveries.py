@@ -11,7 +11,13 @@ password is set again or the user signs out, so that a copied session cookie sto
 Adds deliveries.confirmed: False while a message is with the channel, True once it accepted it (every
 delivery before this revision was settled: True). A digest of several posts (Teams) stopped part-way
 then holds its accepted posts as told, and `notify resend` releases only the post in flight.
+
+Contracts announced as ending soon are recorded under their award id (hashed,
+store.expiring.contract_ref), not their row id, which changes each time their notice is compiled
+again: the announcements already made are recorded so here.
 """
+
+import hashlib
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,6 +33,22 @@ def upgrade() -> None:
     op.add_column(
         "deliveries", sa.Column("confirmed", sa.Boolean(), server_default=sa.true(), nullable=False)
     )
+    _announced_contracts_by_award_id()
+
+
+def _announced_contracts_by_award_id() -> None:
+    connection = op.get_bind()
+    announced = connection.execute(
+        sa.text(
+            "SELECT d.id, c.award_id FROM deliveries d JOIN contracts c "
+            "ON c.notice_id = d.notice_id AND CAST(c.id AS VARCHAR(40)) = d.ref WHERE d.kind = 'expiring'"
+        )
+    ).all()
+    for delivery_id, award_id in announced:
+        ref = hashlib.sha1(award_id.encode("utf-8")).hexdigest()
+        connection.execute(
+            sa.text("UPDATE deliveries SET ref = :ref WHERE id = :id"), {"ref": ref, "id": delivery_id}
+        )
 
 
 def downgrade() -> None:
