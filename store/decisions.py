@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import BidDecision, NoticeRow, utcnow
-from store.spreadsheet import FORMULA_STARTS
+from store.spreadsheet import spreadsheet_text
 from tenderwatch.errors import InputError
 
 DECISIONS = ("bid", "no-bid", "watching")
@@ -85,5 +85,4 @@ def decisions_csv(session: Session) -> str:
 
 def _cell(text: str | None) -> str:
     """Text made safe for a spreadsheet (as `export --format csv`): a leading = would run as a formula."""
-    text = " ".join((text or "").split())
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return spreadsheet_text(" ".join((text or "").split()))

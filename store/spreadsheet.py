@@ -3,12 +3,14 @@
 For people, not for `import` (which reads JSON Lines): lists are joined with "; ", lots are counted,
 and with scores the reasons are given as the one line a digest shows. Notice text is the buyer's, so
 a cell that a spreadsheet would run as a formula (starting =, +, -, @, tab or carriage return) gets a
-leading apostrophe, as OWASP advises against CSV injection.
+leading apostrophe, as OWASP advises against CSV injection; so does such a start after a ';' or ',',
+where a spreadsheet whose list separator is ';' (German, French) would begin a cell.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any, TextIO
@@ -20,6 +22,13 @@ NOTICE_COLUMNS = ["id", *(f.name for f in fields(Notice) if f.name not in ("orig
 OPPORTUNITY_COLUMN = "opportunity_id"
 SCORE_COLUMNS = ["score", "band", "service_line", "why"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([;,])(?=[=+\-@\t\r])")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text no spreadsheet runs as a formula, whichever separator it splits the row at."""
+    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def write_csv(rows: Iterable[tuple[Notice, Any, str | None]], out: TextIO, *, scored: bool) -> int:
@@ -54,6 +63,4 @@ def _cell(name: str, value: Any) -> Any:
         value = "; ".join(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return spreadsheet_text(value) if isinstance(value, str) else value

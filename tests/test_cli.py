@@ -657,13 +657,17 @@ def test_export_as_csv_is_one_row_per_notice_with_scores_and_no_formulas(env, tm
     with database.writing() as session:
         store_releases(session, "find_a_tender", [release_by_id("076396-2026"), release_by_id("075943-2026")])
         trap = Notice(source="email", source_id="1", title='=HYPERLINK("http://127.0.0.1/x","Open")')
-        save_notices(session, [trap], now=utcnow())
+        # Where the list separator is ';' (German, French Excel) a cell begins after each ';'.
+        split = Notice(
+            source="email", source_id="2", title="Survey;=2+3;@SUM(1+1)", buyer_name="Council,-2+3"
+        )
+        save_notices(session, [trap, split], now=utcnow())
     database.close()
 
     result = CliRunner().invoke(cli, ["export", "--format", "csv", "--profile", "example", "-o", "out.csv"])
 
     assert result.exit_code == 0, result.output
-    assert "wrote 3 notices to out.csv" in result.output
+    assert "wrote 4 notices to out.csv" in result.output
     assert (tmp_path / "out.csv").read_bytes().startswith(b"\xef\xbb\xbfid,source,")  # Excel's UTF-8 mark
     with (tmp_path / "out.csv").open(newline="", encoding="utf-8-sig") as table:
         rows = {row["id"]: row for row in csv.DictReader(table)}
@@ -679,6 +683,10 @@ def test_export_as_csv_is_one_row_per_notice_with_scores_and_no_formulas(env, tm
     )
     assert research["deadline"] == notice.deadline.astimezone(LONDON).isoformat()
     assert rows["email:1"]["title"] == '\'=HYPERLINK("http://127.0.0.1/x","Open")'  # shown, never run
+    assert (rows["email:2"]["title"], rows["email:2"]["buyer_name"]) == (
+        "Survey;'=2+3;'@SUM(1+1)",
+        "Council,'-2+3",
+    )
     assert rows["find_a_tender:075943-2026"]["band"] == "none"
     strong = CliRunner().invoke(cli, ["export", "--format", "csv", "--band", "strong"])
     assert [row["id"] for row in csv.DictReader(strong.output.splitlines(keepends=True))] == [
