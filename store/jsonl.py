@@ -42,6 +42,8 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[Notice]:
             notice = Notice.from_json(json.loads(line.rstrip("\r\n")))  # an error names its own column
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+        except RecursionError:  # "[[[[..." thousands deep: no notice is
+            raise InputError(f"{path}:{number}: not a notice (lists or objects nested too deeply)") from None
         except NoticeFormatError as exc:
             raise InputError(f"{path}:{number}: {exc}") from None
         if notice.id in seen:

@@ -263,9 +263,19 @@ def _parse_field(name: str, value: Any) -> Any:
 
 
 def _text(value: Any) -> str:
+    """Text as it will be stored: without NUL characters (as a crawl's is, store.ingest._storable), so
+    that what import compares is what is kept; half of a UTF-16 pair, which nothing can store, refused."""
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
-    return value
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            broken = f"\\u{ord(value[exc.start]):04x}"
+            raise ValueError(
+                f"holds {broken}, half of a character; fix the text where it was exported"
+            ) from None
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 SOURCE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")

@@ -459,12 +459,33 @@ def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
             {"cpv": ["\u0667" * 8]},
             "field 'cpv': CPV code '\u0667\u0667\u0667\u0667\u0667\u0667\u0667\u0667' must be 8",
         ),
+        # Half a UTF-16 pair: no database can store it (it was a traceback).
+        ({"title": "bad \ud800"}, "field 'title': holds \\ud800, half of a character; fix the text"),
+        (
+            {"lots": [{"id": "1", "title": "\udfff"}]},
+            "field 'lots': lot 1 field 'title': holds \\udfff, half of a character",
+        ),
     ],
 )
 def test_import_refuses_values_the_store_could_not_use(env, tmp_path, fields, message):
     result = import_notices(tmp_path, {**CALL_OFF, **fields})  # json writes infinity as Python reads it
     assert result.exit_code == 2, result.output
     assert f"{tmp_path / 'calloffs.jsonl'}:1: {message}" in result.output
+    assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
+
+
+def test_import_reads_ids_as_they_will_be_stored_and_refuses_what_no_notice_is(env, tmp_path):
+    # A NUL is never stored (PostgreSQL cannot): "N1\x00" is N1, so two lines are one notice twice.
+    path = tmp_path / "twice.jsonl"
+    lines = [{**CALL_OFF, "source_id": "N1\x00", "title": "first"}, {**CALL_OFF, "source_id": "N1"}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    twice = CliRunner().invoke(cli, ["import", str(path)])
+    assert twice.exit_code == 2 and f"{path}:2: notice 'email:N1' already appears on line 1" in twice.output
+    path.write_text("[" * 100_000 + "\n")
+    deep = CliRunner().invoke(cli, ["import", str(path)])
+    assert (
+        deep.exit_code == 2 and f"{path}:1: not a notice (lists or objects nested too deeply)" in deep.output
+    )
     assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
 
 
