@@ -329,6 +329,32 @@ def test_a_mistake_in_the_rules_is_shown_beside_its_line_and_nothing_is_publishe
     assert fine.status_code == 200 and "No mistakes" in fine.text
 
 
+def test_returning_to_a_rules_file_broken_since_shows_its_mistakes_and_publishes_nothing(
+    env, tmp_path, stored
+):
+    rules = tmp_path / "firm.yaml"
+    rules.write_text(EXAMPLE_PROFILE.read_text())
+    (tmp_path / "tenderwatch.toml").write_text(
+        '[scoring]\ndefault_profile = "firm"\n[scoring.profiles]\nfirm = "firm.yaml"\n'
+    )
+    with WebServer(configuration.load(), stored) as site:
+        client = requests.Session()
+        assert _rules_post(client, site, rules.read_text(), "publish").status_code == 200
+        rules.write_text(rules.read_text().replace("strong: ", "strong: lots #", 1))  # edited by hand since
+        token = csrf_token(client.get(site.url("/rules")).text)
+        back = client.post(site.url("/rules/versions/0/restore"), data={"csrf_token": token})
+        assert (
+            back.status_code == 400
+            and 'class="rules-error"' in back.text
+            and "scoring.bands.strong" in back.text
+        )
+        with stored.reading() as session:
+            assert [row.number for row in session.scalars(select(ProfileVersion))] == [1]
+        # A page asked for the wrong way is the site's own error page, with its navigation.
+        wrong = client.get(site.url("/logout"))
+        assert wrong.status_code == 405 and 'href="/rules"' in wrong.text
+
+
 def with_two_bad_service_lines() -> tuple[str, list[int]]:
     """The example rules with a keyword's points made text in each of the first two service lines;
     returns the rules and the two (1-based) lines that are wrong."""

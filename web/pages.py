@@ -52,9 +52,8 @@ def register(app: Flask) -> None:
     app.add_url_rule("/decisions.csv", "decisions_csv", decisions_download)
     app.add_url_rule("/status", "status", status)
     app.add_url_rule("/status/preview/<path:channel>", "digest_preview", digest_preview)
-    app.register_error_handler(400, _error)
-    app.register_error_handler(403, _error)
-    app.register_error_handler(404, _error)
+    for code in (400, 403, 404, 405, 500):  # the page's own, with its navigation, never a bare one
+        app.register_error_handler(code, _error)
 
 
 def _error(error: Any) -> tuple[str, int]:

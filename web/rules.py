@@ -69,8 +69,8 @@ def _live_text(name: str) -> tuple[str, int | None]:
 def rules_page() -> Any:
     live = _store()["live"]
     name = live.name
-    text, number = _live_text(name)
-    context: dict[str, Any] = {"name": name, "live_number": number, "problem": None, "result": None}
+    text, _ = _live_text(name)
+    context: dict[str, Any] = {}
     status = 200
     if request.method == "POST":
         text = request.form.get("rules", "").replace("\r\n", "\n")
@@ -90,8 +90,15 @@ def rules_page() -> Any:
                 context["shown"] = MOVED_SHOWN
             else:
                 context["checked"] = draft
-    context.update(text=text, lines=text.split("\n"), history=_history(name))
-    return render_template("rules.html", **context), status
+    return _page(name, text, status, **context)
+
+
+def _page(name: str, text: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    """The rules page with `text` in the editor (and what was done with it)."""
+    _, number = _live_text(name)
+    shown = {"name": name, "live_number": number, "problem": None, "result": None, **context}
+    shown.update(text=text, lines=text.split("\n"), history=_history(name))
+    return render_template("rules.html", **shown), status
 
 
 def _mistakes_by_line(problem: ProfileError) -> dict[int | None, list[ProfileError]]:
@@ -121,7 +128,13 @@ def restore(number: int) -> Any:
     """Publish an earlier version's rules again (0: the configured rules file) as the newest."""
     name = _store()["live"].name
     if number == 0:
-        text = _file_text()
+        try:
+            text = _file_text()
+        except OSError as exc:
+            abort(
+                400,
+                f"The configured rules file cannot be read ({exc.strerror or exc}); nothing was published.",
+            )
     else:
         with _store()["database"].reading() as db:
             row = version(db, name, number)
@@ -129,6 +142,10 @@ def restore(number: int) -> Any:
     if text is None:
         abort(404, f"No version {number} of profile {name}.")
     what = "the rules file" if number == 0 else f"version {number}"
+    try:  # the file may have changed since: its mistakes are shown in the editor, nothing published
+        load_profile_text(text, name, DRAFT, _folder())
+    except ProfileError as exc:
+        return _page(name, text, 400, problem=exc, mistakes=_mistakes_by_line(exc))
     return _publish(name, text, f"return to {what}")
 
 
