@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import BidDecision, NoticeRow, utcnow
+from store.notice import LONDON
 from store.spreadsheet import spreadsheet_text
 from tenderwatch.errors import InputError
 
@@ -73,14 +74,20 @@ def decisions_csv(session: Session) -> str:
                 _cell(notice.title if notice else ""),
                 _cell(notice.buyer_name if notice else ""),
                 "" if notice is None or notice.value_amount is None else f"{notice.value_amount:.2f}",
-                notice.deadline.isoformat() if notice and notice.deadline else "",
+                _uk(notice.deadline) if notice else "",
                 decision.decision,
                 _cell(decision.reason),
                 decision.decided_by,
-                decision.decided_at.isoformat(),
+                _uk(decision.decided_at),
             ]
         )
     return out.getvalue()
+
+
+def _uk(moment: datetime | None) -> str:
+    """UK time to the minute, with its offset: a deadline at midnight BST is that day, as the notice
+    page shows it, not 23:00 the day before."""
+    return moment.astimezone(LONDON).isoformat(timespec="minutes") if moment else ""
 
 
 def _cell(text: str | None) -> str:

@@ -23,7 +23,9 @@ from sqlalchemy import select
 from scoring.profile import load_profile
 from store.ingest import save_notices
 from store.models import BidDecision, FeedbackRow, ProfileVersion, utcnow
+from store.notice import LONDON
 from store.profiles import live_profile, publish
+from store.queries import get_notice
 from store.scores import add_feedback
 from store.users import add_user, remove_user
 from tenderwatch import config as configuration
@@ -290,6 +292,11 @@ def test_bid_decisions_record_who_and_when_and_export_as_csv(site, alice, stored
     assert rows[0]["notice"] == VRP and rows[0]["decision"] == "no-bid" and rows[0]["by"] == "alice"
     assert rows[0]["reason"] == "'=HYPERLINK(x) too small"  # never a formula in the register
     assert "Violence Reduction" in rows[0]["title"]
+    # UK time to the minute, as the pages show it (the deadline stored in UTC).
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d\+0[01]:00", rows[0]["when"])
+    with stored.reading() as session:
+        deadline = get_notice(session, VRP).deadline
+    assert rows[0]["deadline"] == deadline.astimezone(LONDON).isoformat(timespec="minutes")
 
 
 # ---------------------------------------------------------------------------------------------- rules
