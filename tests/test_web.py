@@ -458,9 +458,12 @@ def test_sources_and_digests_say_what_status_says_and_preview_the_next_digest(si
     for name in ("find_a_tender", "contracts_finder", "public_contracts_scotland"):
         assert name in page.text
     assert "never crawled" in page.text  # a warning, as `status` gives it
-    assert 'src="/status/preview/file"' in page.text and "sandbox" in page.text
+    assert 'src="/status/preview/file"' in page.text
+    # Sandboxed, but its links may open a tab of their own (in the frame they would show a broken one).
+    assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in page.text
     preview = requests.get(site.url("/status/preview/file"))
     assert preview.status_code == 200 and "tenderwatch" in preview.text
+    assert '<head><base target="_blank">' in preview.text
     assert "style-src 'unsafe-inline'" in preview.headers["Content-Security-Policy"]
     assert "script" not in preview.headers["Content-Security-Policy"]
     assert requests.get(site.url("/status/preview/nowhere")).status_code == 404

@@ -174,3 +174,23 @@ def test_each_page_fits_a_phone_without_scrolling_sideways(browser, served, path
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
     finally:
         chromium.resize(browser, 1024)
+
+
+def test_on_a_phone_checkboxes_sit_by_their_words_and_the_keyboard_can_skip_to_the_page(browser, served):
+    chromium.resize(browser, 375)
+    try:
+        browser.get(served.url("/"))
+        box = browser.find_element(By.CSS_SELECTOR, ".filters label.check input[type=checkbox]")
+        assert box.size["width"] < 40  # not stretched across half the form, away from "Open only"
+        skip = browser.find_element(By.CSS_SELECTOR, "a.skip")
+        assert skip.location["x"] < 0  # out of sight until the keyboard reaches it
+        browser.find_element(By.TAG_NAME, "body").send_keys("\t")
+        focused = browser.switch_to.active_element
+        assert focused.text == "Skip to the page" and focused.location["x"] >= 0
+        assert focused.value_of_css_property("background-color") == "rgba(255, 221, 0, 1)"
+        # The decisions table keeps whole words ("Decision", not "De/cis/ion"), scrolling sideways.
+        browser.get(served.url("/decisions"))
+        heading = browser.find_element(By.XPATH, "//table[@class='list']//th[text()='Decision']")
+        assert heading.size["height"] < 40
+    finally:
+        chromium.resize(browser, 1024)

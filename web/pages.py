@@ -358,4 +358,7 @@ def digest_preview(channel: str) -> Response:
     else:  # a channel of another profile: send_digests loads and scores it
         profiles = {}
     result = send_digests(config, database, chosen, dry_run=True, profiles=profiles)[0]
-    return Response(result.html, mimetype="text/html")
+    # Its links open in a tab of their own: in the frame, pages that refuse framing (this site's
+    # too) would show only a broken frame.
+    html = result.html.replace("<head>", '<head><base target="_blank">', 1)
+    return Response(html, mimetype="text/html")
