@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scoring import Profile, Score
@@ -72,6 +72,8 @@ def expiring_contracts(
         .join(OpportunityProcurement, OpportunityProcurement.procurement == NoticeRow.procurement)
         .join(OpportunityRow, OpportunityRow.id == OpportunityProcurement.opportunity_id)
         .where(ContractRow.end_date >= start, ContractRow.end_date <= end)
+        # Published by `now`: as of an earlier time, a contract published since is not listed.
+        .where(func.coalesce(NoticeRow.published_at, NoticeRow.first_seen) <= now)
         .order_by(ContractRow.end_date, ContractRow.id)
     ).all()
     found = []

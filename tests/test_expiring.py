@@ -119,6 +119,9 @@ def test_expiring_lists_the_firms_contracts_ending_in_3_to_18_months_with_why(en
     # LCP's retirement consultancy ends 31 Dec 2026. (075556, a district heating feasibility study ending
     # 30 Nov 2026, is not the firm's field: the example profile marks district heating down.)
     assert SURVEY not in narrower and "find_a_tender:075957-2026" in narrower
+    # As of a time before its award was published, a contract is not known yet.
+    earlier = runner.invoke(cli, ["expiring", "--as-of", "2026-08-01T09:00", "--months", "3-6"]).output
+    assert "find_a_tender:075957-2026" not in earlier
     bad = runner.invoke(cli, ["expiring", "--months", "18-3"])
     assert bad.exit_code == 2 and "write it like 3-18" in bad.output
 
