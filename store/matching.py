@@ -34,7 +34,7 @@ from store.ingest import notice_from_row
 from store.models import NoticeReference, NoticeRow
 from store.normalise.references import BUYER_REFERENCE, LINKS_TO
 from store.notice import LONDON, Notice
-from store.opportunities import merge_procurement
+from store.opportunities import merge_procurement, opportunity_id_of
 
 CANONICAL_LINK, BUYER_REFERENCE_RULE, SIMILAR = (
     "canonical link",
@@ -83,7 +83,7 @@ def match_procurements(session: Session, procurements: Sequence[str], now: datet
             for procurement, matches in by_procurement.items():
                 found[procurement].append(matches)
         for procurement in part:
-            match = next((m for m in map(_only_one, found[procurement]) if m), None)
+            match = next((m for matches in found[procurement] if (m := _only_one(session, matches))), None)
             if match and merge_procurement(
                 session,
                 match.procurement,
@@ -289,7 +289,11 @@ def _match(own: NoticeRow, other: NoticeRow, rule: str, evidence: dict[str, obje
     return Match(own.procurement or "", other.procurement or "", own.key, other.key, rule, evidence)
 
 
-def _only_one(found: Iterable[Match]) -> Match | None:
-    """The match, when every piece of evidence points at one procurement; None when they disagree."""
+def _only_one(session: Session, found: Iterable[Match]) -> Match | None:
+    """The match, when every piece of evidence points at one opportunity (one procurement, or the
+    copies on two services already merged, which a third service's copy matches both of); None
+    when they disagree."""
     targets = {match.into: match for match in found}
+    if len(targets) > 1 and len({opportunity_id_of(session, into) for into in targets} - {None}) == 1:
+        return targets[min(targets)]  # the same opportunity either way; the first by name, every time
     return next(iter(targets.values())) if len(targets) == 1 else None
