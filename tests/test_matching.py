@@ -193,9 +193,15 @@ def test_a_procurement_still_alone_is_matched_again_when_its_notice_changes(data
 def test_a_third_services_copy_joins_the_two_already_merged(database):
     cf, fts = (every_notice()[key] for key in CHICHESTER)
     # The same tender on a third service: it matches both copies, which are one opportunity already.
-    third = replace(fts, source="public_contracts_scotland", source_id="SEP000001", ocid=None, url=None)
+    pcs_ocid = "ocds-r6ebe6-000001"
+    third = replace(fts, source="public_contracts_scotland", source_id="SEP000001", ocid=pcs_ocid, url=None)
     with database.writing() as session:
         save_notices(session, [cf, fts], now=NOW)
         save_notices(session, [third], now=NOW + timedelta(hours=1))
     merged = opportunity(database, CHICHESTER[0])
     assert opportunity(database, CHICHESTER[1]) == merged == opportunity(database, third.id)
+    # Unmerged by its ocid, the third copy alone leaves: the two others stay one opportunity.
+    result = CliRunner().invoke(cli, ["unmerge", pcs_ocid])
+    assert result.exit_code == 0 and f"split off public_contracts_scotland:{pcs_ocid}:" in result.output
+    assert opportunity(database, CHICHESTER[0]) == opportunity(database, CHICHESTER[1]) == merged
+    assert opportunity(database, third.id) != merged

@@ -158,6 +158,12 @@ def unmerge(state: State, name: str) -> None:
 def _procurement_named(session: Session, name: str) -> str:
     from tenderwatch.cli.base import notice_key
 
+    if name.strip().startswith("ocds-"):  # a procurement's own ocid: that procurement, not its opportunity
+        own = session.scalar(
+            select(NoticeRow.procurement).where(NoticeRow.procurement.endswith(f":{name.strip()}")).limit(1)
+        )
+        if own is not None:
+            return own
     key = opportunity_named(session, name)
     if key is not None:
         return key  # an opportunity's key is the procurement that founded it
