@@ -208,9 +208,20 @@ def test_inbox_filters_are_url_parameters_and_narrow_the_list(site):
     assert "No match meets these filters" in costly
     cf = requests.get(site.url("/?source=contracts_finder")).text
     assert "Find a Tender</p>" not in cf
-    bad = requests.get(site.url("/?min_value=lots"))
-    assert bad.status_code == 400 and "min_value: &#39;lots&#39; is not an amount" in bad.text
-    assert requests.get(site.url("/?type=UK99")).status_code == 400
+    # A value that cannot be a filter: the form again, as sent, with what to change by its label.
+    bad = requests.get(site.url("/?min_value=lots&buyer=Brighton"))
+    assert bad.status_code == 400 and "Value from £: &#39;lots&#39; is not an amount" in bad.text
+    assert 'name="buyer" value="Brighton"' in bad.text and "No match meets" not in bad.text
+    assert 'href="/"' in bad.text and 'class="filters"' in bad.text
+    wrong_type = requests.get(site.url("/?type=UK99"))
+    assert (
+        wrong_type.status_code == 400
+        and "Notice type: &#39;UK99&#39; is not a notice type" in wrong_type.text
+    )
+    # Amounts as bid teams write them.
+    assert requests.get(site.url("/?min_value=1000bn")).text.count('class="item"') == 0
+    assert "No match meets these filters" in requests.get(site.url("/?min_value=1000bn")).text
+    assert requests.get(site.url("/?max_value=250k")).status_code == 200
 
 
 def test_the_inbox_pages_through_every_match_with_its_filters_kept(site, monkeypatch):

@@ -117,21 +117,24 @@ class InboxQuery:
     new_only: bool
 
 
-def inbox_query(args: Any) -> InboxQuery:
+def inbox_query(args: Any, problems: list[str]) -> InboxQuery:
+    """The filters asked for; a value that cannot be one is left out and said in `problems`, named
+    by its label on the form."""
     bands = tuple(band for band in args.getlist("band") if band in ("strong", "possible")) or (
         "strong",
         "possible",
     )
     notice_type = args.get("type", "").strip().upper()
     if notice_type and notice_type not in NOTICE_TYPES:
-        abort(400, f"type: '{notice_type}' is not a notice type; use UK1 to UK17")
+        problems.append(f"Notice type: '{notice_type}' is not a notice type; choose UK1 to UK17")
+        notice_type = ""
     return InboxQuery(
         bands=bands,
         source=args.get("source", "").strip(),
         notice_type=notice_type,
         open_only=args.get("open") == "1",
-        min_value=_amount(args, "min_value"),
-        max_value=_amount(args, "max_value"),
+        min_value=_amount(args, "min_value", "Value from £", problems),
+        max_value=_amount(args, "max_value", "to £", problems),
         buyer=args.get("buyer", "").strip(),
         region=args.get("region", "").strip().upper(),
         text=args.get("q", "").strip(),
@@ -139,33 +142,46 @@ def inbox_query(args: Any) -> InboxQuery:
     )
 
 
-def _amount(args: Any, name: str) -> float | None:
+_SCALES = {"k": 1e3, "m": 1e6, "bn": 1e9}  # "250k", "1.5m", as bid teams write amounts
+
+
+def _amount(args: Any, name: str, label: str, problems: list[str]) -> float | None:
     text = args.get(name, "").replace(",", "").replace("£", "").strip()
     if not text:
         return None
+    number, scale = text.lower(), 1.0
+    for suffix, factor in _SCALES.items():
+        if number.endswith(suffix):
+            number, scale = number[: -len(suffix)].strip(), factor
+            break
     try:
-        value = float(text)
+        value = float(number) * scale
     except ValueError:
-        abort(400, f"{name}: '{text}' is not an amount; write pounds, e.g. 250000")
+        problems.append(f"{label}: '{text}' is not an amount; write pounds, e.g. 250000 or 250k")
+        return None
     if not math.isfinite(value) or value < 0:
-        abort(400, f"{name}: give an amount of 0 or more")
+        problems.append(f"{label}: give an amount of 0 or more")
+        return None
     return value
 
 
-def inbox() -> str:
+def inbox() -> Any:
     from store.search import parse
 
-    query = inbox_query(request.args)
+    problems: list[str] = []
+    query = inbox_query(request.args, problems)
     page = _page_number(request.args.get("page", "1"))
     if query.text:
         try:
             parse(query.text)
         except ValueError as exc:
-            abort(400, f"search: {exc}")
+            problems.append(f"Search: {exc}")
     live = store()["live"]
+    since = since_last_visit()
+    if problems:  # the form as it was sent and what to change; no list that ignores a filter
+        return _inbox_page(query, live.profile(), since, [], page, more=False, problems=problems), 400
     live.ensure_scored()  # notices crawled since the last look are in the inbox at once
     profile = live.profile()
-    since = since_last_visit()
     now = utcnow()
     where = NoticeFilter(
         source=query.source or None,
@@ -194,7 +210,6 @@ def inbox() -> str:
             db.execute(select(NoticeRow.key, NoticeRow.first_seen).where(NoticeRow.key.in_(keys))).all()
         )
         decided = latest_decisions(db, keys)
-        sources = sorted(store()["config"].sources)
     rows = [
         {
             "notice": notice,
@@ -204,12 +219,25 @@ def inbox() -> str:
         }
         for notice in found
     ]
+    return _inbox_page(query, profile, since, rows, page, more=more)
+
+
+def _inbox_page(
+    query: InboxQuery,
+    profile: Any,
+    since: datetime,
+    rows: list[dict[str, Any]],
+    page: int,
+    *,
+    more: bool,
+    problems: list[str] | None = None,
+) -> str:
     return render_template(
         "inbox.html",
         rows=rows,
         query=query,
         since=since,
-        sources=sources,
+        sources=sorted(store()["config"].sources),
         types=NOTICE_TYPES,
         limit=INBOX_LIMIT,
         profile=profile,
@@ -217,6 +245,7 @@ def inbox() -> str:
         first=(page - 1) * INBOX_LIMIT + 1,
         next_page=_page_url(page + 1) if more else None,
         previous_page=_page_url(page - 1) if page > 1 else None,
+        problems=problems or [],
     )
 
 
