@@ -13,7 +13,7 @@ import html
 import io
 import re
 import subprocess
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 import requests
@@ -135,6 +135,10 @@ def test_a_copied_session_cookie_stops_working_at_sign_out_and_at_a_new_password
         allow_redirects=False,
     )
     assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    # The sign-in page says the form was not saved, and signing in returns to the page it came from.
+    assert f"next=/notices/{VRP}/feedback" in unquote(refused.headers["Location"])
+    said = thief.get(site.url(refused.headers["Location"])).text
+    assert "Your session had ended, so what you sent was not saved" in said
     assert feedback_rows(stored) == []
     assert sign_in(site, "alice", PASSWORD[::-1]).get(site.url("/")).status_code == 200
 

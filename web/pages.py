@@ -65,7 +65,8 @@ def _error(error: Any) -> tuple[str, int]:
 
 def login() -> Any:
     if request.method == "GET":
-        return render_template("login.html", next=request.args.get("next"))
+        ended = request.args.get("ended") == "1"
+        return render_template("login.html", next=request.args.get("next"), ended=ended)
     name, password = request.form.get("name", ""), request.form.get("password", "")
     database = store()["database"]
     with database.writing() as db:

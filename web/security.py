@@ -90,7 +90,11 @@ def install(
                 session.clear()
                 g.user = None
             if g.user is None and request.endpoint not in OPEN_ENDPOINTS:
-                return redirect(url_for("login", next=request.full_path if request.method == "GET" else None))
+                if request.method == "GET":
+                    return redirect(url_for("login", next=request.full_path))
+                # A form sent after the session ended (signed out elsewhere, 12 hours on): say that
+                # nothing was saved, and come back to the page it was sent from.
+                return redirect(url_for("login", next=request.path, ended="1"))
         if request.method == "POST" and not _token_matches(request.form.get(CSRF_FIELD)):
             abort(400, "This form has expired or did not come from this page: reload the page and try again")
         return None
