@@ -98,6 +98,16 @@ def test_pipeline_agreements_are_early_warnings_read_as_written(config, database
     assert (live.stage, live.status) == ("contract", "live")
 
 
+def test_an_agreement_awarded_but_not_yet_live_is_no_early_warning():
+    from store.normalise import FORMATS
+
+    page = json.loads((WRITTEN / "ccs_frameworks_page-1.json").read_text())
+    record = next(r for r in page["results"] if r["status"] == "Planned (Pipeline)")
+    awarded = FORMATS["crown_commercial_service"].to_notice({**record, "status": "Awarded (Pipeline)"})
+    assert (awarded.stage, awarded.status, awarded.deadline) == ("award", "awarded (pipeline)", None)
+    assert awarded.procedure == "Framework: Awarded (Pipeline) (PA2023)"
+
+
 @pytest_twisted.inlineCallbacks
 def test_the_example_profile_wants_the_consultancy_and_research_pipeline_not_facilities(config, database):
     with PagesServer(pages=ccs_pages()) as server:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import pytest_twisted
 from sqlalchemy import select
 
@@ -46,6 +47,23 @@ def test_the_listing_is_read_page_by_page_after_its_robots_txt(config, database)
     with database.reading() as session:
         keys = set(session.scalars(select(NoticeRow.key).where(NoticeRow.source == "digital_outcomes")))
     assert keys == {f"digital_outcomes:{n}" for n in (40117, 40122, 40125, 40131, 40140)}
+
+
+@pytest.mark.parametrize(
+    ("line", "amount"),
+    [
+        ("£80,000 maximum", 80_000),  # the m of "maximum" is no million
+        ("£150,000 max", 150_000),
+        ("£100,000 to £250,000 more or less", 250_000),
+        ("£1.5m", 1_500_000),
+        ("£2 million", 2_000_000),
+        ("£250k", 250_000),
+    ],
+)
+def test_a_value_line_is_read_with_its_unit_only_where_it_has_one(line, amount):
+    from store.normalise.digital_outcomes import _amount
+
+    assert _amount(line) == amount
 
 
 @pytest_twisted.inlineCallbacks

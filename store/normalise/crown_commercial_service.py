@@ -38,7 +38,9 @@ def page_url(rm_number: str | None) -> str | None:
 def to_notice(record: Release) -> Notice:
     rm_number = (as_text(record.get("rm_number")) or "").strip() or None
     status = (as_text(record.get("status")) or "").strip()
-    upcoming = status.lower().endswith(PIPELINE) or status.lower() == "upcoming"
+    # "Awarded (Pipeline)" is in the pipeline only until it goes live: too late to bid for.
+    awarded = status.lower().startswith("awarded")
+    upcoming = (status.lower().endswith(PIPELINE) and not awarded) or status.lower() == "upcoming"
     title = plain(record.get("title")) or "(untitled agreement)"
     summary = plain(record.get("upcoming_deal_summary")) if upcoming else None
     regulation = as_text(record.get("regulation"))
@@ -47,7 +49,7 @@ def to_notice(record: Release) -> Notice:
         source_id=notice_id(record),
         title=f"{title} ({rm_number})" if rm_number else title,
         url=page_url(rm_number),
-        stage="planning" if upcoming else "contract",
+        stage="planning" if upcoming else "award" if awarded else "contract",
         status="planned" if upcoming else status.lower() or None,
         description=summary or plain(record.get("summary")) or plain(record.get("description")),
         buyer_name=BUYER,
