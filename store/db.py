@@ -59,6 +59,7 @@ RECOMPILE_AFTER = {
     "0008": EVERY_RELEASE,  # end-of-day deadlines, placeholder values, repaired mojibake
     "0009": EVERY_RELEASE,  # notices.details: clarification deadline, contract period, award criteria, ...
     "0012": EVERY_RELEASE,  # references to other services, and the contracts of award notices
+    "0013": ("ocds-r6ebe6", "ocds-kuma6s"),  # Proactis times are UK clock time (ocds.uk_clock_times)
 }
 # The revision that brought opportunities: an upgrade from before it matches the stored procurements
 # across services (store.matching.match_all) once every notice has its own opportunity.
@@ -131,7 +132,12 @@ class Database:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
             if before is not None:
-                mentioning = [text for revision, text in RECOMPILE_AFTER.items() if before < revision]
+                mentioning = [
+                    text
+                    for revision, texts in RECOMPILE_AFTER.items()
+                    if before < revision
+                    for text in ((texts,) if isinstance(texts, str) else texts)
+                ]
                 if mentioning:
                     _recompile_notices(connection, mentioning)
                 if before < OPPORTUNITIES_REVISION:

@@ -402,10 +402,13 @@ def _recompile(
     compiled = Compiled()
     for notice_id in sorted(touched):
         updates = [u for u in updates_by_ocid[ocid_of_notice[notice_id]] if fmt.notice_id(u) != notice_id]
+        releases = own[notice_id]
+        if isinstance(fmt, SourceFormat):  # as the source means them (kept as received)
+            releases, updates = fmt.readable(releases), fmt.readable(updates)
         try:
-            notice = compile_notice(own[notice_id], updates, fmt)
+            notice = compile_notice(releases, updates, fmt)
             if isinstance(fmt, SourceFormat):
-                merged = merged_release(own[notice_id])
+                merged = merged_release(releases)
                 compiled.references[notice.id] = read_references(merged)
                 if notice.stage in CONTRACT_STAGES:
                     compiled.contracts[notice.id] = contract_terms(merged)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
 
 import pytest_twisted
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from spiders.ocds_months import months_touched
 from spiders.public_contracts_scotland import PublicContractsScotland
@@ -93,8 +92,10 @@ def test_real_notices_are_normalised_as_read_by_hand(config, database):
         True,
         "active",
     )
-    assert review.deadline == uk("2026-10-12T11:00:00")  # 10:00 UTC is 11:00 in British Summer Time
-    assert review.published_at == datetime.fromisoformat("2026-09-16T00:00:00+00:00")
+    # PCS writes UK clock time with a Z ("T12:00:00Z" for its buyers' noon deadlines in summer, where
+    # Find a Tender's copies say "T12:00:00+01:00"): 10:00 on the buyer's clock, not 11:00 BST.
+    assert review.deadline == uk("2026-10-12T10:00:00")
+    assert review.published_at == uk("2026-09-16T00:00:00")  # dated "T00:00:00Z": that day, UK time
     assert (review.value_amount, review.value_currency) == (60000.0, "GBP")
     assert (review.cpv, review.regions, review.category) == (("73000000",), ("UK",), "services")
     assert review.url == (
@@ -104,7 +105,7 @@ def test_real_notices_are_normalised_as_read_by_hand(config, database):
     assert survey.title == "Have Your Say Social Services Research and Report"
     assert survey.buyer_name == "Scottish Social Services Council"
     assert (survey.cpv, survey.regions, survey.value_amount) == (("79300000",), ("UKM",), 87500.0)
-    assert survey.deadline == uk("2026-10-15T18:00:00")
+    assert survey.deadline == uk("2026-10-15T17:00:00")  # "T17:00:00Z": 17:00 on the buyer's clock
     # rls-49-SEP563785: value.amount 1.0 is a placeholder (not stated); works, delivered in UKM77.
     assert peatland.value_amount is None and peatland.category == "works"
     assert peatland.regions == ("UKM77",) and peatland.cpv == ("45112100",)
@@ -265,3 +266,39 @@ def test_certificates_are_verified_and_an_expired_one_fails_the_source_in_one_li
         ), problem
         assert not server.requests, problem  # not a byte of a request went over it
     assert len(stored_keys(database, "public_contracts_scotland")) == 3
+
+
+def test_only_zulu_times_are_read_as_uk_clock_time():
+    from store.normalise.ocds import uk_clock_times
+
+    release = {
+        "date": "2026-09-16T00:00:00Z",
+        "tender": {"tenderPeriod": {"endDate": "2026-10-12T10:00:00.5Z"}, "title": "Zone 2 Z"},
+        "awards": [{"date": "2026-09-16T09:00:00+01:00", "id": "1Z"}],
+    }
+    assert uk_clock_times(release) == {
+        "date": "2026-09-16T00:00:00",
+        "tender": {"tenderPeriod": {"endDate": "2026-10-12T10:00:00.5"}, "title": "Zone 2 Z"},
+        "awards": [{"date": "2026-09-16T09:00:00+01:00", "id": "1Z"}],  # an offset given is kept
+    }
+
+
+def test_the_upgrade_to_schema_0013_reads_stored_scotland_notices_in_uk_time(database):
+    from store.db import Database
+    from store.ingest import store_releases
+    from tests.support.schema import migrate
+
+    with database.writing() as session:
+        store_releases(session, "public_contracts_scotland", recorded())
+    migrate(database, "downgrade", "0012")
+    with database.writing() as session:  # as tenderwatch before 0013 read them: "Z" as UTC
+        session.execute(
+            update(NoticeRow)
+            .where(NoticeRow.key == "public_contracts_scotland:SEP564656")
+            .values(deadline=uk("2026-10-12T11:00:00"), content_hash="as read before 0013")
+        )
+    Database(database.url).upgrade()
+    with database.reading() as session:
+        assert get_notice(session, "public_contracts_scotland:SEP564656").deadline == uk(
+            "2026-10-12T10:00:00"
+        )

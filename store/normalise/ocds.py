@@ -59,6 +59,31 @@ class SourceFormat:
     regions: Callable[[Release], list[str]]
     # The id a release is stored under, from its own: the same for every copy of the release.
     release_key: Callable[[str], str] = str
+    # Its times end in "Z" but are UK clock time (Proactis: Public Contracts Scotland, Sell2Wales).
+    uk_clock: bool = False
+
+    def readable(self, releases: list[Release]) -> list[Release]:
+        """The releases as this source means them (`uk_clock`: times read as UK time)."""
+        return [uk_clock_times(release) for release in releases] if self.uk_clock else releases
+
+
+_ZULU_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z")
+
+
+def uk_clock_times(value: Any) -> Any:
+    """The value with every "...T12:00:00Z" time written without its Z, so read as UK time.
+
+    Public Contracts Scotland writes UK clock time with a Z: 43 of its 62 recorded tender deadlines
+    are "T12:00:00Z" in summer (13:00 BST read as UTC, where buyers set noon), its releases are dated
+    "T00:00:00Z", and Find a Tender's copies of its notices give "T12:00:00+01:00". Read as UTC, each
+    deadline in British Summer Time would show an hour late (docs: portals.md)."""
+    if isinstance(value, dict):
+        return {key: uk_clock_times(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [uk_clock_times(item) for item in value]
+    if isinstance(value, str) and value.endswith("Z") and _ZULU_TIME.fullmatch(value):
+        return value[:-1]
+    return value
 
 
 @dataclass(frozen=True)

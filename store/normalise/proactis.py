@@ -37,4 +37,5 @@ def source_format(name: str, public_site: str) -> SourceFormat:
         notice_url=notice_url,
         regions=find_a_tender.regions,
         release_key=reference,
+        uk_clock=True,
     )
