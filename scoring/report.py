@@ -202,12 +202,16 @@ def suggestion_lines(
         ]
         for change in suggestion.moved[:limit]:
             lines.append(f"     {_moved(change)}  ({labels.get(change.key, 'not judged')})")
+        if limit is not None and len(suggestion.moved) > limit:
+            lines.append(f"     ... and {counted(len(suggestion.moved) - limit, 'more judged notice')}")
         up, down = len(suggestion.history_added), len(suggestion.history_dropped)
         lines.append(f"   on history: {counted(up, 'notice')} up a band, {down:,} down")
         for change in [*suggestion.history_added[:limit], *suggestion.history_dropped[:limit]]:
             if change.key not in labels:
                 lines.append(f"     {_moved(change)}")
-        lines.append(f"   paste under {suggestion.where}:")
+        # A key the file has is changed where it is: pasted again under it, it would be given twice.
+        how = "change these lines in" if suggestion.replaces else "paste under"
+        lines.append(f"   {how} {suggestion.where}:")
         lines += [f"       {line}" for line in suggestion.yaml.splitlines()]
     return lines
 

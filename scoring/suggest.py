@@ -20,15 +20,16 @@ the store supplies the judged notices and, for what a change adds and drops on h
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from scoring.backtest import Agreement, Change, agreement
-from scoring.engine import band_for, score_notice, split_description
+from scoring.engine import score_notice, split_description
 from scoring.matching import Matcher, Term, parse_term, split_words, stems_of
 from scoring.profile import Keyword, Profile
-from scoring.result import Score
+from scoring.result import LEARNED, Score
 from store.notice import Notice
 
 RELEVANT = "relevant"
@@ -86,6 +87,7 @@ class Suggestion:
     history_dropped: list[Change] = field(default_factory=list)
     touches: Callable[[Notice], bool] | None = None  # which notices it can change (None: every one)
     sound: bool = True  # moves enough judged notices the right way to trust it beyond them
+    replaces: bool = False  # its lines change keys the file has (a weight, a band), not new ones
 
     @property
     def gain(self) -> tuple[float, float]:
@@ -122,6 +124,7 @@ def suggest(profile: Profile, judged: Iterable[Judged], limit: int | None = 10) 
     for make in (_keyword_candidates, _negative_candidates, _weight_candidates):
         for summary, where, yaml, changed, touches in make(profile, judged, grams):
             tried.append(_try(summary, where, yaml, changed, touches, judged, labels, before))
+            tried[-1].replaces = make is _weight_candidates
     tried += _band_suggestions(profile, judged, labels, before)
     helpful = [item for item in tried if item.helps]
     helpful.sort(key=lambda item: (item.gain, -len(item.moved)), reverse=True)
@@ -212,7 +215,7 @@ def _weight_candidates(
                 lines[index] = replace(line, keywords=tuple(keywords))
                 verb = "lower" if factor < 1 else "raise"
                 yield (
-                    f'{verb} "{keyword.term}" in "{line.name}" from {keyword.points:g} to {points:g}',
+                    f'{verb} "{keyword.term.text}" in "{line.name}" from {keyword.points:g} to {points:g}',
                     f"service_lines > {line.name} > keywords",
                     f"{_written(keyword.term)}: {points:g}",
                     replace(profile, service_lines=tuple(lines)),
@@ -223,20 +226,32 @@ def _weight_candidates(
 def _band_suggestions(
     profile: Profile, judged: list[Judged], labels: Mapping[str, str], before: Fit
 ) -> list[Suggestion]:
-    """New band thresholds: `possible` for the best shortlist, then `strong` for the best strong band."""
+    """New band thresholds: `possible` for the best shortlist, then `strong` for the best strong band.
+
+    The search reads the live scores as they would move (a near miss the learned words lifted sits at
+    `possible`, and goes with it); each suggestion's figures are then its notices scored again."""
     scale = profile.scale
-    # A notice no keyword matched stays below `possible`, wherever it is set (the engine's rule).
-    scores = [item.live.score if _has_keyword(item.live) else -1 for item in judged]
+    scores = [_threshold_free(item.live) for item in judged]
+    lifted = [any(reason.rule == LEARNED for reason in item.live.reasons) for item in judged]
 
     def fit(strong: float, possible: float) -> Fit:
-        bands = {
-            item.notice.id: "strong" if score >= strong else "possible" if score >= possible else "none"
-            for item, score in zip(judged, scores, strict=True)
-        }
+        bands = {}
+        for item, score, was_lifted in zip(judged, scores, lifted, strict=True):
+            # The learned words lift it to `possible`, wherever that is.
+            shown = max(score, possible) if was_lifted else score
+            bands[item.notice.id] = (
+                "strong" if shown >= strong else "possible" if shown >= possible else "none"
+            )
         return Fit(agreement(bands, labels))
 
     ceiling = min(scale.strong, 100) - 1
-    possible = max(range(5, int(ceiling) + 1), key=lambda value: (fit(scale.strong, value).shortlist, value))
+    # Above `promote_from`, or the rules would lift nothing (`rules check` refuses that).
+    lowest = max(5, int(profile.learned.promote_from) + 1) if profile.learned else 5
+    if lowest > ceiling:
+        return []
+    possible = max(
+        range(lowest, int(ceiling) + 1), key=lambda value: (fit(scale.strong, value).shortlist, value)
+    )
     strong = max(
         range(int(possible) + 1, 101),
         key=lambda value: (fit(value, possible).strong, -abs(value - scale.strong)),
@@ -250,12 +265,20 @@ def _band_suggestions(
         )
         summary = f"set the bands to strong {new_strong:g}, possible {new_possible:g}"
         yaml = f"strong: {new_strong:g}\npossible: {new_possible:g}"
-        suggestion = Suggestion(
-            summary, "scoring > bands", yaml, changed, before, fit(new_strong, new_possible)
-        )
-        suggestion.moved = _moves(judged, lambda item, s=changed: _rebanded(item.live, s))
+        suggestion = _try(summary, "scoring > bands", yaml, changed, None, judged, labels, before)
+        suggestion.sound = True  # a threshold is no fluke of a few notices' words
+        suggestion.replaces = True
         found.append(suggestion)
     return found
+
+
+def _threshold_free(score: Score) -> float:
+    """The score as no band threshold moved it: without the learned words' lift to `possible`; -1 when
+    no keyword matched (CPV codes alone stay below `possible`, wherever it is set)."""
+    if not _has_keyword(score):
+        return -1
+    lift = sum(reason.points for reason in score.reasons if reason.rule == LEARNED)
+    return min(100, max(0, math.floor(score.raw - lift + 0.5))) if lift else score.score
 
 
 # ------------------------------------------------------------------------------------------ trying
@@ -307,13 +330,6 @@ def _moves(judged: list[Judged], rescore: Callable[[Judged], Score]) -> list[Cha
         if after.band != item.live.band:
             moves.append(Change(item.notice.id, item.notice.title, item.live, after))
     return moves
-
-
-def _rebanded(score: Score, profile: Profile) -> Score:
-    if not score.service_line:
-        return score
-    band = band_for(score.score, profile) if _has_keyword(score) else "none"
-    return replace(score, band=band)
 
 
 def _has_keyword(score: Score) -> bool:

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from scoring import load_profile, score_notice
+from scoring.report import suggestion_lines
 from scoring.suggest import Judged, add_history, suggest
 from store.ingest import save_notices
 from store.scores import add_feedback
@@ -160,3 +161,73 @@ def test_a_threshold_is_never_said_to_lift_a_notice_no_keyword_matched(tmp_path)
     for suggestion in suggest(rules, judged, limit=None):
         assert "find_a_tender:000001-2026" not in {change.key for change in suggestion.moved}
         assert score_notice(items[0][0], suggestion.profile).band == "none"
+
+
+LEARNING_RULES = """
+scoring: {bands: {strong: 40, possible: 20}}
+learned: {words: words.tsv, promote_from: PROMOTE, promote_at: 0.8}
+service_lines:
+  - name: Research
+    keywords: {evaluation: 10, survey: 6, review: 8}
+"""
+
+
+def learning_rules(tmp_path, promote_from: int):
+    (tmp_path / "words.tsv").write_text("bias\t\t-2\ntitle\tsocial\t6\n")  # "social" in a title is liked
+    return load_profile(write(tmp_path, LEARNING_RULES.replace("PROMOTE", str(promote_from))))
+
+
+def judged_titles(rules, titles: list[tuple[str, str]]) -> list[Judged]:
+    found = [
+        notice(title, source_id=f"{n:06d}-2026", description=f"{title}.")
+        for n, (title, _) in enumerate(titles, 1)
+    ]
+    return [
+        Judged(item, label, score_notice(item, rules)) for item, (_, label) in zip(found, titles, strict=True)
+    ]
+
+
+def test_a_threshold_suggestion_says_what_scoring_again_does_with_the_learned_words(tmp_path):
+    rules = learning_rules(tmp_path, promote_from=10)
+    judged = judged_titles(
+        rules,
+        [
+            ("Social survey of residents", "not-relevant"),  # 12, lifted to possible (20) by the words
+            ("Social survey of tenants", "not-relevant"),
+            ("Social review of tenants", "relevant"),
+            ("Review of parks", "relevant"),  # 16: below possible
+            ("Review of libraries", "relevant"),
+            ("Review of roads", "relevant"),
+            ("Evaluation of services", "relevant"),
+            ("Evaluation of pumps", "relevant"),
+            ("Evaluation review of pumps", "relevant"),
+        ],
+    )
+    assert [item.live.score for item in judged[:4]] == [20, 20, 20, 16]
+    bands = [s for s in suggest(rules, judged, limit=None) if s.where == "scoring > bands"]
+    assert bands
+    for suggestion in bands:  # a lifted notice is lifted to the new `possible`, not left at 20
+        exact = {
+            item.notice.id
+            for item in judged
+            if score_notice(item.notice, suggestion.profile).band != item.live.band
+        }
+        assert {change.key for change in suggestion.moved} == exact
+    # Its lines change keys the file has: to paste them under `bands` again would give them twice.
+    labels = {item.notice.id: item.label for item in judged}
+    lines = suggestion_lines(bands[:1], labels, limit=2)
+    assert "   change these lines in scoring > bands:" in lines and not any("paste under" in x for x in lines)
+    more = len(bands[0].moved) - 2
+    assert more > 1 and f"     ... and {more} more judged notices" in lines
+
+
+def test_no_threshold_is_suggested_that_the_learned_section_forbids(tmp_path):
+    rules = learning_rules(tmp_path, promote_from=14)
+    titles = [(f"Survey of {place}", "relevant") for place in ("parks", "libraries", "roads", "halls")]
+    judged = judged_titles(
+        rules, [*titles, ("Survey of bridges", "not-relevant"), ("Evaluation of pumps", "relevant")]
+    )
+    assert {item.live.score for item in judged[:5]} == {12}  # relevant, below promote_from (14)
+    for suggestion in suggest(rules, judged, limit=None):
+        # `rules check` refuses a `possible` at or below promote_from: nothing would ever be lifted.
+        assert suggestion.profile.scale.possible > 14, suggestion.summary
