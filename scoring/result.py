@@ -96,6 +96,8 @@ class Score:
                 words = sum(r.points for r in against if r.rule.startswith("adjustment keyword"))
                 shown += f" (held to {words + cap:g} together)"
             parts.append(f"against {shown}")
+        if any(reason.rule == "no keyword" for reason in self.reasons):  # no points short of a band
+            parts.append("no keyword: CPV codes alone are kept below possible")
         return parts[0] + (": " + "; ".join(parts[1:]) if parts[1:] else "")
 
     def _evidence(self) -> list[Reason]:

@@ -148,6 +148,8 @@ def test_without_a_keyword_a_notice_stays_below_possible(tmp_path):
     alone = score_notice(notice("Untitled", cpv=["79419000"], value_amount=50000.0), generous)
     assert (alone.score, alone.band) == (19, "none")
     assert [(r.points, r.rule) for r in alone.reasons if r.points < 0] == [(-31, "no keyword")]
+    # Its one line says it is no near miss: no number of points short of a band.
+    assert alone.summary.endswith("; no keyword: CPV codes alone are kept below possible")
     with_keyword = score_notice(notice("Evaluation", cpv=["79419000"], value_amount=50000.0), generous)
     assert (with_keyword.score, with_keyword.band) == (70, "strong")
 
