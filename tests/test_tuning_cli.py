@@ -361,7 +361,15 @@ def test_backtest_against_grades_lists_must_see_misses_apart_and_what_it_could_n
     # Notices published before --since are not measured, and said so apart.
     since = tenderwatch("backtest", "--grades", "grades.csv", "--since", "2099-01-01")
     assert since.returncode == 0, since.stderr
-    assert "2 graded notices (2 must see) not measured, published before --since" in since.stdout
+    assert "2 graded notices (2 must see) not measured, published (undated: first stored) before --since" in (
+        since.stdout
+    )
+    # A notice with no publication date counts from when it was stored (NOW), not as published never.
+    store(database, replace(real(PROCUREMENT), published_at=None))
+    undated = f"id,grade\n{PROCUREMENT},2\n"
+    (tmp_path / "grades.csv").write_text(undated)
+    kept = tenderwatch("backtest", "--grades", "grades.csv", "--since", NOW.date().isoformat())
+    assert kept.returncode == 0 and "Against the grades (1 judged notice, 1 relevant):" in kept.stdout
 
 
 def test_a_candidate_against_grades_shows_each_moved_notices_grade(env, database, candidate, tmp_path):

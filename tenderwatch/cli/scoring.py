@@ -369,7 +369,7 @@ def backtest(
 
 def _unmeasured(session: Any, result: Any, limit: int | None) -> list[str]:
     """Lines on the graded notices the backtest could not measure (its figures leave them out):
-    not stored, or published before --since; and on rows without a grade."""
+    not stored, or published (undated: first stored) before --since; and on rows without a grade."""
     from scoring.feedback import MUST_SEE
     from store.queries import missing_notices
 
@@ -382,7 +382,7 @@ def _unmeasured(session: Any, result: Any, limit: int | None) -> list[str]:
     before = [key for key in grades.grades if key not in measured.union(not_stored)]
     for keys, why in (
         (not_stored, "not in the store: import or crawl them"),
-        (before, "published before --since"),
+        (before, "published (undated: first stored) before --since"),
     ):
         if keys:
             must_see = sum(1 for key in keys if grades.grades[key] == MUST_SEE)
