@@ -10,18 +10,21 @@ import json
 from datetime import UTC, datetime
 
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from notify.run import send_digests, targets
 from notify.teams import teams_messages
 from scoring.profile import configured_profile
+from store.db import Database
+from store.expiring import contract_ref
 from store.ingest import recompile_notices, store_releases
-from store.models import ContractRow, NoticeRow, ScoreRow
+from store.models import ContractRow, DeliveryRow, NoticeRow, ScoreRow
 from store.notice import LONDON
 from store.scores import rescore
 from tenderwatch import config as configuration
 from tenderwatch.cli import cli
 from tests.support.recorded import cassette_releases, fts_releases, release_by_id
+from tests.support.schema import migrate
 
 AS_OF = datetime(2026, 8, 12, 7, 30, tzinfo=LONDON)  # a Wednesday
 SURVEY = "find_a_tender:075761-2026"  # UK7: GMCA residents' survey, BMG Research, a strong match
@@ -171,6 +174,18 @@ def test_the_weekly_section_lists_each_contract_once_on_its_day(env, database, t
         recompile_notices(session, "find_a_tender", [SURVEY.split(":", 1)[1]])
     assert before.isdisjoint(contract.id for contract in contracts_of(database, SURVEY))
     assert digest_on("wed", AS_OF.replace(hour=10)).sections["expiring"] == []
+    # A store announced under row ids by tenderwatch before schema 0013 is told the same after it.
+    migrate(database, "downgrade", "0012")
+    with database.writing() as session:  # columns only: the table has no `confirmed` before 0013
+        announced = select(DeliveryRow.id, DeliveryRow.notice_id, DeliveryRow.ref).where(
+            DeliveryRow.kind == "expiring"
+        )
+        for delivery_id, notice_id, ref in session.execute(announced).all():
+            contracts = session.scalars(select(ContractRow).where(ContractRow.notice_id == notice_id))
+            row_id = next(contract.id for contract in contracts if contract_ref(contract) == ref)
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(ref=str(row_id)))
+    Database(database.url).upgrade()
+    assert digest_on("wed", AS_OF.replace(hour=11)).sections["expiring"] == []
 
 
 def test_the_weekly_day_and_months_are_checked_in_the_config(env, tmp_path):

@@ -140,6 +140,23 @@ def test_status_names_an_unconfirmed_digest_and_resend_sends_its_items_once_more
     assert "unconfirmed" not in runner.invoke(cli, ["status"]).output
 
 
+def test_an_unconfirmed_digest_from_before_schema_0013_is_still_released_by_resend(
+    env, tmp_path, stored, late
+):
+    from store.db import Database
+    from tests.support.schema import migrate
+
+    config = configure(tmp_path, [("bids", late.url())], smtp_timeout_seconds=SHORT)
+    [first] = sent(config, stored)
+    assert first.outcome == "unconfirmed"
+    told = delivered(stored)
+    migrate(stored, "downgrade", "0012")  # as an older tenderwatch left it, waiting for the operator
+    Database(stored.url).upgrade()
+    resend = CliRunner().invoke(cli, ["notify", "resend"])
+    assert resend.exit_code == 0 and f"{told} items released" in resend.output
+    assert delivered(stored) == 0
+
+
 def test_a_digest_stopped_while_the_server_answers_is_unconfirmed_not_sent_again(env, tmp_path, stored):
     slow = SmtpReceiver(reply_delay=60).start()  # keeps the message at once, answers a minute later
     try:

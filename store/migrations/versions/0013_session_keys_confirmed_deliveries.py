@@ -8,9 +8,10 @@ Adds web_users.session_key: a random key each signed session carries, replaced w
 password is set again or the user signs out, so that a copied session cookie stops working then
 (it was valid for its twelve hours). Users from before this revision get a key when they next sign in.
 
-Adds deliveries.confirmed: False while a message is with the channel, True once it accepted it (every
-delivery before this revision was settled: True). A digest of several posts (Teams) stopped part-way
-then holds its accepted posts as told, and `notify resend` releases only the post in flight.
+Adds deliveries.confirmed: False while a message is with the channel, True once it accepted it. A
+digest of several posts (Teams) stopped part-way then holds its accepted posts as told, and `notify
+resend` releases only the post in flight. Deliveries before this revision are confirmed, except those
+of a digest still waiting for the operator's word, which `notify resend` must release as before.
 
 Contracts announced as ending soon are recorded under their award id (hashed,
 store.expiring.contract_ref), not their row id, which changes each time their notice is compiled
@@ -32,6 +33,10 @@ def upgrade() -> None:
     op.add_column("web_users", sa.Column("session_key", sa.String(length=64), nullable=True))
     op.add_column(
         "deliveries", sa.Column("confirmed", sa.Boolean(), server_default=sa.true(), nullable=False)
+    )
+    op.execute(
+        "UPDATE deliveries SET confirmed = false "
+        "WHERE digest_id IN (SELECT id FROM digests WHERE outcome = 'unconfirmed')"
     )
     _announced_contracts_by_award_id()
 
