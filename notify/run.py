@@ -21,7 +21,7 @@ from pathlib import Path
 from notify.digest import SECTIONS, Digest, build_digest
 from notify.redact import scrub
 from notify.render import Message, environment, render_html
-from notify.send import channel_key, check_url, markdown_limit, send
+from notify.send import channel_key, check_url, markdown_limit, reads_html, send
 from notify.teams import markdown_messages, teams_messages
 from scoring.profile import Profile
 from store import deliveries, locks
@@ -207,13 +207,14 @@ def _build_and_send(
     # stopped while the channel answers leaves an unconfirmed digest, not a message sent twice.
     digest_id = _record(database, target, digest, deliveries.UNCONFIRMED, error=STOPPED_WHILE_SENDING)
     failure = None
-    for message in _messages(target, digest, html, config):
+    as_mail = target.kind == "email" or (target.kind == "other" and reads_html(target.url or ""))
+    for message in _messages(target, digest, html, config, as_mail=as_mail):
         told = digest.announcements(list(message.items))
         _told(database, digest_id, told, confirmed=False)
         outcome = send(
             target.url,
             message,
-            html=target.kind == "email",  # Teams: a card; other services: Markdown (notify.teams)
+            html=as_mail,  # Teams: a card; chat services: Markdown (notify.teams)
             smtp_timeout=config.digest.smtp_timeout_seconds,
         )
         if not outcome.ok:
@@ -263,10 +264,10 @@ def settle_advice(channel: str | None) -> str:
     )
 
 
-def _messages(target: Target, digest: Digest, html: str, config: Config) -> list[Message]:
+def _messages(target: Target, digest: Digest, html: str, config: Config, *, as_mail: bool) -> list[Message]:
     if target.kind == "teams":
         return teams_messages(digest, config.web.public_url, config.digest.teams_items_per_post)
-    if target.kind == "other":  # chat services read Markdown, which apprise makes badly of the e-mail
+    if not as_mail:  # chat services read Markdown, which apprise makes badly of the e-mail
         limit = markdown_limit(target.url or "", digest.subject)
         return markdown_messages(digest, config.web.public_url, limit)
     return [Message(digest.subject, html, tuple(i for items in digest.sections.values() for i in items))]

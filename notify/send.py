@@ -162,6 +162,15 @@ def _letters(text: str) -> str:
     return "".join(character for character in html.unescape(text).casefold() if character.isalnum())
 
 
+def reads_html(url: str) -> bool:
+    """Whether the service's own format is HTML (apprise's mail services: mailgun://, sendgrid://,
+    ses://, o365://...): it gets the digest e-mail as a mailto:// channel does."""
+    plugin = apprise.Apprise.instantiate(url)
+    own = plugin.notify_format if plugin is not None else None
+    own = own[0] if isinstance(own, tuple) else own  # a service that reads several: its first
+    return own == apprise.NotifyFormat.HTML
+
+
 def markdown_limit(url: str, subject: str) -> int:
     """The most characters a Markdown message to this service should hold: its own limit (within
     MARKDOWN_MAX), less the subject where the service puts it atop the body, and half that where

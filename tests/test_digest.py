@@ -293,6 +293,25 @@ def test_a_chat_service_gets_every_item_as_markdown_in_messages_it_takes(env, tm
     assert deliveries(stored) == len(result.digest.announcements())
 
 
+def test_a_mail_service_that_reads_html_gets_the_digest_email_not_markdown(env, tmp_path, stored):
+    from notify.run import _messages
+    from notify.send import reads_html
+
+    mail_services = [
+        "mailgun://tenders@example.org/KEY123",
+        "ses://tenders@example.org/AKIA1/SECRET/eu-west-2/",
+    ]
+    assert all(reads_html(url) for url in mail_services)
+    assert not reads_html("rockets://hookid/hooktoken@127.0.0.1/%23bids") and not reads_html(
+        "json://127.0.0.1"
+    )
+    config = configure(tmp_path, [("mail", mail_services[0])])
+    [target] = targets(config)
+    [preview] = send_digests(config, stored, [target], as_of=AS_OF, dry_run=True)
+    [message] = _messages(target, preview.digest, preview.html, config, as_mail=True)
+    assert target.kind == "other" and message.body == preview.html  # one e-mail, as designed
+
+
 def test_a_message_that_would_lose_its_titles_on_the_way_is_not_sent(env, tmp_path, stored):
     receiver = WebhookReceiver(status=200).start()
     try:
