@@ -3,8 +3,9 @@
 For people, not for `import` (which reads JSON Lines): lists are joined with "; ", lots are counted,
 and with scores the reasons are given as the one line a digest shows. Notice text is the buyer's, so
 a cell that a spreadsheet would run as a formula (starting =, +, -, @, tab or carriage return) gets a
-leading apostrophe, as OWASP advises against CSV injection; so does such a start after a ';' or ',',
-where a spreadsheet whose list separator is ';' (German, French) would begin a cell.
+leading apostrophe, as OWASP advises against CSV injection; so does such a start after a ';', where
+a spreadsheet whose list separator is ';' (German, French) would begin a cell (a ',' is inside the
+cell's quotes, which such a spreadsheet reads too).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ NOTICE_COLUMNS = ["id", *(f.name for f in fields(Notice) if f.name not in ("orig
 OPPORTUNITY_COLUMN = "opportunity_id"
 SCORE_COLUMNS = ["score", "band", "service_line", "why"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_AFTER_SEPARATOR = re.compile(r"([;,])(?=[=+\-@\t\r])")
+_FORMULA_AFTER_SEPARATOR = re.compile(r"(;)(?=[=+\-@\t\r])")
 
 
 def spreadsheet_text(text: str) -> str:

@@ -58,6 +58,9 @@ def test_the_listing_is_read_page_by_page_after_its_robots_txt(config, database)
         ("£1.5m", 1_500_000),
         ("£2 million", 2_000_000),
         ("£250k", 250_000),
+        ("£80,000max", 80_000),  # glued to the word: still the whole number
+        ("£1,000,000excl VAT", 1_000_000),
+        ("up to £60,000.", 60_000),  # a full stop after it is not a decimal point
     ],
 )
 def test_a_value_line_is_read_with_its_unit_only_where_it_has_one(line, amount):

@@ -3,9 +3,10 @@
 Unverified against the live service: built from the record's documented fields (a CSV dump of the
 API that CCS itself published, January 2026: id, title, rm_number, status, summary,
 upcoming_deal_summary, description, tenders_open_date, tenders_close_date, expected_live_date,
-regulation, lots, ...). The pipeline statuses ("Future", "Planned", "Underway", "Awarded", each
-"(Pipeline)") are early warnings of frameworks to come; a live or expired agreement is a contract
-already let. Text fields may hold HTML, read as plain text.
+regulation, lots, ...). The pipeline statuses "Future", "Planned" and "Underway" (each "(Pipeline)")
+are early warnings of frameworks to come; "Awarded (Pipeline)" is awarded, soon live, too late to bid
+for; a live or expired agreement is a contract already let. Text fields may hold HTML, read as plain
+text.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ NAME = "crown_commercial_service"
 PUBLIC_SITE = "https://www.crowncommercial.gov.uk"
 BUYER = "Crown Commercial Service"
 PIPELINE = "(pipeline)"
+AWARDED = "awarded (pipeline)"
 RM_NUMBER = re.compile(r"[A-Za-z0-9]{2,20}")
 
 
@@ -39,7 +41,7 @@ def to_notice(record: Release) -> Notice:
     rm_number = (as_text(record.get("rm_number")) or "").strip() or None
     status = (as_text(record.get("status")) or "").strip()
     # "Awarded (Pipeline)" is in the pipeline only until it goes live: too late to bid for.
-    awarded = status.lower().startswith("awarded")
+    awarded = status.lower() == AWARDED
     upcoming = (status.lower().endswith(PIPELINE) and not awarded) or status.lower() == "upcoming"
     title = plain(record.get("title")) or "(untitled agreement)"
     summary = plain(record.get("upcoming_deal_summary")) if upcoming else None

@@ -16,8 +16,9 @@ from store.notice import Notice, stated_amount
 
 NAME = "digital_outcomes"
 PUBLIC_SITE = "https://www.contractawardservice.crowncommercial.gov.uk"
-# A unit is a word of its own: the "m" of "£80,000 max" or "more or less" is no million.
-AMOUNT = re.compile(r"£\s?([\d,]+(?:\.\d+)?)\s*(k|m|million)?(?![a-z])", re.IGNORECASE)
+# The whole number (never part of it: "£80,000max" is not £8,000), then a unit only as a word of its
+# own: the "m" of "£80,000 maximum" or "more or less" is no million.
+AMOUNT = re.compile(r"£\s?(\d[\d,]*(?:\.\d+)?)(?!\d|[.,]\d)(?:\s*(k|m|million)(?![a-z]))?", re.IGNORECASE)
 MULTIPLIERS = {"k": 1e3, "m": 1e6, "million": 1e6}
 LABELLED = re.compile(r"^(procurement route|value|closing date|closes)\s*:\s*(.*)$", re.IGNORECASE)
 
