@@ -17,7 +17,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from spiders.items import CrawlFailure, ReleasePage
-from store.normalise import SourceFormat, compile_notice, format_for
+from store.normalise import compile_notice, format_for
 
 OK, CHANGED, EMPTY, FAILED = "ok", "CHANGED", "EMPTY", "FAILED"
 PERIOD = timedelta(days=1)
@@ -42,8 +42,7 @@ def read_page(page: ReleasePage) -> CheckResult:
     read, first = 0, None
     for release in page.releases:
         try:
-            readable = fmt.readable([release]) if isinstance(fmt, SourceFormat) else [release]
-            notice = compile_notice(readable, [], fmt)
+            notice = compile_notice([release], [], fmt)
         except Exception as exc:  # the shape changed under the normaliser: say where, never the data
             return CheckResult(
                 page.source, CHANGED, f"a release could not be read ({type(exc).__name__}): its shape changed"

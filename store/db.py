@@ -59,7 +59,11 @@ RECOMPILE_AFTER = {
     "0008": EVERY_RELEASE,  # end-of-day deadlines, placeholder values, repaired mojibake
     "0009": EVERY_RELEASE,  # notices.details: clarification deadline, contract period, award criteria, ...
     "0012": EVERY_RELEASE,  # references to other services, and the contracts of award notices
-    "0013": ("ocds-r6ebe6", "ocds-kuma6s"),  # Proactis times are UK clock time (ocds.uk_clock_times)
+}
+# Sources whose every stored notice an upgrade past the revision compiles again (their normaliser
+# read something better: Proactis times as UK clock time, Digital Outcomes amounts, CCS awards).
+RECOMPILE_SOURCES_AFTER = {
+    "0013": ("public_contracts_scotland", "sell2wales", "crown_commercial_service", "digital_outcomes"),
 }
 # The revision that brought opportunities: an upgrade from before it matches the stored procurements
 # across services (store.matching.match_all) once every notice has its own opportunity.
@@ -132,14 +136,15 @@ class Database:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
             if before is not None:
-                mentioning = [
-                    text
-                    for revision, texts in RECOMPILE_AFTER.items()
+                mentioning = [text for revision, text in RECOMPILE_AFTER.items() if before < revision]
+                sources = {
+                    s
+                    for revision, named in RECOMPILE_SOURCES_AFTER.items()
                     if before < revision
-                    for text in ((texts,) if isinstance(texts, str) else texts)
-                ]
-                if mentioning:
-                    _recompile_notices(connection, mentioning)
+                    for s in named
+                }
+                if mentioning or sources:
+                    _recompile_notices(connection, mentioning, sources)
                 if before < OPPORTUNITIES_REVISION:
                     _match_stored_procurements(connection)
 
@@ -178,16 +183,21 @@ class Database:
         self.engine.dispose()
 
 
-def _recompile_notices(connection: Connection, mentioning: list[str]) -> None:
-    """Compile again the stored notices whose releases mention what the new schema reads."""
+def _recompile_notices(connection: Connection, mentioning: list[str], sources: set[str]) -> None:
+    """Compile again the stored notices whose releases mention what the new schema reads, and every
+    stored notice of `sources`."""
     from store.ingest import compiled_notice_ids, recompile_in_batches
     from store.queries import sources_with_releases
 
-    if EVERY_RELEASE in mentioning:
-        mentioning = []  # no filter to search every release with
+    every = EVERY_RELEASE in mentioning
     with Session(bind=connection) as session:
         for source in sources_with_releases(session):
-            notice_ids = compiled_notice_ids(session, source, mentioning=mentioning)
+            if every or source in sources:
+                notice_ids = compiled_notice_ids(session, source)
+            elif mentioning:
+                notice_ids = compiled_notice_ids(session, source, mentioning=mentioning)
+            else:
+                continue
             done = recompile_in_batches(lambda: nullcontext(session), source, notice_ids)  # one transaction
             logger.info("%s: %d stored notices compiled again for the new schema", source, len(done.keys))
         session.flush()

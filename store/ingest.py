@@ -402,13 +402,10 @@ def _recompile(
     compiled = Compiled()
     for notice_id in sorted(touched):
         updates = [u for u in updates_by_ocid[ocid_of_notice[notice_id]] if fmt.notice_id(u) != notice_id]
-        releases = own[notice_id]
-        if isinstance(fmt, SourceFormat):  # as the source means them (kept as received)
-            releases, updates = fmt.readable(releases), fmt.readable(updates)
         try:
-            notice = compile_notice(releases, updates, fmt)
+            notice = compile_notice(own[notice_id], updates, fmt)
             if isinstance(fmt, SourceFormat):
-                merged = merged_release(releases)
+                merged = merged_release(fmt.readable(own[notice_id]))  # as the source means it
                 compiled.references[notice.id] = read_references(merged)
                 if notice.stage in CONTRACT_STAGES:
                     compiled.contracts[notice.id] = contract_terms(merged)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from scoring import score_notice
 from spiders.digital_outcomes import DigitalOutcomes
@@ -139,3 +139,22 @@ def test_a_changed_page_and_an_empty_listing_fail_the_source(config, database):
         empty = yield crawl(config, DigitalOutcomes, base_url=server.url, **WINDOW)
     assert run_of(database, empty).outcome == crawls.FAILED
     assert run_of(database, empty).message == "the listing showed nothing at all; it may be failing quietly"
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_upgrade_to_schema_0013_reads_stored_listings_again(config, database):
+    from store.db import Database
+    from tests.support.schema import migrate
+
+    with PagesServer(pages=dos_pages()) as server:
+        yield crawl(config, DigitalOutcomes, base_url=server.url, **WINDOW)
+    migrate(database, "downgrade", "0012")
+    with database.writing() as session:  # as read before 0013 ("£120,000 max" as £120bn, say)
+        session.execute(
+            update(NoticeRow)
+            .where(NoticeRow.key == "digital_outcomes:40117")
+            .values(value_amount=1.2e11, content_hash="as read before 0013")
+        )
+    Database(database.url).upgrade()
+    with database.reading() as session:
+        assert get_notice(session, "digital_outcomes:40117").value_amount == 120000.0

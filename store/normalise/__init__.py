@@ -72,6 +72,7 @@ def compile_notice(own: list[Release], procurement_updates: list[Release], fmt: 
 def _compiled(own: list[Release], procurement_updates: list[Release], fmt: Format) -> Notice:
     if isinstance(fmt, RecordFormat):
         return fmt.to_notice(own[-1])
+    own, procurement_updates = fmt.readable(own), fmt.readable(procurement_updates)
     ordered = sorted(own, key=_release_order)
     notice = to_notice(merged_release(own), fmt, first_published=published_at(ordered[0]))
     for update in sorted(procurement_updates, key=_release_order):

@@ -76,7 +76,7 @@ def uk_clock_times(value: Any) -> Any:
     Public Contracts Scotland writes UK clock time with a Z: 43 of its 62 recorded tender deadlines
     are "T12:00:00Z" in summer (13:00 BST read as UTC, where buyers set noon), its releases are dated
     "T00:00:00Z", and Find a Tender's copies of its notices give "T12:00:00+01:00". Read as UTC, each
-    deadline in British Summer Time would show an hour late (docs: portals.md)."""
+    deadline in British Summer Time would show an hour late (README: "Times as the source means them")."""
     if isinstance(value, dict):
         return {key: uk_clock_times(item) for key, item in value.items()}
     if isinstance(value, list):
