@@ -130,16 +130,18 @@ def test_a_copied_session_cookie_stops_working_at_sign_out_and_at_a_new_password
     for old in (thief, laptop, phone):
         assert old.get(site.url("/"), allow_redirects=False).status_code == 302
     refused = thief.post(
-        site.url(f"/notices/{VRP}/feedback"),
-        data={"label": "relevant", "csrf_token": token},
+        site.url(f"/notices/{VRP}/decision"),  # a form whose action takes POSTs only
+        data={"decision": "bid", "csrf_token": token},
+        headers={"Referer": site.url(f"/notices/{VRP}")},
         allow_redirects=False,
     )
     assert refused.status_code == 302 and "/login" in refused.headers["Location"]
     # The sign-in page says the form was not saved, and signing in returns to the page it came from.
-    assert f"next=/notices/{VRP}/feedback" in unquote(refused.headers["Location"])
+    assert f"next=/notices/{VRP}&" in unquote(refused.headers["Location"])
     said = thief.get(site.url(refused.headers["Location"])).text
     assert "Your session had ended, so what you sent was not saved" in said
-    assert feedback_rows(stored) == []
+    with stored.reading() as session:
+        assert session.scalars(select(BidDecision)).first() is None
     assert sign_in(site, "alice", PASSWORD[::-1]).get(site.url("/")).status_code == 200
 
 

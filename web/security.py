@@ -94,7 +94,7 @@ def install(
                     return redirect(url_for("login", next=request.full_path))
                 # A form sent after the session ended (signed out elsewhere, 12 hours on): say that
                 # nothing was saved, and come back to the page it was sent from.
-                return redirect(url_for("login", next=request.path, ended="1"))
+                return redirect(url_for("login", next=_page_sent_from(), ended="1"))
         if request.method == "POST" and not _token_matches(request.form.get(CSRF_FIELD)):
             abort(400, "This form has expired or did not come from this page: reload the page and try again")
         return None
@@ -109,6 +109,14 @@ def install(
         if response.mimetype != "text/css":
             response.headers["Cache-Control"] = "no-store"  # notices and decisions stay off disk caches
         return response
+
+
+def _page_sent_from() -> str | None:
+    """The page of this site a form was sent from (its action may take POSTs only), else None."""
+    sent_from = urlsplit(request.referrer or "")
+    if sent_from.netloc != request.host or not sent_from.path:
+        return None
+    return sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
 
 
 def _token_matches(given: str | None) -> bool:
