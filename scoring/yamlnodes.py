@@ -96,7 +96,7 @@ def _syntax_error(file: str, text: str, exc: yaml.MarkedYAMLError) -> ProfileErr
     if began and context == "while scanning a quoted scalar" and problem.startswith("found unexpected"):
         fix = f"the quote opened on this line is not closed; add its closing {text[began.index]}"
         return _began_here(file, began, gave_up_line, problem, fix)
-    squeezed = _squeezed_key(text, gave_up_line)
+    squeezed = _squeezed_key(text, gave_up_line) if problem in _KEY_PROBLEMS else None
     if squeezed is not None:
         fix = "put a space after the ':' of this line's key, as in key: value"
         return ProfileError(file, squeezed, "", f"not valid YAML ({problem}): {fix}")
@@ -117,7 +117,10 @@ def _syntax_error(file: str, text: str, exc: yaml.MarkedYAMLError) -> ProfileErr
     )
 
 
-_SQUEEZED_KEY = re.compile(r"^\s*(?:- )?[^\s#:'\"][^#:]*:[^\s:/#]")  # "consultancy:8", not "http://"
+# "consultancy:8" (a key, not a list item such as "- ISO 9001:2015", nor "http://"), where YAML gave up
+# for want of a key's ':' or a mapping's end.
+_SQUEEZED_KEY = re.compile(r"^\s*[^\s#:'\"-][^#:]*:[^\s:/#]")
+_KEY_PROBLEMS = ("could not find expected ':'", "expected <block end>, but found '<block mapping start>'")
 
 
 def _squeezed_key(text: str, line: int | None) -> int | None:

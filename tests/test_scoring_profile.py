@@ -341,6 +341,12 @@ LONG_START = "service_lines:\n  - name: Evaluation\n    keywords:\n" + "".join(
             3,
             "(expected <block end>, but found '<block mapping start>'): put a space after the ':'",
         ),
+        # A list item with a colon in it is no key: a mistake on the next line is named there.
+        (
+            "service_lines:\n  - name: E\n    keywords:\n      - ISO 9001:2015\n     evaluation: 10\n",
+            5,
+            "check the indentation and quotes on this line",
+        ),
         (
             LONG_START + "    cpv:\n      79419000 15\n      '794': 5\n",
             55,
