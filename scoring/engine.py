@@ -36,7 +36,7 @@ from scoring.gates import Buyers, adjustments, gate_reasons, kind_from_title
 from scoring.learned import likeness
 from scoring.matching import Matcher, Term, split_words
 from scoring.profile import NOTICE_TYPES, STAGES, Profile
-from scoring.result import LEARNED, Reason, Score
+from scoring.result import LEARNED, NO_KEYWORD, Reason, Score
 from store.notice import Notice
 
 KEYWORD, EXCLUDE, ADJUST = "keyword", "exclude", "adjust"
@@ -154,7 +154,7 @@ def _promotion(profile: Profile, notice: Notice, reasons: list[Reason]) -> list[
     if learned is None:
         return []
     total = sum(reason.points for reason in reasons)
-    if total < learned.promote_from or _shown(total) >= needed:  # a band as it is: nothing to lift
+    if total < learned.promote_from or shown_score(total) >= needed:  # a band as it is: nothing to lift
         return []
     if not any(_is_line_keyword(reason) and reason.points > 0 for reason in reasons):
         return []
@@ -436,7 +436,7 @@ def _finish(profile: Profile, line: str, reasons: list[Reason]) -> Score:
     if total > ceiling and not any(_is_line_keyword(reason) and reason.points > 0 for reason in reasons):
         # A buyer's CPV codes are often wrong: without a word of the firm's work, no band.
         reasons.append(
-            Reason(ceiling - total, "no keyword", f"CPV codes alone: kept below possible ({ceiling:g})")
+            Reason(ceiling - total, NO_KEYWORD, f"CPV codes alone: kept below possible ({ceiling:g})")
         )
         total = ceiling
     raw = round(total, 2)  # float sums of halves and weights: 137.00000000001 is 137
@@ -445,11 +445,11 @@ def _finish(profile: Profile, line: str, reasons: list[Reason]) -> Score:
         reasons.append(Reason(100 - raw, "score cap", shown))
     elif total < 0:
         reasons.append(Reason(-raw, "score floor", f"raw {raw:g}, shown as 0: scores stop at 0"))
-    score = min(100, max(0, _shown(total)))
+    score = min(100, max(0, shown_score(total)))
     return Score(score, band_for(score, profile), line, tuple(reasons), raw, profile.scale.possible)
 
 
-def _shown(total: float) -> int:
+def shown_score(total: float) -> int:
     """The score a total is shown as: rounded half up (21.5 is 22)."""
     return math.floor(total + 0.5)
 

@@ -12,7 +12,8 @@ BANDS = ("strong", "possible", "none")
 EXPORT_FIELDS = ("score", "band", "service_line", "reasons")
 _SUMMARY_REASONS = 3
 LEARNED = "learned"  # the rule of a near miss lifted to possible by the learned words
-_CLAMPS = ("score cap", "score floor", "no keyword", "CPV cap", "negative cap")  # held totals, not evidence
+NO_KEYWORD = "no keyword"  # the rule holding a notice matched by CPV codes alone below possible
+_CLAMPS = ("score cap", "score floor", NO_KEYWORD, "CPV cap", "negative cap")  # held totals, not evidence
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class Score:
                 words = sum(r.points for r in against if r.rule.startswith("adjustment keyword"))
                 shown += f" (held to {words + cap:g} together)"
             parts.append(f"against {shown}")
-        if any(reason.rule == "no keyword" for reason in self.reasons):  # no points short of a band
+        if any(reason.rule == NO_KEYWORD for reason in self.reasons):  # no points short of a band
             parts.append("no keyword: CPV codes alone are kept below possible")
         return parts[0] + (": " + "; ".join(parts[1:]) if parts[1:] else "")
 

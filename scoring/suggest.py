@@ -20,13 +20,12 @@ the store supplies the judged notices and, for what a change adds and drops on h
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from scoring.backtest import Agreement, Change, agreement
-from scoring.engine import score_notice, split_description
+from scoring.engine import score_notice, shown_score, split_description
 from scoring.matching import Matcher, Term, parse_term, split_words, stems_of
 from scoring.profile import Keyword, Profile
 from scoring.result import LEARNED, Score
@@ -278,7 +277,7 @@ def _threshold_free(score: Score) -> float:
     if not _has_keyword(score):
         return -1
     lift = sum(reason.points for reason in score.reasons if reason.rule == LEARNED)
-    return min(100, max(0, math.floor(score.raw - lift + 0.5))) if lift else score.score
+    return min(100, max(0, shown_score(score.raw - lift))) if lift else score.score
 
 
 # ------------------------------------------------------------------------------------------ trying

@@ -81,10 +81,21 @@ def opportunity_named(session: Session, text: str) -> str | None:
         return None
     if get_opportunity_row(session, text) is not None:
         return text
-    if text.startswith("ocds-"):
-        notice_key = session.scalar(select(NoticeRow.key).where(NoticeRow.procurement.endswith(f":{text}")))
+    procurement = _procurement_of_ocid(session, text)
+    if procurement is not None:
+        notice_key = session.scalar(
+            select(NoticeRow.key).where(NoticeRow.procurement == procurement).limit(1)
+        )
         return opportunity_key_of(session, notice_key) if notice_key else None
     return None
+
+
+def _procurement_of_ocid(session: Session, text: str) -> str | None:
+    """The procurement ("service:ocid") a bare ocid names, or None."""
+    if not text.startswith("ocds-"):
+        return None
+    named = NoticeRow.procurement.endswith(f":{text}", autoescape=True)
+    return session.scalar(select(NoticeRow.procurement).where(named).order_by(NoticeRow.procurement).limit(1))
 
 
 def show_opportunity(state: State, key: str) -> None:
@@ -137,8 +148,9 @@ def show_opportunity(state: State, key: str) -> None:
 @click.argument("name", metavar="NOTICE_OR_OPPORTUNITY")
 def unmerge(state: State, name: str) -> None:
     """Split NOTICE's procurement off the opportunity it was merged into (for an OPPORTUNITY, or the
-    notice that founded it: split off everything merged into it). Each part is its own opportunity
-    again, and the split is remembered: no later crawl merges them again.
+    notice that founded it: split off everything merged into it; for a bare OCID, that procurement
+    alone). Each part is its own opportunity again, and the split is remembered: no later crawl
+    merges them again.
 
     \b
     Example:
@@ -158,12 +170,9 @@ def unmerge(state: State, name: str) -> None:
 def _procurement_named(session: Session, name: str) -> str:
     from tenderwatch.cli.base import notice_key
 
-    if name.strip().startswith("ocds-"):  # a procurement's own ocid: that procurement, not its opportunity
-        own = session.scalar(
-            select(NoticeRow.procurement).where(NoticeRow.procurement.endswith(f":{name.strip()}")).limit(1)
-        )
-        if own is not None:
-            return own
+    own = _procurement_of_ocid(session, name.strip())  # an ocid: that procurement, not its opportunity
+    if own is not None:
+        return own
     key = opportunity_named(session, name)
     if key is not None:
         return key  # an opportunity's key is the procurement that founded it
