@@ -37,7 +37,7 @@ from tenderwatch.cli import cli
 from tenderwatch.config import EXAMPLE_PROFILE as EXAMPLE_RULES
 from tenderwatch.config import WEEKDAYS
 from tenderwatch.formatting import tidy_title
-from tests.support.cli import TENDERWATCH
+from tests.support.cli import TENDERWATCH, tenderwatch
 from tests.support.receivers import SmtpReceiver, TunnelProxy, WebhookReceiver, free_port
 from tests.support.recorded import cassette_releases, release_by_id
 from tests.support.stored import RECORDED, filled_store, store_recorded
@@ -685,13 +685,7 @@ def test_a_broken_house_template_is_one_line_naming_its_file_and_line(env, tmp_p
         assert [row.outcome for row in session.scalars(select(DigestRow))] == ["failed"]
     status = CliRunner().invoke(cli, ["status", "--no-channel-check"])
     assert status.exit_code == 1 and f"no digest can be sent: {styles / message}" in status.output
-    daemon = subprocess.run(
-        [sys.executable, "-m", "tenderwatch", "daemon"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    daemon = tenderwatch("daemon")
     assert daemon.returncode == 2 and str(styles / message) in daemon.stderr
 
 
