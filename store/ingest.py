@@ -247,20 +247,21 @@ def _storable(record: Stored) -> Stored:
     crawl sees no change.
     """
     dirty = {
-        item.name: _without_nul(value)
+        item.name: cleaned
         for item in fields(record)
-        if _without_nul(value := getattr(record, item.name)) != value
+        if (cleaned := _without_nul(getattr(record, item.name))) is not None
     }
     return replace(record, **dirty) if dirty else record
 
 
 def _without_nul(value: Any) -> Any:
-    """Text, or a tuple of texts (a contract's suppliers), without NUL characters; anything else as is."""
+    """Text, or a tuple of texts (a contract's suppliers), without its NUL characters; None when it
+    has none (the usual case: nothing is copied)."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+        return value.replace("\x00", "") if "\x00" in value else None
+    if isinstance(value, tuple) and any(isinstance(item, str) and "\x00" in item for item in value):
         return tuple(item.replace("\x00", "") for item in value)
-    return value
+    return None
 
 
 def notice_values(notice: Notice) -> dict[str, Any]:

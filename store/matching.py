@@ -294,7 +294,8 @@ def _only_one(session: Session, found: Iterable[Match]) -> Match | None:
     copies on two services already merged, which a third service's copy matches both of); None
     when they disagree."""
     targets = {match.into: match for match in found}
-    opportunities = {opportunity_id_of(session, into) for into in targets} if len(targets) > 1 else set()
-    if len(opportunities) == 1 and None not in opportunities:
-        return targets[min(targets)]  # the same opportunity either way; the first by name, every time
-    return next(iter(targets.values())) if len(targets) == 1 else None
+    if len(targets) > 1:
+        opportunities = {opportunity_id_of(session, into) for into in targets}
+        if len(opportunities) > 1 or None in opportunities:
+            return None
+    return targets[min(targets)] if targets else None  # one opportunity either way: the first by name

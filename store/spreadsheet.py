@@ -23,12 +23,12 @@ NOTICE_COLUMNS = ["id", *(f.name for f in fields(Notice) if f.name not in ("orig
 OPPORTUNITY_COLUMN = "opportunity_id"
 SCORE_COLUMNS = ["score", "band", "service_line", "why"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_AFTER_SEPARATOR = re.compile(r"(;)(?=[=+\-@\t\r])")
+_FORMULA_AFTER_SEPARATOR = re.compile(f";(?=[{re.escape(''.join(FORMULA_STARTS))}])")
 
 
 def spreadsheet_text(text: str) -> str:
     """Text no spreadsheet runs as a formula, whichever separator it splits the row at."""
-    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", text)
+    text = _FORMULA_AFTER_SEPARATOR.sub(";'", text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

@@ -40,54 +40,16 @@ def when(moment: datetime | None, style: str = "deadline") -> str:
 
 # Capitals kept when a SHOUTING title is sentence-cased: acronyms with a vowel (those without one,
 # NHS or CCTV, are kept anyway) that UK public-sector titles use.
+# fmt: off
 ACRONYMS = frozenset(
     {
-        "UK",
-        "GB",
-        "EU",
-        "ICT",
-        "IT",
-        "AI",
-        "API",
-        "ONS",
-        "SEN",
-        "SEND",
-        "MOD",
-        "MOJ",
-        "DFE",
-        "DWP",
-        "OPCC",
-        "ITT",
-        "RFI",
-        "RFQ",
-        "RFP",
-        "DPS",
-        "ERP",
-        "CRM",
-        "IOT",
-        "SAAS",
-        "UX",
-        "UI",
-        "EV",
-        "HGV",
-        "ICB",
-        "ICS",
-        "FE",
-        "UKRI",
-        "UKHSA",
-        "CIC",
-        "VCSE",
-        "SME",
-        "NHSE",
-        "OHS",
-        "EIA",
-        "BIM",
-        "AV",
-        "PPE",
-        "ESG",
-        "COVID",
+        "UK", "GB", "EU", "ICT", "IT", "AI", "API", "ONS", "SEN", "SEND", "MOD", "MOJ", "DFE", "DWP",
+        "OPCC", "ITT", "RFI", "RFQ", "RFP", "DPS", "ERP", "CRM", "IOT", "SAAS", "UX", "UI", "EV", "HGV",
+        "ICB", "ICS", "FE", "UKRI", "UKHSA", "CIC", "VCSE", "SME", "NHSE", "OHS", "EIA", "BIM", "AV", "PPE",
+        "ESG", "COVID",
     }
 )
+# fmt: on
 _VOWELS = frozenset("AEIOUY")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019]*")
 _SHOUTED_RUN = re.compile(r"\b[A-Z][A-Z'\u2019]+(?:[ ,&/-]+[A-Z][A-Z'\u2019]+){2,}\b")

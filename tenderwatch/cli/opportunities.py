@@ -74,7 +74,7 @@ def opportunity_named(session: Session, text: str) -> str | None:
     A notice's own id wins: a notice without an ocid founds an opportunity of the same name, shown
     with `show --opportunity`. An ocid alone names the opportunity its procurement belongs to.
     """
-    from store.opportunities import get_opportunity_row, opportunity_key_of
+    from store.opportunities import get_opportunity_row, opportunities_of_procurements
 
     text = text.strip()
     if session.scalar(select(NoticeRow.id).where(NoticeRow.key == text)) is not None:
@@ -83,10 +83,7 @@ def opportunity_named(session: Session, text: str) -> str | None:
         return text
     procurement = _procurement_of_ocid(session, text)
     if procurement is not None:
-        notice_key = session.scalar(
-            select(NoticeRow.key).where(NoticeRow.procurement == procurement).limit(1)
-        )
-        return opportunity_key_of(session, notice_key) if notice_key else None
+        return next(iter(opportunities_of_procurements(session, [procurement])), None)
     return None
 
 
