@@ -112,9 +112,7 @@ def test_a_missing_rules_file_stops_only_the_commands_that_use_its_profile(env, 
     moved = tmp_path / "moved.yaml"
     problem = f"profile 'spare': its rules file {moved} does not exist; check [scoring.profiles] spare"
     listed = run("rules", "list")
-    assert (
-        listed.exit_code == 0 and f"spare    {tmp_path / 'moved.yaml'}  INVALID: {problem}" in listed.output
-    )
+    assert listed.exit_code == 0 and f"spare    {moved}  INVALID: {problem}" in listed.output
     assert run("sources").exit_code == 0  # crawling and the example profile's digest go on
     assert run("status", "--no-channel-check").exit_code == 0
     used = run("notices", "--band", "strong", "--profile", "spare")
@@ -168,7 +166,8 @@ def test_backtest_counts_bands_and_lists_what_a_candidate_moves(stored, tmp_path
     assert "Moved up by the candidate (0):" in result.output
     assert (
         "Moved down (1):\n  strong -> possible   43 -> 43  not judged    find_a_tender:075962-2026  "
-        "HULME PLAN DEVELOPMENT" in (result.output)
+        "HULME PLAN DEVELOPMENT"
+        in (result.output)
     )
     assert "Against feedback (1 judged notice, 1 relevant):" in result.output
     assert (
