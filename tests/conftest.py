@@ -3,7 +3,10 @@
 Every test that uses `env` (and so `config` and `database`) runs twice: against a fresh SQLite file
 and against a fresh database on a throwaway PostgreSQL server (tests/support/postgres.py). Where no
 PostgreSQL can be started, the PostgreSQL runs are skipped with a message saying how to enable them.
-A test that only makes sense on one backend says so with @pytest.mark.sqlite_only(reason=...).
+Two markers run a test on SQLite alone, each with its reason:
+- @pytest.mark.sqlite_only(reason=...): what it checks only SQLite has (WAL, lock files, ...);
+- @pytest.mark.above_the_store(reason=...): what it checks the store's backend cannot change (help,
+  a config or input file's mistakes, a channel check), so a second run would only double its time.
 """
 
 from __future__ import annotations
@@ -24,17 +27,21 @@ BACKENDS = ("sqlite", "postgresql")
 NATIONAL = ("find_a_tender", "contracts_finder")
 
 
+SQLITE_ALONE = ("sqlite_only", "above_the_store")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only(reason): the test checks something only SQLite has")
+    config.addinivalue_line(
+        "markers", "above_the_store(reason): the store's backend cannot change what the test checks"
+    )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        marker = item.get_closest_marker("sqlite_only")
-        callspec = getattr(item, "callspec", None)
-        if marker and callspec and callspec.params.get("env") == "postgresql":
-            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "env" not in metafunc.fixturenames:
+        return
+    alone = any(metafunc.definition.get_closest_marker(name) for name in SQLITE_ALONE)
+    metafunc.parametrize("env", BACKENDS[:1] if alone else BACKENDS, indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +55,7 @@ def postgres_server() -> Iterator[postgres.Server]:
     server.close()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """A clean TENDERWATCH_* environment pointing at a fresh store; no user config is read.
 

@@ -29,6 +29,8 @@ from store.queries import get_notice
 from tenderwatch.cli import cli
 from tests.support.cli import TENDERWATCH, tenderwatch
 
+CHECKED_BEFORE_THE_STORE = "help, usage and configuration are checked before the store is opened"
+
 
 def crawl_morning(server, *sources: str, env_extra: dict[str, str] | None = None):
     """`tenderwatch crawl` of 11 August 2026, 06:00-12:00 UK time (203 recorded releases), from server."""
@@ -68,6 +70,7 @@ def count(db_url: str, model) -> int:
         database.close()
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 def test_help_describes_every_command(env):
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
@@ -77,6 +80,7 @@ def test_help_describes_every_command(env):
         assert sub.exit_code == 0 and len(sub.output.splitlines()) > 3
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 @pytest.mark.parametrize("group", [[], ["db"], ["feedback"], ["notify"], ["rules"], ["web"]])
 def test_every_command_is_summed_up_in_whole_in_its_groups_help(env, group):
     result = CliRunner().invoke(cli, [*group, "--help"])  # 80 columns, as in a plain terminal
@@ -158,6 +162,7 @@ def test_answers_cut_off_every_time_fail_in_one_line_without_scrapys_advice(env,
     assert "DOWNLOAD_FAIL_ON_DATALOSS" not in said  # Scrapy's advice would keep broken pages
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 def test_a_malformed_config_file_names_the_file_and_line(env, tmp_path):
     (tmp_path / "tenderwatch.toml").write_text('[sources.find_a_tender]\ndelay = "fast"\n[crawl\n')
     result = CliRunner().invoke(cli, ["sources"])
@@ -165,6 +170,7 @@ def test_a_malformed_config_file_names_the_file_and_line(env, tmp_path):
     assert "tenderwatch.toml: not valid TOML" in result.output and "line 3" in result.output
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 def test_a_config_file_saved_with_a_byte_order_mark_is_read(env, tmp_path):
     (tmp_path / "tenderwatch.toml").write_bytes(codecs.BOM_UTF8 + b"[web]\nport = 8081\n")
     result = CliRunner().invoke(cli, ["sources"])
@@ -174,6 +180,7 @@ def test_a_config_file_saved_with_a_byte_order_mark_is_read(env, tmp_path):
     assert configuration.load().web.port == 8081
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 @pytest.mark.parametrize(
     ("text", "line", "advice"),
     [
@@ -193,6 +200,7 @@ def test_a_list_or_text_left_open_in_the_config_file_names_the_line_it_opens_on(
     assert f"opened on line {line} is not closed; {advice}" in result.output
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 @pytest.mark.parametrize(
     "args", [["--help"], ["crawl", "--help"], ["rules", "check", "--help"], ["db", "copy", "-h"]]
 )
@@ -203,6 +211,7 @@ def test_help_works_whatever_the_config_file_says(env, tmp_path, args):
     assert "Usage: " in result.output
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 def test_a_channel_for_an_unknown_profile_names_the_file_and_channel(env, tmp_path):
     (tmp_path / "tenderwatch.toml").write_text(
         '[[channels]]\nname = "bids"\nurl = "json://127.0.0.1"\nprofile = "zzz"\n'
@@ -215,6 +224,7 @@ def test_a_channel_for_an_unknown_profile_names_the_file_and_channel(env, tmp_pa
     )
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 def test_a_bad_config_value_names_the_key(env, tmp_path, monkeypatch):
     monkeypatch.delenv("TENDERWATCH_FIND_A_TENDER_DELAY")  # the environment would win over the file
     (tmp_path / "tenderwatch.toml").write_text('[sources.find_a_tender]\ndelay = "fast"\n')
@@ -223,6 +233,7 @@ def test_a_bad_config_value_names_the_key(env, tmp_path, monkeypatch):
     assert "tenderwatch.toml: [sources.find_a_tender] delay must be a number, not 'fast'" in result.output
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 @pytest.mark.parametrize(
     ("setting", "minimum"),
     [
@@ -248,6 +259,7 @@ def test_a_crawl_setting_that_is_no_whole_number_in_range_is_refused_naming_the_
     assert count(env["TENDERWATCH_DB_URL"], CrawlRun) == 0
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 def test_a_bad_environment_value_names_the_variable(env, monkeypatch):
     monkeypatch.setenv("TENDERWATCH_CONTRACTS_FINDER_URL", "ftp://example.org")
     result = CliRunner().invoke(cli, ["sources"])
@@ -255,6 +267,7 @@ def test_a_bad_environment_value_names_the_variable(env, monkeypatch):
     assert "environment variable TENDERWATCH_CONTRACTS_FINDER_URL must be an http(s) URL" in result.output
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
@@ -289,6 +302,7 @@ def test_a_source_url_in_the_file_is_checked_as_well(env, tmp_path):
     )
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 def test_a_source_url_with_a_password_is_refused_without_repeating_it(env):
     url = f"http://bids:pw-7f3a@127.0.0.1:{closed_port()}"  # a password that must be shown nowhere
     result = tenderwatch("crawl", "find_a_tender", env_extra={"TENDERWATCH_FIND_A_TENDER_URL": url})
@@ -790,6 +804,7 @@ def test_to_before_a_first_crawl_says_where_that_crawl_would_start(env):
     assert "48 hours ago, as it has not been crawled yet): give --from as well" in result.output
 
 
+@pytest.mark.above_the_store(reason=CHECKED_BEFORE_THE_STORE)
 @pytest.mark.parametrize(
     ("moment", "problem"),
     [

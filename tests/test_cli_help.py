@@ -11,6 +11,8 @@ from tenderwatch.config import FEEDS, SOURCE_DEFAULTS
 from tests.support.cli import tenderwatch
 from tests.support.receivers import WebhookReceiver
 
+pytestmark = pytest.mark.above_the_store(reason="help, and the words of a mistake or a channel's failure")
+
 
 def test_crawl_help_names_every_source():
     result = tenderwatch("crawl", "--help")

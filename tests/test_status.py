@@ -12,6 +12,8 @@ from tests.support.cli import tenderwatch
 from tests.support.local_server import LocalServer, send
 from tests.support.receivers import SmtpReceiver, WebhookReceiver, free_port
 
+A_CHANNEL_CHECK = "a channel check talks to the channel, not the store"
+
 SOURCES = [
     "find_a_tender",
     "contracts_finder",
@@ -32,6 +34,8 @@ def status_row(output: str, name: str) -> str:
     return row
 
 
+# test_cli's status tests record failed crawls on both backends
+@pytest.mark.above_the_store(reason="how status words a failed crawl")
 @pytest.mark.parametrize("source", SOURCES)
 @pytest.mark.parametrize("fault", ["dns", "404"])
 def test_a_crawl_that_failed_on_dns_or_a_404_is_a_failure_never_unreadable_data(env, source, fault):
@@ -59,6 +63,7 @@ def store(env):
     return env
 
 
+@pytest.mark.above_the_store(reason=A_CHANNEL_CHECK)
 def test_a_mail_server_up_is_reachable_without_being_sent_anything_and_down_fails_status(store, tmp_path):
     smtp = SmtpReceiver().start()
     configure(tmp_path, ("bids-email", smtp.url()))
@@ -91,6 +96,7 @@ def test_a_channel_down_on_a_quiet_day_says_when_it_last_worked(store, tmp_path)
     assert problem.endswith(f"(it last worked {' '.join(worked)})")
 
 
+@pytest.mark.above_the_store(reason=A_CHANNEL_CHECK)
 def test_the_mail_check_logs_in_as_configured_and_names_a_refused_login_without_the_password(store, tmp_path):
     smtp = SmtpReceiver(login=("tenders", "right-password")).start()
     try:
@@ -109,6 +115,7 @@ def test_the_mail_check_logs_in_as_configured_and_names_a_refused_login_without_
     assert smtp.messages == []
 
 
+@pytest.mark.above_the_store(reason=A_CHANNEL_CHECK)
 def test_a_teams_webhook_host_is_checked_by_a_tls_handshake_and_never_posted_to(store, tmp_path):
     teams = WebhookReceiver().start()
     configure(tmp_path, ("bids-teams", teams.url()))
@@ -124,6 +131,7 @@ def test_a_teams_webhook_host_is_checked_by_a_tls_handshake_and_never_posted_to(
     assert "signatureSECRET99" not in down.stdout + down.stderr
 
 
+@pytest.mark.above_the_store(reason=A_CHANNEL_CHECK)
 def test_a_webhook_host_whose_certificate_is_not_trusted_is_named(store, tmp_path):
     teams = WebhookReceiver().start()
     try:
@@ -137,6 +145,7 @@ def test_a_webhook_host_whose_certificate_is_not_trusted_is_named(store, tmp_pat
     assert "the TLS handshake failed (CERTIFICATE_VERIFY_FAILED)" in result.stdout
 
 
+@pytest.mark.above_the_store(reason=A_CHANNEL_CHECK)
 def test_no_channel_check_leaves_the_servers_alone_for_offline_use(store, tmp_path):
     port = free_port()  # nothing listens here
     configure(tmp_path, ("bids-email", f"mailto://127.0.0.1:{port}?from=t@example.org&to=b@example.org"))

@@ -383,6 +383,7 @@ def test_a_candidate_against_grades_shows_each_moved_notices_grade(env, database
     assert re.search(r"^must see +- +100% \(1 of 1\) +- +100% \(1 of 1\)$", result.stdout, re.MULTILINE)
 
 
+@pytest.mark.above_the_store(reason="a grades file's mistakes are found before the store is read")
 @pytest.mark.parametrize(
     ("files", "message"),
     [

@@ -37,6 +37,8 @@ from tests.support.receivers import free_port
 from tests.support.stored import RECORDED, filled_store, store_recorded
 from tests.support.web import PASSWORD, VRP, WebServer, csrf_token, hostile_notice, sign_in
 
+THE_PAGES_OWN_CHECKS = "the web page's own checks and escaping, whatever stores the notices"
+
 HOSTILE = "find_a_tender:099999-2026"
 
 
@@ -66,6 +68,7 @@ def feedback_rows(database) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------- security
 
 
+@pytest.mark.above_the_store(reason=THE_PAGES_OWN_CHECKS)
 def test_without_users_it_serves_this_machine_with_a_strict_policy_and_no_script(site):
     page = requests.get(site.url("/"))
     assert page.status_code == 200
@@ -145,6 +148,7 @@ def test_a_copied_session_cookie_stops_working_at_sign_out_and_at_a_new_password
     assert sign_in(site, "alice", PASSWORD[::-1]).get(site.url("/")).status_code == 200
 
 
+@pytest.mark.above_the_store(reason=THE_PAGES_OWN_CHECKS)
 def test_a_post_without_the_csrf_token_or_with_another_is_refused_and_changes_nothing(site, stored):
     client = requests.Session()
     page = client.get(site.url(f"/notices/{VRP}"))
@@ -167,6 +171,7 @@ def test_a_post_without_the_csrf_token_or_with_another_is_refused_and_changes_no
     assert feedback_rows(stored) == [(VRP, "not-relevant")]
 
 
+@pytest.mark.above_the_store(reason=THE_PAGES_OWN_CHECKS)
 def test_hostile_notice_text_is_escaped_and_its_links_stay_on_the_source_host(site, stored):
     with stored.writing() as session:
         save_notices(session, [hostile_notice()], now=utcnow())
@@ -526,6 +531,7 @@ def test_adduser_and_the_command_that_serves(env, tmp_path):
         server.wait(timeout=20)
 
 
+@pytest.mark.above_the_store(reason=THE_PAGES_OWN_CHECKS)
 def test_serving_beyond_this_machine_needs_a_user(env, monkeypatch):
     refused = subprocess.run(
         [*TENDERWATCH, "web", "--host", "0.0.0.0"], capture_output=True, text=True, check=False
@@ -540,6 +546,7 @@ def test_serving_beyond_this_machine_needs_a_user(env, monkeypatch):
     assert from_env.stderr.startswith("tenderwatch: host 0.0.0.0 ([web] host or TENDERWATCH_WEB_HOST):")
 
 
+@pytest.mark.above_the_store(reason=THE_PAGES_OWN_CHECKS)
 def test_web_settings_are_checked_with_the_file_and_key(env, tmp_path, monkeypatch):
     (tmp_path / "tenderwatch.toml").write_text('[web]\nport = "eighty"\n')
     with pytest.raises(ConfigError, match=r"\[web\] port must be a number"):
@@ -638,6 +645,7 @@ def test_new_means_new_since_the_users_last_visit(site, alice, stored):
     assert fresh.count('<li class="item">') == 1 and "&lt;script&gt;" in fresh
 
 
+@pytest.mark.above_the_store(reason=THE_PAGES_OWN_CHECKS)
 @pytest.mark.parametrize(
     "target",
     ["//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", "https://evil.example/"],
