@@ -26,7 +26,7 @@ from store.notice import LONDON, Notice, procurement_of
 from store.opportunities import opportunities_of_procurements, opportunity_keys_of
 from store.scores import declined_procurements, stored_score
 from tenderwatch.config import DigestConfig
-from tenderwatch.formatting import describe_change, money
+from tenderwatch.formatting import counted, describe_change, money
 
 SECTIONS = ("strong", "possible", "too_soon", "closing_soon", "changed", "early_warning", "expiring")
 SUBJECT_LABELS = {  # the subject counts sections in the order the digest shows them
@@ -38,6 +38,7 @@ SUBJECT_LABELS = {  # the subject counts sections in the order the digest shows 
     "early_warning": "early warning",
     "expiring": "ending soon",
 }
+LEFT_OUT, FAILING = "left_out", "sources_failing"  # the headline's counts beside the sections'
 SECTION_TITLES = {
     "strong": "Strong matches",
     "possible": "Possible matches",
@@ -47,6 +48,16 @@ SECTION_TITLES = {
     "early_warning": "Early warning: pipeline and pre-market engagement",
     "expiring": "Contracts in your field ending soon: re-tenders ahead (weekly)",
 }
+
+
+def headline(counts: dict[str, int]) -> str:
+    """A digest's counts in words, '2 strong, 1 source failing', as its subject and `status` say them."""
+    parts = [f"{counts[key]} {SUBJECT_LABELS[key]}" for key in SECTIONS if counts.get(key)]
+    if counts.get(LEFT_OUT):
+        parts.append(f"{counts[LEFT_OUT]} too soon, left out")
+    if counts.get(FAILING):
+        parts.append(f"{counted(counts[FAILING], 'source')} failing")
+    return ", ".join(parts) if parts else "nothing new"
 
 
 @dataclass(frozen=True)
@@ -83,16 +94,14 @@ class Digest:
         return not any(self.counts.values()) and not self.failing_sources and not self.omitted
 
     @property
+    def recorded_counts(self) -> dict[str, int]:
+        """What the headline counts, as the store records it for `status`."""
+        return self.counts | {LEFT_OUT: len(self.omitted), FAILING: len(self.failing_sources)}
+
+    @property
     def headline(self) -> str:
         """What the digest holds, in counts: '2 strong, 1 closing soon'."""
-        parts = [f"{self.counts[key]} {SUBJECT_LABELS[key]}" for key in SECTIONS if self.counts[key]]
-        if self.omitted:
-            parts.append(f"{len(self.omitted)} too soon, left out")
-        if self.failing_sources:
-            parts.append(
-                f"{len(self.failing_sources)} source{'s' if len(self.failing_sources) > 1 else ''} failing"
-            )
-        return ", ".join(parts) if parts else "nothing new"
+        return headline(self.recorded_counts)
 
     @property
     def subject(self) -> str:

@@ -305,7 +305,7 @@ def _record(
             profile=digest.profile,
             as_of=digest.as_of,
             outcome=outcome,
-            counts=digest.counts,
+            counts=digest.recorded_counts,
             error=_stored_error(target, error),
             announcements=delivered or (),
         )

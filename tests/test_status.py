@@ -96,6 +96,16 @@ def test_a_channel_down_on_a_quiet_day_says_when_it_last_worked(store, tmp_path)
     assert problem.endswith(f"(it last worked {' '.join(worked)})")
 
 
+def test_a_digest_written_only_to_say_a_source_failed_is_not_called_nothing_new(store, tmp_path):
+    failing = {"TENDERWATCH_FIND_A_TENDER_URL": "http://tenderwatch.invalid"}
+    assert tenderwatch("crawl", "find_a_tender", env_extra=failing).returncode == 1
+    written = tenderwatch("digest", env_extra=failing)
+    assert written.returncode == 0, written.stderr
+    assert "1 source failing" in written.stdout
+    status = tenderwatch("status", env_extra=failing)
+    assert "written (1 source failing)" in status_row(status.stdout, "file")
+
+
 @pytest.mark.above_the_store(reason=A_CHANNEL_CHECK)
 def test_the_mail_check_logs_in_as_configured_and_names_a_refused_login_without_the_password(store, tmp_path):
     smtp = SmtpReceiver(login=("tenders", "right-password")).start()

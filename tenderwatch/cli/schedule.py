@@ -333,11 +333,12 @@ def _run_text(run_, outcome: str | None) -> str:
 
 
 def _digest_text(digest, sending: bool = False) -> str:
+    from notify.digest import headline
     from store.deliveries import UNCONFIRMED
 
     if digest is None:
         return "never"
-    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in digest.counts.items() if n) or "nothing new"
+    counts = headline(digest.counts)
     outcome = "being sent" if sending and digest.outcome == UNCONFIRMED else digest.outcome
     return f"{local_time(digest.created_at)} {outcome} ({counts})"
 
