@@ -530,6 +530,38 @@ def test_a_digest_waits_only_for_the_sources_it_was_told_of(config, database):
         other.release()
 
 
+def test_run_no_crawl_waits_for_a_crawl_in_another_process_before_the_digest(
+    env, tmp_path, database, monkeypatch
+):
+    # `run --no-crawl` once sent the digest at once, missing what a daemon's or cron's crawl was finding.
+    from tests.support.cli import tenderwatch
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tenderwatch.toml").write_text(
+        '[digest]\nempty = "send"\n[schedule]\ndigest_at = ["00:00"]\n'
+        'digest_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+    )
+    crawl = locks.try_lock(database, "crawl:find_a_tender")
+    released: list[datetime] = []
+
+    def finish_the_crawl() -> None:
+        time.sleep(3)
+        released.append(utcnow())
+        crawl.release()
+
+    elsewhere = threading.Thread(target=finish_the_crawl)
+    elsewhere.start()
+    try:
+        done = tenderwatch("run", "--no-crawl")
+    finally:
+        elsewhere.join()
+    assert done.returncode == 0, done.stderr
+    assert "waiting for the crawl of find_a_tender in another process to finish" in done.stdout
+    with database.reading() as session:
+        built_for = session.scalar(select(DigestRow.as_of))
+    assert built_for.replace(tzinfo=built_for.tzinfo or UTC) >= released[0]
+
+
 def test_a_crawl_past_its_timeout_is_stopped_and_one_within_it_left_to_finish(config, database):
     import scheduler
 

@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 
 
 @command(cli, "run", short_help="The main job once, for cron: crawl, then digests.")
-@click.option("--no-crawl", is_flag=True, help="Only send the digests that are due.")
+@click.option(
+    "--no-crawl",
+    is_flag=True,
+    help="Only send the digests that are due (after any crawl another process is running).",
+)
 def run(state: State, no_crawl: bool) -> None:
     """The main job, one pass for cron: crawl every enabled source, then send every digest that is due.
 
@@ -35,12 +39,17 @@ def run(state: State, no_crawl: bool) -> None:
       5 * * * *  /opt/tenderwatch/.venv/bin/tenderwatch run
     """
     from notify.run import send_digests
-    from scheduler import due_digests, wait_for_crawls
+    from scheduler import crawling_elsewhere, due_digests, wait_for_crawls
     from spiders.crawl import SKIPPED
     from store.models import utcnow
 
     crawled = [] if no_crawl else crawl_sources(state, state.config.enabled_sources(), None, None)
-    elsewhere = [result.source for result in crawled if result.outcome == SKIPPED]
+    # --no-crawl waits too: a digest sent while another process crawls would miss what it finds.
+    elsewhere = (
+        crawling_elsewhere(state.config, state.database)
+        if no_crawl
+        else [result.source for result in crawled if result.outcome == SKIPPED]
+    )
     if elsewhere:
         echo(f"waiting for the crawl of {', '.join(elsewhere)} in another process to finish")
         still = wait_for_crawls(state.config, state.database, elsewhere)
