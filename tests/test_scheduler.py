@@ -562,6 +562,24 @@ def test_run_no_crawl_waits_for_a_crawl_in_another_process_before_the_digest(
     assert built_for.replace(tzinfo=built_for.tzinfo or UTC) >= released[0]
 
 
+def test_a_digest_held_back_by_a_stuck_crawl_elsewhere_names_its_process_and_what_to_do(
+    env, tmp_path, database, monkeypatch
+):
+    # It once said only "find_a_tender still being crawled elsewhere; digests not sent", every hour.
+    from tests.support.cli import tenderwatch
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tenderwatch.toml").write_text("[schedule]\ncrawl_timeout_minutes = 0.02\n")
+    with locks.hold(database, "crawl:find_a_tender"):
+        done = tenderwatch("run", "--no-crawl")
+    assert done.returncode == 1
+    said = done.stderr.strip()
+    assert said.startswith("tenderwatch: digests not sent: still being crawled after 0.02 min"), said
+    assert f"find_a_tender by pid {os.getpid()} on " in said
+    assert said.endswith("If that crawl is stuck, stop its process; the next run then sends the digests")
+    assert digests_recorded(database) == 0
+
+
 def test_a_crawl_past_its_timeout_is_stopped_and_one_within_it_left_to_finish(config, database):
     import scheduler
 

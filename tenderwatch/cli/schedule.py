@@ -54,7 +54,16 @@ def run(state: State, no_crawl: bool) -> None:
         echo(f"waiting for the crawl of {', '.join(elsewhere)} in another process to finish")
         still = wait_for_crawls(state.config, state.database, elsewhere)
         if still:
-            echo(f"tenderwatch: {', '.join(still)} still being crawled elsewhere; digests not sent", err=True)
+            from store import locks
+
+            crawling = "; ".join(f"{s} by {locks.who_holds(state.database, f'crawl:{s}')}" for s in still)
+            waited = state.config.schedule.crawl_timeout_minutes
+            echo(
+                f"tenderwatch: digests not sent: still being crawled after {waited:g} min "
+                f"([schedule] crawl_timeout_minutes): {crawling}. If that crawl is stuck, stop its "
+                "process; the next run then sends the digests",
+                err=True,
+            )
             sys.exit(1)
     now = utcnow()
     digests = send_digests(
