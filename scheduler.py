@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -243,12 +244,15 @@ class Daemon:
         self.stopping.set()
 
     def _stop_children(self) -> None:
-        for process, _ in self.running.values():
-            if process.poll() is None:
+        for source, (process, _) in self.running.items():
+            # Not a crawl already told to stop (past its timeout): a second signal stops Scrapy uncleanly.
+            if process.poll() is None and source not in self.told_to_stop:
                 process.terminate()  # Scrapy closes the spider; the page in progress is committed or not
+        # One grace period for all of them, not one each in turn: systemd's TimeoutStopSec is 90 s.
+        deadline = monotonic() + STOP_GRACE_SECONDS
         for source, (process, _) in self.running.items():
             try:
-                process.wait(STOP_GRACE_SECONDS)
+                process.wait(max(0.0, deadline - monotonic()))
             except subprocess.TimeoutExpired:
                 logger.warning("%s: crawl did not stop in %s s; killing it", source, STOP_GRACE_SECONDS)
                 process.kill()

@@ -649,6 +649,42 @@ def test_a_crawl_past_its_timeout_is_signalled_once_then_killed_after_the_grace_
     ]
 
 
+def test_stopping_the_daemon_gives_its_crawls_one_grace_period_and_signals_each_once(
+    config, database, monkeypatch
+):
+    # It once waited the grace period for each crawl in turn (three stuck crawls: 3 min, past
+    # systemd's TimeoutStopSec), and sent a second SIGTERM to a crawl already stopping after its timeout.
+    import scheduler
+
+    monkeypatch.setattr(scheduler, "STOP_GRACE_SECONDS", 2)
+    daemon = scheduler.Daemon(config, database, ["true"])
+    started = utcnow()
+    stuck = [
+        subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    try:
+        assert [process.stdout.readline() for process in stuck] == ["ready\n"] * 3
+        daemon.running = {
+            "find_a_tender": (stuck[0], started - timedelta(days=1)),  # past its timeout
+            "contracts_finder": (stuck[1], started),
+            "sell2wales": (stuck[2], started),
+        }
+        daemon._reap(started)
+        assert stuck[0].stdout.readline() == "told\n"
+        before = time.monotonic()
+        daemon._stop_children()
+        took = time.monotonic() - before
+        assert [process.wait(10) for process in stuck] == [-signal.SIGKILL] * 3
+        assert [process.stdout.read() for process in stuck] == ["", "told\n", "told\n"]
+        assert took < 2 * scheduler.STOP_GRACE_SECONDS
+    finally:
+        for process in stuck:
+            process.kill()
+            process.wait()
+            process.stdout.close()
+
+
 def test_a_database_failure_is_logged_once_in_one_line_and_its_return_noted(config, database, caplog):
     """A table the daemon reads every tick goes missing (a restore half done, say), then comes back."""
     caplog.set_level(logging.INFO, logger="tenderwatch")
