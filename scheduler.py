@@ -142,6 +142,7 @@ class Daemon:
         self.crawl_command = crawl_command  # e.g. [python, -m, tenderwatch, --config, FILE, crawl]
         self.running: dict[str, tuple[subprocess.Popen[bytes], datetime]] = {}
         self.told_to_stop: dict[str, datetime] = {}  # crawls past their timeout: when they were signalled
+        self.digests_held_since: datetime | None = None  # due digests waiting for crawls: since when
         self.stopping = threading.Event()
 
     def run(self) -> int:
@@ -180,11 +181,30 @@ class Daemon:
         for source in due_crawls(self.config, self.database, now):
             if source not in self.running:
                 self._start_crawl(source, now)
-        # A digest waits for crawls in progress (here or in another process), so it shows what they find.
-        if not self.running and not crawling_elsewhere(self.config, self.database):
-            due = due_digests(self.config, self.database, now)
-            for result in send_digests(self.config, self.database, due, as_of=now):
-                self._report(result)
+        due = due_digests(self.config, self.database, now)
+        if not due:
+            self.digests_held_since = None
+            return
+        # A digest waits for crawls in progress (here or in another process), so it shows what they
+        # find; but at most a crawl's timeout, as `run` and `digest` do: crawls that follow one another
+        # (one stopped at its timeout resumes at once) must not hold it back for hours.
+        if busy := sorted({*self.running, *crawling_elsewhere(self.config, self.database)}):
+            waited = self.config.schedule.crawl_timeout_minutes
+            if self.digests_held_since is None:
+                self.digests_held_since = now
+                logger.info(
+                    "digests due; waiting for the crawl of %s to finish (at most %g min)",
+                    ", ".join(busy),
+                    waited,
+                )
+            if now - self.digests_held_since < timedelta(minutes=waited):
+                return
+            logger.warning(
+                "digests have waited %g min for the crawl of %s; sending them now", waited, ", ".join(busy)
+            )
+        self.digests_held_since = None
+        for result in send_digests(self.config, self.database, due, as_of=now):
+            self._report(result)
 
     def _report(self, result: DigestResult) -> None:
         """A digest's outcome: failures as warnings (retried), an unconfirmed one as an error (the

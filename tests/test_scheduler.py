@@ -685,6 +685,49 @@ def test_stopping_the_daemon_gives_its_crawls_one_grace_period_and_signals_each_
             process.stdout.close()
 
 
+def test_a_digest_waits_for_the_daemons_crawls_at_most_the_crawl_timeout(
+    config, database, monkeypatch, caplog
+):
+    """A crawl that outlasts its timeout (a first crawl's backfill, a slow service) is stopped and,
+    interrupted, resumed at once: the daemon once held the digest back for as long as that went on."""
+    import scheduler
+
+    monkeypatch.setattr(scheduler, "STOP_GRACE_SECONDS", 1)
+    caplog.set_level(logging.INFO, logger="tenderwatch")
+    one_source = replace(
+        config,
+        sources={
+            name: replace(source, enabled=name == "find_a_tender") for name, source in config.sources.items()
+        },
+        schedule=replace(
+            schedule(digest_at=["00:00"], digest_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+            crawl_timeout_minutes=60,
+        ),
+    )
+    endless = [sys.executable, "-c", "import time; time.sleep(600)"]  # never finishes, nor records
+    daemon = scheduler.Daemon(one_source, database, endless)
+    start = utcnow()
+    sent_at = None
+    try:
+        for minutes in range(0, 6 * 60, 5):
+            now = start + timedelta(minutes=minutes)
+            daemon.tick(now)
+            time.sleep(0.05)  # a crawl told to stop ends before the next tick
+            if sent_at is None and digests_recorded(database):
+                sent_at = now
+            assert daemon.running  # always a crawl in progress
+    finally:
+        daemon._stop_children()
+    assert sent_at is not None, "no digest in six hours of back-to-back crawls"
+    assert timedelta(minutes=60) <= sent_at - start <= timedelta(minutes=65)
+    assert digests_recorded(database) == 1
+    waiting = [m for m in messages(caplog, "INFO") if "waiting for the crawl" in m]
+    assert waiting == ["digests due; waiting for the crawl of find_a_tender to finish (at most 60 min)"]
+    assert "digests have waited 60 min for the crawl of find_a_tender; sending them now" in messages(
+        caplog, "WARNING"
+    )
+
+
 def test_a_database_failure_is_logged_once_in_one_line_and_its_return_noted(config, database, caplog):
     """A table the daemon reads every tick goes missing (a restore half done, say), then comes back."""
     caplog.set_level(logging.INFO, logger="tenderwatch")

@@ -79,7 +79,8 @@ def run(state: State, no_crawl: bool) -> None:
 def daemon(state: State) -> None:
     """Run until stopped: crawl each source on its interval, send digests at their scheduled times.
 
-    Crawls run in child processes, one per source at a time; digests wait for crawls in progress.
+    Crawls run in child processes, one per source at a time; digests wait for crawls in progress
+    (at most [schedule] crawl_timeout_minutes).
     After downtime it catches up with one crawl per source and at most one digest per channel.
     SIGTERM, Ctrl-C or closing its terminal stops it at a clean point: a crawl in progress finishes
     its page and the next start resumes from the watermark. See the README for a systemd unit.
