@@ -133,6 +133,21 @@ def due_digests(config: Config, database: Database, now: datetime) -> list[Targe
     return due
 
 
+def send_due_digests(
+    config: Config, database: Database, due: list[Target], now: datetime
+) -> list[DigestResult]:
+    """Send the `due` digests, each only if it is still due once its channel's lock is held: the
+    daemon and cron may both find it due, and the one that takes the lock second must not send it
+    again after the first let go."""
+    return send_digests(
+        config,
+        database,
+        due,
+        as_of=now,
+        still_due=lambda target: any(t.key == target.key for t in due_digests(config, database, now)),
+    )
+
+
 class Daemon:
     """Crawls each source on its interval in a child process and sends digests when they are due."""
 
@@ -203,7 +218,7 @@ class Daemon:
                 "digests have waited %g min for the crawl of %s; sending them now", waited, ", ".join(busy)
             )
         self.digests_held_since = None
-        for result in send_digests(self.config, self.database, due, as_of=now):
+        for result in send_due_digests(self.config, self.database, due, now):
             self._report(result)
 
     def _report(self, result: DigestResult) -> None:

@@ -14,6 +14,7 @@ until the operator says which it was (`tenderwatch notify arrived` or `notify re
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -108,10 +109,13 @@ def send_digests(
     as_of: datetime | None = None,
     dry_run: bool = False,
     profiles: dict[str, Profile] | None = None,
+    still_due: Callable[[Target], bool] | None = None,
 ) -> list[DigestResult]:
     """Build and send each chosen digest. `profiles` are live rules already loaded and scored, by
     name (the web page keeps its own up to date); any other is loaded from the store
-    (store.profiles.live_profile) and its stored scores brought up to date first."""
+    (store.profiles.live_profile) and its stored scores brought up to date first. `still_due` (the
+    scheduler's) is asked again once the channel's lock is held: another process (cron beside the
+    daemon) may have sent the digest after this one chose it."""
     as_of = as_of or utcnow()
     env = environment(config.digest.templates_dir, config.web.public_url)
     profiles = dict(profiles or {})
@@ -124,12 +128,21 @@ def send_digests(
             rescored.add(target.profile)
             with database.writing() as session:
                 rescore(session, profiles[target.profile])
-        results.append(_send_one(config, database, target, profiles[target.profile], env, as_of, dry_run))
+        results.append(
+            _send_one(config, database, target, profiles[target.profile], env, as_of, dry_run, still_due)
+        )
     return results
 
 
 def _send_one(
-    config: Config, database: Database, target: Target, profile: Profile, env, as_of: datetime, dry_run: bool
+    config: Config,
+    database: Database,
+    target: Target,
+    profile: Profile,
+    env,
+    as_of: datetime,
+    dry_run: bool,
+    still_due: Callable[[Target], bool] | None = None,
 ) -> DigestResult:
     if dry_run:
         return _build_and_send(config, database, target, profile, env, as_of, dry_run=True)
@@ -141,6 +154,10 @@ def _send_one(
             busy = DigestResult(target, "busy", _empty(target, profile, config, as_of))
             busy.reason = f"another process is sending it ({locks.who_holds(database, name)})"
             return busy
+        if still_due is not None and not still_due(target):
+            done = DigestResult(target, "busy", _empty(target, profile, config, as_of))
+            done.reason = "another process has just sent it"
+            return done
         return _build_and_send(config, database, target, profile, env, as_of, dry_run=False)
 
 

@@ -106,6 +106,21 @@ def test_a_backdated_digest_does_not_stand_in_for_the_scheduled_one(config, data
     assert due_digests(config, database, saturday + timedelta(hours=1)) == []  # not sent twice
 
 
+def test_a_digest_cron_and_the_daemon_both_found_due_is_sent_once(config, database):
+    # Both decide before taking the channel's lock: the second to take it once sent it again
+    # (a second "nothing new" message, or the items found meanwhile, outside the schedule).
+    from scheduler import send_due_digests
+
+    config = replace(config, digest=replace(config.digest, empty="send"))
+    now = utcnow()
+    found_by_cron = due_digests(config, database, now)
+    [daemon] = send_due_digests(config, database, due_digests(config, database, now), now)
+    [cron] = send_due_digests(config, database, found_by_cron, now)  # the lock free again
+    assert daemon.outcome == "written"
+    assert (cron.outcome, cron.reason) == ("busy", "another process has just sent it")
+    assert len(list(config.digest_dir.iterdir())) == 1
+
+
 def test_a_failed_digest_is_due_again_after_the_retry_interval(config, database):
     with database.writing() as session:
         record_digest(

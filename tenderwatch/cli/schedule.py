@@ -38,8 +38,7 @@ def run(state: State, no_crawl: bool) -> None:
     Example crontab line (every hour; the 07:30 digest goes out with the first run after 07:30):
       5 * * * *  /opt/tenderwatch/.venv/bin/tenderwatch run
     """
-    from notify.run import send_digests
-    from scheduler import crawling_elsewhere, due_digests, wait_for_crawls
+    from scheduler import crawling_elsewhere, due_digests, send_due_digests, wait_for_crawls
     from spiders.crawl import SKIPPED
     from store.models import utcnow
 
@@ -66,8 +65,8 @@ def run(state: State, no_crawl: bool) -> None:
             )
             sys.exit(1)
     now = utcnow()
-    digests = send_digests(
-        state.config, state.database, due_digests(state.config, state.database, now), as_of=now
+    digests = send_due_digests(
+        state.config, state.database, due_digests(state.config, state.database, now), now
     )
     report(digests)
     if not digests:
