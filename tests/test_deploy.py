@@ -365,3 +365,23 @@ def test_install_says_to_run_it_as_root(tmp_path):
     )
     assert result.returncode == 2
     assert "install.sh: run it as root (sudo deploy/install.sh --cron), or add --dry-run" in result.stderr
+
+
+def test_the_wrapper_reads_a_secrets_file_with_windows_line_ends_as_systemd_does(tmp_path):
+    # The daemon's EnvironmentFile drops the \r of a CRLF line; the wrapper once kept it, so cron's
+    # runs used "password\r" (a refused login) while the daemon's worked.
+    secrets = tmp_path / "secrets.env"
+    secrets.write_bytes(
+        b"# saved on Windows\r\nSMTP_PASSWORD=s3cret\r\nTEAMS_WORKFLOW_URL='https://x/?a=1&b=$2'\r\n"
+    )
+    shown = tmp_path / "show"
+    shown.write_text('#!/bin/sh\nprintf "%s|%s" "$SMTP_PASSWORD" "$TEAMS_WORKFLOW_URL"\n')
+    shown.chmod(0o755)
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "with-secrets")],
+        capture_output=True,
+        env={"PATH": os.environ["PATH"], "TENDERWATCH_SECRETS": str(secrets), "TENDERWATCH_BIN": str(shown)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"s3cret|https://x/?a=1&b=$2"
