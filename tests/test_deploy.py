@@ -47,6 +47,20 @@ def test_the_systemd_unit_is_valid(tmp_path, name, command):
     assert result.returncode == 0 and not problems, result.stderr
 
 
+def test_the_help_examples_run_through_the_secrets_wrapper_as_installed():
+    # `run --help` once gave `.../.venv/bin/tenderwatch run` for the crontab: without the installed
+    # config or secrets, cron crawled into a new store in ~/.local/share and exited 0; `status --help`
+    # a check that, without the secrets, reported every ${NAME} channel as unable to send.
+    from click.testing import CliRunner
+
+    crontab = (DEPLOY / "crontab.example").read_text()
+    run_help = CliRunner().invoke(cli, ["run", "--help"]).output
+    [cron_line] = [line.strip() for line in run_help.splitlines() if line.strip().startswith("5 * * * *")]
+    assert cron_line.split(None, 5)[5] in crontab
+    status_help = CliRunner().invoke(cli, ["status", "--help"]).output
+    assert "runuser -u tenderwatch -- /opt/tenderwatch/bin/with-secrets status" in status_help
+
+
 def test_crontab_lines_call_real_commands():
     commands = set(cli.commands)
     lines = [line.lstrip("# ") for line in (DEPLOY / "crontab.example").read_text().splitlines()]

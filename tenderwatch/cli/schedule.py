@@ -35,8 +35,9 @@ def run(state: State, no_crawl: bool) -> None:
     Exits 1 if any source or channel failed (the rest still run), 2 for bad usage or configuration.
 
     \b
-    Example crontab line (every hour; the 07:30 digest goes out with the first run after 07:30):
-      5 * * * *  /opt/tenderwatch/.venv/bin/tenderwatch run
+    Example crontab line (every hour; the 07:30 digest goes out with the first run after 07:30),
+    through the wrapper that sets the installed config and the channels' secrets (deploy/install.sh):
+      5 * * * *  /opt/tenderwatch/bin/with-secrets run >> /var/log/tenderwatch/run.log 2>&1
     """
     from scheduler import crawling_elsewhere, due_digests, send_due_digests, wait_for_crawls
     from spiders.crawl import SKIPPED
@@ -137,8 +138,8 @@ def status(state: State, no_channel_check: bool, channel_timeout: float) -> None
     handshake, no HTTP request, so no workflow runs. `--no-channel-check` skips this.
 
     \b
-    Example (a monitoring check every 15 minutes):
-      tenderwatch --config /etc/tenderwatch/tenderwatch.toml status --channel-timeout 5
+    Example (a monitoring check every 15 minutes, as the service's user, with its config and secrets):
+      runuser -u tenderwatch -- /opt/tenderwatch/bin/with-secrets status --channel-timeout 5
     """
     from store.db import missing_sqlite_file
     from store.models import utcnow
