@@ -36,14 +36,16 @@ STOP_GRACE_SECONDS = 60  # a crawl told to stop gets this long to finish its pag
 
 def latest_slot(schedule: ScheduleConfig, now: datetime) -> datetime | None:
     """The most recent scheduled digest time at or before `now`, within the past week."""
-    local = now.astimezone(LONDON)
+    local, moment = now.astimezone(LONDON), now.astimezone(UTC)
     for days_back in range(8):
         day = local.date() - timedelta(days=days_back)
         if WEEKDAYS[day.weekday()] not in schedule.digest_days:
             continue
         for at in reversed(schedule.digest_at):
             slot = _scheduled(day, at)
-            if slot <= local:
+            # Compared as moments (UTC): by the wall clock, 01:30 BST would be still to come in the
+            # hour the clocks go back (at 01:10 GMT), though it passed forty minutes before.
+            if slot.astimezone(UTC) <= moment:
                 return slot
     return None
 
@@ -57,13 +59,13 @@ def _scheduled(day: date, at: time) -> datetime:
 
 
 def next_slot(schedule: ScheduleConfig, now: datetime) -> datetime | None:
-    local = now.astimezone(LONDON)
+    local, moment = now.astimezone(LONDON), now.astimezone(UTC)
     for days_ahead in range(8):
         day = local.date() + timedelta(days=days_ahead)
         if WEEKDAYS[day.weekday()] in schedule.digest_days:
             for at in schedule.digest_at:
                 slot = _scheduled(day, at)
-                if slot > local:
+                if slot.astimezone(UTC) > moment:  # as moments, as in latest_slot
                     return slot
     return None
 

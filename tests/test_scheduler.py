@@ -75,6 +75,18 @@ def test_a_digest_time_the_clocks_skip_is_sent_once_an_hour_later_by_the_clock(c
     assert sent == [start, datetime(2026, 3, 29, 1, 30, tzinfo=UTC)]
 
 
+def test_in_the_hour_the_clocks_go_back_a_digest_time_already_passed_is_not_still_to_come():
+    # 25 October 2026: 01:30 BST is 00:30 UTC; at 01:10 GMT (01:10 UTC) the clock reads 01:10 again.
+    # Compared by the wall clock, 01:30 was "next" (status said the digest was due now) and the
+    # latest slot was last week's (a daemon started then waited for 01:30 GMT to send it).
+    nightly = schedule(digest_at=["01:30"], digest_days=["sun"])
+    second_pass = datetime(2026, 10, 25, 1, 10, tzinfo=UTC)
+    assert latest_slot(nightly, second_pass).astimezone(UTC) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert next_slot(nightly, second_pass).astimezone(UTC) == datetime(2026, 11, 1, 1, 30, tzinfo=UTC)
+    first_pass = datetime(2026, 10, 25, 0, 10, tzinfo=UTC)  # 01:10 BST: still to come
+    assert next_slot(nightly, first_pass).astimezone(UTC) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
 def test_after_a_day_of_downtime_one_digest_is_due_not_one_per_missed_slot(config, database):
     thursday, saturday = uk("2026-11-26T07:31:00"), uk("2026-11-28T09:00:00")
     with database.writing() as session:
