@@ -186,8 +186,12 @@ class Daemon:
                 if problem != last_error:
                     logger.error("%s; will try again every tick until it is fixed", problem)
                 last_error = problem
-            except Exception:
-                logger.exception("unexpected error; will try again")
+            except Exception as exc:
+                # A bug: its traceback once, not on every tick (30 s), while it repeats.
+                problem = f"unexpected error: {type(exc).__name__}: {exc}"
+                if problem != last_error:
+                    logger.exception("%s; will try again every tick", problem)
+                last_error = problem
             self.stopping.wait(self.config.schedule.tick_seconds)
         self._stop_children()
         logger.info("daemon stopped")

@@ -755,6 +755,32 @@ def test_a_digest_waits_for_the_daemons_crawls_at_most_the_crawl_timeout(
     )
 
 
+def test_an_unexpected_error_on_every_tick_logs_its_traceback_once_and_its_end(
+    config, database, caplog, monkeypatch
+):
+    """A bug that fails every tick (here a digest that cannot be built) is logged with its traceback
+    once, not every 30 s, and its end is noted."""
+    import notify.run
+
+    caplog.set_level(logging.INFO, logger="tenderwatch")
+    daemon = quiet_daemon(config, database)
+    built = notify.run.build_digest
+    monkeypatch.setattr(notify.run, "build_digest", lambda *a, **k: 1 / 0)
+
+    def mend() -> None:
+        wait_until(lambda: messages(caplog, "ERROR"))
+        time.sleep(0.3)  # some thirty more ticks, each failing the same way
+        monkeypatch.setattr(notify.run, "build_digest", built)
+        wait_until(lambda: "working again" in messages(caplog, "INFO"))
+
+    run_daemon_while(daemon, mend)
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].exc_info is not None
+    assert errors[0].getMessage() == (
+        "unexpected error: ZeroDivisionError: division by zero; will try again every tick"
+    )
+
+
 def test_a_database_failure_is_logged_once_in_one_line_and_its_return_noted(config, database, caplog):
     """A table the daemon reads every tick goes missing (a restore half done, say), then comes back."""
     caplog.set_level(logging.INFO, logger="tenderwatch")
