@@ -235,6 +235,12 @@ else
   say "runuser is missing: run '$PREFIX$OPT/bin/with-secrets db upgrade' as $RUN_AS yourself"
 fi
 
+# 8. An upgrade: a daemon already running would go on with the old code beside the new store and
+# crawls; it restarts now, after the store's upgrade (try-restart starts nothing that was stopped).
+if [ "$MODE" = daemon ] && [ -z "$PREFIX" ] && [ -d /run/systemd/system ]; then
+  step systemctl try-restart tenderwatch.service
+fi
+
 $DRY_RUN && exit 0
 say "installed. Next: put the channels' secrets in $PREFIX$ETC/secrets.env, the channels in"
 say "$PREFIX$ETC/tenderwatch.toml, then check with: runuser -u $RUN_AS -- $PREFIX$OPT/bin/with-secrets status"
