@@ -151,14 +151,12 @@ def _send_one(
     name = lock_name(target.key)
     with locks.hold(database, name) as lock:
         if lock is None:
-            busy = DigestResult(target, "busy", _empty(target, profile, config, as_of))
-            busy.reason = f"another process is sending it ({locks.who_holds(database, name)})"
-            return busy
-        if still_due is not None and not still_due(target):
-            done = DigestResult(target, "busy", _empty(target, profile, config, as_of))
-            done.reason = "another process has just sent it"
-            return done
-        return _build_and_send(config, database, target, profile, env, as_of, dry_run=False)
+            busy = f"another process is sending it ({locks.who_holds(database, name)})"
+        elif still_due is not None and not still_due(target):
+            busy = "another process has just sent it"
+        else:
+            return _build_and_send(config, database, target, profile, env, as_of, dry_run=False)
+    return DigestResult(target, "busy", _empty(target, profile, config, as_of), reason=busy)
 
 
 def lock_name(channel: str) -> str:
