@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from notify.run import DigestResult, Target, send_digests, settle_advice, targets
+from notify.run import HELD, DigestResult, Target, send_digests, settle_advice, targets
 from store import crawls, deliveries, locks
 from store.db import Database, database_failure
 from store.models import utcnow
@@ -224,8 +224,12 @@ class Daemon:
                 "digests have waited %g min for the crawl of %s; sending them now", waited, ", ".join(busy)
             )
         self.digests_held_since = None
-        for result in send_due_digests(self.config, self.database, due, now):
-            self._report(result)
+        results = send_due_digests(self.config, self.database, due, now)
+        for result in results:
+            if result.outcome != HELD:
+                self._report(result)
+        if held := [result.reason for result in results if result.outcome == HELD]:
+            raise TenderwatchError(held[0])  # said once, not every tick; the next tick tries again
 
     def _report(self, result: DigestResult) -> None:
         """A digest's outcome: failures as warnings (retried), an unconfirmed one as an error (the

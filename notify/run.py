@@ -25,6 +25,7 @@ from notify.render import Message, environment, render_html
 from notify.send import channel_key, check_url, markdown_limit, reads_html, send
 from notify.teams import markdown_messages, teams_messages
 from scoring.profile import Profile
+from scoring.yamlnodes import ProfileError
 from store import deliveries, locks
 from store.db import Database
 from store.models import DigestRow, utcnow
@@ -36,6 +37,8 @@ from tenderwatch.errors import ConfigError
 from tenderwatch.files import write_whole
 
 FILE_CHANNEL = "file"
+# A channel whose profile's rules cannot be read: nothing built, sent or recorded until they are fixed.
+HELD = "held"
 # What a digest says if tenderwatch is stopped while a channel is being handed it.
 STOPPED_WHILE_SENDING = "tenderwatch stopped before the channel answered; the digest may have arrived"
 
@@ -67,7 +70,7 @@ class DigestResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome not in ("failed", deliveries.UNCONFIRMED)
+        return self.outcome not in ("failed", deliveries.UNCONFIRMED, HELD)
 
 
 def targets(
@@ -123,7 +126,12 @@ def send_digests(
     results = []
     for target in chosen:
         if target.profile not in profiles:
-            profiles[target.profile] = live_profile(database, config.scoring, target.profile)
+            try:
+                profiles[target.profile] = live_profile(database, config.scoring, target.profile)
+            except (ProfileError, ConfigError) as exc:  # a mistake in one profile holds its channels alone
+                digest = Digest(target.key, target.profile, as_of, {s: [] for s in SECTIONS}, [])
+                results.append(DigestResult(target, HELD, digest, reason=str(exc)))
+                continue
         if target.profile not in rescored:
             rescored.add(target.profile)
             with database.writing() as session:

@@ -993,6 +993,24 @@ def test_a_channel_of_another_profile_does_not_stop_a_profiles_digest(
     assert "teams" not in result.output and len(smtp.messages) == 1
 
 
+def test_a_mistake_in_one_profiles_rules_holds_its_channels_alone(env, tmp_path, stored, smtp):
+    """Channels are taken in the config's order: the broken profile's channel comes first."""
+    broken = tmp_path / "other.yaml"
+    broken.write_text(EXAMPLE_RULES.read_text().replace("scoring:", "scoring:\n  title_weight: lots", 1))
+    (tmp_path / "tenderwatch.toml").write_text(
+        f'[scoring.profiles]\nother = "{broken}"\n'
+        '[[channels]]\nname = "other-bids"\nurl = "json://127.0.0.1"\nprofile = "other"\n'
+        f'[[channels]]\nname = "bids"\nurl = "{smtp.url()}"\n'
+    )
+    result = CliRunner().invoke(cli, ["digest", "--as-of", "2026-08-12T07:30"])
+    assert result.exit_code == 1
+    assert len(smtp.messages) == 1 and "bids: sent" in result.output
+    [held] = [line for line in result.output.splitlines() if line.startswith("other-bids:")]
+    assert held.startswith(f"other-bids: NOT SENT until its rules are fixed: {broken}")
+    with stored.reading() as session:  # nothing recorded for it: it goes out once the rules are fixed
+        assert session.scalar(select(func.count()).select_from(DigestRow)) == 1
+
+
 def test_a_digest_as_of_before_a_no_bid_still_shows_the_notice(env, tmp_path, stored):
     from store.scores import add_feedback
 

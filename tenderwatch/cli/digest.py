@@ -201,21 +201,21 @@ def _write_output(path: Path, html: str) -> None:
 
 
 def describe(result) -> str:
+    from notify.run import HELD
     from store.deliveries import UNCONFIRMED
 
-    subject = result.digest.subject
+    subject, reason = result.digest.subject, result.reason
     if result.outcome == "written":
         return f"{result.target.label}: {subject}\nwrote {result.path}"
-    if result.outcome == "skipped":
-        return f'{result.target.label}: nothing new, not sent (digest.empty = "skip")'
-    if result.outcome == "busy":
-        return f"{result.target.label}: not sent now: {result.reason}"
-    if result.outcome == "failed":
-        verb = "write" if result.target.kind == "file" else "send"
-        return f'{result.target.label}: FAILED to {verb} "{subject}": {result.reason}'
-    if result.outcome == UNCONFIRMED:
-        return f'{result.target.label}: NOT CONFIRMED "{subject}": {result.reason}'
-    return f"{result.target.label}: {result.outcome}: {subject}"
+    verb = "write" if result.target.kind == "file" else "send"
+    said = {
+        "skipped": 'nothing new, not sent (digest.empty = "skip")',
+        "busy": f"not sent now: {reason}",
+        HELD: f"NOT SENT until its rules are fixed: {reason}",
+        "failed": f'FAILED to {verb} "{subject}": {reason}',
+        UNCONFIRMED: f'NOT CONFIRMED "{subject}": {reason}',
+    }
+    return f"{result.target.label}: {said.get(result.outcome, f'{result.outcome}: {subject}')}"
 
 
 @cli.group("notify", context_settings=CONTEXT, short_help="Test the channels; settle unconfirmed digests.")
