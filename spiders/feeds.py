@@ -54,9 +54,12 @@ class Feeds(SourceSpider):
     def parse(self, response: Response) -> Iterator[ReleasePage | CrawlFailure | scrapy.Request]:
         feed: FeedConfig = response.meta["feed"]
         parsed = feedparser.parse(response.body)
-        if not parsed.version or (parsed.bozo and not parsed.entries):
-            problem = type(parsed.get("bozo_exception")).__name__
-            yield from self.feed_failed(f"feed '{feed.name}' is not a readable RSS or Atom feed ({problem})")
+        # .get: an empty answer gives a result without even a version, and .version would raise.
+        if not parsed.get("version") or (parsed.bozo and not parsed.entries):
+            yield from self.feed_failed(
+                f"feed '{feed.name}' is not a readable RSS or Atom feed ({not_a_feed(response, parsed)}); "
+                f"check {self.url_advice}"
+            )
             return
         records = [record for entry in parsed.entries if (record := entry_record(feed, entry))]
         self.found += len(records)
@@ -88,6 +91,21 @@ class Feeds(SourceSpider):
         else:
             done = Window(self.window_from, self.window_to)
             yield ReleasePage(self.name, "", [], window_done=done, crawl_done=True)
+
+
+def not_a_feed(response: Response, parsed: Any) -> str:
+    """What the feed's URL answered instead of a feed, in a few words."""
+    body = response.body.lstrip()
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    if not body:
+        return "its answer was empty"
+    if "html" in content_type or body[:15].lower().startswith((b"<!doctype html", b"<html")):
+        return "it answered with a web page; the portal may have moved the feed or want a login"
+    if "json" in content_type or body[:1] in (b"{", b"["):
+        return "it answered with JSON"
+    if parsed.get("bozo_exception") is not None:
+        return "its XML is not well-formed"
+    return "no RSS or Atom in its answer"
 
 
 def entry_record(feed: FeedConfig, entry: Any) -> dict[str, Any] | None:

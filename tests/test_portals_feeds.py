@@ -125,9 +125,28 @@ def test_a_broken_feed_is_reported_by_name_and_the_others_are_still_read(config,
     crawler = yield crawl_feeds(config, portal, "broken", "council", "gone")
     run = run_of(database, crawler)
     assert run.outcome == crawls.FAILED
-    assert run.message.startswith("feed 'broken' is not a readable RSS or Atom feed (")
+    assert run.message.startswith(
+        "feed 'broken' is not a readable RSS or Atom feed (it answered with a web page; "
+        "the portal may have moved the feed or want a login); check the feed's url in [[feeds]]"
+    )
     assert "; feed 'gone': no such page (HTTP 404)" in run.message
     assert len(stored(database)) == 3  # the council's entries are kept
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_feed_that_answers_with_nothing_is_reported_and_the_others_are_still_read(config, database, portal):
+    # An empty 200 answer gave feedparser nothing to parse, not even a version: the spider raised,
+    # the feeds after it were never read and the crawl ended "stopped before the last window".
+    portal.pages["/broken.rss"] = Page(b"", "application/rss+xml")
+    crawler = yield crawl_feeds(config, portal, "broken", "council")
+    run = run_of(database, crawler)
+    assert portal.requests == ["/robots.txt", "/broken.rss", "/council.rss"]
+    assert (run.outcome, run.message) == (
+        crawls.FAILED,
+        "feed 'broken' is not a readable RSS or Atom feed (its answer was empty); "
+        "check the feed's url in [[feeds]] of the config file",
+    )
+    assert len(stored(database)) == 3
 
 
 def load(tmp_path, text: str) -> configuration.Config:
