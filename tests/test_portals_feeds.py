@@ -149,6 +149,17 @@ def test_a_feed_that_answers_with_nothing_is_reported_and_the_others_are_still_r
     assert len(stored(database)) == 3
 
 
+@pytest_twisted.inlineCallbacks
+def test_a_relative_link_is_read_against_the_feed_url(config, database, portal):
+    # Many portals write an item's link as "/opportunities/view/..."; it was dropped as not a URL.
+    relative = feed_page("feed_rss2.xml", portal).body.replace(f"<link>{portal.url}/".encode(), b"<link>/")
+    portal.pages["/council.rss"] = Page(relative, "application/rss+xml")
+    yield crawl_feeds(config, portal, "council")
+    review = stored(database)["Independent review of early help services"]
+    assert review.url == f"{portal.url}/opportunities/view/EC-2026-0145"
+    assert safe_link(review) == review.url
+
+
 def load(tmp_path, text: str) -> configuration.Config:
     path = tmp_path / "t.toml"
     path.write_text(text)
@@ -189,6 +200,7 @@ def test_a_feed_mistake_names_the_feed_and_what_to_do(tmp_path, text, message):
         'https://tenders.example.gov.uk/"><script>alert(1)</script>',
         "javascript:alert(1)",
         "https://evil.example/view/1",
+        "//evil.example/view/1",  # relative to the scheme only: another host
     ],
 )
 def test_an_entry_link_that_could_lead_elsewhere_is_not_kept(link):

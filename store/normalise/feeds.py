@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from store.normalise.ocds import RecordFormat, Release, as_text, parse_time
 from store.normalise.text import plain
@@ -60,13 +60,15 @@ def buyer_from_author(author: str | None) -> str | None:
 def own_link(link: Any, feed_url: Any) -> str | None:
     """The entry's link if it is a plain http(s) URL on the feed's own host, else None: a digest links
     to it, so it may hold nothing that could end it early in Markdown or HTML (spaces, brackets,
-    quotes, angle brackets), which could smuggle in a link to another host."""
+    quotes, angle brackets), which could smuggle in a link to another host. A relative link
+    ("/opportunities/view/12", as many portals write) is read against the feed's URL."""
     if not isinstance(link, str) or not isinstance(feed_url, str) or not PLAIN_URL.fullmatch(link.strip()):
         return None
-    target, home = urlsplit(link.strip()), urlsplit(feed_url)
+    absolute = urljoin(feed_url, link.strip())
+    target, home = urlsplit(absolute), urlsplit(feed_url)
     if target.scheme not in ("http", "https") or not target.hostname:
         return None
-    return link.strip() if target.hostname == home.hostname else None
+    return absolute if target.hostname == home.hostname else None
 
 
 FORMAT = RecordFormat(
