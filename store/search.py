@@ -48,7 +48,9 @@ def parse(text: str) -> list[list[Term]]:
     Raises ValueError, with a message for the user, when an alternative has nothing to look for.
     """
     alternatives: list[list[Term]] = [[]]
-    for match in TERM.finditer(text):
+    # A NUL (a web form's %00) separates words, as tsquery already made it; in an FTS5 string it
+    # ended the string early, and SQLite refused the query ("unterminated string").
+    for match in TERM.finditer(text.replace("\x00", " ")):
         negated, phrase, word = match.groups()
         if word is not None and word.upper() == "OR":
             if alternatives[-1]:

@@ -72,11 +72,17 @@ def test_the_buyer_is_searched_too(stored):
 
 
 @pytest.mark.parametrize(
-    "query", ["C++", "NEAR(", '"unterminated', "AND", "NOT x", "title:x", "a*", "(x", "^x"]
+    "query", ["C++", "NEAR(", '"unterminated', "AND", "NOT x", "title:x", "a*", "(x", "^x", "x\x00"]
 )
 def test_whatever_is_typed_is_never_a_syntax_error(database, query):
     _store(database, [release_by_id("076396-2026")])
     found(database, query)
+
+
+def test_a_nul_in_a_query_separates_words_on_both_stores(database):
+    _store(database, [release_by_id("076396-2026")])
+    assert [n.id for n in found(database, "violence\x00")] == ["find_a_tender:076396-2026"]
+    assert [n.id for n in found(database, '"violence\x00reduction"')] == ["find_a_tender:076396-2026"]
 
 
 def test_a_word_joined_to_a_bullet_or_dash_is_found_on_both_stores(stored):
