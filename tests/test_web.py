@@ -219,6 +219,9 @@ def test_inbox_filters_are_url_parameters_and_narrow_the_list(site):
     assert "No match meets these filters" in costly
     cf = requests.get(site.url("/?source=contracts_finder")).text
     assert "Find a Tender</p>" not in cf
+    # A NUL (%00) in a filter is left out: PostgreSQL refused it (a 500), and SQLite's search did.
+    for nul in ("q=violence%00reduction", "buyer=%00", "region=%00", "source=%00"):
+        assert requests.get(site.url(f"/?{nul}")).status_code == 200, nul
     # A value that cannot be a filter: the form again, as sent, with what to change by its label.
     bad = requests.get(site.url("/?min_value=lots&buyer=Brighton"))
     assert bad.status_code == 400 and "Value from £: &#39;lots&#39; is not an amount" in bad.text

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from scoring.engine import score_notice
 from scoring.feedback import LABELS
@@ -121,6 +122,9 @@ class InboxQuery:
 def inbox_query(args: Any, problems: list[str]) -> InboxQuery:
     """The filters asked for; a value that cannot be one is left out and said in `problems`, named
     by its label on the form."""
+    # No NUL (%00) reaches the store: PostgreSQL refuses a string holding one (a 500), and no real
+    # filter has one.
+    args = MultiDict([(name, value.replace("\x00", "")) for name, value in args.items(multi=True)])
     bands = tuple(band for band in args.getlist("band") if band in ("strong", "possible")) or (
         "strong",
         "possible",
