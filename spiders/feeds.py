@@ -12,6 +12,7 @@ Unverified against the live services: no real recorded feed of a UK e-tendering 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -27,6 +28,8 @@ from spiders.base import SourceSpider
 from spiders.items import CrawlFailure, ReleasePage
 from spiders.windows import Window
 from tenderwatch.config import FeedConfig
+
+logger = logging.getLogger("tenderwatch.crawl")
 
 
 class Feeds(SourceSpider):
@@ -62,6 +65,17 @@ class Feeds(SourceSpider):
             )
             return
         records = [record for entry in parsed.entries if (record := entry_record(feed, entry))]
+        if len(records) < len(parsed.entries):
+            left_out = len(parsed.entries) - len(records)
+            if not records:
+                yield from self.feed_failed(
+                    f"feed '{feed.name}': none of its {left_out} entries has an id (guid) or a link, "
+                    "so none can be told from another and nothing is kept; ask its publisher to add them"
+                )
+                return
+            logger.warning(
+                "feed '%s': %d of its entries have no id or link and are left out", feed.name, left_out
+            )
         self.found += len(records)
         yield from self.next_feed(ReleasePage(self.name, response.url, records))
 

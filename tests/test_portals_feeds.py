@@ -6,6 +6,7 @@ them (tests/fixtures/written/README.md) and served on 127.0.0.1, their links mov
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -158,6 +159,24 @@ def test_a_relative_link_is_read_against_the_feed_url(config, database, portal):
     review = stored(database)["Independent review of early help services"]
     assert review.url == f"{portal.url}/opportunities/view/EC-2026-0145"
     assert safe_link(review) == review.url
+
+
+@pytest_twisted.inlineCallbacks
+def test_entries_without_an_id_or_a_link_are_said_to_be_left_out(config, database, portal, caplog):
+    # They were dropped in silence; a feed of nothing else read as "the feeds listed nothing at all".
+    written = feed_page("feed_rss2.xml", portal).body
+    bare = re.sub(rb"\s*<(link|guid)[^>]*>[^<]*</(link|guid)>", b"", written)
+    portal.pages["/broken.rss"] = Page(bare, "application/rss+xml")
+    crawler = yield crawl_feeds(config, portal, "broken")
+    assert run_of(database, crawler).message == (
+        "feed 'broken': none of its 3 entries has an id (guid) or a link, so none can be told from "
+        "another and nothing is kept; ask its publisher to add them"
+    )
+    one_bare = written.replace(f"<link>{portal.url}/opportunities/view/EC-2026-0146</link>".encode(), b"")
+    portal.pages["/council.rss"] = Page(re.sub(rb"<guid[^>]*>EC-2026-0146</guid>", b"", one_bare))
+    crawler = yield crawl_feeds(config, portal, "council")
+    assert run_of(database, crawler).outcome == crawls.OK and len(stored(database)) == 2
+    assert "feed 'council': 1 of its entries have no id or link and are left out" in caplog.text
 
 
 def load(tmp_path, text: str) -> configuration.Config:
