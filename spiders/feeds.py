@@ -16,7 +16,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -134,16 +134,20 @@ def entry_record(feed: FeedConfig, entry: Any) -> dict[str, Any] | None:
         "title": entry.get("title"),
         "link": entry.get("link"),
         "summary": entry.get("summary"),
-        "published": _moment(entry.get("published_parsed")),
+        "published": _moment(entry.get("published_parsed"), entry.get("published")),
         # Only an entry that states it: feedparser would give the published date instead, with a warning.
-        "updated": _moment(entry.get("updated_parsed")) if "updated" in entry else None,
+        "updated": _moment(entry.get("updated_parsed"), entry.get("updated")) if "updated" in entry else None,
         "author": entry.get("author"),
         "categories": [tag.get("term") for tag in entry.get("tags") or [] if tag.get("term")],
     }
 
 
-def _moment(parsed: time.struct_time | None) -> str | None:
-    """feedparser's date (UTC) as ISO 8601, or None."""
+def _moment(parsed: time.struct_time | None, written: Any = None) -> str | None:
+    """feedparser's date (UTC) as ISO 8601, or None. feedparser reads a zone name it does not know as
+    UTC; "BST" (British Summer Time, UTC+1), which UK servers write, is put right."""
     if not parsed:
         return None
-    return datetime(*parsed[:6], tzinfo=UTC).isoformat()
+    moment = datetime(*parsed[:6], tzinfo=UTC)
+    if isinstance(written, str) and written.split()[-1:] in (["BST"], ["bst"]):
+        moment -= timedelta(hours=1)
+    return moment.isoformat()

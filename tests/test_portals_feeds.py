@@ -11,13 +11,14 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import feedparser
 import pytest
 import pytest_twisted
 from sqlalchemy import select
 
 from notify.render import safe_link
 from scoring import score_notice
-from spiders.feeds import Feeds
+from spiders.feeds import Feeds, entry_record
 from store import crawls
 from store.models import NoticeRow
 from store.normalise.feeds import buyer_from_author
@@ -177,6 +178,20 @@ def test_entries_without_an_id_or_a_link_are_said_to_be_left_out(config, databas
     crawler = yield crawl_feeds(config, portal, "council")
     assert run_of(database, crawler).outcome == crawls.OK and len(stored(database)) == 2
     assert "feed 'council': 1 of its entries have no id or link and are left out" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("written", "moment"),
+    [
+        ("Wed, 03 Jun 2026 09:30:00 BST", "2026-06-03T08:30:00+00:00"),  # was read as 09:30 UTC
+        ("Wed, 03 Jun 2026 09:30:00 +0100", "2026-06-03T08:30:00+00:00"),
+        ("Thu, 03 Dec 2026 09:30:00 GMT", "2026-12-03T09:30:00+00:00"),
+    ],
+)
+def test_a_date_in_british_summer_time_is_read_as_such(written, moment):
+    rss = f"<rss version='2.0'><channel><item><guid>1</guid><pubDate>{written}</pubDate></item></channel>"
+    entry = feedparser.parse(f"{rss}</rss>".encode()).entries[0]
+    assert entry_record(FeedConfig("council", SITE), entry)["published"] == moment
 
 
 def load(tmp_path, text: str) -> configuration.Config:
