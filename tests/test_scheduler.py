@@ -561,7 +561,7 @@ def test_run_no_crawl_waits_for_a_crawl_in_another_process_before_the_digest(
     env, tmp_path, database, monkeypatch
 ):
     # `run --no-crawl` once sent the digest at once, missing what a daemon's or cron's crawl was finding.
-    from tests.support.cli import tenderwatch
+    from tests.support.cli import TENDERWATCH
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tenderwatch.toml").write_text(
@@ -569,24 +569,22 @@ def test_run_no_crawl_waits_for_a_crawl_in_another_process_before_the_digest(
         'digest_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
     )
     crawl = locks.try_lock(database, "crawl:find_a_tender")
-    released: list[datetime] = []
-
-    def finish_the_crawl() -> None:
-        time.sleep(3)
-        released.append(utcnow())
-        crawl.release()
-
-    elsewhere = threading.Thread(target=finish_the_crawl)
-    elsewhere.start()
+    run = subprocess.Popen([*TENDERWATCH, "run", "--no-crawl"], stdout=subprocess.PIPE, text=True)
     try:
-        done = tenderwatch("run", "--no-crawl")
+        # The crawl ends only once the run says it waits for it, however slowly the run starts.
+        said = run.stdout.readline()
+        assert said.strip() == "waiting for the crawl of find_a_tender in another process to finish"
+        assert run.poll() is None  # still waiting: nothing sent yet
+        released = utcnow()
+        crawl.release()
+        run.wait(120)
     finally:
-        elsewhere.join()
-    assert done.returncode == 0, done.stderr
-    assert "waiting for the crawl of find_a_tender in another process to finish" in done.stdout
+        run.kill()
+        crawl.release()
+    assert run.returncode == 0
     with database.reading() as session:
         built_for = session.scalar(select(DigestRow.as_of))
-    assert built_for.replace(tzinfo=built_for.tzinfo or UTC) >= released[0]
+    assert built_for.replace(tzinfo=built_for.tzinfo or UTC) >= released
 
 
 def test_a_digest_held_back_by_a_stuck_crawl_elsewhere_names_its_process_and_what_to_do(
