@@ -7,6 +7,13 @@ days before it (a notice reaches the API some days after the date it carries), a
 store keeps what is new or changed. A poll therefore reads the current month again, and the previous
 one near a month boundary.
 
+One month and type the service cannot answer (Sell2Wales's "Error converting data type nvarchar to
+float" comes from a notice's data) must not hide every later one: once a request of the crawl has
+been answered, one failed with an HTTP error (not a rate limit) is passed over and the rest are
+read; the crawl then fails naming it, so the watermark stays before it and the next crawl asks
+again. A second failure in a row, or one before anything was answered, is the service failing: the
+crawl stops there.
+
 To add a source of this kind: subclass it in a file of its own, set `name`, `notice_types` and
 `rate_limit_waits` (and `extra_params` if the service needs some), each with a comment quoting the
 service, and add its URL and delay to SOURCE_DEFAULTS in tenderwatch/config.py and a normaliser to
@@ -23,6 +30,8 @@ from urllib.parse import urlencode
 
 import scrapy
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from spiders.base import SourceSpider
 from spiders.items import CrawlFailure, ReleasePage
@@ -42,7 +51,11 @@ class OcdsMonthSpider(SourceSpider):
         super().__init__(base_url, window_from, window_to, **kwargs)
         self.months = months_touched(window_from - self.late_by, window_to)
         self.queue = deque(self.month_url(month, kind) for month in self.months for kind in self.notice_types)
+        self.asked = deque((month, kind) for month in self.months for kind in self.notice_types)
         self.found = 0  # releases received so far in this crawl
+        self.answered = 0  # requests answered so far in this crawl
+        self.passed_over: CrawlFailure | None = None  # the first failed request the crawl went on past
+        self.failed_last = False  # whether the last request failed
 
     def month_url(self, month: str, notice_type: str) -> str:
         query = {"dateFrom": month, "noticeType": notice_type, "outputType": "0", **self.extra_params}
@@ -55,13 +68,20 @@ class OcdsMonthSpider(SourceSpider):
         try:
             releases = decode_package(response.body)["releases"]
         except InvalidPackage as exc:
-            yield self.retry_or_fail(response, str(exc))
+            yield self.retry_or_fail(response, str(exc))  # an HTML page or cut short: the service's state
             return
         self.found += len(releases)
+        self.answered += 1
+        self.failed_last = False
         self.queue.popleft()
+        self.asked.popleft()
         if self.queue:
             yield ReleasePage(self.name, response.url, releases)
             yield self.source_request(self.queue[0])
+            return
+        if self.passed_over:
+            yield ReleasePage(self.name, response.url, releases)  # kept; the window is not complete
+            yield self.passed_over
             return
         if not self.found:
             # Both services list notices every working week: a crawl that finds none in a month or
@@ -76,6 +96,38 @@ class OcdsMonthSpider(SourceSpider):
             return
         done = Window(self.window_from, self.window_to)
         yield ReleasePage(self.name, response.url, releases, window_done=done, crawl_done=True)
+
+    def failed(self, failure: Failure) -> Iterator[CrawlFailure | scrapy.Request]:
+        for told in super().failed(failure):
+            response = failure.value.response if failure.check(HttpError) else None
+            # A rate limit or a redirect concerns the whole service, as do network failures.
+            if (
+                response is not None
+                and response.status >= 400
+                and response.status not in self.rate_limit_waits
+            ):
+                yield from self.pass_over(told)
+            else:
+                yield told
+
+    def pass_over(self, failure: CrawlFailure) -> Iterator[CrawlFailure | scrapy.Request]:
+        """Go on past a month and type that failed, if the service answers others; else stop."""
+        if not self.answered or self.failed_last:
+            yield self.passed_over or failure
+            return
+        month, kind = self.asked.popleft()
+        self.queue.popleft()
+        self.failed_last = True
+        if self.passed_over is None:
+            self.passed_over = CrawlFailure(
+                failure.source,
+                failure.url,
+                f"notices of type {kind} for {month} (the others were read): {failure.message}",
+            )
+        if self.queue:
+            yield self.source_request(self.queue[0])
+        else:
+            yield self.passed_over
 
 
 def months_touched(start: datetime, end: datetime) -> list[str]:

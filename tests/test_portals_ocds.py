@@ -210,6 +210,31 @@ def test_a_server_error_is_a_failed_source_in_one_line_and_nothing_stored_is_har
 
 
 @pytest_twisted.inlineCallbacks
+def test_one_month_and_type_the_service_cannot_answer_does_not_hide_the_later_ones(config, database):
+    """A notice's data can break one answer ("Error converting data type nvarchar to float"): the
+    crawl stopped there, the watermark stayed before it, and every later crawl stopped there too, so
+    no later month was ever read."""
+    error = b"Error converting data type nvarchar to float."
+    releases = {**served("08-2026", "102", 3), **served("09-2026", "102", 5, first=10)}
+    with MonthServer(releases=releases, faults=[MonthFault(3, 500, error, times=4)]) as server:
+        crawler = yield crawl_month(config, server.url, start="2026-08-31T06:00:00")
+    assert server.asked()[2:] == [("08-2026", "2")] * 4 + [("09-2026", kind) for kind in ("102", "101", "2")]
+    assert len(stored_keys(database, "public_contracts_scotland")) == 8  # September's too
+    run = run_of(database, crawler)
+    assert run.outcome == crawls.FAILED
+    assert run.message == (
+        "notices of type 2 for 08-2026 (the others were read): the service failed (HTTP 500): "
+        "Error converting data type nvarchar to float.; it may be down, and the next crawl will try again"
+    )
+    with database.reading() as session:
+        assert session.get(SourceState, "public_contracts_scotland") is None  # no watermark past it
+    # Two failures in a row are the service failing: the crawl stops there.
+    with MonthServer(releases=releases, faults=[MonthFault(2, 500, error, times=8)]) as down:
+        yield crawl_month(config, down.url, start="2026-08-31T06:00:00")
+    assert down.asked() == [("08-2026", "102")] + [("08-2026", "101")] * 4 + [("08-2026", "2")] * 4
+
+
+@pytest_twisted.inlineCallbacks
 def test_no_notices_at_all_is_a_failure_not_a_quiet_month(config, database):
     with MonthServer() as server:
         crawler = yield crawl_month(config, server.url)
