@@ -38,6 +38,7 @@ class JsonPagesSpider(SourceSpider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.found = 0
+        self.seen_pages: dict[bytes, int] = {}  # each page's records (as JSON) -> its number
 
     def page_url(self, page: int) -> str:
         return f"{self.base_url}{self.api_path}?{urlencode({**self.extra_params, self.page_param: page})}"
@@ -56,6 +57,19 @@ class JsonPagesSpider(SourceSpider):
         if not isinstance(records, list):
             yield self.retry_or_fail(response, f"not the list expected (no '{self.results_key}' list)")
             return
+        if records:
+            # A service that ignores the page number answers page 1 again and again: the rest of the
+            # list would be missing, and the crawl would say it read it all.
+            written = orjson.dumps(records, option=orjson.OPT_SORT_KEYS)
+            if written in self.seen_pages:
+                yield CrawlFailure(
+                    self.name,
+                    response.url,
+                    f"page {page} of the list repeats page {self.seen_pages[written]}, so the rest of "
+                    "the list cannot be read; its paging looks broken, and the next crawl will try again",
+                )
+                return
+            self.seen_pages[written] = page
         self.found += len(records)
         last = last_page(body)
         if page < min(last, self.max_pages):

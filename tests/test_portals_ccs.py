@@ -138,6 +138,21 @@ def test_a_changed_api_and_an_empty_list_fail_the_source(config, database):
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_list_that_answers_the_same_page_again_fails_the_source(config, database):
+    """A service that ignores `page` answers page 1 every time: the rest of the list was never read,
+    and the crawl said ok."""
+    first = (WRITTEN / "ccs_frameworks_page-1.json").read_bytes()
+    with PagesServer(pages={FIRST: Page(first), SECOND: Page(first)}) as server:
+        crawler = yield crawl(config, CrownCommercialService, base_url=server.url, **WINDOW)
+    run = run_of(database, crawler)
+    assert (run.outcome, run.new) == (crawls.FAILED, 3)  # page 1's agreements are kept
+    assert run.message == (
+        "page 2 of the list repeats page 1, so the rest of the list cannot be read; "
+        "its paging looks broken, and the next crawl will try again"
+    )
+
+
+@pytest_twisted.inlineCallbacks
 def test_every_request_says_the_configured_user_agent(config, database, monkeypatch):
     monkeypatch.setenv("TENDERWATCH_USER_AGENT", "tenderwatch (redacted@redacted.invalid)")
     configured = configuration.load()
