@@ -54,6 +54,7 @@ class HtmlListingSpider(SourceSpider):
         super().__init__(*args, **kwargs)
         self.found = 0
         self.pages: int | None = None
+        self.seen: set[Any] = set()  # the ids of the opportunities read so far
 
     def page_url(self, page: int) -> str:
         query = urlencode({self.page_param: page, **self.extra_params})
@@ -70,10 +71,25 @@ class HtmlListingSpider(SourceSpider):
         except ChangedPage as exc:
             yield self.retry_or_fail(response, str(exc))
             return
-        self.found += len(records)
         if self.pages is None:
             total = self.total(page)
+            if total is None and records:
+                # Without it the spider cannot tell how many pages to read, and read only the first.
+                yield self.retry_or_fail(response, "the listing no longer says how many opportunities it has")
+                return
             self.pages = math.ceil(total / len(records)) if total and records else 1
+        ids = [record.get("id") for record in records]
+        if records and set(ids) <= self.seen:
+            # A site that ignores the page number shows page 1 again: the rest would never be read.
+            yield CrawlFailure(
+                self.name,
+                response.url,
+                f"page {number} of the listing shows only opportunities of earlier pages, so the rest "
+                "cannot be read; its paging looks broken, and the next crawl will try again",
+            )
+            return
+        self.seen.update(ids)
+        self.found += len(records)
         if number < min(self.pages, self.max_pages) and records:
             yield ReleasePage(self.name, response.url, records)
             yield self.source_request(self.page_url(number + 1), page=number + 1)

@@ -142,6 +142,28 @@ def test_a_changed_page_and_an_empty_listing_fail_the_source(config, database):
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_listing_that_hides_its_count_or_repeats_a_page_fails_the_source(config, database):
+    """Either one read the first page alone, and the crawl said ok."""
+    first = (WRITTEN / "dos_opportunities_page-1.html").read_bytes()
+    uncounted = {**dos_pages(), LISTING.format(1): Page(first.replace(b"totalRecordsNew", b"x"), "text/html")}
+    with PagesServer(pages=uncounted) as server:
+        crawler = yield crawl(config, DigitalOutcomes, base_url=server.url, **WINDOW)
+    assert run_of(database, crawler).outcome == crawls.FAILED
+    assert run_of(database, crawler).message == (
+        "unreadable page after retries: the listing no longer says how many opportunities it has"
+    )
+    repeating = {**dos_pages(), LISTING.format(2): Page(first, "text/html")}
+    with PagesServer(pages=repeating) as server:
+        crawler = yield crawl(config, DigitalOutcomes, base_url=server.url, **WINDOW)
+    run = run_of(database, crawler)
+    assert (run.outcome, run.new) == (crawls.FAILED, 3)  # the first page's are kept
+    assert run.message == (
+        "page 2 of the listing shows only opportunities of earlier pages, so the rest cannot be read; "
+        "its paging looks broken, and the next crawl will try again"
+    )
+
+
+@pytest_twisted.inlineCallbacks
 def test_the_upgrade_to_schema_0013_reads_stored_listings_again(config, database):
     from store.db import Database
     from tests.support.schema import migrate
