@@ -37,7 +37,7 @@ from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
 from spiders.items import CrawlFailure, ReleasePage
-from spiders.middlewares import StoppedWaiting
+from spiders.middlewares import RobotsUnreadable, StoppedWaiting
 from spiders.ocds_json import InvalidPackage, decode_package
 from spiders.windows import Window, slices
 
@@ -98,6 +98,10 @@ class SourceSpider(scrapy.Spider):
         elif too_large(failure):
             limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             yield CrawlFailure(self.name, request.url, size_problem(limit, self.url_advice))
+        elif failure.check(RobotsUnreadable):
+            yield CrawlFailure(
+                self.name, request.url, robots_unreadable(request.url, failure.getErrorMessage())
+            )
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             yield CrawlFailure(self.name, request.url, robots_problem(request.url))
         else:
@@ -291,6 +295,15 @@ def robots_problem(url: str) -> str:
     return (
         f"the robots.txt of {shown_origin(url)} forbids reading {urlsplit(url).path}, and tenderwatch "
         "obeys it; the site may have changed its rules: turn the source off"
+    )
+
+
+def robots_unreadable(url: str, why: str) -> str:
+    reason = why.partition("(")[2].rstrip(")") or "no answer"
+    return (
+        f"the robots.txt of {shown_origin(url)} could not be read ({one_line(reason, 60)}); tenderwatch "
+        "reads a website only as its robots.txt allows, so nothing was fetched, and the next crawl "
+        "will try again"
     )
 
 

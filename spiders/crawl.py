@@ -183,7 +183,7 @@ def scrapy_settings(config: Config, *, verbose: bool = False, **overrides: Any) 
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "spiders.middlewares.RetryAfterMiddleware": 550,
             # Only a spider that reads a website turns it on (ROBOTSTXT_OBEY in its custom_settings).
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
+            "spiders.middlewares.ObeyingRobotsTxtMiddleware": 100,
         },
         **without_unused_components(),
         "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},

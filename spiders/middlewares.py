@@ -1,4 +1,5 @@
-"""The HTTP failure policy, in one place: rate limits wait as long as the service asks.
+"""The HTTP failure policy, in one place: rate limits wait as long as the service asks, and a
+website whose robots.txt cannot be read is not read either.
 
 Scrapy's stock retry re-sends a 429 at once, which only prolongs a rate-limit block. Here a status a
 spider lists in `rate_limit_waits` (429 and 503; 403 on Contracts Finder) waits for Retry-After, or the
@@ -16,8 +17,10 @@ from email.utils import parsedate_to_datetime
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
 RATE_LIMIT_WAITS = "tenderwatch_rate_limit_waits"  # request.meta: waits so far for this page
@@ -28,6 +31,41 @@ STOP_CHECK_SECONDS = 0.5
 class StoppedWaiting(IgnoreRequest):
     """The crawl was told to stop while a page waited out a rate limit: the page is not fetched, and
     nothing failed (the crawl records itself as interrupted)."""
+
+
+class RobotsUnreadable(IgnoreRequest):
+    """The site's robots.txt could not be read (a server error, no answer): the page is not fetched."""
+
+
+# What a robots.txt that cannot be read allows (RFC 9309 2.3.1.4: assume complete disallow).
+DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
+
+class ObeyingRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's, but a robots.txt answered with a server error (5xx, or a rate limit outlasting its
+    waits) or not at all forbids everything, as RFC 9309 asks, where Scrapy read the error page as
+    rules and, finding none, crawled the whole site. A 4xx (no robots.txt) still allows everything."""
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.unreadable: dict[str, str] = {}  # netloc -> why its robots.txt could not be read
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status >= 500 or response.status == 429:
+            self.unreadable[netloc] = f"HTTP {response.status}"
+            response = response.replace(body=DISALLOW_ALL)
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        super()._robots_error(exc, netloc)
+        if not isinstance(exc, IgnoreRequest):
+            self.unreadable[netloc] = type(exc).__name__
+
+    def process_request_2(self, rp: object, request: Request) -> None:
+        why = self.unreadable.get(urlparse_cached(request).netloc)
+        if why is not None:
+            raise RobotsUnreadable(f"robots.txt could not be read ({why})")
+        super().process_request_2(rp, request)
 
 
 class RetryAfterMiddleware(RetryMiddleware):

@@ -119,6 +119,25 @@ def test_robots_txt_is_obeyed(config, database):
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_robots_txt_that_cannot_be_read_forbids_the_site_and_a_missing_one_allows_it(config, database):
+    """A robots.txt answered with a server error was read as rules, none found: the whole site was
+    crawled. RFC 9309 asks a crawler to assume complete disallow then; a 404 (none) allows all."""
+    failing = Page(b"<html><body>Internal error</body></html>", "text/html", 500)
+    with PagesServer(pages=dos_pages(robots=failing)) as server:
+        crawler = yield crawl(config, DigitalOutcomes, base_url=server.url, **WINDOW)
+    assert set(server.requests) == {"/robots.txt"}  # asked again as a server error is, never the listing
+    run = run_of(database, crawler)
+    assert run.outcome == crawls.FAILED
+    assert run.message == (
+        f"the robots.txt of {server.url} could not be read (HTTP 500); tenderwatch reads a website only "
+        "as its robots.txt allows, so nothing was fetched, and the next crawl will try again"
+    )
+    with PagesServer(pages={**dos_pages(), "/robots.txt": Page(b"Not found", "text/plain", 404)}) as server:
+        crawler = yield crawl(config, DigitalOutcomes, base_url=server.url, **WINDOW)
+    assert run_of(database, crawler).outcome == crawls.OK
+
+
+@pytest_twisted.inlineCallbacks
 def test_a_changed_page_and_an_empty_listing_fail_the_source(config, database):
     redesigned = {
         "/robots.txt": ALLOW_ALL,
