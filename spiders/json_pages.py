@@ -22,7 +22,7 @@ from scrapy.http import Response
 
 from spiders.base import SourceSpider
 from spiders.items import CrawlFailure, ReleasePage
-from spiders.ocds_json import without_bom
+from spiders.ocds_json import html_page, without_bom
 from spiders.windows import Window
 
 
@@ -51,7 +51,7 @@ class JsonPagesSpider(SourceSpider):
         try:
             body = orjson.loads(without_bom(response.body))
         except orjson.JSONDecodeError:
-            yield self.retry_or_fail(response, "not JSON")
+            yield self.retry_or_fail(response, html_page(response.body) or "not JSON")
             return
         records = body.get(self.results_key) if isinstance(body, dict) else None
         if not isinstance(records, list):

@@ -62,7 +62,9 @@ def _decode_repairing(body: bytes) -> Any:
             repaired = _strip_leading_zeros(body).decode("utf-8", errors="replace")
             return json.loads(repaired, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
-            raise InvalidPackage(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+            raise InvalidPackage(
+                html_page(body) or f"not valid JSON ({exc.msg} at character {exc.pos})"
+            ) from None
 
 
 def _strip_leading_zeros(body: bytes) -> bytes:
@@ -72,3 +74,20 @@ def _strip_leading_zeros(body: bytes) -> bytes:
 def _finite_float(text: str) -> float | int:
     value = float(text)
     return value if math.isfinite(value) else UNLIMITED
+
+
+TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def html_page(body: bytes) -> str | None:
+    """What to say of a web page served where JSON was expected (a maintenance or error page sent
+    with status 200), with its title; None when the body is not HTML."""
+    if body.lstrip()[:1] != b"<":
+        return None
+    found = TITLE.search(body[:20000])
+    title = " ".join(found.group(1).decode("utf-8", "replace").split()) if found else ""
+    title = "".join(c for c in title if c.isprintable())[:80]
+    return (
+        f"not valid JSON but a web page{f' ({title!r})' if title else ''}; the service may be down "
+        "for maintenance or its API may have moved, and the next crawl will try again"
+    )

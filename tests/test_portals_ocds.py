@@ -250,12 +250,17 @@ def test_no_notices_at_all_is_a_failure_not_a_quiet_month(config, database):
 
 @pytest_twisted.inlineCallbacks
 def test_a_page_that_is_no_release_package_is_retried_then_fails(config, database):
-    page = MonthFault(2, 200, b"<html><body>Service unavailable</body></html>", "text/html", times=4)
+    html = b"<html><head><title>Service unavailable</title></head><body>Back soon</body></html>"
+    page = MonthFault(2, 200, html, "text/html", times=4)
     with MonthServer(releases=served(count=5), faults=[page]) as server:
         crawler = yield crawl_month(config, server.url)
     run = run_of(database, crawler)
     assert run.outcome == crawls.FAILED
-    assert run.message.startswith("unreadable page after retries: ")
+    # It said "not valid JSON (Expecting value at character 0)": neither what came nor what to do.
+    assert run.message == (
+        "unreadable page after retries: not valid JSON but a web page ('Service unavailable'); the "
+        "service may be down for maintenance or its API may have moved, and the next crawl will try again"
+    )
     assert len(stored_keys(database, "public_contracts_scotland")) == 5  # the page before it is kept
 
 
