@@ -4,7 +4,9 @@ The query language is the one web search engines taught everyone (PostgreSQL's `
 reads the same): words must all appear (in any form: "develop" finds "developing"), `"a quoted
 phrase"` must appear as written, `OR` between words accepts either, and `-word` excludes. A word
 with punctuation in it is a phrase of its parts ("cyber-security" finds "cyber security" too). `parse`
-reads it once, for both stores, so what a user types can never be a syntax error.
+reads it once, for both stores, so what a user types can never be a syntax error. A term of English
+stop words alone ("the", "IT", which reads as "it") is refused with advice: PostgreSQL's index leaves
+them out (it found nothing), where FTS5 found nearly every notice.
 
 - **PostgreSQL** matches the generated `notices.search` tsvector (migration 0004; English stemming and
   stop words) with a tsquery built from phraseto_tsquery per term, and ranks by `ts_rank`, title
@@ -32,6 +34,18 @@ from store.notice import Notice
 from store.queries import NoticeFilter, filtered
 
 TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+# PostgreSQL's English stop words (its `english.stop`), which its index leaves out: a term of them
+# alone would find nothing there and, in FTS5, nearly every notice. Case is not kept, so "IT" is "it".
+_ENGLISH_STOP = (
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she "
+    "her hers herself it its itself they them their theirs themselves what which who whom this that "
+    "these those am is are was were be been being have has had having do does did doing a an the and "
+    "but if or because as until while of at by for with about against between into through during "
+    "before after above below to from up down in out on off over under again further then once here "
+    "there when where why how all any both each few more most other some such no nor not only own "
+    "same so than too very s t can will just don should now"
+)
+STOP_WORDS = frozenset(_ENGLISH_STOP.split())
 # bm25 weights in notices_fts column order (title, description, buyer_name), like the tsvector's A/C/B.
 BM25_WEIGHTS = (10.0, 2.0, 5.0)
 
@@ -58,9 +72,15 @@ def parse(text: str) -> list[list[Term]]:
             continue
         if word is not None:
             negated, phrase = ("-", word[1:]) if word.startswith("-") else ("", word)
-        if re.search(r"\w", phrase):
+        if re.search(r"[^\W_]", phrase):  # a letter or digit: "_" alone is no word on either store
             alternatives[-1].append(Term(phrase, excluded=bool(negated)))
     alternatives = [terms for terms in alternatives if terms]
+    for term in (term for terms in alternatives for term in terms):
+        if set(re.findall(r"[^\W_]+", term.text.lower())) <= STOP_WORDS:  # "the", "IT", "to be"
+            raise ValueError(
+                f"'{term.text}' is too common a word to search for (case is not kept, so 'IT' is 'it'): "
+                "leave it out, or search for what it is about"
+            )
     if not alternatives:
         raise ValueError(f'nothing to search for in {text!r}: give a word or a "quoted phrase"')
     for terms in alternatives:

@@ -76,13 +76,37 @@ def test_the_buyer_is_searched_too(stored):
 )
 def test_whatever_is_typed_is_never_a_syntax_error(database, query):
     _store(database, [release_by_id("076396-2026")])
-    found(database, query)
+    answer = found_or_explained(database, query)
+    # Nothing to look for ("AND" is a stop word) is said in words, never an SQL error.
+    assert isinstance(answer, list) or "to search for" in answer
+
+
+def found_or_explained(database, query: str) -> list | str:
+    try:
+        return found(database, query)
+    except ValueError as explained:
+        return str(explained)
 
 
 def test_a_nul_in_a_query_separates_words_on_both_stores(database):
     _store(database, [release_by_id("076396-2026")])
     assert [n.id for n in found(database, "violence\x00")] == ["find_a_tender:076396-2026"]
     assert [n.id for n in found(database, '"violence\x00reduction"')] == ["find_a_tender:076396-2026"]
+
+
+@pytest.mark.parametrize("query", ["IT", "the", '"to be"', "violence -the"])
+def test_a_term_of_stop_words_alone_is_refused_with_advice_on_both_stores(database, query):
+    # PostgreSQL's index leaves English stop words out, so "IT" (read as "it") found nothing there,
+    # and nearly every notice in SQLite's.
+    _store(database, [release_by_id("076396-2026")])
+    with pytest.raises(ValueError, match=r"is too common a word to search for .* leave it out"):
+        found(database, query)
+
+
+def test_an_underscore_alone_is_no_word_on_either_store(database):
+    _store(database, [release_by_id("076396-2026")])
+    assert [n.id for n in found(database, "violence _")] == [n.id for n in found(database, "violence")]
+    assert found(database, "violence")
 
 
 def test_a_word_joined_to_a_bullet_or_dash_is_found_on_both_stores(stored):
