@@ -129,8 +129,7 @@ def send_digests(
             try:
                 profiles[target.profile] = live_profile(database, config.scoring, target.profile)
             except (ProfileError, ConfigError) as exc:  # a mistake in one profile holds its channels alone
-                digest = Digest(target.key, target.profile, as_of, {s: [] for s in SECTIONS}, [])
-                results.append(DigestResult(target, HELD, digest, reason=str(exc)))
+                results.append(DigestResult(target, HELD, _empty(target, as_of), reason=str(exc)))
                 continue
         if target.profile not in rescored:
             rescored.add(target.profile)
@@ -164,7 +163,7 @@ def _send_one(
             busy = "another process has just sent it"
         else:
             return _build_and_send(config, database, target, profile, env, as_of, dry_run=False)
-    return DigestResult(target, "busy", _empty(target, profile, config, as_of), reason=busy)
+    return DigestResult(target, "busy", _empty(target, as_of, profile), reason=busy)
 
 
 def lock_name(channel: str) -> str:
@@ -173,15 +172,12 @@ def lock_name(channel: str) -> str:
     return "digest:" + re.sub(r"[^A-Za-z0-9_.-]", "_", channel)
 
 
-def _empty(target: Target, profile: Profile, config: Config, as_of: datetime) -> Digest:
-    return Digest(
-        target.key,
-        profile.name,
-        as_of,
-        {section: [] for section in SECTIONS},
-        [],
-        min_response_days=profile.min_response_days,
-    )
+def _empty(target: Target, as_of: datetime, profile: Profile | None = None) -> Digest:
+    """A digest of nothing, for a channel not sent to now (busy, or its profile's rules held)."""
+    nothing = {section: [] for section in SECTIONS}
+    if profile is None:  # its rules could not be read
+        return Digest(target.key, target.profile, as_of, nothing, [])
+    return Digest(target.key, profile.name, as_of, nothing, [], min_response_days=profile.min_response_days)
 
 
 def _build_and_send(
