@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import feedparser
@@ -26,7 +28,7 @@ from twisted.python.failure import Failure
 
 from spiders.base import SourceSpider
 from spiders.items import CrawlFailure, ReleasePage
-from spiders.windows import Window
+from spiders.windows import LONDON, Window
 from tenderwatch.config import FeedConfig
 
 logger = logging.getLogger("tenderwatch.crawl")
@@ -142,12 +144,30 @@ def entry_record(feed: FeedConfig, entry: Any) -> dict[str, Any] | None:
     }
 
 
+# A zone at the end of a written date: "Z", "+01:00", "+0100", or a name ("GMT", "BST").
+_ZONE_AT_END = re.compile(r"(?:[zZ]|[+-]\d\d:?\d\d|\b[A-Za-z]{1,5})$")
+_TIME_OF_DAY = re.compile(r"\d:\d\d")
+
+
 def _moment(parsed: time.struct_time | None, written: Any = None) -> str | None:
-    """feedparser's date (UTC) as ISO 8601, or None. feedparser reads a zone name it does not know as
-    UTC; "BST" (British Summer Time, UTC+1), which UK servers write, is put right."""
+    """feedparser's date (UTC) as ISO 8601, or None. A time written without a zone is a UK portal's
+    clock, so it is read as UK time (feedparser reads it as UTC, or gives nothing for an RFC 822 date);
+    "BST" (British Summer Time, UTC+1), a zone name feedparser reads as UTC, is put right."""
+    text = written.strip() if isinstance(written, str) else ""
+    if _TIME_OF_DAY.search(text) and not _ZONE_AT_END.search(text):
+        wall = datetime(*parsed[:6]) if parsed else _rfc822_wall_clock(text)
+        return wall.replace(tzinfo=LONDON).astimezone(UTC).isoformat() if wall else None
     if not parsed:
         return None
     moment = datetime(*parsed[:6], tzinfo=UTC)
-    if isinstance(written, str) and written.split()[-1:] in (["BST"], ["bst"]):
+    if text.split()[-1:] in (["BST"], ["bst"]):
         moment -= timedelta(hours=1)
     return moment.isoformat()
+
+
+def _rfc822_wall_clock(text: str) -> datetime | None:
+    """ "Wed, 03 Jun 2026 09:30:00" (no zone) as a naive datetime; None for anything else."""
+    try:
+        return parsedate_to_datetime(text).replace(tzinfo=None)
+    except (TypeError, ValueError, IndexError):
+        return None

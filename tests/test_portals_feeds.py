@@ -186,6 +186,14 @@ def test_entries_without_an_id_or_a_link_are_said_to_be_left_out(config, databas
         ("Wed, 03 Jun 2026 09:30:00 BST", "2026-06-03T08:30:00+00:00"),  # was read as 09:30 UTC
         ("Wed, 03 Jun 2026 09:30:00 +0100", "2026-06-03T08:30:00+00:00"),
         ("Thu, 03 Dec 2026 09:30:00 GMT", "2026-12-03T09:30:00+00:00"),
+        ("2026-06-03T09:30:00Z", "2026-06-03T09:30:00+00:00"),
+        # No zone: a UK portal's clock (was read as UTC, an hour late in summer; RFC 822 was dropped)
+        ("2026-06-03T09:30:00", "2026-06-03T08:30:00+00:00"),
+        ("2026-06-03 09:30", "2026-06-03T08:30:00+00:00"),
+        ("Wed, 03 Jun 2026 09:30:00", "2026-06-03T08:30:00+00:00"),
+        ("Thu, 03 Dec 2026 09:30:00", "2026-12-03T09:30:00+00:00"),
+        ("2026-06-03", "2026-06-03T00:00:00+00:00"),  # a day alone stays that day
+        ("03/06/2026 09:30", None),  # neither reader knows it: no date rather than a wrong one
     ],
 )
 def test_a_date_in_british_summer_time_is_read_as_such(written, moment):
