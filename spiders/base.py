@@ -37,7 +37,7 @@ from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
 from spiders.items import CrawlFailure, ReleasePage
-from spiders.middlewares import RobotsUnreadable, StoppedWaiting
+from spiders.middlewares import ASKED_TOO_LONG, RobotsUnreadable, StoppedWaiting
 from spiders.ocds_json import InvalidPackage, decode_package
 from spiders.windows import Window, slices
 
@@ -234,17 +234,8 @@ def http_problem(response: Response, rate_limits: dict[int, float], advice: str)
     if 300 <= status < 400:
         return redirect_problem(response, advice)
     detail = _error_detail(response)
-    if status == 503 and status in rate_limits and "rate limit" not in detail.lower():
-        # Some services say "rate limit" with a 503, most mean down for maintenance.
-        return (
-            f"the service stayed unavailable (HTTP 503{f': {detail}' if detail else ''}) after waiting "
-            "as asked; it may be down for maintenance, and the next crawl will try again"
-        )
     if status in rate_limits:
-        return (
-            f"still rate limited (HTTP {status}) after waiting as asked; "
-            "raise this source's delay in the config file"
-        )
+        return _rate_limit_problem(response, detail)
     detail = f": {detail}" if detail else ""
     if status == 404:
         return f"no such page (HTTP 404){detail}; check {advice}"
@@ -253,6 +244,34 @@ def http_problem(response: Response, rate_limits: dict[int, float], advice: str)
             f"the service failed (HTTP {status}){detail}; it may be down, and the next crawl will try again"
         )
     return f"the service rejected the request (HTTP {status}){detail}"
+
+
+def _rate_limit_problem(response: Response, detail: str) -> str:
+    """Why a page refused as a rate limit (or a 503) was given up after waiting, and what to do."""
+    status, said = response.status, f": {detail}" if detail else ""
+    asked = response.meta.get(ASKED_TOO_LONG) if response.request is not None else None
+    if asked:
+        return (
+            f"the service asked to wait {_spoken_wait(asked)} (HTTP {status}{said}), longer than a crawl "
+            "waits (max_rate_limit_wait in [crawl]); the next crawl will try again"
+        )
+    if status == 503 and "rate limit" not in detail.lower():
+        # Some services say "rate limit" with a 503, most mean down for maintenance.
+        return (
+            f"the service stayed unavailable (HTTP 503{said}) after waiting as asked; it may be down "
+            "for maintenance, and the next crawl will try again"
+        )
+    return (
+        f"still rate limited (HTTP {status}) after waiting as asked; raise this source's delay in the "
+        "config file"
+    )
+
+
+def _spoken_wait(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min" if minutes else f"{seconds:.0f} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 NETWORK_PROBLEMS = {

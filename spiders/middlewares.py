@@ -24,6 +24,8 @@ from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
 RATE_LIMIT_WAITS = "tenderwatch_rate_limit_waits"  # request.meta: waits so far for this page
+# request.meta: the seconds a service asked to wait, when that is more than a crawl waits.
+ASKED_TOO_LONG = "tenderwatch_asked_to_wait_too_long"
 # How often a rate-limit wait (up to 10 minutes) looks whether the crawl was told to stop.
 STOP_CHECK_SECONDS = 0.5
 
@@ -90,8 +92,14 @@ class RetryAfterMiddleware(RetryMiddleware):
         waits = request.meta.get(RATE_LIMIT_WAITS, 0)
         if waits >= self.max_waits:
             return response  # gave up: the spider's errback reports it
+        if asked > self.max_wait and request.meta.get(ASKED_TOO_LONG):
+            # Asked twice for longer than a crawl waits: more short waits would only be refused again.
+            request.meta[ASKED_TOO_LONG] = asked
+            return response  # the spider's errback reports it
         retry = request.replace(dont_filter=True)
         retry.meta[RATE_LIMIT_WAITS] = waits + 1
+        if asked > self.max_wait:
+            retry.meta[ASKED_TOO_LONG] = asked
         retry.meta.pop("download_latency", None)
         stats = self.crawler.stats
         stats.inc_value("rate_limit/waits")

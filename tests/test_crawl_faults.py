@@ -153,6 +153,25 @@ def test_endless_refusals_fail_the_crawl_with_advice_instead_of_looping(
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_service_asking_twice_for_longer_than_a_crawl_waits_fails_the_source_after_one_wait(
+    config, database, replay_server
+):
+    # It was waited out (capped) five times: 50 minutes at the default cap, to be refused each time.
+    replay_server.add_fault(
+        FIND_A_TENDER,
+        Fault(on_request=1, status=429, headers={"Retry-After": "7200"}, body=b"Try tomorrow", times=100),
+    )
+    crawler = yield crawl_fts(
+        config, replay_server, "2026-08-11T06:00:00", "2026-08-11T12:00:00", RETRY_AFTER_MAX=0.1
+    )
+    run = run_of(database, crawler)
+    assert len(replay_server.requests_to(FIND_A_TENDER)) == 2
+    assert crawler.stats.get_value("rate_limit/waited_seconds") == 0.1
+    assert run.outcome == "failed"
+    assert "the service asked to wait 2 h 00 min (HTTP 429), longer than a crawl waits" in run.message
+
+
+@pytest_twisted.inlineCallbacks
 def test_contracts_finder_403_is_a_rate_limit(config, database, replay_server):
     replay_server.add_fault(
         CONTRACTS_FINDER,
