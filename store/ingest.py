@@ -26,6 +26,7 @@ from store.normalise.contracts import ContractTerms, contract_terms
 from store.normalise.ocds import RecordFormat, Release, SourceFormat, as_text, parse_time, tag_list
 from store.normalise.references import references as read_references
 from store.notice import FIELD_NAMES, LONDON, TRACKED_FIELDS, Details, Lot, Notice, procurement_text
+from tenderwatch.errors import StoreError
 
 logger = logging.getLogger("tenderwatch.store")
 # The longest release id, notice id, ocid and tag list the releases table keeps (String(200)).
@@ -474,7 +475,7 @@ def recompile_notices(session: Session, source: str, notice_ids: Sequence[str]) 
             ReleaseRow.source == source, ReleaseRow.notice_id.in_(notice_ids)
         )
     ).all()
-    releases = {release_id: orjson.loads(raw) for release_id, _, _, raw in stored}
+    releases = {release_id: _stored_release(source, release_id, raw) for release_id, _, _, raw in stored}
     rows = {release_id: {"notice_id": notice_id, "ocid": ocid} for release_id, notice_id, ocid, _ in stored}
     compiled = _recompile(session, source, releases, rows)
     imported = set(
@@ -491,6 +492,18 @@ def recompile_notices(session: Session, source: str, notice_ids: Sequence[str]) 
     save_contracts(session, {key: terms for key, terms in compiled.contracts.items() if key not in imported})
     uncompiled = compiled.uncompiled
     return Recompiled({notice.id for notice in notices}, new=new, changed=changed, uncompiled=uncompiled)
+
+
+def _stored_release(source: str, release_id: str, raw: str | bytes) -> Release:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        # Only an edit outside tenderwatch stores such a release: everything it stores was JSON.
+        raise StoreError(
+            f"the stored release {release_id!r} of {source} is not valid JSON ({exc}): it was changed "
+            "outside tenderwatch. Restore the database from a backup, or delete that release (table "
+            "releases) and crawl its notice again"
+        ) from exc
 
 
 def _tracked_changes(

@@ -197,6 +197,29 @@ def test_recompile_leaves_an_imported_notice_as_imported_even_beside_a_change_no
     assert (notices(database)[VRP].title, notices(database)[VRP].origin) == ("Our own copy", "import")
 
 
+def test_an_upgrade_meeting_a_release_edited_into_bad_json_names_it_and_leaves_the_store_as_it_was(
+    env, database
+):
+    store_recorded(database)
+    migrate(database, "downgrade", "0007")  # an upgrade past 0008 reads every stored release again
+    with database.writing() as session:
+        edited = update(ReleaseRow).where(ReleaseRow.release_id == "076396-2026")
+        session.execute(edited.values(raw='{"id": "076396-2026", broken'))
+    stored = text("SELECT key, title, content_hash, deadline FROM notices ORDER BY key")
+    with database.reading() as session:
+        before = session.execute(stored).all()
+
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+
+    assert result.exit_code == 1
+    assert "the stored release '076396-2026' of find_a_tender is not valid JSON" in result.output
+    assert "Restore the database from a backup, or delete that release" in result.output
+    assert "Traceback" not in result.output
+    assert database.current_revision() == "0007"  # the upgrade was undone whole
+    with database.reading() as session:
+        assert session.execute(stored).all() == before
+
+
 def test_recompile_skips_a_source_being_crawled_and_says_so(env, database):
     store_recorded(database)
     crawl = locks.try_lock(database, "crawl:find_a_tender")  # as a crawl holds it
