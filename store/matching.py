@@ -41,7 +41,6 @@ CANONICAL_LINK, BUYER_REFERENCE_RULE, SIMILAR = (
     "buyer reference",
     "buyer, title, deadline and value",
 )
-RULES = (CANONICAL_LINK, BUYER_REFERENCE_RULE, SIMILAR)
 TITLE_SIMILARITY = 0.92  # difflib's ratio of the normalised titles; measured, see README
 DESCRIPTION_SIMILARITY, DESCRIPTION_OPENING = 0.8, 400  # the first 400 characters, normalised
 VALUE_TOLERANCE = 0.01  # net and gross are different values: only rounding may differ
