@@ -206,9 +206,7 @@ def spider_arguments(config: Config, plan: CrawlPlan) -> dict[str, Any]:
     }
 
 
-def run_crawls(
-    config: Config, plans: list[CrawlPlan], *, verbose: bool = False, settings: dict[str, Any] | None = None
-) -> list[CrawlResult]:
+def run_crawls(config: Config, plans: list[CrawlPlan], *, verbose: bool = False) -> list[CrawlResult]:
     """Run the planned crawls to completion in this process (once per process: Scrapy's rule).
 
     Each source is crawled while holding its lock `crawl:<source>`; a source whose lock another
@@ -230,7 +228,7 @@ def run_crawls(
                     runnable.append(plan)
             crawlers = []
             if runnable:
-                process = AsyncCrawlerProcess(settings or scrapy_settings(config, verbose=verbose))
+                process = AsyncCrawlerProcess(scrapy_settings(config, verbose=verbose))
                 for plan in runnable:
                     logger.info("%s: fetching %s (UK time)", plan.source, plan.window)
                     crawler = process.create_crawler(SPIDERS[plan.source])

@@ -77,7 +77,7 @@ def store_releases(
     counts.left_out += len(batch) - len(rows)
     if not rows:
         return counts
-    changed_ids = _upsert_releases(session, source, rows, now)
+    changed_ids = _upsert_releases(session, source, rows)
     if not changed_ids:
         return counts
     compiled = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
@@ -318,9 +318,7 @@ def _key(name: str, value: str) -> str:
     return value
 
 
-def _upsert_releases(
-    session: Session, source: str, rows: dict[str, dict[str, Any]], now: datetime
-) -> list[str]:
+def _upsert_releases(session: Session, source: str, rows: dict[str, dict[str, Any]]) -> list[str]:
     """Store new and changed releases and touch last_seen on the rest; returns the new and changed ids.
 
     One statement over every row, in release id order: processes storing overlapping pages at once

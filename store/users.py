@@ -78,12 +78,10 @@ def authenticate(session: Session, name: str, password: str) -> WebUser | None:
     return user
 
 
-def start_visit(
-    session: Session, user: WebUser, *, now: datetime | None = None
-) -> tuple[datetime | None, str]:
+def start_visit(user: WebUser) -> tuple[datetime | None, str]:
     """Record a new visit by `user`: (when the previous one started, None the first time; the session
     key the new session carries)."""
-    previous, user.last_visit_at = user.last_visit_at, now or utcnow()
+    previous, user.last_visit_at = user.last_visit_at, utcnow()
     user.session_key = user.session_key or _new_key()  # a user added before session keys existed
     return previous, user.session_key
 

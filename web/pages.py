@@ -72,7 +72,7 @@ def login() -> Any:
     database = store()["database"]
     with database.writing() as db:
         user = authenticate(db, name, password)
-        previous, key = start_visit(db, user) if user else (None, None)
+        previous, key = start_visit(user) if user else (None, None)
     if user is None:
         return render_template("login.html", next=request.form.get("next"), failed=True), 401
     session.clear()  # a new session on signing in: nothing set before it survives
