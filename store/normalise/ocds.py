@@ -1,7 +1,8 @@
 """OCDS release → Notice: the mapping shared by every OCDS source.
 
 A source module supplies only what differs (how a notice id and page URL are derived, how regions
-are written); everything else follows the OCDS paths listed in docs/normalisation.md.
+are written); everything else is mapped here, the same for every source (what each field means: the
+README's "The normalised notice").
 """
 
 from __future__ import annotations
