@@ -1,6 +1,7 @@
 """The `tenderwatch` command: thin wrappers that turn arguments into calls of the packages.
 
-Exit codes: 0 success; 1 a source or channel failed (the rest still ran); 2 bad usage, config or input.
+Exit codes: 0 success; 1 a source, a channel or the database failed (the rest still ran), or `status`
+found a problem; 2 bad usage, config or input.
 Each module registers its commands on the group defined in base.
 """
 

@@ -1,6 +1,7 @@
 """The `tenderwatch` group and what every command shares: state, error handling, logging, output.
 
-Exit codes: 0 success; 1 a source or channel failed (the rest still ran); 2 bad usage, config or input.
+Exit codes: 0 success; 1 a source, a channel or the database failed (the rest still ran), or `status`
+found a problem; 2 bad usage, config or input.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Commands that tell people: digest, notify test."""
+"""Commands that tell people: digest, notify test, and notify resend / arrived for unconfirmed digests."""
 
 from __future__ import annotations
 

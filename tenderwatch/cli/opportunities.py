@@ -1,4 +1,5 @@
-"""Commands for opportunities: list them, show one with its timeline, split a wrong merge."""
+"""Commands for opportunities: list them, show one with its timeline, split a wrong merge, and the
+contracts ending soon (expiring)."""
 
 from __future__ import annotations
 

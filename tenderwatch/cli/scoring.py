@@ -1,4 +1,4 @@
-"""Commands for the bid lead's rules: rules check/list, explain, backtest, and feedback."""
+"""Commands for the bid lead's rules: rules check/list/suggest/learn, explain, backtest, and feedback."""
 
 from __future__ import annotations
 
