@@ -50,6 +50,22 @@ def test_a_global_option_after_the_command_is_put_before_it_in_the_error(env, ar
     assert result.stderr.strip() == f"tenderwatch: {said}"
 
 
+@pytest.mark.parametrize("command", ["export", "opportunities"])
+def test_band_help_promises_no_score_order_where_the_command_keeps_its_own(command):
+    # export streams the notices oldest first and opportunities lists the newest first, without a
+    # score or a why: only `notices` ranks a band by score and says why a near miss fell short.
+    result = tenderwatch(command, "--help")
+    band_help = " ".join(result.stdout.split("--band [", 1)[1].split("\n  --profile", 1)[0].split())
+    assert "best first" not in band_help
+    assert "why" not in band_help
+
+
+def test_notices_help_says_a_band_is_listed_best_first_with_why_for_near_misses():
+    said = " ".join(tenderwatch("notices", "--help").stdout.split())
+    assert "with --band, the best scores first" in said
+    assert "for --band none each near miss with why it fell short" in said
+
+
 def test_an_unknown_option_of_a_command_is_still_clicks_own_error(env):
     result = tenderwatch("status", "--frobnicate")
     assert result.returncode == 2

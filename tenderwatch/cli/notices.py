@@ -204,8 +204,8 @@ BAND_OPTION = click.option(
     "bands",
     multiple=True,
     type=click.Choice(["strong", "possible", "none"]),
-    help="Only notices scored in this band under --profile (repeatable), best first, with their "
-    "scores; none lists the near misses first, each with why it fell short.",
+    # Shared by notices, opportunities and export: only `notices` orders by score and adds a why.
+    help="Only notices scored in this band under --profile (repeatable).",
 )
 
 
@@ -286,8 +286,9 @@ def filter_from_options(state: State, options: dict[str, Any]) -> tuple[Any, Any
 @command(cli, "notices", short_help="List recent notices, with filters and search.")
 @notice_filters
 def notices(state: State, **options: Any) -> None:
-    """Recent notices, newest first, as a table (with --band, the best scores first; with --search,
-    the best matches first). Scores held at 100 rank by their raw total, shown as "100 (raw 137)".
+    """Recent notices, newest first, as a table (with --band, the best scores first, with their scores,
+    and for --band none each near miss with why it fell short; with --search, the best matches
+    first). Scores held at 100 rank by their raw total, shown as "100 (raw 137)".
 
     --search looks for every word in the title, description or buyer name, in any form ("develop"
     finds "developing"): "quoted words" must appear together, OR accepts either side, -word excludes.
