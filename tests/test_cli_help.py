@@ -66,6 +66,11 @@ def test_notices_help_says_a_band_is_listed_best_first_with_why_for_near_misses(
     assert "for --band none each near miss with why it fell short" in said
 
 
+def test_digest_help_names_the_weekly_section_of_contracts_ending_soon():
+    said = " ".join(tenderwatch("digest", "--help").stdout.split())
+    assert "on [digest] expiring_day (default Monday) the contracts in the firm's field ending soon" in said
+
+
 def test_an_unknown_option_of_a_command_is_still_clicks_own_error(env):
     result = tenderwatch("status", "--frobnicate")
     assert result.returncode == 2

@@ -62,7 +62,8 @@ def digest(
     """Send the digest of new matching opportunities to every configured channel.
 
     In order: strong matches, possible matches, closing too soon?, closing soon, changed, early
-    warning (pipeline), and the health of every source. Each notice is announced once per channel; a
+    warning (pipeline), on [digest] expiring_day (default Monday) the contracts in the firm's field
+    ending soon, and the health of every source. Each notice is announced once per channel; a
     channel that is down gets the undelivered items next time. A mail server that is handed the
     digest but never confirms it leaves it "unconfirmed": its items are not sent again until you say
     so (`tenderwatch notify resend` or `notify arrived`). With no channel configured the digest is
