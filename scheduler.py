@@ -1,12 +1,13 @@
 """When things run: the daemon loop, and the one-shot pass that cron calls (`tenderwatch run`).
 
-Both decide the same way from what the store records. A source is due for a crawl when its last crawl
-started at least its interval ago; the crawl itself covers everything since the watermark, so after
-any downtime one crawl catches up. A channel is due for a digest when the latest scheduled slot
-(UK time) has passed and it has had no digest since, so a missed day sends one digest, not one per
-missed slot. Crawls run in child processes (Scrapy's reactor cannot restart in one process) and take
-a per-source lock; digests take a per-channel lock, so the daemon and cron never do the same work
-twice at once.
+Both decide digests the same way from what the store records: a channel is due for a digest when
+the latest scheduled slot (UK time) has passed and it has had no digest since, so a missed day sends
+one digest, not one per missed slot. The daemon also decides crawls (`run` crawls every enabled
+source each time cron runs it): a source is due when its last crawl started at least its interval
+ago; the crawl itself covers everything since the watermark, so after any downtime one crawl catches
+up. The daemon's crawls run in child processes (Scrapy's reactor cannot restart in one process);
+every crawl takes a per-source lock and every digest a per-channel lock, so the daemon and cron
+never do the same work twice at once.
 """
 
 from __future__ import annotations
