@@ -20,7 +20,9 @@ def describe_profile(profile: Profile) -> list[str]:
     scale, gates, adjust = profile.scale, profile.gates, profile.adjustments
     limit = f"; value at most {money(gates.max_value)} (frameworks by scope)" if gates.max_value else ""
     lines = [
-        f"{profile.path}: valid. Profile '{profile.name}', rules hash {profile.hash[:12]}",
+        # No path: the version last published with `tenderwatch web` (store.profiles.live_profile).
+        f"{profile.path or 'the rules published with tenderwatch web'}: valid. "
+        f"Profile '{profile.name}', rules hash {profile.hash[:12]}",
         f"bands: strong from {scale.strong:g}, possible from {scale.possible:g} (scores 0-100); "
         f"title x{scale.title_weight:g}, description x{scale.description_weight:g}; "
         f"CPV codes add at most {scale.cpv_cap:g}; runner-up line counts x{scale.second_line_share:g}"

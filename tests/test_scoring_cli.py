@@ -39,6 +39,19 @@ def test_rules_check_summarises_the_default_profile(env):
     assert "  Evaluation, research and economic analysis: " in result.output
 
 
+def test_rules_check_and_explain_use_the_version_published_on_the_web_page(stored):
+    from store.profiles import publish
+
+    with stored.writing() as session:
+        publish(session, "example", EXAMPLE.read_text().replace("strong: 40", "strong: 99"), "alice")
+    checked = run("rules", "check")
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.startswith("the rules published with tenderwatch web: valid. Profile 'example'")
+    assert "bands: strong from 99, possible from 22" in checked.output
+    explained = run("explain", "find_a_tender:075962-2026")  # scores 43: strong under the file's 40
+    assert "score 43, band possible" in explained.output  # strong from 99, as published
+
+
 def test_rules_check_reports_a_bad_file_with_line_and_field_and_exits_2(env, tmp_path):
     bad = write(tmp_path, "service_lines:\n  - name: E\n    keywords:\n      evaluation: lots\n", "bad.yaml")
     result = CliRunner().invoke(cli, ["rules", "check", str(bad)])
@@ -166,8 +179,7 @@ def test_backtest_counts_bands_and_lists_what_a_candidate_moves(stored, tmp_path
     assert "Moved up by the candidate (0):" in result.output
     assert (
         "Moved down (1):\n  strong -> possible   43 -> 43  not judged    find_a_tender:075962-2026  "
-        "HULME PLAN DEVELOPMENT"
-        in (result.output)
+        "HULME PLAN DEVELOPMENT" in (result.output)
     )
     assert "Against feedback (1 judged notice, 1 relevant):" in result.output
     assert (

@@ -49,7 +49,7 @@ def rules() -> None:
 
     \b
     Examples:
-      tenderwatch rules check                      # the default profile's file
+      tenderwatch rules check                      # the default profile's live rules
       tenderwatch rules check my-rules.yaml        # any file, before it goes live
       tenderwatch rules list
       tenderwatch rules suggest                    # changes the team's feedback supports
@@ -64,7 +64,8 @@ def rules_check(state: State, file: Path | None, profile: str | None) -> None:
     """Validate a rules file and print a summary of its profile.
 
     FILE defaults to the rules of --profile (a profile's name or a rules file; without it, the
-    default profile). Each mistake is reported on its own line as FILE:LINE: field: what is wrong,
+    default profile): a profile's live rules, the version last published with `tenderwatch web`,
+    else its rules file. Each mistake is reported on its own line as FILE:LINE: field: what is wrong,
     with exit code 2 (each top-level section and each service line is checked on its own).
 
     \b
@@ -250,7 +251,8 @@ def explain(state: State, notice_id: str, profile: str | None, candidate_file: P
     """A notice, its score under a profile, and every reason: each rule that added or removed points.
 
     NOTICE_ID is like find_a_tender:076396-2026, or 076396-2026 when only one source has that id
-    (see `tenderwatch notices`). The score uses the rules file as it is now, whatever is stored.
+    (see `tenderwatch notices`). The score uses the profile's live rules as they are now (the version
+    last published with `tenderwatch web`, else its rules file), whatever score is stored.
     With --rules, the reasons are the candidate's, and a line compares its score with the live one.
 
     \b
