@@ -256,8 +256,9 @@ class Config:
         return self.digest.output_dir or self.data_dir / "digests"
 
 
-# TENDERWATCH_* names that are not settings: deploy/with-secrets' command, the tests' own server.
-NOT_SETTINGS = (f"{ENV_PREFIX}BIN", f"{ENV_PREFIX}TEST_")
+# TENDERWATCH_* names that are not settings: deploy/with-secrets' command and secrets file, the
+# tests' own server.
+NOT_SETTINGS = (f"{ENV_PREFIX}BIN", f"{ENV_PREFIX}SECRETS", f"{ENV_PREFIX}TEST_")
 
 
 class _Asked(Mapping[str, str]):

@@ -71,7 +71,14 @@ def test_every_documented_variable_is_read_and_a_misspelt_one_is_named(env, tmp_
     environ = {name: values.get(name, "") for name in documented | per_source}
     environ["TENDERWATCH_CONFIG"] = str(with_a_feed)  # the file given both ways: --config wins
     assert len(environ) > 20 and configuration.load(with_a_feed, environ=environ).unread_variables == ()
-    misspelt = {**environ, "TENDERWATCH_DB_ULR": "sqlite:///x.db", "TENDERWATCH_TEST_POSTGRES_URL": "x"}
+    misspelt = {
+        **environ,
+        "TENDERWATCH_DB_ULR": "sqlite:///x.db",
+        "TENDERWATCH_TEST_POSTGRES_URL": "x",
+        # deploy/with-secrets' own variables, passed on to the tenderwatch it runs
+        "TENDERWATCH_BIN": "/opt/tenderwatch/.venv/bin/tenderwatch",
+        "TENDERWATCH_SECRETS": "/etc/tenderwatch/secrets.env",
+    }
     assert configuration.load(with_a_feed, environ=misspelt).unread_variables == (
         "environment variable TENDERWATCH_DB_ULR is not a setting and is ignored; did you mean "
         "TENDERWATCH_DB_URL?",
