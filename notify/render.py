@@ -75,7 +75,6 @@ def environment(templates_dir: Path | None = None, public_url: str | None = None
     env.filters.update(
         money=money,
         when=when,
-        md=markdown_escape,
         link=safe_link,
         shown_link=shown_link,
         source_name=lambda source: SOURCE_NAMES.get(source, source),
