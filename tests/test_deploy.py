@@ -311,7 +311,10 @@ def test_the_wrapper_names_a_bad_line_of_secrets_env_without_its_value(installed
     try:
         results = []
         # A name with spaces, and a channel URL pasted without a name: its password is before the =.
-        for bad in ("export SMTP_PASSWORD = hunter2-secret", "mailtos://bids:hunter2@redacted.invalid?to=redacted@redacted.invalid"):
+        for bad in (
+            "export SMTP_PASSWORD = hunter2-secret",
+            "mailtos://bids:hunter2@redacted.invalid?to=redacted@redacted.invalid",
+        ):
             secrets.write_text(f"GOOD=1\n{bad}\n")
             wrapper = str(installed.path("/opt/tenderwatch/bin/with-secrets"))
             results.append(installed.as_user([wrapper, "--version"]))
