@@ -3,6 +3,7 @@ suggested rule changes."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from scoring.backtest import BacktestResult, Change, Judged
@@ -134,6 +135,38 @@ def agreement_table(result: BacktestResult) -> tuple[str, list[str], list[list[s
             ]
         rows.append(row)
     return heading, headers, rows
+
+
+def rough_figures(result: BacktestResult) -> list[str]:
+    """How far the table's main figures could be from what the rules would do on every notice like
+    these: 95% intervals, one line per rule set. Thirty judged notices in a band make its precision
+    good to about fifteen points either way, which decides whether a change's gain is real."""
+    lines = []
+    for name, agreement in (("live", result.live_agreement), ("candidate", result.candidate_agreement)):
+        if agreement is None:
+            continue
+        figures = [
+            ("strong+possible precision", agreement.shortlisted_relevant, agreement.shortlisted),
+            ("recall", agreement.shortlisted_relevant, agreement.relevant),
+            ("strong precision", agreement.strong_relevant, agreement.strong),
+        ]
+        if result.grades is not None:
+            figures.append(("must-see recall", agreement.must_see_found, agreement.must_see))
+        shown = [f"{label} {wilson_interval(hits, total)}" for label, hits, total in figures if total]
+        if shown:
+            lines.append(f"  {name}: {', '.join(shown)}")
+    if not lines:
+        return []
+    return ["How rough these figures are with so few judged notices (95% intervals):", *lines]
+
+
+def wilson_interval(hits: int, total: int, z: float = 1.96) -> str:
+    """Wilson's score interval of hits/total as "56-86%": unlike p +/- 2 standard errors, it stays
+    within 0-100% and is not zero wide at 8 of 8."""
+    share, spread = hits / total, z * z / total
+    centre = (share + spread / 2) / (1 + spread)
+    half = z * math.sqrt(share * (1 - share) / total + spread / (4 * total)) / (1 + spread)
+    return f"{max(0.0, centre - half) * 100:.0f}-{min(1.0, centre + half) * 100:.0f}%"
 
 
 def misses(result: BacktestResult, limit: int | None) -> list[str]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from scoring import score_notice
+from scoring.report import wilson_interval
 from store.db import Database
 from store.ingest import save_notices
 from tests.scoring.helpers import example, real
@@ -339,6 +340,14 @@ def test_notices_band_none_lists_near_misses_first_with_why(env, database):
     assert "not a fit: works contract" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("hits", "total", "shown"),
+    [(22, 30, "56-86%"), (8, 8, "68-100%"), (0, 10, "0-28%"), (1, 2, "9-91%")],  # Wilson's, as tabulated
+)
+def test_a_figures_interval_is_wilsons(hits, total, shown):
+    assert wilson_interval(hits, total) == shown
+
+
 def test_backtest_against_grades_lists_must_see_misses_apart_and_what_it_could_not_measure(
     env, database, tmp_path
 ):
@@ -350,6 +359,12 @@ def test_backtest_against_grades_lists_must_see_misses_apart_and_what_it_could_n
     assert result.returncode == 0, result.stderr
     assert "Against the grades (2 judged notices, 2 relevant):" in result.stdout
     assert re.search(r"^must see +- +50% \(1 of 2\)$", result.stdout, re.MULTILINE)
+    # Two judged notices say little: the intervals (Wilson's, 1 of 2: 9-91%) say how little.
+    assert "How rough these figures are with so few judged notices (95% intervals):" in result.stdout
+    assert (
+        "  live: strong+possible precision 21-100%, recall 9-91%, strong precision 21-100%, "
+        "must-see recall 9-91%\n" in result.stdout
+    )
     assert "1 row without a grade left out." in result.stdout
     assert (
         f"1 graded notice (1 must see) not measured, not in the store: import or crawl them: {unstored}"

@@ -398,7 +398,7 @@ def _unmeasured(session: Any, result: Any, limit: int | None) -> list[str]:
 
 
 def _print_backtest(result: Any, limit: int | None, notes: Sequence[str] = ()) -> None:
-    from scoring.report import agreement_table, band_table, misses, moved
+    from scoring.report import agreement_table, band_table, misses, moved, rough_figures
 
     echo(f"{result.notices:,} notices")
     echo_table(*band_table(result))
@@ -411,6 +411,8 @@ def _print_backtest(result: Any, limit: int | None, notes: Sequence[str] = ()) -
         heading, headers, rows = agreements
         echo(f"\n{heading}")
         echo_table(headers, rows)
+        for line in rough_figures(result):
+            echo(line)
     for line in notes:
         echo(line)
     if agreements is not None:
