@@ -293,8 +293,9 @@ def test_a_chat_service_gets_every_item_as_markdown_in_messages_it_takes(env, tm
     assert deliveries(stored) == len(result.digest.announcements())
 
 
-def test_a_mail_service_that_reads_html_gets_the_digest_email_not_markdown(env, tmp_path, stored):
-    from notify.run import _messages
+def test_a_mail_service_that_reads_html_gets_the_digest_email_not_markdown(
+    env, tmp_path, stored, teams, monkeypatch
+):
     from notify.send import reads_html
 
     mail_services = [
@@ -305,11 +306,27 @@ def test_a_mail_service_that_reads_html_gets_the_digest_email_not_markdown(env, 
     assert not reads_html("rockets://hookid/hooktoken@127.0.0.1/%23bids") and not reads_html(
         "json://127.0.0.1"
     )
-    config = configure(tmp_path, [("mail", mail_services[0])])
-    [target] = targets(config)
-    [preview] = send_digests(config, stored, [target], as_of=AS_OF, dry_run=True)
-    [message] = _messages(target, preview.digest, preview.html, config, as_mail=True)
-    assert target.kind == "other" and message.body == preview.html  # one e-mail, as designed
+    # SendGrid, as pasted: its posts to api.sendgrid.com are tunnelled to the local receiver.
+    proxy = TunnelProxy(teams.port).start()
+    for name in ("https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, proxy.url())
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        url = "sendgrid://SGKEY123:tenders@example.org/bids@example.org?verify=no"  # self-signed here
+        config = configure(tmp_path, [("mail", url)])
+        [target] = targets(config)
+        [result] = send(config, stored)
+    finally:
+        proxy.stop()
+    assert target.kind == "other" and reads_html(url)
+    assert result.outcome == "sent" and set(proxy.asked) == {"api.sendgrid.com:443"}
+    [post] = teams.posts  # one e-mail, as designed, not Markdown messages
+    assert post["subject"] == result.digest.subject
+    assert [(part["type"], part["value"].strip()) for part in post["content"]] == [
+        ("text/html", result.html.strip())  # apprise trims the body's last newline
+    ]
+    assert deliveries(stored) == len(result.digest.announcements())
 
 
 def test_a_message_that_would_lose_its_titles_on_the_way_is_not_sent(env, tmp_path, stored):
