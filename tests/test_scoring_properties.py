@@ -51,7 +51,10 @@ def test_scoring_never_fails_and_the_band_follows_the_score(item):
     profile = example()
     score = score_notice(item, profile)
     assert 0 <= score.score <= 100
-    assert score.band == band_for(score.score, profile)
+    # The profile's thresholds, read here: score_notice itself bands with band_for.
+    strong, possible = profile.scale.strong, profile.scale.possible
+    expected = "strong" if score.score >= strong else "possible" if score.score >= possible else "none"
+    assert score.band == expected
     assert isinstance(score.summary, str) and score.summary
     if score.service_line is None:
         assert score.score == 0
@@ -59,6 +62,24 @@ def test_scoring_never_fails_and_the_band_follows_the_score(item):
     # (before rounding), the cap and the floor included; the raw total is the score unclamped.
     assert abs(sum(reason.points for reason in score.reasons) - score.score) <= 0.5
     assert score.raw is not None and abs(min(100, max(0, score.raw)) - score.score) <= 0.5
+
+
+def test_a_score_at_a_threshold_is_in_that_band_and_one_point_less_is_not():
+    profile = example()
+    strong, possible = profile.scale.strong, profile.scale.possible
+    assert [band_for(score, profile) for score in (strong, strong - 1, possible, possible - 1, 0, 100)] == [
+        "strong",
+        "possible",
+        "possible",
+        "none",
+        "none",
+        "strong",
+    ]
+    scores = [score_notice(item, profile) for item in real_notices()]
+    assert {score.band for score in scores} == {"strong", "possible", "none"}  # every band reached
+    for score in scores:
+        assert (score.band == "strong") == (score.score >= strong)
+        assert (score.band == "possible") == (possible <= score.score < strong)
 
 
 @settings(max_examples=200, deadline=None)
