@@ -88,34 +88,62 @@ def test_every_command_is_summed_up_in_whole_in_its_groups_help(env, group):
     assert len(listed) > 1 and not [line for line in listed if line.rstrip().endswith("...")]
 
 
+OURS = "tenderwatch: "  # tenderwatch's own check: its one line, nothing else
+CLICKS = "Error: "  # a value click checks: its usage and help lines, then the one line saying what is wrong
+
+
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "said_by", "message"),
     [
         (
             ["crawl", "nosuch"],
+            OURS,
             "unknown source 'nosuch': known sources are contracts_finder, crown_commercial_service, "
             "digital_outcomes, find_a_tender, public_contracts_scotland, sell2wales",
         ),
-        (["crawl", "feeds"], "no feed is configured: list each RSS or Atom feed as [[feeds]] with a name"),
-        (["crawl", "--from", "2026-13-01"], "'2026-13-01' is not a date"),
-        (["crawl", "--from", "2026-08-12", "--to", "2026-08-11"], "--from (2026-08-12 00:00) must be before"),
-        (["show", "find_a_tender:000000-2020"], "no notice 'find_a_tender:000000-2020'"),
+        (
+            ["crawl", "feeds"],
+            OURS,
+            "no feed is configured: list each RSS or Atom feed as [[feeds]] with a name",
+        ),
+        (["crawl", "--from", "2026-13-01"], CLICKS, "'2026-13-01' is not a date"),
+        (
+            ["crawl", "--from", "2026-08-12", "--to", "2026-08-11"],
+            OURS,
+            "--from (2026-08-12 00:00) must be before",
+        ),
+        (["show", "find_a_tender:000000-2020"], OURS, "no notice 'find_a_tender:000000-2020'"),
         (
             ["crawl", "--from", "2026-03-29T01:30", "--to", "2026-03-29T02:30"],
+            CLICKS,
             "'2026-03-29T01:30' does not exist in UK time: the clocks go forward an hour that night and skip "
             "it; write 2026-03-29T02:30 (BST) or 2026-03-29T01:30+00:00 (GMT), which are the same moment",
         ),
         # A negative limit once listed everything, as 0 does.
-        (["notices", "--limit", "-5"], "Invalid value for '--limit': -5 is not in the range x>=0"),
-        (["feedback", "list", "--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=0"),
-        (["backtest", "--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=0"),
-        (["rules", "suggest", "--limit", "-1"], "Invalid value for '--limit': -1 is not in the range x>=0"),
+        (["notices", "--limit", "-5"], CLICKS, "Invalid value for '--limit': -5 is not in the range x>=0"),
+        (
+            ["feedback", "list", "--limit", "-1"],
+            CLICKS,
+            "Invalid value for '--limit': -1 is not in the range x>=0",
+        ),
+        (["backtest", "--limit", "-1"], CLICKS, "Invalid value for '--limit': -1 is not in the range x>=0"),
+        (
+            ["rules", "suggest", "--limit", "-1"],
+            CLICKS,
+            "Invalid value for '--limit': -1 is not in the range x>=0",
+        ),
     ],
 )
-def test_bad_usage_is_one_line_and_exit_code_2(env, args, message):
+def test_bad_usage_is_one_line_and_exit_code_2(env, args, said_by, message):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
-    assert message in result.output
+    lines = result.output.strip().splitlines()
+    [said] = [line for line in lines if message in line]  # the whole of it on one line
+    assert said.startswith(said_by), result.output
+    if said_by == OURS:
+        assert lines == [said], result.output
+    else:
+        assert lines[0].startswith("Usage: ") and lines[-1] == said, result.output
     assert "Traceback" not in result.output
 
 
