@@ -855,9 +855,10 @@ def test_a_source_named_twice_is_crawled_once(env, replay_server):
 
 
 def test_export_to_a_folder_that_does_not_exist_is_one_line(env, tmp_path):
-    result = CliRunner().invoke(cli, ["export", "-o", str(tmp_path / "missing" / "notices.jsonl")])
+    path = tmp_path / "missing" / "notices.jsonl"
+    result = CliRunner().invoke(cli, ["export", "-o", str(path)])
     assert result.exit_code == 2
-    assert "cannot write" in result.output and "No such file or directory" in result.output
+    assert result.output.splitlines() == [f"tenderwatch: cannot write {path}: No such file or directory"]
 
 
 def test_the_log_level_setting_quietens_progress(env, monkeypatch, replay_server):
