@@ -185,7 +185,12 @@ def test_answers_cut_off_every_time_fail_in_one_line_without_scrapys_advice(env,
     )
     assert result.returncode == 1
     said = result.stdout + result.stderr
-    assert "cut its answer off part-way each time it was asked" in said
+    fetching, failed = result.stderr.strip().splitlines()  # "fetching ..." and the one line saying why
+    assert fetching.startswith("find_a_tender: fetching ") and result.stdout == ""
+    assert failed == (
+        f"find_a_tender: FAILED: {replay_server.url} cut its answer off part-way each time it was asked; "
+        "nothing of that page is kept, and the next crawl will try again"
+    )
     assert "cannot reach" not in said  # it was reached
     assert "DOWNLOAD_FAIL_ON_DATALOSS" not in said  # Scrapy's advice would keep broken pages
 
