@@ -332,34 +332,43 @@ def test_a_failure_of_the_network_is_not_counted_as_unreadable_data(env):
 
 
 @pytest.mark.parametrize(
-    ("config_text", "args", "said"),
+    ("config_text", "args", "by_click", "said"),
     [
         (
             '[crawl]\nuser_agent = "tw"\n[sources.find_a_tender]\nurl = "http://x"\nfoo = [1,\n  2,\n',
             ["sources"],
+            False,
             "on line 5 is not ",  # the list's own line, not the end of the file
         ),
         (
             '[sources.find_a_tender]\ndelay = "fast"\n',
             ["sources"],
+            False,
             "[sources.find_a_tender] delay must be a number, not 'fast'",
         ),
         (
             "",
             ["crawl", "find_a_tender", "--from", "2026-03-29T01:30"],
+            True,
             "'2026-03-29T01:30' does not exist in UK time",
         ),
-        ("", ["notices", "--limit", "-5"], "-5 is not in the range x>=0"),
+        ("", ["notices", "--limit", "-5"], True, "-5 is not in the range x>=0"),
     ],
     ids=["toml-unclosed-list", "bad-delay-under-env", "skipped-hour", "negative-limit"],
 )
 def test_a_mistake_in_the_config_or_on_the_command_line_is_one_line_naming_it(
-    env, tmp_path, config_text, args, said
+    env, tmp_path, config_text, args, by_click, said
 ):
     (tmp_path / "tenderwatch.toml").write_text(config_text)
     result = tenderwatch(*args, env_extra={"TENDERWATCH_FIND_A_TENDER_DELAY": "1"})
     assert result.returncode == 2, result.stdout + result.stderr
-    assert said in result.stderr
+    lines = result.stderr.strip().splitlines()
+    [line] = [line for line in lines if said in line]
+    if by_click:  # a value click checks: its usage and help lines, then the one line saying what is wrong
+        assert lines[0].startswith("Usage: tenderwatch ") and lines[-1] == line, result.stderr
+        assert line.startswith("Error: Invalid value for '--")
+    else:  # tenderwatch's own: that one line, naming the file
+        assert lines == [line] and line.startswith("tenderwatch: tenderwatch.toml: "), result.stderr
     assert "Traceback" not in result.stderr
 
 
