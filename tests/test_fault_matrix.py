@@ -148,7 +148,14 @@ def test_a_full_digest_folder_fails_the_digest_in_one_line_and_leaves_no_half_wr
         one_line_failure(
             full, "No space left on device (the digest folder must be writable, with free space)"
         )
-        assert "FAILED to write" in full.stdout
+        [failed] = full.stdout.splitlines()  # one line, saying what and why
+        assert failed.startswith(f"file in {folder}: FAILED to write "), failed
+        assert f": cannot write {folder}/digest-" in failed and failed.endswith(
+            ".html: No space left on device (the digest folder must be writable, with free space)"
+        )
+        assert full.stderr.splitlines() == [
+            f"tenderwatch: digest failed for file in {folder}; those items will be sent next time"
+        ]
         assert sorted(path.name for path in folder.iterdir()) == ["filler"]  # no digest, no .part file
 
         filler.unlink()
