@@ -10,11 +10,13 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from spiders.ocds_months import OcdsMonthSpider, months_touched
 from store.db import open_database
 from store.models import NoticeRow
+from store.notice import LONDON
 from tests.support.month_server import MonthFault, MonthServer
 from tests.support.receivers import free_port
 from tests.support.recorded import cassette_releases
@@ -94,6 +96,11 @@ def test_every_enabled_source_is_checked_by_default_and_an_unknown_one_is_refuse
     assert unknown.returncode == 2 and "scotland" in unknown.stderr and "Traceback" not in unknown.stderr
 
 
-def test_the_check_uses_a_recent_period():
-    now = datetime.now(UTC)
-    assert months_touched(now - timedelta(days=1) - OcdsMonthSpider.late_by, now)[-1] == f"{now:%m-%Y}"
+@pytest.mark.above_the_store(reason="the check asks the service and stores nothing")
+def test_the_check_uses_a_recent_period(env):
+    with MonthServer(releases=this_month_served()) as server:
+        result = check("public_contracts_scotland", **{f"{PCS}_URL": server.url})
+    today = datetime.now(UTC).astimezone(LONDON)
+    last_month = today.replace(day=1) - timedelta(days=1)
+    asked = {month for month, _ in server.asked()}
+    assert asked and asked <= {f"{today:%m-%Y}", f"{last_month:%m-%Y}"}, (asked, result.stdout)
