@@ -184,3 +184,18 @@ def test_real_notice_sets_hold_no_contact_details(path):
             # Some texts run the placeholder on into the next word.
             found |= contact_details(value.replace(REDACTED, " ")) - NOT_NAMES
     assert not found, f"{path.name} still holds {sorted(found)[:5]}"
+
+
+# Companies House officer listings that buyers paste into parties[].control.description: each officer
+# as "SURNAME, Forenames" on a line of its own above "Correspondence address", with a month and year
+# of birth and at times a home address. build_fixtures' patterns (titled names only) miss them.
+OFFICER_LINE = re.compile(r"(?m)^[A-Z][A-Z' -]+, [A-Z][a-z]+(?: [A-Z][a-z]+)*(?=\nCorrespondence address)")
+BIRTH_MONTH = re.compile(
+    r"Date of birth\s+(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December) \d{4}"
+)
+
+
+def test_no_officer_names_or_birth_dates_remain():
+    found = found_in_fixtures(OFFICER_LINE) | found_in_fixtures(BIRTH_MONTH)
+    assert not found, sorted(found)[:5]
