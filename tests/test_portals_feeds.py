@@ -259,6 +259,12 @@ def test_an_entry_link_that_could_lead_elsewhere_is_not_kept(link):
         ("Example Council <officer@redacted.invalid>", "Example Council"),
         ("officer@redacted.invalid", None),  # an address alone names no buyer
         ("Office of the Police and Crime Commissioner", "Office of the Police and Crime Commissioner"),
+        # An officer's own address and name: a person, not the buyer, and personal data.
+        ("jane.smith@redacted.invalid (Jane Smith)", None),
+        ("Jane Smith <j.smith2@redacted.invalid>", None),
+        ("smithj@redacted.invalid (Jane Smith)", None),
+        ("jsmith@redacted.invalid (Example Council)", "Example Council"),
+        ("council.tenders@redacted.invalid (Anytown Council)", "Anytown Council"),
     ],
 )
 def test_an_author_gives_its_name_as_the_buyer_and_never_an_address(author, buyer):

@@ -49,12 +49,28 @@ def to_notice(record: Release) -> Notice:
 
 def buyer_from_author(author: str | None) -> str | None:
     """The buyer an entry's author names, never an e-mail address: RSS 2.0 writes an author as
-    "officer@redacted.invalid (Example Council)", and an officer's address is personal data."""
+    "officer@redacted.invalid (Example Council)", and an officer's address is personal data. Nor the
+    name of the person whose own address it is ("jane.smith@... (Jane Smith)"): an officer, not the
+    buyer, and personal data too."""
     if not author:
         return None
     named = EMAIL_WITH_NAME.fullmatch(author.strip())
-    name = named[1] if named else EMAIL.sub("", author)
-    return " ".join(name.split()) or None
+    name = " ".join((named[1] if named else EMAIL.sub("", author)).split())
+    address = EMAIL.search(author)
+    if address and _a_persons_own_address(name, address[0]):
+        return None
+    return name or None
+
+
+def _a_persons_own_address(name: str, address: str) -> bool:
+    """Whether the address is made of the name as people's addresses are: jane.smith, j.smith,
+    jsmith, smith.jane or smithj for Jane Smith (never "tenders@..." for Example Council)."""
+    words = re.findall(r"[a-z]+", name.lower())
+    if not 2 <= len(words) <= 4:
+        return False
+    first, last = words[0], words[-1]
+    mailbox = re.sub(r"[^a-z]", "", address.strip("<>").split("@")[0].lower())
+    return mailbox in {first + last, first[0] + last, last + first, last + first[0]}
 
 
 def own_link(link: Any, feed_url: Any) -> str | None:
