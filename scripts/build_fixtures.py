@@ -43,6 +43,14 @@ UK_PHONE = re.compile(
 # into free text and Companies House control statements.
 TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Cllr|Councillor)"
 TITLED_NAME = re.compile(rf"\b{TITLES}\.?[ \t]+[A-Z][A-Za-z'\-]+(?:[ \t]+[A-Z][A-Za-z'\-]+){{0,3}}")
+# Companies House officer listings that buyers paste into parties[].control.description: each
+# officer as "SURNAME, Forenames" on a line of its own above "Correspondence address", with a month
+# and year of birth.
+OFFICER_LINE = re.compile(r"(?m)^[A-Z][A-Z' -]+, [A-Z][a-z]+(?: [A-Z][a-z]+)*(?=\nCorrespondence address)")
+BIRTH_MONTH = re.compile(
+    r"(?<=Date of birth)(\s+)(?:January|February|March|April|May|June|July|August|September|October"
+    r"|November|December) \d{4}"
+)
 JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -58,12 +66,15 @@ def redact(text: str) -> str:
 
 
 def _redact_string(match: re.Match[str]) -> str:
-    """One JSON string: decoded, scrubbed of e-mails, phone numbers and titled names, and re-encoded
+    """One JSON string: decoded, scrubbed of e-mails, phone numbers, titled names and officer listings
+    (names, birth months), and re-encoded
     only if something was removed (so untouched text keeps its recorded bytes)."""
     value = json.loads(match.group(0))
     scrubbed = EMAIL.sub("redacted@example.com", value)
     scrubbed = UK_PHONE.sub("00000 000000", scrubbed)
     scrubbed = TITLED_NAME.sub("Redacted Person", scrubbed)
+    scrubbed = OFFICER_LINE.sub("[name removed]", scrubbed)
+    scrubbed = BIRTH_MONTH.sub(r"\1[date of birth removed]", scrubbed)
     return match.group(0) if scrubbed == value else json.dumps(scrubbed, ensure_ascii=False)
 
 

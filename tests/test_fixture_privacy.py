@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from build_fixtures import EMAIL, TITLED_NAME, UK_PHONE  # noqa: E402
+from build_fixtures import BIRTH_MONTH, EMAIL, OFFICER_LINE, TITLED_NAME, UK_PHONE, redact  # noqa: E402
 
 FIXTURES = sorted((ROOT / "tests" / "fixtures").rglob("*.gz"))
 PLACEHOLDERS = {"redacted@example.com", "00000 000000", "Redacted Contact", "Redacted Person"}
@@ -186,16 +186,17 @@ def test_real_notice_sets_hold_no_contact_details(path):
     assert not found, f"{path.name} still holds {sorted(found)[:5]}"
 
 
-# Companies House officer listings that buyers paste into parties[].control.description: each officer
-# as "SURNAME, Forenames" on a line of its own above "Correspondence address", with a month and year
-# of birth and at times a home address. build_fixtures' patterns (titled names only) miss them.
-OFFICER_LINE = re.compile(r"(?m)^[A-Z][A-Z' -]+, [A-Z][a-z]+(?: [A-Z][a-z]+)*(?=\nCorrespondence address)")
-BIRTH_MONTH = re.compile(
-    r"Date of birth\s+(?:January|February|March|April|May|June|July|August|September|October|November"
-    r"|December) \d{4}"
-)
-
-
 def test_no_officer_names_or_birth_dates_remain():
     found = found_in_fixtures(OFFICER_LINE) | found_in_fixtures(BIRTH_MONTH)
     assert not found, sorted(found)[:5]
+
+
+def test_an_officer_listing_is_redacted_when_fixtures_are_built():
+    listing = (
+        "Persons with significant control\nSMITH, Jane Alice\nCorrespondence address\n1 High Street\n"
+        "Role Director\nDate of birth  March 1970\nNationality British"
+    )
+    redacted = json.loads(redact(json.dumps(listing)))  # a JSON string, as in a recorded body
+    assert "SMITH" not in redacted and "Jane" not in redacted and "1970" not in redacted
+    assert "[name removed]\nCorrespondence address" in redacted
+    assert "Date of birth  [date of birth removed]\nNationality British" in redacted
