@@ -4,8 +4,9 @@ docs/web-inbox-1024.png, docs/web-inbox-375.png, and the same for a notice and t
     python scripts/screenshot_web.py [--output docs]
 
 The store holds the recorded Find a Tender days and Contracts Finder page from tests/fixtures,
-scored with the example profile; the rules page is shown after "Try it" on a change that gates
-out police and crime commissioners. Needs Debian's chromium and chromium-driver.
+scored with the example profile, with the labelled set's decisions on them; the rules page is shown
+after "Try it" on a change that gates out police and crime commissioners. Needs Debian's chromium
+and chromium-driver.
 """
 
 from __future__ import annotations
@@ -63,8 +64,10 @@ def main() -> None:
 
 
 def serve(folder: Path) -> WebServer:
+    from scoring.feedback import read_feedback
     from store.db import open_database
     from store.ingest import store_releases
+    from store.scores import import_feedback
     from tenderwatch import config as configuration
     from tests.support.recorded import cassette_releases, fts_releases
 
@@ -75,6 +78,9 @@ def serve(folder: Path) -> WebServer:
     with database.writing() as session:
         store_releases(session, "find_a_tender", fts_releases())
         store_releases(session, "contracts_finder", cassette_releases("contracts_finder_2025-01-20"))
+        # The labelled set's decisions on these notices, so that "Try it" shows its agreement with them.
+        decisions = read_feedback(ROOT / "tests" / "fixtures" / "labels" / "dev_fixtures-feedback.csv")
+        import_feedback(session, decisions.judgements)
     return WebServer(config, database)
 
 

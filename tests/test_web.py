@@ -425,6 +425,11 @@ def test_try_it_shows_what_a_change_adds_and_drops_and_agreement_with_decisions(
     dropped = tried.text[tried.text.index('id="dropped"') :]
     assert "Violence Reduction" in dropped and "strong 100 → none" in dropped
     assert "Precision (strong + possible)" in tried.text
+    # Beside each figure its 95% interval: one judged notice says little (1 of 1: 21-100%).
+    recall = tried.text[tried.text.index("<td>Recall (strong + possible)</td>") :].split("</tr>")[0]
+    assert recall.count('<span class="hint">') == 2
+    assert '100% <span class="hint">21-100%</span>' in recall
+    assert '0% <span class="hint">0-79%</span>' in recall
     with stored.reading() as session:  # trying changes nothing
         assert session.scalars(select(ProfileVersion)).first() is None
     assert live_profile(stored, config.scoring).path == EXAMPLE_PROFILE

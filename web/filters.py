@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import Flask
 
 from notify.render import SOURCE_NAMES, days_left, safe_link, shown_link
+from scoring.report import wilson_interval
 from scoring.timing import response_window
 from store.models import utcnow
 from store.notice import LONDON, Notice
@@ -46,4 +47,5 @@ def install(app: Flask) -> None:
         notice_path=notice_path,
         points=lambda points: f"{points:+g}",
         percent=lambda ratio: "-" if ratio is None else f"{ratio:.0%}",
+        interval=lambda hits, total: wilson_interval(hits, total) if total else "",
     )
