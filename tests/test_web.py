@@ -424,6 +424,10 @@ def test_try_it_shows_what_a_change_adds_and_drops_and_agreement_with_decisions(
     assert "Would add (0)" in tried.text
     dropped = tried.text[tried.text.index('id="dropped"') :]
     assert "Violence Reduction" in dropped and "strong 100 → none" in dropped
+    # The team's word on a moved notice is beside it: dropping one judged relevant is the cost.
+    judged = [item for item in dropped.split("<li>")[1:] if VRP.split(":")[1] in item]
+    assert len(judged) == 1 and '<span class="badge decided">judged relevant</span>' in judged[0]
+    assert dropped.count("badge decided") == 1  # the others were never judged
     assert "Precision (strong + possible)" in tried.text
     # Beside each figure its 95% interval: one judged notice says little (1 of 1: 21-100%).
     recall = tried.text[tried.text.index("<td>Recall (strong + possible)</td>") :].split("</tr>")[0]

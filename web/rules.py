@@ -86,8 +86,10 @@ def rules_page() -> Any:
                 return _publish(name, text, request.form.get("note"))
             if action == "try":
                 with _store()["database"].reading() as db:
-                    context["result"] = run_backtest(db, live.profile(), draft)
+                    result = context["result"] = run_backtest(db, live.profile(), draft)
                 context["shown"] = MOVED_SHOWN
+                # What the team said of each moved notice: dropping one judged relevant is the cost.
+                context["labels"] = {judged.key: judged.label for judged in result.judged}
             else:
                 context["checked"] = draft
     return _page(name, text, status, **context)
