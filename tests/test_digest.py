@@ -13,6 +13,8 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -244,21 +246,28 @@ def shown_title(item) -> str:
     return markdown_escape(tidy_title(item.notice.title))
 
 
-def test_the_workflows_url_teams_gives_out_gets_the_card_of_every_item(
-    env, tmp_path, stored, teams, monkeypatch
-):
-    # The URL names Microsoft's host; a local proxy tunnels its posts to the local webhook receiver.
-    proxy = TunnelProxy(teams.port).start()
+@contextmanager
+def tunnelled_to(receiver, monkeypatch) -> Iterator[TunnelProxy]:
+    """HTTPS posts to any host reach the local receiver, through a local proxy that tunnels them."""
+    proxy = TunnelProxy(receiver.port).start()
     for name in ("https_proxy", "HTTPS_PROXY"):
         monkeypatch.setenv(name, proxy.url())
     for name in ("no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
     try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+def test_the_workflows_url_teams_gives_out_gets_the_card_of_every_item(
+    env, tmp_path, stored, teams, monkeypatch
+):
+    # The URL names Microsoft's host; a local proxy tunnels its posts to the local webhook receiver.
+    with tunnelled_to(teams, monkeypatch) as proxy:
         config = configure(tmp_path, [("teams", PASTED_WORKFLOWS_URL + "&verify=no")])  # self-signed here
         [channel] = config.channels
         [result] = send(config, stored)
-    finally:
-        proxy.stop()
     assert channel.kind == "teams" and result.outcome == "sent"
     assert set(proxy.asked) == {f"{WORKFLOWS_HOST}:443"}
     assert all(path.startswith("/workflows/643e69f83c8944438d68119179a10a64/") for path in teams.paths)
@@ -307,18 +316,11 @@ def test_a_mail_service_that_reads_html_gets_the_digest_email_not_markdown(
         "json://127.0.0.1"
     )
     # SendGrid, as pasted: its posts to api.sendgrid.com are tunnelled to the local receiver.
-    proxy = TunnelProxy(teams.port).start()
-    for name in ("https_proxy", "HTTPS_PROXY"):
-        monkeypatch.setenv(name, proxy.url())
-    for name in ("no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    try:
-        url = "sendgrid://SGKEY123:tenders@example.org/bids@example.org?verify=no"  # self-signed here
+    url = "sendgrid://SGKEY123:tenders@example.org/bids@example.org?verify=no"  # self-signed here
+    with tunnelled_to(teams, monkeypatch) as proxy:
         config = configure(tmp_path, [("mail", url)])
         [target] = targets(config)
         [result] = send(config, stored)
-    finally:
-        proxy.stop()
     assert target.kind == "other" and reads_html(url)
     assert result.outcome == "sent" and set(proxy.asked) == {"api.sendgrid.com:443"}
     [post] = teams.posts  # one e-mail, as designed, not Markdown messages
