@@ -96,7 +96,7 @@ def test_rules_list_marks_the_default(env, tmp_path, monkeypatch):
     monkeypatch.setenv("TENDERWATCH_CONFIG", str(config))
     result = run("rules", "list")
     assert result.exit_code == 0
-    assert "  example  " in result.output and f"* mine     {rules}" in result.output
+    assert "  example  " in result.output and f"* mine     {rules}  the file" in result.output
 
 
 def test_a_broken_rules_file_is_reported_by_rules_list_and_status_and_stops_the_daemon(
@@ -111,7 +111,7 @@ def test_a_broken_rules_file_is_reported_by_rules_list_and_status_and_stops_the_
     monkeypatch.setenv("TENDERWATCH_CONFIG", str(config))
     problem = f"{bad}:4: service_lines[1].keywords.consultancy: must be a number"
     listed = run("rules", "list")
-    assert listed.exit_code == 0 and f"* firm     {bad}  INVALID: {problem}" in listed.output
+    assert listed.exit_code == 0 and f"* firm     {bad}  the file    INVALID: {problem}" in listed.output
     status = run("status")
     assert status.exit_code == 1
     assert f"no digest can be sent: {problem}" in status.output and "All well" not in status.output
@@ -125,7 +125,7 @@ def test_a_missing_rules_file_stops_only_the_commands_that_use_its_profile(env, 
     moved = tmp_path / "moved.yaml"
     problem = f"profile 'spare': its rules file {moved} does not exist; check [scoring.profiles] spare"
     listed = run("rules", "list")
-    assert listed.exit_code == 0 and f"spare    {moved}  INVALID: {problem}" in listed.output
+    assert listed.exit_code == 0 and f"spare    {moved}  the file    INVALID: {problem}" in listed.output
     assert run("sources").exit_code == 0  # crawling and the example profile's digest go on
     assert run("status", "--no-channel-check").exit_code == 0
     used = run("notices", "--band", "strong", "--profile", "spare")

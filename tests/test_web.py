@@ -13,6 +13,7 @@ import html
 import io
 import re
 import subprocess
+from datetime import datetime
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
@@ -453,6 +454,10 @@ def test_publish_makes_the_rules_live_for_every_command_and_one_click_returns(si
     checked = runner.invoke(cli, ["rules", "check"])
     shipped = load_profile(EXAMPLE_PROFILE).gates.exclude_buyers
     assert checked.exit_code == 0 and f"{len(shipped) + 1} excluded buyers" in checked.output
+    listed = runner.invoke(cli, ["rules", "list"]).output  # which rules are live, not only the file's path
+    today = datetime.now(LONDON).date().isoformat()
+    live = rf"^\* example +\S+example\.yaml +version 1 \(web, {today} by alice\) +valid$"
+    assert re.search(live, listed, re.MULTILINE)
     inbox = client.get(site.url("/?band=strong")).text
     assert "Violence Reduction" not in inbox  # the inbox's stored bands were scored again
     # One click returns to the rules file, as a new version.

@@ -88,7 +88,8 @@ def rules_check(state: State, file: Path | None, profile: str | None) -> None:
 
 @command(rules, "list", short_help="List the configured profiles and their rules files.")
 def rules_list(state: State) -> None:
-    """List the configured profiles and their rules files; the default is marked with *.
+    """List the configured profiles, their rules files and which rules are live (the file, or a
+    version published with `tenderwatch web`), checked; the default is marked with *.
 
     \b
     Example:
@@ -99,8 +100,25 @@ def rules_list(state: State) -> None:
     for name, path in sorted(scoring.profiles.items()):
         problem = state.profile_problem(name)
         check = f"INVALID: {problem}" if problem else "valid"
-        rows.append([("* " if name == scoring.default_profile else "  ") + name, str(path), check])
-    echo_table(["profile", "rules file", "check"], rows)
+        marked = ("* " if name == scoring.default_profile else "  ") + name
+        rows.append([marked, str(path), _live_rules(state, name), check])
+    echo_table(["profile", "rules file", "live rules", "check"], rows)
+
+
+def _live_rules(state: State, name: str) -> str:
+    """Which rules scoring uses: "the file", or the version published with `tenderwatch web`."""
+    from store.db import missing_sqlite_file
+    from store.notice import LONDON
+    from store.profiles import published
+
+    if missing_sqlite_file(state.config.db_url):
+        return "the file"
+    with state.database.reading() as session:
+        live = published(session, name)
+        if live is None:
+            return "the file"
+        day = live.published_at.astimezone(LONDON)
+        return f"version {live.number} (web, {day:%Y-%m-%d} by {live.published_by})"
 
 
 @command(rules, "suggest", short_help="Rule changes the team's feedback supports, best first.")
