@@ -25,6 +25,7 @@ CF_PAGE = "contracts_finder_2025-01-20"  # the cfserver1 page: 27 pieces of moji
 BUDGET = "8f124d5d-fa11-457c-a0ed-431674a867c1-819916"  # "a maximum budget of Â£95,000 excluding VAT"
 BULLETS = "306fb694-922b-4fe9-bbf5-943cf55d1ef0-819539"  # "â€¢\tChildren, Young People ..."
 MOJIBAKE = ("Â", "â€")
+APOSTROPHE = "dff009c9-c955-4f82-8f54-455a64c5bee0-819904"  # tender.title "... St Bede&apos;s ..."
 
 
 def fts_notice(release_id: str, release: dict | None = None):
@@ -136,6 +137,26 @@ def test_clean_text_is_not_touched():
     welsh = release_by_id("076084-2026")["tender"]["description"]
     assert "I ymuno \u00e2\u2019r sesiwn" in welsh
     assert fts_notice("076084-2026").description == welsh.strip()
+
+
+def test_html_markup_and_character_references_are_read_as_text():
+    # Find a Tender writes line breaks as "<br/>" (076392-2026's tender.description, 20 notices of the
+    # recorded days), Contracts Finder an apostrophe as "&apos;": the digest escapes notice text, so
+    # both showed as written ("Solihull.<br/><br/>The Adult", "St Bede&apos;s Catholic Middle School").
+    raw = release_by_id("076392-2026")["tender"]["description"]
+    assert "Solihull.<br/><br/>The Adult Non-Complex" in raw
+    notice = fts_notice("076392-2026")
+    assert "Solihull.\nThe Adult Non-Complex" in notice.description
+    assert "<br" not in notice.description and "<br" not in notice.lots[0].description
+    assert "<br/>" in release_by_id("076392-2026")["tender"]["lots"][0]["description"]
+    title = cf_release(APOSTROPHE)["tender"]["title"]
+    assert "St Bede&apos;s Catholic" in title
+    assert compile_notice([cf_release(APOSTROPHE)], [], CF).title == title.replace("&apos;", "'")
+    # Text that only looks like markup stays as written.
+    from store.normalise.text import unmarked
+
+    for text in ("Contracts of <5 years & under £1m", "R&D; costs < £1m", "Lot <A>"):
+        assert unmarked(text) is text
 
 
 def test_the_store_keeps_the_release_as_received_and_the_notice_repaired(database):

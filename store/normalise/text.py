@@ -1,7 +1,8 @@
-"""Text as sources write it, read as plain text; mojibake repaired."""
+"""Text as sources write it, read as plain text; markup and mojibake repaired."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from typing import Any
@@ -20,6 +21,14 @@ MOJIBAKE_HINT = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
     "\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
+# HTML where plain text belongs: Find a Tender writes line breaks in descriptions as "<br/>", Contracts
+# Finder some titles' apostrophes as "&apos;"; the digest escapes text, so either showed as written.
+# Only text holding a common HTML tag is read as HTML: "<5 years" or "costs < £1m" stays as it is.
+MARKUP_HINT = re.compile(
+    r"</?(?:p|br|li|ul|ol|div|span|strong|b|i|em|u|h[1-6]|table|tbody|tr|td|th)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+ENTITY_HINT = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 NOTICE_TEXT = ("title", "description", "buyer_name", "procedure")
 LOT_TEXT = ("title", "description")
 DETAILS_TEXT = ("extensions", "submission")
@@ -42,6 +51,16 @@ def plain(value: Any) -> str | None:
     return "\n".join(line for line in lines if line) or None
 
 
+def unmarked(text: str | None) -> str | None:
+    """The text with HTML markup read as plain text ("Solihull.<br/><br/>The" on two lines) and
+    character references decoded ("St Bede&apos;s" -> "St Bede's"); any other text as it is."""
+    if not text or ("<" not in text and "&" not in text):
+        return text
+    if MARKUP_HINT.search(text):
+        return plain(text)  # tags as lines, references decoded
+    return html.unescape(text) if ENTITY_HINT.search(text) else text
+
+
 def repaired(text: str | None) -> str | None:
     """The text with mojibake undone ("Â£95,000" -> "£95,000"); any other text as it is."""
     if not text or text.isascii() or not MOJIBAKE_HINT.search(text):  # isascii() is instant
@@ -52,7 +71,8 @@ def repaired(text: str | None) -> str | None:
 
 
 def with_repaired_text(notice: Notice) -> Notice:
-    """The notice with mojibake undone in its text and its lots' (the release stays as received)."""
+    """The notice with markup read as text and mojibake undone in its text and its lots' (the release
+    stays as received)."""
     changes: dict[str, Any] = _repaired_fields(notice, NOTICE_TEXT)
     lots = tuple(_repaired_lot(lot) for lot in notice.lots)
     if lots != notice.lots:
@@ -73,7 +93,7 @@ def _repaired_fields(item: Notice | Lot | Details, names: tuple[str, ...]) -> di
     changes = {}
     for name in names:
         text = getattr(item, name)
-        fixed = repaired(text)
+        fixed = repaired(unmarked(text))
         if fixed != text:
             changes[name] = fixed
     return changes
