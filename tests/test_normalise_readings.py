@@ -47,6 +47,23 @@ def test_a_deadline_given_as_a_date_alone_is_the_end_of_that_day_in_uk_time():
     assert (timing.in_time, timing.reason) == (True, "closes today")
 
 
+def test_a_legacy_call_for_competition_tagged_planning_and_tender_is_a_tender():
+    # 076069-2026 (restricted procedure, requests to participate by 26 Aug 2026) and 076323-2026 (a
+    # Light Touch Regime platform open to tenders) are PCR 2015 notices without a UK notice type,
+    # tagged ["planning", "tender"] with an active tender: calls for competition. Read as pre-market
+    # engagement (UK2) they were no opportunity, and the digest listed them as early warnings whose
+    # real deadline was "expected to close".
+    for release_id in ("076069-2026", "076323-2026"):
+        release = release_by_id(release_id)
+        assert release["tag"] == ["planning", "tender"] and release["tender"]["status"] == "active"
+        notice = fts_notice(release_id)
+        assert (notice.notice_type, notice.stage, notice.is_opportunity) == ("UK4", "tender", True)
+    # A planning release alone is still early engagement.
+    planning = copy.deepcopy(release_by_id("076069-2026"))
+    planning["tag"] = ["planning"]
+    assert fts_notice("076069-2026", planning).notice_type == "UK2"
+
+
 def test_a_deadline_with_its_time_is_kept_as_published():
     release = release_by_id("076396-2026")
     stated = release["tender"]["tenderPeriod"]["endDate"]

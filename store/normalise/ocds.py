@@ -35,6 +35,7 @@ TAG_EQUIVALENTS = (
     ("contract", "UK7"),
     ("contractUpdate", "UK7"),
 )
+TENDER_TAGS = {tag for tag, code in TAG_EQUIVALENTS if code in ("UK4", "UK12")}
 STAGE_OF_TYPE = {
     **dict.fromkeys(("UK1", "UK2", "UK3"), "planning"),
     **dict.fromkeys(("UK4", "UK12", "UK13"), "tender"),
@@ -239,9 +240,10 @@ def notice_type_of(release: Release) -> str | None:
     for doc in own or typed:
         return _code(doc["noticeType"], NOTICE_TYPE_LENGTH)
     tags = tags_of(release)
-    if tags & {"planning", "planningUpdate"}:
+    if tags & {"planning", "planningUpdate"} and not tags & TENDER_TAGS:
         # Contracts Finder tells a future opportunity (planned procurement) from early engagement
-        # only by the notice document's type.
+        # only by the notice document's type. A release tagged tender too is a call for competition
+        # (a legacy prior information notice used as one): its tag's precedence makes it a tender.
         kinds = {as_text(doc.get("documentType")) for doc in documents}
         return "UK3" if "plannedProcurementNotice" in kinds else "UK2"
     return next((code for tag, code in TAG_EQUIVALENTS if tag in tags), None)
