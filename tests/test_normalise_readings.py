@@ -64,6 +64,30 @@ def test_a_legacy_call_for_competition_tagged_planning_and_tender_is_a_tender():
     assert fts_notice("076069-2026", planning).notice_type == "UK2"
 
 
+def test_an_end_date_at_23_59_59_is_the_end_of_the_day_written_whatever_its_offset():
+    # 076180-2026 (a tender) writes tender.lots[0].contractPeriod.endDate "2027-07-31T23:59:59Z" and
+    # 075960-2026 (contract details) contracts[0].period.endDate the same: in British Summer Time that
+    # instant is 00:59 on 1 August, and the digest said "Contract: Fri 25 Sep 2026 to Sun 1 Aug 2027".
+    from notify.facts import contract_period
+    from store.normalise.contracts import contract_terms
+
+    assert release_by_id("076180-2026")["tender"]["lots"][0]["contractPeriod"]["endDate"] == (
+        "2027-07-31T23:59:59Z"
+    )
+    assert contract_period(fts_notice("076180-2026")) == (
+        "Fri 25 Sep 2026 to Sat 31 Jul 2027, up to Mon 31 Jan 2028 with extensions"
+    )
+    assert release_by_id("075960-2026")["contracts"][0]["period"]["endDate"] == "2027-07-31T23:59:59Z"
+    [terms] = contract_terms(release_by_id("075960-2026"))
+    assert terms.end_date == datetime(2027, 7, 31, 23, 59, 59, tzinfo=LONDON)
+    # In winter, or with the UK offset, the instant is the one written.
+    assert fts_notice("076180-2026").details.contract_max_end.isoformat() == "2028-01-31T23:59:59+00:00"
+    # 075593-2026: "2029-05-11T23:59:59+01:00", the UK offset.
+    assert fts_notice("075593-2026").details.contract_end == datetime.fromisoformat(
+        "2029-05-11T23:59:59+01:00"
+    )
+
+
 def test_a_deadline_with_its_time_is_kept_as_published():
     release = release_by_id("076396-2026")
     stated = release["tender"]["tenderPeriod"]["endDate"]

@@ -443,11 +443,16 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def parse_deadline(value: Any) -> datetime | None:
-    """A deadline: one given as a date alone ("2026-08-13") is the end of that day in UK time, as
-    suppliers have the whole day (read as 00:00, the notice looked closed a day early)."""
+    """A deadline or an end date: one given as a date alone ("2026-08-13") is the end of that day in UK
+    time, as suppliers have the whole day (read as 00:00, the notice looked closed a day early); one
+    at 23:59:59 is the end of the day written, whatever its offset. Find a Tender publishers write
+    summer end dates as "2027-07-31T23:59:59Z" (90 contract ends of the two recorded days): read as
+    UTC that is 00:59 BST on 1 August, and a contract ending on 31 July showed as ending on 1 August."""
     moment = parse_time(value)
     if moment and DATE_ONLY.fullmatch(value.strip()):
         return end_of_day(moment)
+    if moment and (moment.hour, moment.minute, moment.second) == (23, 59, 59):
+        return end_of_day(moment.replace(tzinfo=None))  # the written day, not the instant's UK day
     return moment
 
 
