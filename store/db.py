@@ -48,7 +48,7 @@ JSON_CODEC = {
 }
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
-SCHEMA_REVISION = "0013"
+SCHEMA_REVISION = "0014"
 # Revisions that read something new from releases, and the text a release must hold for its notice
 # to need compiling again. An upgrade from before one of them compiles those notices again from their
 # releases, in the upgrade's transaction. A later normalisation change adds a revision and an entry.
@@ -59,6 +59,7 @@ RECOMPILE_AFTER = {
     "0008": EVERY_RELEASE,  # end-of-day deadlines, placeholder values, repaired mojibake
     "0009": EVERY_RELEASE,  # notices.details: clarification deadline, contract period, award criteria, ...
     "0012": EVERY_RELEASE,  # references to other services, and the contracts of award notices
+    "0014": EVERY_RELEASE,  # markup in text, planning-and-tender releases, ends at 23:59:59
 }
 # Sources whose every stored notice an upgrade past the revision compiles again (their normaliser
 # read something better: Proactis times as UK clock time, Digital Outcomes amounts, CCS awards).

@@ -156,6 +156,29 @@ def test_an_upgrade_past_0009_reads_the_bid_details_of_every_stored_notice(datab
     assert changes(database) == 0  # a better reading, not a change by the buyer
 
 
+def test_an_upgrade_past_0014_reads_markup_legacy_calls_and_summer_end_dates_again(database):
+    marked, legacy = "find_a_tender:076392-2026", "find_a_tender:076069-2026"  # "<br/>"; planning+tender
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", [release_by_id(r) for r in ("076392-2026", "076069-2026")])
+    right = notices(database)
+    migrate(database, "downgrade", "0013")
+    with database.writing() as session:  # what tenderwatch at schema 0013 stored for them
+        old = right[marked].description.replace("\n", "<br/><br/>", 1)
+        stale = update(NoticeRow).values(content_hash="fingerprint of 0013")
+        session.execute(stale.where(NoticeRow.key == marked).values(description=old))
+        planning = {"notice_type": "UK2", "stage": "planning", "is_opportunity": False}
+        session.execute(stale.where(NoticeRow.key == legacy).values(**planning))
+
+    Database(database.url).upgrade()
+
+    after = notices(database)
+    assert "<br/>" in old and "<br/>" not in after[marked].description
+    assert after[marked].description == right[marked].description
+    assert (after[legacy].notice_type, after[legacy].stage) == ("UK4", "tender")
+    assert after[legacy].is_opportunity
+    assert changes(database) == 0  # a better reading, not a change by the buyer
+
+
 def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_idempotent(env, database):
     store_recorded(database)
     right = notices(database)
