@@ -26,7 +26,7 @@ from store.normalise import FORMATS
 from store.normalise.ocds import RecordFormat
 from store.notice import LONDON, Notice
 from tenderwatch.errors import ConfigError
-from tenderwatch.formatting import money, tidy_title, when
+from tenderwatch.formatting import money, notice_value, tidy_title, when
 
 TEMPLATES = Path(__file__).parent / "templates"
 SOURCE_NAMES = {
@@ -74,6 +74,7 @@ def environment(templates_dir: Path | None = None, public_url: str | None = None
     )
     env.filters.update(
         money=money,
+        value=notice_value,
         when=when,
         link=safe_link,
         shown_link=shown_link,

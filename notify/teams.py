@@ -29,7 +29,7 @@ from notify.render import (
     safe_link,
     tender_expected,
 )
-from tenderwatch.formatting import counted, money, tidy_title, when
+from tenderwatch.formatting import counted, notice_value, tidy_title, when
 
 CARD_VERSION = "1.4"  # what Teams renders on desktop, web and phones
 # Well inside Teams' ~28 KB message limit (and the 35,000 bytes apprise reads from a template).
@@ -167,7 +167,7 @@ def _item(item: Item, digest: Digest, public_url: str | None, *, brief: bool) ->
     elements.append(_heading(item, link))
     plain = [
         ("Buyer", notice.buyer_name or "buyer not stated"),
-        ("Value", money(notice.value_amount, notice.value_currency)),
+        ("Value", notice_value(notice)),
         ("Decide by", shown.decide_by if notice.status != "cancelled" else None),
         ("Clarifications", shown.enquiry_deadline),
         ("Region", shown.region),

@@ -59,7 +59,7 @@ RECOMPILE_AFTER = {
     "0008": EVERY_RELEASE,  # end-of-day deadlines, placeholder values, repaired mojibake
     "0009": EVERY_RELEASE,  # notices.details: clarification deadline, contract period, award criteria, ...
     "0012": EVERY_RELEASE,  # references to other services, and the contracts of award notices
-    "0014": EVERY_RELEASE,  # markup in text, planning-and-tender releases, ends at 23:59:59
+    "0014": EVERY_RELEASE,  # markup in text, planning-and-tender releases, ends at 23:59:59, gross values
 }
 # Sources whose every stored notice an upgrade past the revision compiles again (their normaliser
 # read something better: Proactis times as UK clock time, Digital Outcomes amounts, CCS awards).

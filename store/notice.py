@@ -73,6 +73,7 @@ class Details:
     documents_url: str | None = None
     submission: str | None = None  # how to respond (submissionMethodDetails), as published
     cpv_names: tuple[tuple[str, str], ...] = ()  # (code, its name in the notice)
+    value_includes_vat: bool = False  # the notice states its value gross only (OCDS amountGross)
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
@@ -403,6 +404,7 @@ _DETAIL_PARSERS = {
     "contract_max_end": _timestamp,
     "award_criteria": _criteria,
     "award_criteria_vary": _boolean,
+    "value_includes_vat": _boolean,
     "cpv_names": _cpv_names,
 }
 _BOOLEANS = {"is_opportunity", "framework"}

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from store.notice import LONDON
+from store.notice import LONDON, Notice
 
 
 def money(amount: float | None, currency: str | None = "GBP") -> str:
@@ -23,6 +23,15 @@ def money(amount: float | None, currency: str | None = "GBP") -> str:
         if amount >= unit and amount * 100 % unit == 0:
             return f"{symbol}{amount / unit:,.2f}".rstrip("0").rstrip(".") + suffix
     return f"{symbol}{amount:,.0f}" if amount == int(amount) else f"{symbol}{amount:,.2f}"
+
+
+def notice_value(notice: Notice) -> str:
+    """A notice's value as a bid manager reads it: "£75,000 incl. VAT" where the notice states only
+    its gross amount (most state the net, shown without a word)."""
+    shown = money(notice.value_amount, notice.value_currency)
+    details = notice.details
+    gross = notice.value_amount is not None and details is not None and details.value_includes_vat
+    return f"{shown} incl. VAT" if gross else shown
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:

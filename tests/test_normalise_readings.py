@@ -17,6 +17,7 @@ from store.models import NoticeRow, ReleaseRow
 from store.normalise import compile_notice, format_for
 from store.notice import LONDON
 from tenderwatch.cli import cli
+from tenderwatch.formatting import notice_value
 from tests.support.recorded import cassette_releases, release_by_id
 
 FTS = format_for("find_a_tender")
@@ -208,3 +209,15 @@ def test_the_store_keeps_the_release_as_received_and_the_notice_repaired(databas
         description = session.scalar(select(NoticeRow.description))
     assert "Â£95,000" in json.loads(raw)["tender"]["description"]
     assert "£95,000" in description and "Â" not in description
+
+
+def test_a_value_stated_gross_only_is_shown_with_its_vat():
+    # 075907-2026 states tender.value {"amountGross": 75000} alone; 076395-2026 its net £285,000 (and
+    # gross £342,000). Both read as the amount; only the first includes VAT, and says so where shown.
+    gross, net = fts_notice("075907-2026"), fts_notice("076395-2026")
+    assert (gross.value_amount, gross.details.value_includes_vat) == (75000.0, True)
+    assert (net.value_amount, net.details.value_includes_vat) == (285000.0, False)
+    assert (notice_value(gross), notice_value(net)) == ("£75,000 incl. VAT", "£285,000")
+    netted = copy.deepcopy(release_by_id("075907-2026"))
+    netted["tender"]["value"]["amount"] = 62500  # with its net amount, the net is shown, without a word
+    assert notice_value(fts_notice("075907-2026", netted)) == "£62,500"

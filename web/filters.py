@@ -12,7 +12,7 @@ from scoring.report import wilson_interval
 from scoring.timing import response_window
 from store.models import utcnow
 from store.notice import LONDON, Notice
-from tenderwatch.formatting import describe_change, money, tidy_title, when
+from tenderwatch.formatting import describe_change, money, notice_value, tidy_title, when
 
 
 def notice_path(key: str) -> str:
@@ -37,6 +37,7 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["describe_change"] = describe_change
     app.jinja_env.filters.update(
         money=money,
+        value=notice_value,
         tidy=tidy_title,  # titles as the digest shows them: whitespace collapsed, no shouting
         when=when,
         local=local,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -115,7 +115,7 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
     notice_type = notice_type_of(release)
     cancelled = bool(CANCELLATION_TAGS & tags_of(release))
     status = "cancelled" if cancelled else _code(tender.get("status"), STATUS_LENGTH)
-    amount, currency = value_of(release, STAGE_OF_TYPE.get(notice_type or ""))
+    amount, currency, gross = value_of(release, STAGE_OF_TYPE.get(notice_type or ""))
     lots = tuple(_lot(lot) for lot in as_dicts(tender.get("lots")))
     return Notice(
         source=fmt.name,
@@ -147,7 +147,7 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
         lots=lots,
         framework=is_framework(tender),
         procedure=as_text(tender.get("procurementMethodDetails")),
-        details=details_of(tender) or None,
+        details=replace(details_of(tender), value_includes_vat=gross) or None,
     )
 
 
@@ -275,8 +275,9 @@ def deadline_of(tender: dict[str, Any]) -> datetime | None:
     return min(present) if present else None
 
 
-def value_of(release: Release, stage: str | None) -> tuple[float | None, str | None]:
-    """Net value where given, else gross; awarded or contracted value once a notice is past tender."""
+def value_of(release: Release, stage: str | None) -> tuple[float | None, str | None, bool]:
+    """Net value where given, else gross (and whether any of it is a gross amount, VAT included);
+    awarded or contracted value once a notice is past tender."""
     tender = as_dict(release.get("tender"))
     candidates: list[Iterable[dict[str, Any]]] = []
     contracts = [as_dict(c.get("value")) for c in as_dicts(release.get("contracts"))]
@@ -290,11 +291,11 @@ def value_of(release: Release, stage: str | None) -> tuple[float | None, str | N
         [as_dict(tender.get("minValue"))],
         (as_dict(lot.get("value")) for lot in as_dicts(tender.get("lots"))),
     ]
-    for values in candidates:
+    for values in map(list, candidates):
         total, currency = _sum_values(values)
         if total is not None:
-            return total, currency
-    return None, None
+            return total, currency, any(map(_gross_only, values))
+    return None, None, False
 
 
 def _sum_values(values: Iterable[dict[str, Any]]) -> tuple[float | None, str | None]:
@@ -313,12 +314,17 @@ def _sum_values(values: Iterable[dict[str, Any]]) -> tuple[float | None, str | N
 
 def _amount(value: dict[str, Any]) -> float | None:
     """The net amount, else the gross, skipping placeholders: £1 net with £1.20 gross states nothing."""
-    for key in ("amount", "amountGross"):
-        amount = value.get(key)
-        if isinstance(amount, int | float) and not isinstance(amount, bool) and math.isfinite(amount):
-            stated = stated_amount(float(amount))
-            if stated is not None:
-                return stated
+    return next((stated for key in ("amount", "amountGross") if (stated := _stated(value.get(key)))), None)
+
+
+def _gross_only(value: dict[str, Any]) -> bool:
+    """Whether the value states a gross amount (VAT included) and no net one."""
+    return _stated(value.get("amount")) is None and _stated(value.get("amountGross")) is not None
+
+
+def _stated(amount: Any) -> float | None:
+    if isinstance(amount, int | float) and not isinstance(amount, bool) and math.isfinite(amount):
+        return stated_amount(float(amount))
     return None
 
 
