@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from store.notice import Notice
 from tenderwatch.errors import InputError
+from tenderwatch.files import undecodable_line
 
 if TYPE_CHECKING:
     from scoring.profile import Profile
@@ -224,6 +225,11 @@ def read_words(path: Path) -> tuple[dict[str, float], str]:
         raise InputError(
             f"{path}: cannot read the learned words file ({exc.strerror or exc}); check the path "
             "(`tenderwatch rules learn` writes such a file)"
+        ) from None
+    except UnicodeDecodeError as exc:  # edited and saved by a spreadsheet or an editor in Latin-1
+        raise InputError(
+            f"{path}:{undecodable_line(exc)}: not UTF-8 text; save the learned words file as UTF-8 "
+            "(or write it again with `tenderwatch rules learn`)"
         ) from None
     weights: dict[str, float] = {}
     for number, line in enumerate(text.splitlines(), start=1):

@@ -11,6 +11,11 @@ from typing import IO, TypeVar
 T = TypeVar("T")
 
 
+def undecodable_line(exc: UnicodeDecodeError) -> int:
+    """The line (from 1) of the first byte of a file that is not UTF-8, for saying where to look."""
+    return bytes(exc.object).count(b"\n", 0, exc.start) + 1
+
+
 def write_whole(path: Path, write: Callable[[IO[str]], T], *, encoding: str = "utf-8") -> T:
     """Write through a hidden `.part` file beside `path`, then put it in place.
 

@@ -96,6 +96,16 @@ def test_a_broken_words_file_is_named_with_its_line(tmp_path, text, expected):
     assert expected in str(caught.value)
 
 
+def test_a_words_file_saved_in_latin_1_is_named_with_its_line_not_a_traceback(rules):
+    # A bid lead opens the words file in a spreadsheet and saves it as "Text (Windows)".
+    (rules.parent / "words.tsv").write_bytes((WORDS + "title\tcaf\u00e9\t1\n").encode("latin-1"))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(rules)
+    words = rules.parent / "words.tsv"
+    expected = f"learned.words: {words}:6: not UTF-8 text; save the learned words file as UTF-8"
+    assert expected in str(caught.value)
+
+
 def test_the_rules_find_the_words_beside_them_and_their_hash_follows_the_file(rules):
     profile = load_profile(rules)
     assert profile.learned is not None and profile.learned.words == rules.parent / "words.tsv"
