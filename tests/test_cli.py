@@ -147,6 +147,27 @@ def test_bad_usage_is_one_line_and_exit_code_2(env, args, said_by, message):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["notices"],
+        ["notices", "--band", "strong"],
+        ["opportunities"],
+        ["backtest"],
+        ["feedback", "list"],
+        ["rules", "suggest"],
+    ],
+)
+def test_a_limit_larger_than_the_database_can_count_lists_everything(env, tmp_path, args):
+    # "As many as there are": 20 nines once reached SQLite as an OverflowError and a traceback.
+    import_notices(tmp_path, CALL_OFF)
+    result = CliRunner().invoke(cli, [*args, "--limit", "9" * 20])
+    assert "Traceback" not in result.output and not isinstance(result.exception, OverflowError)
+    assert result.exit_code == 0, result.output
+    everything = CliRunner().invoke(cli, [*args, "--limit", "0"])
+    assert result.output == everything.output
+
+
 def test_a_backfill_in_the_hour_the_clocks_go_back_covers_both_of_its_times(env, replay_server):
     from tests.support.replay_server import FIND_A_TENDER
 

@@ -45,6 +45,22 @@ def profile_option(help: str = PROFILE_HELP) -> Callable[[Callable[..., Any]], A
 
 
 PROFILE_OPTION = profile_option()
+
+
+class Limit(click.IntRange):
+    """--limit N: 0 or more, 0 for all. A number larger than any database can count (2**63 - 1, the
+    largest LIMIT SQLite and PostgreSQL take) is all of them too, never the database's OverflowError."""
+
+    LARGEST = 2**63 - 1
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return min(super().convert(value, param, ctx), self.LARGEST)
+
+
+LIMIT = Limit()
 logger = logging.getLogger("tenderwatch")
 
 

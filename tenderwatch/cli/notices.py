@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from store.models import NoticeRow, utcnow
 from tenderwatch.cli.base import (
     CONTEXT,
+    LIMIT,
     PROFILE_OPTION,
     State,
     cli,
@@ -249,7 +250,7 @@ def notice_filters(function: Any) -> Any:
             "--limit",
             default=30,
             show_default=True,
-            type=click.IntRange(min=0),
+            type=LIMIT,
             help="How many to show (0 for all).",
         ),
     ]

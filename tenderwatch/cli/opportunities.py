@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from store.models import NoticeRow, OpportunityRow, utcnow
 from store.notice import LONDON
 from tenderwatch.cli.base import (
+    LIMIT,
     PROFILE_OPTION,
     State,
     cli,
@@ -210,7 +211,7 @@ def _months(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int
     metavar="ISO",
     help="As it would have been at this time (UK time unless an offset is given).",
 )
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="0 for all.")
+@click.option("--limit", default=50, show_default=True, type=LIMIT, help="0 for all.")
 def expiring(
     state: State, months: tuple[int, int], profile: str | None, as_of: datetime | None, limit: int
 ) -> None:

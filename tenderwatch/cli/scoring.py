@@ -12,6 +12,7 @@ import click
 from store.models import utcnow
 from tenderwatch.cli.base import (
     CONTEXT,
+    LIMIT,
     PROFILE_OPTION,
     State,
     cli,
@@ -133,7 +134,7 @@ def _live_rules(state: State, name: str) -> str:
     "--limit",
     default=10,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=LIMIT,
     help="How many suggestions to show (0: every one).",
 )
 def rules_suggest(state: State, profile: str | None, since: datetime | None, limit: int) -> None:
@@ -348,7 +349,7 @@ def _total_line(score: Any) -> str:
     "--limit",
     default=25,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=LIMIT,
     help="How many moved notices to list each way (0: all).",
 )
 def backtest(
@@ -555,7 +556,7 @@ def feedback_import(state: State, file: Path) -> None:
     "--limit",
     default=30,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=LIMIT,
     help="How many to show (0 for all).",
 )
 def feedback_list(state: State, limit: int) -> None:
