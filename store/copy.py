@@ -43,7 +43,7 @@ def copy_store(
     source_url: str, target_url: str, *, batch: int = 500, progress: Progress | None = None
 ) -> CopyReport:
     """Copy everything in the store at `source_url` into the empty database at `target_url`."""
-    if parse_url(source_url) == parse_url(target_url):
+    if parse_url(source_url, "FROM_URL") == parse_url(target_url, "TO_URL"):
         raise ConfigError("the source and the target are the same database: give two different URLs")
     _check_source_exists(source_url)
     source = open_database(source_url)

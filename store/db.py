@@ -257,10 +257,11 @@ def head_revision() -> str | None:
 
 
 _AT_HINT = "; an '@' in the password must be written %40"
+CONFIGURED = "TENDERWATCH_DB_URL or [store] url"  # where the store's URL is given, for messages
 
 
-def parse_url(url: str) -> URL:
-    """The database URL, or a configuration error saying what one looks like."""
+def parse_url(url: str, where: str = CONFIGURED) -> URL:
+    """The database URL, or a configuration error saying what one looks like and `where` it was given."""
     try:
         parsed = make_url(url)
         parsed.get_dialect()
@@ -271,18 +272,18 @@ def parse_url(url: str) -> URL:
         )
         raise ConfigError(
             f"{shown}{_AT_HINT if url.count('@') > 1 else ''}: use sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST/DB (TENDERWATCH_DB_URL or [store] url)"
+            f"postgresql+psycopg://USER@HOST/DB ({where})"
         ) from None
     except ImportError:
         pass  # a known database whose driver is missing: make_engine says so
     if "@" in (parsed.host or ""):
         # A password with an '@' in it splits the URL in the wrong place; the "host" is then the rest
         # of the password, so it must not be echoed.
-        raise ConfigError(f"the database URL is malformed{_AT_HINT} (TENDERWATCH_DB_URL or [store] url)")
+        raise ConfigError(f"the database URL is malformed{_AT_HINT} ({where})")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(
             f"'{_safe(url)}': tenderwatch stores notices in SQLite or PostgreSQL; use sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST/DB (TENDERWATCH_DB_URL or [store] url)"
+            f"postgresql+psycopg://USER@HOST/DB ({where})"
         )
     return parsed
 

@@ -180,6 +180,19 @@ def test_a_missing_or_empty_source_is_refused(env, tmp_path, other_url):
         copy_store(other_url, other_url)
 
 
+@pytest.mark.parametrize(("which", "name"), [(0, "FROM_URL"), (1, "TO_URL")])
+@pytest.mark.parametrize("bad", ["nonsense", "mysql://tenders@dbhost/tenders"])
+def test_a_url_that_is_not_a_database_url_names_the_argument_to_fix(database, other_url, which, name, bad):
+    # Not the configured store's TENDERWATCH_DB_URL or [store] url: the argument typed wrong.
+    urls = [database.url, other_url]
+    urls[which] = bad
+    result = CliRunner().invoke(cli, ["db", "copy", *urls])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    [said] = result.output.strip().splitlines()
+    assert said.startswith("tenderwatch: "), said
+    assert said.endswith(f"use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB ({name})"), said
+
+
 def test_db_copy_on_the_command_line(database, other_url):
     with database.writing() as session:
         store_releases(session, "find_a_tender", [release_by_id("076396-2026"), release_by_id("032703-2026")])
