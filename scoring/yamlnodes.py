@@ -18,6 +18,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from tenderwatch.errors import InputError
+from tenderwatch.files import undecodable_line
 
 _QUOTED_STYLES = ("'", '"')
 _TYPE_NAMES = {
@@ -57,8 +58,16 @@ def compose(path: Path) -> Field:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProfileError(file, None, "", "no such rules file; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ProfileError(file, None, "", f"cannot read the rules file ({exc})") from None
+    except UnicodeDecodeError as exc:  # e.g. a '£' in a comment, saved by Notepad or Excel as Latin-1
+        raise ProfileError(
+            file,
+            undecodable_line(exc),
+            "",
+            "not UTF-8 text (a character such as £ or é on this line is in another encoding); "
+            "save the rules file as UTF-8 and run again",
+        ) from None
     return compose_text(text, file)
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from tenderwatch import __version__
 from tenderwatch.errors import ConfigError
+from tenderwatch.files import undecodable_line
 
 ENV_PREFIX = "TENDERWATCH_"
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # ${NAME} in a channel URL
@@ -385,8 +386,13 @@ def _find_config_file(path: str | Path | None, env: Mapping[str, str]) -> Path |
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as Windows editors save, is no text
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    except UnicodeDecodeError as exc:  # e.g. a '£' in a comment, saved by an editor as Latin-1
+        raise ConfigError(
+            f"{path}:{undecodable_line(exc)}: not UTF-8 text (a character such as £ or é on that line is "
+            "in another encoding); save the config file as UTF-8 and run again"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

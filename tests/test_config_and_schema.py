@@ -181,6 +181,17 @@ def test_a_missing_config_file_is_an_error_not_a_silent_default(env, tmp_path):
         configuration.load(tmp_path / "missing.toml")
 
 
+def test_a_config_file_saved_in_latin_1_names_its_line_and_says_to_save_it_as_utf_8(env, tmp_path):
+    path = tmp_path / "tenderwatch.toml"
+    path.write_bytes("[crawl]\n# \u00a3 matters\ntimeout_seconds = 60\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        configuration.load(path)
+    assert str(caught.value) == (
+        f"{path}:2: not UTF-8 text (a character such as \u00a3 or \u00e9 on that line is in another "
+        "encoding); save the config file as UTF-8 and run again"
+    )
+
+
 def test_the_schema_revision_constant_is_alembics_head():
     assert head_revision() == SCHEMA_REVISION
 

@@ -382,6 +382,19 @@ def test_a_control_character_is_reported_at_its_line_not_as_a_traceback(tmp_path
     )
 
 
+def test_a_file_saved_in_latin_1_names_its_line_and_says_to_save_it_as_utf_8(tmp_path):
+    # Notepad's "ANSI" or Excel's "Text": a '£' in a comment is one byte that is not UTF-8.
+    path = tmp_path / "rules.yaml"
+    text = "service_lines:\n  # above \u00a325m is not for us\n  - name: Reviews\n"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    assert str(caught.value) == (
+        f"{path}:2: not UTF-8 text (a character such as \u00a3 or \u00e9 on this line is in another "
+        "encoding); save the rules file as UTF-8 and run again"
+    )
+
+
 def test_empty_and_missing_files(tmp_path):
     assert "the file is empty" in str(error(tmp_path, "\n"))
     with pytest.raises(ProfileError, match="no such rules file"):
