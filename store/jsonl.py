@@ -35,28 +35,36 @@ def read_jsonl(path: Path) -> list[Notice]:
 
 def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[Notice]:
     seen: dict[str, int] = {}
+
+    def bad(number: int, problem: str) -> InputError:
+        # The whole file is checked before anything is stored: say so, or lines before it seem imported.
+        return InputError(
+            f"{path}:{number}: {problem}; nothing in the file was imported: fix line {number} and "
+            "import the file again"
+        )
+
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             notice = Notice.from_json(json.loads(line.rstrip("\r\n")))  # an error names its own column
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+            raise bad(
+                number,
+                f"not valid JSON ({exc.msg}, column {exc.colno}); each line must be one whole notice, "
+                "a JSON object on a line of its own, as `tenderwatch export` writes",
+            ) from None
         except RecursionError:  # "[[[[..." thousands deep: no notice is
-            raise InputError(f"{path}:{number}: not a notice (lists or objects nested too deeply)") from None
+            raise bad(number, "not a notice (lists or objects nested too deeply)") from None
         except NoticeFormatError as exc:
-            raise InputError(f"{path}:{number}: {exc}") from None
+            raise bad(number, str(exc)) from None
         if notice.id in seen:
-            raise InputError(
-                f"{path}:{number}: notice '{notice.id}' already appears on line {seen[notice.id]}"
-            )
+            raise bad(number, f"notice '{notice.id}' already appears on line {seen[notice.id]}")
         for name, limit in _LENGTHS.items():
             value = getattr(notice, name)
             if isinstance(value, str) and len(value) > limit:
                 # PostgreSQL enforces the column's length (SQLite would store it): say so for both.
-                raise InputError(
-                    f"{path}:{number}: field '{name}': at most {limit} characters, not {len(value)}"
-                )
+                raise bad(number, f"field '{name}': at most {limit} characters, not {len(value)}")
         seen[notice.id] = number
         yield notice
 

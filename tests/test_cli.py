@@ -465,6 +465,22 @@ def test_show_gives_a_pipeline_notices_expected_tender_date_only_when_it_has_one
     assert "tender expected" not in CliRunner().invoke(cli, ["show", "076396-2026"]).output
 
 
+def test_a_bad_line_mid_import_says_the_lines_before_it_were_not_imported_either(env, tmp_path):
+    # Lines 1 and 2 are good and not stored: the message must say so, and what to do.
+    notices = [{**CALL_OFF, "source_id": f"cf-{n}", "id": f"email:cf-{n}"} for n in range(4)]
+    lines = [json.dumps(notice) for notice in notices]
+    lines[2] = lines[2][:30]  # cut off, as a copy and paste can leave it
+    path = tmp_path / "calloffs.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(cli, ["import", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.rstrip().endswith(
+        "; nothing in the file was imported: fix line 3 and import the file again"
+    ), result.output
+    assert "each line must be one whole notice, a JSON object on a line of its own" in result.output
+    assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
+
+
 def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
     good = {
         "id": "email:cf-123",
