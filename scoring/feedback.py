@@ -131,7 +131,10 @@ def _read(path: Path, column: str, check: Callable[[str], str], retry: str) -> t
     judged yet). `retry` ends the message of a bad row: what to do once it is fixed."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle, strict=True)  # an unclosed quote is an error, not one long value
+            delimiter = _delimiter(handle.readline())
+            handle.seek(0)
+            # strict: an unclosed quote is an error, not one long value
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
             try:
                 return _rows(path, reader, column, check, retry)
             except csv.Error as exc:
@@ -147,6 +150,20 @@ def _read(path: Path, column: str, check: Callable[[str], str], retry: str) -> t
         ) from None
     except (OSError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read it as CSV ({exc})") from None
+
+
+_COLUMN_SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def _delimiter(header: str) -> str:
+    """What separates the columns: commas, or the semicolons a spreadsheet saves CSV with where a
+    comma is the decimal mark (Excel in French, German, Dutch...), or tabs (a "Text" file), when the
+    first line has no comma to go by."""
+    if "," not in header:
+        for other in (";", "\t"):
+            if other in header:
+                return other
+    return ","
 
 
 def _rows(
@@ -172,9 +189,10 @@ def _rows(
             return row[index].strip() if index is not None and index < len(row) else ""
 
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
+            separators = _COLUMN_SEPARATORS[reader.dialect.delimiter]
             raise InputError(
                 f"{where}: {len(row)} fields, but the first line names {len(header)} columns; "
-                "put a value that holds commas (a title, a note) in double quotes"
+                f"put a value that holds {separators} (a title, a note) in double quotes"
             )
         if not cell(value_column):
             missing += 1

@@ -275,6 +275,23 @@ def test_a_bad_label_in_a_feedback_file_names_its_line_and_imports_nothing(env, 
     assert no_id.returncode == 2 and "no-id.csv:1: the first line must name an id column" in no_id.stderr
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_file_saved_with_semicolons_or_tabs_imports_as_with_commas(env, database, tmp_path, separator):
+    # Excel where the comma is the decimal mark saves "CSV" with semicolons; "Text" with tabs. The
+    # note holds a comma, which such a file need not quote.
+    store(database, real(VRP), real(PROCUREMENT))
+    rows = [["id", "label", "note"], [VRP, "Relevant", "yes, a review"], [PROCUREMENT, "not relevant", ""]]
+    text = "".join(separator.join(row) + "\r\n" for row in rows)
+    (tmp_path / "judged.csv").write_text(text, encoding="utf-8-sig")
+    result = tenderwatch("feedback", "import", "judged.csv")
+    assert result.returncode == 0, result.stderr
+    assert latest_labels(database) == {VRP: "relevant", PROCUREMENT: "not-relevant"}
+    (tmp_path / "grades.csv").write_text(f"id{separator}grade\n{VRP}{separator}2\n")
+    graded = tenderwatch("backtest", "--grades", "grades.csv")
+    assert graded.returncode == 0, graded.stderr
+    assert "Against the grades (1 judged notice" in graded.stdout
+
+
 @pytest.mark.parametrize("written", ["Relevant", "RELEVANT", "not relevant", "Not-Relevant", "not_relevant"])
 def test_a_label_is_accepted_on_the_command_line_in_any_case_and_stored_in_one_form(env, database, written):
     store(database, real(VRP))
