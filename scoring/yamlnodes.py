@@ -77,6 +77,10 @@ def compose_text(text: str, file: str) -> Field:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(file, text, exc) from None
+    except RecursionError:  # "[[[[..." hundreds deep: PyYAML composes each level by recursion
+        raise ProfileError(
+            file, None, "", "not valid YAML: lists or mappings nested too deeply; no rules file nests so deep"
+        ) from None
     except yaml.reader.ReaderError as exc:  # a control character, e.g. pasted from a PDF
         line = text.count("\n", 0, exc.position) + 1
         raise ProfileError(

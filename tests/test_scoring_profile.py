@@ -395,6 +395,14 @@ def test_a_file_saved_in_latin_1_names_its_line_and_says_to_save_it_as_utf_8(tmp
     )
 
 
+def test_lists_nested_hundreds_deep_are_reported_not_a_recursion_traceback(tmp_path):
+    found = error(tmp_path, "service_lines: " + "[" * 1000 + "]" * 1000 + "\n")
+    assert str(found) == (
+        f"{tmp_path / 'rules.yaml'}: not valid YAML: lists or mappings nested too deeply; "
+        "no rules file nests so deep"
+    )
+
+
 def test_empty_and_missing_files(tmp_path):
     assert "the file is empty" in str(error(tmp_path, "\n"))
     with pytest.raises(ProfileError, match="no such rules file"):
