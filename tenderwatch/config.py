@@ -397,6 +397,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); {_toml_advice(text, str(exc))}") from None
+    except RecursionError:  # "[[[[..." hundreds deep: tomllib reads each level by recursion
+        raise ConfigError(
+            f"{path}: not valid TOML: lists or tables nested too deeply; no setting nests so deep"
+        ) from None
 
 
 # tomllib reports a list, inline table or string left open where it gave up (often "at end of

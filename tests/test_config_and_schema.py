@@ -192,6 +192,16 @@ def test_a_config_file_saved_in_latin_1_names_its_line_and_says_to_save_it_as_ut
     )
 
 
+def test_lists_nested_hundreds_deep_in_the_config_are_reported_not_a_recursion_traceback(env, tmp_path):
+    path = tmp_path / "tenderwatch.toml"
+    path.write_text("[crawl]\nuser_agent = " + "[" * 1000 + "]" * 1000 + "\n")
+    with pytest.raises(ConfigError) as caught:
+        configuration.load(path)
+    assert str(caught.value) == (
+        f"{path}: not valid TOML: lists or tables nested too deeply; no setting nests so deep"
+    )
+
+
 def test_the_schema_revision_constant_is_alembics_head():
     assert head_revision() == SCHEMA_REVISION
 
