@@ -235,7 +235,17 @@ class Field:
             raise self.error(f"must be a single value, not {self.kind()}")
         try:
             return SafeConstructor().construct_object(self.node)
-        except (ConstructorError, ValueError) as exc:
+        except ConstructorError:
+            # PyYAML's own words span three lines, quoting '<unicode string>': say what was written.
+            if self.node.tag == "tag:yaml.org,2002:merge":
+                raise self.error(
+                    "'<<' (a YAML merge key) is not read in rules files; write the keys out in full"
+                ) from None
+            raise self.error(
+                f"cannot read this value: the tag {_written_tag(self.node.tag)} is not read in rules files; "
+                "write the value alone"
+            ) from None
+        except ValueError as exc:
             raise self.error(f"cannot read this value ({exc})") from None
 
     def text(self) -> str:
@@ -259,3 +269,9 @@ class Field:
         if isinstance(self.node, yaml.ScalarNode):
             return f"'{self.node.value}'"
         return self.kind()
+
+
+def _written_tag(tag: str) -> str:
+    """A tag as it was written: '!!python/object' rather than 'tag:yaml.org,2002:python/object'."""
+    standard = "tag:yaml.org,2002:"
+    return f"'!!{tag[len(standard) :]}'" if tag.startswith(standard) else f"'{tag}'"

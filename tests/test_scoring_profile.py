@@ -286,6 +286,33 @@ BAD_FILES = [
         "service_lines[1].keywords.review",
         "must be a single value, not a list",
     ),
+    (  # one line's keywords reused in another by a YAML merge key: PyYAML's three lines, once
+        """
+        service_lines:
+          - name: Evaluation
+            keywords: &shared
+              evaluation: 10
+          - name: Review
+            keywords:
+              <<: *shared
+              review: 5
+        """,
+        7,
+        "service_lines[2].keywords",
+        "'<<' (a YAML merge key) is not read in rules files; write the keys out in full",
+    ),
+    (  # a tag, as a YAML dump of Python objects writes
+        """
+        service_lines:
+          - name: Evaluation
+            keywords:
+              evaluation: !!python/object:builtins.int 10
+        """,
+        4,
+        "service_lines[1].keywords.evaluation",
+        "cannot read this value: the tag '!!python/object:builtins.int' is not read in rules files; "
+        "write the value alone",
+    ),
 ]
 
 
@@ -296,6 +323,7 @@ def test_a_bad_rules_file_is_reported_with_file_line_and_field(tmp_path, text, l
     assert (found.file, found.line, found.field) == (str(path), line, field)
     assert str(found).startswith(f"{path}:{line}: {field}: ")
     assert message in str(found)
+    assert "\n" not in str(found)  # one line
     assert found.exit_code == 2
 
 
