@@ -135,6 +135,9 @@ def _read(path: Path, column: str, check: Callable[[str], str], retry: str) -> t
             handle.seek(0)
             # strict: an unclosed quote is an error, not one long value
             reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            # A cell may be as long as the export wrote it: a notice's description can pass the csv
+            # module's 131,072 characters (its limit is the whole process's: put back after).
+            limit = csv.field_size_limit(_LONGEST_CELL)
             try:
                 return _rows(path, reader, column, check, retry)
             except csv.Error as exc:
@@ -142,6 +145,8 @@ def _read(path: Path, column: str, check: Callable[[str], str], retry: str) -> t
                     f"{path}:{reader.line_num}: not valid CSV ({exc}); a value that opens with a double "
                     f"quote must close with one: fix it and {retry}"
                 ) from None
+            finally:
+                csv.field_size_limit(limit)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; give the path of a CSV with columns id,{column}") from None
     except UnicodeDecodeError:
@@ -152,6 +157,7 @@ def _read(path: Path, column: str, check: Callable[[str], str], retry: str) -> t
         raise InputError(f"{path}: cannot read it as CSV ({exc})") from None
 
 
+_LONGEST_CELL = 2**31 - 1  # the largest the csv module takes on every platform
 _COLUMN_SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs"}
 
 

@@ -275,6 +275,17 @@ def test_a_bad_label_in_a_feedback_file_names_its_line_and_imports_nothing(env, 
     assert no_id.returncode == 2 and "no-id.csv:1: the first line must name an id column" in no_id.stderr
 
 
+def test_a_description_longer_than_the_csv_modules_limit_imports_as_exported(env, database, tmp_path):
+    # The export writes descriptions whole; one of 200,000 characters was refused as "field larger
+    # than field limit (131072)", with advice about a double quote the file had closed.
+    store(database, real(VRP))
+    description = "A review of the service. " * 8000
+    (tmp_path / "judged.csv").write_text(f'id,label,description\n{VRP},relevant,"{description}"\n')
+    result = tenderwatch("feedback", "import", "judged.csv")
+    assert result.returncode == 0, result.stderr
+    assert latest_labels(database) == {VRP: "relevant"}
+
+
 @pytest.mark.parametrize("separator", [";", "\t"])
 def test_a_file_saved_with_semicolons_or_tabs_imports_as_with_commas(env, database, tmp_path, separator):
     # Excel where the comma is the decimal mark saves "CSV" with semicolons; "Text" with tabs. The
