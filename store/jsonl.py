@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from store.notice import Notice, NoticeFormatError
 from tenderwatch.errors import InputError
+from tenderwatch.files import undecodable_line
 
 
 def write_jsonl(records: Iterable[Notice | dict[str, Any]], out: TextIO) -> int:
@@ -30,7 +31,30 @@ def read_jsonl(path: Path) -> list[Notice]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save it as UTF-8 JSON Lines") from None
+        raise InputError(_not_text(path)) from None
+
+
+def _not_text(path: Path) -> str:
+    """Why a file that is not UTF-8 cannot be imported, and what to do: a compressed file (as
+    notices are often sent) is said to be one, not to need saving as UTF-8."""
+    data = path.read_bytes()
+    if data.startswith(b"\x1f\x8b"):
+        return (
+            f"{path}: compressed with gzip, not JSON Lines text; decompress it (gunzip {path.name}) and "
+            "import the file it gives"
+        )
+    if data.startswith(b"PK\x03\x04"):
+        return (
+            f"{path}: a zip file (or a spreadsheet), not JSON Lines text; unzip it and import the .jsonl "
+            "file inside (a spreadsheet cannot be imported: `tenderwatch export` writes the format)"
+        )
+    try:
+        data.decode("utf-8-sig")
+        line = None
+    except UnicodeDecodeError as exc:
+        line = undecodable_line(exc)
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where}: not UTF-8 text; save it as UTF-8 JSON Lines and import it again (nothing was imported)"
 
 
 def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[Notice]:

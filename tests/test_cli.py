@@ -481,6 +481,30 @@ def test_a_bad_line_mid_import_says_the_lines_before_it_were_not_imported_either
     assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
 
 
+def test_a_compressed_file_is_said_to_be_one_and_a_latin_1_file_names_its_line(env, tmp_path):
+    import gzip
+
+    lines = [json.dumps({**CALL_OFF, "source_id": f"cf-{n}", "id": f"email:cf-{n}"}) for n in range(3)]
+    packed = tmp_path / "calloffs.jsonl.gz"
+    packed.write_bytes(gzip.compress("\n".join(lines).encode()))
+    result = CliRunner().invoke(cli, ["import", str(packed)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip() == (
+        f"tenderwatch: {packed}: compressed with gzip, not JSON Lines text; decompress it "
+        "(gunzip calloffs.jsonl.gz) and import the file it gives"
+    )
+    lines[2] = lines[2].replace("Call-off", "Caf\u00e9 call-off")
+    latin = tmp_path / "calloffs.jsonl"
+    latin.write_bytes("\n".join(lines).encode("latin-1"))
+    result = CliRunner().invoke(cli, ["import", str(latin)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"tenderwatch: {latin}:3: not UTF-8 text; save it as UTF-8 JSON Lines and import it again "
+        "(nothing was imported)"
+    )
+    assert count(env["TENDERWATCH_DB_URL"], NoticeRow) == 0
+
+
 def test_import_names_the_bad_line_and_field_and_stores_nothing(env, tmp_path):
     good = {
         "id": "email:cf-123",
