@@ -731,7 +731,10 @@ def test_a_digest_waits_for_the_daemons_crawls_at_most_the_crawl_timeout(
     )
     endless = [sys.executable, "-c", "import time; time.sleep(600)"]  # never finishes, nor records
     daemon = scheduler.Daemon(one_source, database, endless)
-    start = utcnow()
+    # Six hours of ticks from 06:00 UK time today: clear of the next 00:00 slot. Started from the
+    # clock, they crossed midnight whenever the test ran after 18:05, and the next day's digest
+    # was due (and waited for) again.
+    start = uk(f"{utcnow().astimezone(LONDON).date()}T06:00").astimezone(UTC)
     sent_at = None
     try:
         for minutes in range(0, 6 * 60, 5):
