@@ -224,9 +224,17 @@ def smtp():
     receiver.stop()
 
 
-def daemon_config(tmp_path, smtp, *, digest_at: str, crawl_every: float = 0.05, empty: str = "send") -> None:
+def daemon_config(
+    tmp_path,
+    smtp,
+    *,
+    digest_at: str,
+    crawl_every: float = 0.05,
+    empty: str = "send",
+    request_timeout: int = 60,
+) -> None:
     (tmp_path / "tenderwatch.toml").write_text(
-        "[crawl]\ninitial_lookback_hours = 72\n"
+        f"[crawl]\ninitial_lookback_hours = 72\ntimeout_seconds = {request_timeout}\n"
         f'[schedule]\ntick_seconds = 0.2\ncrawl_every_minutes = {crawl_every}\ndigest_at = ["{digest_at}"]\n'
         'digest_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
         f'[digest]\nempty = "{empty}"\n'
@@ -294,24 +302,55 @@ def releases_between(server, start: str, end: str) -> int:
 def test_cron_run_while_the_daemon_crawls_a_source_does_not_crawl_it_twice(
     env, tmp_path, database, recent_server, smtp
 ):
-    daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60)
-    recent_server.response_delay = 0.3
+    # Requests held longer than the server holds them are not timed out and fetched again.
+    daemon_config(tmp_path, smtp, digest_at="00:00", crawl_every=60, request_timeout=300)
+    # The daemon's crawl waits for its first answer until cron has skipped the source and waits for
+    # that crawl: cron once started so slowly on a loaded machine that the crawl (a few seconds) had
+    # ended by then, and cron rightly crawled the source itself.
+    recent_server.answering.clear()
     process = start_daemon(recent_server, tmp_path)
     try:
-        wait_until(lambda: (scalar(database, select(func.max(CrawlRun.pages))) or 0) >= 1)
-        cron = subprocess.run(
+        wait_until(lambda: recent_server.requests_to(FIND_A_TENDER), timeout=120, what="the daemon's crawl")
+        cron = subprocess.Popen(
             [*TENDERWATCH, "run"],
             cwd=tmp_path,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=120,
             env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": recent_server.url},
-            check=False,
         )
-        assert cron.returncode == 0, cron.stderr
-        assert "find_a_tender: skipped, another crawl of it is running" in cron.stdout + cron.stderr
+        said: list[str] = []
+
+        def read() -> None:
+            for line in cron.stdout:
+                said.append(line)
+
+        reading = threading.Thread(target=read, daemon=True)
+        reading.start()
+        try:
+            # Until cron waits for the daemon's crawl, or asks for a page itself (the daemon's crawl,
+            # held, has asked for one), or ends.
+            wait_until(
+                lambda: (
+                    any("in another process to finish" in line for line in said)
+                    or len(recent_server.requests_to(FIND_A_TENDER)) > 1
+                    or cron.poll() is not None
+                ),
+                timeout=120,
+                what="cron to skip the source or crawl it",
+            )
+            recent_server.answering.set()
+            cron.wait(120)
+            reading.join(30)
+        finally:
+            cron.kill()
+        output = "".join(said)
+        assert cron.returncode == 0, output
+        assert "find_a_tender: skipped, another crawl of it is running" in output
+        assert "waiting for the crawl of find_a_tender in another process to finish" in output
         wait_until(lambda: crawls_done(database) == 1, timeout=120)
     finally:
+        recent_server.answering.set()
         stop(process)
     first_pages = Counter(
         (s.query["updatedFrom"], s.query["updatedTo"])

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 LONDON = ZoneInfo("Europe/London")
 UNLIMITED_NUMBER = re.compile(rb"(?<=[:\[,] )Infinity")
 WINDOW_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z?$")
+HOLD_AT_MOST = 90  # seconds a request waits while `answering` is cleared
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,10 @@ class ReplayServer:
         self.releases = {api: sorted(items, key=_newest_first) for api, items in releases.items()}
         self._index: dict[Api, tuple[tuple[int, int], list[float], list[bytes]]] = {}
         self.response_delay = response_delay
+        # Cleared, requests are held (logged, then answered once it is set again, or after a minute):
+        # a crawl paused part-way for as long as a test needs, however slowly the machine runs.
+        self.answering = threading.Event()
+        self.answering.set()
         self.faults: dict[Api, list[Fault]] = {api: [] for api in (FIND_A_TENDER, CONTRACTS_FINDER)}
         self.drop_next_link_when_full = False  # Contracts Finder's hole
         self.log: list[Served] = []
@@ -206,6 +211,7 @@ class ReplayServer:
                 parts = urlsplit(self.path)
                 served = Served(parts.path, dict(parse_qsl(parts.query)), time.monotonic())
                 server.log.append(served)
+                server.answering.wait(HOLD_AT_MOST)
                 status, headers, body, fault = server.respond(parts.path, served.query)
                 time.sleep(server.response_delay)
                 cut = fault and (fault.truncate or fault.dropped)
