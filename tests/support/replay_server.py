@@ -80,7 +80,7 @@ class ReplayServer:
         self.releases = {api: sorted(items, key=_newest_first) for api, items in releases.items()}
         self._index: dict[Api, tuple[tuple[int, int], list[float], list[bytes]]] = {}
         self.response_delay = response_delay
-        # Cleared, requests are held (logged, then answered once it is set again, or after a minute):
+        # Cleared, requests are held (logged, then answered once it is set again, or after HOLD_AT_MOST):
         # a crawl paused part-way for as long as a test needs, however slowly the machine runs.
         self.answering = threading.Event()
         self.answering.set()
