@@ -314,7 +314,8 @@ def _sum_values(values: Iterable[dict[str, Any]]) -> tuple[float | None, str | N
 
 def _amount(value: dict[str, Any]) -> float | None:
     """The net amount, else the gross, skipping placeholders: £1 net with £1.20 gross states nothing."""
-    return next((stated for key in ("amount", "amountGross") if (stated := _stated(value.get(key)))), None)
+    net = _stated(value.get("amount"))
+    return net if net is not None else _stated(value.get("amountGross"))
 
 
 def _gross_only(value: dict[str, Any]) -> bool:
