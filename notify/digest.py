@@ -277,9 +277,10 @@ def _remember_opportunities(session: Session, notices: list[Notice]) -> None:
 def _closing_soon(
     session: Session, channel: str, profile: str, settings: DigestConfig, as_of: datetime
 ) -> list[Item]:
-    # Within closing_soon_days in UK calendar days, as days left are counted: to the end of that day.
+    # Within closing_soon_days in UK calendar days, as days left are counted: to the end of that day,
+    # midnight included (a deadline at 00:00 closes at the end of the day before, `deadline_day`).
     last_day = as_of.astimezone(LONDON).date() + timedelta(days=settings.closing_soon_days)
-    closing_by = datetime.combine(last_day, time.max, LONDON)
+    closing_by = datetime.combine(last_day + timedelta(days=1), time.min, LONDON)
     ids = deliveries.open_announced(session, channel, closing_after=as_of, closing_by=closing_by)
     reminded = deliveries.delivered(session, channel, ids, kinds=("closing_soon",))
     found = deliveries.scored(session, profile, [i for i in ids if i not in reminded])

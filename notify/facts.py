@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 from scoring.gates import NOTICE_TYPE_NAMES
-from store.notice import LONDON, Criterion, Notice
+from store.notice import LONDON, Criterion, Notice, deadline_day
 from store.regions import ITL_NAMES
 from tenderwatch.formatting import money, when
 
@@ -120,10 +120,10 @@ def decide_by(notice: Notice, min_response_days: int, as_of: datetime) -> date |
     a response takes), never before the digest's own day; None without a deadline."""
     if notice.deadline is None or notice.stage != "tender":
         return None
-    days = [notice.deadline.astimezone(LONDON).date() - timedelta(days=min_response_days)]
+    days = [deadline_day(notice.deadline) - timedelta(days=min_response_days)]
     details = notice.details
     if details and details.enquiry_deadline:
-        days.append(details.enquiry_deadline.astimezone(LONDON).date())
+        days.append(deadline_day(details.enquiry_deadline))
     return max(min(days), as_of.astimezone(LONDON).date())
 
 

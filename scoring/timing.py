@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from store.notice import LONDON, Notice
+from store.notice import LONDON, Notice, deadline_day
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,15 @@ def response_window(notice: Notice, min_days: int, now: datetime) -> Timing:
     """At least `min_days` days before the deadline? Notices without a deadline are in time.
 
     Days are UK calendar days, as a bid team counts them: a deadline at noon tomorrow is 1 day away
-    however late it is today, and one later today is 0 ("closes today").
+    however late it is today, and one later today is 0 ("closes today"); one at midnight closes at
+    the end of the day before (`deadline_day`).
     """
     if notice.deadline is None:
         return Timing(True, None)
-    days = (notice.deadline.astimezone(LONDON).date() - now.astimezone(LONDON).date()).days
+    last_day = deadline_day(notice.deadline)
+    days = (last_day - now.astimezone(LONDON).date()).days
     if notice.deadline <= now:  # days left below 0, even for a deadline earlier today
-        return Timing(False, f"closed on {notice.deadline.astimezone(LONDON):%Y-%m-%d}", min(days, -1))
+        return Timing(False, f"closed on {last_day:%Y-%m-%d}", min(days, -1))
     if days < min_days:
         return Timing(False, f"{closes_in(days)}; minimum {min_days}", days)
     return Timing(True, closes_in(days), days)

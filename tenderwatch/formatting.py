@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from store.notice import LONDON, Notice
+from store.notice import LONDON, Notice, at_midnight, deadline_day
 
 
 def money(amount: float | None, currency: str | None = "GBP") -> str:
@@ -43,6 +43,8 @@ def when(moment: datetime | None, style: str = "deadline") -> str:
     if moment is None:
         return "no deadline stated" if style == "deadline" else "never"
     local = moment.astimezone(LONDON)
+    if style == "deadline" and at_midnight(moment):  # "Tue 1 Sep 2026 24:00", not "Wed 2 Sep 00:00"
+        return f"{deadline_day(moment):%a %-d %b %Y} 24:00"
     formats = {"date": "%A %-d %B %Y", "day": "%a %-d %b %Y"}
     return local.strftime(formats.get(style, "%a %-d %b %Y %H:%M"))
 

@@ -513,6 +513,26 @@ def test_closing_soon_and_changes_follow_notices_already_sent(env, tmp_path, sto
     assert "Changed since we told you" in list(smtp.messages[1].walk())[2].get_content()
 
 
+def test_a_midnight_deadline_closes_at_the_end_of_the_day_before(env, tmp_path, stored, smtp):
+    # Buyers write midnight for "by the end of Friday": 00:00 on Saturday 5 September.
+    config = configure(tmp_path, [("bids", smtp.url())], closing_soon_days=7)
+    send(config, stored)
+    _change_vrp(stored, tenderPeriod={"endDate": "2026-09-05T00:00:00+01:00"})
+    send(config, stored, as_of=utcnow() + timedelta(minutes=1))  # the change, told once
+    # Friday 28 August 07:30 to the end of Friday 4 September: within the seven days set.
+    [week] = send_digests(
+        config, stored, targets(config), as_of=datetime(2026, 8, 28, 7, 30, tzinfo=LONDON), dry_run=True
+    )
+    assert VRP in {i.notice.id for i in week.digest.sections["closing_soon"]}
+    [last] = send(config, stored, as_of=datetime(2026, 9, 4, 20, 0, tzinfo=LONDON))
+    [item] = [i for i in last.digest.sections["closing_soon"] if i.notice.id == VRP]
+    assert item.days_left == 0
+    html = list(smtp.messages[-1].walk())[2].get_content()
+    vrp_block = html[html.index("Violence Reduction Partnership") :][:1500]
+    assert "Closes Fri 4 Sep 2026 24:00" in vrp_block and "(today)" in vrp_block
+    assert "Sat 5 Sep" not in vrp_block and "tomorrow" not in vrp_block
+
+
 @pytest.mark.parametrize("mode", ["brief", "omit"])
 def test_a_new_match_closing_too_soon_is_listed_briefly_or_counted_never_silently(
     env, tmp_path, stored, mode

@@ -181,10 +181,19 @@ def test_the_decision_date_is_the_earlier_of_clarification_and_deadline_less_the
     as_of = datetime(2026, 9, 1, 7, 30, tzinfo=LONDON)
     plain = matching_notice(deadline=deadline)
     assert decide_by(plain, 7, as_of).isoformat() == "2026-09-23"
-    asked = dataclasses.replace(plain, details=Details(enquiry_deadline=datetime(2026, 9, 10, tzinfo=LONDON)))
+    asked = dataclasses.replace(
+        plain, details=Details(enquiry_deadline=datetime(2026, 9, 10, 12, tzinfo=LONDON))
+    )
     assert decide_by(asked, 7, as_of).isoformat() == "2026-09-10"
     assert decide_by(plain, 7, datetime(2026, 9, 25, tzinfo=LONDON)).isoformat() == "2026-09-25"  # today
     assert decide_by(dataclasses.replace(plain, deadline=None), 7, as_of) is None
+    # A deadline at midnight closes at the end of the day before, so the decision is due a day earlier.
+    midnight = dataclasses.replace(plain, deadline=datetime(2026, 10, 1, tzinfo=LONDON))
+    assert decide_by(midnight, 7, as_of).isoformat() == "2026-09-23"
+    asked_by_midnight = dataclasses.replace(
+        plain, details=Details(enquiry_deadline=datetime(2026, 9, 11, tzinfo=LONDON))
+    )
+    assert decide_by(asked_by_midnight, 7, as_of).isoformat() == "2026-09-10"
 
 
 def test_award_criteria_and_regions_read_as_words():

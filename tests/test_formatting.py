@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tenderwatch.formatting import counted, money, tidy_title
+from store.notice import LONDON
+from tenderwatch.formatting import counted, money, tidy_title, when
 
 
 @pytest.mark.parametrize(
@@ -50,3 +53,20 @@ def test_counts_agree_with_their_nouns():
 )
 def test_titles_are_tidied_for_display_keeping_acronyms(raw, shown):
     assert tidy_title(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("moment", "style", "shown"),
+    [
+        (datetime(2026, 9, 4, 17, 0, tzinfo=LONDON), "deadline", "Fri 4 Sep 2026 17:00"),
+        # Midnight is the end of the day before: buyers write it for "by the end of Friday".
+        (datetime(2026, 9, 5, 0, 0, tzinfo=LONDON), "deadline", "Fri 4 Sep 2026 24:00"),
+        (datetime(2026, 12, 1, 0, 0, tzinfo=UTC), "deadline", "Mon 30 Nov 2026 24:00"),  # GMT: UTC is UK time
+        (datetime(2026, 9, 1, 0, 0, tzinfo=UTC), "deadline", "Tue 1 Sep 2026 01:00"),  # 01:00 BST
+        (datetime(2026, 9, 5, 0, 0, 30, tzinfo=LONDON), "deadline", "Sat 5 Sep 2026 00:00"),  # past midnight
+        (datetime(2026, 9, 5, 0, 0, tzinfo=LONDON), "day", "Sat 5 Sep 2026"),  # a day, not a deadline
+        (datetime(2026, 9, 5, 0, 0, tzinfo=LONDON), "time", "Sat 5 Sep 2026 00:00"),
+    ],
+)
+def test_a_deadline_at_midnight_reads_as_the_end_of_the_day_before(moment, style, shown):
+    assert when(moment, style) == shown

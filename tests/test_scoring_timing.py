@@ -28,6 +28,10 @@ def uk(text: str) -> datetime:
         (uk("2026-08-18T23:59"), False, "closes in 6 days; minimum 7", 6),
         (uk("2026-08-13T00:30"), False, "closes tomorrow; minimum 7", 1),
         (uk("2026-08-12T23:00"), False, "closes today; minimum 7", 0),
+        # Midnight tonight is the end of today: "closes today", as the notice means, not "tomorrow".
+        (uk("2026-08-13T00:00"), False, "closes today; minimum 7", 0),
+        (uk("2026-08-20T00:00"), True, "closes in 7 days", 7),  # the end of the 19th
+        (uk("2026-08-12T00:00"), False, "closed on 2026-08-11", -1),  # the end of yesterday
         (uk("2026-08-12T08:00"), False, "closed on 2026-08-12", -1),  # earlier today
         (uk("2026-08-10T12:00"), False, "closed on 2026-08-10", -2),
     ],
