@@ -48,7 +48,7 @@ JSON_CODEC = {
 }
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
-SCHEMA_REVISION = "0014"
+SCHEMA_REVISION = "0015"
 # Revisions that read something new from releases, and the text a release must hold for its notice
 # to need compiling again. An upgrade from before one of them compiles those notices again from their
 # releases, in the upgrade's transaction. A later normalisation change adds a revision and an entry.
@@ -60,6 +60,7 @@ RECOMPILE_AFTER = {
     "0009": EVERY_RELEASE,  # notices.details: clarification deadline, contract period, award criteria, ...
     "0012": EVERY_RELEASE,  # references to other services, and the contracts of award notices
     "0014": EVERY_RELEASE,  # markup in text, planning-and-tender releases, ends at 23:59:59, gross values
+    "0015": "minValue",  # the lower end of a value range (details.value_from)
 }
 # Sources whose every stored notice an upgrade past the revision compiles again (their normaliser
 # read something better: Proactis times as UK clock time, Digital Outcomes amounts, CCS awards).

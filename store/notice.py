@@ -90,6 +90,7 @@ class Details:
     submission: str | None = None  # how to respond (submissionMethodDetails), as published
     cpv_names: tuple[tuple[str, str], ...] = ()  # (code, its name in the notice)
     value_includes_vat: bool = False  # the notice states its value gross only (OCDS amountGross)
+    value_from: float | None = None  # the lower end of a stated range, value_amount its top (minValue)
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
@@ -421,6 +422,7 @@ _DETAIL_PARSERS = {
     "award_criteria": _criteria,
     "award_criteria_vary": _boolean,
     "value_includes_vat": _boolean,
+    "value_from": _number,
     "cpv_names": _cpv_names,
 }
 _BOOLEANS = {"is_opportunity", "framework"}

@@ -26,12 +26,16 @@ def money(amount: float | None, currency: str | None = "GBP") -> str:
 
 
 def notice_value(notice: Notice) -> str:
-    """A notice's value as a bid manager reads it: "£75,000 incl. VAT" where the notice states only
-    its gross amount (most state the net, shown without a word)."""
+    """A notice's value as a bid manager reads it: "£100,000 to £125,000" where it states a range,
+    "£75,000 incl. VAT" where it states only its gross amount (most state the net, shown without a
+    word)."""
     shown = money(notice.value_amount, notice.value_currency)
     details = notice.details
-    gross = notice.value_amount is not None and details is not None and details.value_includes_vat
-    return f"{shown} incl. VAT" if gross else shown
+    if notice.value_amount is None or details is None:
+        return shown
+    if details.value_from is not None:
+        shown = f"{money(details.value_from, notice.value_currency)} to {shown}"
+    return f"{shown} incl. VAT" if details.value_includes_vat else shown
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:

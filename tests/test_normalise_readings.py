@@ -221,3 +221,28 @@ def test_a_value_stated_gross_only_is_shown_with_its_vat():
     netted = copy.deepcopy(release_by_id("075907-2026"))
     netted["tender"]["value"]["amount"] = 62500  # with its net amount, the net is shown, without a word
     assert notice_value(fts_notice("075907-2026", netted)) == "£62,500"
+
+
+def test_a_value_range_keeps_its_lower_end_and_is_shown_as_a_range():
+    # Contracts Finder states "£5,000 to £22,000" as tender.minValue beside tender.value.
+    tender, award = (
+        "25e4588a-6223-4869-ae53-d64966f9c274-819944",
+        "2a1e3359-87a0-4fdd-ac61-20d5e6520a13-819950",
+    )
+    assert cf_release(tender)["tender"]["minValue"] == {"amount": 5000, "currency": "GBP"}
+    ranged = compile_notice([cf_release(tender)], [], CF)
+    assert (ranged.value_amount, ranged.details.value_from) == (22000.0, 5000.0)
+    assert notice_value(ranged) == "£5,000 to £22,000"
+    # An award's value is what was agreed: the tender's range is no part of it.
+    awarded = compile_notice([cf_release(award)], [], CF)
+    assert awarded.details is None or awarded.details.value_from is None
+    # A minimum of £0 says nothing ("not stated"), nor one that is the value itself.
+    for minimum in (0, 22000):
+        release = copy.deepcopy(cf_release(tender))
+        release["tender"]["minValue"]["amount"] = minimum
+        notice = compile_notice([release], [], CF)
+        assert notice_value(notice) == "£22,000"
+    # With only a gross top, both ends are the notice's own and the whole range says so.
+    gross = copy.deepcopy(cf_release(tender))
+    gross["tender"]["value"] = {"amountGross": 22000, "currency": "GBP"}
+    assert notice_value(compile_notice([gross], [], CF)) == "£5,000 to £22,000 incl. VAT"

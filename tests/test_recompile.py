@@ -179,6 +179,25 @@ def test_an_upgrade_past_0014_reads_markup_legacy_calls_and_summer_end_dates_aga
     assert changes(database) == 0  # a better reading, not a change by the buyer
 
 
+def test_an_upgrade_past_0015_keeps_the_lower_end_of_a_stated_value_range(database):
+    releases = cassette_releases("contracts_finder_tenders_2026-09-19")
+    with database.writing() as session:
+        store_releases(session, "contracts_finder", releases)
+    right = notices(database)
+    ranged = next(key for key, row in right.items() if row.value_amount == 125_000)
+    migrate(database, "downgrade", "0014")
+    with database.writing() as session:  # what tenderwatch at schema 0014 stored: the top alone
+        old = Details.from_json(right[ranged].details).to_json() | {"value_from": None}
+        stale = update(NoticeRow).where(NoticeRow.key == ranged)
+        session.execute(stale.values(details=old, content_hash="fingerprint of 0014"))
+
+    Database(database.url).upgrade()
+
+    after = Details.from_json(notices(database)[ranged].details)
+    assert (notices(database)[ranged].value_amount, after.value_from) == (125_000, 100_000)
+    assert changes(database) == 0  # a better reading, not a change by the buyer
+
+
 def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_idempotent(env, database):
     store_recorded(database)
     right = notices(database)

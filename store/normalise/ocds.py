@@ -115,7 +115,8 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
     notice_type = notice_type_of(release)
     cancelled = bool(CANCELLATION_TAGS & tags_of(release))
     status = "cancelled" if cancelled else _code(tender.get("status"), STATUS_LENGTH)
-    amount, currency, gross = value_of(release, STAGE_OF_TYPE.get(notice_type or ""))
+    stage = STAGE_OF_TYPE.get(notice_type or "")
+    amount, currency, gross = value_of(release, stage)
     lots = tuple(_lot(lot) for lot in as_dicts(tender.get("lots")))
     return Notice(
         source=fmt.name,
@@ -147,7 +148,12 @@ def to_notice(release: Release, fmt: SourceFormat, *, first_published: datetime 
         lots=lots,
         framework=is_framework(tender),
         procedure=as_text(tender.get("procurementMethodDetails")),
-        details=replace(details_of(tender), value_includes_vat=gross) or None,
+        details=replace(
+            details_of(tender),
+            value_includes_vat=gross,
+            value_from=value_from(tender, stage, amount, currency),
+        )
+        or None,
     )
 
 
@@ -296,6 +302,21 @@ def value_of(release: Release, stage: str | None) -> tuple[float | None, str | N
         if total is not None:
             return total, currency, any(map(_gross_only, values))
     return None, None, False
+
+
+def value_from(
+    tender: dict[str, Any], stage: str | None, amount: float | None, currency: str | None
+) -> float | None:
+    """The lower end of the range a tender's value is the top of: Contracts Finder states "£100,000 to
+    £125,000" as `minValue` beside `value`. None for an award or contract, whose value is what was
+    agreed, and for a minimum that is a placeholder, not below the value or in another currency."""
+    if stage in ("award", "contract") or amount is None or _amount(as_dict(tender.get("value"))) != amount:
+        return None
+    minimum = as_dict(tender.get("minValue"))
+    low = _amount(minimum)
+    if low is None or low >= amount or _currency(minimum.get("currency")) not in (None, currency):
+        return None
+    return low
 
 
 def _sum_values(values: Iterable[dict[str, Any]]) -> tuple[float | None, str | None]:
