@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -28,7 +26,7 @@ from twisted.python.failure import Failure
 
 from spiders.base import SourceSpider
 from spiders.items import CrawlFailure, ReleasePage
-from spiders.windows import LONDON, Window
+from spiders.windows import Window
 from tenderwatch.config import FeedConfig
 
 logger = logging.getLogger("tenderwatch.crawl")
@@ -136,38 +134,18 @@ def entry_record(feed: FeedConfig, entry: Any) -> dict[str, Any] | None:
         "title": entry.get("title"),
         "link": entry.get("link"),
         "summary": entry.get("summary"),
-        "published": _moment(entry.get("published_parsed"), entry.get("published")),
-        # Only an entry that states it: feedparser would give the published date instead, with a warning.
-        "updated": _moment(entry.get("updated_parsed"), entry.get("updated")) if "updated" in entry else None,
+        # Dates as feedparser reads them and as written: the pipeline decides what they mean. Updated
+        # only from an entry that states it: feedparser would give the published date, with a warning.
+        "published": _as_utc(entry.get("published_parsed")),
+        "published_as_written": entry.get("published"),
+        "updated": _as_utc(entry.get("updated_parsed")) if "updated" in entry else None,
+        "updated_as_written": entry.get("updated") if "updated" in entry else None,
         "author": entry.get("author"),
         "categories": [tag.get("term") for tag in entry.get("tags") or [] if tag.get("term")],
     }
 
 
-# A zone at the end of a written date: "Z", "+01:00", "+0100", or a name ("GMT", "BST").
-_ZONE_AT_END = re.compile(r"(?:[zZ]|[+-]\d\d:?\d\d|\b[A-Za-z]{1,5})$")
-_TIME_OF_DAY = re.compile(r"\d:\d\d")
-
-
-def _moment(parsed: time.struct_time | None, written: Any = None) -> str | None:
-    """feedparser's date (UTC) as ISO 8601, or None. A time written without a zone is a UK portal's
-    clock, so it is read as UK time (feedparser reads it as UTC, or gives nothing for an RFC 822 date);
-    "BST" (British Summer Time, UTC+1), a zone name feedparser reads as UTC, is put right."""
-    text = written.strip() if isinstance(written, str) else ""
-    if _TIME_OF_DAY.search(text) and not _ZONE_AT_END.search(text):
-        wall = datetime(*parsed[:6]) if parsed else _rfc822_wall_clock(text)
-        return wall.replace(tzinfo=LONDON).astimezone(UTC).isoformat() if wall else None
-    if not parsed:
-        return None
-    moment = datetime(*parsed[:6], tzinfo=UTC)
-    if text.split()[-1:] in (["BST"], ["bst"]):
-        moment -= timedelta(hours=1)
-    return moment.isoformat()
-
-
-def _rfc822_wall_clock(text: str) -> datetime | None:
-    """ "Wed, 03 Jun 2026 09:30:00" (no zone) as a naive datetime; None for anything else."""
-    try:
-        return parsedate_to_datetime(text).replace(tzinfo=None)
-    except (TypeError, ValueError, IndexError):
-        return None
+def _as_utc(parsed: time.struct_time | None) -> str | None:
+    """feedparser's reading of a date (it takes a time without a zone as UTC), as ISO 8601; the
+    pipeline reads it again beside the date as written (store/normalise/feeds.py)."""
+    return datetime(*parsed[:6], tzinfo=UTC).isoformat() if parsed else None

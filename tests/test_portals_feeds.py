@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -21,7 +21,7 @@ from scoring import score_notice
 from spiders.feeds import Feeds, entry_record
 from store import crawls
 from store.models import NoticeRow
-from store.normalise.feeds import buyer_from_author
+from store.normalise.feeds import buyer_from_author, to_notice
 from store.queries import get_notice
 from tenderwatch import config as configuration
 from tenderwatch.config import FeedConfig
@@ -199,7 +199,23 @@ def test_entries_without_an_id_or_a_link_are_said_to_be_left_out(config, databas
 def test_a_date_in_british_summer_time_is_read_as_such(written, moment):
     rss = f"<rss version='2.0'><channel><item><guid>1</guid><pubDate>{written}</pubDate></item></channel>"
     entry = feedparser.parse(f"{rss}</rss>".encode()).entries[0]
-    assert entry_record(FeedConfig("council", SITE), entry)["published"] == moment
+    record = entry_record(FeedConfig("council", SITE), entry)
+    assert record["published_as_written"] == written  # the spider keeps it; the pipeline reads it
+    published = to_notice(record).published_at
+    assert (published.astimezone(UTC).isoformat() if published else None) == moment
+
+
+def test_the_pipeline_reads_an_entrys_dates_from_the_record_as_stored():
+    rss = "<rss version='2.0'><channel><item><guid>1</guid><pubDate>Wed, 03 Jun 2026 09:30:00 BST</pubDate>"
+    entry = feedparser.parse(f"{rss}</item></channel></rss>".encode()).entries[0]
+    record = entry_record(FeedConfig("council", SITE), entry)
+    assert record["published"] == "2026-06-03T09:30:00+00:00"  # feedparser's reading, as received
+    assert to_notice(record).published_at == datetime(2026, 6, 3, 8, 30, tzinfo=UTC)
+    # An entry stored before the date as written was kept holds the date already read: as stored.
+    older = {k: v for k, v in record.items() if not k.endswith("_as_written")} | {
+        "published": "2026-06-03T08:30:00+00:00"
+    }
+    assert to_notice(older).published_at == datetime(2026, 6, 3, 8, 30, tzinfo=UTC)
 
 
 def load(tmp_path, text: str) -> configuration.Config:

@@ -9,12 +9,14 @@ none is guessed. Its link is kept only when it leads to the feed's own site over
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from store.normalise.ocds import RecordFormat, Release, as_text, parse_time
 from store.normalise.text import plain
-from store.notice import Notice
+from store.notice import LONDON, Notice
 
 NAME = "feeds"
 PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+")
@@ -28,7 +30,7 @@ def notice_id(record: Release) -> str:
 
 
 def to_notice(record: Release) -> Notice:
-    published = parse_time(record.get("published")) or parse_time(record.get("updated"))
+    published = entry_time(record, "published") or entry_time(record, "updated")
     categories = ", ".join(filter(None, (plain(item) for item in record.get("categories") or [])))
     summary = plain(record.get("summary"))
     return Notice(
@@ -42,9 +44,39 @@ def to_notice(record: Release) -> Notice:
         description="\n".join(part for part in (summary, categories) if part) or None,
         buyer_name=buyer_from_author(plain(record.get("author"))),
         published_at=published,
-        updated_at=parse_time(record.get("updated")) or published,
+        updated_at=entry_time(record, "updated") or published,
         procedure=f"from the feed '{as_text(record.get('feed'))}'",
     )
+
+
+# A zone at the end of a written date: "Z", "+01:00", "+0100", or a name ("GMT", "BST").
+_ZONE_AT_END = re.compile(r"(?:[zZ]|[+-]\d\d:?\d\d|\b[A-Za-z]{1,5})$")
+_TIME_OF_DAY = re.compile(r"\d:\d\d")
+
+
+def entry_time(record: Release, name: str) -> datetime | None:
+    """An entry's date ("published" or "updated"): feedparser's reading, which takes a time written
+    without a zone as UTC and gives nothing for such an RFC 822 date, read again beside the date as
+    written. Without a zone it is a UK portal's clock, read as UK time; "BST" (UTC+1), a zone name
+    feedparser reads as UTC, is put right. A record stored before the date as written was kept holds
+    the date already read so."""
+    parsed = parse_time(record.get(name))
+    written = record.get(f"{name}_as_written")
+    text = written.strip() if isinstance(written, str) else ""
+    if _TIME_OF_DAY.search(text) and not _ZONE_AT_END.search(text):
+        wall = parsed.replace(tzinfo=None) if parsed else _rfc822_wall_clock(text)
+        return wall.replace(tzinfo=LONDON) if wall else None
+    if parsed and text.split()[-1:] in (["BST"], ["bst"]):
+        return parsed - timedelta(hours=1)
+    return parsed
+
+
+def _rfc822_wall_clock(text: str) -> datetime | None:
+    """ "Wed, 03 Jun 2026 09:30:00" (no zone) as a naive datetime; None for anything else."""
+    try:
+        return parsedate_to_datetime(text).replace(tzinfo=None)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def buyer_from_author(author: str | None) -> str | None:
