@@ -2,10 +2,10 @@
 
 Public Contracts Scotland and Sell2Wales answer `GET /v1/Notices?dateFrom=MM-YYYY&noticeType=N&
 outputType=0` with every notice of that type published in the month: no cursor, no finer date. So a
-crawl asks, one request at a time, for each notice type in each month its period touches, from a few
-days before it (a notice reaches the API some days after the date it carries), and the idempotent
-store keeps what is new or changed. A poll therefore reads the current month again, and the previous
-one near a month boundary.
+crawl asks, one request at a time, for each notice type in each month its period touches, from a week
+before it (a notice reaches the API some days after the date it carries), and the idempotent store
+keeps what is new or changed. A poll therefore reads the current month again, and the previous one
+in a month's first week.
 
 One month and type the service cannot answer (Sell2Wales's "Error converting data type nvarchar to
 float" comes from a notice's data) must not hide every later one: once a request of the crawl has
@@ -44,8 +44,10 @@ class OcdsMonthSpider(SourceSpider):
     notice_types: ClassVar[tuple[str, ...]]
     api_path: ClassVar[str] = "/v1/Notices"
     extra_params: ClassVar[dict[str, str]] = {}
-    # Notices carry their publication day but can reach the API days later: start a few days early.
-    late_by: ClassVar[timedelta] = timedelta(days=3)
+    # Notices carry their publication day but can reach the API days later: start a week early, so
+    # that one dated 31 December and listed after the New Year holidays is still read. It costs a
+    # request per notice type in a month's first week; three days missed such a notice for good.
+    late_by: ClassVar[timedelta] = timedelta(days=7)
 
     def __init__(self, base_url: str, window_from: datetime, window_to: datetime, **kwargs: Any):
         super().__init__(base_url, window_from, window_to, **kwargs)

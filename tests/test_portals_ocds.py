@@ -121,7 +121,12 @@ def test_a_crawl_asks_for_every_month_its_period_touches_from_a_few_days_before(
     spider = PublicContractsScotland(
         base_url=PCS_LIVE, window_from=uk("2026-10-02T06:00:00"), window_to=uk("2026-10-02T07:00:00")
     )
-    assert spider.months == ["09-2026", "10-2026"]  # three days early reaches back into September
+    assert spider.months == ["09-2026", "10-2026"]  # a week early reaches back into September
+    # A notice dated New Year's Eve that the API lists after the holidays is still asked for.
+    new_year = PublicContractsScotland(
+        base_url=PCS_LIVE, window_from=uk("2027-01-05T06:00:00"), window_to=uk("2027-01-05T07:00:00")
+    )
+    assert new_year.months == ["12-2026", "01-2027"]
     assert list(spider.queue)[:3] == [
         f"{PCS_LIVE}/v1/Notices?dateFrom=09-2026&noticeType={kind}&outputType=0"
         for kind in ("102", "101", "2")
