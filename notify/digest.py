@@ -172,7 +172,9 @@ def _new_matches(
 ) -> None:
     candidates = [
         scored
-        for scored in _unannounced(session, channel, profile, ("tender",), settings, as_of)
+        for scored in _not_awarded(
+            session, _unannounced(session, channel, profile, ("tender",), settings, as_of), as_of
+        )
         if scored.notice.is_opportunity and (scored.notice.deadline is None or scored.notice.deadline > as_of)
     ]
     for scored in candidates:
@@ -183,6 +185,20 @@ def _new_matches(
             short = f"minimum {min_days} days to respond"  # the days left are shown beside the deadline
             sections["too_soon"].append(_item(scored, "too_soon", timing.days_left, timing=short))
     sections["too_soon"].sort(key=lambda item: item.notice.deadline)  # about time: soonest first
+
+
+def _not_awarded(session: Session, matches: list[Scored], as_of: datetime) -> list[Scored]:
+    """The tenders whose procurement has had no award since they were published: one awarded already
+    (a tender notice published for transparency, its award minutes later) is no longer open to bids.
+    An award before the tender (a dynamic purchasing system opened again) leaves the tender open."""
+    awarded = deliveries.last_awarded(session, [_opportunity(session, m.notice) for m in matches], as_of)
+
+    def still_open(match: Scored) -> bool:
+        award = awarded.get(_opportunity(session, match.notice))
+        published = match.notice.published_at
+        return award is None or published is None or award < published
+
+    return [match for match in matches if still_open(match)]
 
 
 def _early_warnings(

@@ -166,6 +166,27 @@ def opportunities_announced(
     return found
 
 
+def last_awarded(session: Session, opportunities: Iterable[str], as_of: datetime) -> dict[str, datetime]:
+    """When each of these opportunities (by key) last had an award or contract notice published, by
+    `as_of`, on whichever service."""
+    wanted = list(dict.fromkeys(opportunities))
+    found: dict[str, datetime] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(OpportunityRow.key, func.max(NoticeRow.published_at))
+            .join(OpportunityProcurement, OpportunityProcurement.opportunity_id == OpportunityRow.id)
+            .join(NoticeRow, NoticeRow.procurement == OpportunityProcurement.procurement)
+            .where(
+                OpportunityRow.key.in_(wanted[start : start + 500]),
+                NoticeRow.stage.in_(("award", "contract")),
+                NoticeRow.published_at <= as_of,
+            )
+            .group_by(OpportunityRow.key)
+        )
+        found.update({key: published for key, published in rows if published is not None})
+    return found
+
+
 def open_announced(
     session: Session, channel: str, *, closing_after: datetime, closing_by: datetime
 ) -> list[int]:

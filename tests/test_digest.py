@@ -562,6 +562,23 @@ def test_a_new_match_closing_too_soon_is_listed_briefly_or_counted_never_silentl
     ]
 
 
+CONSUMER_TRUST = "find_a_tender:075840-2026"  # a real tender notice, awarded 21 minutes after it
+
+
+def test_a_tender_already_awarded_is_not_offered_as_an_opportunity(env, tmp_path, database):
+    # Real: AHDB published the Consumer Trust project's tender (UK4, closing 11 August at 17:00) at
+    # 15:35 on 10 August and its contract award notice (UK6, to Sparkminds) at 15:56; the digest of
+    # the 11th offered it as a match "closing today" to bid for.
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", cassette_releases("find_a_tender_2026-08-10"))
+    config = configure(tmp_path)
+    before_award = datetime(2026, 8, 10, 15, 40, tzinfo=LONDON)
+    [earlier] = send_digests(config, database, targets(config), as_of=before_award, dry_run=True)
+    assert CONSUMER_TRUST in listed(earlier)  # open to bids for those 21 minutes
+    [result] = send(config, database, as_of=datetime(2026, 8, 11, 7, 30, tzinfo=LONDON))
+    assert CONSUMER_TRUST not in listed(result) and result.digest.sections["strong"]
+
+
 def test_an_empty_digest_is_skipped_or_sent_as_one_line_by_setting(env, tmp_path, stored, smtp):
     for empty, expected in (("skip", "skipped"), ("send", "sent")):
         config = configure(tmp_path, [("bids", smtp.url())], empty=empty)
