@@ -51,12 +51,16 @@ class Facts:
 def facts(notice: Notice, *, min_response_days: int, as_of: datetime, public_url: str | None) -> Facts:
     details = notice.details
     web = web_links(notice.id, public_url)
+    # A cancelled tender has nothing left to act by: no decision day, no clarification deadline.
+    open_to_bids = notice.status != "cancelled"
     return Facts(
         notice_type=notice_type_words(notice.notice_type),
         excerpt=excerpt(notice.description, EXCERPT_CHARACTERS),
         lots=lot_lines(notice) if len(notice.lots) > 1 else (),
-        enquiry_deadline=when(details.enquiry_deadline) if details and details.enquiry_deadline else None,
-        decide_by=_day(decide_by(notice, min_response_days, as_of)),
+        enquiry_deadline=when(details.enquiry_deadline)
+        if open_to_bids and details and details.enquiry_deadline
+        else None,
+        decide_by=_day(decide_by(notice, min_response_days, as_of)) if open_to_bids else None,
         contract=contract_period(notice),
         extensions=excerpt(details.extensions, EXTENSIONS_CHARACTERS) if details else None,
         award=award_words(details.award_criteria, details.award_criteria_vary) if details else None,

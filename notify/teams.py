@@ -168,7 +168,7 @@ def _item(item: Item, digest: Digest, public_url: str | None, *, brief: bool) ->
     plain = [
         ("Buyer", notice.buyer_name or "buyer not stated"),
         ("Value", notice_value(notice)),
-        ("Decide by", shown.decide_by if notice.status != "cancelled" else None),
+        ("Decide by", shown.decide_by),
         ("Clarifications", shown.enquiry_deadline),
         ("Region", shown.region),
         ("Type", f"{shown.notice_type} · {SOURCE_NAMES.get(notice.source, notice.source)}"),

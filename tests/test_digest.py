@@ -973,9 +973,12 @@ def test_a_cancelled_notice_says_cancelled_not_when_it_closes(env, tmp_path, sto
     html = list(smtp.messages[-1].walk())[2].get_content()
     vrp_block = html[html.index("Violence Reduction Partnership") :][:1500]
     assert "Cancelled" in vrp_block and "Closes" not in vrp_block
+    # Nothing to act by: VRP's clarification deadline (Fri 21 Aug) is not offered for a cancelled tender.
+    assert "Clarification questions by" not in vrp_block and "Decide bid/no-bid by" not in vrp_block
     post = json.dumps(teams.posts[posted:])  # the digest may take several posts (on Mondays, ending soon)
     vrp_line = post[post.index("Violence Reduction Partnership") :][:600]
     assert "**cancelled**" in vrp_line and "closes" not in vrp_line
+    assert "Clarifications" not in vrp_line and "Decide by" not in vrp_line
 
 
 @pytest.mark.parametrize("marked", [VRP, "find_a_tender:079000-2026"])  # the tender, or its change notice
