@@ -214,13 +214,12 @@ def _build_and_send(
         _record(database, target, digest, "skipped")
         return result
     if target.kind == "file":
-        result.path, problem = _write_file(config, digest, html)
+        result.path, problem = _write_file(config, database, target, digest, html)
         if problem:  # a full or read-only digest folder: nothing half-written is left behind
             result.outcome, result.reason = "failed", problem
             _record(database, target, digest, "failed", error=problem)
             return result
         result.outcome = "written"
-        _record(database, target, digest, "written", delivered=digest.announcements())
         return result
     # Written ahead: each message's items count as told before it is handed over, so a process
     # stopped while the channel answers leaves an unconfirmed digest, not a message sent twice.
@@ -292,8 +291,18 @@ def _messages(target: Target, digest: Digest, html: str, config: Config, *, as_m
     return [Message(digest.subject, html, tuple(i for items in digest.sections.values() for i in items))]
 
 
-def _write_file(config: Config, digest: Digest, html: str) -> tuple[Path, str | None]:
-    """The dated file the digest was written to, and why it could not be (None when it was)."""
+def _write_file(
+    config: Config, database: Database, target: Target, digest: Digest, html: str
+) -> tuple[Path, str | None]:
+    """Write the dated file and record it as written, with what it announced; returns the file and
+    why it could not be written (None when it was).
+
+    The file is put in place inside the transaction that records it, once that transaction holds
+    the store (a crawl's batch may hold SQLite's write lock for a while): a process killed while it
+    waits has written no file, and one killed after the file is in place has only the commit left.
+    Recorded after the file, as it once was, a kill during that wait left a file the store never
+    heard of, and the next run wrote its items into a second file.
+    """
     folder = config.digest_dir
     local = digest.as_of.astimezone(LONDON)  # the bid manager's date, whatever the server's zone
     path = folder / f"digest-{local:%Y-%m-%d}.html"
@@ -301,7 +310,25 @@ def _write_file(config: Config, digest: Digest, html: str) -> tuple[Path, str | 
         path = folder / f"digest-{local:%Y-%m-%d-%H%M%S}.html"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_whole(path, lambda out: out.write(html))
+        placed = False
+        try:
+            with database.writing() as session:
+                deliveries.record_digest(
+                    session,
+                    channel=target.key,
+                    profile=digest.profile,
+                    as_of=digest.as_of,
+                    outcome="written",
+                    counts=digest.recorded_counts,
+                    announcements=digest.announcements(),
+                )
+                session.flush()  # the store is held from here to the commit
+                write_whole(path, lambda out: out.write(html))
+                placed = True
+        except BaseException:
+            if placed:  # the record did not commit: no file the store does not know of
+                path.unlink(missing_ok=True)
+            raise
     except OSError as exc:
         why = exc.strerror or str(exc)
         return path, f"cannot write {path}: {why} (the digest folder must be writable, with free space)"

@@ -11,8 +11,10 @@ import dataclasses
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -596,6 +598,62 @@ def test_without_a_channel_the_digest_is_written_to_a_dated_html_file(env, tmp_p
     assert result.path.parent == config.digest_dir and result.path.name.startswith("digest-")
     assert "Violence Reduction Partnership Research and Evaluation" in result.path.read_text()
     assert send(config, stored)[0].outcome == "skipped"  # the file counts as a channel: nothing twice
+
+
+# `tenderwatch digest` that stops once it has chosen what to tell, until told to go on (a line on stdin).
+DIGEST_PAUSED_ONCE_BUILT = """
+import sys
+import notify.run
+from tenderwatch.cli import cli
+
+built = notify.run.build_digest
+
+
+def build_digest(*args, **kwargs):
+    digest = built(*args, **kwargs)
+    print("built", flush=True)
+    sys.stdin.readline()
+    return digest
+
+
+notify.run.build_digest = build_digest
+cli(["digest", "--as-of", sys.argv[1]])
+"""
+
+
+@pytest.mark.sqlite_only(reason="what the digest waits for is SQLite's write lock, held by another process")
+def test_a_file_digest_killed_while_the_store_is_busy_is_written_once(env, tmp_path, stored):
+    config = configure(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-c", DIGEST_PAUSED_ONCE_BUILT, AS_OF.isoformat()],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "built"
+        # A crawl's batch holds the store's write lock as the digest comes to record what it wrote.
+        writer = sqlite3.connect(stored.engine.url.database, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        process.stdin.write("go on\n")
+        process.stdin.flush()
+        written = lambda: list(config.digest_dir.glob("digest-*.html"))  # noqa: E731
+        deadline = time.monotonic() + 5
+        while not written() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.kill()  # a reboot while it waits for the store
+        process.wait(timeout=30)
+        writer.execute("ROLLBACK")
+        writer.close()
+    finally:
+        process.kill()
+    [result] = send(config, stored, as_of=AS_OF + timedelta(minutes=5))  # the next run
+    assert result.outcome == "written"
+    # One file holds the digest: before, the killed run's file was whole but never recorded, and the
+    # next run wrote the same items again into a second file.
+    assert [path.name for path in config.digest_dir.iterdir()] == [result.path.name]
+    assert "Violence Reduction Partnership Research and Evaluation" in result.path.read_text()
 
 
 def test_the_digest_command_sends_to_a_url_and_exits_non_zero_naming_a_failed_channel(
