@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +47,7 @@ class CrawlResult:
     changed: int = 0
     message: str | None = None
     unreadable: int = 0  # releases left out and notices not compiled: bad data, logged by id
+    stopped: bool = False  # told to stop (SIGTERM, Ctrl-C) before it finished
 
     @property
     def ok(self) -> bool:
@@ -241,6 +242,9 @@ def run_crawls(config: Config, plans: list[CrawlPlan], *, verbose: bool = False)
     finally:
         database.close()
     ran = {source: result_of(source, crawler.stats.get_stats(), config) for source, crawler in crawlers}
+    if any(crawler.stats.get_value("finish_reason") == "shutdown" for _, crawler in crawlers):
+        # Scrapy heard SIGTERM or Ctrl-C and stopped every crawl of this process.
+        ran = {source: replace(result, stopped=True) for source, result in ran.items()}
     return [skipped.get(plan.source) or ran[plan.source] for plan in plans]
 
 

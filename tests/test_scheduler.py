@@ -405,6 +405,48 @@ def test_sigterm_during_a_crawl_then_restart_loses_and_duplicates_nothing(
     assert watermark > utcnow() - timedelta(minutes=5)
 
 
+def test_cron_run_told_to_stop_during_its_crawl_sends_no_digest_and_the_next_run_sends_it_whole(
+    env, tmp_path, database, recent_server, smtp
+):
+    # A `run` stopped during its crawl (a shutdown's SIGTERM) once went on to send the due digest,
+    # built on the crawl cut short: today's digest listed what a page or two held, and the rest
+    # waited for tomorrow's.
+    daemon_config(tmp_path, smtp, digest_at=now_minute(), crawl_every=60)
+    recent_server.response_delay = 0.3
+    cron = subprocess.Popen(
+        [*TENDERWATCH, "run"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": recent_server.url},
+    )
+    try:
+        wait_until(lambda: (scalar(database, select(func.max(CrawlRun.pages))) or 0) >= 3)
+        cron.send_signal(signal.SIGTERM)
+        _, said = cron.communicate(timeout=90)
+    finally:
+        cron.kill()
+    assert cron.returncode == 1
+    assert "tenderwatch: stopped during the crawl of find_a_tender; digests not sent" in said, said
+    assert scalar(database, select(func.count()).select_from(DigestRow)) == 0
+    assert smtp.messages == []
+    recent_server.response_delay = 0
+    again = subprocess.run(
+        [*TENDERWATCH, "run"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": recent_server.url},
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert scalar(database, select(func.count()).select_from(ReleaseRow)) == 955
+    [digest] = smtp.messages
+    assert "strong" in digest["Subject"], digest["Subject"]
+
+
 @pytest.mark.parametrize(
     "stopped_by",
     [

@@ -44,6 +44,15 @@ def run(state: State, no_crawl: bool) -> None:
     from store.models import utcnow
 
     crawled = [] if no_crawl else crawl_sources(state, state.config.enabled_sources(), None, None)
+    if stopped := [result.source for result in crawled if result.stopped]:
+        # Told to stop (a shutdown, Ctrl-C): a digest now would be built on a crawl cut short and
+        # stand in for the scheduled one, leaving what the crawl had still to fetch for the next day.
+        echo(
+            f"tenderwatch: stopped during the crawl of {', '.join(stopped)}; digests not sent: "
+            "the next run resumes the crawl and sends the digests that are due",
+            err=True,
+        )
+        sys.exit(1)
     # --no-crawl waits too: a digest sent while another process crawls would miss what it finds.
     elsewhere = (
         crawling_elsewhere(state.config, state.database)
