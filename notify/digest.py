@@ -23,7 +23,7 @@ from store.deliveries import Announcement, Scored
 from store.expiring import contract_ref, expiring_contracts
 from store.models import NoticeChange
 from store.notice import LONDON, Notice, procurement_of
-from store.opportunities import opportunities_of_procurements, opportunity_keys_of
+from store.opportunities import load_opportunities, opportunities_of_procurements, opportunity_keys_of
 from store.scores import declined_procurements, stored_score
 from tenderwatch.config import DigestConfig
 from tenderwatch.formatting import counted, describe_change, money
@@ -301,33 +301,38 @@ def _closing_soon(
     reminded = deliveries.delivered(session, channel, ids, kinds=("closing_soon",))
     found = deliveries.scored(session, profile, [i for i in ids if i not in reminded])
     items = []
-    for scored in found.values():
+    for scored in _not_awarded(session, list(found.values()), as_of):  # no reminder to bid for it
         items.append(_item(scored, "closing_soon", response_window(scored.notice, 0, as_of).days_left))
     return sorted(items, key=lambda item: item.notice.deadline)
 
 
 def _changed(session: Session, channel: str, profile: str, as_of: datetime) -> list[Item]:
     """One item per changed opportunity: an update changes each earlier notice of its procurement,
-    and a copy on another service changes too; the change is told once, each recorded as told."""
+    and a copy on another service changes too; a later notice of it (a clarification or update, an
+    award, a contract signed) is news too. Each is told once, each recorded as told."""
     changes = deliveries.unannounced_changes(session, channel, as_of)
-    found = deliveries.scored(session, profile, changes)
+    news = _later_news(session, channel, as_of)
+    found = deliveries.scored(session, profile, [*changes, *(told for told, _ in news.values())])
     by_opportunity: dict[str, list[tuple[int, list[NoticeChange]]]] = {}
     for notice_id, notice_changes in changes.items():
         by_opportunity.setdefault(_opportunity(session, found[notice_id].notice), []).append(
             (notice_id, notice_changes)
         )
     items = []
-    for members in by_opportunity.values():
-        scored = found[members[0][0]]  # its oldest notice: the one first announced
+    for key in dict.fromkeys([*by_opportunity, *news]):
+        members = by_opportunity.get(key, [])
+        told, later = news.get(key, (0, []))
+        scored = found[members[0][0] if members else told]  # its oldest notice: the one first announced
         said = dict.fromkeys(
-            describe_change(c, scored.notice.value_currency)
-            for _, notice_changes in members
-            for c in notice_changes
+            [
+                *(describe_change(c, scored.notice.value_currency) for _, cs in members for c in cs),
+                # An update that changed the deadline, value or title is told by those changes.
+                *(text for _, kind, text in later if not (members and kind == "update")),
+            ]
         )
-        announcements = tuple(
-            Announcement(notice_id, "change", str(change.id))
-            for notice_id, notice_changes in members
-            for change in notice_changes
+        announcements = (
+            *(Announcement(notice_id, "change", str(c.id)) for notice_id, cs in members for c in cs),
+            *(Announcement(scored.row_id, "change", deliveries.later_ref(row_id)) for row_id, _, _ in later),
         )
         items.append(
             Item(
@@ -339,6 +344,35 @@ def _changed(session: Session, channel: str, profile: str, as_of: datetime) -> l
             )
         )
     return items
+
+
+# What a later notice of an opportunity already told is news as (store.timeline's events): a copy on
+# another service is not, and a cancellation is told by the status it changes.
+LATER_NEWS = ("update", "awarded", "contract signed")
+
+
+def _later_news(
+    session: Session, channel: str, as_of: datetime
+) -> dict[str, tuple[int, list[tuple[int, str, str]]]]:
+    """Per opportunity already told on this channel: a notice it was told of, and its later notices
+    that are news, each with its kind and what its timeline says ("awarded: to Sparkminds for
+    £64,820 (...)")."""
+    later = deliveries.later_notices(session, channel, as_of)
+    if not later:
+        return {}
+    row_ids = {notice.notice_key: notice.notice_row_id for notice in later}
+    told = {notice.opportunity_key: notice.told_notice for notice in later}
+    news: dict[str, tuple[int, list[tuple[int, str, str]]]] = {}
+    ids = list(dict.fromkeys(notice.opportunity_id for notice in later))
+    for opportunity in load_opportunities(session, ids, as_of):
+        said = [
+            (row_ids[event.notice_key], event.kind, event.text)
+            for event in opportunity.events
+            if event.kind in LATER_NEWS and event.notice_key in row_ids
+        ]
+        if said:
+            news[opportunity.key] = (told[opportunity.key], said)
+    return news
 
 
 def _not_in(session: Session, items: list[Item], opportunities: set[str]) -> list[Item]:

@@ -211,22 +211,72 @@ def open_announced(
     )
 
 
-def unannounced_changes(session: Session, channel: str, as_of: datetime) -> dict[int, list[NoticeChange]]:
-    """Changes, seen by `as_of`, to the notices of opportunities this channel was told about (on
-    whichever service: the tender it was told of, or its copy on another), made after it was told."""
-    first_told = (
-        select(OpportunityProcurement.opportunity_id, func.min(DeliveryRow.delivered_at).label("told_at"))
+def _first_told(channel: str) -> Any:
+    """Per opportunity this channel was told about: when it was first told, and a notice it was told of."""
+    return (
+        select(
+            OpportunityProcurement.opportunity_id,
+            func.min(DeliveryRow.delivered_at).label("told_at"),
+            func.min(DeliveryRow.notice_id).label("told_notice"),
+        )
         .join(NoticeRow, NoticeRow.id == DeliveryRow.notice_id)
         .join(OpportunityProcurement, OpportunityProcurement.procurement == NoticeRow.procurement)
         .where(DeliveryRow.channel == channel, DeliveryRow.kind.in_(ANNOUNCED_KINDS))
         .group_by(OpportunityProcurement.opportunity_id)
         .subquery()
     )
-    told = set(
+
+
+def _told_changes(session: Session, channel: str) -> set[str]:
+    """The refs of the changes (and later notices) already told on this channel."""
+    return set(
         session.scalars(
             select(DeliveryRow.ref).where(DeliveryRow.channel == channel, DeliveryRow.kind == "change")
         )
     )
+
+
+def later_notices(session: Session, channel: str, as_of: datetime) -> list[LaterNotice]:
+    """Notices of opportunities this channel was told about, first stored after it was told and by
+    `as_of`, past the planning stage and not yet told here (as news, `later_ref`, or as matches): an
+    update or clarification, an award, a contract, or a copy on another service (the caller judges)."""
+    first_told = _first_told(channel)
+    rows = session.execute(
+        select(OpportunityRow.id, OpportunityRow.key, first_told.c.told_notice, NoticeRow.id, NoticeRow.key)
+        .join(OpportunityProcurement, OpportunityProcurement.procurement == NoticeRow.procurement)
+        .join(first_told, first_told.c.opportunity_id == OpportunityProcurement.opportunity_id)
+        .join(OpportunityRow, OpportunityRow.id == OpportunityProcurement.opportunity_id)
+        .where(
+            NoticeRow.first_seen > first_told.c.told_at,
+            NoticeRow.first_seen <= as_of,
+            NoticeRow.stage.in_(("tender", "award", "contract")),
+        )
+        .order_by(NoticeRow.first_seen, NoticeRow.id)
+    ).all()
+    told = _told_changes(session, channel)
+    announced = delivered(session, channel, [row[3] for row in rows])
+    return [LaterNotice(*row) for row in rows if later_ref(row[3]) not in told and not announced.get(row[3])]
+
+
+def later_ref(notice_row_id: int) -> str:
+    """How a later notice told under Changed is recorded (a change's ref is its number)."""
+    return f"notice {notice_row_id}"
+
+
+@dataclass(frozen=True)
+class LaterNotice:
+    opportunity_id: int
+    opportunity_key: str
+    told_notice: int  # a notice of the opportunity the channel was told of
+    notice_row_id: int
+    notice_key: str
+
+
+def unannounced_changes(session: Session, channel: str, as_of: datetime) -> dict[int, list[NoticeChange]]:
+    """Changes, seen by `as_of`, to the notices of opportunities this channel was told about (on
+    whichever service: the tender it was told of, or its copy on another), made after it was told."""
+    first_told = _first_told(channel)
+    told = _told_changes(session, channel)
     changes = session.scalars(
         select(NoticeChange)
         .join(NoticeRow, NoticeRow.id == NoticeChange.notice_id)

@@ -1004,6 +1004,35 @@ def _change_vrp(database, **tender) -> None:
         store_releases(session, "find_a_tender", [moved])
 
 
+def test_a_clarification_and_an_award_of_an_opportunity_already_sent_are_told_once(
+    env, tmp_path, stored, smtp
+):
+    # The firm asks to hear of clarifications under Changed, and an award ends the bid.
+    config = configure(tmp_path, [("bids", smtp.url())], closing_soon_days=30)
+    send(config, stored)
+    vrp = release_by_id("076396-2026")
+    description = vrp["tender"]["description"] + " Clarification: the evaluation covers all three lots."
+    _change_vrp(stored, description=description)  # nothing tracked changes: deadline, value, title
+    [clarified] = send(config, stored, as_of=utcnow() + timedelta(minutes=1))
+    [item] = [i for i in clarified.digest.sections["changed"] if i.notice.id == VRP]
+    assert item.why == "clarification or update: tender notice find_a_tender:079000-2026"
+    assert "clarification or update" in list(smtp.messages[-1].walk())[2].get_content()
+    award = copy.deepcopy(release_by_id("075869-2026"))  # a real award, to Sparkminds
+    award.update(ocid=vrp["ocid"], id="079100-2026", date="2026-08-14T10:00:00+01:00")
+    with stored.writing() as session:
+        store_releases(session, "find_a_tender", [award])
+    [awarded] = send(config, stored, as_of=utcnow() + timedelta(minutes=2))
+    [item] = [i for i in awarded.digest.sections["changed"] if i.notice.id == VRP]
+    assert item.why.startswith("awarded: to Sparkminds")
+    # Thursday 20 August, its deadline (Fri 28 Aug) within 30 days: awarded, it is no bid to remind of.
+    [week] = send_digests(
+        config, stored, targets(config), as_of=datetime(2026, 8, 20, 7, 30, tzinfo=LONDON), dry_run=True
+    )
+    assert VRP not in {i.notice.id for i in week.digest.sections["closing_soon"]}
+    [quiet] = send(config, stored, as_of=utcnow() + timedelta(minutes=3))
+    assert VRP not in {i.notice.id for items in quiet.digest.sections.values() for i in items}
+
+
 def test_a_notice_that_changed_and_closes_soon_is_shown_once_and_reminded_once(env, tmp_path, stored, smtp):
     config = configure(tmp_path, [("bids", smtp.url())], closing_soon_days=7)
     send(config, stored)

@@ -246,7 +246,7 @@ def test_a_change_seen_on_several_notices_of_one_opportunity_is_told_once(env, d
     assert listed(second) == {"changed": ["find_a_tender:076396-2026"]}  # not its updates as new
     [item] = second.sections["changed"]
     assert item.why == "deadline changed from Fri 28 Aug 2026 17:00 to Wed 30 Sep 2026 17:00"
-    assert len(item.announcements) == 2  # both changes recorded as told
+    assert len(item.announcements) == 4  # both changes, and the two updates that made them, recorded as told
     assert digest(tmp_path, database, DIGEST_AT + timedelta(days=3)).sections["changed"] == []
 
 
