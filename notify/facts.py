@@ -57,7 +57,7 @@ def facts(notice: Notice, *, min_response_days: int, as_of: datetime, public_url
         notice_type=notice_type_words(notice.notice_type),
         excerpt=excerpt(notice.description, EXCERPT_CHARACTERS),
         lots=lot_lines(notice) if len(notice.lots) > 1 else (),
-        enquiry_deadline=when(details.enquiry_deadline)
+        enquiry_deadline=_enquiry_deadline(details.enquiry_deadline, as_of)
         if open_to_bids and details and details.enquiry_deadline
         else None,
         decide_by=_day(decide_by(notice, min_response_days, as_of)) if open_to_bids else None,
@@ -116,6 +116,11 @@ def lot_lines(notice: Notice) -> tuple[Lotline, ...]:
         )
         for lot in notice.lots
     )
+
+
+def _enquiry_deadline(moment: datetime, as_of: datetime) -> str:
+    """ "Fri 21 Aug 2026 12:00", or "Mon 10 Aug 2026 12:00 (passed)": questions can no longer be put."""
+    return f"{when(moment)} (passed)" if moment <= as_of else when(moment)
 
 
 def decide_by(notice: Notice, min_response_days: int, as_of: datetime) -> date | None:

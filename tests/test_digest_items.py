@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from notify.facts import award_words, decide_by, region_words
+from notify.facts import award_words, decide_by, facts, region_words
 from notify.render import WRAP_STYLE
 from scoring.result import Reason, Score
 from store.ingest import save_notices
@@ -194,6 +194,18 @@ def test_the_decision_date_is_the_earlier_of_clarification_and_deadline_less_the
         plain, details=Details(enquiry_deadline=datetime(2026, 9, 11, tzinfo=LONDON))
     )
     assert decide_by(asked_by_midnight, 7, as_of).isoformat() == "2026-09-10"
+
+
+def test_a_clarification_deadline_already_passed_says_so():
+    as_of = datetime(2026, 8, 11, 7, 30, tzinfo=LONDON)
+    notice = matching_notice(deadline=datetime(2026, 8, 28, 17, tzinfo=LONDON))
+
+    def shown(enquiry: datetime) -> str | None:
+        asked = dataclasses.replace(notice, details=Details(enquiry_deadline=enquiry))
+        return facts(asked, min_response_days=7, as_of=as_of, public_url=None).enquiry_deadline
+
+    assert shown(datetime(2026, 8, 10, 12, tzinfo=LONDON)) == "Mon 10 Aug 2026 12:00 (passed)"
+    assert shown(datetime(2026, 8, 21, 12, tzinfo=LONDON)) == "Fri 21 Aug 2026 12:00"
 
 
 def test_award_criteria_and_regions_read_as_words():
