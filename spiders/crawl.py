@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import gc
 import logging
-from contextlib import ExitStack
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -207,6 +210,23 @@ def spider_arguments(config: Config, plan: CrawlPlan) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """Scrapy's process answers SIGTERM and Ctrl-C by stopping the crawl cleanly, and leaves those
+    handlers in place once it is done: restored, a signal during what follows in this process (`run`
+    sending its digest) stops it at once, as it stops `digest`, instead of being ignored while a
+    mail server takes up to ten minutes to answer."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread; nothing to keep
+        return
+    kept = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in kept.items():
+            signal.signal(number, handler)
+
+
 def run_crawls(config: Config, plans: list[CrawlPlan], *, verbose: bool = False) -> list[CrawlResult]:
     """Run the planned crawls to completion in this process (once per process: Scrapy's rule).
 
@@ -238,7 +258,8 @@ def run_crawls(config: Config, plans: list[CrawlPlan], *, verbose: bool = False)
                 # What is loaded by now lives as long as this one-crawl process: frozen, it is no longer
                 # walked by every full collection the crawl's parsing triggers (about 8% of a crawl).
                 gc.freeze()
-                process.start()
+                with _signal_handlers_kept():
+                    process.start()
     finally:
         database.close()
     ran = {source: result_of(source, crawler.stats.get_stats(), config) for source, crawler in crawlers}

@@ -447,6 +447,38 @@ def test_cron_run_told_to_stop_during_its_crawl_sends_no_digest_and_the_next_run
     assert "strong" in digest["Subject"], digest["Subject"]
 
 
+def test_cron_run_told_to_stop_while_the_mail_server_answers_stops_at_once(
+    env, tmp_path, database, recent_server
+):
+    # Scrapy's handlers outlived the crawl: SIGTERM while the digest waited for a slow mail server's
+    # answer (up to ten minutes) was ignored. Now it stops `run` as it stops `digest`, leaving the
+    # digest unconfirmed (never sent twice), for `status` to name.
+    slow = SmtpReceiver(reply_delay=120).start()
+    try:
+        daemon_config(tmp_path, slow, digest_at=now_minute(), crawl_every=60)
+        cron = subprocess.Popen(
+            [*TENDERWATCH, "run"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": recent_server.url},
+        )
+        try:
+            wait_until(lambda: len(slow.messages) == 1, what="the digest handed to the mail server")
+            cron.send_signal(signal.SIGTERM)
+            cron.communicate(timeout=30)  # not the mail server's 120 s
+        finally:
+            cron.kill()
+    finally:
+        slow.stop()
+    assert cron.returncode == -signal.SIGTERM
+    status = subprocess.run(
+        [*TENDERWATCH, "status"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert status.returncode == 1 and "notify resend --channel bids" in status.stdout, status.stdout
+
+
 @pytest.mark.parametrize(
     "stopped_by",
     [
