@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from notify.digest import SECTIONS, Digest, build_digest
 from notify.redact import scrub
 from notify.render import Message, environment, render_html
@@ -313,15 +315,7 @@ def _write_file(
         placed = False
         try:
             with database.writing() as session:
-                deliveries.record_digest(
-                    session,
-                    channel=target.key,
-                    profile=digest.profile,
-                    as_of=digest.as_of,
-                    outcome="written",
-                    counts=digest.recorded_counts,
-                    announcements=digest.announcements(),
-                )
+                _record_in(session, target, digest, "written", delivered=digest.announcements())
                 session.flush()  # the store is held from here to the commit
                 write_whole(path, lambda out: out.write(html))
                 placed = True
@@ -345,16 +339,28 @@ def _record(
     delivered: list | None = None,
 ) -> int:
     with database.writing() as session:
-        return deliveries.record_digest(
-            session,
-            channel=target.key,
-            profile=digest.profile,
-            as_of=digest.as_of,
-            outcome=outcome,
-            counts=digest.recorded_counts,
-            error=_stored_error(target, error),
-            announcements=delivered or (),
-        )
+        return _record_in(session, target, digest, outcome, error=error, delivered=delivered)
+
+
+def _record_in(
+    session: Session,
+    target: Target,
+    digest: Digest,
+    outcome: str,
+    *,
+    error: str | None = None,
+    delivered: list | None = None,
+) -> int:
+    return deliveries.record_digest(
+        session,
+        channel=target.key,
+        profile=digest.profile,
+        as_of=digest.as_of,
+        outcome=outcome,
+        counts=digest.recorded_counts,
+        error=_stored_error(target, error),
+        announcements=delivered or (),
+    )
 
 
 def _stored_error(target: Target, error: str | None) -> str | None:

@@ -405,6 +405,18 @@ def test_sigterm_during_a_crawl_then_restart_loses_and_duplicates_nothing(
     assert watermark > utcnow() - timedelta(minutes=5)
 
 
+def start_cron_run(tmp_path, server) -> subprocess.Popen:
+    """`tenderwatch run` as cron starts it, crawling the replay server."""
+    return subprocess.Popen(
+        [*TENDERWATCH, "run"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": server.url},
+    )
+
+
 def test_cron_run_told_to_stop_during_its_crawl_sends_no_digest_and_the_next_run_sends_it_whole(
     env, tmp_path, database, recent_server, smtp
 ):
@@ -413,14 +425,7 @@ def test_cron_run_told_to_stop_during_its_crawl_sends_no_digest_and_the_next_run
     # waited for tomorrow's.
     daemon_config(tmp_path, smtp, digest_at=now_minute(), crawl_every=60)
     recent_server.response_delay = 0.3
-    cron = subprocess.Popen(
-        [*TENDERWATCH, "run"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": recent_server.url},
-    )
+    cron = start_cron_run(tmp_path, recent_server)
     try:
         wait_until(lambda: (scalar(database, select(func.max(CrawlRun.pages))) or 0) >= 3)
         cron.send_signal(signal.SIGTERM)
@@ -456,14 +461,7 @@ def test_cron_run_told_to_stop_while_the_mail_server_answers_stops_at_once(
     slow = SmtpReceiver(reply_delay=120).start()
     try:
         daemon_config(tmp_path, slow, digest_at=now_minute(), crawl_every=60)
-        cron = subprocess.Popen(
-            [*TENDERWATCH, "run"],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "TENDERWATCH_FIND_A_TENDER_URL": recent_server.url},
-        )
+        cron = start_cron_run(tmp_path, recent_server)
         try:
             wait_until(lambda: len(slow.messages) == 1, what="the digest handed to the mail server")
             cron.send_signal(signal.SIGTERM)
