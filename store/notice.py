@@ -16,22 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
-
-
-def at_midnight(moment: datetime) -> bool:
-    """Whether a moment is 00:00 in the UK: a deadline then means "by the end of the day before"."""
-    local = moment.astimezone(LONDON)
-    return (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
-
-
-def deadline_day(moment: datetime) -> date:
-    """The UK day a deadline falls on, as a bid team counts it: one at 00:00 is the last day before
-    it (buyers write midnight for "by the end of Tuesday"), so that day is "closes today" all day,
-    not "tomorrow", and a bid/no-bid date counts back from it."""
-    day = moment.astimezone(LONDON).date()
-    return day - timedelta(days=1) if at_midnight(moment) else day
-
-
 STAGES = ("planning", "tender", "award", "contract")
 CATEGORIES = ("services", "goods", "works")
 CPV_CODE = re.compile(r"([0-9]{8})(?:-[0-9])?")  # "79315000", or "79315000-1" as the CPV list writes it
@@ -231,6 +215,20 @@ def stated_amount(amount: float | None) -> float | None:
     notion of a placeholder: the normalisers store such a value as None, and scoring reads an imported
     notice's the same way."""
     return amount if amount is not None and amount >= PLACEHOLDER_BELOW else None
+
+
+def at_midnight(moment: datetime) -> bool:
+    """Whether a moment is 00:00 in the UK: a deadline then means "by the end of the day before"."""
+    local = moment.astimezone(LONDON)
+    return (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+
+
+def deadline_day(moment: datetime) -> date:
+    """The UK day a deadline falls on, as a bid team counts it: one at 00:00 is the last day before
+    it (buyers write midnight for "by the end of Tuesday"), so that day is "closes today" all day,
+    not "tomorrow", and a bid/no-bid date counts back from it."""
+    day = moment.astimezone(LONDON).date()
+    return day - timedelta(days=1) if at_midnight(moment) else day
 
 
 FIELD_NAMES = tuple(f.name for f in fields(Notice))
