@@ -233,6 +233,11 @@ def adjustments(notice: Notice, profile: Profile, buyers: Buyers, *, work_named:
         yield Reason(rules.kind_mismatch, "kind mismatch", f"the notice {mismatch}")
 
 
+@lru_cache(maxsize=64)
+def _span(low: float, high: float) -> str:
+    return f"{money(low)}-{money(high)}"  # the same few bands for every notice: formatted once
+
+
 def _value_band(notice: Notice, profile: Profile) -> Iterator[Reason]:
     band = profile.adjustments.value
     if band.low is None or band.high is None:
@@ -243,7 +248,7 @@ def _value_band(notice: Notice, profile: Profile) -> Iterator[Reason]:
             shown = money(notice.value_amount)
             yield Reason(0, "value band", f"value {shown} is a placeholder: read as not stated")
         return
-    span, shown = f"{money(band.low)}-{money(band.high)}", _value_text(notice, value)
+    span, shown = _span(band.low, band.high), _value_text(notice, value)
     if value < band.low and band.below:
         yield Reason(band.below, "value band", f"{shown} below {span}")
     elif value > band.high and band.above:

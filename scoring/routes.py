@@ -52,6 +52,7 @@ _PHRASES = (
     ),
 )
 _HINTS = tuple(hint for _, hints, _ in _PHRASES for hint in hints)
+_REACH = 160  # characters a phrase reaches either side of its hint, with room to spare
 # "Framework" alone in a title is the route ("Management Consultancy Framework"), unless it names a
 # document the work is about ("Practice Framework Development").
 _TITLE_FRAMEWORK = re.compile(r"\bframeworks?\b", re.IGNORECASE)
@@ -96,7 +97,8 @@ def route_of(notice: Notice) -> Route | None:
 def _phrase_in(text: str) -> tuple[str, str] | None:
     """(kind of route, the words as written) for the first phrase of `_PHRASES` in the text."""
     lower = text.lower()
-    if not any(hint in lower for hint in _HINTS):
+    present = [hint for hint in _HINTS if hint in lower]  # each hint looked for once
+    if not present:
         return None
     # Lower-casing keeps each character's place except for "İ", which becomes two characters: then
     # the words are shown lower-cased. (A case-blind pattern also read the dotless i and the long s
@@ -104,8 +106,27 @@ def _phrase_in(text: str) -> tuple[str, str] | None:
     same_places = len(lower) == len(text)
     for kind, hints, pattern in _PHRASES:
         as_written = kind == _DPS_KIND
-        found = any(hint in lower for hint in hints) and pattern.search(text if as_written else lower)
+        searched = text if as_written else lower
+        near = [hint for hint in hints if hint in present]
+        if not near:
+            continue
+        found = _first_near(pattern, searched, lower, near) if same_places else pattern.search(searched)
         if found:
             start, end = found.span()
             return kind, text[start:end] if as_written or same_places else found.group(0)
     return None
+
+
+def _first_near(pattern: re.Pattern[str], text: str, lower: str, hints: list[str]) -> re.Match[str] | None:
+    """The pattern's first match in the text, looked for only around its hints (every phrase holds
+    one, within `_REACH` characters): searching a long description whole costs several times more."""
+    first = None
+    for hint in hints:
+        at = lower.find(hint)
+        while at >= 0 and (first is None or at - _REACH < first.start()):
+            stop = lower.find(" ", at + len(hint) + _REACH)  # the end of a word: \b must not be cut
+            found = pattern.search(text, max(0, at - _REACH), len(text) if stop < 0 else stop)
+            if found and (first is None or found.start() < first.start()):
+                first = found
+            at = lower.find(hint, at + 1)
+    return first

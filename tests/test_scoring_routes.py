@@ -171,3 +171,31 @@ def test_real_training_routes_are_recognised_and_reach_a_band(key, kind):
     found = notices()[key]
     assert route_of(found).kind == kind
     assert score_notice(found, example()).band != "none"
+
+
+@pytest.mark.parametrize(
+    ("description", "evidence"),
+    [
+        # the phrase far into a long description, its hint ("framework") seen earlier alone
+        (
+            "A framework of outcomes. " + "Background words. " * 60 + "We will establish a new framework.",
+            "'establish a new framework' in the description",
+        ),
+        # two kinds' hints: the first kind of `_PHRASES` with a phrase wins, wherever it stands
+        (
+            "An approved supplier list, then " + "padding " * 40 + "this dynamic purchasing system.",
+            "'dynamic purchasing system' in the description",
+        ),
+        # the earliest of a kind's phrases, though another of its hints comes first
+        (
+            "Our selected providers said. "
+            + "More words. " * 30
+            + "A preferred supplier panel, an approved list.",
+            "'preferred supplier panel' in the description",
+        ),
+    ],
+)
+def test_a_route_phrase_is_found_around_its_hint_words_as_in_the_whole_text(description, evidence):
+    # Patterns are searched only near their hint words (scoring.routes._first_near), for speed.
+    found = route_of(notice(description=description))
+    assert found is not None and found.evidence == evidence
