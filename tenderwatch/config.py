@@ -296,6 +296,21 @@ def _not_read(env: _Asked, feeds_listed: bool) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _beside(config_path: Path, url: str) -> str:
+    """A SQLite URL of the config file with a relative path (three slashes) made relative to the file,
+    as its other paths are: cron and a shell in another folder would otherwise use two stores."""
+    scheme, slashes, rest = url.partition(":///")
+    if (
+        not slashes
+        or not scheme.startswith("sqlite")
+        or rest.startswith(("/", "~", "file:"))
+        or rest in ("", ":memory:")
+    ):
+        return url
+    path, query, parameters = rest.partition("?")
+    return f"{scheme}:///{(config_path.parent / path).resolve()}{query}{parameters}"
+
+
 def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read the config file (if any) and the environment into a validated Config."""
     env = _Asked(os.environ if environ is None else environ)
@@ -336,6 +351,8 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     store = _table(data, "store", where, secret=True)  # a database URL may hold a password
     _reject_unknown(store, {"url"}, where, "[store] ")
     db_url = env.get(f"{ENV_PREFIX}DB_URL") or store.get("url") or f"sqlite:///{data_dir / 'tenderwatch.db'}"
+    if config_path and store.get("url") and not env.get(f"{ENV_PREFIX}DB_URL"):
+        db_url = _beside(config_path, str(db_url))
     log_level = _log_level(data.get("log_level") or "INFO", where)  # checked even if the environment wins
     if env.get(f"{ENV_PREFIX}LOG_LEVEL"):
         log_level = _log_level(env[f"{ENV_PREFIX}LOG_LEVEL"], f"environment variable {ENV_PREFIX}LOG_LEVEL")

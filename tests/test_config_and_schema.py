@@ -439,3 +439,21 @@ def test_a_time_without_a_zone_is_refused_not_guessed(database):
         with pytest.raises(StatementError, match="naive datetime"):
             session.flush()
         session.rollback()
+
+
+def test_a_relative_sqlite_path_in_the_file_is_beside_the_file_wherever_the_command_runs(
+    env, tmp_path, monkeypatch
+):
+    # Cron runs in another folder than the shell that set the store up: both must use one file.
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    path = folder / "tw.toml"
+    path.write_text('[store]\nurl = "sqlite:///stores/bids.db?timeout=5"\n')
+    monkeypatch.delenv("TENDERWATCH_DB_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert configuration.load(path).db_url == f"sqlite:///{folder / 'stores' / 'bids.db'}?timeout=5"
+    # A full path (four slashes) and the environment's relative path are left as written.
+    path.write_text('[store]\nurl = "sqlite:////srv/bids.db"\n')
+    assert configuration.load(path).db_url == "sqlite:////srv/bids.db"
+    monkeypatch.setenv("TENDERWATCH_DB_URL", "sqlite:///bids.db")
+    assert configuration.load(path).db_url == "sqlite:///bids.db"
