@@ -7,6 +7,7 @@ crawl that is retried, resumed or overlaps the previous one never duplicates a n
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import ContractRow, NoticeChange, NoticeReference, NoticeRow, ReleaseRow, utcnow
-from store.normalise import FORMATS, compile_notice, format_for, is_update, merged_release
+from store.normalise import FORMATS, compile_notice, format_for, is_update, merged_release, release_order
 from store.normalise.contracts import ContractTerms, contract_terms
 from store.normalise.ocds import RecordFormat, Release, SourceFormat, as_text, parse_time, tag_list
 from store.normalise.references import references as read_references
@@ -80,10 +81,15 @@ def store_releases(
     changed_ids = _upsert_releases(session, source, rows)
     if not changed_ids:
         return counts
-    compiled = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows)
+    compiled = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows, states=True)
     counts.left_out += compiled.uncompiled
     counts.new, counts.changed = save_notices(
-        session, compiled.notices, now=now, crawl_run_id=crawl_run_id, references=compiled.references
+        session,
+        compiled.notices,
+        now=now,
+        crawl_run_id=crawl_run_id,
+        references=compiled.references,
+        earlier_states=compiled.earlier_states,
     )
     save_contracts(session, compiled.contracts)
     return counts
@@ -141,15 +147,18 @@ def save_notices(
     crawl_run_id: int | None = None,
     record_changes: bool = True,
     references: dict[str, list[tuple[str, str]]] | None = None,
+    earlier_states: dict[str, list[Notice]] | None = None,
 ) -> tuple[int, int]:
     """Insert new notices, update changed ones (keeping each tracked change, unless told not to: a
     notice compiled again reads its releases better, the buyer changed nothing), keep what each says
     names it elsewhere (`references`, by notice key), and give each procurement its opportunity;
-    returns (new, changed)."""
+    returns (new, changed). `earlier_states`: by notice key, how a notice read between the releases
+    that arrived together (`_earlier_states`), so that their changes are kept too."""
     notices = [_storable(notice) for notice in notices]
     keys = [notice.id for notice in notices]
     existing = {row.key: row for row in session.scalars(select(NoticeRow).where(NoticeRow.key.in_(keys)))}
-    inserts, updates, changes = [], [], []
+    inserts, updates = [], []
+    histories: dict[str, list[NoticeRow | Notice]] = {}  # each notice's states, stored first, to compare
     for compiled in notices:
         row = existing.get(compiled.id)
         notice = _dated(compiled, row, now)
@@ -158,16 +167,17 @@ def save_notices(
             inserts.append({**values, "first_seen": now, "last_seen": now, "changed_at": now})
         elif row.content_hash != values["content_hash"]:
             updates.append({**values, "id": row.id, "last_seen": now, "changed_at": now})
-            if record_changes:
-                changes += _tracked_changes(row, notice, now, crawl_run_id)
+        between = [_storable(state) for state in (earlier_states or {}).get(compiled.id, [])]
+        if record_changes and (between or (row and row.content_hash != values["content_hash"])):
+            histories[compiled.id] = [*([row] if row else []), *between, notice]
     if inserts:
         session.connection().execute(
             upsert(session, NoticeRow).on_conflict_do_nothing(index_elements=["key"]), inserts
         )
+    if histories:
+        session.add_all(_recorded_changes(session, histories, now, crawl_run_id))
     if updates:
         session.execute(update(NoticeRow), updates)
-    if changes:
-        session.add_all(changes)
     if inserts:
         index_new_notices(session.connection())
     if references:
@@ -354,13 +364,20 @@ class Compiled:
     uncompiled: int = 0  # notices that could not be compiled
     contracts: dict[str, list[ContractTerms]] = field(default_factory=dict)  # of award and contract notices
     references: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # by notice key
+    earlier_states: dict[str, list[Notice]] = field(default_factory=dict)  # by notice key
 
 
 def _recompile(
-    session: Session, source: str, changed: dict[str, Release], rows: dict[str, dict[str, Any]]
+    session: Session,
+    source: str,
+    changed: dict[str, Release],
+    rows: dict[str, dict[str, Any]],
+    *,
+    states: bool = False,
 ) -> Compiled:
     """Compile every notice a changed release belongs to, or that a changed update applies to, with
-    the contracts each award or contract notice states and what each says names it elsewhere."""
+    the contracts each award or contract notice states and what each says names it elsewhere; with
+    `states`, also how each read between the changed releases that arrived together."""
     fmt = format_for(source)
     releases_by_id: dict[str, Release] = dict(changed)
     notice_of = {rid: rows[rid]["notice_id"] for rid in changed}
@@ -392,23 +409,31 @@ def _recompile(
             )
         )
         releases_by_id.update((release_id, orjson.loads(raw)) for release_id, raw in stored)
-    own: dict[str, list[Release]] = defaultdict(list)
-    updates_by_ocid: dict[str, list[Release]] = defaultdict(list)
+    own: dict[str, list[str]] = defaultdict(list)  # release ids
+    updates_by_ocid: dict[str, list[str]] = defaultdict(list)
     for release_id, release in releases_by_id.items():
-        own[notice_of[release_id]].append(release)
+        own[notice_of[release_id]].append(release_id)
         if is_update(release):
-            updates_by_ocid[ocid_of[release_id]].append(release)
+            updates_by_ocid[ocid_of[release_id]].append(release_id)
     ocid_of_notice = {notice_of[rid]: ocid_of[rid] for rid in releases_by_id}
     compiled = Compiled()
     for notice_id in sorted(touched):
-        updates = [u for u in updates_by_ocid[ocid_of_notice[notice_id]] if fmt.notice_id(u) != notice_id]
+        own_ids = own[notice_id]
+        update_ids = [
+            rid
+            for rid in updates_by_ocid[ocid_of_notice[notice_id]]
+            if fmt.notice_id(releases_by_id[rid]) != notice_id
+        ]
+        own_releases = [releases_by_id[rid] for rid in own_ids]
         try:
-            notice = compile_notice(own[notice_id], updates, fmt)
+            notice = compile_notice(own_releases, [releases_by_id[rid] for rid in update_ids], fmt)
             if isinstance(fmt, SourceFormat):
-                merged = merged_release(fmt.readable(own[notice_id]))  # as the source means it
+                merged = merged_release(fmt.readable(own_releases))  # as the source means it
                 compiled.references[notice.id] = read_references(merged)
                 if notice.stage in CONTRACT_STAGES:
                     compiled.contracts[notice.id] = contract_terms(merged)
+                if states and (between := _earlier_states(fmt, releases_by_id, own_ids, update_ids, changed)):
+                    compiled.earlier_states[notice.id] = between
             compiled.notices.append(notice)
         except Exception as exc:  # bad data lenient normalisation still cannot read; never its text
             compiled.uncompiled += 1
@@ -419,6 +444,30 @@ def _recompile(
                 type(exc).__name__,
             )
     return compiled
+
+
+def _earlier_states(
+    fmt: SourceFormat,
+    releases: dict[str, Release],
+    own_ids: list[str],
+    update_ids: list[str],
+    changed: dict[str, Release],
+) -> list[Notice]:
+    """How a notice read after each of the releases that arrived together (`changed`) but the last,
+    in date order: a tender and its update crawled in one batch keep the change between them, as
+    they would crawled apart. (Before its own first release the notice did not exist: no state.)"""
+    arrived = [rid for rid in [*own_ids, *update_ids] if rid in changed]
+    if len(arrived) < 2:  # the usual case: nothing in between
+        return []
+    arrived.sort(key=lambda rid: release_order(fmt.readable([releases[rid]])[0]))
+    states = []
+    for count in range(1, len(arrived)):
+        left_out = set(arrived[count:])
+        own = [releases[rid] for rid in own_ids if rid not in left_out]
+        if own:
+            updates = [releases[rid] for rid in update_ids if rid not in left_out]
+            states.append(compile_notice(own, updates, fmt))
+    return states
 
 
 @dataclass
@@ -504,16 +553,42 @@ def _stored_release(source: str, release_id: str, raw: str | bytes) -> Release:
         ) from exc
 
 
+def _recorded_changes(
+    session: Session, histories: dict[str, list[NoticeRow | Notice]], now: datetime, crawl_run_id: int | None
+) -> list[NoticeChange]:
+    """The tracked changes through each notice's states (its stored row first, if it had one)."""
+    ids = {key: states[0].id for key, states in histories.items() if isinstance(states[0], NoticeRow)}
+    if len(ids) < len(histories):  # new notices with states in between: their rows exist only now
+        new = [key for key in histories if key not in ids]
+        ids.update(session.execute(select(NoticeRow.key, NoticeRow.id).where(NoticeRow.key.in_(new))).all())
+    return [
+        change
+        for key, states in histories.items()
+        for change in _changes_through(ids[key], states, now, crawl_run_id)
+    ]
+
+
+def _changes_through(
+    notice_id: int, states: Sequence[NoticeRow | Notice], now: datetime, crawl_run_id: int | None
+) -> list[NoticeChange]:
+    """The tracked changes from each state of a notice to the next, in order."""
+    return [
+        change
+        for before, after in itertools.pairwise(states)
+        for change in _tracked_changes(notice_id, before, after, now, crawl_run_id)
+    ]
+
+
 def _tracked_changes(
-    row: NoticeRow, notice: Notice, now: datetime, crawl_run_id: int | None
+    notice_id: int, before: NoticeRow | Notice, after: Notice, now: datetime, crawl_run_id: int | None
 ) -> list[NoticeChange]:
     changes = []
     for name in TRACKED_FIELDS:
-        old, new = getattr(row, name), getattr(notice, name)
+        old, new = getattr(before, name), getattr(after, name)
         if old != new:
             changes.append(
                 NoticeChange(
-                    notice_id=row.id,
+                    notice_id=notice_id,
                     field=name,
                     old_value=_show(old),
                     new_value=_show(new),

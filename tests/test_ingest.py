@@ -6,9 +6,10 @@ import copy
 import json
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
-from store.ingest import store_releases
+from store.ingest import recompile_notices, store_releases
 from store.models import NoticeChange, NoticeRow, ReleaseRow
 from store.queries import get_notice, notice_history
 from tests.support.recorded import cassette_releases, fts_releases, release_by_id
@@ -30,11 +31,12 @@ def count(database, model) -> int:
 def test_storing_the_same_releases_twice_changes_nothing(database):
     releases = fts_releases()
     first = store(database, "find_a_tender", releases)
+    changes = count(database, NoticeChange)  # the two days' updates: 2 deadlines moved, 2 cancelled
     second = store(database, "find_a_tender", releases, now=LATER)
     assert (first.releases, first.new) == (955, 955)
     assert (second.new, second.changed) == (0, 0)
     assert count(database, ReleaseRow) == count(database, NoticeRow) == 955
-    assert count(database, NoticeChange) == 0
+    assert count(database, NoticeChange) == changes == 4
     with database.reading() as session:
         assert session.scalar(select(func.max(ReleaseRow.last_seen))) == LATER
 
@@ -62,6 +64,43 @@ def test_a_tender_update_changes_the_notice_already_seen_and_records_each_change
             for c in notice_history(session, "find_a_tender:075935-2026")
         ]
     assert ("deadline", "2026-09-14T11:00:00+01:00", "2026-09-21T11:00:00+01:00", LATER) in changes
+
+
+def history(database, key):
+    with database.reading() as session:
+        return [(c.field, c.old_value, c.new_value) for c in notice_history(session, key)]
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_a_tender_and_its_updates_keep_each_change_whether_crawled_together_or_apart(database, together):
+    # A backfill or a resumed crawl brings a tender and its updates in one batch or in several: the
+    # history is the same either way (it was empty when they came together).
+    original, update = release_by_id("075935-2026"), release_by_id("075943-2026")
+    moved, moved_again = copy.deepcopy(update), copy.deepcopy(update)
+    moved["tender"]["tenderPeriod"]["endDate"] = "2026-09-21T11:00:00+01:00"
+    moved_again["id"] += "-again"
+    moved_again["date"] = "2026-08-20T09:00:00+01:00"
+    moved_again["tender"]["tenderPeriod"]["endDate"] = "2026-09-28T11:00:00+01:00"
+    releases = [moved_again, original, moved]  # in no particular order: a page is not sorted by date
+    if together:
+        store(database, "find_a_tender", releases)
+    else:
+        for release in (original, moved, moved_again):
+            store(database, "find_a_tender", [release])
+    assert history(database, "find_a_tender:075935-2026") == [
+        ("deadline", "2026-09-14T11:00:00+01:00", "2026-09-21T11:00:00+01:00"),
+        ("deadline", "2026-09-21T11:00:00+01:00", "2026-09-28T11:00:00+01:00"),
+    ]
+
+
+def test_a_notice_compiled_again_records_no_change_even_from_releases_stored_together(database):
+    original, update = release_by_id("075935-2026"), release_by_id("075943-2026")
+    moved = copy.deepcopy(update)
+    moved["tender"]["tenderPeriod"]["endDate"] = "2026-09-21T11:00:00+01:00"
+    store(database, "find_a_tender", [original, moved])
+    with database.writing() as session:
+        recompile_notices(session, "find_a_tender", ["075935-2026", "075943-2026"])
+    assert len(history(database, "find_a_tender:075935-2026")) == 1  # the one the batch held
 
 
 def test_a_cancellation_marks_earlier_notices_of_its_procurement_cancelled(database):

@@ -200,7 +200,7 @@ def test_an_upgrade_past_0015_keeps_the_lower_end_of_a_stated_value_range(databa
 
 def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_idempotent(env, database):
     store_recorded(database)
-    right = notices(database)
+    right, recorded = notices(database), changes(database)  # the recorded days' own updates
     with database.writing() as session:  # as an older normaliser, or a notice that failed to compile
         stale = update(NoticeRow).where(NoticeRow.key == VRP).values(title="Stale", content_hash="stale")
         session.execute(stale)
@@ -217,7 +217,7 @@ def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_id
     assert repaired[VRP].title == right[VRP].title
     assert repaired[PIPELINE].content_hash == right[PIPELINE].content_hash
     assert repaired[PIPELINE].future_notice_date == right[PIPELINE].future_notice_date is not None
-    assert changes(database) == 0  # a better reading of the same releases, not a change by the buyer
+    assert changes(database) == recorded  # a better reading of the same releases, not a buyer's change
     second = CliRunner().invoke(cli, ["db", "recompile", "find_a_tender"])
     assert f"find_a_tender: {total:,} {said.format(0, 0)}" in second.output
     assert "contracts_finder" not in second.output

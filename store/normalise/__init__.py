@@ -73,9 +73,9 @@ def _compiled(own: list[Release], procurement_updates: list[Release], fmt: Forma
     if isinstance(fmt, RecordFormat):
         return fmt.to_notice(own[-1])
     own, procurement_updates = fmt.readable(own), fmt.readable(procurement_updates)
-    ordered = sorted(own, key=_release_order)
+    ordered = sorted(own, key=release_order)
     notice = to_notice(merged_release(own), fmt, first_published=published_at(ordered[0]))
-    for update in sorted(procurement_updates, key=_release_order):
+    for update in sorted(procurement_updates, key=release_order):
         notice = _apply_update(notice, update, fmt)
     return notice
 
@@ -83,7 +83,7 @@ def _compiled(own: list[Release], procurement_updates: list[Release], fmt: Forma
 def merged_release(own: list[Release]) -> Release:
     """A notice's releases merged in date order, later ones winning (what its notice is read from)."""
     merged: dict[str, Any] = {}
-    for release in sorted(own, key=_release_order):
+    for release in sorted(own, key=release_order):
         merged = merge(merged, release)
     return merged
 
@@ -124,6 +124,6 @@ def merge(base: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _release_order(release: Release) -> tuple[str, str]:
+def release_order(release: Release) -> tuple[str, str]:
     moment = parse_time(release.get("date"))
     return (moment.astimezone(UTC).isoformat() if moment else "", str(release.get("id")))
