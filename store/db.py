@@ -48,7 +48,7 @@ JSON_CODEC = {
 }
 # The newest migration. Checked against Alembic by a test; lets a current database open without
 # loading Alembic at all (a third of a second on every cron run).
-SCHEMA_REVISION = "0015"
+SCHEMA_REVISION = "0016"
 # Revisions that read something new from releases, and the text a release must hold for its notice
 # to need compiling again. An upgrade from before one of them compiles those notices again from their
 # releases, in the upgrade's transaction. A later normalisation change adds a revision and an entry.

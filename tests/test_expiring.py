@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from notify.run import send_digests, targets
 from notify.teams import teams_messages
@@ -186,6 +186,34 @@ def test_the_weekly_section_lists_each_contract_once_on_its_day(env, database, t
             session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(ref=str(row_id)))
     Database(database.url).upgrade()
     assert digest_on("wed", AS_OF.replace(hour=11)).sections["expiring"] == []
+
+
+def test_a_store_the_first_release_of_schema_0013_upgraded_sends_digests_and_tells_contracts_once(
+    env, database, tmp_path
+):
+    # Schema 0013 first added web_users.session_key alone (661bb9b); deliveries.confirmed and contracts
+    # announced by award id joined it later under the same number, so such a store never got them:
+    # every digest failed on the missing column, and contracts already told were told again.
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases())
+    (tmp_path / "tenderwatch.toml").write_text('[digest]\nexpiring_day = "wed"\n')
+    config = configuration.load()
+    [first] = send_digests(config, database, targets(config), as_of=AS_OF)
+    assert first.digest.sections["expiring"]
+    migrate(database, "downgrade", "0012")
+    with database.writing() as session:  # as tenderwatch 661bb9b announced them: under their row ids
+        announced = select(DeliveryRow.id, DeliveryRow.notice_id, DeliveryRow.ref).where(
+            DeliveryRow.kind == "expiring"
+        )
+        for delivery_id, notice_id, ref in session.execute(announced).all():
+            contracts = session.scalars(select(ContractRow).where(ContractRow.notice_id == notice_id))
+            row_id = next(contract.id for contract in contracts if contract_ref(contract) == ref)
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(ref=str(row_id)))
+        session.execute(text("ALTER TABLE web_users ADD COLUMN session_key VARCHAR(64)"))
+        session.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+    Database(database.url).upgrade()
+    [again] = send_digests(config, database, targets(config), as_of=AS_OF.replace(hour=11))
+    assert again.outcome == "skipped"  # nothing new: no contract is told twice
 
 
 def test_the_weekly_day_and_months_are_checked_in_the_config(env, tmp_path):
