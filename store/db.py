@@ -61,6 +61,7 @@ RECOMPILE_AFTER = {
     "0012": EVERY_RELEASE,  # references to other services, and the contracts of award notices
     "0014": EVERY_RELEASE,  # markup in text, planning-and-tender releases, ends at 23:59:59, gross values
     "0015": "minValue",  # the lower end of a value range (details.value_from)
+    "0016": "amountGross",  # values stated gross only: 0014's first release did not mark them
 }
 # Sources whose every stored notice an upgrade past the revision compiles again (their normaliser
 # read something better: Proactis times as UK clock time, Digital Outcomes amounts, CCS awards).

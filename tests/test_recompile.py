@@ -198,6 +198,27 @@ def test_an_upgrade_past_0015_keeps_the_lower_end_of_a_stated_value_range(databa
     assert changes(database) == 0  # a better reading, not a change by the buyer
 
 
+def test_an_upgrade_past_0016_marks_values_stated_gross_only_in_a_store_the_first_0014_left(database):
+    # 0014 was first released (6f94acb) before it marked gross-only values: such a store stays at 0014.
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases())
+    right = notices(database)
+    gross = [key for key, row in right.items() if row.details and row.details.get("value_includes_vat")]
+    assert gross
+    migrate(database, "downgrade", "0014")
+    with database.writing() as session:  # what tenderwatch 6f94acb stored: not marked
+        for key in gross:
+            old = Details.from_json(right[key].details).to_json() | {"value_includes_vat": False}
+            stale = update(NoticeRow).where(NoticeRow.key == key)
+            session.execute(stale.values(details=old, content_hash="fingerprint of 0014"))
+
+    Database(database.url).upgrade()
+
+    after = notices(database)
+    assert [key for key in gross if not after[key].details.get("value_includes_vat")] == []
+    assert changes(database) == 0  # a better reading, not a change by the buyer
+
+
 def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_idempotent(env, database):
     store_recorded(database)
     right, recorded = notices(database), changes(database)  # the recorded days' own updates

@@ -1,4 +1,4 @@
-"""A store upgraded to schema 0013 by its first release gets what 0013 gained later
+"""Stores upgraded by the first release of schema 0013 or 0014 get what those gained later
 
 Revision ID: 0016
 Revises: 0015
@@ -9,6 +9,10 @@ contracts already announced as ending soon recorded under their award id, joined
 same number, so a store that first release had upgraded to 0013 never got them: every digest then
 failed on the missing column, and every contract already announced would be announced again. Both are
 done here where missing; on any other store this changes nothing (a hashed award id is never a row id).
+
+Likewise 0014 was first released before it marked a value stated gross only (details.value_includes_vat),
+so after upgrading past this revision `Database.upgrade` compiles again the stored notices whose
+releases mention "amountGross" (`store.db.RECOMPILE_AFTER`). Not news: no change is announced for it.
 """
 
 import hashlib
