@@ -339,9 +339,10 @@ def without_police() -> str:
 
 
 def _rules_post(client, site, text: str, action: str, **extra):
-    token = csrf_token(client.get(site.url("/rules")).text)
+    token, _, based_on = _editor(client, site)
     return client.post(
-        site.url("/rules"), data={"rules": text, "action": action, "csrf_token": token, **extra}
+        site.url("/rules"),
+        data={"rules": text, "action": action, "csrf_token": token, "based_on": based_on, **extra},
     )
 
 
@@ -461,18 +462,80 @@ def test_publish_makes_the_rules_live_for_every_command_and_one_click_returns(si
     inbox = client.get(site.url("/?band=strong")).text
     assert "Violence Reduction" not in inbox  # the inbox's stored bands were scored again
     # One click returns to the rules file, as a new version.
-    token = csrf_token(client.get(site.url("/rules")).text)
-    back = client.post(site.url("/rules/versions/0/restore"), data={"csrf_token": token})
+    token, _, based_on = _editor(client, site)
+    back = client.post(
+        site.url("/rules/versions/0/restore"), data={"csrf_token": token, "based_on": based_on}
+    )
     assert back.status_code == 200 and "Published version 2" in back.text
     assert "police and crime commissioner" not in live_profile(stored, config.scoring).gates.exclude_buyers
     assert runner.invoke(cli, ["explain", VRP]).output.count("band strong") == 1
     token = csrf_token(back.text)
-    again = client.post(site.url("/rules/versions/1/restore"), data={"csrf_token": token})
+    again = client.post(site.url("/rules/versions/1/restore"), data={"csrf_token": token, "based_on": "2"})
     assert "Published version 3" in again.text
     assert "police and crime commissioner" in live_profile(stored, config.scoring).gates.exclude_buyers
     with stored.reading() as session:
         notes = [row.note for row in session.scalars(select(ProfileVersion).order_by(ProfileVersion.number))]
     assert notes == ["no police work", "return to the rules file", "return to version 1"]
+
+
+def _editor(client, site) -> tuple[str, str, str]:
+    """The rules page as a browser holds it: its CSRF token, the rules in its editor, and the live
+    version its editor began from."""
+    page = client.get(site.url("/rules")).text
+    text = html.unescape(re.search(r'<textarea id="rules"[^>]*>(.*?)</textarea>', page, re.S)[1])
+    return csrf_token(page), text, re.search(r'name="based_on" value="(\d+)"', page)[1]
+
+
+def test_publishing_over_a_version_published_since_the_page_was_opened_asks_first(
+    site, alice, stored, config
+):
+    with stored.writing() as session:
+        add_user(session, "bob", PASSWORD)
+    alice_client, bob_client = sign_in(site, "alice"), sign_in(site, "bob")
+    alice_token, alice_text, alice_base = _editor(alice_client, site)
+    bob_token, _, bob_base = _editor(bob_client, site)
+    bob_client.post(
+        site.url("/rules"),
+        data={
+            "rules": without_police(),
+            "action": "publish",
+            "note": "no police work",
+            "csrf_token": bob_token,
+            "based_on": bob_base,
+        },
+    )
+    # Alice, from the page she opened before Bob published, changes something else.
+    hers = alice_text.replace("strong: ", "strong:  ", 1)
+    sent = {
+        "rules": hers,
+        "action": "publish",
+        "note": "mine",
+        "csrf_token": alice_token,
+        "based_on": alice_base,
+    }
+    refused = alice_client.post(site.url("/rules"), data=sent)
+    assert refused.status_code == 409
+    assert "bob published version 1" in refused.text and "Nothing was published" in refused.text
+    assert '<span class="plus">+    - police and crime commissioner</span>' in refused.text  # what he changed
+    kept = re.search(r'<textarea id="rules"[^>]*>(.*?)</textarea>', refused.text, re.S)[1]
+    assert html.unescape(kept) == hers  # her draft is kept in the editor
+    with stored.reading() as session:
+        assert [row.number for row in session.scalars(select(ProfileVersion))] == [1]
+    assert "police and crime commissioner" in live_profile(stored, config.scoring).gates.exclude_buyers
+    # Having seen it, she can publish hers on top of it: the page now begins from version 1.
+    assert re.search(r'name="based_on" value="1"', refused.text)
+    again = alice_client.post(site.url("/rules"), data={**sent, "based_on": "1"})
+    assert again.status_code == 200 and "Published version 2" in again.text
+    # Returning to an earlier version from a page opened before a newer one was published asks too.
+    back = alice_client.post(
+        site.url("/rules/versions/1/restore"), data={"csrf_token": alice_token, "based_on": alice_base}
+    )
+    assert back.status_code == 409 and "alice published version 2" in back.text
+    with stored.reading() as session:
+        assert [row.number for row in session.scalars(select(ProfileVersion))] == [1, 2]
+    # A draft tried or checked keeps the version it began from: trying it again does not hide Bob's.
+    tried = alice_client.post(site.url("/rules"), data={**sent, "action": "try", "based_on": "1"})
+    assert re.search(r'name="based_on" value="1"', tried.text)
 
 
 def test_a_published_version_with_a_mistake_cannot_be_stored(stored, config):

@@ -16,7 +16,7 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, ur
 
 from scoring.profile import load_profile_text
 from scoring.yamlnodes import ProfileError
-from store.profiles import publish, version, versions
+from store.profiles import publish, published, version, versions
 from store.scores import run_backtest
 
 DRAFT = "draft"  # how the rules being edited are named in their errors
@@ -77,13 +77,16 @@ def rules_page() -> Any:
         action = request.form.get("action")
         if action not in ("check", "try", "publish"):
             abort(400, "choose Check, Try it or Publish")
+        # The live version the draft began from, kept through Check and Try it: publishing over a
+        # version someone published since would silently undo their change.
+        context["based_on"] = request.form.get("based_on", "")
         try:
             draft = load_profile_text(text, name, DRAFT, _folder())
         except ProfileError as exc:
             context["problem"], context["mistakes"], status = exc, _mistakes_by_line(exc), 400
         else:
             if action == "publish":
-                return _publish(name, text, request.form.get("note"))
+                return _publish(name, text, request.form.get("note"), context["based_on"])
             if action == "try":
                 with _store()["database"].reading() as db:
                     result = context["result"] = run_backtest(db, live.profile(), draft)
@@ -98,7 +101,8 @@ def rules_page() -> Any:
 def _page(name: str, text: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """The rules page with `text` in the editor (and what was done with it)."""
     _, number = _live_text(name)
-    shown = {"name": name, "live_number": number, "problem": None, "result": None, **context}
+    shown = {"name": name, "live_number": number, "problem": None, "result": None, "based_on": number or 0}
+    shown.update(context)
     shown.update(text=text, lines=text.split("\n"), history=_history(name))
     return render_template("rules.html", **shown), status
 
@@ -116,11 +120,27 @@ def _folder() -> Path:
     return _store()["config"].scoring.profile_path(_store()["live"].name).parent
 
 
-def _publish(name: str, text: str, note: str | None) -> Any:
+def _publish(name: str, text: str, note: str | None, based_on: str) -> Any:
+    """Publish `text`, unless a version was published since the page's editor was filled from
+    version `based_on` (0: the rules file): then nothing is, and the draft comes back beside what
+    that version changed, to publish again once it holds their change too (or leaves it out on purpose)."""
     live = _store()["live"]
+    since = None
     with _store()["database"].writing() as db:
-        row = publish(db, name, text, g.user, (note or "").strip() or None, folder=_folder())
-        number = row.number
+        newest = published(db, name)
+        if newest is not None and based_on != str(newest.number):
+            begun = version(db, name, int(based_on)) if based_on.isdigit() and based_on != "0" else None
+            since = {
+                "number": newest.number,
+                "by": newest.published_by,
+                "at": newest.published_at,
+                "note": newest.note,
+                "diff": _diff(begun.rules if begun else _file_text(), newest.rules),
+            }
+        else:
+            number = publish(db, name, text, g.user, (note or "").strip() or None, folder=_folder()).number
+    if since is not None:
+        return _page(name, text, 409, since=since, note=note, based_on=since["number"])
     scored = live.rescore()
     flash(f"Published version {number}: it is live, and {scored:,} notices were scored again.")
     return redirect(url_for("rules"))
@@ -148,7 +168,7 @@ def restore(number: int) -> Any:
         load_profile_text(text, name, DRAFT, _folder())
     except ProfileError as exc:
         return _page(name, text, 400, problem=exc, mistakes=_mistakes_by_line(exc))
-    return _publish(name, text, f"return to {what}")
+    return _publish(name, text, f"return to {what}", request.form.get("based_on", ""))
 
 
 def suggestions() -> Any:
@@ -159,7 +179,7 @@ def suggestions() -> Any:
     from store.scores import suggest_rules
 
     live = _store()["live"]
-    text, _ = _live_text(live.name)
+    text, live_number = _live_text(live.name)
     with _store()["database"].reading() as db:
         found, labels, tried = suggest_rules(db, live.profile(), None, SUGGESTIONS_SHOWN)
     items = [
@@ -172,5 +192,11 @@ def suggestions() -> Any:
     ]
     relevant = sum(1 for label in labels.values() if label == "relevant")
     return render_template(
-        "suggestions.html", name=live.name, items=items, judged=len(labels), relevant=relevant, tried=tried
+        "suggestions.html",
+        name=live.name,
+        items=items,
+        judged=len(labels),
+        relevant=relevant,
+        tried=tried,
+        live_number=live_number,
     )
