@@ -538,6 +538,17 @@ def test_publishing_over_a_version_published_since_the_page_was_opened_asks_firs
     assert re.search(r'name="based_on" value="1"', tried.text)
 
 
+def test_the_note_typed_before_check_or_try_it_is_still_there_to_publish(site, stored):
+    client = requests.Session()
+    for action in ("check", "try"):
+        answer = _rules_post(client, site, without_police(), action, note="no police <work>")
+        assert answer.status_code == 200
+        assert (
+            'name="note" maxlength="200" placeholder="what changed, and why" value="no police &lt;work&gt;"'
+            in (answer.text)
+        )
+
+
 def test_a_published_version_with_a_mistake_cannot_be_stored(stored, config):
     from scoring.yamlnodes import ProfileError
 

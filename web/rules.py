@@ -80,6 +80,7 @@ def rules_page() -> Any:
         # The live version the draft began from, kept through Check and Try it: publishing over a
         # version someone published since would silently undo their change.
         context["based_on"] = request.form.get("based_on", "")
+        context["note"] = request.form.get("note")  # typed before Check or Try it: kept for Publish
         try:
             draft = load_profile_text(text, name, DRAFT, _folder())
         except ProfileError as exc:
