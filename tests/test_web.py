@@ -227,6 +227,11 @@ def test_inbox_filters_are_url_parameters_and_narrow_the_list(site):
     bad = requests.get(site.url("/?min_value=lots&buyer=Brighton"))
     assert bad.status_code == 400 and "Value from £: &#39;lots&#39; is not an amount" in bad.text
     assert 'name="buyer" value="Brighton"' in bad.text and "No match meets" not in bad.text
+    # The amount to correct is still in its box, marked, not emptied; one that reads is kept as written.
+    assert 'name="min_value" value="lots" inputmode="numeric" size="9" aria-invalid="true">' in bad.text
+    assert 'name="max_value" value="250k" inputmode="numeric" size="9">' in (
+        requests.get(site.url("/?max_value=250k")).text
+    )
     assert 'href="/"' in bad.text and 'class="filters"' in bad.text
     wrong_type = requests.get(site.url("/?type=UK99"))
     assert (

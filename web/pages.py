@@ -117,6 +117,8 @@ class InboxQuery:
     region: str
     text: str
     new_only: bool
+    min_text: str = ""  # the amounts as sent ("250k", or "lots" to correct): the form shows them again
+    max_text: str = ""
 
 
 def inbox_query(args: Any, problems: list[str]) -> InboxQuery:
@@ -144,6 +146,8 @@ def inbox_query(args: Any, problems: list[str]) -> InboxQuery:
         region=args.get("region", "").strip().upper(),
         text=args.get("q", "").strip(),
         new_only=args.get("new") == "1",
+        min_text=args.get("min_value", "").strip(),
+        max_text=args.get("max_value", "").strip(),
     )
 
 
