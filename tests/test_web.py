@@ -306,6 +306,12 @@ def test_bid_decisions_record_who_and_when_and_export_as_csv(site, alice, stored
     url = site.url(f"/notices/{VRP}/decision")
     no_reason = client.post(url, data={"decision": "no-bid", "csrf_token": token})
     assert no_reason.status_code == 400 and "needs a reason" in no_reason.text
+    # The form comes back as it was sent, to add what is missing: No bid still chosen, the reason kept.
+    assert '<input type="radio" name="decision" value="no-bid" checked>' in no_reason.text
+    unchosen = client.post(url, data={"reason": "too small <for us>", "csrf_token": token})
+    assert unchosen.status_code == 400 and "Choose Bid, No bid or Watching" in unchosen.text
+    assert 'name="reason" maxlength="500" value="too small &lt;for us&gt;"' in unchosen.text
+    assert " checked>" not in unchosen.text.split('id="decide"')[1].split("</form>")[1]
     unknown = client.post(url, data={"decision": "maybe", "csrf_token": token})
     assert unknown.status_code == 400
     client.post(url, data={"decision": "watching", "csrf_token": token})

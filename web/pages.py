@@ -281,7 +281,9 @@ def _notice_or_404(db: Any, key: str) -> Any:
     return notice
 
 
-def notice_page(key: str, *, error: str | None = None, status_code: int = 200) -> Any:
+def notice_page(
+    key: str, *, error: str | None = None, status_code: int = 200, sent: dict[str, Any] | None = None
+) -> Any:
     profile = store()["live"].profile()
     with store()["database"].reading() as db:
         notice = _notice_or_404(db, key)
@@ -306,6 +308,7 @@ def notice_page(key: str, *, error: str | None = None, status_code: int = 200) -
         decisions=decided,
         choices=DECISIONS,
         error=error,
+        sent=sent,
     )
     return html, status_code
 
@@ -326,14 +329,17 @@ def feedback(key: str) -> Any:
 
 def decide(key: str) -> Any:
     problem = None
+    chosen, reason = request.form.get("decision", ""), request.form.get("reason")
     with store()["database"].writing() as db:
         _notice_or_404(db, key)
         try:
-            record_decision(db, key, request.form.get("decision", ""), request.form.get("reason"), g.user)
+            if not chosen:  # in the form's words, not the command's
+                raise InputError("Choose Bid, No bid or Watching, then Record decision.")
+            record_decision(db, key, chosen, reason, g.user)
         except InputError as exc:  # checked before anything is added: nothing to undo
             problem = str(exc)
-    if problem:
-        return notice_page(key, error=problem, status_code=400)
+    if problem:  # the form as it was sent, to add what is missing
+        return notice_page(key, error=problem, status_code=400, sent={"decision": chosen, "reason": reason})
     flash("Decision recorded.")
     return redirect(url_for("notice", key=notice_path(key)))
 
