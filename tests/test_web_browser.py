@@ -15,14 +15,16 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from store import crawls
 from store.db import open_database
-from store.ingest import store_releases
+from store.decisions import record_decision
+from store.ingest import save_notices, store_releases
 from store.models import utcnow
+from store.notice import Lot
 from store.users import add_user
 from tenderwatch import config as configuration
 from tenderwatch.config import EXAMPLE_PROFILE
 from tests.support import browser as chromium
 from tests.support.recorded import cassette_releases, fts_releases
-from tests.support.web import PASSWORD, VRP, WebServer
+from tests.support.web import PASSWORD, VRP, WebServer, hostile_notice
 
 pytestmark = pytest.mark.browser
 
@@ -172,6 +174,24 @@ def test_each_page_fits_a_phone_without_scrolling_sideways(browser, served, path
         browser.get(served.url(path))
         wait_for(browser, "h1")
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    finally:
+        chromium.resize(browser, 1024)
+
+
+def test_a_long_link_in_a_lot_or_a_decision_reason_wraps_on_a_phone(browser, served):
+    """A bid manager pastes a link into a no-bid reason; a lot names its documents by URL: on a
+    phone each wraps, and the page does not scroll sideways."""
+    database = served.app.extensions["tenderwatch"]["database"]
+    link = "https://example.org/" + "documents/" * 20  # no space or hyphen to break at
+    lot = Lot(id="1", title="Lot " + "Evaluationandresearch" * 6, description=f"See {link}")
+    with database.writing() as session:
+        save_notices(session, [hostile_notice(source_id="099998-2026", lots=(lot,))], now=utcnow())
+        record_decision(session, "find_a_tender:099998-2026", "no-bid", f"see {link}", "alice")
+    chromium.resize(browser, 375)
+    try:
+        browser.get(served.url("/notices/find_a_tender:099998-2026"))
+        wait_for(browser, ".decision-line")
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 375
     finally:
         chromium.resize(browser, 1024)
 
