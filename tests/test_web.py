@@ -244,6 +244,13 @@ def test_inbox_filters_are_url_parameters_and_narrow_the_list(site):
     assert requests.get(site.url("/?max_value=250k")).status_code == 200
 
 
+def test_before_the_first_crawl_the_inbox_says_so_not_that_the_filters_match_nothing(config, database):
+    with WebServer(config, database) as server:
+        page = requests.get(server.url("/"))
+        assert page.status_code == 200
+        assert "No notice is stored yet" in page.text and "No match meets these filters" not in page.text
+
+
 def test_the_inbox_pages_through_every_match_with_its_filters_kept(site, monkeypatch):
     monkeypatch.setattr("web.pages.INBOX_LIMIT", 4)  # the real page holds 100: fewer than stored here
     items = re.compile(r'class="item".*?href="/notices/([^"]+)"', re.S)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from scoring.engine import score_notice
@@ -219,6 +219,8 @@ def inbox() -> Any:
             db.execute(select(NoticeRow.key, NoticeRow.first_seen).where(NoticeRow.key.in_(keys))).all()
         )
         decided = latest_decisions(db, keys)
+        # Nothing found in a store with nothing in it: before the first crawl, not the filters.
+        nothing_stored = not found and db.scalar(select(func.count(NoticeRow.id))) == 0
     rows = [
         {
             "notice": notice,
@@ -228,7 +230,7 @@ def inbox() -> Any:
         }
         for notice in found
     ]
-    return _inbox_page(query, profile, since, rows, page, more=more)
+    return _inbox_page(query, profile, since, rows, page, more=more, nothing_stored=nothing_stored)
 
 
 def _inbox_page(
@@ -240,6 +242,7 @@ def _inbox_page(
     *,
     more: bool,
     problems: list[str] | None = None,
+    nothing_stored: bool = False,
 ) -> str:
     return render_template(
         "inbox.html",
@@ -255,6 +258,7 @@ def _inbox_page(
         next_page=_page_url(page + 1) if more else None,
         previous_page=_page_url(page - 1) if page > 1 else None,
         problems=problems or [],
+        nothing_stored=nothing_stored,
     )
 
 
