@@ -441,6 +441,12 @@ def test_try_it_shows_what_a_change_adds_and_drops_and_agreement_with_decisions(
     client = requests.Session()
     tried = _rules_post(client, site, without_police(), "try")
     assert tried.status_code == 200
+    # Said above the editor, as Check's answer is: the lists are below it, out of sight on a laptop.
+    top = tried.text[: tried.text.index('<form method="post" action="/rules"')]
+    assert re.search(
+        r'role="status">No mistakes\. Tried on [\d,]+ stored notices: it would add 0 and drop \d+\.', top
+    )
+    assert '<a href="#tried">See what moves</a>' in top
     assert "Would add (0)" in tried.text
     dropped = tried.text[tried.text.index('id="dropped"') :]
     assert "Violence Reduction" in dropped and "strong 100 → none" in dropped
