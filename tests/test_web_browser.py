@@ -178,9 +178,9 @@ def test_each_page_fits_a_phone_without_scrolling_sideways(browser, served, path
         chromium.resize(browser, 1024)
 
 
-def test_a_long_link_in_a_lot_or_a_decision_reason_wraps_on_a_phone(browser, served):
+def test_a_long_link_in_a_lot_or_a_decision_reason_wraps(browser, served):
     """A bid manager pastes a link into a no-bid reason; a lot names its documents by URL: on a
-    phone each wraps, and the page does not scroll sideways."""
+    phone each wraps, and the page does not scroll sideways; nor does the decisions table on a laptop."""
     database = served.app.extensions["tenderwatch"]["database"]
     link = "https://example.org/" + "documents/" * 20  # no space or hyphen to break at
     lot = Lot(id="1", title="Lot " + "Evaluationandresearch" * 6, description=f"See {link}")
@@ -194,6 +194,12 @@ def test_a_long_link_in_a_lot_or_a_decision_reason_wraps_on_a_phone(browser, ser
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 375
     finally:
         chromium.resize(browser, 1024)
+    # On a laptop the decisions table fits its page: the link wraps in its cell, and who decided
+    # when is not pushed a screen's width to the right.
+    browser.get(served.url("/decisions"))
+    table = wait_for(browser, "table.list")
+    frame = table.find_element(By.XPATH, "..")
+    assert table.size["width"] <= frame.size["width"]
 
 
 def test_on_a_phone_checkboxes_sit_by_their_words_and_the_keyboard_can_skip_to_the_page(browser, served):
