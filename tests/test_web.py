@@ -456,7 +456,11 @@ def test_try_it_shows_what_a_change_adds_and_drops_and_agreement_with_decisions(
     assert dropped.count("badge decided") == 1  # the others were never judged
     assert "Precision (strong + possible)" in tried.text
     # Beside each figure its 95% interval: one judged notice says little (1 of 1: 21-100%).
-    recall = tried.text[tried.text.index("<td>Recall (strong + possible)</td>") :].split("</tr>")[0]
+    # Each row is named by its header cell, for a screen reader reading a figure in its row.
+    assert '<th scope="row">strong</th>' in tried.text and '<th scope="col">Measure</th>' in tried.text
+    recall = tried.text[tried.text.index('<th scope="row">Recall (strong + possible)</th>') :].split("</tr>")[
+        0
+    ]
     assert recall.count('<span class="hint">') == 2
     assert '100% <span class="hint">21-100%</span>' in recall
     assert '0% <span class="hint">0-79%</span>' in recall
