@@ -202,7 +202,7 @@ def test_an_upgrade_past_0016_marks_values_stated_gross_only_in_a_store_the_firs
     # 0014 was first released (6f94acb) before it marked gross-only values: such a store stays at 0014.
     with database.writing() as session:
         store_releases(session, "find_a_tender", fts_releases())
-    right = notices(database)
+    right, recorded = notices(database), changes(database)  # the recorded days' own updates
     gross = [key for key, row in right.items() if row.details and row.details.get("value_includes_vat")]
     assert gross
     migrate(database, "downgrade", "0014")
@@ -216,7 +216,7 @@ def test_an_upgrade_past_0016_marks_values_stated_gross_only_in_a_store_the_firs
 
     after = notices(database)
     assert [key for key in gross if not after[key].details.get("value_includes_vat")] == []
-    assert changes(database) == 0  # a better reading, not a change by the buyer
+    assert changes(database) == recorded  # a better reading, not a change by the buyer
 
 
 def test_recompile_repairs_stale_and_missing_notices_announces_nothing_and_is_idempotent(env, database):
