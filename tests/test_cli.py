@@ -1180,6 +1180,27 @@ def test_status_exits_1_when_a_source_has_never_succeeded_for_too_long(env):
 FULL = "; free some space on the store's disk, and run it again: nothing stored is lost"
 
 
+@pytest.mark.sqlite_only("a SQLite trigger makes the store refuse a statement, as a stale schema would")
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_statement_the_store_refuses_is_one_line_not_a_traceback(env, verbose):
+    # Not a busy, gone or full store (those say what to do) but a fault: a constraint, a column missing.
+    database = open_database(env["TENDERWATCH_DB_URL"])
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON web_users BEGIN SELECT RAISE(ABORT, 'refused here'); END"
+        )
+    database.close()
+    command = [sys.executable, "-m", "tenderwatch", *(["--verbose"] if verbose else [])]
+    adduser = [*command, "web", "adduser", "alice", "--password-stdin"]
+    result = subprocess.run(
+        adduser, input="a long enough password\n", capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "tenderwatch: the database failed: refused here" in result.stderr
+    assert ("Traceback" in result.stderr) is verbose  # with --verbose, where it failed
+    assert ("tenderwatch --verbose shows where" in result.stderr) is not verbose
+
+
 @pytest.mark.sqlite_only(
     "a SQLite trigger makes the store refuse writes, as a read-only file or a full disk does"
 )

@@ -16,7 +16,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from notify.redact import hide, url_secrets
 from store.db import Database, database_failure, open_database
@@ -189,6 +189,11 @@ class Tenderwatch(click.Group):
             ctx.exit(exc.exit_code)
         except OperationalError as exc:  # busy, gone or full: the database's own words, in one line
             echo(f"tenderwatch: {database_failure(exc)}", err=True)
+            ctx.exit(1)
+        except DBAPIError as exc:  # a constraint or a schema the store does not have: a fault, in one line
+            logging.getLogger(__name__).debug("the database refused a statement", exc_info=True)
+            hint = "" if ctx.obj and ctx.obj.verbose else "; tenderwatch --verbose shows where"
+            echo(f"tenderwatch: {database_failure(exc)}{hint}", err=True)
             ctx.exit(1)
 
 
