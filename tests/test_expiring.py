@@ -177,15 +177,20 @@ def test_the_weekly_section_lists_each_contract_once_on_its_day(env, database, t
     # A store announced under row ids by tenderwatch before schema 0013 is told the same after it.
     migrate(database, "downgrade", "0012")
     with database.writing() as session:  # columns only: the table has no `confirmed` before 0013
-        announced = select(DeliveryRow.id, DeliveryRow.notice_id, DeliveryRow.ref).where(
-            DeliveryRow.kind == "expiring"
-        )
-        for delivery_id, notice_id, ref in session.execute(announced).all():
-            contracts = session.scalars(select(ContractRow).where(ContractRow.notice_id == notice_id))
-            row_id = next(contract.id for contract in contracts if contract_ref(contract) == ref)
-            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(ref=str(row_id)))
+        announce_under_row_ids(session)
     Database(database.url).upgrade()
     assert digest_on("wed", AS_OF.replace(hour=11)).sections["expiring"] == []
+
+
+def announce_under_row_ids(session) -> None:
+    """Record the contracts announced as ending soon by their row ids, as tenderwatch did before 0013."""
+    announced = select(DeliveryRow.id, DeliveryRow.notice_id, DeliveryRow.ref).where(
+        DeliveryRow.kind == "expiring"
+    )
+    for delivery_id, notice_id, ref in session.execute(announced).all():
+        contracts = session.scalars(select(ContractRow).where(ContractRow.notice_id == notice_id))
+        row_id = next(contract.id for contract in contracts if contract_ref(contract) == ref)
+        session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(ref=str(row_id)))
 
 
 def test_a_store_the_first_release_of_schema_0013_upgraded_sends_digests_and_tells_contracts_once(
@@ -202,13 +207,7 @@ def test_a_store_the_first_release_of_schema_0013_upgraded_sends_digests_and_tel
     assert first.digest.sections["expiring"]
     migrate(database, "downgrade", "0012")
     with database.writing() as session:  # as tenderwatch 661bb9b announced them: under their row ids
-        announced = select(DeliveryRow.id, DeliveryRow.notice_id, DeliveryRow.ref).where(
-            DeliveryRow.kind == "expiring"
-        )
-        for delivery_id, notice_id, ref in session.execute(announced).all():
-            contracts = session.scalars(select(ContractRow).where(ContractRow.notice_id == notice_id))
-            row_id = next(contract.id for contract in contracts if contract_ref(contract) == ref)
-            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(ref=str(row_id)))
+        announce_under_row_ids(session)
         session.execute(text("ALTER TABLE web_users ADD COLUMN session_key VARCHAR(64)"))
         session.execute(text("UPDATE alembic_version SET version_num = '0013'"))
     Database(database.url).upgrade()
