@@ -466,7 +466,10 @@ def _earlier_states(
         own = [releases[rid] for rid in own_ids if rid not in left_out]
         if own:
             updates = [releases[rid] for rid in update_ids if rid not in left_out]
-            states.append(compile_notice(own, updates, fmt))
+            try:
+                states.append(compile_notice(own, updates, fmt))
+            except Exception:  # a state between that bad data cannot make: only the whole notice counts
+                continue
     return states
 
 

@@ -193,3 +193,30 @@ def test_each_change_is_recorded_with_the_crawl_that_saw_it(database):
     with database.reading() as session:
         [change] = session.scalars(select(NoticeChange))
     assert (change.field, change.crawl_run_id, change.seen_at) == ("deadline", run_id, LATER)
+
+
+def test_a_state_between_that_cannot_be_compiled_leaves_the_notice_and_its_net_change(database, monkeypatch):
+    # Bad data may make a notice's first release unreadable alone though its releases together read:
+    # the notice is stored all the same, with the change from what was stored to what it is now.
+    from store import ingest
+
+    original, update = release_by_id("075935-2026"), release_by_id("075943-2026")
+    moved, moved_again = copy.deepcopy(update), copy.deepcopy(update)
+    moved["tender"]["tenderPeriod"]["endDate"] = "2026-09-21T11:00:00+01:00"
+    moved_again["id"] += "-again"
+    moved_again["date"] = "2026-08-20T09:00:00+01:00"
+    moved_again["tender"]["tenderPeriod"]["endDate"] = "2026-09-28T11:00:00+01:00"
+    store(database, "find_a_tender", [original])
+    whole = ingest.compile_notice
+
+    def unreadable_without_the_last(own, updates, fmt):
+        if own[0]["id"] == "075935-2026" and len(updates) == 1:
+            raise ValueError("bad data")
+        return whole(own, updates, fmt)
+
+    monkeypatch.setattr(ingest, "compile_notice", unreadable_without_the_last)
+    counts = store(database, "find_a_tender", [moved, moved_again], now=LATER)
+    assert counts.left_out == 0
+    assert history(database, "find_a_tender:075935-2026") == [
+        ("deadline", "2026-09-14T11:00:00+01:00", "2026-09-28T11:00:00+01:00")
+    ]
