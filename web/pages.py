@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from scoring.engine import score_notice
@@ -220,7 +220,7 @@ def inbox() -> Any:
         )
         decided = latest_decisions(db, keys)
         # Nothing found in a store with nothing in it: before the first crawl, not the filters.
-        nothing_stored = not found and db.scalar(select(func.count(NoticeRow.id))) == 0
+        nothing_stored = not found and db.scalar(select(NoticeRow.id).limit(1)) is None  # not a count of all
     rows = [
         {
             "notice": notice,
