@@ -140,7 +140,17 @@ def labels(shared: Path) -> None:
     copied = ("grades.csv", "fixtures-grades.csv", "feedback.csv", "fixtures-feedback.csv", "PROVENANCE.md")
     for name in copied:
         (target / f"dev_{name}").write_text((shared / "dev" / name).read_text(encoding="utf-8"))
-    (target / "README.md").write_text((shared / "README.md").read_text(encoding="utf-8"))
+    # The shared README names the shared layout (dev/notices.jsonl, ...): after its title, a note
+    # says what each file is called here.
+    title, _, rest = (shared / "README.md").read_text(encoding="utf-8").partition("\n")
+    (target / "README.md").write_text(f"{title}\n\n{LABELS_NOTE}{rest}")
+
+
+LABELS_NOTE = """\
+Copied from ../shared/labels by scripts/build_fixtures.py (its ../ paths are that folder's): here
+dev/notices.jsonl is `dev_notices.jsonl.gz` (contact details redacted; gunzip it before `tenderwatch
+import`), and every other dev/NAME is `dev_NAME` (`dev_grades.csv`, `dev_feedback.csv`, ...).
+"""
 
 
 def main() -> None:
