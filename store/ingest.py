@@ -167,8 +167,10 @@ def save_notices(
             inserts.append({**values, "first_seen": now, "last_seen": now, "changed_at": now})
         elif row.content_hash != values["content_hash"]:
             updates.append({**values, "id": row.id, "last_seen": now, "changed_at": now})
+        else:  # as stored already, perhaps by a crawl at the same time: its states are its history
+            continue
         between = [_storable(state) for state in (earlier_states or {}).get(compiled.id, [])]
-        if record_changes and (between or (row and row.content_hash != values["content_hash"])):
+        if record_changes and (row is not None or between):
             histories[compiled.id] = [*([row] if row else []), *between, notice]
     if inserts:
         session.connection().execute(

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from store import crawls, locks
 from store.db import Database, open_database
@@ -138,7 +138,7 @@ def store_contents(db_url: str) -> dict:
             return {
                 "releases": Counter(session.execute(select(ReleaseRow.source, ReleaseRow.release_id)).all()),
                 "notices": dict(session.execute(select(NoticeRow.key, NoticeRow.content_hash)).all()),
-                "changes": session.scalar(select(func.count()).select_from(NoticeChange)),
+                "changes": changes_of(session),
                 "runs": session.execute(
                     select(CrawlRun.source, CrawlRun.outcome).order_by(CrawlRun.id)
                 ).all(),
@@ -147,8 +147,9 @@ def store_contents(db_url: str) -> dict:
         database.close()
 
 
-def stored_in_one_go(tmp_path: Path) -> dict[str, str]:
-    """Every notice of the day as one worker alone would store it (key -> content hash)."""
+def stored_in_one_go(tmp_path: Path) -> tuple[dict[str, str], list[tuple[str, str, str | None, str | None]]]:
+    """Every notice of the day as one worker alone would store it (key -> content hash), and the
+    changes the day's own updates record."""
     database = open_database(f"sqlite:///{tmp_path / 'reference.db'}")
     try:
         day = the_day()
@@ -156,9 +157,21 @@ def stored_in_one_go(tmp_path: Path) -> dict[str, str]:
             store_releases(session, "find_a_tender", day[FIND_A_TENDER])
             store_releases(session, "contracts_finder", day[CONTRACTS_FINDER])
         with database.reading() as session:
-            return dict(session.execute(select(NoticeRow.key, NoticeRow.content_hash)).all())
+            return dict(session.execute(select(NoticeRow.key, NoticeRow.content_hash)).all()), changes_of(
+                session
+            )
     finally:
         database.close()
+
+
+def changes_of(session) -> list[tuple[str, str, str | None, str | None]]:
+    """Each change recorded (notice, field, from, to), sorted: which crawl recorded it first may vary."""
+    found = session.execute(
+        select(NoticeRow.key, NoticeChange.field, NoticeChange.old_value, NoticeChange.new_value).join(
+            NoticeRow, NoticeRow.id == NoticeChange.notice_id
+        )
+    )
+    return sorted(tuple(row) for row in found)
 
 
 # ---------------------------------------------------------------------------------------------- crawling
@@ -181,8 +194,8 @@ def test_four_workers_crawling_at_once_without_locks_store_everything_exactly_on
         | {("contracts_finder", r["id"]) for r in day[CONTRACTS_FINDER]}
     )
     assert contents["releases"] == expected  # each release once, none missing
-    assert contents["notices"] == stored_in_one_go(tmp_path)  # each notice once, compiled identically
-    assert contents["changes"] == 0  # storing the same releases again changed nothing
+    # Each notice once, compiled identically; the day's own updates, each told once.
+    assert (contents["notices"], contents["changes"]) == stored_in_one_go(tmp_path)
     assert Counter(source for source, _ in contents["runs"]) == dict.fromkeys(SOURCES, WORKERS)
     assert {outcome for _, outcome in contents["runs"]} == {"ok"}
 
@@ -220,7 +233,7 @@ def test_four_workers_with_locks_crawl_each_source_once_and_the_others_skip_it(e
     contents = store_contents(env["TENDERWATCH_DB_URL"])
     assert sorted(contents["runs"]) == sorted((source, "ok") for source in SOURCES)  # one crawl each
     assert sum(contents["releases"].values()) == len(contents["releases"])
-    assert contents["notices"] == stored_in_one_go(tmp_path)
+    assert (contents["notices"], contents["changes"]) == stored_in_one_go(tmp_path)
 
 
 # ---------------------------------------------------------------------------------------------- digesting
