@@ -98,7 +98,10 @@ def _latest_notice_only(session: Session, rows: Sequence) -> list:
             .join(NoticeRow, NoticeRow.procurement == OpportunityProcurement.procurement)
             .where(
                 OpportunityRow.key.in_(opportunities[start : start + 500]),
-                NoticeRow.id.in_(select(ContractRow.notice_id)),
+                # Correlated, so each batch reads its own notices' contracts by index: `IN (SELECT
+                # notice_id FROM contracts)` read every contract stored for each batch of 500
+                # (6 s of a Monday digest's 15 on a year of Find a Tender).
+                select(ContractRow.id).where(ContractRow.notice_id == NoticeRow.id).exists(),
             )
         ).all()
         for opportunity, notice_id, published, seen in stating:
