@@ -125,6 +125,7 @@ def send_digests(
     env = environment(config.digest.templates_dir, config.web.public_url)
     profiles = dict(profiles or {})
     rescored: set[str] = set(profiles)  # the caller's are scored
+    expiring_found: dict = {}  # the week's expiring contracts, found once for channels sharing rules
     results = []
     for target in chosen:
         if target.profile not in profiles:
@@ -138,7 +139,17 @@ def send_digests(
             with database.writing() as session:
                 rescore(session, profiles[target.profile])
         results.append(
-            _send_one(config, database, target, profiles[target.profile], env, as_of, dry_run, still_due)
+            _send_one(
+                config,
+                database,
+                target,
+                profiles[target.profile],
+                env,
+                as_of,
+                dry_run,
+                still_due,
+                expiring_found,
+            )
         )
     return results
 
@@ -152,9 +163,12 @@ def _send_one(
     as_of: datetime,
     dry_run: bool,
     still_due: Callable[[Target], bool] | None = None,
+    expiring_found: dict | None = None,
 ) -> DigestResult:
     if dry_run:
-        return _build_and_send(config, database, target, profile, env, as_of, dry_run=True)
+        return _build_and_send(
+            config, database, target, profile, env, as_of, dry_run=True, expiring_found=expiring_found
+        )
     # One sender per channel at a time (daemon, cron, other machines): what is chosen, sent and
     # recorded must not interleave with another sender's.
     name = lock_name(target.key)
@@ -164,7 +178,9 @@ def _send_one(
         elif still_due is not None and not still_due(target):
             busy = "another process has just sent it"
         else:
-            return _build_and_send(config, database, target, profile, env, as_of, dry_run=False)
+            return _build_and_send(
+                config, database, target, profile, env, as_of, dry_run=False, expiring_found=expiring_found
+            )
     return DigestResult(target, "busy", _empty(target, as_of, profile), reason=busy)
 
 
@@ -191,6 +207,7 @@ def _build_and_send(
     as_of: datetime,
     *,
     dry_run: bool,
+    expiring_found: dict | None = None,
 ) -> DigestResult:
     with database.reading() as session:
         digest = build_digest(
@@ -202,6 +219,7 @@ def _build_and_send(
             sources=config.enabled_sources(),
             as_of=as_of,
             rules=profile,
+            expiring_found=expiring_found,
         )
     html = _rendered(database, target, digest, env, dry_run=dry_run)
     result = DigestResult(target, "dry-run", digest, html=html)

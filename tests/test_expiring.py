@@ -16,6 +16,7 @@ from sqlalchemy import event, select, text, update
 from notify.run import send_digests, targets
 from notify.teams import teams_messages
 from scoring.profile import configured_profile
+from store import expiring
 from store.db import Database
 from store.expiring import contract_ref, expiring_contracts
 from store.ingest import recompile_notices, store_releases
@@ -208,6 +209,29 @@ def test_the_weekly_section_lists_each_contract_once_on_its_day(env, database, t
         announce_under_row_ids(session)
     Database(database.url).upgrade()
     assert digest_on("wed", AS_OF.replace(hour=11)).sections["expiring"] == []
+
+
+def test_channels_sharing_rules_have_the_weeks_contracts_found_once(env, database, tmp_path, monkeypatch):
+    """Finding them scores every contract ending in the window (some 20,000 in a year of Find a
+    Tender, 5-10 s): once per digest run and set of rules, not once per channel."""
+    with database.writing() as session:
+        store_releases(session, "find_a_tender", fts_releases())
+    channels = "".join(
+        f'[[channels]]\nname = "{name}"\nurl = "mailto://127.0.0.1:1?to=bids@example.org"\n'
+        for name in ("bids-email", "board-email")
+    )
+    (tmp_path / "tenderwatch.toml").write_text(f'[digest]\nexpiring_day = "wed"\n{channels}')
+    config = configuration.load()
+    scored = []
+    real = expiring.score_contract
+    monkeypatch.setattr(expiring, "score_contract", lambda *args: scored.append(args) or real(*args))
+    results = send_digests(config, database, targets(config), as_of=AS_OF, dry_run=True)
+    listed = [[item.notice.id for item in result.digest.sections["expiring"]] for result in results]
+    assert len(listed) == 2 and SURVEY in listed[0] and listed[0] == listed[1]
+    once = len(scored)
+    scored.clear()
+    send_digests(config, database, targets(config)[:1], as_of=AS_OF, dry_run=True)
+    assert once == len(scored) > 0
 
 
 def announce_under_row_ids(session) -> None:
