@@ -53,6 +53,9 @@ _PHRASES = (
 )
 _HINTS = tuple(hint for _, hints, _ in _PHRASES for hint in hints)
 _REACH = 160  # characters a phrase reaches either side of its hint, with room to spare
+# ... or, before it, words: "putting in place a" and four words of any length before "framework" are
+# nine spaces back, however long the words (a hyphenated name can be longer than `_REACH`).
+_SPACES_BEFORE = 9
 # "Framework" alone in a title is the route ("Management Consultancy Framework"), unless it names a
 # document the work is about ("Practice Framework Development").
 _TITLE_FRAMEWORK = re.compile(r"\bframeworks?\b", re.IGNORECASE)
@@ -119,14 +122,29 @@ def _phrase_in(text: str) -> tuple[str, str] | None:
 
 def _first_near(pattern: re.Pattern[str], text: str, lower: str, hints: list[str]) -> re.Match[str] | None:
     """The pattern's first match in the text, looked for only around its hints (every phrase holds
-    one, within `_REACH` characters): searching a long description whole costs several times more."""
+    one, from `_window_start` before it to `_REACH` characters after it): searching a long description
+    whole costs several times more."""
     first = None
     for hint in hints:
         at = lower.find(hint)
-        while at >= 0 and (first is None or at - _REACH < first.start()):
+        while at >= 0:
+            begin = _window_start(lower, at)
+            if first is not None and begin >= first.start():
+                break  # a later hint's window starts later still
             stop = lower.find(" ", at + len(hint) + _REACH)  # the end of a word: \b must not be cut
-            found = pattern.search(text, max(0, at - _REACH), len(text) if stop < 0 else stop)
+            found = pattern.search(text, begin, len(text) if stop < 0 else stop)
             if found and (first is None or found.start() < first.start()):
                 first = found
             at = lower.find(hint, at + 1)
     return first
+
+
+def _window_start(lower: str, at: int) -> int:
+    """Where a phrase holding a hint at `at` can begin: `_REACH` characters or `_SPACES_BEFORE`
+    spaces before it, whichever is earlier."""
+    begin = at
+    for _ in range(_SPACES_BEFORE):
+        begin = lower.rfind(" ", 0, begin)
+        if begin < 0:
+            return 0
+    return max(0, min(begin, at - _REACH))

@@ -199,3 +199,14 @@ def test_a_route_phrase_is_found_around_its_hint_words_as_in_the_whole_text(desc
     # Patterns are searched only near their hint words (scoring.routes._first_near), for speed.
     found = route_of(notice(description=description))
     assert found is not None and found.evidence == evidence
+
+
+def test_a_route_phrase_of_long_words_is_found_though_it_starts_far_before_its_hint():
+    # "establish a ... framework" allows four words of any length: a hyphenated name can put the
+    # phrase's start more than `_REACH` characters before "framework", where a window by characters
+    # alone began inside a word and found nothing.
+    name = "cross-government-digital-data-technology-and-cyber-security"
+    description = f"We will establish a {name} {name} {name} consultancy framework for the region."
+    found = route_of(notice(description=description))
+    assert found is not None and found.kind == "framework"
+    assert found.evidence == f"'establish a {name} {name} {name} consultancy framework' in the description"
