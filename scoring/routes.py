@@ -136,7 +136,9 @@ def _first_near(pattern: re.Pattern[str], text: str, lower: str, hints: list[str
             if found and (first is None or found.start() < first.start()):
                 first = found
             at = lower.find(hint, at + 1)
-    return first
+    # Matched again from its start in the whole text: a window's end can cut a greedy phrase short
+    # ("establish a new framework" of "establish a new framework for the framework").
+    return pattern.match(text, first.start()) if first else None
 
 
 def _window_start(lower: str, at: int) -> int:

@@ -210,3 +210,16 @@ def test_a_route_phrase_of_long_words_is_found_though_it_starts_far_before_its_h
     found = route_of(notice(description=description))
     assert found is not None and found.kind == "framework"
     assert found.evidence == f"'establish a {name} {name} {name} consultancy framework' in the description"
+
+
+def test_a_route_phrase_cut_by_its_window_end_reads_as_in_the_whole_text():
+    # The first "framework"'s window ends between the two later ones: the greedy phrase is the
+    # longer one, as searching the whole text finds it.
+    description = (
+        "A framework of outcomes. "
+        + "words " * 19
+        + "We will establish a new framework for the framework providers."
+    )
+    found = route_of(notice(description=description))
+    assert found is not None
+    assert found.evidence == "'establish a new framework for the framework' in the description"
