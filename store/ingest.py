@@ -78,10 +78,12 @@ def store_releases(
     counts.left_out += len(batch) - len(rows)
     if not rows:
         return counts
-    changed_ids = _upsert_releases(session, source, rows)
+    replaced: dict[str, Release] = {}  # the stored versions of releases served again changed
+    changed_ids = _upsert_releases(session, source, rows, replaced)
     if not changed_ids:
         return counts
-    compiled = _recompile(session, source, {rid: batch[rid] for rid in changed_ids}, rows, states=True)
+    changed = {rid: batch[rid] for rid in changed_ids}
+    compiled = _recompile(session, source, changed, rows, states=True, replaced=replaced)
     counts.left_out += compiled.uncompiled
     counts.new, counts.changed = save_notices(
         session,
@@ -330,8 +332,11 @@ def _key(name: str, value: str) -> str:
     return value
 
 
-def _upsert_releases(session: Session, source: str, rows: dict[str, dict[str, Any]]) -> list[str]:
-    """Store new and changed releases and touch last_seen on the rest; returns the new and changed ids.
+def _upsert_releases(
+    session: Session, source: str, rows: dict[str, dict[str, Any]], replaced: dict[str, Release]
+) -> list[str]:
+    """Store new and changed releases and touch last_seen on the rest; returns the new and changed ids,
+    and puts in `replaced` the stored version of each changed one (read only when there is one).
 
     One statement over every row, in release id order: processes storing overlapping pages at once
     (PostgreSQL workers) then lock the rows in the same order and cannot deadlock, as they did when
@@ -345,6 +350,13 @@ def _upsert_releases(session: Session, source: str, rows: dict[str, dict[str, An
         ).all()
     )
     changed = [rid for rid, row in rows.items() if known.get(rid) != row["raw_hash"]]
+    if again := [rid for rid in changed if rid in known]:  # rare: a release corrected at its source
+        stored = session.execute(
+            select(ReleaseRow.release_id, ReleaseRow.raw).where(
+                ReleaseRow.source == source, ReleaseRow.release_id.in_(again)
+            )
+        )
+        replaced.update((rid, _stored_release(source, rid, raw)) for rid, raw in stored)
     stmt = upsert(session, ReleaseRow)
     fresh = stmt.excluded
     stmt = stmt.on_conflict_do_update(
@@ -376,10 +388,12 @@ def _recompile(
     rows: dict[str, dict[str, Any]],
     *,
     states: bool = False,
+    replaced: dict[str, Release] | None = None,
 ) -> Compiled:
     """Compile every notice a changed release belongs to, or that a changed update applies to, with
     the contracts each award or contract notice states and what each says names it elsewhere; with
-    `states`, also how each read between the changed releases that arrived together."""
+    `states`, also how each read between the changed releases that arrived together (`replaced`: the
+    stored versions of those served again changed)."""
     fmt = format_for(source)
     releases_by_id: dict[str, Release] = dict(changed)
     notice_of = {rid: rows[rid]["notice_id"] for rid in changed}
@@ -434,7 +448,11 @@ def _recompile(
                 compiled.references[notice.id] = read_references(merged)
                 if notice.stage in CONTRACT_STAGES:
                     compiled.contracts[notice.id] = contract_terms(merged)
-                if states and (between := _earlier_states(fmt, releases_by_id, own_ids, update_ids, changed)):
+                if states and (
+                    between := _earlier_states(
+                        fmt, releases_by_id, own_ids, update_ids, changed, replaced or {}
+                    )
+                ):
                     compiled.earlier_states[notice.id] = between
             compiled.notices.append(notice)
         except Exception as exc:  # bad data lenient normalisation still cannot read; never its text
@@ -454,25 +472,39 @@ def _earlier_states(
     own_ids: list[str],
     update_ids: list[str],
     changed: dict[str, Release],
+    replaced: dict[str, Release],
 ) -> list[Notice]:
     """How a notice read after each of the releases that arrived together (`changed`) but the last,
     in date order: a tender and its update crawled in one batch keep the change between them, as
-    they would crawled apart. (Before its own first release the notice did not exist: no state.)"""
+    they would crawled apart. (Before its own first release the notice did not exist: no state.)
+    Until its turn, a release served again changed reads as it was stored (`replaced`)."""
     arrived = [rid for rid in [*own_ids, *update_ids] if rid in changed]
     if len(arrived) < 2:  # the usual case: nothing in between
         return []
     arrived.sort(key=lambda rid: release_order(fmt.readable([releases[rid]])[0]))
     states = []
     for count in range(1, len(arrived)):
-        left_out = set(arrived[count:])
-        own = [releases[rid] for rid in own_ids if rid not in left_out]
+        later = set(arrived[count:])
+        own = _before(own_ids, later, releases, replaced)
         if own:
-            updates = [releases[rid] for rid in update_ids if rid not in left_out]
+            updates = _before(update_ids, later, releases, replaced)
             try:
                 states.append(compile_notice(own, updates, fmt))
             except Exception:  # a state between that bad data cannot make: only the whole notice counts
                 continue
     return states
+
+
+def _before(
+    ids: list[str], later: set[str], releases: dict[str, Release], replaced: dict[str, Release]
+) -> list[Release]:
+    """The releases as they were before the `later` ones arrived: a new one not there yet, one
+    served again changed as it was stored."""
+    return [
+        releases[rid] if rid not in later else replaced[rid]
+        for rid in ids
+        if rid not in later or rid in replaced
+    ]
 
 
 @dataclass

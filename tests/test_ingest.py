@@ -220,3 +220,30 @@ def test_a_state_between_that_cannot_be_compiled_leaves_the_notice_and_its_net_c
     assert history(database, "find_a_tender:075935-2026") == [
         ("deadline", "2026-09-14T11:00:00+01:00", "2026-09-28T11:00:00+01:00")
     ]
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_a_release_served_again_corrected_reads_as_stored_until_its_turn(database, together):
+    # Stored: the tender and its update (deadline 21st). Then the update is served again corrected
+    # (22nd) with a new update dated before it (28th), which the later-dated one overrides at once:
+    # the deadline was never the 28th, together or apart (leaving the corrected release out of the
+    # state before it, rather than reading it as stored, recorded 21st -> 28th -> 22nd).
+    original, update = release_by_id("075935-2026"), release_by_id("075943-2026")
+    moved = copy.deepcopy(update)
+    moved["tender"]["tenderPeriod"]["endDate"] = "2026-09-21T11:00:00+01:00"
+    store(database, "find_a_tender", [original, moved])
+    corrected = copy.deepcopy(moved)
+    corrected["tender"]["tenderPeriod"]["endDate"] = "2026-09-22T11:00:00+01:00"
+    earlier = copy.deepcopy(update)
+    earlier["id"] = "075940-2026"
+    earlier["date"] = "2026-08-10T17:20:00+01:00"  # before the update's 17:28
+    earlier["tender"]["tenderPeriod"]["endDate"] = "2026-09-28T11:00:00+01:00"
+    if together:
+        store(database, "find_a_tender", [corrected, earlier], now=LATER)
+    else:
+        for release in (earlier, corrected):
+            store(database, "find_a_tender", [release], now=LATER)
+    assert history(database, "find_a_tender:075935-2026") == [
+        ("deadline", "2026-09-14T11:00:00+01:00", "2026-09-21T11:00:00+01:00"),
+        ("deadline", "2026-09-21T11:00:00+01:00", "2026-09-22T11:00:00+01:00"),
+    ]
