@@ -298,17 +298,22 @@ def _not_read(env: _Asked, feeds_listed: bool) -> tuple[str, ...]:
 
 def _beside(config_path: Path, url: str) -> str:
     """A SQLite URL of the config file with a relative path (three slashes) made relative to the file,
-    as its other paths are: cron and a shell in another folder would otherwise use two stores."""
+    as its other paths are: cron and a shell in another folder would otherwise use two stores. The
+    path is before any query; a URI filename ("file:...", uri=true) keeps its "file:"; a database in
+    memory (":memory:", or no path) is left as written."""
     scheme, slashes, rest = url.partition(":///")
+    path, query, parameters = rest.partition("?")
+    uri = path.startswith("file:") and "uri=true" in parameters.lower()  # "file:" then the path
+    if uri:
+        path = path.removeprefix("file:")
     if (
         not slashes
         or not scheme.startswith("sqlite")
-        or rest.startswith(("/", "~", "file:"))
-        or rest in ("", ":memory:")
+        or path.startswith(("/", "~"))
+        or path in ("", ":memory:")
     ):
         return url
-    path, query, parameters = rest.partition("?")
-    return f"{scheme}:///{(config_path.parent / path).resolve()}{query}{parameters}"
+    return f"{scheme}:///{'file:' if uri else ''}{(config_path.parent / path).resolve()}{query}{parameters}"
 
 
 def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

@@ -457,3 +457,25 @@ def test_a_relative_sqlite_path_in_the_file_is_beside_the_file_wherever_the_comm
     assert configuration.load(path).db_url == "sqlite:////srv/bids.db"
     monkeypatch.setenv("TENDERWATCH_DB_URL", "sqlite:///bids.db")
     assert configuration.load(path).db_url == "sqlite:///bids.db"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # the path is what comes before the query: a database in memory stays in memory
+        ("sqlite:///:memory:?cache=shared", "sqlite:///:memory:?cache=shared"),
+        ("sqlite:///?mode=memory", "sqlite:///?mode=memory"),
+        # a URI filename's path is after "file:"
+        ("sqlite:///file:bids.db?mode=ro&uri=true", "sqlite:///file:{folder}/bids.db?mode=ro&uri=true"),
+        ("sqlite:///file:/srv/bids.db?uri=true", "sqlite:///file:/srv/bids.db?uri=true"),
+    ],
+)
+def test_a_sqlite_url_in_the_file_in_memory_or_a_uri_filename_is_read_as_sqlite_reads_it(
+    env, tmp_path, monkeypatch, url, expected
+):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    path = folder / "tw.toml"
+    path.write_text(f'[store]\nurl = "{url}"\n')
+    monkeypatch.delenv("TENDERWATCH_DB_URL", raising=False)
+    assert configuration.load(path).db_url == expected.format(folder=folder.resolve())
