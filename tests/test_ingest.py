@@ -71,16 +71,22 @@ def history(database, key):
         return [(c.field, c.old_value, c.new_value) for c in notice_history(session, key)]
 
 
-@pytest.mark.parametrize("together", [True, False])
-def test_a_tender_and_its_updates_keep_each_change_whether_crawled_together_or_apart(database, together):
-    # A backfill or a resumed crawl brings a tender and its updates in one batch or in several: the
-    # history is the same either way (it was empty when they came together).
+def deadline_moved_twice():
+    """A tender (deadline 14 September) and two updates of it: to the 21st, then (dated later) the 28th."""
     original, update = release_by_id("075935-2026"), release_by_id("075943-2026")
     moved, moved_again = copy.deepcopy(update), copy.deepcopy(update)
     moved["tender"]["tenderPeriod"]["endDate"] = "2026-09-21T11:00:00+01:00"
     moved_again["id"] += "-again"
     moved_again["date"] = "2026-08-20T09:00:00+01:00"
     moved_again["tender"]["tenderPeriod"]["endDate"] = "2026-09-28T11:00:00+01:00"
+    return original, moved, moved_again
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_a_tender_and_its_updates_keep_each_change_whether_crawled_together_or_apart(database, together):
+    # A backfill or a resumed crawl brings a tender and its updates in one batch or in several: the
+    # history is the same either way (it was empty when they came together).
+    original, moved, moved_again = deadline_moved_twice()
     releases = [moved_again, original, moved]  # in no particular order: a page is not sorted by date
     if together:
         store(database, "find_a_tender", releases)
@@ -200,12 +206,7 @@ def test_a_state_between_that_cannot_be_compiled_leaves_the_notice_and_its_net_c
     # the notice is stored all the same, with the change from what was stored to what it is now.
     from store import ingest
 
-    original, update = release_by_id("075935-2026"), release_by_id("075943-2026")
-    moved, moved_again = copy.deepcopy(update), copy.deepcopy(update)
-    moved["tender"]["tenderPeriod"]["endDate"] = "2026-09-21T11:00:00+01:00"
-    moved_again["id"] += "-again"
-    moved_again["date"] = "2026-08-20T09:00:00+01:00"
-    moved_again["tender"]["tenderPeriod"]["endDate"] = "2026-09-28T11:00:00+01:00"
+    original, moved, moved_again = deadline_moved_twice()
     store(database, "find_a_tender", [original])
     whole = ingest.compile_notice
 
