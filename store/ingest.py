@@ -466,6 +466,12 @@ def _recompile(
     return compiled
 
 
+# Each state compiles the notice again: of more releases arriving together (a backfill of a
+# procurement updated sixty times), the earliest count as one step, so a notice costs at most this
+# many compilations more (sixty updates in one batch: 7.2 s to store, 2.6 s with ten).
+_MOST_STATES = 10
+
+
 def _earlier_states(
     fmt: SourceFormat,
     releases: dict[str, Release],
@@ -477,13 +483,14 @@ def _earlier_states(
     """How a notice read after each of the releases that arrived together (`changed`) but the last,
     in date order: a tender and its update crawled in one batch keep the change between them, as
     they would crawled apart. (Before its own first release the notice did not exist: no state.)
-    Until its turn, a release served again changed reads as it was stored (`replaced`)."""
+    Until its turn, a release served again changed reads as it was stored (`replaced`). At most
+    `_MOST_STATES` states: the last ones."""
     arrived = [rid for rid in [*own_ids, *update_ids] if rid in changed]
     if len(arrived) < 2:  # the usual case: nothing in between
         return []
     arrived.sort(key=lambda rid: release_order(fmt.readable([releases[rid]])[0]))
     states = []
-    for count in range(1, len(arrived)):
+    for count in range(max(1, len(arrived) - _MOST_STATES), len(arrived)):
         later = set(arrived[count:])
         own = _before(own_ids, later, releases, replaced)
         if own:

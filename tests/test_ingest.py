@@ -248,3 +248,21 @@ def test_a_release_served_again_corrected_reads_as_stored_until_its_turn(databas
         ("deadline", "2026-09-14T11:00:00+01:00", "2026-09-21T11:00:00+01:00"),
         ("deadline", "2026-09-21T11:00:00+01:00", "2026-09-22T11:00:00+01:00"),
     ]
+
+
+def test_of_many_updates_arriving_together_the_earliest_count_as_one_step(database):
+    # Each step compiles the notice again: twelve updates in one batch (a backfill of a procurement
+    # updated often) keep the last ten steps, the first two as one, so storing stays bounded.
+    original, update = release_by_id("075935-2026"), release_by_id("075943-2026")
+    store(database, "find_a_tender", [original])
+    updates = []
+    for day in range(1, 13):
+        moved = copy.deepcopy(update)
+        moved.update(id=f"{update['id']}-{day}", date=f"2026-08-{12 + day}T09:00:00+01:00")
+        moved["tender"]["tenderPeriod"]["endDate"] = f"2026-10-{day:02d}T11:00:00+01:00"
+        updates.append(moved)
+    store(database, "find_a_tender", updates, now=LATER)
+    steps = history(database, "find_a_tender:075935-2026")
+    assert len(steps) == 11
+    assert steps[0] == ("deadline", "2026-09-14T11:00:00+01:00", "2026-10-02T11:00:00+01:00")
+    assert steps[-1] == ("deadline", "2026-10-11T11:00:00+01:00", "2026-10-12T11:00:00+01:00")
