@@ -511,7 +511,7 @@ def _editor(client, site) -> tuple[str, str, str]:
     version its editor began from."""
     page = client.get(site.url("/rules")).text
     text = html.unescape(re.search(r'<textarea id="rules"[^>]*>(.*?)</textarea>', page, re.S)[1])
-    return csrf_token(page), text, re.search(r'name="based_on" value="(\d+)"', page)[1]
+    return csrf_token(page), text, re.search(r'name="based_on" value="([^"]+)"', page)[1]
 
 
 def test_publishing_over_a_version_published_since_the_page_was_opened_asks_first(
@@ -564,6 +564,35 @@ def test_publishing_over_a_version_published_since_the_page_was_opened_asks_firs
     # A draft tried or checked keeps the version it began from: trying it again does not hide Bob's.
     tried = alice_client.post(site.url("/rules"), data={**sent, "action": "try", "based_on": "1"})
     assert re.search(r'name="based_on" value="1"', tried.text)
+
+
+def test_publishing_over_an_edit_of_the_rules_file_made_since_the_page_was_opened_asks_first(
+    alice, stored, tmp_path
+):
+    # While no version is published the rules file is live, and someone may edit it on the server.
+    rules = tmp_path / "rules" / "example.yaml"
+    rules.parent.mkdir()
+    rules.write_text(EXAMPLE_PROFILE.read_text())
+    (tmp_path / "tenderwatch.toml").write_text('[scoring.profiles]\nexample = "rules/example.yaml"\n')
+    with WebServer(configuration.load(), stored) as site:
+        client = sign_in(site, "alice")
+        token, text, based_on = _editor(client, site)
+        assert based_on.startswith("file:")
+        rules.write_text(without_police())  # edited on the server after the page was opened
+        hers = text.replace("strong: ", "strong:  ", 1)
+        sent = {"rules": hers, "action": "publish", "note": "mine", "csrf_token": token, "based_on": based_on}
+        refused = client.post(site.url("/rules"), data=sent)
+        assert refused.status_code == 409 and "the rules file was edited on the server" in refused.text
+        assert '<span class="minus">-    - police and crime commissioner</span>' in refused.text  # undone
+        kept = re.search(r'<textarea id="rules"[^>]*>(.*?)</textarea>', refused.text, re.S)[1]
+        assert html.unescape(kept) == hers
+        with stored.reading() as session:
+            assert session.scalars(select(ProfileVersion)).all() == []
+        # Having seen it, she may publish hers all the same: the page now begins from the edited file.
+        begun = re.search(r'name="based_on" value="([^"]+)"', refused.text)[1]
+        assert begun.startswith("file:") and begun != based_on
+        again = client.post(site.url("/rules"), data={**sent, "based_on": begun})
+        assert again.status_code == 200 and "Published version 1" in again.text
 
 
 def test_the_note_typed_before_check_or_try_it_is_still_there_to_publish(site, stored):

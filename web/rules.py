@@ -9,6 +9,7 @@ name, found beside it), and writes nothing on disk.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,18 @@ def _file_text() -> str:
     """The profile's configured rules file: the one file this page reads (it writes none)."""
     config, live = _store()["config"], _store()["live"]
     return config.scoring.profile_path(live.name).read_text(encoding="utf-8")
+
+
+def _began_from(number: int | None) -> str:
+    """What a page's editor begins from: the live version's number, or while the rules file is live
+    a fingerprint of its text ("file:..."), so that an edit of the file on the server is not undone."""
+    if number:
+        return str(number)
+    try:
+        text = _file_text()
+    except OSError:
+        return "0"  # unreadable: publishing is refused for that reason anyway
+    return "file:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _history(name: str) -> list[dict[str, Any]]:
@@ -102,7 +115,13 @@ def rules_page() -> Any:
 def _page(name: str, text: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """The rules page with `text` in the editor (and what was done with it)."""
     _, number = _live_text(name)
-    shown = {"name": name, "live_number": number, "problem": None, "result": None, "based_on": number or 0}
+    shown = {
+        "name": name,
+        "live_number": number,
+        "problem": None,
+        "result": None,
+        "based_on": _began_from(number),
+    }
     shown.update(context)
     shown.update(text=text, lines=text.split("\n"), history=_history(name))
     return render_template("rules.html", **shown), status
@@ -122,14 +141,16 @@ def _folder() -> Path:
 
 
 def _publish(name: str, text: str, note: str | None, based_on: str) -> Any:
-    """Publish `text`, unless a version was published since the page's editor was filled from
-    version `based_on` (0: the rules file): then nothing is, and the draft comes back beside what
-    that version changed, to publish again once it holds their change too (or leaves it out on purpose)."""
+    """Publish `text`, unless a version was published (or the rules file edited) since the page's
+    editor was filled from `based_on` (`_began_from`): then nothing is, and the draft comes back beside
+    what changed, to publish again once it holds that change too (or leaves it out on purpose)."""
     live = _store()["live"]
     since = None
     with _store()["database"].writing() as db:
         newest = published(db, name)
-        if newest is not None and based_on != str(newest.number):
+        if newest is None and based_on.startswith("file:") and based_on != _began_from(None):
+            since = {"file": True, "diff": _diff(_file_text(), text)}
+        elif newest is not None and based_on != str(newest.number):
             begun = version(db, name, int(based_on)) if based_on.isdigit() and based_on != "0" else None
             since = {
                 "number": newest.number,
@@ -141,7 +162,7 @@ def _publish(name: str, text: str, note: str | None, based_on: str) -> Any:
         else:
             number = publish(db, name, text, g.user, (note or "").strip() or None, folder=_folder()).number
     if since is not None:
-        return _page(name, text, 409, since=since, note=note, based_on=since["number"])
+        return _page(name, text, 409, since=since, note=note)  # begun again from what is live now
     scored = live.rescore()
     flash(f"Published version {number}: it is live, and {scored:,} notices were scored again.")
     return redirect(url_for("rules"))
