@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from spiders.check import PERIOD
 from spiders.ocds_months import OcdsMonthSpider, months_touched
 from store.db import open_database
 from store.models import NoticeRow
@@ -40,7 +41,9 @@ def this_month_served() -> dict:
     """The recorded contract notices, served for every month a check made now asks for."""
     now = datetime.now(UTC)
     releases = cassette_releases("public_contracts_scotland_2026-09_102")
-    return {(month, "102"): releases for month in months_touched(now - OcdsMonthSpider.late_by, now)}
+    # The check's own period, then the spider's look back: on the 8th, that reaches the month before.
+    start = now - PERIOD - OcdsMonthSpider.late_by
+    return {(month, "102"): releases for month in months_touched(start, now)}
 
 
 def test_a_source_with_the_expected_shape_is_ok_and_nothing_is_stored(env):
