@@ -48,6 +48,8 @@ SECTION_TITLES = {
     "early_warning": "Early warning: pipeline and pre-market engagement",
     "expiring": "Contracts in your field ending soon: re-tenders ahead (weekly)",
 }
+# The week's expiring contracts by (rules hash, moment, months): found once per digest run.
+FoundExpiring = dict[tuple[str, datetime, tuple[int, int]], list[Expiring]]
 
 
 def headline(counts: dict[str, int]) -> str:
@@ -124,7 +126,7 @@ def build_digest(
     sources: list[str],
     as_of: datetime,
     rules: Profile | None = None,
-    expiring_found: dict[tuple[str, datetime, tuple[int, int]], list[Expiring]] | None = None,
+    expiring_found: FoundExpiring | None = None,
 ) -> Digest:
     """Choose everything the channel has not been told yet, as it stood at `as_of` (with the
     profile's `rules`, on the weekday of `settings.expiring_day`, contracts ending soon too).
@@ -224,7 +226,7 @@ def _expiring(
     rules: Profile,
     settings: DigestConfig,
     as_of: datetime,
-    found_before: dict[tuple[str, datetime, tuple[int, int]], list[Expiring]],
+    found_before: FoundExpiring,
 ) -> list[Item]:
     """Weekly: contracts in the profile's field ending soon (store.expiring), each announced once."""
     if as_of.astimezone(LONDON).strftime("%a").lower() != settings.expiring_day:

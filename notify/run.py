@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from notify.digest import SECTIONS, Digest, build_digest
+from notify.digest import SECTIONS, Digest, FoundExpiring, build_digest
 from notify.redact import scrub
 from notify.render import Message, environment, render_html
 from notify.send import channel_key, check_url, markdown_limit, reads_html, send
@@ -125,7 +125,7 @@ def send_digests(
     env = environment(config.digest.templates_dir, config.web.public_url)
     profiles = dict(profiles or {})
     rescored: set[str] = set(profiles)  # the caller's are scored
-    expiring_found: dict = {}  # the week's expiring contracts, found once for channels sharing rules
+    expiring_found: FoundExpiring = {}  # the week's expiring contracts, found once for channels sharing rules
     results = []
     for target in chosen:
         if target.profile not in profiles:
@@ -163,7 +163,7 @@ def _send_one(
     as_of: datetime,
     dry_run: bool,
     still_due: Callable[[Target], bool] | None = None,
-    expiring_found: dict | None = None,
+    expiring_found: FoundExpiring | None = None,
 ) -> DigestResult:
     if dry_run:
         return _build_and_send(
@@ -207,7 +207,7 @@ def _build_and_send(
     as_of: datetime,
     *,
     dry_run: bool,
-    expiring_found: dict | None = None,
+    expiring_found: FoundExpiring | None = None,
 ) -> DigestResult:
     with database.reading() as session:
         digest = build_digest(

@@ -191,7 +191,7 @@ class Tenderwatch(click.Group):
             echo(f"tenderwatch: {database_failure(exc)}", err=True)
             ctx.exit(1)
         except DBAPIError as exc:  # a constraint or a schema the store does not have: a fault, in one line
-            logging.getLogger(__name__).debug("the database refused a statement", exc_info=True)
+            logger.debug("the database refused a statement", exc_info=True)
             hint = "" if ctx.obj and ctx.obj.verbose else "; tenderwatch --verbose shows where"
             echo(f"tenderwatch: {database_failure(exc)}{hint}", err=True)
             ctx.exit(1)
